@@ -1,0 +1,152 @@
+"""copilot-sync: a synchronous, thread-based Python SDK for the GitHub Copilot CLI.
+
+::
+
+    from copilot_sync import CopilotClient
+
+    with CopilotClient() as client:
+        session = client.create_session()
+        reply = session.send_and_wait("What is 2 + 2?")
+        print(reply.data.content)
+
+Errors (one tree, all importable from here)::
+
+    CopilotError
+    ├── CLINotFoundError
+    ├── ConnectionLostError
+    │   ├── ProcessExitedError
+    │   └── ProtocolError
+    ├── JsonRpcError
+    ├── ProtocolVersionError
+    ├── SessionError
+    │   └── TurnAbortedError
+    ├── SessionClosedError
+    ├── ClientStateError
+    └── CopilotTimeoutError (also a TimeoutError)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._client import SDK_PROTOCOL_VERSION, CopilotClient
+from ._errors import (
+    ClientStateError,
+    CLINotFoundError,
+    ConnectionLostError,
+    CopilotError,
+    CopilotTimeoutError,
+    JsonRpcError,
+    ProcessExitedError,
+    ProtocolError,
+    ProtocolVersionError,
+    SessionClosedError,
+    SessionError,
+)
+from ._events import SessionEvent
+from ._logging import enable_file_logging
+from ._session import CopilotSession
+from ._turns import EventStream, TurnAbortedError
+from ._types import (
+    ConnectionState,
+    GetAuthStatusResponse,
+    GetStatusResponse,
+    ModelBilling,
+    ModelCapabilities,
+    ModelInfo,
+    ModelLimits,
+    ModelPolicy,
+    ModelSupports,
+    ModelVisionLimits,
+    PingResponse,
+    SessionContext,
+    SessionLifecycleEvent,
+    SessionLifecycleEventMetadata,
+    SessionListFilter,
+    SessionMetadata,
+)
+
+if TYPE_CHECKING:
+    from ._discovery import ResolvedCLI, resolve_cli as find_cli
+    from ._events import SessionEventType
+    from ._install import InstalledCLI, install_cli
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SDK_PROTOCOL_VERSION",
+    "CLINotFoundError",
+    "ClientStateError",
+    "ConnectionLostError",
+    "ConnectionState",
+    "CopilotClient",
+    "CopilotError",
+    "CopilotSession",
+    "CopilotTimeoutError",
+    "EventStream",
+    "GetAuthStatusResponse",
+    "GetStatusResponse",
+    "InstalledCLI",
+    "JsonRpcError",
+    "ModelBilling",
+    "ModelCapabilities",
+    "ModelInfo",
+    "ModelLimits",
+    "ModelPolicy",
+    "ModelSupports",
+    "ModelVisionLimits",
+    "PingResponse",
+    "ProcessExitedError",
+    "ProtocolError",
+    "ProtocolVersionError",
+    "ResolvedCLI",
+    "SessionClosedError",
+    "SessionContext",
+    "SessionError",
+    "SessionEvent",
+    "SessionEventType",
+    "SessionLifecycleEvent",
+    "SessionLifecycleEventMetadata",
+    "SessionListFilter",
+    "SessionMetadata",
+    "TurnAbortedError",
+    "enable_file_logging",
+    "find_cli",
+    "install_cli",
+    "__version__",
+]
+
+# Loaded on first use, so that `import copilot_sync` stays fast.
+_LAZY = {
+    "SessionEventType": ("._events", "SessionEventType"),
+    "find_cli": ("._discovery", "resolve_cli"),
+    "ResolvedCLI": ("._discovery", "ResolvedCLI"),
+    "install_cli": ("._install", "install_cli"),
+    "InstalledCLI": ("._install", "InstalledCLI"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'copilot_sync' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(target[0], __name__), target[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+# Tracebacks and reprs name the public module, not the private one that defines a class.
+for _name in __all__:
+    _value = globals().get(_name)
+    if isinstance(_value, type) and getattr(_value, "__module__", "").startswith("copilot_sync._"):
+        try:
+            _value.__module__ = __name__
+        except (AttributeError, TypeError):
+            pass
+del _name, _value

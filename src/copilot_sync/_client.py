@@ -1,0 +1,627 @@
+"""``CopilotClient``: starts (or attaches to) the Copilot CLI and owns the connection.
+
+Threads: one reader (``copilot-reader``) that parses and routes; one event thread per
+session; a lifecycle thread when someone listens to lifecycle events; the bounded
+worker pool (``copilot-worker-<n>``) where every answer to the CLI is computed; and, for
+a spawned CLI, one thread draining its stderr (and stdout in TCP mode).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable, Union, overload
+
+from ._connection import INTERNAL_ERROR, METHOD_NOT_FOUND, JsonRpcConnection
+from ._dispatch import EventDispatcher, Subscribers
+from ._errors import (
+    ClientStateError,
+    ConnectionLostError,
+    CopilotError,
+    CopilotTimeoutError,
+    JsonRpcError,
+    ProcessExitedError,
+    ProtocolVersionError,
+    SessionClosedError,
+)
+from ._logging import redact, register_secret
+from ._process import CLIProcess
+from ._session import CopilotSession
+from ._session_config import CREATE_OPTIONS, RESUME_OPTIONS, build_session_params, check_options
+from ._transport import SocketTransport, StdioTransport, parse_cli_url
+from ._types import (
+    ConnectionState,
+    GetAuthStatusResponse,
+    GetStatusResponse,
+    ModelInfo,
+    PingResponse,
+    SessionLifecycleEvent,
+    SessionListFilter,
+    SessionMetadata,
+)
+from ._workers import WorkerPool
+
+__all__ = ["CopilotClient", "SDK_PROTOCOL_VERSION"]
+
+logger = logging.getLogger("copilot_sync.client")
+
+SDK_PROTOCOL_VERSION = 3
+_LOG_LEVELS = ("none", "error", "warning", "info", "debug", "all", "default")
+_AUTH_TOKEN_ENV = "COPILOT_SDK_AUTH_TOKEN"
+_client_numbers = itertools.count(1)
+
+#: Server-to-client requests answered by a session (their params carry ``sessionId``).
+_SESSION_REQUESTS = frozenset(
+    {"hooks.invoke", "systemMessage.transform", "userInput.request", "exitPlanMode.request", "autoModeSwitch.request"}
+)
+
+LifecycleHandler = Callable[[SessionLifecycleEvent], Any]
+
+
+class CopilotClient:
+    """A connection to the GitHub Copilot CLI, with blocking methods.
+
+    By default it spawns the CLI (found as described in :func:`copilot_sync.find_cli`) and
+    talks to it over stdio; ``use_stdio=False`` uses TCP instead, and ``cli_url`` attaches
+    to a server that is already running. Use it as a context manager, or call
+    :meth:`start` and :meth:`stop`::
+
+        with CopilotClient() as client:
+            session = client.create_session(on_permission_request=PermissionHandler.approve_all)
+            print(session.send_and_wait("Hello!").data.content)
+    """
+
+    def __init__(
+        self,
+        *,
+        cli_path: str | os.PathLike[str] | None = None,
+        cli_args: Sequence[str] = (),
+        cli_url: str | None = None,
+        connection_token: str | None = None,
+        use_stdio: bool = True,
+        port: int = 0,
+        cwd: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        log_level: str = "info",
+        github_token: str | None = None,
+        use_logged_in_user: bool | None = None,
+        auto_start: bool = True,
+        max_workers: int | None = None,
+        start_timeout: float = 60.0,
+    ) -> None:
+        if cli_url is not None and cli_path is not None:
+            raise ValueError("give either cli_url (attach to a running server) or cli_path (spawn one), not both")
+        if isinstance(cli_args, str) or not all(isinstance(arg, str) for arg in cli_args):
+            raise TypeError("cli_args must be a sequence of strings")
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+            raise ValueError(f"port must be an integer between 0 and 65535, not {port!r}")
+        if log_level not in _LOG_LEVELS:
+            raise ValueError(f"log_level must be one of {', '.join(_LOG_LEVELS)}; got {log_level!r}")
+        if connection_token is not None and (not isinstance(connection_token, str) or not connection_token):
+            raise ValueError("connection_token must be a non-empty string")
+        if github_token is not None and (not isinstance(github_token, str) or not github_token):
+            raise ValueError("github_token must be a non-empty string")
+        if env is not None and not isinstance(env, Mapping):
+            raise TypeError("env must be a mapping of strings")
+        if cli_url is not None:
+            self._host, self._port = parse_cli_url(cli_url)
+        else:
+            self._host, self._port = "127.0.0.1", port
+            if connection_token is not None and use_stdio:
+                raise ValueError("connection_token is for TCP: pass use_stdio=False or cli_url")
+        register_secret(github_token)
+        register_secret(connection_token)
+        self._cli_path = os.fspath(cli_path) if cli_path is not None else None
+        self._cli_args = tuple(cli_args)
+        self._cli_url = cli_url
+        self._connection_token = connection_token
+        self._use_stdio = use_stdio and cli_url is None
+        self._cwd = os.fspath(cwd) if cwd is not None else None
+        self._env = dict(env) if env is not None else None
+        self._log_level = log_level
+        self._github_token = github_token
+        self._use_logged_in_user = (github_token is None) if use_logged_in_user is None else bool(use_logged_in_user)
+        self._auto_start = auto_start
+        self._max_workers = max_workers
+        self._start_timeout = start_timeout
+        WorkerPool(max_workers)  # validates max_workers now rather than at start()
+        self._number = next(_client_numbers)
+
+        self._state = ConnectionState.DISCONNECTED
+        self._state_lock = threading.RLock()
+        self._process: CLIProcess | None = None
+        self._transport: StdioTransport | SocketTransport | None = None
+        self._connection: JsonRpcConnection | None = None
+        self._pool: WorkerPool | None = None
+        self._sessions: dict[str, CopilotSession] = {}
+        self._lifecycle_handlers = Subscribers()
+        self._lifecycle_dispatcher: EventDispatcher | None = None
+        self._models: list[ModelInfo] | None = None
+        self._models_lock = threading.Lock()
+        self._stopping = False
+        self.server_version: str | None = None
+        self.protocol_version: int | None = None
+        self.cli_source: str | None = None
+
+    def __repr__(self) -> str:
+        where = self._cli_url or ("stdio" if self._use_stdio else f"tcp:{self._port or 'auto'}")
+        pid = f" pid={self._process.pid}" if self._process is not None else ""
+        return f"<CopilotClient {self._state.value} {where}{pid} sessions={len(self._sessions)}>"
+
+    # ================================================================ state
+
+    @property
+    def state(self) -> ConnectionState:
+        """``disconnected``, ``connecting``, ``connected`` or ``error`` (the CLI died or failed to start)."""
+        return self._state
+
+    @property
+    def pid(self) -> int | None:
+        """The process id of the spawned CLI, if this client spawned one."""
+        return self._process.pid if self._process is not None else None
+
+    def _connection_lost(self) -> bool:
+        connection = self._connection
+        return connection is None or connection.is_closed
+
+    def _ensure_connected(self) -> JsonRpcConnection:
+        connection = self._connection
+        if self._state is ConnectionState.CONNECTED and connection is not None:
+            if connection.closed_error is not None:
+                raise _copy(connection.closed_error)
+            return connection
+        if self._state is ConnectionState.ERROR and connection is not None and connection.closed_error is not None:
+            raise ProcessExitedError(
+                f"the connection to the CLI was lost ({connection.closed_error}); call start() to start a new one",
+                exit_code=getattr(connection.closed_error, "exit_code", None),
+                stderr=getattr(connection.closed_error, "stderr", ""),
+            )
+        if self._auto_start and self._state in (ConnectionState.DISCONNECTED, ConnectionState.ERROR):
+            self.start()
+            assert self._connection is not None
+            return self._connection
+        raise ClientStateError(f"the client is {self._state.value}; call start() first")
+
+    def _request(self, method: str, params: Any = None, *, timeout: float | None = 60.0) -> Any:
+        return self._ensure_connected().request(method, params, timeout=timeout)
+
+    # ================================================================ start
+
+    def start(self) -> None:
+        """Spawn (or connect to) the CLI and perform the protocol handshake.
+
+        Raises :class:`CLINotFoundError`, :class:`ProcessExitedError` (the CLI died while
+        starting), :class:`ProtocolVersionError`, or :class:`CopilotTimeoutError`.
+        Calling it on a started client does nothing.
+        """
+        with self._state_lock:
+            if self._state is ConnectionState.CONNECTED and not self._connection_lost():
+                return
+            if self._connection is not None:
+                self._teardown(kill=True)
+            self._state = ConnectionState.CONNECTING
+            self._stopping = False
+            try:
+                self._connect()
+            except KeyboardInterrupt:
+                self._teardown(kill=True)
+                self._state = ConnectionState.DISCONNECTED
+                raise
+            except BaseException:
+                self._teardown(kill=True)
+                self._state = ConnectionState.ERROR
+                raise
+            self._state = ConnectionState.CONNECTED
+
+    def _connect(self) -> None:
+        deadline = time.monotonic() + self._start_timeout
+        token = self._connection_token
+        if self._cli_url is not None:
+            self._transport = SocketTransport(self._host, self._port, connect_timeout=min(10.0, self._start_timeout))
+        else:
+            if not self._use_stdio and token is None:
+                token = str(uuid.uuid4())  # a spawned TCP server accepts only us
+                register_secret(token)
+            argv, env = self._spawn_command(token)
+            self._process = CLIProcess(argv, env=env, cwd=self._cwd, stdio=self._use_stdio)
+            if self._use_stdio:
+                self._transport = StdioTransport(self._process)
+            else:
+                port = self._process.wait_for_port(max(0.1, min(10.0, deadline - time.monotonic())))
+                self._transport = SocketTransport("127.0.0.1", port, process=self._process, connect_timeout=10.0)
+        self._pool = WorkerPool(self._max_workers)
+        transport = self._transport
+        name = "copilot-reader" if self._number == 1 else f"copilot-reader-{self._number}"
+        self._connection = JsonRpcConnection(
+            transport.reader,
+            transport.writer,
+            on_notification=self._on_notification,
+            on_request=self._on_request,
+            on_close=self._on_connection_closed,
+            describe_end=transport.describe_end,
+            name=name,
+        )
+        self._connection.start()
+        self._handshake(token, deadline)
+
+    def _spawn_command(self, connection_token: str | None) -> tuple[list[str], dict[str, str]]:
+        from ._discovery import resolve_cli
+
+        resolved = resolve_cli(self._cli_path, env=self._env)
+        self.cli_source = resolved.source
+        env = dict(self._env) if self._env is not None else dict(os.environ)
+        env.update(resolved.env)
+        argv = [*resolved.argv_prefix, *self._cli_args, "--headless", "--no-auto-update", "--log-level", self._log_level]
+        if self._github_token is not None:
+            argv += ["--auth-token-env", _AUTH_TOKEN_ENV]
+            env[_AUTH_TOKEN_ENV] = self._github_token  # through the environment, never the command line
+        if not self._use_logged_in_user:
+            argv.append("--no-auto-login")
+        if self._use_stdio:
+            argv.append("--stdio")
+        else:
+            if self._port:
+                argv += ["--port", str(self._port)]
+            if connection_token is not None:
+                env["COPILOT_CONNECTION_TOKEN"] = connection_token
+        env.pop("NODE_DEBUG", None)
+        return argv, env
+
+    def _handshake(self, token: str | None, deadline: float) -> None:
+        connection = self._connection
+        assert connection is not None
+        timeout = max(1.0, deadline - time.monotonic())
+        try:
+            result = connection.request("connect", {"token": token} if token else {}, timeout=timeout)
+        except JsonRpcError as exc:
+            if exc.code != METHOD_NOT_FOUND and "Unhandled method connect" not in exc.message:
+                raise
+            logger.debug("the CLI does not know 'connect'; falling back to 'ping'")
+            result = connection.request("ping", {"message": None}, timeout=max(1.0, deadline - time.monotonic()))
+        except CopilotTimeoutError:
+            raise CopilotTimeoutError(
+                f"the CLI did not answer the handshake within {self._start_timeout:g}s"
+                + (f"\nstderr: {self._process.stderr_tail()}" if self._process else "")
+            ) from None
+        version = result.get("protocolVersion") if isinstance(result, dict) else None
+        if version is None:
+            raise ProtocolVersionError(
+                f"SDK protocol version mismatch: this SDK speaks version {SDK_PROTOCOL_VERSION}, "
+                "but the server does not report a protocol version; update the Copilot CLI",
+                server_version=None,
+            )
+        if version != SDK_PROTOCOL_VERSION:
+            raise ProtocolVersionError(
+                f"SDK protocol version mismatch: this SDK speaks version {SDK_PROTOCOL_VERSION}, "
+                f"but the server reports version {version}; use a CLI that speaks version {SDK_PROTOCOL_VERSION} "
+                "(`python -m copilot_sync install-cli` installs the pinned one)",
+                server_version=version if isinstance(version, int) else None,
+            )
+        self.protocol_version = version
+        self.server_version = result.get("version") if isinstance(result.get("version"), str) else None
+
+    # ================================================================ routing (reader thread)
+
+    def _on_notification(self, method: str, params: Any) -> None:
+        if method == "session.event":
+            try:
+                session = self._sessions.get(params["sessionId"])
+                event = params["event"]
+            except (TypeError, KeyError):
+                logger.warning("skipped a session.event without sessionId/event: %.120r", params)
+                return
+            if session is None:
+                logger.debug("dropped an event for unknown session %.40r", params.get("sessionId"))
+                return
+            session._enqueue(event)
+        elif method == "session.lifecycle":
+            dispatcher = self._lifecycle_dispatcher
+            if dispatcher is not None and len(self._lifecycle_handlers):
+                dispatcher.put(params)
+        else:
+            logger.debug("ignored notification %s", method)
+
+    def _on_request(self, request_id: Any, method: str, params: Any) -> None:
+        pool = self._pool
+        if pool is None:
+            return
+        pool.submit(self._answer_request, request_id, method, params)
+
+    # ================================================================ answering (worker threads)
+
+    def _answer_request(self, request_id: Any, method: str, params: Any) -> None:
+        connection = self._connection
+        if connection is None:
+            return
+        try:
+            if method in _SESSION_REQUESTS:
+                result = self._session_for_request(method, params)._handle_request(method, params)
+            else:
+                raise JsonRpcError(METHOD_NOT_FOUND, f"Method not found: {method}")
+        except JsonRpcError as exc:
+            if exc.code != METHOD_NOT_FOUND:
+                logger.warning("request %s from the CLI failed: %s", method, exc.message)
+            connection.respond_error(request_id, exc.code, exc.message, exc.data)
+            return
+        except Exception as exc:
+            logger.exception("handler for %s raised", method)
+            connection.respond_error(request_id, INTERNAL_ERROR, redact(str(exc)) or type(exc).__name__)
+            return
+        connection.respond(request_id, result)
+
+    def _session_for_request(self, method: str, params: Any) -> CopilotSession:
+        session_id = params.get("sessionId") if isinstance(params, dict) else None
+        session = self._sessions.get(session_id) if isinstance(session_id, str) else None
+        if session is None:
+            raise JsonRpcError(INTERNAL_ERROR, f"unknown session {session_id}")
+        return session
+
+    # ================================================================ connection end
+
+    def _on_connection_closed(self, error: ConnectionLostError) -> None:
+        """Called once, by whichever thread noticed: fail every session's waiters at once."""
+        if self._stopping:
+            return
+        logger.error("connection to the CLI lost: %s", error)
+        self._state = ConnectionState.ERROR
+        for session in list(self._sessions.values()):
+            session._close(_copy(error), wait=None)
+
+    # ================================================================ stop
+
+    def stop(self, *, timeout: float = 15.0) -> list[Exception]:
+        """Stop gracefully, within ``timeout`` seconds: disconnect every session, ask a
+        CLI this client started to shut down (``runtime.shutdown``), close the connection,
+        then make sure the process is gone (SIGTERM, then SIGKILL).
+
+        Never raises for cleanup problems: returns them (an empty list when all went well).
+        Safe to call twice, and from inside a handler.
+        """
+        errors: list[Exception] = []
+        deadline = time.monotonic() + timeout
+
+        def remaining(cap: float) -> float:
+            return max(0.1, min(cap, deadline - time.monotonic()))
+
+        with self._state_lock:
+            if self._connection is None and self._process is None:
+                self._state = ConnectionState.DISCONNECTED
+                return errors
+            alive = not self._connection_lost()
+            for session in list(self._sessions.values()):
+                try:
+                    if alive and time.monotonic() < deadline:
+                        session.disconnect(timeout=remaining(5.0))
+                    else:
+                        session._close(SessionClosedError(f"session {session.session_id} was closed: the client stopped"))
+                except Exception as exc:
+                    errors.append(exc)
+                    session._close(SessionClosedError(f"session {session.session_id} was closed: the client stopped"))
+            if self._process is not None and not self._connection_lost():
+                try:
+                    self._request("runtime.shutdown", {}, timeout=remaining(10.0))
+                except Exception as exc:
+                    errors.append(exc)
+            self._stopping = True
+            errors.extend(self._teardown(kill=False, deadline=deadline))
+            self._state = ConnectionState.DISCONNECTED
+        for error in errors:
+            logger.warning("problem while stopping the client: %s", error)
+        return errors
+
+    def force_stop(self) -> None:
+        """Stop at once: no RPCs, the CLI process is killed, every waiter fails."""
+        with self._state_lock:
+            self._stopping = True
+            for session in list(self._sessions.values()):
+                session._close(SessionClosedError(f"session {session.session_id} was closed: the client was force-stopped"), wait=None)
+            self._teardown(kill=True)
+            self._state = ConnectionState.DISCONNECTED
+
+    def _teardown(self, *, kill: bool, deadline: float | None = None) -> list[Exception]:
+        errors: list[Exception] = []
+        self._stopping = True
+        connection, transport, process, pool = self._connection, self._transport, self._process, self._pool
+        if connection is not None:
+            connection.close(ConnectionLostError("the client was stopped"))
+        if transport is not None:
+            transport.close()
+        if process is not None:
+            if kill:
+                process.kill()
+            else:
+                wait = 2.0 if deadline is None else max(0.1, min(2.0, deadline - time.monotonic()))
+                if process.wait(wait) is None:  # the CLI normally exits by itself after runtime.shutdown
+                    code = process.terminate(timeout=max(0.5, min(5.0, (deadline or 0) - time.monotonic())))
+                    if code is None:
+                        errors.append(ProcessExitedError(f"the CLI (pid {process.pid}) did not exit"))
+                else:
+                    process.terminate()
+        if connection is not None:
+            connection.join(1.0)
+        if pool is not None:
+            pool.shutdown(wait=0.0 if kill else 2.0)
+        for session in list(self._sessions.values()):
+            session._close(SessionClosedError(f"session {session.session_id} was closed: the client stopped"), wait=None)
+        if self._lifecycle_dispatcher is not None:
+            self._lifecycle_dispatcher.stop(wait=1.0)
+            self._lifecycle_dispatcher = None
+        self._connection = self._transport = self._process = self._pool = None
+        with self._models_lock:
+            self._models = None
+        return errors
+
+    def __enter__(self) -> CopilotClient:
+        if self._state is not ConnectionState.CONNECTED:
+            self.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    # ================================================================ sessions
+
+    def create_session(self, *, timeout: float | None = 120.0, **options: Any) -> CopilotSession:
+        """Create a session. Keyword arguments are the session options (see the README);
+        an unknown one raises ``TypeError``. The session is registered before the CLI is
+        asked, so ``on_event`` sees every event from the first one.
+        """
+        check_options(options, CREATE_OPTIONS, "create_session")
+        session_id = options.get("session_id") or str(uuid.uuid4())
+        params = build_session_params(session_id, options, resume=False)
+        return self._open_session("session.create", session_id, options, params, timeout)
+
+    def resume_session(self, session_id: str, *, timeout: float | None = 120.0, **options: Any) -> CopilotSession:
+        """Resume a session by id (this process's or an earlier one's). Handlers, tools and
+        the provider are not stored by the CLI: pass them again."""
+        if not isinstance(session_id, str) or not session_id:
+            raise TypeError("session_id must be a non-empty string")
+        check_options(options, RESUME_OPTIONS, "resume_session")
+        if "session_id" in options and options["session_id"] != session_id:
+            raise ValueError("session_id given twice with different values")
+        options = {**options, "session_id": session_id}
+        params = build_session_params(session_id, options, resume=True)
+        return self._open_session("session.resume", session_id, options, params, timeout)
+
+    def _open_session(
+        self, method: str, session_id: str, options: Mapping[str, Any], params: dict[str, Any], timeout: float | None
+    ) -> CopilotSession:
+        connection = self._ensure_connected()
+        if session_id in self._sessions:
+            raise ValueError(f"session {session_id} is already open on this client")
+        session = CopilotSession(self, session_id, options)
+        self._sessions[session_id] = session  # before the RPC: early events and requests find it
+        try:
+            result = connection.request(method, params, timeout=timeout)
+            returned = result.get("sessionId") if isinstance(result, dict) else None
+            if returned is not None and returned != session_id:
+                raise CopilotError(f"{method} answered for session {returned!r}, not {session_id!r}")
+        except BaseException:
+            session._close(SessionClosedError(f"{method} failed for session {session_id}"), wait=0.5)
+            raise
+        session._apply_result(result)
+        return session
+
+    def _forget_session(self, session: CopilotSession) -> None:
+        if self._sessions.get(session.session_id) is session:
+            del self._sessions[session.session_id]
+
+    @property
+    def sessions(self) -> list[CopilotSession]:
+        """The sessions open on this client."""
+        return list(self._sessions.values())
+
+    def list_sessions(
+        self, filter: SessionListFilter | Mapping[str, Any] | None = None, *, timeout: float | None = 60.0
+    ) -> list[SessionMetadata]:
+        """Every session the CLI knows (newest first), optionally filtered by ``cwd``/git root/repository/branch."""
+        params: dict[str, Any] = {}
+        if filter is not None:
+            if isinstance(filter, Mapping):
+                filter = SessionListFilter(**filter)
+            if not isinstance(filter, SessionListFilter):
+                raise TypeError("filter must be a SessionListFilter or a dict of its fields")
+            params["filter"] = filter.to_dict()
+        result = self._request("session.list", params, timeout=timeout)
+        sessions = result.get("sessions", []) if isinstance(result, dict) else []
+        return [SessionMetadata.from_dict(item) for item in sessions if isinstance(item, dict)]
+
+    def get_session_metadata(self, session_id: str, *, timeout: float | None = 60.0) -> SessionMetadata | None:
+        result = self._request("session.getMetadata", {"sessionId": session_id}, timeout=timeout)
+        session = result.get("session") if isinstance(result, dict) else None
+        return SessionMetadata.from_dict(session) if isinstance(session, dict) else None
+
+    def get_last_session_id(self, *, timeout: float | None = 60.0) -> str | None:
+        result = self._request("session.getLastId", {}, timeout=timeout)
+        value = result.get("sessionId") if isinstance(result, dict) else None
+        return value if isinstance(value, str) and value else None
+
+    def delete_session(self, session_id: str, *, timeout: float | None = 60.0) -> None:
+        """Delete a session and its data on disk, for good. Raises :class:`CopilotError` if the CLI refuses."""
+        result = self._request("session.delete", {"sessionId": session_id}, timeout=timeout)
+        session = self._sessions.get(session_id)
+        if session is not None:
+            session._close(SessionClosedError(f"session {session_id} was deleted"), wait=None)
+        if isinstance(result, dict) and result.get("success") is False:
+            raise CopilotError(f"Failed to delete session {session_id}: {result.get('error', 'unknown error')}")
+
+    def get_foreground_session_id(self, *, timeout: float | None = 60.0) -> str | None:
+        """The TUI's foreground session (only a CLI started with ``--ui-server`` has one)."""
+        result = self._request("session.getForeground", {}, timeout=timeout)
+        value = result.get("sessionId") if isinstance(result, dict) else None
+        return value if isinstance(value, str) and value else None
+
+    def set_foreground_session_id(self, session_id: str, *, timeout: float | None = 60.0) -> None:
+        result = self._request("session.setForeground", {"sessionId": session_id}, timeout=timeout)
+        if isinstance(result, dict) and result.get("success") is False:
+            raise CopilotError(f"Failed to set the foreground session: {result.get('error', 'unknown error')}")
+
+    # ================================================================ server methods
+
+    def ping(self, message: str | None = None, *, timeout: float | None = 60.0) -> PingResponse:
+        return PingResponse.from_dict(self._request("ping", {"message": message}, timeout=timeout))
+
+    def get_status(self, *, timeout: float | None = 60.0) -> GetStatusResponse:
+        return GetStatusResponse.from_dict(self._request("status.get", {}, timeout=timeout))
+
+    def get_auth_status(self, *, timeout: float | None = 60.0) -> GetAuthStatusResponse:
+        return GetAuthStatusResponse.from_dict(self._request("auth.getStatus", {}, timeout=timeout))
+
+    def list_models(self, *, refresh: bool = False, timeout: float | None = 60.0) -> list[ModelInfo]:
+        """The models available to this user; fetched once and cached until the client stops."""
+        with self._models_lock:
+            if self._models is None or refresh:
+                result = self._request("models.list", {}, timeout=timeout)
+                models = result.get("models", []) if isinstance(result, dict) else []
+                self._models = [ModelInfo.from_dict(item) for item in models if isinstance(item, dict)]
+            return list(self._models)
+
+    # ================================================================ lifecycle events
+
+    @overload
+    def on_lifecycle(self, handler: LifecycleHandler, /) -> Callable[[], None]: ...
+
+    @overload
+    def on_lifecycle(self, event_type: str, handler: LifecycleHandler, /) -> Callable[[], None]: ...
+
+    def on_lifecycle(
+        self, event_type_or_handler: Union[str, LifecycleHandler], handler: LifecycleHandler | None = None, /
+    ) -> Callable[[], None]:
+        """Subscribe to session lifecycle events (created, updated, deleted, foreground,
+        background), all or one type. Handlers run on the ``copilot-lifecycle`` thread.
+        Returns a callable that unsubscribes."""
+        if handler is None:
+            if not callable(event_type_or_handler):
+                raise TypeError("on_lifecycle() takes a handler, or an event type and a handler")
+            entry: tuple[str | None, LifecycleHandler] = (None, event_type_or_handler)
+        else:
+            if not isinstance(event_type_or_handler, str) or not callable(handler):
+                raise TypeError("on_lifecycle(event_type, handler) takes a string and a callable")
+            entry = (event_type_or_handler, handler)
+        with self._state_lock:
+            if self._lifecycle_dispatcher is None:
+                name = "copilot-lifecycle" if self._number == 1 else f"copilot-lifecycle-{self._number}"
+                self._lifecycle_dispatcher = EventDispatcher(name, self._deliver_lifecycle)
+        return self._lifecycle_handlers.add(entry)
+
+    def _deliver_lifecycle(self, params: Any) -> None:
+        if not isinstance(params, dict):
+            return
+        event = SessionLifecycleEvent.from_notification(params)
+        for event_type, handler in self._lifecycle_handlers.snapshot():
+            if event_type is None or event_type == event.type:
+                try:
+                    handler(event)
+                except Exception:
+                    logger.exception("lifecycle handler %r raised", handler)
+
+
+def _copy(error: BaseException) -> BaseException:
+    from ._connection import _fresh
+
+    return _fresh(error)

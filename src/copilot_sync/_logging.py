@@ -1,0 +1,119 @@
+"""The ``copilot_sync`` logger tree: silent by default, opt-in file logging, no tokens.
+
+Loggers: ``copilot_sync`` (root of the tree), ``copilot_sync.transport`` (frames),
+``copilot_sync.client``, ``copilot_sync.session``, ``copilot_sync.workers``,
+``copilot_sync.cli`` (the CLI's own standard error, at DEBUG).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from typing import Any
+
+__all__ = ["enable_file_logging", "redact", "register_secret", "LOGGER_NAME"]
+
+LOGGER_NAME = "copilot_sync"
+package_logger = logging.getLogger(LOGGER_NAME)
+package_logger.addHandler(logging.NullHandler())
+
+_FORMAT = "%(asctime)s %(levelname)-7s [%(threadName)s] %(name)s: %(message)s"
+
+# Secrets registered at run time (GitHub tokens, connection tokens) plus token shapes.
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+_TOKEN_PATTERN = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b"
+)
+REDACTED = "[REDACTED]"
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret so that :func:`redact` (and every log record) hides it."""
+    if value and len(value) >= 4:
+        with _secrets_lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """Hide every registered secret and anything shaped like a GitHub token in ``text``."""
+    if not text:
+        return text
+    for secret in tuple(_secrets):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return _TOKEN_PATTERN.sub(REDACTED, text)
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites each record's message with secrets removed, before any handler formats it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken %-format: let the handler report it as usual
+            return True
+        cleaned = redact(message)
+        if cleaned is not message or record.args:
+            record.msg = cleaned
+            record.args = None
+        return True
+
+
+_redacting_filter = _RedactingFilter()
+
+
+def _install_filter(handler: logging.Handler) -> None:
+    if _redacting_filter not in handler.filters:
+        handler.addFilter(_redacting_filter)
+
+
+def enable_file_logging(
+    path: str | os.PathLike[str],
+    *,
+    level: int | str = "INFO",
+    max_bytes: int = 10 * 1024 * 1024,
+    backup_count: int = 5,
+) -> logging.Handler:
+    """Log the ``copilot_sync`` tree to a rotating file that several processes may share.
+
+    The handler (a ``ConcurrentRotatingFileHandler``) is attached to the package logger
+    only, never to the root logger. Each record carries its thread's name; secrets are
+    redacted. The file is created readable and writable by its owner only. Returns the
+    handler so that the caller can remove it again.
+    """
+    from concurrent_log_handler import ConcurrentRotatingFileHandler
+
+    if isinstance(level, str):
+        numeric = logging.getLevelName(level.upper())
+        if not isinstance(numeric, int):
+            raise ValueError(f"unknown log level {level!r}")
+        level = numeric
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    # Create the file (and the handler's lock file) owner-only before the handler opens them.
+    for candidate in (path,):
+        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.close(fd)
+        os.chmod(candidate, 0o600)
+    handler = ConcurrentRotatingFileHandler(
+        path, mode="a", maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8", chmod=0o600
+    )
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    handler.setLevel(level)
+    _install_filter(handler)
+    package_logger.addHandler(handler)
+    if package_logger.level == logging.NOTSET or package_logger.level > level:
+        package_logger.setLevel(level)
+    return handler
+
+
+def safe_repr(value: Any, limit: int = 200) -> str:
+    """A short, redacted ``repr`` for log lines."""
+    text = repr(value)
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    return redact(text)

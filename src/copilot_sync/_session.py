@@ -1,0 +1,435 @@
+"""``CopilotSession``: one conversation with the CLI, driven by blocking calls.
+
+Events for the session are queued by the reader thread and delivered, in arrival order,
+on the session's own event thread (``copilot-events-<id>``): first the SDK's own
+reactions, then every ``on()`` handler in registration order, then the callers blocked in
+``send_and_wait``/``stream``. A handler that raises is logged and the next one runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+import threading
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Union, overload
+
+from ._connection import INTERNAL_ERROR
+from ._dispatch import EventDispatcher, Subscribers
+from ._errors import ConnectionLostError, JsonRpcError, SessionClosedError
+from ._events import SessionEvent, parse_event
+from ._turns import EventStream, TurnWaiter, _StreamSink
+
+if TYPE_CHECKING:
+    from ._client import CopilotClient
+
+__all__ = ["CopilotSession", "EventHandler"]
+
+logger = logging.getLogger("copilot_sync.session")
+
+EventHandler = Callable[[SessionEvent], Any]
+_SEND_MODES = ("enqueue", "immediate")
+_LOG_LEVELS = ("info", "warning", "error")
+
+
+class _HandlerEntry:
+    __slots__ = ("event_type", "handler")
+
+    def __init__(self, event_type: str | None, handler: EventHandler) -> None:
+        self.event_type = event_type
+        self.handler = handler
+
+
+class CopilotSession:
+    """A conversation with the Copilot CLI. Create one with :meth:`CopilotClient.create_session`.
+
+    Thread-safe: any thread may call any method; handlers may call back into the session.
+    """
+
+    def __init__(self, client: CopilotClient, session_id: str, options: Mapping[str, Any]) -> None:
+        self._client = client
+        self.session_id = session_id
+        self.workspace_path: pathlib.Path | None = None
+        self.capabilities: dict[str, Any] = {}
+        self._options = dict(options)
+        self._lock = threading.RLock()
+        self._handlers = Subscribers()
+        self._waiters = Subscribers()
+        self._received = 0  # events queued so far; written only by the reader thread
+        self._closed: BaseException | None = None
+        self._disconnecting = False
+        on_event = options.get("on_event")
+        if on_event is not None:
+            self._handlers.add(_HandlerEntry(None, on_event))
+        self._dispatcher = EventDispatcher(f"copilot-events-{session_id[:8]}", self._deliver)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed is not None else "open"
+        return f"<CopilotSession {self.session_id!r} {state}>"
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def client(self) -> CopilotClient:
+        return self._client
+
+    @property
+    def closed(self) -> bool:
+        return self._closed is not None
+
+    def _check_open(self) -> None:
+        closed = self._closed
+        if closed is not None:
+            if isinstance(closed, SessionClosedError):
+                raise SessionClosedError(str(closed))
+            raise closed
+
+    def _apply_result(self, result: Any) -> None:
+        """Take ``workspacePath`` and ``capabilities`` from a create/resume result."""
+        if not isinstance(result, dict):
+            return
+        workspace = result.get("workspacePath")
+        self.workspace_path = pathlib.Path(workspace) if isinstance(workspace, str) and workspace else None
+        capabilities = result.get("capabilities")
+        if isinstance(capabilities, dict):
+            self.capabilities = capabilities
+
+    def _rpc(self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None) -> Any:
+        self._check_open()
+        payload = {"sessionId": self.session_id}
+        if params:
+            payload.update(params)
+        return self._client._request(method, payload, timeout=timeout)
+
+    # ------------------------------------------------------------------ events
+
+    def _enqueue(self, raw_event: Any) -> None:
+        """Reader thread: queue one event for the event thread. Must stay cheap."""
+        self._received += 1
+        self._dispatcher.put((self._received, raw_event))
+
+    def _deliver(self, item: tuple[int, Any]) -> None:
+        """Event thread: parse, react, call handlers, then wake waiters."""
+        seq, raw = item
+        try:
+            event = parse_event(raw)
+        except TypeError:
+            logger.warning("session %s: skipped an event that is not an object: %.80r", self.session_id, raw)
+            return
+        if event.raw_type == "capabilities.changed":
+            self._merge_capabilities(event)
+        waiters = self._waiters.snapshot()
+        for waiter in waiters:
+            waiter.observe(seq, event)
+        for entry in self._handlers.snapshot():
+            if entry.event_type is None or entry.event_type == event.raw_type:
+                try:
+                    entry.handler(event)
+                except Exception:
+                    logger.exception(
+                        "session %s: event handler %r raised on %s", self.session_id, entry.handler, event.raw_type
+                    )
+        for waiter in waiters:
+            waiter.release(seq, event)
+
+    def _merge_capabilities(self, event: SessionEvent) -> None:
+        data = event.raw.get("data")
+        if not isinstance(data, dict):
+            return
+        with self._lock:
+            merged = dict(self.capabilities)
+            for key, value in data.items():
+                if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                    merged[key] = {**merged[key], **value}
+                else:
+                    merged[key] = value
+            self.capabilities = merged
+
+    @overload
+    def on(self, handler: EventHandler, /) -> Callable[[], None]: ...
+
+    @overload
+    def on(self, event_type: str, handler: EventHandler, /) -> Callable[[], None]: ...
+
+    def on(self, event_type_or_handler: Union[str, EventHandler], handler: EventHandler | None = None, /) -> Callable[[], None]:
+        """Subscribe to every event, or to one type: ``on(handler)`` / ``on("assistant.message", handler)``.
+
+        Handlers run on the session's event thread, in arrival order, and may call any
+        session or client method. Returns a callable that unsubscribes.
+        """
+        if handler is None:
+            if not callable(event_type_or_handler):
+                raise TypeError("on() takes a handler, or an event type and a handler")
+            entry = _HandlerEntry(None, event_type_or_handler)
+        else:
+            event_type = event_type_or_handler
+            if not isinstance(event_type, str):
+                raise TypeError(f"event type must be a string, not {type(event_type).__name__}")
+            if not callable(handler):
+                raise TypeError(f"handler must be callable, not {type(handler).__name__}")
+            event_type = str(getattr(event_type, "value", event_type))
+            _warn_if_unknown_type(event_type)
+            entry = _HandlerEntry(event_type, handler)
+        return self._handlers.add(entry)
+
+    # ------------------------------------------------------------------ sending
+
+    def send(
+        self,
+        prompt: str,
+        *,
+        attachments: Sequence[Mapping[str, Any]] | None = None,
+        mode: str | None = None,
+        timeout: float | None = 60.0,
+    ) -> str:
+        """Queue a message and return its message id at once, without waiting for the reply."""
+        params = _send_params(prompt, attachments, mode)
+        result = self._rpc("session.send", params, timeout=timeout)
+        return result.get("messageId", "") if isinstance(result, dict) else ""
+
+    def send_and_wait(
+        self,
+        prompt: str,
+        *,
+        attachments: Sequence[Mapping[str, Any]] | None = None,
+        mode: str | None = None,
+        timeout: float | None = 60.0,
+    ) -> SessionEvent | None:
+        """Send a message and block until the session is idle again.
+
+        Returns the turn's final ``assistant.message`` event (the last one with text), or
+        ``None`` if the turn produced none. Raises :class:`SessionError` on
+        ``session.error``, :class:`TurnAbortedError` if the turn was aborted, and
+        :class:`CopilotTimeoutError` after ``timeout`` seconds (the turn is *not* aborted;
+        call :meth:`abort` for that). Ctrl-C aborts the turn and re-raises.
+
+        ``session.idle`` is session-wide: if other messages are queued, the wait ends when
+        all of them are done (PROTOCOL §7).
+        """
+        params = _send_params(prompt, attachments, mode)
+        if self._dispatcher.in_dispatcher_thread():
+            raise RuntimeError(
+                "send_and_wait() cannot be called from this session's own event handler "
+                "(it would wait for events that handler is holding up); use send() instead"
+            )
+        self._check_open()
+        waiter = TurnWaiter(self._received)
+        unsubscribe = self._waiters.add(waiter)
+        try:
+            try:
+                self._rpc("session.send", params, timeout=timeout)
+                return waiter.wait(timeout)
+            except KeyboardInterrupt:
+                self._abort_quietly()
+                raise
+        finally:
+            unsubscribe()
+
+    def stream(
+        self,
+        prompt: str,
+        *,
+        attachments: Sequence[Mapping[str, Any]] | None = None,
+        mode: str | None = None,
+        timeout: float | None = None,
+        buffer_size: int = 10_000,
+    ) -> EventStream:
+        """Send a message and return a blocking iterator over the turn's events.
+
+        ``for event in session.stream("hi"): ...`` yields every event from the send up to
+        and including ``session.idle``; it raises like :meth:`send_and_wait`.
+        """
+        params = _send_params(prompt, attachments, mode)
+        if self._dispatcher.in_dispatcher_thread():
+            raise RuntimeError("stream() cannot be iterated on this session's own event thread; use send()")
+        if not isinstance(buffer_size, int) or buffer_size < 2:
+            raise ValueError("buffer_size must be an integer of at least 2")
+        self._check_open()
+        sink = _StreamSink(self._received, buffer_size)
+        sink.unsubscribe = self._waiters.add(sink)
+        stream = EventStream(self, sink, timeout=timeout)
+        try:
+            result = self._rpc("session.send", params, timeout=60.0 if timeout is None else timeout)
+        except BaseException:
+            stream.close()
+            raise
+        stream.message_id = result.get("messageId") if isinstance(result, dict) else None
+        return stream
+
+    def abort(self, *, timeout: float | None = 30.0) -> bool:
+        """Abort the turn in progress. The session stays usable. Returns the CLI's ``success``."""
+        result = self._rpc("session.abort", timeout=timeout)
+        return bool(result.get("success", True)) if isinstance(result, dict) else True
+
+    def _abort_quietly(self) -> None:
+        try:
+            self.abort(timeout=5.0)
+        except Exception as exc:  # Ctrl-C path: the interrupt matters more than this
+            logger.debug("session %s: abort after interrupt failed: %s", self.session_id, exc)
+
+    # ------------------------------------------------------------------ other RPCs
+
+    def get_messages(self, *, timeout: float | None = 60.0) -> list[SessionEvent]:
+        """Every persisted event of the session so far (ephemeral ones are not kept by the CLI)."""
+        result = self._rpc("session.getMessages", timeout=timeout)
+        events = result.get("events", []) if isinstance(result, dict) else []
+        return [parse_event(event) for event in events if isinstance(event, dict)]
+
+    def set_model(self, model: str, *, reasoning_effort: str | None = None, timeout: float | None = 60.0) -> dict[str, Any]:
+        """Switch the model from the next turn on. Returns the CLI's answer (``status``, ``modelId``...)."""
+        if not isinstance(model, str) or not model:
+            raise TypeError("model must be a non-empty string")
+        params: dict[str, Any] = {"modelId": model}
+        if reasoning_effort is not None:
+            params["reasoningEffort"] = reasoning_effort
+        result = self._rpc("session.model.switchTo", params, timeout=timeout)
+        return result if isinstance(result, dict) else {}
+
+    def log(
+        self,
+        message: str,
+        *,
+        level: str | None = None,
+        ephemeral: bool | None = None,
+        timeout: float | None = 60.0,
+    ) -> str:
+        """Write a message to the session's timeline (``session.info``/``warning``/``error``). Returns its event id."""
+        if not isinstance(message, str):
+            raise TypeError(f"message must be a string, not {type(message).__name__}")
+        params: dict[str, Any] = {"message": message}
+        if level is not None:
+            if level not in _LOG_LEVELS:
+                raise ValueError(f"level must be one of {', '.join(_LOG_LEVELS)}; got {level!r}")
+            params["level"] = level
+        if ephemeral is not None:
+            params["ephemeral"] = bool(ephemeral)
+        result = self._rpc("session.log", params, timeout=timeout)
+        return result.get("eventId", "") if isinstance(result, dict) else ""
+
+    # ------------------------------------------------------------------ requests from the CLI
+
+    def _handle_request(self, method: str, params: dict[str, Any]) -> Any:
+        """Worker thread: answer a session-scoped server-to-client request."""
+        if method == "hooks.invoke":
+            return self._invoke_hook(params)
+        if method == "systemMessage.transform":
+            sections = params.get("sections")
+            if not isinstance(sections, dict) or not sections:
+                raise JsonRpcError(INTERNAL_ERROR, "systemMessage.transform needs a non-empty sections object")
+            return {"sections": sections}
+        if method == "userInput.request":
+            handler = self._options.get("on_user_input_request")
+            if handler is None:
+                raise JsonRpcError(INTERNAL_ERROR, "User input requested but no handler registered")
+            return handler(params, {"session_id": self.session_id})
+        if method == "exitPlanMode.request":
+            return {"approved": True}
+        if method == "autoModeSwitch.request":
+            return {"response": "no"}
+        raise JsonRpcError(-32601, f"Method not found: {method}")
+
+    def _invoke_hook(self, params: dict[str, Any]) -> dict[str, Any]:
+        hook_type = params.get("hookType")
+        hooks = self._options.get("hooks") or {}
+        name = _HOOK_CALLBACKS.get(hook_type) if isinstance(hook_type, str) else None
+        hook = hooks.get(name) if name else None
+        if hook is None:
+            return {}
+        try:
+            output = hook(params.get("input") or {}, {"session_id": self.session_id})
+        except Exception:
+            logger.exception("session %s: hook %s raised; answering with no output", self.session_id, name)
+            return {}
+        return {"output": output} if output is not None else {}
+
+    # ------------------------------------------------------------------ closing
+
+    def disconnect(self, *, timeout: float | None = 10.0) -> None:
+        """Release the session: ``session.destroy`` on the CLI (its data stays on disk, so it
+        can be resumed), fail this session's waiters with :class:`SessionClosedError`, and
+        remove it from its client. Idempotent; safe to call from a handler.
+        """
+        with self._lock:
+            if self._disconnecting or self._closed is not None:
+                return
+            self._disconnecting = True
+        error: BaseException | None = None
+        try:
+            if not self._client._connection_lost():
+                self._client._request("session.destroy", {"sessionId": self.session_id}, timeout=timeout)
+        except (ConnectionLostError, JsonRpcError) as exc:
+            logger.debug("session %s: session.destroy failed: %s", self.session_id, exc)
+        except BaseException as exc:  # timeout or Ctrl-C: still close locally, then re-raise
+            error = exc
+        self._close(SessionClosedError(f"session {self.session_id} was disconnected"))
+        if error is not None:
+            raise error
+
+    def destroy(self) -> None:
+        """Deprecated alias of :meth:`disconnect`."""
+        warnings.warn("CopilotSession.destroy() is deprecated; use disconnect()", DeprecationWarning, stacklevel=2)
+        self.disconnect()
+
+    def _close(self, error: BaseException, *, wait: float | None = 2.0) -> None:
+        """Close locally: fail waiters, stop the event thread, leave the client's registry."""
+        with self._lock:
+            if self._closed is not None:
+                return
+            self._closed = error
+        for waiter in self._waiters.snapshot():
+            waiter.fail(error)
+        self._waiters.clear()
+        self._client._forget_session(self)
+        self._dispatcher.stop(wait=wait)
+
+    def __enter__(self) -> CopilotSession:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.disconnect()
+
+
+_HOOK_CALLBACKS = {
+    "preToolUse": "on_pre_tool_use",
+    "postToolUse": "on_post_tool_use",
+    "postToolUseFailure": "on_post_tool_use_failure",
+    "userPromptSubmitted": "on_user_prompt_submitted",
+    "userPromptTransformed": "on_user_prompt_transformed",
+    "sessionStart": "on_session_start",
+    "sessionEnd": "on_session_end",
+    "errorOccurred": "on_error_occurred",
+    "agentStop": "on_agent_stop",
+    "preMcpToolCall": "on_pre_mcp_tool_call",
+}
+
+
+def _send_params(prompt: Any, attachments: Any, mode: Any) -> dict[str, Any]:
+    if not isinstance(prompt, str):
+        raise TypeError(f"prompt must be a string, not {type(prompt).__name__}")
+    params: dict[str, Any] = {"prompt": prompt}
+    if attachments is not None:
+        if isinstance(attachments, (str, Mapping)) or not isinstance(attachments, Sequence):
+            raise TypeError("attachments must be a list of attachment dicts")
+        for attachment in attachments:
+            if not isinstance(attachment, Mapping) or not isinstance(attachment.get("type"), str):
+                raise TypeError(f"each attachment must be a dict with a 'type'; got {attachment!r}")
+        params["attachments"] = [dict(a) for a in attachments]
+    if mode is not None:
+        if mode not in _SEND_MODES:
+            raise ValueError(f"mode must be one of {', '.join(_SEND_MODES)}; got {mode!r}")
+        params["mode"] = mode
+    return params
+
+
+_unknown_warned: set[str] = set()
+
+
+def _warn_if_unknown_type(event_type: str) -> None:
+    from ._events import event_type_names
+
+    if event_type in _unknown_warned:
+        return
+    if event_type not in set(event_type_names()):
+        _unknown_warned.add(event_type)
+        logger.warning("on(%r): not an event type this SDK knows; the handler runs only if the CLI sends it", event_type)

@@ -1,0 +1,284 @@
+"""Session options: the snake_case keywords of ``create_session``/``resume_session`` and their wire form.
+
+Every option of the official Python SDK's ``SessionConfig`` that PROTOCOL §3.2 lists as
+core is accepted, plus a few extras. An unknown keyword raises ``TypeError`` naming it
+(with a close match when there is one). Nested option dicts may use snake_case keys;
+they are converted to the wire's camelCase, except inside free-form maps (environment
+variables, HTTP headers, server names, section ids).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+__all__ = ["CREATE_OPTIONS", "RESUME_OPTIONS", "LOCAL_OPTIONS", "check_options", "build_session_params", "camel"]
+
+#: Options sent to the CLI (snake_case keyword → wire key).
+_WIRE_KEYS: dict[str, str] = {
+    "session_id": "sessionId",
+    "client_name": "clientName",
+    "model": "model",
+    "reasoning_effort": "reasoningEffort",
+    "reasoning_summary": "reasoningSummary",
+    "tools": "tools",
+    "system_message": "systemMessage",
+    "available_tools": "availableTools",
+    "excluded_tools": "excludedTools",
+    "working_directory": "workingDirectory",
+    "additional_directories": "additionalDirectories",
+    "provider": "provider",
+    "streaming": "streaming",
+    "mcp_servers": "mcpServers",
+    "custom_agents": "customAgents",
+    "agent": "agent",
+    "config_dir": "configDir",
+    "skill_directories": "skillDirectories",
+    "disabled_skills": "disabledSkills",
+    "infinite_sessions": "infiniteSessions",
+    "model_capabilities": "modelCapabilities",
+    "include_sub_agent_streaming_events": "includeSubAgentStreamingEvents",
+    "enable_config_discovery": "enableConfigDiscovery",
+}
+
+#: Options that stay in this process (handlers); their presence sets wire flags.
+LOCAL_OPTIONS = frozenset(
+    {"on_permission_request", "on_user_input_request", "hooks", "on_event", "commands", "on_elicitation_request"}
+)
+
+CREATE_OPTIONS = frozenset(_WIRE_KEYS) | LOCAL_OPTIONS
+RESUME_OPTIONS = CREATE_OPTIONS | {"disable_resume"}
+
+_HOOK_NAMES = frozenset(
+    {
+        "on_pre_tool_use",
+        "on_post_tool_use",
+        "on_post_tool_use_failure",
+        "on_user_prompt_submitted",
+        "on_user_prompt_transformed",
+        "on_session_start",
+        "on_session_end",
+        "on_error_occurred",
+        "on_agent_stop",
+        "on_pre_mcp_tool_call",
+    }
+)
+
+_CAMEL = re.compile(r"_([a-z0-9])")
+
+
+def camel(name: str) -> str:
+    """``base_url`` → ``baseUrl``; a name without underscores is returned as is."""
+    if "_" not in name:
+        return name
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def check_options(options: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+    """Raise ``TypeError`` for the first keyword that is not an option."""
+    for key in options:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise TypeError(f"{where}() got an unexpected keyword argument {key!r}{hint}")
+
+
+def _camel_keys(value: Any, *, keep: frozenset[str] = frozenset()) -> Any:
+    """Convert dict keys to camelCase recursively; values under ``keep`` keys are copied untouched."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            wire = camel(key) if isinstance(key, str) else key
+            out[wire] = item if key in keep or wire in keep else _camel_keys(item, keep=keep)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_camel_keys(item, keep=keep) for item in value]
+    return value
+
+
+_FREE_FORM = frozenset({"env", "headers", "metadata", "args"})
+
+
+def _provider(value: Mapping[str, Any]) -> dict[str, Any]:
+    return _camel_keys(value, keep=_FREE_FORM)
+
+
+def _mcp_servers(value: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"mcp_servers must be a mapping of server name to config, not {type(value).__name__}")
+    servers: dict[str, Any] = {}
+    for name, config in value.items():
+        if not isinstance(config, Mapping):
+            raise TypeError(f"mcp_servers[{name!r}] must be a mapping, not {type(config).__name__}")
+        config = dict(config)
+        if "working_directory" in config:
+            config["cwd"] = config.pop("working_directory")
+        servers[name] = _camel_keys(config, keep=_FREE_FORM)
+    return servers
+
+
+def _custom_agents(value: Iterable[Any]) -> list[dict[str, Any]]:
+    agents = []
+    for agent in value:
+        if not isinstance(agent, Mapping):
+            raise TypeError(f"custom_agents items must be mappings, not {type(agent).__name__}")
+        agent = dict(agent)
+        servers = agent.pop("mcp_servers", agent.pop("mcpServers", None))
+        wire = _camel_keys(agent, keep=_FREE_FORM)
+        if servers is not None:
+            wire["mcpServers"] = _mcp_servers(servers)
+        agents.append(wire)
+    return agents
+
+
+def _model_capabilities(value: Mapping[str, Any]) -> dict[str, Any]:
+    # The CLI reads limits in snake_case (PROTOCOL §0.1 #4): only the top level and
+    # "supports" are camelCase.
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key == "limits":
+            out["limits"] = dict(item)
+        elif key == "supports":
+            out["supports"] = _camel_keys(item)
+        else:
+            out[camel(key)] = item
+    return out
+
+
+def _string_list(name: str, value: Any) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a list of strings, not {type(value).__name__}")
+    items = list(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"{name} must be a list of strings; found {item!r}")
+    return items
+
+
+def _tool_definition(tool: Any) -> dict[str, Any]:
+    if isinstance(tool, Mapping):
+        definition = _camel_keys(dict(tool), keep=frozenset({"parameters"}))
+        definition.pop("handler", None)
+    else:
+        to_wire = getattr(tool, "to_wire", None)
+        if callable(to_wire):
+            return to_wire()
+        definition = {"name": getattr(tool, "name", None), "description": getattr(tool, "description", "") or ""}
+        parameters = getattr(tool, "parameters", None)
+        if parameters:
+            definition["parameters"] = parameters
+        if getattr(tool, "overrides_built_in_tool", False):
+            definition["overridesBuiltInTool"] = True
+        if getattr(tool, "skip_permission", False):
+            definition["skipPermission"] = True
+    if not isinstance(definition.get("name"), str) or not definition["name"]:
+        raise TypeError(f"every tool needs a non-empty string name; got {tool!r}")
+    return definition
+
+
+def _command_definition(command: Any) -> dict[str, Any]:
+    if isinstance(command, Mapping):
+        name, description = command.get("name"), command.get("description")
+    else:
+        name, description = getattr(command, "name", None), getattr(command, "description", None)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"every command needs a non-empty string name; got {command!r}")
+    return {"name": name, "description": description or ""}
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "provider": _provider,
+    "mcp_servers": _mcp_servers,
+    "custom_agents": _custom_agents,
+    "infinite_sessions": _camel_keys,
+    "model_capabilities": _model_capabilities,
+    "system_message": lambda value: _camel_keys(value, keep=frozenset({"sections"})),
+    "available_tools": lambda value: _string_list("available_tools", value),
+    "excluded_tools": lambda value: _string_list("excluded_tools", value),
+    "skill_directories": lambda value: _string_list("skill_directories", value),
+    "disabled_skills": lambda value: _string_list("disabled_skills", value),
+    "additional_directories": lambda value: _string_list("additional_directories", value),
+    "tools": lambda value: [_tool_definition(tool) for tool in value],
+}
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "session_id": (str,),
+    "client_name": (str,),
+    "model": (str,),
+    "reasoning_effort": (str,),
+    "reasoning_summary": (str,),
+    "working_directory": (str,),
+    "config_dir": (str,),
+    "agent": (str,),
+    "streaming": (bool,),
+    "include_sub_agent_streaming_events": (bool,),
+    "enable_config_discovery": (bool,),
+    "disable_resume": (bool,),
+    "provider": (Mapping,),
+    "mcp_servers": (Mapping,),
+    "infinite_sessions": (Mapping,),
+    "model_capabilities": (Mapping,),
+    "system_message": (Mapping,),
+    "hooks": (Mapping,),
+}
+
+
+def _validate(options: Mapping[str, Any]) -> None:
+    for key, value in options.items():
+        if value is None:
+            continue
+        expected = _TYPES.get(key)
+        if expected and not isinstance(value, expected):
+            names = " or ".join("mapping" if t is Mapping else t.__name__ for t in expected)
+            raise TypeError(f"{key} must be a {names}, not {type(value).__name__}")
+        if key in {"on_permission_request", "on_user_input_request", "on_event", "on_elicitation_request"}:
+            if not callable(value):
+                raise TypeError(f"{key} must be callable, not {type(value).__name__}")
+    hooks = options.get("hooks")
+    if hooks:
+        for name, hook in hooks.items():
+            if name not in _HOOK_NAMES:
+                close = difflib.get_close_matches(name, sorted(_HOOK_NAMES), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise TypeError(f"unknown hook {name!r}{hint}")
+            if hook is not None and not callable(hook):
+                raise TypeError(f"hook {name!r} must be callable, not {type(hook).__name__}")
+    for key in ("tools", "commands", "custom_agents"):
+        value = options.get(key)
+        if value is not None and (isinstance(value, (str, Mapping)) or not isinstance(value, Iterable)):
+            raise TypeError(f"{key} must be a list, not {type(value).__name__}")
+
+
+def build_session_params(session_id: str, options: Mapping[str, Any], *, resume: bool) -> dict[str, Any]:
+    """The params of ``session.create``/``session.resume`` for these (already checked) options."""
+    _validate(options)
+    params: dict[str, Any] = {"sessionId": session_id}
+    for key, wire in _WIRE_KEYS.items():
+        if key == "session_id":
+            continue
+        value = options.get(key)
+        if value is None:
+            continue
+        converter = _CONVERTERS.get(key)
+        params[wire] = converter(value) if converter else value
+    params["requestPermission"] = options.get("on_permission_request") is not None
+    if options.get("on_user_input_request") is not None:
+        params["requestUserInput"] = True
+    params["requestElicitation"] = options.get("on_elicitation_request") is not None
+    params["requestExitPlanMode"] = False
+    params["requestAutoModeSwitch"] = False
+    hooks = options.get("hooks") or {}
+    if any(callable(hook) for hook in hooks.values()):
+        params["hooks"] = True
+    commands = options.get("commands")
+    if commands:
+        params["commands"] = [_command_definition(command) for command in commands]
+    params.setdefault("includeSubAgentStreamingEvents", True)
+    params["envValueMode"] = "direct"
+    params["toolFilterPrecedence"] = "excluded"
+    if resume and options.get("disable_resume"):
+        params["disableResume"] = True
+    return params

@@ -1,0 +1,150 @@
+"""The bounded pool of named worker threads that runs user handlers.
+
+Tools, hooks, permission, user-input, command, elicitation and system-message-transform
+handlers, and every answer to a server-to-client request, run here, never on the
+reader thread. Threads are started on demand up to ``max_workers`` and named
+``copilot-worker-<n>``. Work waits in a bounded queue; when the queue is full the
+submitter blocks (back-pressure) with a logged warning, and nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+import time
+from typing import Any, Callable
+
+__all__ = ["WorkerPool", "DEFAULT_MAX_WORKERS"]
+
+logger = logging.getLogger("copilot_sync.workers")
+
+DEFAULT_MAX_WORKERS = 16
+_STOP = object()
+_pool_ids = itertools.count(1)
+
+
+class WorkerPool:
+    """A fixed-size pool of daemon threads fed by a bounded FIFO queue."""
+
+    def __init__(self, max_workers: int | None = None, *, queue_size: int | None = None, name: str = "copilot-worker") -> None:
+        if max_workers is None:
+            max_workers = DEFAULT_MAX_WORKERS
+        if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
+            raise ValueError(f"max_workers must be a positive integer, not {max_workers!r}")
+        self.max_workers = max_workers
+        self.queue_size = queue_size if queue_size is not None else max(1024, 64 * max_workers)
+        self._queue: queue.Queue[Any] = queue.Queue(self.queue_size)
+        self._name = name
+        self._pool_id = next(_pool_ids)
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self._lock = threading.Lock()
+        self._shutdown = False
+        self._saturated_warned = False
+
+    def __repr__(self) -> str:
+        return (
+            f"<WorkerPool {self._name} workers={len(self._threads)}/{self.max_workers} "
+            f"queued={self._queue.qsize()}{' shut down' if self._shutdown else ''}>"
+        )
+
+    @property
+    def pending(self) -> int:
+        """How many submitted jobs are waiting for a worker."""
+        return self._queue.qsize()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Queue ``fn(*args)``. Returns False (and logs) if the pool is shut down."""
+        if self._shutdown:
+            logger.warning("worker pool is shut down; dropped %r", fn)
+            return False
+        with self._lock:
+            if self._idle == 0 and len(self._threads) < self.max_workers:
+                self._start_worker()
+            elif self._idle == 0 and not self._saturated_warned:
+                self._saturated_warned = True
+                logger.warning(
+                    "all %d workers are busy; new work waits in the queue (raise max_workers if this persists)",
+                    self.max_workers,
+                )
+        item = (fn, args)
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            logger.warning("worker queue is full (%d jobs); waiting for a free slot", self.queue_size)
+            while True:
+                try:
+                    self._queue.put(item, timeout=0.5)
+                    break
+                except queue.Full:
+                    if self._shutdown:
+                        logger.warning("worker pool shut down while waiting; dropped %r", fn)
+                        return False
+        return True
+
+    def _start_worker(self) -> None:
+        index = len(self._threads) + 1
+        name = f"{self._name}-{index}" if self._pool_id == 1 else f"{self._name}-{self._pool_id}.{index}"
+        thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._threads.append(thread)
+        self._idle += 1
+        thread.start()
+
+    def _run(self) -> None:
+        get = self._queue.get
+        while True:
+            item = get()
+            if item is _STOP:
+                return
+            with self._lock:
+                self._idle -= 1
+            fn, args = item
+            try:
+                fn(*args)
+            except BaseException:  # a user's bug must never kill a worker
+                logger.exception("unhandled error in worker job %r", fn)
+            finally:
+                with self._lock:
+                    self._idle += 1
+                    if self._idle == len(self._threads):
+                        self._saturated_warned = False
+
+    def shutdown(self, *, wait: float | None = 5.0) -> None:
+        """Stop accepting work, let workers finish their current job, and join them.
+
+        Never joins the calling thread (a handler may stop its own client). Workers stuck
+        in a hung handler are daemon threads and are left behind after ``wait`` seconds.
+        """
+        if self._shutdown:
+            return
+        self._shutdown = True
+        with self._lock:
+            threads = list(self._threads)
+        # Drop queued jobs that never started, then wake every worker.
+        try:
+            while True:
+                self._queue.get_nowait()
+        except queue.Empty:
+            pass
+        for _ in threads:
+            try:
+                self._queue.put_nowait(_STOP)
+            except queue.Full:
+                break
+        if wait is None:
+            return
+        current = threading.current_thread()
+        deadline = time.monotonic() + wait
+        for thread in threads:
+            if thread is current:
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            thread.join(remaining)
+        stuck = [t.name for t in threads if t.is_alive() and t is not current]
+        if stuck:
+            logger.warning("worker threads still busy after shutdown: %s", ", ".join(stuck))
+
