@@ -1,0 +1,39 @@
+"""Test kit for code that uses copilot-sync (public).
+
+- :class:`FakeCLI`: a scripted fake Copilot CLI speaking the real wire protocol, spawned
+  over pipes like the real CLI or served over TCP, that can misbehave on demand.
+- :class:`ScriptedModelServer`: an OpenAI-compatible chat-completions server on
+  127.0.0.1 whose replies (text, streamed or not, and tool calls) a test scripts; the
+  real CLI uses it through a session's ``provider`` option, fully offline.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._fake_cli import FakeCLI, Rule, Scenario
+    from ._model_server import ModelRequest, Reply, ScriptedModelServer, ToolCall
+
+__all__ = ["FakeCLI", "ModelRequest", "Reply", "Rule", "Scenario", "ScriptedModelServer", "ToolCall"]
+
+_LAZY = {
+    "FakeCLI": "._fake_cli",
+    "Rule": "._fake_cli",
+    "Scenario": "._fake_cli",
+    "ModelRequest": "._model_server",
+    "Reply": "._model_server",
+    "ScriptedModelServer": "._model_server",
+    "ToolCall": "._model_server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'copilot_sync.testing' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,32 @@
+"""Real-CLI tests: CLI 1.0.81 (native executable) with the scripted model server."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from copilot_sync import CopilotClient
+
+from ..conftest import assert_no_sdk_threads
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/real/" in str(item.fspath):
+            item.add_marker(pytest.mark.real_cli)
+
+
+@pytest.fixture(scope="module")
+def client(cli_env, real_cli):
+    """One stdio client per test module (starting the CLI takes about a second)."""
+    before = {t.ident for t in threading.enumerate()}
+    client = CopilotClient(cli_path=real_cli.path, env=cli_env)
+    client.start()
+    yield client
+    assert client.stop() == []
+    assert_no_sdk_threads(before)
+
+
+def open_session(client, model, **options):
+    return client.create_session(model=model.model, provider=model.provider(), **options)
