@@ -219,6 +219,7 @@ class CopilotSession:
         try:
             try:
                 self._rpc("session.send", params, timeout=timeout)
+                waiter.tracker.mark_sent(self._received)
                 return waiter.wait(timeout)
             except KeyboardInterrupt:
                 self._abort_quietly()
@@ -254,6 +255,7 @@ class CopilotSession:
         except BaseException:
             stream.close()
             raise
+        sink.tracker.mark_sent(self._received)
         stream.message_id = result.get("messageId") if isinstance(result, dict) else None
         return stream
 

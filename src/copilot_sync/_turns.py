@@ -6,9 +6,13 @@ the outcome, ``release`` (after they ran) wakes the caller. So when ``send_and_w
 returns, every ``on()`` handler has already seen the ``session.idle`` that ended it, and
 a handler that disconnects the session on that idle does not spoil the result.
 
-Events already received when the subscription started (``seq <= baseline``) are
-ignored, so a stale ``session.idle`` of an earlier turn cannot end this one. Events of
-sub-agents (with an ``agentId``) never end or answer a turn.
+Stale events of an earlier turn must not end this one. So events already received when
+the subscription started (``seq <= baseline``) are ignored, and a ``session.idle`` ends
+the turn only once the turn has started: its ``user.message`` was seen, or an ``abort``
+arrived after the CLI accepted the send (an aborted message may never get a
+``user.message``). This matters after ``abort()``: the aborted turn's idle can arrive
+after the next ``send`` subscribed. Events of sub-agents (with an ``agentId``) never end
+or answer a turn.
 """
 
 from __future__ import annotations
@@ -37,6 +41,39 @@ def session_error_from(event: SessionEvent) -> SessionError:
     return SessionError(f"Session error: {message or 'unknown error'}", event=event)
 
 
+_NOT_SENT = float("inf")
+
+
+class _TurnTracker:
+    """Decides which events belong to the turn of one send (see the module docstring)."""
+
+    __slots__ = ("baseline", "sent_seq", "started")
+
+    def __init__(self, baseline: int) -> None:
+        self.baseline = baseline
+        self.sent_seq: float = _NOT_SENT  # events received by the time the send RPC returned
+        self.started = False
+
+    def mark_sent(self, received: int) -> None:
+        self.sent_seq = received
+
+    def feed(self, seq: int, event: SessionEvent) -> BaseException | bool | None:
+        """Record one event; return the turn's outcome if this event ends the turn.
+
+        Returns ``False`` for an event that is not part of this turn at all.
+        """
+        if seq <= self.baseline:
+            return False
+        if event.agent_id:
+            return None
+        raw_type = event.raw_type
+        if raw_type == "user.message" or (raw_type == "abort" and seq > self.sent_seq):
+            self.started = True
+        elif raw_type == "session.idle" and not self.started:
+            return False  # the idle of an earlier turn
+        return _outcome_of(event)
+
+
 def _outcome_of(event: SessionEvent) -> BaseException | bool | None:
     """True when the event ends the turn normally; an exception when it ends it badly."""
     raw_type = event.raw_type
@@ -53,10 +90,10 @@ def _outcome_of(event: SessionEvent) -> BaseException | bool | None:
 class TurnWaiter:
     """The subscription behind ``send_and_wait``."""
 
-    __slots__ = ("baseline", "_signal", "_lock", "last", "last_with_text", "outcome", "_woken")
+    __slots__ = ("tracker", "_signal", "_lock", "last", "last_with_text", "outcome", "_woken")
 
     def __init__(self, baseline: int) -> None:
-        self.baseline = baseline
+        self.tracker = _TurnTracker(baseline)
         self._signal = threading.Lock()
         self._signal.acquire()
         self._lock = threading.Lock()
@@ -66,7 +103,10 @@ class TurnWaiter:
         self._woken = False
 
     def observe(self, seq: int, event: SessionEvent) -> None:
-        if seq <= self.baseline or event.agent_id or self.outcome is not None:
+        if self.outcome is not None:
+            return
+        outcome = self.tracker.feed(seq, event)
+        if outcome is False or event.agent_id:
             return
         if event.raw_type == "assistant.message":
             self.last = event
@@ -74,7 +114,6 @@ class TurnWaiter:
             if isinstance(data, dict) and data.get("content"):
                 self.last_with_text = event
             return
-        outcome = _outcome_of(event)
         if outcome is not None:
             with self._lock:
                 if self.outcome is None:
@@ -114,10 +153,10 @@ class _StreamSink:
     """The subscribed half of a stream. It holds no reference to the iterator the user
     holds, so dropping that iterator lets it be collected, which closes this sink."""
 
-    __slots__ = ("baseline", "queue", "closed", "finished", "unsubscribe")
+    __slots__ = ("tracker", "queue", "closed", "finished", "unsubscribe")
 
     def __init__(self, baseline: int, buffer_size: int) -> None:
-        self.baseline = baseline
+        self.tracker = _TurnTracker(baseline)
         self.queue: queue.Queue[Any] = queue.Queue(buffer_size)
         self.closed = False
         self.finished = False  # the terminal item has been queued
@@ -130,9 +169,11 @@ class _StreamSink:
         if self.closed:
             self.detach()
             return
-        if seq <= self.baseline or self.finished:
+        if self.finished:
             return
-        outcome = None if event.agent_id else _outcome_of(event)
+        outcome = self.tracker.feed(seq, event)
+        if outcome is False:
+            return
         if isinstance(outcome, BaseException) and not isinstance(outcome, TurnAbortedError):
             self._put(outcome)  # session.error: raised, not yielded
         else:
