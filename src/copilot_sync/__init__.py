@@ -13,6 +13,7 @@ Errors (one tree, all importable from here)::
 
     CopilotError
     ├── CLINotFoundError
+    ├── CLIInstallError
     ├── ConnectionLostError
     │   ├── ProcessExitedError
     │   └── ProtocolError
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ._client import SDK_PROTOCOL_VERSION, CopilotClient
 from ._errors import (
     ClientStateError,
+    CLIInstallError,
     CLINotFoundError,
     ConnectionLostError,
     CopilotError,
@@ -75,6 +77,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SDK_PROTOCOL_VERSION",
+    "CLIInstallError",
     "CLINotFoundError",
     "ClientStateError",
     "ConnectionLostError",

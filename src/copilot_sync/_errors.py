@@ -4,6 +4,7 @@
 
     CopilotError                      base of everything raised on purpose
     ├── CLINotFoundError              no Copilot CLI executable could be found
+    ├── CLIInstallError               ``install-cli`` (npm) could not install the CLI
     ├── ConnectionLostError           the connection to the CLI ended; every waiter gets one
     │   ├── ProcessExitedError        ... because the CLI exited or the socket closed
     │   └── ProtocolError             ... because the peer sent something unreadable
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from ._events import SessionEvent
 
 __all__ = [
+    "CLIInstallError",
     "CLINotFoundError",
     "ClientStateError",
     "ConnectionLostError",
@@ -53,6 +55,27 @@ class CLINotFoundError(CopilotError):
     def __init__(self, message: str, *, tried: list[str] | None = None) -> None:
         super().__init__(message)
         self.tried: list[str] = list(tried or [])
+
+
+class CLIInstallError(CopilotError):
+    """Installing the Copilot CLI with npm failed.
+
+    ``command`` is the npm command line that ran (``None`` when npm was not even found),
+    ``exit_code`` its exit status and ``stderr`` the tail of what it wrote to stderr.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        command: list[str] | None = None,
+        exit_code: int | None = None,
+        stderr: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.command = command
+        self.exit_code = exit_code
+        self.stderr = stderr
 
 
 class ConnectionLostError(CopilotError):

@@ -31,7 +31,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._errors import CopilotError
+from ._errors import CLIInstallError
 
 __all__ = [
     "PINNED_CLI_VERSION",
@@ -58,27 +58,6 @@ CLI_HOME_ENV = "COPILOT_SYNC_CLI_HOME"
 _XDG_CACHE_DIRNAME = "xdg-cache"
 _STDERR_TAIL_LINES = 25
 _STDERR_TAIL_CHARS = 4000
-
-
-class CLIInstallError(CopilotError):
-    """Installing the Copilot CLI with npm failed.
-
-    ``command`` is the npm command line that ran (``None`` when npm was not even found),
-    ``exit_code`` its exit status and ``stderr`` the tail of what it wrote to stderr.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        command: list[str] | None = None,
-        exit_code: int | None = None,
-        stderr: str = "",
-    ) -> None:
-        super().__init__(message)
-        self.command = command
-        self.exit_code = exit_code
-        self.stderr = stderr
 
 
 @dataclass(frozen=True)
