@@ -64,3 +64,32 @@ def test_sessions_driven_from_many_threads_get_only_their_own_replies(client, mo
     finally:
         for session in sessions:
             session.disconnect()
+
+
+def test_a_handler_may_disconnect_on_idle_without_spoiling_the_result(client, model):
+    session = open_session(client, model)
+    session.on("session.idle", lambda event: session.disconnect())
+    reply = session.send_and_wait("last words", timeout=30)
+    assert reply.data.content == "You said: last words"
+    assert session.closed
+
+
+def test_a_handler_may_send_and_call_the_client(client, model):
+    with open_session(client, model) as session:
+        answers: list[str] = []
+        pings: list[str] = []
+        second_done = threading.Event()
+
+        def on_message(event):
+            answers.append(event.data.content)
+            if len(answers) == 1:
+                pings.append(client.ping("from a handler").message)
+                session.send("follow-up from a handler")
+            else:
+                second_done.set()
+
+        session.on("assistant.message", on_message)
+        session.send_and_wait("first", timeout=30)
+        assert second_done.wait(30)
+        assert answers == ["You said: first", "You said: follow-up from a handler"]
+        assert pings == ["pong: from a handler"]
