@@ -21,7 +21,7 @@ import time
 from typing import Any, Callable
 
 from ._errors import ConnectionLostError, CopilotTimeoutError, JsonRpcError, ProtocolError
-from ._framing import FrameReader, FrameWriter, FramingError
+from ._framing import FrameReader, FrameWriter, FramingError, TruncatedFrameError
 
 __all__ = ["JsonRpcConnection", "METHOD_NOT_FOUND", "INTERNAL_ERROR", "wait_interruptibly"]
 
@@ -197,6 +197,8 @@ class JsonRpcConnection:
                 if body is None:
                     break
                 self._route(body)
+        except TruncatedFrameError as exc:  # the peer died mid-frame: an end of stream
+            logger.warning("the connection ended inside a frame: %s", exc)
         except FramingError as exc:
             logger.error("unreadable data from the CLI: %s", exc)
             error = ProtocolError(f"the CLI sent data that cannot be read as a frame: {exc}")
@@ -268,20 +270,22 @@ class JsonRpcConnection:
     # ---------------------------------------------------------------- closing
 
     def close(self, error: ConnectionLostError) -> None:
-        """Close once: latch ``error``, fail every pending request, tell the owner."""
+        """Close once: latch ``error``, tell the owner, fail every pending request."""
         with self._close_lock:
             if self._closed is not None:
                 return
             self._closed = error
+        # The owner first (it records the new state and fails its own waiters), so that a
+        # caller woken below already sees the client in its final state.
+        try:
+            self._on_close(error)
+        except Exception:
+            logger.exception("error while handling the connection's end")
         for request_id in list(self._pending):
             pending = self._pending.pop(request_id, None)
             if pending is not None:
                 pending.error = error
                 pending.lock.release()
-        try:
-            self._on_close(error)
-        except Exception:
-            logger.exception("error while handling the connection's end")
 
     def join(self, timeout: float | None = None) -> None:
         if self._thread.is_alive() and self._thread is not threading.current_thread():

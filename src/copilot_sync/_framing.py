@@ -10,7 +10,8 @@ What a reader does with bad input (the documented outcomes):
 * a ``Content-Length`` that is not a non-negative integer: :class:`FramingError`
   (the stream cannot be resynchronised, so the connection must close);
 * a frame larger than ``max_frame_bytes``: its body is read and discarded, logged;
-* end of stream in the middle of a frame: :class:`FramingError` (truncated frame);
+* end of stream in the middle of a frame: :class:`TruncatedFrameError` (the connection
+  ends as at any end of stream: the peer usually died while writing);
 * end of stream between frames: ``None`` (a clean end).
 
 Decoding the body (UTF-8 and JSON) is left to the caller, which knows what to do with a
@@ -23,7 +24,7 @@ import logging
 import threading
 from typing import Any, BinaryIO, Protocol
 
-__all__ = ["FrameReader", "FrameWriter", "FramingError", "encode_frame", "DEFAULT_MAX_FRAME_BYTES"]
+__all__ = ["FrameReader", "FrameWriter", "FramingError", "TruncatedFrameError", "encode_frame", "DEFAULT_MAX_FRAME_BYTES"]
 
 logger = logging.getLogger("copilot_sync.transport")
 
@@ -36,6 +37,10 @@ _DISCARD_CHUNK = 1 << 20
 
 class FramingError(Exception):
     """The byte stream cannot be read as Content-Length frames any more."""
+
+
+class TruncatedFrameError(FramingError):
+    """The stream ended in the middle of a frame (usually: the peer died while writing)."""
 
 
 class _Readable(Protocol):
@@ -77,7 +82,7 @@ class FrameReader:
                 continue
             body = self._stream.read(length) if length else b""
             if len(body) != length:
-                raise FramingError(f"stream ended inside a frame body ({len(body)} of {length} bytes)")
+                raise TruncatedFrameError(f"stream ended inside a frame body ({len(body)} of {length} bytes)")
             self.frames_read += 1
             return body
 
@@ -91,7 +96,7 @@ class FrameReader:
             if not line:
                 if lines == 0:
                     return None
-                raise FramingError("stream ended inside a frame header")
+                raise TruncatedFrameError("stream ended inside a frame header")
             if line in (b"\r\n", b"\n"):
                 if lines == 0:
                     continue  # stray blank line between frames: tolerated
@@ -120,7 +125,7 @@ class FrameReader:
         while remaining:
             chunk = self._stream.read(min(remaining, _DISCARD_CHUNK))
             if not chunk:
-                raise FramingError("stream ended inside an oversized frame body")
+                raise TruncatedFrameError("stream ended inside an oversized frame body")
             remaining -= len(chunk)
         self.frames_skipped += 1
         logger.warning("discarded a %d-byte frame (limit %d bytes)", length, self.max_frame_bytes)
