@@ -106,10 +106,11 @@ class SocketTransport:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-        try:
-            self.sock.close()
-        except OSError:
-            pass
+        for closeable in (self._file, self.sock):  # the file holds a reference to the socket
+            try:
+                closeable.close()
+            except OSError:
+                pass
 
     def __repr__(self) -> str:
         return f"<SocketTransport {self.host}:{self.port}>"

@@ -18,7 +18,7 @@ from copilot_sync import (
     SessionClosedError,
 )
 from copilot_sync.testing import FakeCLI, Rule, Scenario
-from copilot_sync.testing._fake_cli import close_stdout, events, exit, kill, raw, stall
+from copilot_sync.testing.actions import close_stdout, events, exit, kill, raw, stall
 
 from .conftest import start_client
 

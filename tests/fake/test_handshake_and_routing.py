@@ -16,7 +16,7 @@ from copilot_sync import (
     SessionLifecycleEvent,
 )
 from copilot_sync.testing import FakeCLI, Rule, Scenario
-from copilot_sync.testing._fake_cli import error, events
+from copilot_sync.testing.actions import error, events
 
 from .conftest import start_client
 

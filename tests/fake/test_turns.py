@@ -9,7 +9,7 @@ import pytest
 
 from copilot_sync import CopilotClient, SessionError, TurnAbortedError
 from copilot_sync.testing import FakeCLI, Rule, Scenario
-from copilot_sync.testing._fake_cli import events, reply
+from copilot_sync.testing.actions import events, reply
 
 
 def _scripted(turn, *, times=None):

@@ -5,6 +5,8 @@
 - :class:`ScriptedModelServer`: an OpenAI-compatible chat-completions server on
   127.0.0.1 whose replies (text, streamed or not, and tool calls) a test scripts; the
   real CLI uses it through a session's ``provider`` option, fully offline.
+
+Rules for the fake take actions from :mod:`copilot_sync.testing.actions`.
 """
 
 from __future__ import annotations
@@ -12,13 +14,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._fake_cli import FakeCLI, Rule, Scenario
+    from ._fake_cli import FakeCLI, FakeCLIError, FakeCLITimeout, Instance, Rule, Scenario
     from ._model_server import ModelRequest, Reply, ScriptedModelServer, ToolCall
 
-__all__ = ["FakeCLI", "ModelRequest", "Reply", "Rule", "Scenario", "ScriptedModelServer", "ToolCall"]
+__all__ = [
+    "FakeCLI",
+    "FakeCLIError",
+    "FakeCLITimeout",
+    "Instance",
+    "ModelRequest",
+    "Reply",
+    "Rule",
+    "Scenario",
+    "ScriptedModelServer",
+    "ToolCall",
+]
 
 _LAZY = {
     "FakeCLI": "._fake_cli",
+    "FakeCLIError": "._fake_cli",
+    "FakeCLITimeout": "._fake_cli",
+    "Instance": "._fake_cli",
     "Rule": "._fake_cli",
     "Scenario": "._fake_cli",
     "ModelRequest": "._model_server",
