@@ -7,7 +7,7 @@
     with CopilotClient() as client:
         session = client.create_session()
         reply = session.send_and_wait("What is 2 + 2?")
-        print(reply.data.content)
+        answer = reply.data.content
 
 Errors (one tree, all importable from here)::
 

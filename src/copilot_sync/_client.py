@@ -44,7 +44,7 @@ from ._types import (
     SessionListFilter,
     SessionMetadata,
 )
-from ._workers import WorkerPool
+from ._workers import WorkerPool, check_max_workers
 
 __all__ = ["CopilotClient", "SDK_PROTOCOL_VERSION"]
 
@@ -73,7 +73,7 @@ class CopilotClient:
 
         with CopilotClient() as client:
             session = client.create_session(on_permission_request=PermissionHandler.approve_all)
-            print(session.send_and_wait("Hello!").data.content)
+            reply = session.send_and_wait("Hello!")  # reply.data.content is the text
     """
 
     def __init__(
@@ -127,9 +127,8 @@ class CopilotClient:
         self._github_token = github_token
         self._use_logged_in_user = (github_token is None) if use_logged_in_user is None else bool(use_logged_in_user)
         self._auto_start = auto_start
-        self._max_workers = max_workers
+        self._max_workers = check_max_workers(max_workers)
         self._start_timeout = start_timeout
-        WorkerPool(max_workers)  # validates max_workers now rather than at start()
         self._number = next(_client_numbers)
 
         self._state = ConnectionState.DISCONNECTED
@@ -234,9 +233,8 @@ class CopilotClient:
             else:
                 port = self._process.wait_for_port(max(0.1, min(10.0, deadline - time.monotonic())))
                 self._transport = SocketTransport("127.0.0.1", port, process=self._process, connect_timeout=10.0)
-        self._pool = WorkerPool(self._max_workers)
+        self._pool = WorkerPool(self._max_workers, name=self._thread_name("copilot-worker"))
         transport = self._transport
-        name = "copilot-reader" if self._number == 1 else f"copilot-reader-{self._number}"
         self._connection = JsonRpcConnection(
             transport.reader,
             transport.writer,
@@ -244,10 +242,21 @@ class CopilotClient:
             on_request=self._on_request,
             on_close=self._on_connection_closed,
             describe_end=transport.describe_end,
-            name=name,
+            name=self._thread_name("copilot-reader"),
         )
         self._connection.start()
+        if len(self._lifecycle_handlers):
+            self._start_lifecycle_dispatcher()
         self._handshake(token, deadline)
+
+    def _thread_name(self, base: str) -> str:
+        """Thread names: ``copilot-reader`` for the first client, ``copilot-reader-2`` for the second..."""
+        return base if self._number == 1 else f"{base}-{self._number}"
+
+    def _start_lifecycle_dispatcher(self) -> None:
+        with self._state_lock:
+            if self._lifecycle_dispatcher is None:
+                self._lifecycle_dispatcher = EventDispatcher(self._thread_name("copilot-lifecycle"), self._deliver_lifecycle)
 
     def _spawn_command(self, connection_token: str | None) -> tuple[list[str], dict[str, str]]:
         from ._discovery import resolve_cli
@@ -603,11 +612,10 @@ class CopilotClient:
             if not isinstance(event_type_or_handler, str) or not callable(handler):
                 raise TypeError("on_lifecycle(event_type, handler) takes a string and a callable")
             entry = (event_type_or_handler, handler)
-        with self._state_lock:
-            if self._lifecycle_dispatcher is None:
-                name = "copilot-lifecycle" if self._number == 1 else f"copilot-lifecycle-{self._number}"
-                self._lifecycle_dispatcher = EventDispatcher(name, self._deliver_lifecycle)
-        return self._lifecycle_handlers.add(entry)
+        unsubscribe = self._lifecycle_handlers.add(entry)
+        if self._state in (ConnectionState.CONNECTING, ConnectionState.CONNECTED):
+            self._start_lifecycle_dispatcher()  # otherwise start() starts it
+        return unsubscribe
 
     def _deliver_lifecycle(self, params: Any) -> None:
         if not isinstance(params, dict):

@@ -208,9 +208,9 @@ class JsonRpcConnection:
         except BaseException as exc:  # never die silently
             logger.exception("reader thread failed")
             error = ProtocolError(f"reader thread failed: {exc!r}")
-        if error is None:
-            error = self._describe_end(None)
-        self.close(error)
+        if self._closed is not None:  # closed on purpose (stop): nothing left to describe
+            return
+        self.close(error if error is not None else self._describe_end(None))
 
     def _route(self, body: bytes) -> None:
         try:

@@ -364,7 +364,8 @@ class CopilotSession:
             logger.debug("session %s: session.destroy failed: %s", self.session_id, exc)
         except BaseException as exc:  # timeout or Ctrl-C: still close locally, then re-raise
             error = exc
-        self._close(SessionClosedError(f"session {self.session_id} was disconnected"))
+        wait = 2.0 if timeout is None else max(0.0, min(2.0, timeout))
+        self._close(SessionClosedError(f"session {self.session_id} was disconnected"), wait=wait)
         if error is not None:
             raise error
 

@@ -3,41 +3,44 @@
 Tools, hooks, permission, user-input, command, elicitation and system-message-transform
 handlers, and every answer to a server-to-client request, run here, never on the
 reader thread. Threads are started on demand up to ``max_workers`` and named
-``copilot-worker-<n>``. Work waits in a bounded queue; when the queue is full the
+``copilot-worker-<n>`` (``copilot-worker-<client>-<n>`` for a process's second and later clients). Work waits in a bounded queue; when the queue is full the
 submitter blocks (back-pressure) with a logged warning, and nothing is dropped.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import queue
 import threading
 import time
 from typing import Any, Callable
 
-__all__ = ["WorkerPool", "DEFAULT_MAX_WORKERS"]
+__all__ = ["WorkerPool", "DEFAULT_MAX_WORKERS", "check_max_workers"]
 
 logger = logging.getLogger("copilot_sync.workers")
 
 DEFAULT_MAX_WORKERS = 16
 _STOP = object()
-_pool_ids = itertools.count(1)
+
+
+def check_max_workers(max_workers: object) -> int:
+    """``max_workers`` as a positive int (``None`` means the default); ``ValueError`` otherwise."""
+    if max_workers is None:
+        return DEFAULT_MAX_WORKERS
+    if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
+        raise ValueError(f"max_workers must be a positive integer, not {max_workers!r}")
+    return max_workers
 
 
 class WorkerPool:
     """A fixed-size pool of daemon threads fed by a bounded FIFO queue."""
 
     def __init__(self, max_workers: int | None = None, *, queue_size: int | None = None, name: str = "copilot-worker") -> None:
-        if max_workers is None:
-            max_workers = DEFAULT_MAX_WORKERS
-        if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
-            raise ValueError(f"max_workers must be a positive integer, not {max_workers!r}")
+        max_workers = check_max_workers(max_workers)
         self.max_workers = max_workers
         self.queue_size = queue_size if queue_size is not None else max(1024, 64 * max_workers)
         self._queue: queue.Queue[Any] = queue.Queue(self.queue_size)
         self._name = name
-        self._pool_id = next(_pool_ids)
         self._threads: list[threading.Thread] = []
         self._idle = 0
         self._lock = threading.Lock()
@@ -85,9 +88,7 @@ class WorkerPool:
         return True
 
     def _start_worker(self) -> None:
-        index = len(self._threads) + 1
-        name = f"{self._name}-{index}" if self._pool_id == 1 else f"{self._name}-{self._pool_id}.{index}"
-        thread = threading.Thread(target=self._run, name=name, daemon=True)
+        thread = threading.Thread(target=self._run, name=f"{self._name}-{len(self._threads) + 1}", daemon=True)
         self._threads.append(thread)
         self._idle += 1
         thread.start()

@@ -276,3 +276,21 @@ def test_a_failing_create_unregisters_the_session():
             assert client.sessions == []
         finally:
             client.stop(timeout=5)
+
+
+def test_lifecycle_handlers_survive_a_restart(fake):
+    client = CopilotClient(cli_path=fake.cli_path)
+    seen: list[str] = []
+    got = threading.Event()
+    client.on_lifecycle(lambda e: (seen.append(e.session_id), got.set()))  # registered before start
+    try:
+        for round_ in range(2):
+            client.start()
+            got.clear()
+            fake.wait_for_instance(index=round_)
+            fake.notify("session.lifecycle", {"type": "session.updated", "sessionId": f"round-{round_}"})
+            assert got.wait(5)
+            client.stop(timeout=5)
+        assert seen == ["round-0", "round-1"]
+    finally:
+        client.stop(timeout=5)
