@@ -294,3 +294,28 @@ def test_lifecycle_handlers_survive_a_restart(fake):
         assert seen == ["round-0", "round-1"]
     finally:
         client.stop(timeout=5)
+
+
+def test_list_models_is_fetched_once_and_cached(fake, sdk):
+    first = sdk.list_models()
+    second = sdk.list_models()
+    assert [m.id for m in first] == [m.id for m in second] and len(first) == 2
+    assert first[0].capabilities.limits.max_prompt_tokens is not None
+    assert len(fake.requests("models.list")) == 1
+    sdk.list_models(refresh=True)
+    assert len(fake.requests("models.list")) == 2
+
+
+def test_auto_start_and_states(fake):
+    client = CopilotClient(cli_path=fake.cli_path)
+    assert client.state is ConnectionState.DISCONNECTED and client.pid is None
+    try:
+        session = client.create_session()  # starts the client on first use
+        assert client.state is ConnectionState.CONNECTED and client.pid == fake.pid
+        assert repr(client).startswith("<CopilotClient connected stdio pid=")
+        assert repr(session) == f"<CopilotSession {session.session_id!r} open>"
+        assert client.sessions == [session]
+    finally:
+        assert client.stop(timeout=5) == []
+    assert client.state is ConnectionState.DISCONNECTED
+    assert session.closed and client.sessions == []
