@@ -257,3 +257,24 @@ def test_stop_from_inside_a_handler_completes(fake, sdk):
     assert stopped.wait(10)
     assert results == [[]]
     assert sdk.state is ConnectionState.DISCONNECTED
+
+
+def test_a_server_closing_the_socket_fails_cli_url_waiters_at_once():
+    with FakeCLI.serve_tcp(Scenario(think_time=30)) as server:
+        client = CopilotClient(cli_url=server.url)
+        client.start()
+        try:
+            session = client.create_session()
+            caught: list[BaseException] = []
+            waiter = threading.Thread(target=lambda: _capture(caught, session.send_and_wait, "slow", timeout=30))
+            waiter.start()
+            server.wait_for_request("session.send")
+            closed_at = time.monotonic()
+            server.process.kill()
+            waiter.join(5)
+            assert time.monotonic() - closed_at < 1.0
+            assert len(caught) == 1 and isinstance(caught[0], ProcessExitedError)
+            assert caught[0].exit_code is None and "closed the connection" in str(caught[0])
+            assert client.state is ConnectionState.ERROR
+        finally:
+            client.stop(timeout=5)
