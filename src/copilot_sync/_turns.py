@@ -109,6 +109,8 @@ class TurnWaiter:
         if outcome is False or event.agent_id:
             return
         if event.raw_type == "assistant.message":
+            if not self.tracker.started:
+                return  # a late message of an earlier turn
             self.last = event
             data = event.raw.get("data")
             if isinstance(data, dict) and data.get("content"):

@@ -268,3 +268,14 @@ def test_destroy_is_a_deprecated_disconnect():
             assert session.closed
         finally:
             client.stop(timeout=5)
+
+
+def test_a_late_message_of_an_earlier_turn_is_not_the_answer():
+    turn = [("assistant.message", {"messageId": "old", "content": "from the turn before"}),
+            ("user.message", {"content": "hi"}), ("session.idle", {})]  # fmt: skip
+    fake, client = _client_with([_scripted(turn)])
+    with fake:
+        try:
+            assert client.create_session().send_and_wait("hi", timeout=10) is None
+        finally:
+            client.stop(timeout=5)
