@@ -18,9 +18,9 @@ from copilot_sync import (
     SessionClosedError,
 )
 from copilot_sync.testing import FakeCLI, Rule, Scenario
-from copilot_sync.testing.actions import close_stdout, events, exit, kill, raw, stall
+from copilot_sync.testing.actions import events, exit, kill, raw, stall
 
-from .conftest import start_client
+from .conftest import capture_in_thread, start_client
 
 
 def _wait_for_state(client, state, timeout=2.0):
@@ -199,14 +199,12 @@ def test_a_cli_that_exits_at_start_reports_its_stderr(tmp_path):
 
 
 def test_disconnect_from_another_thread_fails_the_waiter():
-    caught: list[BaseException] = []
     with FakeCLI(Scenario(think_time=30)) as slow:
         client = CopilotClient(cli_path=slow.cli_path)
         client.start()
         try:
             session = client.create_session()
-            waiter = threading.Thread(target=lambda: _capture(caught, session.send_and_wait, "wait", timeout=30))
-            waiter.start()
+            waiter, caught = capture_in_thread(session.send_and_wait, "wait", timeout=30)
             slow.wait_for_request("session.send")
             session.disconnect()
             waiter.join(5)
@@ -220,9 +218,7 @@ def test_stop_while_a_turn_is_running_is_bounded_and_fails_the_waiter():
         client = CopilotClient(cli_path=fake.cli_path)
         client.start()
         session = client.create_session()
-        caught: list[BaseException] = []
-        waiter = threading.Thread(target=lambda: _capture(caught, session.send_and_wait, "slow", timeout=30))
-        waiter.start()
+        waiter, caught = capture_in_thread(session.send_and_wait, "slow", timeout=30)
         fake.wait_for_request("session.send")
         began = time.monotonic()
         errors = client.stop(timeout=10)
@@ -234,13 +230,6 @@ def test_stop_while_a_turn_is_running_is_bounded_and_fails_the_waiter():
         fake.wait_for_exit(timeout=5)
         methods = [m["method"] for m in fake.received if "method" in m]
         assert methods[-2:] == ["session.destroy", "runtime.shutdown"]
-
-
-def _capture(sink, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except BaseException as exc:  # noqa: BLE001
-        sink.append(exc)
 
 
 def test_stop_from_inside_a_handler_completes(fake, sdk):
@@ -265,9 +254,7 @@ def test_a_server_closing_the_socket_fails_cli_url_waiters_at_once():
         client.start()
         try:
             session = client.create_session()
-            caught: list[BaseException] = []
-            waiter = threading.Thread(target=lambda: _capture(caught, session.send_and_wait, "slow", timeout=30))
-            waiter.start()
+            waiter, caught = capture_in_thread(session.send_and_wait, "slow", timeout=30)
             server.wait_for_request("session.send")
             closed_at = time.monotonic()
             server.process.kill()

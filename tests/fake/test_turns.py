@@ -7,9 +7,11 @@ import time
 
 import pytest
 
-from copilot_sync import CopilotClient, SessionError, TurnAbortedError
-from copilot_sync.testing import FakeCLI, Rule, Scenario
+from copilot_sync import SessionError, TurnAbortedError
+from copilot_sync.testing import Rule
 from copilot_sync.testing.actions import events, reply
+
+from .conftest import running
 
 
 def _scripted(turn, *, times=None):
@@ -17,11 +19,6 @@ def _scripted(turn, *, times=None):
     return Rule(method="session.send", times=times, actions=[reply({"messageId": "scripted"}), events(turn)])
 
 
-def _client_with(rules, **scenario):
-    fake = FakeCLI(Scenario(rules=rules, **scenario))
-    client = CopilotClient(cli_path=fake.cli_path)
-    client.start()
-    return fake, client
 
 
 SCRIPTED_TURN = [
@@ -38,244 +35,184 @@ SCRIPTED_TURN = [
 
 
 def test_send_and_wait_returns_the_last_root_message_with_text():
-    fake, client = _client_with([_scripted(SCRIPTED_TURN)])
-    with fake:
-        try:
-            session = client.create_session()
-            reply = session.send_and_wait("hi", timeout=10)
-            assert reply.id is not None and reply.data.content == "the real answer"
-            assert reply.data.message_id == "m2"
-        finally:
-            client.stop(timeout=5)
+    with running([_scripted(SCRIPTED_TURN)]) as (fake, client):
+        session = client.create_session()
+        reply = session.send_and_wait("hi", timeout=10)
+        assert reply.id is not None and reply.data.content == "the real answer"
+        assert reply.data.message_id == "m2"
 
 
 def test_send_and_wait_returns_none_when_the_turn_has_no_message():
     turn = [("user.message", {"content": "hi"}), ("session.idle", {})]
-    fake, client = _client_with([_scripted(turn)])
-    with fake:
-        try:
-            assert client.create_session().send_and_wait("hi", timeout=10) is None
-        finally:
-            client.stop(timeout=5)
+    with running([_scripted(turn)]) as (fake, client):
+        assert client.create_session().send_and_wait("hi", timeout=10) is None
 
 
 def test_session_error_raises_with_the_event():
-    fake, client = _client_with([], turn_error="Execution failed: no token")
-    with fake:
-        try:
-            session = client.create_session()
-            with pytest.raises(SessionError) as info:
-                session.send_and_wait("hi", timeout=10)
-            assert "Execution failed: no token" in str(info.value)
-            assert info.value.event.type == "session.error" and info.value.error_type == "query"
-            with pytest.raises(SessionError):
-                list(session.stream("hi again", timeout=10))
-        finally:
-            client.stop(timeout=5)
+    with running([], turn_error="Execution failed: no token") as (fake, client):
+        session = client.create_session()
+        with pytest.raises(SessionError) as info:
+            session.send_and_wait("hi", timeout=10)
+        assert "Execution failed: no token" in str(info.value)
+        assert info.value.event.type == "session.error" and info.value.error_type == "query"
+        with pytest.raises(SessionError):
+            list(session.stream("hi again", timeout=10))
 
 
 def test_an_aborted_idle_raises_turn_aborted():
     turn = [("user.message", {"content": "hi"}), ("abort", {"reason": "remote_command"}), ("session.idle", {"aborted": True})]
-    fake, client = _client_with([_scripted(turn, times=2)])
-    with fake:
-        try:
-            session = client.create_session()
-            with pytest.raises(TurnAbortedError):
-                session.send_and_wait("hi", timeout=10)
-            stream = session.stream("hi", timeout=10)
-            with pytest.raises(TurnAbortedError):
-                for _ in stream:
-                    pass
-        finally:
-            client.stop(timeout=5)
+    with running([_scripted(turn, times=2)]) as (fake, client):
+        session = client.create_session()
+        with pytest.raises(TurnAbortedError):
+            session.send_and_wait("hi", timeout=10)
+        stream = session.stream("hi", timeout=10)
+        with pytest.raises(TurnAbortedError):
+            for _ in stream:
+                pass
 
 
 def test_a_stale_idle_before_this_turn_starts_does_not_end_it():
     # the idle of an earlier, aborted turn arrives after the next send was accepted
     turn = [("session.idle", {"aborted": True}), ("user.message", {"content": "hi"}),
             ("assistant.message", {"messageId": "m", "content": "fresh"}), ("session.idle", {})]  # fmt: skip
-    fake, client = _client_with([_scripted(turn)])
-    with fake:
-        try:
-            assert client.create_session().send_and_wait("hi", timeout=10).data.content == "fresh"
-        finally:
-            client.stop(timeout=5)
+    with running([_scripted(turn)]) as (fake, client):
+        assert client.create_session().send_and_wait("hi", timeout=10).data.content == "fresh"
 
 
 def test_one_shared_idle_ends_every_queued_send():
-    fake, client = _client_with([], think_time=0.3)
-    with fake:
-        try:
-            session = client.create_session()
-            results: list[str] = []
-            first = threading.Thread(target=lambda: results.append(session.send_and_wait("one", timeout=10).data.content))
-            first.start()
-            fake.wait_for_request("session.send")
-            second = session.send_and_wait("two", timeout=10)
-            first.join(10)
-            assert second.data.content == "echo: two"
-            assert results == ["echo: two"]  # the shared idle came after both turns: the last reply wins
-        finally:
-            client.stop(timeout=5)
+    with running([], think_time=0.3) as (fake, client):
+        session = client.create_session()
+        results: list[str] = []
+        first = threading.Thread(target=lambda: results.append(session.send_and_wait("one", timeout=10).data.content))
+        first.start()
+        fake.wait_for_request("session.send")
+        second = session.send_and_wait("two", timeout=10)
+        first.join(10)
+        assert second.data.content == "echo: two"
+        assert results == ["echo: two"]  # the shared idle came after both turns: the last reply wins
 
 
 def test_stream_yields_the_whole_turn_in_order():
-    fake, client = _client_with([])
-    with fake:
-        try:
-            session = client.create_session(streaming=True)
-            with session.stream("streamed", timeout=10) as stream:
-                types = [event.raw_type for event in stream]
-            assert stream.closed and stream.message_id
-            # session.start may still be on its way after create returned, as with the real CLI
-            types = [t for t in types if t != "session.start"]
-            assert types[0] == "user.message" and types[-1] == "session.idle"
-            assert types.count("assistant.message_delta") == 3
-            assert list(stream) == []  # exhausted
-        finally:
-            client.stop(timeout=5)
+    with running([]) as (fake, client):
+        session = client.create_session(streaming=True)
+        with session.stream("streamed", timeout=10) as stream:
+            types = [event.raw_type for event in stream]
+        assert stream.closed and stream.message_id
+        # session.start may still be on its way after create returned, as with the real CLI
+        types = [t for t in types if t != "session.start"]
+        assert types[0] == "user.message" and types[-1] == "session.idle"
+        assert types.count("assistant.message_delta") == 3
+        assert list(stream) == []  # exhausted
 
 
 def test_a_slow_stream_consumer_holds_up_only_its_own_session():
-    fake, client = _client_with([_scripted([], times=1)])
-    with fake:
-        try:
-            streamed = client.create_session()
-            other = client.create_session()
-            stream = streamed.stream("lots", timeout=60, buffer_size=50)
-            fake.emit(streamed.session_id, "user.message", {"content": "lots"})
-            message_id = fake.emit_deltas(streamed.session_id, 20_000, text="{i},")
-            fake.emit(streamed.session_id, "session.idle", {})
-            # the buffer is full and the session's event thread waits; everything else goes on
-            began = time.monotonic()
-            assert client.ping().message == "pong"
-            assert other.send_and_wait("meanwhile", timeout=10).data.content == "echo: meanwhile"
-            assert time.monotonic() - began < 5
-            deltas = []
-            for event in stream:
-                if event.raw_type == "assistant.message_delta":
-                    assert event.data.message_id == message_id
-                    deltas.append(event.data.delta_content)
-            assert deltas == [f"{i}," for i in range(20_000)]
-        finally:
-            client.stop(timeout=5)
+    with running([_scripted([], times=1)]) as (fake, client):
+        streamed = client.create_session()
+        other = client.create_session()
+        stream = streamed.stream("lots", timeout=60, buffer_size=50)
+        fake.emit(streamed.session_id, "user.message", {"content": "lots"})
+        message_id = fake.emit_deltas(streamed.session_id, 20_000, text="{i},")
+        fake.emit(streamed.session_id, "session.idle", {})
+        # the buffer is full and the session's event thread waits; everything else goes on
+        began = time.monotonic()
+        assert client.ping().message == "pong"
+        assert other.send_and_wait("meanwhile", timeout=10).data.content == "echo: meanwhile"
+        assert time.monotonic() - began < 5
+        deltas = []
+        for event in stream:
+            if event.raw_type == "assistant.message_delta":
+                assert event.data.message_id == message_id
+                deltas.append(event.data.delta_content)
+        assert deltas == [f"{i}," for i in range(20_000)]
 
 
 def test_a_dropped_stream_is_released():
-    fake, client = _client_with([_scripted([], times=1)])
-    with fake:
-        try:
-            session = client.create_session()
-            stream = session.stream("ignored", timeout=60, buffer_size=10)
-            del stream  # never iterated: the subscription must not block the session forever
-            fake.emit_deltas(session.session_id, 1000)
-            assert session.send_and_wait("next", timeout=10).data.content == "echo: next"
-        finally:
-            client.stop(timeout=5)
+    with running([_scripted([], times=1)]) as (fake, client):
+        session = client.create_session()
+        stream = session.stream("ignored", timeout=60, buffer_size=10)
+        del stream  # never iterated: the subscription must not block the session forever
+        fake.emit_deltas(session.session_id, 1000)
+        assert session.send_and_wait("next", timeout=10).data.content == "echo: next"
 
 
 def test_stream_timeout_bounds_the_whole_turn():
     from copilot_sync import CopilotTimeoutError
 
-    fake, client = _client_with([], think_time=30)
-    with fake:
-        try:
-            session = client.create_session()
-            began = time.monotonic()
-            with pytest.raises(CopilotTimeoutError):
-                for _ in session.stream("slow", timeout=0.5):
-                    pass
-            assert time.monotonic() - began < 3
-        finally:
-            client.stop(timeout=5)
+    with running([], think_time=30) as (fake, client):
+        session = client.create_session()
+        began = time.monotonic()
+        with pytest.raises(CopilotTimeoutError):
+            for _ in session.stream("slow", timeout=0.5):
+                pass
+        assert time.monotonic() - began < 3
 
 
 def test_handler_exceptions_are_logged_and_the_next_handler_runs(caplog):
-    fake, client = _client_with([])
-    with fake:
-        try:
-            session = client.create_session()
-            seen: list[str] = []
+    with running([]) as (fake, client):
+        session = client.create_session()
+        seen: list[str] = []
 
-            def broken(event):
-                raise ValueError("handler bug")
+        def broken(event):
+            raise ValueError("handler bug")
 
-            session.on("assistant.message", broken)
-            session.on("assistant.message", lambda e: seen.append(e.data.content))
-            session.send_and_wait("hi", timeout=10)
-            assert seen == ["echo: hi"]
-            assert "handler bug" in caplog.text and "raised on assistant.message" in caplog.text
-        finally:
-            client.stop(timeout=5)
+        session.on("assistant.message", broken)
+        session.on("assistant.message", lambda e: seen.append(e.data.content))
+        session.send_and_wait("hi", timeout=10)
+        assert seen == ["echo: hi"]
+        assert "handler bug" in caplog.text and "raised on assistant.message" in caplog.text
 
 
 def test_unsubscribe_and_bad_subscriptions():
-    fake, client = _client_with([])
-    with fake:
-        try:
-            session = client.create_session()
-            seen: list[str] = []
-            off = session.on(lambda e: seen.append(e.raw_type))
-            session.send_and_wait("one", timeout=10)
-            off()
-            count = len(seen)
-            session.send_and_wait("two", timeout=10)
-            assert len(seen) == count
-            with pytest.raises(TypeError):
-                session.on("assistant.message")
-            with pytest.raises(TypeError):
-                session.on(42, print)
-            with pytest.raises(TypeError, match="prompt"):
-                session.send(None)
-            with pytest.raises(ValueError, match="mode"):
-                session.send("x", mode="later")
-            with pytest.raises(TypeError, match="attachments"):
-                session.send("x", attachments="file.txt")
-        finally:
-            client.stop(timeout=5)
+    with running([]) as (fake, client):
+        session = client.create_session()
+        seen: list[str] = []
+        off = session.on(lambda e: seen.append(e.raw_type))
+        session.send_and_wait("one", timeout=10)
+        off()
+        count = len(seen)
+        session.send_and_wait("two", timeout=10)
+        assert len(seen) == count
+        with pytest.raises(TypeError):
+            session.on("assistant.message")
+        with pytest.raises(TypeError):
+            session.on(42, print)
+        with pytest.raises(TypeError, match="prompt"):
+            session.send(None)
+        with pytest.raises(ValueError, match="mode"):
+            session.send("x", mode="later")
+        with pytest.raises(TypeError, match="attachments"):
+            session.send("x", attachments="file.txt")
 
 
 def test_send_and_wait_refuses_to_run_on_its_own_event_thread():
-    fake, client = _client_with([])
-    with fake:
-        try:
-            session = client.create_session()
-            errors: list[BaseException] = []
-            done = threading.Event()
+    with running([]) as (fake, client):
+        session = client.create_session()
+        errors: list[BaseException] = []
+        done = threading.Event()
 
-            def handler(event):
-                try:
-                    session.send_and_wait("nested", timeout=1)
-                except RuntimeError as exc:
-                    errors.append(exc)
-                done.set()
+        def handler(event):
+            try:
+                session.send_and_wait("nested", timeout=1)
+            except RuntimeError as exc:
+                errors.append(exc)
+            done.set()
 
-            session.on("assistant.message", handler)
-            session.send("outer")
-            assert done.wait(10)
-            assert "cannot be called from this session's own event handler" in str(errors[0])
-        finally:
-            client.stop(timeout=5)
+        session.on("assistant.message", handler)
+        session.send("outer")
+        assert done.wait(10)
+        assert "cannot be called from this session's own event handler" in str(errors[0])
 
 
 def test_destroy_is_a_deprecated_disconnect():
-    fake, client = _client_with([])
-    with fake:
-        try:
-            session = client.create_session()
-            with pytest.warns(DeprecationWarning):
-                session.destroy()
-            assert session.closed
-        finally:
-            client.stop(timeout=5)
+    with running([]) as (fake, client):
+        session = client.create_session()
+        with pytest.warns(DeprecationWarning):
+            session.destroy()
+        assert session.closed
 
 
 def test_a_late_message_of_an_earlier_turn_is_not_the_answer():
     turn = [("assistant.message", {"messageId": "old", "content": "from the turn before"}),
             ("user.message", {"content": "hi"}), ("session.idle", {})]  # fmt: skip
-    fake, client = _client_with([_scripted(turn)])
-    with fake:
-        try:
-            assert client.create_session().send_and_wait("hi", timeout=10) is None
-        finally:
-            client.stop(timeout=5)
+    with running([_scripted(turn)]) as (fake, client):
+        assert client.create_session().send_and_wait("hi", timeout=10) is None
