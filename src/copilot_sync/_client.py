@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Union, overload
 
-from ._connection import INTERNAL_ERROR, METHOD_NOT_FOUND, JsonRpcConnection
+from ._connection import INTERNAL_ERROR, METHOD_NOT_FOUND, JsonRpcConnection, _fresh
 from ._dispatch import EventDispatcher, Subscribers
 from ._errors import (
     ClientStateError,
@@ -172,7 +172,7 @@ class CopilotClient:
         connection = self._connection
         if self._state is ConnectionState.CONNECTED and connection is not None:
             if connection.closed_error is not None:
-                raise _copy(connection.closed_error)
+                raise _fresh(connection.closed_error)
             return connection
         if self._state is ConnectionState.ERROR and connection is not None and connection.closed_error is not None:
             raise ProcessExitedError(
@@ -379,7 +379,7 @@ class CopilotClient:
         logger.error("connection to the CLI lost: %s", error)
         self._state = ConnectionState.ERROR
         for session in list(self._sessions.values()):
-            session._close(_copy(error), wait=None)
+            session._close(_fresh(error), wait=None)
 
     # ================================================================ stop
 
@@ -628,8 +628,3 @@ class CopilotClient:
                 except Exception:
                     logger.exception("lifecycle handler %r raised", handler)
 
-
-def _copy(error: BaseException) -> BaseException:
-    from ._connection import _fresh
-
-    return _fresh(error)

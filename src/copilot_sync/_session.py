@@ -8,6 +8,7 @@ reactions, then every ``on()`` handler in registration order, then the callers b
 
 from __future__ import annotations
 
+import functools
 import logging
 import pathlib
 import threading
@@ -428,11 +429,16 @@ def _send_params(prompt: Any, attachments: Any, mode: Any) -> dict[str, Any]:
 _unknown_warned: set[str] = set()
 
 
-def _warn_if_unknown_type(event_type: str) -> None:
+@functools.lru_cache(maxsize=1)
+def _known_event_types() -> frozenset[str]:
     from ._events import event_type_names
 
+    return frozenset(event_type_names())
+
+
+def _warn_if_unknown_type(event_type: str) -> None:
     if event_type in _unknown_warned:
         return
-    if event_type not in set(event_type_names()):
+    if event_type not in _known_event_types():
         _unknown_warned.add(event_type)
         logger.warning("on(%r): not an event type this SDK knows; the handler runs only if the CLI sends it", event_type)
