@@ -62,7 +62,7 @@ def test_options_map_to_wire_keys():
             "on_user_input_request": lambda r, i: {"answer": "a", "wasFreeform": True},
             "on_elicitation_request": lambda c: {"action": "cancel"},
             "hooks": {"on_pre_tool_use": lambda i, c: None},
-            "commands": [{"name": "deploy", "description": "Deploy it"}, {"name": "noop"}],
+            "commands": [{"name": "deploy", "description": "Deploy it", "handler": print}, {"name": "noop", "handler": print}],
         },  # fmt: skip
         resume=False,
     )

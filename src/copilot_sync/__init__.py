@@ -23,6 +23,7 @@ Errors (one tree, all importable from here)::
     │   └── TurnAbortedError
     ├── SessionClosedError
     ├── ClientStateError
+    ├── CapabilityError (also a RuntimeError)
     └── CopilotTimeoutError (also a TimeoutError)
 """
 
@@ -31,7 +32,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._client import SDK_PROTOCOL_VERSION, CopilotClient
+from ._commands import CommandContext, CommandDefinition
+from ._elicitation import ElicitationContext, ElicitationResult, InputOptions, SessionUI
 from ._errors import (
+    CapabilityError,
     ClientStateError,
     CLIInstallError,
     CLINotFoundError,
@@ -47,7 +51,9 @@ from ._errors import (
 )
 from ._events import SessionEvent
 from ._logging import enable_file_logging
+from ._permissions import PermissionHandler, PermissionRequest, PermissionRequestResult
 from ._session import CopilotSession
+from ._tools import Tool, ToolBinaryResult, ToolInvocation, ToolResult, define_tool
 from ._turns import EventStream, TurnAbortedError
 from ._types import (
     ConnectionState,
@@ -77,18 +83,24 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SDK_PROTOCOL_VERSION",
+    "CapabilityError",
     "CLIInstallError",
     "CLINotFoundError",
     "ClientStateError",
+    "CommandContext",
+    "CommandDefinition",
     "ConnectionLostError",
     "ConnectionState",
     "CopilotClient",
     "CopilotError",
     "CopilotSession",
     "CopilotTimeoutError",
+    "ElicitationContext",
+    "ElicitationResult",
     "EventStream",
     "GetAuthStatusResponse",
     "GetStatusResponse",
+    "InputOptions",
     "InstalledCLI",
     "JsonRpcError",
     "ModelBilling",
@@ -98,6 +110,9 @@ __all__ = [
     "ModelPolicy",
     "ModelSupports",
     "ModelVisionLimits",
+    "PermissionHandler",
+    "PermissionRequest",
+    "PermissionRequestResult",
     "PingResponse",
     "ProcessExitedError",
     "ProtocolError",
@@ -112,7 +127,13 @@ __all__ = [
     "SessionLifecycleEventMetadata",
     "SessionListFilter",
     "SessionMetadata",
+    "SessionUI",
+    "Tool",
+    "ToolBinaryResult",
+    "ToolInvocation",
+    "ToolResult",
     "TurnAbortedError",
+    "define_tool",
     "enable_file_logging",
     "find_cli",
     "install_cli",

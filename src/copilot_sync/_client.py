@@ -335,11 +335,17 @@ class CopilotClient:
         else:
             logger.debug("ignored notification %s", method)
 
+    def _submit(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Run ``fn(*args)`` on the worker pool (waiting for room if the queue is full).
+        False if the client is stopping."""
+        pool = self._pool
+        return pool.submit(fn, *args) if pool is not None else False
+
     def _on_request(self, request_id: Any, method: str, params: Any) -> None:
         pool = self._pool
         if pool is None:
             return
-        pool.submit(self._answer_request, request_id, method, params)
+        pool.submit(self._answer_request, request_id, method, params, wait=False)
 
     # ================================================================ answering (worker threads)
 

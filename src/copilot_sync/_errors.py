@@ -13,6 +13,7 @@
     ├── SessionError                  the session reported ``session.error`` while a caller waited
     ├── SessionClosedError            the session was disconnected while a caller used or waited on it
     ├── ClientStateError              the client is not in a state that allows the call (not started...)
+    ├── CapabilityError               the host does not offer what the call needs (e.g. UI elicitation)
     └── CopilotTimeoutError           a blocking call ran out of time (also a ``TimeoutError``)
 
 Arguments the caller got wrong raise the built-in ``TypeError``/``ValueError`` at the call.
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from ._events import SessionEvent
 
 __all__ = [
+    "CapabilityError",
     "CLIInstallError",
     "CLINotFoundError",
     "ClientStateError",
@@ -142,6 +144,12 @@ class SessionClosedError(CopilotError):
 
 class ClientStateError(CopilotError):
     """The client cannot do this in its current state (for example, it is not started)."""
+
+
+class CapabilityError(CopilotError, RuntimeError):
+    """The host (the CLI and the clients attached to the session) does not support this,
+    e.g. ``session.ui.confirm()`` when no client can show a dialog. Also a ``RuntimeError``,
+    as the official SDK raises."""
 
 
 class CopilotTimeoutError(CopilotError, TimeoutError):

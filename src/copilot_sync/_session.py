@@ -16,10 +16,12 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Union, overload
 
-from ._connection import INTERNAL_ERROR
+from ._callbacks import REACTS_TO, SessionCallbacks
 from ._dispatch import EventDispatcher, Subscribers
 from ._errors import ConnectionLostError, JsonRpcError, SessionClosedError
+from ._elicitation import SessionUI
 from ._events import SessionEvent, parse_event
+from ._tools import Tool, ToolResult, as_tool
 from ._turns import EventStream, TurnWaiter, _StreamSink
 
 if TYPE_CHECKING:
@@ -63,6 +65,8 @@ class CopilotSession:
         on_event = options.get("on_event")
         if on_event is not None:
             self._handlers.add(_HandlerEntry(None, on_event))
+        self._callbacks = SessionCallbacks(self, options)
+        self._ui: SessionUI | None = None
         self._dispatcher = EventDispatcher(f"copilot-events-{session_id[:8]}", self._deliver)
 
     def __repr__(self) -> str:
@@ -118,7 +122,9 @@ class CopilotSession:
         except TypeError:
             logger.warning("session %s: skipped an event that is not an object: %.80r", self.session_id, raw)
             return
-        if event.raw_type == "capabilities.changed":
+        if event.raw_type in REACTS_TO:
+            self._callbacks.react(event)
+        elif event.raw_type == "capabilities.changed":
             self._merge_capabilities(event)
         waiters = self._waiters.snapshot()
         for waiter in waiters:
@@ -314,37 +320,50 @@ class CopilotSession:
 
     def _handle_request(self, method: str, params: dict[str, Any]) -> Any:
         """Worker thread: answer a session-scoped server-to-client request."""
-        if method == "hooks.invoke":
-            return self._invoke_hook(params)
-        if method == "systemMessage.transform":
-            sections = params.get("sections")
-            if not isinstance(sections, dict) or not sections:
-                raise JsonRpcError(INTERNAL_ERROR, "systemMessage.transform needs a non-empty sections object")
-            return {"sections": sections}
-        if method == "userInput.request":
-            handler = self._options.get("on_user_input_request")
-            if handler is None:
-                raise JsonRpcError(INTERNAL_ERROR, "User input requested but no handler registered")
-            return handler(params, {"session_id": self.session_id})
-        if method == "exitPlanMode.request":
-            return {"approved": True}
-        if method == "autoModeSwitch.request":
-            return {"response": "no"}
-        raise JsonRpcError(-32601, f"Method not found: {method}")
+        return self._callbacks.answer_request(method, params)
 
-    def _invoke_hook(self, params: dict[str, Any]) -> dict[str, Any]:
-        hook_type = params.get("hookType")
-        hooks = self._options.get("hooks") or {}
-        name = _HOOK_CALLBACKS.get(hook_type) if isinstance(hook_type, str) else None
-        hook = hooks.get(name) if name else None
-        if hook is None:
-            return {}
-        try:
-            output = hook(params.get("input") or {}, {"session_id": self.session_id})
-        except Exception:
-            logger.exception("session %s: hook %s raised; answering with no output", self.session_id, name)
-            return {}
-        return {"output": output} if output is not None else {}
+    # ------------------------------------------------------------------ tools and UI
+
+    def get_tools(self) -> list[Tool]:
+        """The tools this client provides to the session (not the CLI's built-in ones)."""
+        return list(self._callbacks.tools.values())
+
+    def register_tool(self, tool: Tool | Mapping[str, Any], *, timeout: float | None = 60.0) -> None:
+        """Add a tool (or replace the one with its name) while the session runs.
+
+        The CLI offers it to the model from the next model request on. Raises like any
+        RPC if the CLI refuses; the session's tools are then unchanged.
+        """
+        new = as_tool(tool)
+        with self._callbacks._tools_lock:
+            tools = dict(self._callbacks.tools)
+            tools[new.name] = new
+            self._callbacks.replace_tools(tools, timeout=timeout)
+
+    def unregister_tool(self, name: str, *, timeout: float | None = 60.0) -> None:
+        """Remove a tool this client provides; ``KeyError`` if there is none by that name.
+
+        A model request already in flight may still call it; such a call is not answered
+        by this client (abort the turn, or remove tools while the session is idle).
+        """
+        with self._callbacks._tools_lock:
+            if name not in self._callbacks.tools:
+                raise KeyError(f"session {self.session_id} has no tool named {name!r}")
+            tools = {key: value for key, value in self._callbacks.tools.items() if key != name}
+            self._callbacks.replace_tools(tools, timeout=timeout)
+
+    def invoke_tool(self, name: str, arguments: Any = None, *, tool_call_id: str | None = None) -> ToolResult:
+        """Run a tool's handler here, as if the model had called it, and return the
+        :class:`ToolResult` the model would get (arguments validated the same way).
+        Nothing is sent to the CLI: this is for testing your tools."""
+        return self._callbacks.invoke_tool(name, {} if arguments is None else arguments, tool_call_id)
+
+    @property
+    def ui(self) -> SessionUI:
+        """Dialogs for a user through the CLI (``confirm``, ``select``, ``input``, ``elicitation``)."""
+        if self._ui is None:
+            self._ui = SessionUI(self)
+        return self._ui
 
     # ------------------------------------------------------------------ closing
 
@@ -392,20 +411,6 @@ class CopilotSession:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.disconnect()
-
-
-_HOOK_CALLBACKS = {
-    "preToolUse": "on_pre_tool_use",
-    "postToolUse": "on_post_tool_use",
-    "postToolUseFailure": "on_post_tool_use_failure",
-    "userPromptSubmitted": "on_user_prompt_submitted",
-    "userPromptTransformed": "on_user_prompt_transformed",
-    "sessionStart": "on_session_start",
-    "sessionEnd": "on_session_end",
-    "errorOccurred": "on_error_occurred",
-    "agentStop": "on_agent_stop",
-    "preMcpToolCall": "on_pre_mcp_tool_call",
-}
 
 
 def _send_params(prompt: Any, attachments: Any, mode: Any) -> dict[str, Any]:

@@ -10,11 +10,21 @@ variables, HTTP headers, server names, section ids).
 from __future__ import annotations
 
 import difflib
+import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-__all__ = ["CREATE_OPTIONS", "RESUME_OPTIONS", "LOCAL_OPTIONS", "check_options", "build_session_params", "camel"]
+__all__ = [
+    "CREATE_OPTIONS",
+    "RESUME_OPTIONS",
+    "LOCAL_OPTIONS",
+    "build_session_params",
+    "camel",
+    "check_arity",
+    "check_options",
+    "transform_callbacks",
+]
 
 #: Options sent to the CLI (snake_case keyword → wire key).
 _WIRE_KEYS: dict[str, str] = {
@@ -63,8 +73,13 @@ _HOOK_NAMES = frozenset(
         "on_error_occurred",
         "on_agent_stop",
         "on_pre_mcp_tool_call",
+        "on_subagent_start",
+        "on_subagent_stop",
     }
 )
+
+#: Handlers given as options, and how many positional arguments the SDK passes them.
+_HANDLER_ARITY = {"on_permission_request": 2, "on_user_input_request": 2, "on_event": 1, "on_elicitation_request": 1}
 
 _CAMEL = re.compile(r"_([a-z0-9])")
 
@@ -158,35 +173,97 @@ def _string_list(name: str, value: Any) -> list[str]:
     return items
 
 
-def _tool_definition(tool: Any) -> dict[str, Any]:
-    if isinstance(tool, Mapping):
-        definition = _camel_keys(dict(tool), keep=frozenset({"parameters"}))
-        definition.pop("handler", None)
-    else:
-        to_wire = getattr(tool, "to_wire", None)
-        if callable(to_wire):
-            return to_wire()
-        definition = {"name": getattr(tool, "name", None), "description": getattr(tool, "description", "") or ""}
-        parameters = getattr(tool, "parameters", None)
-        if parameters:
-            definition["parameters"] = parameters
-        if getattr(tool, "overrides_built_in_tool", False):
-            definition["overridesBuiltInTool"] = True
-        if getattr(tool, "skip_permission", False):
-            definition["skipPermission"] = True
-    if not isinstance(definition.get("name"), str) or not definition["name"]:
-        raise TypeError(f"every tool needs a non-empty string name; got {tool!r}")
-    return definition
+def _tool_definitions(value: Iterable[Any]) -> list[dict[str, Any]]:
+    from ._tools import tool_table
+
+    return [tool.to_wire() for tool in tool_table(value).values()]
 
 
-def _command_definition(command: Any) -> dict[str, Any]:
-    if isinstance(command, Mapping):
-        name, description = command.get("name"), command.get("description")
-    else:
-        name, description = getattr(command, "name", None), getattr(command, "description", None)
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"every command needs a non-empty string name; got {command!r}")
-    return {"name": name, "description": description or ""}
+def _command_definitions(value: Iterable[Any]) -> list[dict[str, Any]]:
+    from ._commands import as_command
+
+    commands = [as_command(command) for command in value]
+    names = [command.name for command in commands]
+    for name in names:
+        if names.count(name) > 1:
+            raise ValueError(f"two commands are named {name!r}")
+    return [command.to_wire() for command in commands]
+
+
+_SYSTEM_MODES = ("append", "replace", "customize")
+_SECTION_ACTIONS = ("replace", "remove", "append", "prepend", "preserve", "transform")
+
+
+def _section_transform(section: Any) -> Callable[[str], Any] | None:
+    if callable(section):
+        return section
+    if isinstance(section, Mapping) and callable(section.get("action")):
+        return section["action"]
+    return None
+
+
+def transform_callbacks(system_message: Any) -> dict[str, Callable[[str], Any]]:
+    """The callable section transforms of a ``customize`` system message, by section id."""
+    if not isinstance(system_message, Mapping):
+        return {}
+    sections = system_message.get("sections")
+    if not isinstance(sections, Mapping):
+        return {}
+    callbacks = {}
+    for section_id, section in sections.items():
+        transform = _section_transform(section)
+        if transform is not None:
+            callbacks[section_id] = transform
+    return callbacks
+
+
+def _system_message(value: Mapping[str, Any]) -> dict[str, Any]:
+    """The wire form: a callable section (or a section whose ``action`` is callable) is
+    sent as ``{"action": "transform"}`` and answered from ``systemMessage.transform``."""
+    mode = value.get("mode", "append")
+    if mode not in _SYSTEM_MODES:
+        raise ValueError(f"system_message mode must be one of {', '.join(_SYSTEM_MODES)}; got {mode!r}")
+    unknown = sorted(set(value) - {"mode", "content", "sections"})
+    if unknown:
+        raise TypeError(f"system_message has no key {unknown[0]!r}; it takes mode, content and sections")
+    if value.get("content") is not None and not isinstance(value["content"], str):
+        raise TypeError("system_message content must be a string")
+    wire = {key: item for key, item in value.items() if key != "sections"}
+    sections = value.get("sections")
+    if sections is None:
+        return wire
+    if mode != "customize":
+        raise ValueError("system_message sections need mode 'customize'")
+    if not isinstance(sections, Mapping):
+        raise TypeError("system_message sections must be a mapping of section id to override")
+    wire_sections: dict[str, Any] = {}
+    for section_id, section in sections.items():
+        if _section_transform(section) is not None:
+            check_arity(_section_transform(section), 1, f"the transform of section {section_id!r}")
+            wire_sections[section_id] = {"action": "transform"}
+            continue
+        if not isinstance(section, Mapping):
+            raise TypeError(f"section {section_id!r} must be a dict like {{'action': 'append', 'content': ...}} or a callable")
+        action = section.get("action")
+        if action not in _SECTION_ACTIONS:
+            raise ValueError(f"section {section_id!r}: action must be one of {', '.join(_SECTION_ACTIONS)} or a callable; got {action!r}")
+        wire_sections[section_id] = dict(section)
+    wire["sections"] = wire_sections
+    return wire
+
+
+def check_arity(fn: Any, count: int, what: str) -> None:
+    """``TypeError`` now, naming ``what``, if ``fn`` cannot be called with ``count`` positional arguments."""
+    if not callable(fn):
+        raise TypeError(f"{what} must be callable, not {type(fn).__name__}")
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return  # some builtins have no signature: trust them
+    try:
+        signature.bind(*range(count))
+    except TypeError:
+        raise TypeError(f"{what} must accept {count} positional argument{'s' if count != 1 else ''}; {fn!r} has signature {signature}") from None
 
 
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
@@ -195,13 +272,13 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "custom_agents": _custom_agents,
     "infinite_sessions": _camel_keys,
     "model_capabilities": _model_capabilities,
-    "system_message": lambda value: _camel_keys(value, keep=frozenset({"sections"})),
+    "system_message": _system_message,
     "available_tools": lambda value: _string_list("available_tools", value),
     "excluded_tools": lambda value: _string_list("excluded_tools", value),
     "skill_directories": lambda value: _string_list("skill_directories", value),
     "disabled_skills": lambda value: _string_list("disabled_skills", value),
     "additional_directories": lambda value: _string_list("additional_directories", value),
-    "tools": lambda value: [_tool_definition(tool) for tool in value],
+    "tools": _tool_definitions,
 }
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -234,9 +311,9 @@ def _validate(options: Mapping[str, Any]) -> None:
         if expected and not isinstance(value, expected):
             names = " or ".join("mapping" if t is Mapping else t.__name__ for t in expected)
             raise TypeError(f"{key} must be a {names}, not {type(value).__name__}")
-        if key in {"on_permission_request", "on_user_input_request", "on_event", "on_elicitation_request"}:
-            if not callable(value):
-                raise TypeError(f"{key} must be callable, not {type(value).__name__}")
+        arity = _HANDLER_ARITY.get(key)
+        if arity is not None:
+            check_arity(value, arity, key)
     hooks = options.get("hooks")
     if hooks:
         for name, hook in hooks.items():
@@ -244,8 +321,8 @@ def _validate(options: Mapping[str, Any]) -> None:
                 close = difflib.get_close_matches(name, sorted(_HOOK_NAMES), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise TypeError(f"unknown hook {name!r}{hint}")
-            if hook is not None and not callable(hook):
-                raise TypeError(f"hook {name!r} must be callable, not {type(hook).__name__}")
+            if hook is not None:
+                check_arity(hook, 2, f"hook {name!r}")
     for key in ("tools", "commands", "custom_agents"):
         value = options.get(key)
         if value is not None and (isinstance(value, (str, Mapping)) or not isinstance(value, Iterable)):
@@ -275,7 +352,7 @@ def build_session_params(session_id: str, options: Mapping[str, Any], *, resume:
         params["hooks"] = True
     commands = options.get("commands")
     if commands:
-        params["commands"] = [_command_definition(command) for command in commands]
+        params["commands"] = _command_definitions(commands)
     params.setdefault("includeSubAgentStreamingEvents", True)
     params["envValueMode"] = "direct"
     params["toolFilterPrecedence"] = "excluded"

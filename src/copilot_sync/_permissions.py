@@ -1,0 +1,252 @@
+"""Permission requests from the CLI and the decisions sent back (PROTOCOL §5.3).
+
+The handler given as ``on_permission_request`` is called as ``handler(request,
+invocation)`` on a worker thread, where ``request`` is a :class:`PermissionRequest`
+(snake_case attributes over the wire's camelCase object) and ``invocation`` is a dict
+with ``"session_id"`` (and ``"prompt_request"`` when the CLI sent one). It returns a
+:class:`PermissionRequestResult`, a kind string, or a dict with a ``"kind"``.
+
+Only the kinds the CLI 1.0.81 accepts go on the wire; older names from earlier SDKs are
+mapped to them. ``"no-result"`` sends nothing, leaving the decision to another client.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, Callable, Optional, Union
+
+__all__ = [
+    "PermissionHandler",
+    "PermissionRequest",
+    "PermissionRequestResult",
+    "PermissionDecision",
+    "WireObject",
+    "decision_to_wire",
+]
+
+logger = logging.getLogger("copilot_sync.permissions")
+
+#: The decision kinds the CLI accepts (observed on 1.0.81), plus "no-result".
+WIRE_KINDS = ("approve-once", "approve-for-session", "approve-for-location", "reject", "user-not-available")
+NO_RESULT = "no-result"
+
+#: Names used by earlier SDKs and by the schema's "completed" vocabulary.
+_OLD_KINDS = {
+    "approved": "approve-once",
+    "approve": "approve-once",
+    "approved-for-session": "approve-for-session",
+    "approve-permanently": "approve-for-session",
+    "approved-for-location": "approve-for-location",
+    "denied": "reject",
+    "deny": "reject",
+    "rejected": "reject",
+    "denied-interactively-by-user": "reject",
+    "denied-by-rules": "reject",
+    "denied-by-content-exclusion-policy": "reject",
+    "denied-by-permission-request-hook": "reject",
+    "cancelled": "reject",
+    "denied-no-approval-rule-and-could-not-request-from-user": "user-not-available",
+}
+
+_SNAKE = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def _snake(name: str) -> str:
+    return _SNAKE.sub(r"_\1", name).lower()
+
+
+class WireObject(Mapping[str, Any]):
+    """A read-only view of a wire object: ``obj.full_command_text`` and
+    ``obj["fullCommandText"]`` both work; nested objects are views too; ``to_dict()`` gives
+    the original dict. A field the object does not carry reads as ``None`` when it is one
+    of ``known`` (the fields of some kind of request), else raises ``AttributeError``."""
+
+    __slots__ = ("_data", "_attrs", "_known")
+
+    def __init__(self, data: Mapping[str, Any], known: frozenset[str] = frozenset()) -> None:
+        self._data = dict(data)
+        self._attrs = {_snake(key): key for key in self._data if isinstance(key, str)}
+        self._known = known
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            key = object.__getattribute__(self, "_attrs")[name]
+        except KeyError:
+            if name in object.__getattribute__(self, "_known"):
+                return None
+            raise AttributeError(f"{type(self).__name__} has no field {name!r}") from None
+        return _wrap(self._data[key])
+
+    def __getitem__(self, key: str) -> Any:
+        return _wrap(self._data[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(self._attrs) | set(super().__dir__()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._data)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{attr}={self._data[key]!r}" for attr, key in list(self._attrs.items())[:8])
+        return f"{type(self).__name__}({fields})"
+
+
+def _wrap(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return WireObject(value)
+    if isinstance(value, list):
+        return [_wrap(item) for item in value]
+    return value
+
+
+_REQUEST_FIELDS = frozenset(
+    {
+        "kind", "tool_call_id", "managed_approval_required", "full_command_text", "intention", "commands",
+        "command_segments", "possible_paths", "possible_urls", "has_write_file_redirection",
+        "can_offer_session_approval", "warning", "file_name", "diff", "new_file_contents", "path",
+        "server_name", "tool_name", "tool_title", "args", "read_only", "url", "redirected_from", "fact",
+        "action", "subject", "scope", "tool_description", "tool_args", "hook_message",
+    }
+)  # fmt: skip
+
+
+class PermissionRequest(WireObject):
+    """What the CLI asks permission for: ``kind`` (``shell``, ``write``, ``read``, ``mcp``,
+    ``url``, ``memory``, ``custom-tool``, ``hook``, ...) and that kind's fields as
+    snake_case attributes (``full_command_text``, ``file_name``, ``tool_name``...)."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        super().__init__(data, _REQUEST_FIELDS)
+
+    @property
+    def kind(self) -> str:
+        return str(self._data.get("kind", ""))
+
+
+@dataclasses.dataclass
+class PermissionRequestResult:
+    """A decision on a permission request.
+
+    ``kind`` is one of ``approve-once``, ``approve-for-session``, ``approve-for-location``,
+    ``reject``, ``user-not-available``, or ``no-result`` (send nothing: another client
+    decides). Older names (``approved``, ``denied-interactively-by-user``...) are mapped.
+    ``approve-for-session`` without ``approval`` remembers the approval for what was
+    asked (this tool, these commands, reads, writes...), so the CLI does not ask again.
+    """
+
+    kind: str = "approve-once"
+    feedback: Optional[str] = None
+    approval: Optional[dict[str, Any]] = None
+    location_key: Optional[str] = None
+    domain: Optional[str] = None
+    approved_interactively: Optional[bool] = None
+    #: Sent beside the decision as ``decisionContext`` (outcome, source, surface).
+    decision_context: Optional[dict[str, Any]] = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, str):
+            raise TypeError(f"kind must be a string, not {type(self.kind).__name__}")
+        kind = _OLD_KINDS.get(self.kind, self.kind)
+        if kind not in WIRE_KINDS and kind != NO_RESULT:
+            raise ValueError(
+                f"unknown permission decision {self.kind!r}; use one of {', '.join(WIRE_KINDS)} or {NO_RESULT!r}"
+            )
+        self.kind = kind
+
+    def to_wire(self, request: Optional[PermissionRequest] = None) -> dict[str, Any]:
+        """The ``result`` object of ``session.permissions.handlePendingPermissionRequest``."""
+        wire: dict[str, Any] = {"kind": self.kind}
+        if self.kind == "reject" and self.feedback is not None:
+            wire["feedback"] = self.feedback
+        if self.kind in ("approve-for-session", "approve-for-location"):
+            approval = self.approval if self.approval is not None else _approval_for(request)
+            if approval is not None:
+                wire["approval"] = approval
+            if self.kind == "approve-for-location" and self.location_key is not None:
+                wire["locationKey"] = self.location_key
+            if self.domain is not None:
+                wire["domain"] = self.domain
+        if self.kind == "approve-once" and self.approved_interactively is not None:
+            wire["approvedInteractively"] = bool(self.approved_interactively)
+        return wire
+
+
+def _approval_for(request: Optional[PermissionRequest]) -> Optional[dict[str, Any]]:
+    """What an ``approve-for-session`` should remember for this request (PROTOCOL §5.3)."""
+    if request is None:
+        return None
+    data = request.to_dict()
+    kind = data.get("kind")
+    if kind == "custom-tool" and data.get("toolName"):
+        return {"kind": "custom-tool", "toolName": data["toolName"]}
+    if kind == "shell":
+        identifiers = [c.get("identifier") for c in data.get("commands") or [] if isinstance(c, Mapping)]
+        identifiers = [i for i in identifiers if isinstance(i, str)]
+        return {"kind": "commands", "commandIdentifiers": identifiers} if identifiers else None
+    if kind in ("read", "write", "memory"):
+        return {"kind": kind}
+    if kind == "mcp" and data.get("serverName"):
+        return {"kind": "mcp", "serverName": data["serverName"], "toolName": data.get("toolName")}
+    return None
+
+
+PermissionDecision = Union[PermissionRequestResult, str, Mapping[str, Any], None]
+PermissionHandlerFn = Callable[[PermissionRequest, dict[str, Any]], PermissionDecision]
+
+
+def coerce_decision(value: Any) -> PermissionRequestResult:
+    """What a handler returned, as a :class:`PermissionRequestResult`. ``TypeError`` or
+    ``ValueError`` when it is not a decision."""
+    if isinstance(value, PermissionRequestResult):
+        return value
+    if isinstance(value, str):
+        return PermissionRequestResult(kind=value)
+    if isinstance(value, Mapping):
+        fields = {_snake(key): item for key, item in value.items()}
+        known = {f.name for f in dataclasses.fields(PermissionRequestResult)}
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            raise ValueError(f"unknown permission decision field {unknown[0]!r}")
+        return PermissionRequestResult(**fields)
+    kind = getattr(value, "kind", None)  # decision objects of other SDKs (kind attribute)
+    if isinstance(kind, str):
+        return PermissionRequestResult(kind=kind, feedback=getattr(value, "feedback", None))
+    raise TypeError(f"a permission handler must return a PermissionRequestResult or a kind string, not {value!r}")
+
+
+def decision_to_wire(value: Any, request: Optional[PermissionRequest]) -> Optional[dict[str, Any]]:
+    """The params to send (``result`` and maybe ``decisionContext``), or ``None`` for "no-result"."""
+    decision = coerce_decision(value)
+    if decision.kind == NO_RESULT:
+        return None
+    params: dict[str, Any] = {"result": decision.to_wire(request)}
+    if decision.decision_context is not None:
+        params["decisionContext"] = dict(decision.decision_context)
+    return params
+
+
+class PermissionHandler:
+    """Ready-made permission handlers: ``on_permission_request=PermissionHandler.approve_all``."""
+
+    @staticmethod
+    def approve_all(request: PermissionRequest, invocation: Mapping[str, Any]) -> PermissionRequestResult:
+        """Approve every request once, except those that need a managed approval (left to another client)."""
+        if getattr(request, "managed_approval_required", None) is True:
+            return PermissionRequestResult(kind=NO_RESULT)
+        return PermissionRequestResult(kind="approve-once")
+
+    @staticmethod
+    def deny_all(request: PermissionRequest, invocation: Mapping[str, Any]) -> PermissionRequestResult:
+        """Reject every request; the model is told the user declined."""
+        return PermissionRequestResult(kind="reject", feedback="Denied by the application's permission policy.")
