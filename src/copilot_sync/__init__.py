@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._callbacks import MissingPermissionHandlerWarning
 from ._client import SDK_PROTOCOL_VERSION, CopilotClient
 from ._commands import CommandContext, CommandDefinition
 from ._elicitation import ElicitationContext, ElicitationResult, InputOptions, SessionUI
@@ -103,6 +104,7 @@ __all__ = [
     "InputOptions",
     "InstalledCLI",
     "JsonRpcError",
+    "MissingPermissionHandlerWarning",
     "ModelBilling",
     "ModelCapabilities",
     "ModelInfo",

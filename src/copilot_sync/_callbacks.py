@@ -21,6 +21,7 @@ import collections
 import datetime as _dt
 import logging
 import threading
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from ._events import SessionEvent
     from ._session import CopilotSession
 
-__all__ = ["SessionCallbacks", "HOOK_CALLBACKS", "hook_input"]
+__all__ = ["SessionCallbacks", "HOOK_CALLBACKS", "MissingPermissionHandlerWarning", "hook_input"]
 
 logger = logging.getLogger("copilot_sync.session")
 
@@ -69,6 +70,11 @@ REACTS_TO = frozenset(
 )
 
 _ANSWER_TIMEOUT = 30.0
+
+
+class MissingPermissionHandlerWarning(UserWarning):
+    """A tool was denied because the session has no ``on_permission_request`` handler."""
+
 _TOOL_SEARCH = "tool_search_tool"
 _PERMISSION_UNREQUESTABLE = "could not request permission"
 
@@ -171,13 +177,14 @@ class SessionCallbacks:
         message = error.get("message") if isinstance(error, Mapping) else error
         if isinstance(message, str) and _PERMISSION_UNREQUESTABLE in message and not self._denial_warned:
             self._denial_warned = True
-            logger.warning(
-                "session %s: the CLI denied a tool call because this session has no on_permission_request "
-                "handler (%s). Pass on_permission_request=PermissionHandler.approve_all, or your own handler, "
-                "to create_session()/resume_session(), or mark the tool skip_permission=True.",
-                self.session_id,
-                message,
+            text = (
+                f"session {self.session_id}: the CLI denied a tool call because this session has no "
+                f"on_permission_request handler ({message}). Pass "
+                "on_permission_request=PermissionHandler.approve_all, or your own handler, to "
+                "create_session()/resume_session(), or define the tool with skip_permission=True."
             )
+            logger.warning("%s", text)
+            warnings.warn(text, MissingPermissionHandlerWarning, stacklevel=1)
 
     # ------------------------------------------------------------ worker threads: broadcast answers
 

@@ -455,7 +455,7 @@ def test_no_permission_answer_without_a_handler_or_when_a_hook_resolved_it():
         assert first and second
 
 
-def test_a_tool_denied_for_want_of_a_handler_logs_what_to_do(caplog):
+def test_a_tool_denied_for_want_of_a_handler_warns_what_to_do(caplog, recwarn):
     with running() as (fake, client), caplog.at_level(logging.WARNING, logger="copilot_sync.session"):
         session = client.create_session(tools=[echo_tool()])
         done = threading.Event()
@@ -469,6 +469,8 @@ def test_a_tool_denied_for_want_of_a_handler_logs_what_to_do(caplog):
         assert done.wait(5)
     assert "no on_permission_request handler" in caplog.text
     assert "PermissionHandler.approve_all" in caplog.text
+    (warning,) = [w for w in recwarn if "on_permission_request" in str(w.message)]
+    assert warning.category.__name__ == "MissingPermissionHandlerWarning"
 
 
 # ---------------------------------------------------------------------------- commands and elicitation
