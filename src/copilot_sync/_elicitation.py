@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, TypedDict, Union
 
-from typing_extensions import NotRequired, Required
+from typing_extensions import Required
 
 from ._errors import CapabilityError
 
