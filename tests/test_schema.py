@@ -1356,7 +1356,7 @@ def test_dateutil_is_imported_only_when_needed() -> None:
     import subprocess
 
     code = textwrap.dedent(
-        f"""
+        """
         import sys
         from datetime import datetime
         import copilot_sync._schema as m
@@ -1364,9 +1364,9 @@ def test_dateutil_is_imported_only_when_needed() -> None:
         class Inv: pass
         def f(when: datetime): return when
         sig = m.inspect_tool_function(f, invocation_type=Inv)
-        sig.bind({{"when": "2024-01-02T03:04:05"}}, None)
+        sig.bind({"when": "2024-01-02T03:04:05"}, None)
         assert "dateutil" not in sys.modules
-        sig.bind({{"when": "2024-01"}}, None)
+        sig.bind({"when": "2024-01"}, None)
         assert "dateutil" in sys.modules
         """
     )
