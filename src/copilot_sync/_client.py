@@ -128,7 +128,9 @@ class CopilotClient:
         self._use_logged_in_user = (github_token is None) if use_logged_in_user is None else bool(use_logged_in_user)
         self._auto_start = auto_start
         self._max_workers = check_max_workers(max_workers)
-        self._start_timeout = start_timeout
+        if isinstance(start_timeout, bool) or not isinstance(start_timeout, (int, float)) or start_timeout <= 0:
+            raise ValueError(f"start_timeout must be a positive number of seconds, not {start_timeout!r}")
+        self._start_timeout = float(start_timeout)
         self._number = next(_client_numbers)
 
         self._state = ConnectionState.DISCONNECTED

@@ -57,4 +57,6 @@ def as_command(value: Any) -> CommandDefinition:
         return value
     if isinstance(value, Mapping):
         return CommandDefinition(value.get("name"), value.get("handler"), value.get("description"))  # type: ignore[arg-type]
-    return CommandDefinition(getattr(value, "name", None), getattr(value, "handler", None), getattr(value, "description", None))  # type: ignore[arg-type]
+    if not hasattr(value, "name"):
+        raise TypeError(f"commands must be CommandDefinition objects or dicts, not {value!r}")
+    return CommandDefinition(value.name, getattr(value, "handler", None), getattr(value, "description", None))

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._logging import redact
+
 if TYPE_CHECKING:
     from ._events import SessionEvent
 
@@ -130,12 +132,13 @@ class SessionError(CopilotError):
     """
 
     def __init__(self, message: str, *, event: SessionEvent | None = None) -> None:
-        super().__init__(message)
+        super().__init__(redact(message))
         self.event = event
         raw = event.raw.get("data") if event is not None else None
         raw = raw if isinstance(raw, dict) else {}
         self.error_type: str | None = raw.get("errorType")
-        self.message = raw.get("message", message)
+        text = raw.get("message", message)
+        self.message = redact(text) if isinstance(text, str) else text
 
 
 class SessionClosedError(CopilotError):

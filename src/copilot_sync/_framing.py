@@ -7,8 +7,10 @@ tolerated too) and look ``Content-Length`` up case-insensitively.
 What a reader does with bad input (the documented outcomes):
 
 * a header block with no ``Content-Length``: the block is skipped and logged, reading goes on;
-* a ``Content-Length`` that is not a non-negative integer: :class:`FramingError`
-  (the stream cannot be resynchronised, so the connection must close);
+* a ``Content-Length`` that is not a non-negative integer, or a header line that is not
+  ``<token>: <value>`` (what a wrong ``Content-Length`` leaves behind: the reader is then
+  inside some frame's body): :class:`FramingError` (the stream cannot be resynchronised,
+  so the connection must close);
 * a frame larger than ``max_frame_bytes``: its body is read and discarded, logged;
 * end of stream in the middle of a frame: :class:`TruncatedFrameError` (the connection
   ends as at any end of stream: the peer usually died while writing);
@@ -21,6 +23,7 @@ frame it cannot decode: the frame boundaries are intact, so it is skipped and lo
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Any, BinaryIO, Protocol
 
@@ -33,6 +36,8 @@ DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024
 _MAX_HEADER_LINE = 8192
 _MAX_HEADER_LINES = 64
 _DISCARD_CHUNK = 1 << 20
+#: A header name is an RFC 7230 token; anything else means the stream lost its frame boundaries.
+_HEADER_NAME = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 class FramingError(Exception):
@@ -101,13 +106,19 @@ class FrameReader:
                 if lines == 0:
                     continue  # stray blank line between frames: tolerated
                 break
+            if line[:16] == b"Content-Length: " and line[-2:] == b"\r\n" and line[16:-2].isdigit():
+                length = int(line[16:-2])  # the usual header, exactly as the CLI writes it
+                lines += 1
+                continue
             if not line.endswith(b"\n"):
+                if len(line) < _MAX_HEADER_LINE:  # readline stops short of a newline only at the end
+                    raise TruncatedFrameError("stream ended inside a frame header")
                 raise FramingError(f"header line longer than {_MAX_HEADER_LINE} bytes")
             lines += 1
             if lines > _MAX_HEADER_LINES:
                 raise FramingError(f"more than {_MAX_HEADER_LINES} header lines")
             name, sep, value = line.partition(b":")
-            if not sep:
+            if not sep or not _HEADER_NAME.fullmatch(name.strip()):
                 raise FramingError(f"malformed header line {line[:80]!r}")
             if name.strip().lower() == b"content-length":
                 text = value.strip()

@@ -35,6 +35,7 @@ def register_secret(value: str | None) -> None:
     if value and len(value) >= 4:
         with _secrets_lock:
             _secrets.add(value)
+    _filter_sdk_loggers()  # loggers of modules imported since
 
 
 def redact(text: str) -> str:
@@ -48,7 +49,8 @@ def redact(text: str) -> str:
 
 
 class _RedactingFilter(logging.Filter):
-    """Rewrites each record's message with secrets removed, before any handler formats it."""
+    """Rewrites each record's message, traceback and stack with secrets removed, before any
+    handler formats it (the traceback is rendered once here, and handlers reuse that text)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -59,10 +61,36 @@ class _RedactingFilter(logging.Filter):
         if cleaned is not message or record.args:
             record.msg = cleaned
             record.args = None
+        if record.exc_info and not record.exc_text:
+            try:
+                record.exc_text = _traceback_formatter.formatException(record.exc_info)
+            except Exception:  # noqa: BLE001 - leave it to the handler
+                pass
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 
+_traceback_formatter = logging.Formatter()
 _redacting_filter = _RedactingFilter()
+
+#: Every logger of the tree carries the filter, so that records are redacted whatever handler the
+#: application attaches (a logger's filters see only records logged on it, hence one per logger).
+_KNOWN_LOGGERS = (
+    "cli", "client", "discovery", "events", "install", "permissions", "session", "tools", "transport", "workers",
+)
+
+
+def _filter_sdk_loggers() -> None:
+    """Put the redacting filter on the package logger and every ``copilot_sync.*`` logger so far."""
+    names = [LOGGER_NAME, *(f"{LOGGER_NAME}.{name}" for name in _KNOWN_LOGGERS)]
+    names += [n for n in list(logging.root.manager.loggerDict) if n.startswith(LOGGER_NAME + ".")]
+    for name in names:
+        sdk_logger = logging.getLogger(name)
+        if _redacting_filter not in sdk_logger.filters:
+            sdk_logger.addFilter(_redacting_filter)
 
 
 def _install_filter(handler: logging.Handler) -> None:
@@ -105,6 +133,7 @@ def enable_file_logging(
     handler.setFormatter(logging.Formatter(_FORMAT))
     handler.setLevel(level)
     _install_filter(handler)
+    _filter_sdk_loggers()
     package_logger.addHandler(handler)
     if package_logger.level == logging.NOTSET or package_logger.level > level:
         package_logger.setLevel(level)
@@ -117,3 +146,6 @@ def safe_repr(value: Any, limit: int = 200) -> str:
     if len(text) > limit:
         text = text[:limit] + "..."
     return redact(text)
+
+
+_filter_sdk_loggers()

@@ -21,6 +21,7 @@ from ._dispatch import EventDispatcher, Subscribers
 from ._errors import ConnectionLostError, JsonRpcError, SessionClosedError
 from ._elicitation import SessionUI
 from ._events import SessionEvent, parse_event
+from ._session_config import check_arity
 from ._tools import Tool, ToolResult, as_tool
 from ._turns import EventStream, TurnWaiter, _StreamSink
 
@@ -168,13 +169,13 @@ class CopilotSession:
         if handler is None:
             if not callable(event_type_or_handler):
                 raise TypeError("on() takes a handler, or an event type and a handler")
+            check_arity(event_type_or_handler, 1, "an event handler (it receives the SessionEvent)")
             entry = _HandlerEntry(None, event_type_or_handler)
         else:
             event_type = event_type_or_handler
             if not isinstance(event_type, str):
                 raise TypeError(f"event type must be a string, not {type(event_type).__name__}")
-            if not callable(handler):
-                raise TypeError(f"handler must be callable, not {type(handler).__name__}")
+            check_arity(handler, 1, "an event handler (it receives the SessionEvent)")
             event_type = str(getattr(event_type, "value", event_type))
             _warn_if_unknown_type(event_type)
             entry = _HandlerEntry(event_type, handler)

@@ -568,6 +568,15 @@ class FakeCLI:
             return [m for m in self._received if isinstance(m, dict) and "method" in m
                     and (method is None or m["method"] == method)]
 
+    def clear_received(self) -> None:
+        """Forget the traffic recorded so far (all instances), so that a long soak test does not
+        grow the test process's memory with its own recording."""
+        with self._cond:
+            self._received.clear()
+            self._consumed.clear()
+            for inst in self._instances:
+                inst.received.clear()
+
     def wait_for_request(self, method: str | None, timeout: float = 5.0,
                          predicate: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
         """The first not-yet-returned message from the SDK with this ``method`` (None: any)
