@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from ._errors import ConnectionLostError, CopilotTimeoutError, JsonRpcError, ProtocolError
 from ._framing import FrameReader, FrameWriter, FramingError, TruncatedFrameError
+from ._logging import redact
 
 __all__ = ["JsonRpcConnection", "METHOD_NOT_FOUND", "INTERNAL_ERROR", "wait_interruptibly"]
 
@@ -35,7 +36,21 @@ INTERNAL_ERROR = -32603
 WAIT_SLICE = 0.25
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_loads = json.loads
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def _loads(body: bytes) -> Any:
+    """``json.loads`` for a frame body, about twice as fast for the usual compact object:
+    decode the UTF-8 first and let ``raw_decode`` skip ``loads``'s encoding sniffing and
+    its regex pass over the end. Anything unusual falls back to ``json.loads``."""
+    text = body.decode("utf-8")
+    try:
+        value, end = _raw_decode(text)
+    except ValueError:
+        return json.loads(text)  # leading whitespace, or invalid: loads raises the usual error
+    if end != len(text) and text[end:].strip():
+        raise ValueError(f"extra data after the JSON value (at position {end})")
+    return value
 
 
 def wait_interruptibly(lock: Any, timeout: float | None) -> bool:
@@ -255,12 +270,12 @@ class JsonRpcConnection:
             if isinstance(err, dict):
                 pending.error = JsonRpcError(
                     err.get("code", INTERNAL_ERROR) if isinstance(err.get("code"), int) else INTERNAL_ERROR,
-                    str(err.get("message", "")),
+                    redact(str(err.get("message", ""))),  # the peer may quote a token back
                     err.get("data"),
                     method=pending.method,
                 )
             else:
-                pending.error = JsonRpcError(INTERNAL_ERROR, str(err), method=pending.method)
+                pending.error = JsonRpcError(INTERNAL_ERROR, redact(str(err)), method=pending.method)
         elif "result" in message:
             pending.result = message["result"]
         else:

@@ -25,6 +25,8 @@ from ._logging import redact
 
 __all__ = ["CLIProcess"]
 
+_PIPE_BUFFER = 1 << 16
+
 logger = logging.getLogger("copilot_sync.client")
 cli_logger = logging.getLogger("copilot_sync.cli")
 
@@ -51,6 +53,7 @@ class CLIProcess:
             stdin=subprocess.PIPE if stdio else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            bufsize=_PIPE_BUFFER,  # the default 8 KiB costs a system call (and the GIL) per few events
             env=env,
             cwd=cwd,
             start_new_session=True,
