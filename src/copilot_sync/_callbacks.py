@@ -312,7 +312,7 @@ class SessionCallbacks:
         if not isinstance(output, Mapping):
             logger.warning("session %s: hook %s returned %r, not a dict; ignored", self.session_id, name, output)
             return {}
-        return {"output": {camel(key) if isinstance(key, str) else key: value for key, value in output.items()}}
+        return {"output": {camel(key) if isinstance(key, str) else key: _wire_value(value) for key, value in output.items()}}
 
     def _transform(self, params: dict[str, Any]) -> dict[str, Any]:
         sections = params.get("sections")
@@ -373,6 +373,12 @@ class SessionCallbacks:
             session_id=self.session_id, tool_call_id=tool_call_id or "local", tool_name=name, arguments=arguments
         )
         return run_handler(tool, invocation)
+
+
+def _wire_value(value: Any) -> Any:
+    """A hook output value as JSON: a ``ToolResult`` (e.g. ``modifiedResult``) in its wire form."""
+    to_wire = getattr(value, "to_wire", None)
+    return to_wire() if callable(to_wire) else value
 
 
 def hook_input(hook_type: Any, raw: Mapping[str, Any]) -> dict[str, Any]:

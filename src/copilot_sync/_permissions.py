@@ -64,12 +64,15 @@ class WireObject(Mapping[str, Any]):
     the original dict. A field the object does not carry reads as ``None`` when it is one
     of ``known`` (the fields of some kind of request), else raises ``AttributeError``."""
 
-    __slots__ = ("_data", "_attrs", "_known")
+    __slots__ = ("_data", "_attrs", "_known", "_free_form")
 
-    def __init__(self, data: Mapping[str, Any], known: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, data: Mapping[str, Any], known: frozenset[str] = frozenset(), free_form: frozenset[str] = frozenset()
+    ) -> None:
         self._data = dict(data)
         self._attrs = {_snake(key): key for key in self._data if isinstance(key, str)}
         self._known = known
+        self._free_form = free_form  # wire keys whose values are the user's own data: given as they are
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -78,10 +81,11 @@ class WireObject(Mapping[str, Any]):
             if name in object.__getattribute__(self, "_known"):
                 return None
             raise AttributeError(f"{type(self).__name__} has no field {name!r}") from None
-        return _wrap(self._data[key])
+        return self[key]
 
     def __getitem__(self, key: str) -> Any:
-        return _wrap(self._data[key])
+        value = self._data[key]
+        return value if key in self._free_form else _wrap(value)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
@@ -119,6 +123,10 @@ _REQUEST_FIELDS = frozenset(
 )  # fmt: skip
 
 
+#: A tool's own arguments and the like: plain dicts and lists, as the official SDK gives them.
+_FREE_FORM = frozenset({"args", "toolArgs", "arguments", "metadata", "_meta"})
+
+
 class PermissionRequest(WireObject):
     """What the CLI asks permission for: ``kind`` (``shell``, ``write``, ``read``, ``mcp``,
     ``url``, ``memory``, ``custom-tool``, ``hook``, ...) and that kind's fields as
@@ -127,7 +135,7 @@ class PermissionRequest(WireObject):
     __slots__ = ()
 
     def __init__(self, data: Mapping[str, Any]) -> None:
-        super().__init__(data, _REQUEST_FIELDS)
+        super().__init__(data, _REQUEST_FIELDS, _FREE_FORM)
 
     @property
     def kind(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -25,6 +26,8 @@ __all__ = [
     "check_options",
     "transform_callbacks",
 ]
+
+logger = logging.getLogger("copilot_sync.session")
 
 #: Options sent to the CLI (snake_case keyword → wire key).
 _WIRE_KEYS: dict[str, str] = {
@@ -191,6 +194,11 @@ def _command_definitions(value: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 _SYSTEM_MODES = ("append", "replace", "customize")
+#: The system prompt's sections in CLI 1.0.81 (PROTOCOL §3.4).
+SYSTEM_SECTIONS = (
+    "preamble", "identity", "tone", "tool_efficiency", "environment_context", "code_change_rules", "guidelines",
+    "safety", "tool_instructions", "custom_instructions", "runtime_instructions", "last_instructions",
+)  # fmt: skip
 _SECTION_ACTIONS = ("replace", "remove", "append", "prepend", "preserve", "transform")
 
 
@@ -238,6 +246,13 @@ def _system_message(value: Mapping[str, Any]) -> dict[str, Any]:
         raise TypeError("system_message sections must be a mapping of section id to override")
     wire_sections: dict[str, Any] = {}
     for section_id, section in sections.items():
+        if section_id not in SYSTEM_SECTIONS:
+            close = difflib.get_close_matches(str(section_id), SYSTEM_SECTIONS, n=1)
+            logger.warning(
+                "system_message section %r is not one the CLI 1.0.81 builds%s; its override may never apply",
+                section_id,
+                f" (did you mean {close[0]!r}?)" if close else "",
+            )
         if _section_transform(section) is not None:
             check_arity(_section_transform(section), 1, f"the transform of section {section_id!r}")
             wire_sections[section_id] = {"action": "transform"}
