@@ -302,7 +302,7 @@ def test_a_hung_handler_blocks_neither_its_sessions_events_nor_other_sessions():
 
 
 def test_register_and_unregister_tools_at_run_time():
-    with running([Rule(method="session.tools.set", actions=[reply({})])]) as (fake, client):
+    with running() as (fake, client):
         session = client.create_session(tools=[echo_tool()])
         session.register_tool(Tool("added", "Added later", lambda inv: "from added"))
         first = fake.wait_for_request("session.tools.set")["params"]

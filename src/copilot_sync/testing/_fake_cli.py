@@ -30,7 +30,7 @@ Default behaviour (CLI 1.0.81, close enough for SDK tests):
   resume. ``session.delete``: ``{success:true}`` then lifecycle ``session.deleted``.
   ``list`` (newest first, ``filter`` matches ``context``), ``getMetadata``, ``getLastId``,
   ``getForeground``, ``setForeground``, ``getMessages`` (non-ephemeral events), ``log``,
-  ``model.switchTo``, ``model.getCurrent``, ``mode.get``, ``detach``, ``abort``.
+  ``model.switchTo``, ``model.getCurrent``, ``mode.get``, ``tools.set`` (``{}``), ``detach``, ``abort``.
 * ``session.send``: ``{messageId}``, then per message ``user.message`` (``delivery`` idle,
   queued, or steering for ``mode:"immediate"``), ``assistant.turn_start``, [``message_start``,
   ``streaming_chunks`` ``message_delta``s if created with ``streaming:true``],

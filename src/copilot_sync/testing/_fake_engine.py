@@ -208,6 +208,7 @@ class Engine:
             "session.send": self.h_send, "session.abort": self.h_abort, "session.log": self.h_log,
             "session.model.switchTo": self.h_switch_model, "session.model.getCurrent": self.h_current_model,
             "session.mode.get": self.h_mode_get, "session.detach": self.h_detach,
+            "session.tools.set": self.h_tools_set,
         }
         for method in _ANSWERS:
             self.handlers[method] = self.h_answer
@@ -657,6 +658,12 @@ class Engine:
     def h_mode_get(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
         self._live(params, method)
         return Reply("interactive")
+
+    def h_tools_set(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
+        self._live(params, method)
+        if not isinstance(params.get("tools"), list):
+            raise RpcError(-32602, "tools must be a list")
+        return Reply({})
 
     def h_detach(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
         sess = self._live(params, method)
