@@ -358,8 +358,19 @@ class SessionCallbacks:
 
     # ------------------------------------------------------------ run-time tools
 
-    def replace_tools(self, tools: dict[str, Tool], *, timeout: Optional[float]) -> None:
-        """Send ``session.tools.set`` with ``tools``; on success they become this session's tools."""
+    def add_tool(self, tool: Tool, *, timeout: Optional[float]) -> None:
+        with self._tools_lock:
+            self._replace_tools({**self.tools, tool.name: tool}, timeout=timeout)
+
+    def remove_tool(self, name: str, *, timeout: Optional[float]) -> None:
+        with self._tools_lock:
+            if name not in self.tools:
+                raise KeyError(f"session {self.session_id} has no tool named {name!r}")
+            self._replace_tools({key: value for key, value in self.tools.items() if key != name}, timeout=timeout)
+
+    def _replace_tools(self, tools: dict[str, Tool], *, timeout: Optional[float]) -> None:
+        """Send ``session.tools.set`` with ``tools``; once the CLI accepts, they become this
+        session's tools (so a refused list changes nothing). Called with ``_tools_lock`` held."""
         self._session._rpc("session.tools.set", {"tools": [tool.to_wire() for tool in tools.values()]}, timeout=timeout)
         self.tools = tools
 

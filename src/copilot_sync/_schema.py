@@ -26,6 +26,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import abc
 import collections.abc
 import dataclasses
 import enum
@@ -77,14 +78,15 @@ _BAD: Any = _Bad()
 # convert() returns the converted value, or _BAD after appending at least one error.
 
 
-class _Node:
+class _Node(abc.ABC):
     schema: dict[str, Any]
     kinds: frozenset[str] = _ALL_KINDS
     expected: str = "any value"
     hashable: bool = True
 
+    @abc.abstractmethod
     def convert(self, value: Any, path: str, errs: list[tuple[str, str]]) -> Any:
-        raise NotImplementedError
+        """The converted value, or ``_BAD`` after appending at least one ``(path, message)`` to ``errs``."""
 
     def _fail(self, value: Any, path: str, errs: list[tuple[str, str]]) -> Any:
         errs.append((path, f"expected {self.expected}, got {_got(value)}"))

@@ -335,11 +335,7 @@ class CopilotSession:
         The CLI offers it to the model from the next model request on. Raises like any
         RPC if the CLI refuses; the session's tools are then unchanged.
         """
-        new = as_tool(tool)
-        with self._callbacks._tools_lock:
-            tools = dict(self._callbacks.tools)
-            tools[new.name] = new
-            self._callbacks.replace_tools(tools, timeout=timeout)
+        self._callbacks.add_tool(as_tool(tool), timeout=timeout)
 
     def unregister_tool(self, name: str, *, timeout: float | None = 60.0) -> None:
         """Remove a tool this client provides; ``KeyError`` if there is none by that name.
@@ -347,11 +343,7 @@ class CopilotSession:
         A model request already in flight may still call it; such a call is not answered
         by this client (abort the turn, or remove tools while the session is idle).
         """
-        with self._callbacks._tools_lock:
-            if name not in self._callbacks.tools:
-                raise KeyError(f"session {self.session_id} has no tool named {name!r}")
-            tools = {key: value for key, value in self._callbacks.tools.items() if key != name}
-            self._callbacks.replace_tools(tools, timeout=timeout)
+        self._callbacks.remove_tool(name, timeout=timeout)
 
     def invoke_tool(self, name: str, arguments: Any = None, *, tool_call_id: str | None = None) -> ToolResult:
         """Run a tool's handler here, as if the model had called it, and return the
