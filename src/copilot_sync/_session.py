@@ -124,7 +124,10 @@ class CopilotSession:
             logger.warning("session %s: skipped an event that is not an object: %.80r", self.session_id, raw)
             return
         if event.raw_type in REACTS_TO:
-            self._callbacks.react(event)
+            try:
+                self._callbacks.react(event)
+            except Exception:  # a malformed request event must not cost the handlers their event
+                logger.exception("session %s: could not handle %s", self.session_id, event.raw_type)
         elif event.raw_type == "capabilities.changed":
             self._merge_capabilities(event)
         waiters = self._waiters.snapshot()

@@ -144,6 +144,21 @@ def test_a_request_for_another_clients_tool_gets_no_answer():
         assert foreign and declared
 
 
+def test_a_malformed_request_event_still_reaches_the_handlers(caplog):
+    with running() as (fake, client):
+        session = client.create_session(tools=[echo_tool()])
+        seen = []
+        session.on("external_tool.requested", lambda e: seen.append(e.raw["data"]["requestId"]))
+        fake.emit(session.session_id, "external_tool.requested", {"requestId": "bad", "toolName": ["not", "a", "name"]})
+        rid = request_tool(fake, session.session_id, "echo", {"text": "x"})
+        answer_to(fake, TOOL_ANSWER, rid)
+        deadline = time.monotonic() + 5
+        while len(seen) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert seen == ["bad", rid]
+    assert "could not handle external_tool.requested" in caplog.text
+
+
 def test_a_repeated_request_event_is_answered_once():
     calls = []
     with running() as (fake, client):
