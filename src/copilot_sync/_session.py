@@ -85,6 +85,8 @@ class CopilotSession:
         return self._closed is not None
 
     def _check_open(self) -> None:
+        if self._disconnecting and self._closed is None:
+            raise SessionClosedError(f"session {self.session_id} is being disconnected")
         closed = self._closed
         if closed is not None:
             if isinstance(closed, SessionClosedError):
@@ -372,6 +374,10 @@ class CopilotSession:
             if self._disconnecting or self._closed is not None:
                 return
             self._disconnecting = True
+        # Waiters learn why before the CLI aborts their turn (its aborted idle would say "aborted").
+        closing = SessionClosedError(f"session {self.session_id} was disconnected")
+        for waiter in self._waiters.snapshot():
+            waiter.fail_pending(closing)
         error: BaseException | None = None
         try:
             if not self._client._connection_lost():
@@ -381,7 +387,7 @@ class CopilotSession:
         except BaseException as exc:  # timeout or Ctrl-C: still close locally, then re-raise
             error = exc
         wait = 2.0 if timeout is None else max(0.0, min(2.0, timeout))
-        self._close(SessionClosedError(f"session {self.session_id} was disconnected"), wait=wait)
+        self._close(closing, wait=wait)
         if error is not None:
             raise error
 

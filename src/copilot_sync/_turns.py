@@ -132,6 +132,15 @@ class TurnWaiter:
                 self.outcome = error
         self._wake()
 
+    def fail_pending(self, error: BaseException) -> None:
+        """Like :meth:`fail`, but a wait whose outcome is already decided ends normally (its
+        release comes after the event's handlers, as usual)."""
+        with self._lock:
+            if self.outcome is not None:
+                return
+            self.outcome = error
+        self._wake()
+
     def _wake(self) -> None:
         with self._lock:
             if self._woken:
@@ -202,6 +211,8 @@ class _StreamSink:
                         self.queue.get_nowait()
                     except queue.Empty:
                         pass
+
+    fail_pending = fail  # a stream that already ended ignores it anyway
 
     def _put(self, item: Any) -> None:
         while not self.closed:
