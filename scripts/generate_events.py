@@ -216,8 +216,6 @@ class Generator:
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema
         self.defs: dict[str, dict[str, Any]] = schema.get("definitions") or {}
-        if "SessionEvent" not in self.defs:
-            raise SchemaError("no SessionEvent definition")
         self.events: list[Event] = []
         self.envelope_defs: set[str] = set()
         self.class_names: dict[str, str] = {}  # definition name -> Python class name
@@ -231,6 +229,8 @@ class Generator:
     # ------------------------------------------------------------- analysis
 
     def run(self) -> str:
+        if "SessionEvent" not in self.defs:
+            raise SchemaError("no SessionEvent definition")
         self._collect_events()
         self._name_definitions()
         for def_name in self.defs:
@@ -426,7 +426,7 @@ class Generator:
         fields_required: list[FieldSpec] = []
         fields_optional: list[FieldSpec] = []
         for wire, prop in (schema.get("properties") or {}).items():
-            attr = snake_case(wire)
+            attr = self._attr_name(wire)
             while attr in used:
                 attr += "_"
             used.add(attr)
@@ -449,6 +449,10 @@ class Generator:
             )
             (fields_required if spec_field.required else fields_optional).append(spec_field)
         spec.fields = fields_required + fields_optional
+
+    def _attr_name(self, wire: str) -> str:
+        """The Python attribute name of a wire field."""
+        return snake_case(wire)
 
     def _enum_values(self, prop: dict[str, Any]) -> list[str]:
         for alternative in [prop] + list(prop.get("anyOf") or []):

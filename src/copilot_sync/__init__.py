@@ -54,6 +54,7 @@ from ._events import SessionEvent
 from ._logging import enable_file_logging
 from ._permissions import PermissionHandler, PermissionRequest, PermissionRequestResult
 from ._session import CopilotSession
+from ._shell import ShellExit, ShellOutput
 from ._tools import Tool, ToolBinaryResult, ToolInvocation, ToolResult, define_tool
 from ._turns import EventStream, TurnAbortedError
 from ._types import (
@@ -130,6 +131,8 @@ __all__ = [
     "SessionListFilter",
     "SessionMetadata",
     "SessionUI",
+    "ShellExit",
+    "ShellOutput",
     "Tool",
     "ToolBinaryResult",
     "ToolInvocation",

@@ -371,7 +371,7 @@ class SessionCallbacks:
     def _replace_tools(self, tools: dict[str, Tool], *, timeout: Optional[float]) -> None:
         """Send ``session.tools.set`` with ``tools``; once the CLI accepts, they become this
         session's tools (so a refused list changes nothing). Called with ``_tools_lock`` held."""
-        self._session._rpc("session.tools.set", {"tools": [tool.to_wire() for tool in tools.values()]}, timeout=timeout)
+        self._session.rpc.tools.set(tools=[tool.to_wire() for tool in tools.values()], timeout=timeout)
         self.tools = tools
 
     def invoke_tool(self, name: str, arguments: Any, tool_call_id: Optional[str]) -> ToolResult:

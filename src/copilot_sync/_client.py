@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, Callable, Union, overload
+from typing import TYPE_CHECKING, Any, Callable, Union, overload
 
 from ._connection import INTERNAL_ERROR, METHOD_NOT_FOUND, JsonRpcConnection, _fresh
 from ._dispatch import EventDispatcher, Subscribers
@@ -31,6 +31,8 @@ from ._errors import (
 )
 from ._logging import redact, register_secret
 from ._process import CLIProcess
+from ._rpc import wire_of
+from ._shell import ShellRouter
 from ._session import CopilotSession
 from ._session_config import CREATE_OPTIONS, RESUME_OPTIONS, build_session_params, check_options
 from ._transport import SocketTransport, StdioTransport, parse_cli_url
@@ -45,6 +47,9 @@ from ._types import (
     SessionMetadata,
 )
 from ._workers import WorkerPool, check_max_workers
+
+if TYPE_CHECKING:
+    from .generated.rpc import ServerRpc
 
 __all__ = ["CopilotClient", "SDK_PROTOCOL_VERSION"]
 
@@ -75,6 +80,8 @@ class CopilotClient:
             session = client.create_session(on_permission_request=PermissionHandler.approve_all)
             reply = session.send_and_wait("Hello!")  # reply.data.content is the text
     """
+
+    _rpc_api: ServerRpc | None = None  # client.rpc, built on first access
 
     def __init__(
         self,
@@ -144,6 +151,7 @@ class CopilotClient:
         self._lifecycle_dispatcher: EventDispatcher | None = None
         self._models: list[ModelInfo] | None = None
         self._models_lock = threading.Lock()
+        self._shell_router = ShellRouter()
         self._stopping = False
         self.server_version: str | None = None
         self.protocol_version: int | None = None
@@ -165,6 +173,22 @@ class CopilotClient:
     def pid(self) -> int | None:
         """The process id of the spawned CLI, if this client spawned one."""
         return self._process.pid if self._process is not None else None
+
+    @property
+    def rpc(self) -> ServerRpc:
+        """Every server-scoped method of the CLI's API, typed and blocking, by namespace:
+        ``client.rpc.models.list()``, ``client.rpc.tools.list()``, ``client.rpc.mcp.config.list()``...
+
+        Generated from the pinned CLI's schema (:mod:`copilot_sync.generated.rpc`) and
+        loaded on first access. Keyword arguments are snake_case; each method takes
+        ``timeout=`` and returns a typed result. Starts the client if needed.
+        """
+        rpc = self._rpc_api
+        if rpc is None:
+            from ._rpc import server_rpc
+
+            rpc = self._rpc_api = server_rpc(self)
+        return rpc
 
     def _connection_lost(self) -> bool:
         connection = self._connection
@@ -334,6 +358,8 @@ class CopilotClient:
             dispatcher = self._lifecycle_dispatcher
             if dispatcher is not None and len(self._lifecycle_handlers):
                 dispatcher.put(params)
+        elif method in ("shell.output", "shell.exit"):
+            self._shell_router.route(method, params)
         else:
             logger.debug("ignored notification %s", method)
 
@@ -581,7 +607,9 @@ class CopilotClient:
     # ================================================================ server methods
 
     def ping(self, message: str | None = None, *, timeout: float | None = 60.0) -> PingResponse:
-        return PingResponse.from_dict(self._request("ping", {"message": message}, timeout=timeout))
+        if message is not None and not isinstance(message, str):
+            raise TypeError(f"message must be a string, not {type(message).__name__}")
+        return PingResponse.from_dict(wire_of(self.rpc.ping(message=message, timeout=timeout)))
 
     def get_status(self, *, timeout: float | None = 60.0) -> GetStatusResponse:
         return GetStatusResponse.from_dict(self._request("status.get", {}, timeout=timeout))
@@ -593,7 +621,7 @@ class CopilotClient:
         """The models available to this user; fetched once and cached until the client stops."""
         with self._models_lock:
             if self._models is None or refresh:
-                result = self._request("models.list", {}, timeout=timeout)
+                result = wire_of(self.rpc.models.list(timeout=timeout))
                 models = result.get("models", []) if isinstance(result, dict) else []
                 self._models = [ModelInfo.from_dict(item) for item in models if isinstance(item, dict)]
             return list(self._models)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, TypedDict, U
 from typing_extensions import Required
 
 from ._errors import CapabilityError
+from ._rpc import wire_of
 
 if TYPE_CHECKING:
     from ._session import CopilotSession
@@ -134,9 +135,10 @@ class SessionUI:
         if not isinstance(requested_schema, Mapping):
             raise TypeError("requested_schema must be a JSON Schema object dict")
         self._require()
-        result = self._session._rpc(
-            "session.ui.elicitation", {"message": message, "requestedSchema": dict(requested_schema)}, timeout=timeout
+        typed = self._session.rpc.ui.elicitation(
+            message=message, requested_schema=dict(requested_schema), timeout=timeout
         )
+        result = wire_of(typed)
         answer: ElicitationResult = {"action": "cancel"}
         if isinstance(result, Mapping):
             action = result.get("action")

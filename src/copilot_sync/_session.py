@@ -22,11 +22,13 @@ from ._errors import ConnectionLostError, JsonRpcError, SessionClosedError
 from ._elicitation import SessionUI
 from ._events import SessionEvent, parse_event
 from ._session_config import check_arity
+from ._shell import SessionShell, ShellExit, ShellOutput
 from ._tools import Tool, ToolResult, as_tool
 from ._turns import EventStream, TurnWaiter, _StreamSink
 
 if TYPE_CHECKING:
     from ._client import CopilotClient
+    from .generated.rpc import ModelSwitchToResult, SessionRpc
 
 __all__ = ["CopilotSession", "EventHandler"]
 
@@ -50,6 +52,9 @@ class CopilotSession:
 
     Thread-safe: any thread may call any method; handlers may call back into the session.
     """
+
+    _rpc_api: SessionRpc | None = None  # session.rpc, built on first access
+    _shell: SessionShell | None = None  # shell output handlers, built on first use
 
     def __init__(self, client: CopilotClient, session_id: str, options: Mapping[str, Any]) -> None:
         self._client = client
@@ -102,6 +107,23 @@ class CopilotSession:
         capabilities = result.get("capabilities")
         if isinstance(capabilities, dict):
             self.capabilities = capabilities
+
+    @property
+    def rpc(self) -> SessionRpc:
+        """Every method of this session in the CLI's API, typed and blocking, by namespace:
+        ``session.rpc.model.get_current()``, ``session.rpc.mode.set(mode="plan")``,
+        ``session.rpc.shell.exec(command="ls")``... (``sessionId`` is filled in).
+
+        Generated from the pinned CLI's schema (:mod:`copilot_sync.generated.rpc`) and
+        loaded on first access. Keyword arguments are snake_case; each method takes
+        ``timeout=`` and returns a typed result.
+        """
+        rpc = self._rpc_api
+        if rpc is None:
+            from ._rpc import session_rpc
+
+            rpc = self._rpc_api = session_rpc(self)
+        return rpc
 
     def _rpc(self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None) -> Any:
         self._check_open()
@@ -274,8 +296,9 @@ class CopilotSession:
 
     def abort(self, *, timeout: float | None = 30.0) -> bool:
         """Abort the turn in progress. The session stays usable. Returns the CLI's ``success``."""
-        result = self._rpc("session.abort", timeout=timeout)
-        return bool(result.get("success", True)) if isinstance(result, dict) else True
+        result = self.rpc.abort(timeout=timeout)
+        success = getattr(result, "success", True)
+        return success if isinstance(success, bool) else True
 
     def _abort_quietly(self) -> None:
         try:
@@ -291,15 +314,20 @@ class CopilotSession:
         events = result.get("events", []) if isinstance(result, dict) else []
         return [parse_event(event) for event in events if isinstance(event, dict)]
 
-    def set_model(self, model: str, *, reasoning_effort: str | None = None, timeout: float | None = 60.0) -> dict[str, Any]:
-        """Switch the model from the next turn on. Returns the CLI's answer (``status``, ``modelId``...)."""
+    def set_model(
+        self, model: str, *, reasoning_effort: str | None = None, timeout: float | None = 60.0
+    ) -> ModelSwitchToResult:
+        """Switch the model from the next turn on (``session.rpc.model.switch_to``).
+
+        Returns the CLI's answer: ``result.status`` (``"applied"``), ``result.model_id``...
+        For the other options (reasoning summary, context tier...) call
+        ``session.rpc.model.switch_to(...)`` directly.
+        """
         if not isinstance(model, str) or not model:
             raise TypeError("model must be a non-empty string")
-        params: dict[str, Any] = {"modelId": model}
-        if reasoning_effort is not None:
-            params["reasoningEffort"] = reasoning_effort
-        result = self._rpc("session.model.switchTo", params, timeout=timeout)
-        return result if isinstance(result, dict) else {}
+        if reasoning_effort is not None and not isinstance(reasoning_effort, str):
+            raise TypeError(f"reasoning_effort must be a string, not {type(reasoning_effort).__name__}")
+        return self.rpc.model.switch_to(model_id=model, reasoning_effort=reasoning_effort, timeout=timeout)
 
     def log(
         self,
@@ -312,15 +340,40 @@ class CopilotSession:
         """Write a message to the session's timeline (``session.info``/``warning``/``error``). Returns its event id."""
         if not isinstance(message, str):
             raise TypeError(f"message must be a string, not {type(message).__name__}")
-        params: dict[str, Any] = {"message": message}
-        if level is not None:
-            if level not in _LOG_LEVELS:
-                raise ValueError(f"level must be one of {', '.join(_LOG_LEVELS)}; got {level!r}")
-            params["level"] = level
-        if ephemeral is not None:
-            params["ephemeral"] = bool(ephemeral)
-        result = self._rpc("session.log", params, timeout=timeout)
-        return result.get("eventId", "") if isinstance(result, dict) else ""
+        if level is not None and level not in _LOG_LEVELS:
+            raise ValueError(f"level must be one of {', '.join(_LOG_LEVELS)}; got {level!r}")
+        result = self.rpc.log(
+            message=message, level=level, ephemeral=None if ephemeral is None else bool(ephemeral), timeout=timeout
+        )
+        event_id = getattr(result, "event_id", None)
+        return event_id if isinstance(event_id, str) else ""
+
+    # ------------------------------------------------------------------ shell commands
+
+    def on_shell_output(self, handler: Callable[[ShellOutput], Any], /) -> Callable[[], None]:
+        """Call ``handler(ShellOutput)`` for each chunk of output (``process_id``, ``stream``
+        ``"stdout"``/``"stderr"``, ``data``) of the commands this session starts with
+        ``session.rpc.shell.exec(command=...)``. Handlers run in order on the session's
+        ``copilot-shell-<id>`` thread. Returns a callable that unsubscribes."""
+        check_arity(handler, 1, "on_shell_output handler")
+        return self._shell_handlers().output_handlers.add(handler)
+
+    def on_shell_exit(self, handler: Callable[[ShellExit], Any], /) -> Callable[[], None]:
+        """Call ``handler(ShellExit)`` (``process_id``, ``exit_code``) when a command this
+        session started with ``session.rpc.shell.exec(...)`` ends (after its last output).
+        Returns a callable that unsubscribes."""
+        check_arity(handler, 1, "on_shell_exit handler")
+        return self._shell_handlers().exit_handlers.add(handler)
+
+    def _shell_handlers(self) -> SessionShell:
+        with self._lock:
+            if self._shell is None:
+                self._shell = SessionShell(self.session_id)
+            return self._shell
+
+    def _claim_process(self, process_id: Any) -> None:
+        """After ``shell.exec`` answered: its output and exit belong to this session."""
+        self._client._shell_router.claim(process_id, self._shell_handlers())
 
     # ------------------------------------------------------------------ requests from the CLI
 
@@ -407,6 +460,10 @@ class CopilotSession:
         self._waiters.clear()
         self._client._forget_session(self)
         self._dispatcher.stop(wait=wait)
+        shell = self._shell
+        if shell is not None:
+            self._client._shell_router.forget(shell)
+            shell.close(wait=wait)
 
     def __enter__(self) -> CopilotSession:
         return self

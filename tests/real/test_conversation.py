@@ -135,6 +135,6 @@ def test_set_model_applies(client, model):
         changed = threading.Event()
         session.on("session.model_change", lambda e: (changes.append(e.data.new_model), changed.set()))
         result = session.set_model("other-model")
-        assert result.get("status") == "applied"
+        assert result.status == "applied" and result.model_id == "other-model"
         assert changed.wait(10)
         assert changes == ["other-model"]

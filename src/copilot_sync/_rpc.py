@@ -1,0 +1,113 @@
+"""The runtime behind the generated typed RPC (:mod:`copilot_sync.generated.rpc`).
+
+``client.rpc`` and ``session.rpc`` import the generated module on first access, so a
+program that never touches them never loads it. Each generated method calls
+``self._call(wire_method, params, result_annotation, timeout)``; :class:`RpcCaller`
+turns the params into wire JSON (``None`` values dropped, record classes and datetimes
+converted), sends the request through the client (adding ``sessionId`` for a session),
+and parses the answer with the same converters as the event payloads.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Callable
+
+from ._events import _converter, _to_wire
+
+if TYPE_CHECKING:
+    from ._client import CopilotClient
+    from ._session import CopilotSession
+    from .generated.rpc import ServerRpc, SessionRpc
+
+__all__ = ["RpcCaller", "server_rpc", "session_rpc", "wire_of"]
+
+_GENERATED = "copilot_sync.generated.rpc"
+_SHELL_EXEC = "session.shell.exec"  # its output is routed to the session (see _shell.py)
+
+
+class _Api:
+    """Base of the generated namespace classes: holds the caller, nothing else."""
+
+    __slots__ = ("_call",)
+    _NAMESPACE = ""
+
+    def __init__(self, call: RpcCaller) -> None:
+        self._call = call
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._NAMESPACE}.* for {self._call.target}>"
+
+
+class RpcCaller:
+    """Sends one typed request: ``caller(method, params, result_annotation, timeout)``."""
+
+    __slots__ = ("_send", "target")
+
+    def __init__(self, send: Callable[[str, dict[str, Any], float | None], Any], target: str) -> None:
+        self._send = send
+        self.target = target
+
+    def __call__(self, method: str, params: Any, result: str, timeout: float | None) -> Any:
+        _check_timeout(method, timeout)
+        answer = self._send(method, _wire_params(method, params), timeout)
+        if result == "None":
+            return None
+        accepted, convert = _converter(result, vars(sys.modules[_GENERATED]))
+        if answer is None or convert is None:
+            return answer
+        if accepted is not None and type(answer) not in accepted:
+            return answer  # not what the schema says: hand it over as received
+        return convert(answer)
+
+
+def _check_timeout(method: str, timeout: Any) -> None:
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or math.isnan(timeout) or timeout <= 0:
+        raise ValueError(f"{method}: timeout must be a positive number of seconds or None; got {timeout!r}")
+
+
+def _wire_params(method: str, params: Any) -> dict[str, Any]:
+    """The request params: mappings and record objects become wire dicts; ``None`` values are left out."""
+    if params is None:
+        return {}
+    if hasattr(params, "to_dict") and not isinstance(params, Mapping):
+        params = params.to_dict()
+    if not isinstance(params, Mapping):
+        raise TypeError(f"{method}: params must be a mapping or a record object, not {type(params).__name__}")
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        out[key] = _to_wire(dict(value) if isinstance(value, Mapping) and not isinstance(value, dict) else value)
+    return out
+
+
+def wire_of(result: Any) -> Any:
+    """The wire dict a typed result was parsed from (``result`` itself if it is not a record)."""
+    raw = getattr(result, "raw", None)
+    return raw if isinstance(raw, dict) else result
+
+
+def server_rpc(client: CopilotClient) -> ServerRpc:
+    from .generated.rpc import ServerRpc
+
+    def send(method: str, params: dict[str, Any], timeout: float | None) -> Any:
+        return client._request(method, params, timeout=timeout)
+
+    return ServerRpc(RpcCaller(send, "the client"))
+
+
+def session_rpc(session: CopilotSession) -> SessionRpc:
+    from .generated.rpc import SessionRpc
+
+    def send(method: str, params: dict[str, Any], timeout: float | None) -> Any:
+        result = session._rpc(method, params, timeout=timeout)
+        if method == _SHELL_EXEC and isinstance(result, dict):
+            session._claim_process(result.get("processId"))
+        return result
+
+    return SessionRpc(RpcCaller(send, f"session {session.session_id[:8]}"))
