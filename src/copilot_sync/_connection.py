@@ -142,12 +142,15 @@ class JsonRpcConnection:
         if closed is not None:
             raise _fresh(closed)
         request_id = next(self._ids)
+        try:
+            body = _dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": {} if params is None else params})
+        except (TypeError, ValueError) as exc:  # nothing was sent
+            raise TypeError(f"{method}: the params are not JSON-serialisable: {exc}") from None
         pending = _Pending(method)
         self._pending[request_id] = pending
         if self._closed is not None:  # closed between the check and the insert
             self._pending.pop(request_id, None)
             raise _fresh(self._closed)
-        body = _dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": {} if params is None else params})
         try:
             self._write(body.encode("utf-8"))
             completed = wait_interruptibly(pending.lock, timeout)

@@ -51,6 +51,10 @@ SKIP_CASES = [
     ("Response with an unhashable id", _frame({"jsonrpc": "2.0", "id": [1], "result": {}}), "unknown request id"),
     ("session.event without sessionId/event", _frame({"jsonrpc": "2.0", "method": "session.event", "params": {"x": 1}}),
      "without sessionId/event"),
+    ("shell.output without processId", _frame({"jsonrpc": "2.0", "method": "shell.output", "params": {"data": "x"}}),
+     "without a processId"),
+    ("shell.exit whose params are not an object", _frame({"jsonrpc": "2.0", "method": "shell.exit", "params": [3]}),
+     "without a processId"),
 ]
 
 

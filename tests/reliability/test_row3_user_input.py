@@ -106,6 +106,14 @@ CALL_CASES = [
     ("log('x', level='loud')", lambda s: s.log("x", level="loud"), ValueError, "level"),
     ("resume_session('')", lambda s: s.client.resume_session(""), TypeError, "session_id"),
     ("on_lifecycle(5)", lambda s: s.client.on_lifecycle(5), TypeError, "handler"),
+    ("rpc.model.switch_to() without model_id", lambda s: s.rpc.model.switch_to(), TypeError, "model_id"),
+    ("rpc.shell.exec('ls') (positional)", lambda s: s.rpc.shell.exec("ls"), TypeError, "positional"),
+    ("rpc.mode.get(timeout=0)", lambda s: s.rpc.mode.get(timeout=0), ValueError, "timeout"),
+    ("rpc.mode.get(timeout='5')", lambda s: s.rpc.mode.get(timeout="5"), ValueError, "timeout"),
+    ("rpc.log(message=object()) (not JSON)", lambda s: s.rpc.log(message=object()), TypeError, "session.log: the params are not JSON"),
+    ("client.rpc.sessions.open(5)", lambda s: s.client.rpc.sessions.open(5), TypeError, "params must be a mapping"),
+    ("on_shell_output(lambda: 0)", lambda s: s.on_shell_output(lambda: 0), TypeError, "must accept 1"),
+    ("on_shell_exit('x')", lambda s: s.on_shell_exit("x"), TypeError, "callable"),
 ]
 
 
