@@ -36,7 +36,7 @@ import sys
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 CLI_VERSION = "1.0.81"
 SCHEMA_RELATIVE_PATH = "node_modules/@github/copilot-linux-x64/schemas/session-events.schema.json"
@@ -741,24 +741,34 @@ def generate(schema: dict[str, Any]) -> str:
     return Generator(schema).run()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--schema", type=Path, help="session-events.schema.json (default: the CLI install cache)")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help=f"default: {DEFAULT_OUTPUT}")
+def run_command_line(
+    argv: list[str] | None,
+    *,
+    description: str,
+    schema_name: str,
+    find_schema: Callable[[], Path | None],
+    default_output: Path,
+    generate_text: Callable[[dict[str, Any]], str],
+    prog: str,
+) -> int:
+    """The shared ``--schema/--output/--check`` command line of the generator scripts."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--schema", type=Path, help=f"{schema_name} (default: the CLI install cache)")
+    parser.add_argument("--output", type=Path, default=default_output, help=f"default: {default_output}")
     parser.add_argument("--check", action="store_true", help="exit 1 if the output file is not up to date")
     args = parser.parse_args(argv)
-    schema_path = args.schema or default_schema_path()
+    schema_path = args.schema or find_schema()
     if schema_path is None:
         parser.error(
-            f"no schema at {cli_home() / SCHEMA_RELATIVE_PATH}; install the CLI "
+            f"no {schema_name} under {cli_home()}; install the CLI "
             "(python -m copilot_sync install-cli) or pass --schema"
         )
     try:
         with open(schema_path, encoding="utf-8") as handle:
             schema = json.load(handle)
-        text = generate(schema)
+        text = generate_text(schema)
     except (OSError, ValueError, KeyError, SchemaError) as exc:
-        print(f"generate_events: {schema_path}: {exc}", file=sys.stderr)
+        print(f"{prog}: {schema_path}: {exc}", file=sys.stderr)
         return 2
     data = text.encode("utf-8")
     if args.check:
@@ -767,7 +777,7 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             current = b""
         if current != data:
-            print(f"generate_events: {args.output} is out of date", file=sys.stderr)
+            print(f"{prog}: {args.output} is out of date", file=sys.stderr)
             return 1
         return 0
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -775,6 +785,18 @@ def main(argv: list[str] | None = None) -> int:
     tmp.write_bytes(data)
     os.replace(tmp, args.output)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command_line(
+        argv,
+        description=__doc__.split("\n\n")[0],
+        schema_name="session-events.schema.json",
+        find_schema=default_schema_path,
+        default_output=DEFAULT_OUTPUT,
+        generate_text=generate,
+        prog="generate_events",
+    )
 
 
 if __name__ == "__main__":

@@ -27,10 +27,8 @@ Standard library only.
 
 from __future__ import annotations
 
-import argparse
 import json
 import keyword
-import os
 import sys
 import textwrap
 from dataclasses import dataclass, field
@@ -526,39 +524,15 @@ def generate(schema: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--schema", type=Path, help="api.schema.json (default: the CLI install cache)")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help=f"default: {DEFAULT_OUTPUT}")
-    parser.add_argument("--check", action="store_true", help="exit 1 if the output file is not up to date")
-    args = parser.parse_args(argv)
-    schema_path = args.schema or default_schema_path()
-    if schema_path is None:
-        parser.error(
-            f"no schema at {base.cli_home() / SCHEMA_RELATIVE_PATH}; install the CLI "
-            "(python -m copilot_sync install-cli) or pass --schema"
-        )
-    try:
-        with open(schema_path, encoding="utf-8") as handle:
-            schema = json.load(handle)
-        text = generate(schema)
-    except (OSError, ValueError, KeyError, base.SchemaError) as exc:
-        print(f"generate_rpc: {schema_path}: {exc}", file=sys.stderr)
-        return 2
-    data = text.encode("utf-8")
-    if args.check:
-        try:
-            current = args.output.read_bytes()
-        except OSError:
-            current = b""
-        if current != data:
-            print(f"generate_rpc: {args.output} is out of date", file=sys.stderr)
-            return 1
-        return 0
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_name(args.output.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, args.output)
-    return 0
+    return base.run_command_line(
+        argv,
+        description=__doc__.split("\n\n")[0],
+        schema_name="api.schema.json",
+        find_schema=default_schema_path,
+        default_output=DEFAULT_OUTPUT,
+        generate_text=generate,
+        prog="generate_rpc",
+    )
 
 
 if __name__ == "__main__":
