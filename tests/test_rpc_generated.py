@@ -176,3 +176,21 @@ def test_import_copilot_sync_does_not_load_the_generated_rpc():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["ServerRpc", "ServerMcpConfigApi"]
+
+
+def test_results_and_event_payloads_speak_the_dataclass_protocol():
+    import dataclasses
+
+    from copilot_sync._events import parse_event
+
+    result = rpc.UsageGetMetricsResult.from_dict({"totalUserRequests": 2, "codeChanges": {"linesAdded": 3}})
+    assert dataclasses.is_dataclass(result) and not dataclasses.is_dataclass(rpc.UsageGetMetricsResult.__mro__[-1])
+    names = [field.name for field in dataclasses.fields(result)]
+    assert "total_user_requests" in names and "code_changes" in names and "raw" not in names
+    as_dict = dataclasses.asdict(result)
+    assert as_dict["total_user_requests"] == 2 and as_dict["code_changes"]["lines_added"] == 3
+    changed = dataclasses.replace(result, total_user_requests=5)
+    assert type(changed) is type(result) and changed.total_user_requests == 5
+    assert changed.code_changes == result.code_changes
+    event = parse_event({"type": "assistant.message", "data": {"messageId": "m", "content": "hi"}})
+    assert dataclasses.asdict(event.data)["content"] == "hi"

@@ -319,8 +319,39 @@ def _field_spec(cls: type) -> tuple:
     return spec
 
 
+class _DataclassFields:
+    """``__dataclass_fields__`` for the record classes, built on first use per class.
+
+    The classes are not made by ``@dataclass`` (import speed), but they speak its protocol,
+    so ``dataclasses.is_dataclass``, ``fields``, ``asdict``, ``astuple`` and ``replace``
+    work on them.
+    """
+
+    def __get__(self, instance: Any, owner: type) -> dict[str, Any]:
+        fields = _dataclass_fields.get(owner)
+        if fields is None:
+            import dataclasses
+
+            annotations: dict[str, Any] = {}
+            for klass in reversed(owner.__mro__):
+                annotations.update(klass.__dict__.get("__annotations__") or {})
+            fields = {}
+            for attr, *_rest in _specs.get(owner) or _field_spec(owner):
+                field = dataclasses.field(default=None)
+                field.name = attr
+                field.type = annotations.get(attr, "Any")
+                field._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
+                fields[attr] = field
+            _dataclass_fields[owner] = fields
+        return fields
+
+
+_dataclass_fields: dict[type, dict[str, Any]] = {}
+
+
 class _EventData:
-    """Base of the generated payload classes: slots, no dataclass machinery (import speed).
+    """Base of the generated payload classes: slots, no ``@dataclass`` (import speed), but
+    the dataclass protocol (``dataclasses.fields``/``asdict``/``replace`` work).
 
     ``__init__`` takes the fields positionally (required ones first) or by attribute name;
     omitted fields are ``None``. ``raw`` is the wire dict the object was parsed from (``{}``
@@ -330,6 +361,7 @@ class _EventData:
     __slots__ = ("raw",)
     _WIRE: ClassVar[tuple[str, ...]] = ()
     _REQUIRED: ClassVar[int] = 0
+    __dataclass_fields__: ClassVar[dict[str, Any]] = _DataclassFields()  # type: ignore[assignment]
     raw: dict[str, Any]
 
     def __init__(self, *args: Any, raw: dict[str, Any] | None = None, **kwargs: Any) -> None:
