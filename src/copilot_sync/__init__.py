@@ -51,9 +51,19 @@ from ._errors import (
     SessionError,
 )
 from ._events import SessionEvent
+from ._futures import TurnFuture
 from ._logging import enable_file_logging
 from ._permissions import PermissionHandler, PermissionRequest, PermissionRequestResult
 from ._session import CopilotSession
+from ._session_fs import (
+    SessionFsConfig,
+    SessionFsEntry,
+    SessionFsHandler,
+    SessionFsSqliteError,
+    SessionFsSqliteResult,
+    SessionFsStat,
+)
+from ._session_fs_local import LocalSessionFs
 from ._shell import ShellExit, ShellOutput
 from ._tools import Tool, ToolBinaryResult, ToolInvocation, ToolResult, define_tool
 from ._turns import EventStream, TurnAbortedError
@@ -105,6 +115,7 @@ __all__ = [
     "InputOptions",
     "InstalledCLI",
     "JsonRpcError",
+    "LocalSessionFs",
     "MissingPermissionHandlerWarning",
     "ModelBilling",
     "ModelCapabilities",
@@ -126,6 +137,12 @@ __all__ = [
     "SessionError",
     "SessionEvent",
     "SessionEventType",
+    "SessionFsConfig",
+    "SessionFsEntry",
+    "SessionFsHandler",
+    "SessionFsSqliteError",
+    "SessionFsSqliteResult",
+    "SessionFsStat",
     "SessionLifecycleEvent",
     "SessionLifecycleEventMetadata",
     "SessionListFilter",
@@ -138,6 +155,7 @@ __all__ = [
     "ToolInvocation",
     "ToolResult",
     "TurnAbortedError",
+    "TurnFuture",
     "define_tool",
     "enable_file_logging",
     "find_cli",

@@ -30,6 +30,8 @@ from ._connection import INTERNAL_ERROR
 from ._errors import CopilotError, JsonRpcError
 from ._logging import redact
 from ._session_config import camel, transform_callbacks
+from ._session_fs import no_handler_error
+from ._session_fs_wire import SessionFsAdapter
 from ._tools import Tool, ToolInvocation, ToolResult, run_handler, tool_table
 
 if TYPE_CHECKING:
@@ -92,6 +94,7 @@ class SessionCallbacks:
         self.hooks: dict[str, Callable[..., Any]] = {k: v for k, v in (options.get("hooks") or {}).items() if v}
         self.commands = {c.name: c for c in map(as_command, options.get("commands") or ())}
         self.transforms = transform_callbacks(options.get("system_message"))
+        self.session_fs: Optional[SessionFsAdapter] = None  # set by the client before session.create/resume
         self._lock = threading.Lock()
         self._pending: dict[str, str] = {}  # request id -> what it asks (scheduled, not yet answered)
         self._done: collections.OrderedDict[str, None] = collections.OrderedDict()  # answered or completed
@@ -293,6 +296,10 @@ class SessionCallbacks:
             return {"approved": True}
         if method == "autoModeSwitch.request":
             return {"response": "no"}
+        if method.startswith("sessionFs."):
+            if self.session_fs is None:
+                raise no_handler_error(self.session_id, method)
+            return self.session_fs.answer(method, params)
         raise JsonRpcError(-32601, f"Method not found: {method}")
 
     def _invoke_hook(self, params: dict[str, Any]) -> dict[str, Any]:

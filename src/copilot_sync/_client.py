@@ -35,6 +35,8 @@ from ._rpc import wire_of
 from ._shell import ShellRouter
 from ._session import CopilotSession
 from ._session_config import CREATE_OPTIONS, RESUME_OPTIONS, build_session_params, check_options
+from ._session_fs import SessionFsConfig, check_session_fs_option
+from ._session_fs_wire import session_fs_adapter
 from ._transport import SocketTransport, StdioTransport, parse_cli_url
 from ._types import (
     ConnectionState,
@@ -100,6 +102,7 @@ class CopilotClient:
         auto_start: bool = True,
         max_workers: int | None = None,
         start_timeout: float = 60.0,
+        session_fs: SessionFsConfig | Mapping[str, Any] | None = None,
     ) -> None:
         if cli_url is not None and cli_path is not None:
             raise ValueError("give either cli_url (attach to a running server) or cli_path (spawn one), not both")
@@ -138,6 +141,7 @@ class CopilotClient:
         if isinstance(start_timeout, bool) or not isinstance(start_timeout, (int, float)) or start_timeout <= 0:
             raise ValueError(f"start_timeout must be a positive number of seconds, not {start_timeout!r}")
         self._start_timeout = float(start_timeout)
+        self._session_fs = SessionFsConfig.of(session_fs) if session_fs is not None else None
         self._number = next(_client_numbers)
 
         self._state = ConnectionState.DISCONNECTED
@@ -158,9 +162,12 @@ class CopilotClient:
         self.cli_source: str | None = None
 
     def __repr__(self) -> str:
+        # e.g. <CopilotClient connected stdio pid=4242 cli=1.0.81 sessions=1> (no tokens, ever)
         where = self._cli_url or ("stdio" if self._use_stdio else f"tcp:{self._port or 'auto'}")
-        pid = f" pid={self._process.pid}" if self._process is not None else ""
-        return f"<CopilotClient {self._state.value} {where}{pid} sessions={len(self._sessions)}>"
+        process = self._process
+        pid = f" pid={process.pid}" if process is not None else ""
+        version = f" cli={self.server_version}" if self.server_version else ""
+        return f"<CopilotClient {self._state.value} {where}{pid}{version} sessions={len(self._sessions)}>"
 
     # ================================================================ state
 
@@ -274,6 +281,8 @@ class CopilotClient:
         if len(self._lifecycle_handlers):
             self._start_lifecycle_dispatcher()
         self._handshake(token, deadline)
+        if self._session_fs is not None:  # before any session exists (the CLI refuses it later)
+            self._set_session_fs_provider(self._session_fs, deadline)
 
     def _thread_name(self, base: str) -> str:
         """Thread names: ``copilot-reader`` for the first client, ``copilot-reader-2`` for the second..."""
@@ -340,6 +349,13 @@ class CopilotClient:
         self.protocol_version = version
         self.server_version = result.get("version") if isinstance(result.get("version"), str) else None
 
+    def _set_session_fs_provider(self, config: SessionFsConfig, deadline: float) -> None:
+        assert self._connection is not None
+        timeout = max(1.0, deadline - time.monotonic())
+        result = self._connection.request("sessionFs.setProvider", config.to_wire(), timeout=timeout)
+        if not isinstance(result, dict) or result.get("success") is not True:
+            raise CopilotError(f"the CLI did not accept this client as its session filesystem provider: {result!r}")
+
     # ================================================================ routing (reader thread)
 
     def _on_notification(self, method: str, params: Any) -> None:
@@ -382,7 +398,7 @@ class CopilotClient:
         if connection is None:
             return
         try:
-            if method in _SESSION_REQUESTS:
+            if method in _SESSION_REQUESTS or method.startswith("sessionFs."):
                 result = self._session_for_request(method, params)._handle_request(method, params)
             else:
                 raise JsonRpcError(METHOD_NOT_FOUND, f"Method not found: {method}")
@@ -534,12 +550,16 @@ class CopilotClient:
     def _open_session(
         self, method: str, session_id: str, options: Mapping[str, Any], params: dict[str, Any], timeout: float | None
     ) -> CopilotSession:
+        fs_factory = options.get("create_session_fs_handler")
+        check_session_fs_option(self._session_fs, fs_factory, method.replace("session.", "") + "_session")
         connection = self._ensure_connected()
         if session_id in self._sessions:
             raise ValueError(f"session {session_id} is already open on this client")
         session = CopilotSession(self, session_id, options)
         self._sessions[session_id] = session  # before the RPC: early events and requests find it
         try:
+            if self._session_fs is not None:  # the CLI asks it for files while session.create runs
+                session._callbacks.session_fs = session_fs_adapter(session, fs_factory, self._session_fs)
             result = connection.request(method, params, timeout=timeout)
             returned = result.get("sessionId") if isinstance(result, dict) else None
             if returned is not None and returned != session_id:

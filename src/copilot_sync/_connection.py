@@ -86,6 +86,38 @@ class _Pending:
         self.error: BaseException | None = None
 
 
+class _CallbackPending:
+    """A request sent by ``request_async``. It looks like :class:`_Pending` to the code
+    that completes requests: that code sets ``result`` or ``error`` and then calls
+    ``lock.release()``, which here calls the callback instead of waking a thread."""
+
+    __slots__ = ("lock", "method", "result", "error")
+
+    def __init__(self, method: str, callback: Callable[[Any, BaseException | None], None]) -> None:
+        self.method = method
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.lock = _CallOnRelease(self, callback)
+
+
+class _CallOnRelease:
+    __slots__ = ("_pending", "_callback")
+
+    def __init__(self, pending: _CallbackPending, callback: Callable[[Any, BaseException | None], None]) -> None:
+        self._pending = pending
+        self._callback: Callable[[Any, BaseException | None], None] | None = callback
+
+    def release(self) -> None:
+        callback, self._callback = self._callback, None
+        if callback is None:
+            return
+        pending = self._pending
+        try:
+            callback(pending.result, None if pending.error is None else _fresh(pending.error))
+        except Exception:  # the reader thread must survive a faulty callback
+            logger.exception("callback for the answer to %s failed", pending.method)
+
+
 RequestCallback = Callable[[Any, str, Any], None]
 NotificationCallback = Callable[[str, Any], None]
 CloseCallback = Callable[[ConnectionLostError], None]
@@ -164,6 +196,36 @@ class JsonRpcConnection:
         if pending.error is not None:
             raise _fresh(pending.error)
         return pending.result
+
+    def request_async(
+        self, method: str, params: Any, callback: Callable[[Any, BaseException | None], None]
+    ) -> None:
+        """Send a request without waiting for its response.
+
+        ``callback(result, error)`` is called exactly once: with the result (``error`` is
+        ``None``), or with the error (a :class:`JsonRpcError`, or the connection's close
+        error). It runs on the reader thread, or on whichever thread closes the
+        connection, so it must be quick and must neither block nor write. Raises at once
+        (and never calls back) if the connection is already closed or the write fails
+        before the connection noticed. There is no timeout: use your own timer.
+        """
+        closed = self._closed
+        if closed is not None:
+            raise _fresh(closed)
+        request_id = next(self._ids)
+        pending = _CallbackPending(method, callback)
+        self._pending[request_id] = pending  # type: ignore[assignment]
+        if self._closed is not None:  # closed between the check and the insert
+            if self._pending.pop(request_id, None) is not None:
+                raise _fresh(self._closed)
+            return  # close() already called back
+        body = _dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": {} if params is None else params})
+        try:
+            self._write(body.encode("utf-8"))
+        except BaseException:
+            if self._pending.pop(request_id, None) is not None:
+                raise
+            # the failed write closed the connection, and close() already called back
 
     def notify(self, method: str, params: Any = None) -> None:
         if self._closed is not None:

@@ -694,6 +694,31 @@ class SessionEvent:
         parts.append(f"data={data._repr(_REPR_LIMIT)}")
         return f"SessionEvent({', '.join(parts)})"
 
+    def _repr_markdown_(self) -> str | None:
+        """How Jupyter/IPython displays the event: an ``assistant.message`` renders as its
+        content, which is Markdown, exactly as the model wrote it; a message that asks for
+        tools gets an italic footer naming them (alone if the message has no text). Every
+        other event returns ``None``, so the plain :meth:`__repr__` is shown (the repr also
+        stays the ``text/plain`` part of an assistant message's display). Never raises."""
+        if self.raw_type != "assistant.message":
+            return None
+        data = self.raw.get("data")
+        if not isinstance(data, dict):
+            return None
+        content = data.get("content")
+        text = content if isinstance(content, str) and content.strip() else ""
+        names = []
+        requests = data.get("toolRequests")
+        if isinstance(requests, list):
+            for request in requests:
+                name = request.get("name") if isinstance(request, dict) else None
+                if isinstance(name, str) and name:
+                    names.append("`" + name.replace("`", "") + "`")
+        if not names:
+            return text or None
+        footer = f"*Requested {'tool' if len(names) == 1 else 'tools'}: {', '.join(names)}*"
+        return f"{text}\n\n{footer}" if text else footer
+
 
 def parse_event(raw: dict[str, Any]) -> SessionEvent:
     """Wrap one wire event dict. Never raises for a dict; a non-dict raises ``TypeError``."""

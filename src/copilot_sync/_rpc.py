@@ -10,12 +10,12 @@ and parses the answer with the same converters as the event payloads.
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
 from ._events import _converter, _to_wire
+from ._futures import check_timeout
 
 if TYPE_CHECKING:
     from ._client import CopilotClient
@@ -64,10 +64,10 @@ class RpcCaller:
 
 
 def _check_timeout(method: str, timeout: Any) -> None:
-    if timeout is None:
-        return
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or math.isnan(timeout) or timeout <= 0:
-        raise ValueError(f"{method}: timeout must be a positive number of seconds or None; got {timeout!r}")
+    try:
+        check_timeout(timeout)
+    except ValueError as exc:
+        raise ValueError(f"{method}: {exc}") from None
 
 
 def _wire_params(method: str, params: Any) -> dict[str, Any]:

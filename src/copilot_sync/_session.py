@@ -21,10 +21,11 @@ from ._dispatch import EventDispatcher, Subscribers
 from ._errors import ConnectionLostError, JsonRpcError, SessionClosedError
 from ._elicitation import SessionUI
 from ._events import SessionEvent, parse_event
+from ._futures import SessionTurns, TurnFuture, check_timeout
 from ._session_config import check_arity
 from ._shell import SessionShell, ShellExit, ShellOutput
 from ._tools import Tool, ToolResult, as_tool
-from ._turns import EventStream, TurnWaiter, _StreamSink
+from ._turns import EventStream, TurnWaiter, _StreamSink, _TextCollector
 
 if TYPE_CHECKING:
     from ._client import CopilotClient
@@ -73,11 +74,40 @@ class CopilotSession:
             self._handlers.add(_HandlerEntry(None, on_event))
         self._callbacks = SessionCallbacks(self, options)
         self._ui: SessionUI | None = None
+        self._turns = SessionTurns(self)  # send_async's queue and wait_for_idle's state
+        self._waiters.add(self._turns)
         self._dispatcher = EventDispatcher(f"copilot-events-{session_id[:8]}", self._deliver)
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed is not None else "open"
-        return f"<CopilotSession {self.session_id!r} {state}>"
+        """``<CopilotSession 'id' open model='gpt-5' provider='openai' tools=1 handlers=2>``:
+        the id, ``open``/``disconnecting``/``closed``, then only what is set: the model and
+        provider type asked for at creation (never the provider's URL or key), the tools this
+        client provides and the ``on()`` handlers. Cheap, takes no lock, never raises."""
+        if getattr(self, "_closed", None) is not None:
+            state = "closed"
+        elif getattr(self, "_disconnecting", False):
+            state = "disconnecting"
+        else:
+            state = "open"
+        parts = [f"<CopilotSession {getattr(self, 'session_id', '?')!r} {state}"]
+        options = getattr(self, "_options", None) or {}
+        model = options.get("model")
+        if isinstance(model, str) and model:
+            parts.append(f"model={model!r}")
+        provider = options.get("provider")
+        if isinstance(provider, Mapping) and isinstance(provider.get("type"), str):
+            parts.append(f"provider={provider['type']!r}")
+        for label, items in (
+            ("tools", getattr(getattr(self, "_callbacks", None), "tools", None)),
+            ("handlers", getattr(self, "_handlers", None)),
+        ):
+            try:
+                count = len(items) if items is not None else 0
+            except TypeError:
+                count = 0
+            if count:
+                parts.append(f"{label}={count}")
+        return " ".join(parts) + ">"
 
     # ------------------------------------------------------------------ state
 
@@ -130,6 +160,8 @@ class CopilotSession:
         payload = {"sessionId": self.session_id}
         if params:
             payload.update(params)
+        if method == "session.send":  # for wait_for_idle: busy from the send to its turn's idle
+            return self._turns.track_send(lambda: self._client._request(method, payload, timeout=timeout))
         return self._client._request(method, payload, timeout=timeout)
 
     # ------------------------------------------------------------------ events
@@ -139,8 +171,11 @@ class CopilotSession:
         self._received += 1
         self._dispatcher.put((self._received, raw_event))
 
-    def _deliver(self, item: tuple[int, Any]) -> None:
+    def _deliver(self, item: tuple[int, Any] | Callable[[], None]) -> None:
         """Event thread: parse, react, call handlers, then wake waiters."""
+        if not isinstance(item, tuple):  # SDK work routed to this thread (send_async answers, timeouts, aborts)
+            item()
+            return
         seq, raw = item
         try:
             event = parse_event(raw)
@@ -287,12 +322,106 @@ class CopilotSession:
         stream = EventStream(self, sink, timeout=timeout)
         try:
             result = self._rpc("session.send", params, timeout=60.0 if timeout is None else timeout)
+        except KeyboardInterrupt:  # the CLI may have accepted the send: abort it, as send_and_wait does
+            stream.close()
+            self._abort_quietly()
+            raise
         except BaseException:
             stream.close()
             raise
         sink.tracker.mark_sent(self._received)
         stream.message_id = result.get("messageId") if isinstance(result, dict) else None
         return stream
+
+    def send_async(
+        self,
+        prompt: str,
+        *,
+        attachments: Sequence[Mapping[str, Any]] | None = None,
+        mode: str | None = None,
+        timeout: float | None = None,
+    ) -> TurnFuture:
+        """Send a message without blocking; return a :class:`TurnFuture` of its turn.
+
+        The future's result is what :meth:`send_and_wait` would return, and its exception
+        what it would raise; ``timeout`` (seconds, ``None`` = no limit) counts from the
+        moment the message is sent and, as there, does not abort the turn. This
+        session's ``send_async`` turns run one at a time in call order: the next message
+        is sent only when the previous turn's ``session.idle`` arrived (one idle can cover
+        several queued messages), so each future gets its own turn's reply. Other sends
+        (``send``, ``send_and_wait``...) are not part of that queue.
+
+        ``future.cancel()`` drops a turn still queued here, or aborts a running one (the
+        future ends cancelled). Futures complete on the session's event thread; closing
+        the session, stopping the client or the CLI exiting fails every queued and running
+        one. Argument errors, and a closed session, raise here.
+        """
+        params = _send_params(prompt, attachments, mode)
+        timeout = check_timeout(timeout)
+        self._check_open()
+        future = TurnFuture(self, prompt)
+        self._turns.submit(future, {"sessionId": self.session_id, **params}, timeout)
+        return future
+
+    def wait_for_idle(self, timeout: float | None = None) -> None:
+        """Block until the session is idle: no turn running (whoever sent it) and no
+        :meth:`send_async` turn queued. Returns at once if it already is.
+
+        A turn runs from the ``session.send`` (or its ``user.message`` or
+        ``assistant.turn_start``, for turns of other clients) to its ``session.idle``;
+        when this returns, the ``on()`` handlers have seen that idle. Raises
+        :class:`CopilotTimeoutError` after ``timeout`` seconds and
+        :class:`SessionClosedError` (or the connection's error) if the session closes.
+        Nothing is aborted, not even by Ctrl-C (which just propagates).
+        """
+        timeout = check_timeout(timeout)
+        if self._dispatcher.in_dispatcher_thread():
+            raise RuntimeError(
+                "wait_for_idle() cannot be called from this session's own event handler "
+                "(the idle it waits for is held up behind that handler)"
+            )
+        self._check_open()
+        self._turns.wait_idle(timeout)
+
+    def send_and_collect(
+        self,
+        prompt: str,
+        *,
+        attachments: Sequence[Mapping[str, Any]] | None = None,
+        mode: str | None = None,
+        timeout: float | None = 60.0,
+        on_text: Callable[[str], Any] | None = None,
+    ) -> str:
+        """Send a message, block until the turn ends, and return the reply's text: the
+        content of the message :meth:`send_and_wait` would return (``""`` if none).
+
+        ``on_text(chunk)``, if given, gets the assistant's text as it arrives, each
+        character exactly once whether streaming is on or not: the deltas when the
+        session streams, and whatever part of each message its deltas did not cover
+        (all of it without streaming). Every top-level message of the turn is passed on
+        (text before a tool call too); sub-agents' messages are not. It runs on the
+        calling thread; if it raises, the exception propagates (the turn goes on).
+        Raises like :meth:`send_and_wait`; Ctrl-C aborts the turn and re-raises.
+        """
+        if on_text is not None and not callable(on_text):
+            raise TypeError(f"on_text must be a callable taking a string, not {type(on_text).__name__}")
+        if self._dispatcher.in_dispatcher_thread():
+            raise RuntimeError(
+                "send_and_collect() cannot be called from this session's own event handler "
+                "(it would wait for events that handler is holding up); use send_async() instead"
+            )
+        collector = _TextCollector(on_text)
+        stream = self.stream(prompt, attachments=attachments, mode=mode, timeout=timeout)
+        try:
+            for event in stream:
+                collector.feed(event)
+        except KeyboardInterrupt:
+            if not stream.closed:  # interrupted in on_text: abort as iteration would
+                stream._interrupted()
+            raise
+        finally:
+            stream.close()
+        return collector.final_text
 
     def abort(self, *, timeout: float | None = 30.0) -> bool:
         """Abort the turn in progress. The session stays usable. Returns the CLI's ``success``."""

@@ -58,7 +58,15 @@ _WIRE_KEYS: dict[str, str] = {
 
 #: Options that stay in this process (handlers); their presence sets wire flags.
 LOCAL_OPTIONS = frozenset(
-    {"on_permission_request", "on_user_input_request", "hooks", "on_event", "commands", "on_elicitation_request"}
+    {
+        "on_permission_request",
+        "on_user_input_request",
+        "hooks",
+        "on_event",
+        "commands",
+        "on_elicitation_request",
+        "create_session_fs_handler",  # session -> SessionFsHandler (needs the client's session_fs)
+    }
 )
 
 CREATE_OPTIONS = frozenset(_WIRE_KEYS) | LOCAL_OPTIONS
@@ -82,7 +90,13 @@ _HOOK_NAMES = frozenset(
 )
 
 #: Handlers given as options, and how many positional arguments the SDK passes them.
-_HANDLER_ARITY = {"on_permission_request": 2, "on_user_input_request": 2, "on_event": 1, "on_elicitation_request": 1}
+_HANDLER_ARITY = {
+    "on_permission_request": 2,
+    "on_user_input_request": 2,
+    "on_event": 1,
+    "on_elicitation_request": 1,
+    "create_session_fs_handler": 1,
+}
 
 _CAMEL = re.compile(r"_([a-z0-9])")
 

@@ -13,6 +13,9 @@ arrived after the CLI accepted the send (an aborted message may never get a
 ``user.message``). This matters after ``abort()``: the aborted turn's idle can arrive
 after the next ``send`` subscribed. Events of sub-agents (with an ``agentId``) never end
 or answer a turn.
+
+Also here: ``_TurnEnd`` (when the CLI is done with a send's turn, for ``wait_for_idle`` and
+the ``send_async`` queue in ``_futures.py``) and ``_TextCollector`` (``send_and_collect``).
 """
 
 from __future__ import annotations
@@ -155,6 +158,99 @@ class TurnWaiter:
         if isinstance(outcome, BaseException):
             raise outcome
         return self.last_with_text or self.last
+
+
+class _TurnEnd:
+    """Whether the CLI has finished the turn of one send: for ``wait_for_idle`` and for
+    the ``send_async`` queue (which sends the next prompt only then).
+
+    Unlike :class:`_TurnTracker` it ignores the outcome and waits for the turn's own
+    ``session.idle``, also after a ``session.error``. The turn has started with its
+    ``user.message`` or ``assistant.turn_start``, or with an ``abort`` or
+    ``session.error`` received after the CLI accepted the send; an idle before that is
+    an earlier turn's. Sub-agent events do not count.
+    """
+
+    __slots__ = ("baseline", "sent_seq", "started", "ended")
+
+    def __init__(self, baseline: int) -> None:
+        self.baseline = baseline
+        self.sent_seq: float = _NOT_SENT
+        self.started = False
+        self.ended = False
+
+    def feed(self, seq: int, event: SessionEvent) -> None:
+        if self.ended or seq <= self.baseline or event.agent_id:
+            return
+        raw_type = event.raw_type
+        if raw_type == "session.idle":
+            if self.started:
+                self.ended = True
+        elif raw_type in _TURN_STARTS or (raw_type in _LATE_STARTS and seq > self.sent_seq):
+            self.started = True
+
+
+_TURN_STARTS = frozenset({"user.message", "assistant.turn_start"})
+_LATE_STARTS = frozenset({"abort", "session.error"})
+
+
+class _TextCollector:
+    """``send_and_collect``'s view of one turn's events (from :class:`EventStream`).
+
+    Text goes to ``on_text`` once per character: every ``assistant.message_delta`` as it
+    comes, then, for each ``assistant.message``, whatever part of its ``content`` its
+    deltas (matched by ``messageId``) did not already deliver; all of it when streaming
+    is off. Only top-level messages count: events with an ``agentId`` or a
+    ``parentToolCallId`` belong to sub-agents. As in ``send_and_wait``, text before the
+    turn's ``user.message`` is a late part of an earlier turn and is ignored.
+    """
+
+    __slots__ = ("on_text", "delivered", "started", "last", "last_with_text")
+
+    def __init__(self, on_text: Any) -> None:
+        self.on_text = on_text
+        self.delivered: dict[Any, int] = {}  # messageId -> characters already given to on_text
+        self.started = False
+        self.last: str | None = None
+        self.last_with_text: str | None = None
+
+    def feed(self, event: SessionEvent) -> None:
+        if event.agent_id:
+            return
+        raw_type = event.raw_type
+        if raw_type == "user.message":
+            self.started = True
+            return
+        if not self.started or raw_type not in ("assistant.message_delta", "assistant.message"):
+            return
+        data = event.raw.get("data")
+        if not isinstance(data, dict) or data.get("parentToolCallId"):
+            return
+        key = data.get("messageId")
+        done = self.delivered.get(key, 0)
+        if raw_type == "assistant.message_delta":
+            chunk = data.get("deltaContent")
+            if isinstance(chunk, str) and chunk:
+                self.delivered[key] = done + len(chunk)
+                self._emit(chunk)
+            return
+        content = data.get("content")
+        content = content if isinstance(content, str) else ""
+        self.last = content
+        if content:
+            self.last_with_text = content
+        if len(content) > done:
+            self.delivered[key] = len(content)
+            self._emit(content[done:])
+
+    def _emit(self, chunk: str) -> None:
+        if self.on_text is not None:
+            self.on_text(chunk)
+
+    @property
+    def final_text(self) -> str:
+        """The content of the turn's final message, as ``send_and_wait`` picks it; ``""`` if none."""
+        return self.last_with_text or self.last or ""
 
 
 _END = object()

@@ -209,6 +209,7 @@ class Engine:
             "session.model.switchTo": self.h_switch_model, "session.model.getCurrent": self.h_current_model,
             "session.mode.get": self.h_mode_get, "session.detach": self.h_detach,
             "session.tools.set": self.h_tools_set,
+            "sessionFs.setProvider": self.h_session_fs_provider,
         }
         for method in _ANSWERS:
             self.handlers[method] = self.h_answer
@@ -664,6 +665,17 @@ class Engine:
         if not isinstance(params.get("tools"), list):
             raise RpcError(-32602, "tools must be a list")
         return Reply({})
+
+    def h_session_fs_provider(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
+        """Like 1.0.81: only before any session is active; ``{success: true}``."""
+        for key in ("initialCwd", "sessionStatePath", "conventions"):
+            if not isinstance(params.get(key), str) or not params[key]:
+                raise RpcError(-32603, f"Invalid sessionFs.setProvider params: missing {key}")
+        with self.lock:
+            if any(sess.active for sess in self.sessions.values()):
+                raise RpcError(-32603, "Cannot set session filesystem provider while sessions are active. "
+                                       "Call sessionFs.setProvider before creating any sessions.")
+        return Reply({"success": True})
 
     def h_detach(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
         sess = self._live(params, method)
