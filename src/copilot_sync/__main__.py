@@ -4,18 +4,23 @@ Each subcommand is one ``_register_<name>(subparsers)`` function that adds its p
 and sets ``handler`` to a function ``(args) -> int`` (the exit status). To add one,
 write both functions and list the register function in :data:`SUBCOMMANDS`.
 
-This is the only module of the package that prints.
+Only the command-line modules print: this one and the ``_cli_*`` modules that hold the
+bodies of ``run``, ``chat`` and ``doctor`` (this module stays the parser layer).
+Exit statuses of ``run`` and ``chat`` are listed in :data:`EXIT_STATUSES` and in
+docs/COMMAND_LINE.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 
+from ._cli_common import EXIT_STATUSES
 from ._errors import CLINotFoundError, CopilotError
 
-__all__ = ["main", "build_parser", "SUBCOMMANDS"]
+__all__ = ["EXIT_STATUSES", "SUBCOMMANDS", "build_parser", "main"]
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -101,11 +106,149 @@ def _cmd_where(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------
+# run
+# ---------------------------------------------------------------------------
+
+
+def _exit_status_epilog() -> str:
+    lines = ["exit status:"]
+    lines += [f"  {code:<4} {meaning}" for code, meaning in EXIT_STATUSES.items()]
+    return "\n".join(lines)
+
+
+def _wrap(text: str) -> str:
+    """A description for RawDescriptionHelpFormatter (which keeps the epilog's table as is)."""
+    return textwrap.fill(text, width=78)
+
+
+_CHAT_EPILOG = """\
+exit status:
+  0    left with Ctrl-D, /exit or /quit
+  1    the session could not be created, or the CLI was lost
+  2    usage error (bad or missing arguments)
+  3    the Copilot CLI could not be found or started
+  130  Ctrl-C at the prompt (no turn running)
+A turn that fails or times out is reported and the chat goes on."""
+
+
+_RUN_EXAMPLES = """
+
+examples:
+  copilot-sync run "What is 2 + 2?"
+  git diff | copilot-sync run - --timeout 120
+  COPILOT_SYNC_API_KEY=... copilot-sync run --provider-url http://127.0.0.1:8000/v1 --model my-model "hi"
+"""
+
+
+def _register_run(subparsers: argparse._SubParsersAction) -> None:
+    from ._cli_common import add_connection_options
+
+    parser = subparsers.add_parser(
+        "run",
+        help="send one prompt and stream the reply to stdout",
+        description=_wrap(
+            "Start the Copilot CLI, send PROMPT in a new session and stream the reply to stdout. "
+            "Each tool call is one line on stderr (\u2192 name {arguments}; a failed call adds "
+            "\u2717 name failed: ...). Permission requests are asked on the terminal (y/n/a), "
+            "denied when stdin is not a terminal, or all approved with --allow-all-tools."
+        ),
+        epilog=_exit_status_epilog() + _RUN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "prompt", nargs="+", metavar="PROMPT", help="the prompt (several words are joined); - reads it from stdin"
+    )
+    add_connection_options(
+        parser,
+        timeout_help="give up after this many seconds in all (start, session, reply): the turn is aborted, exit 124",
+    )
+    parser.set_defaults(handler=_cmd_run)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from ._cli_run import cmd_run
+
+    return cmd_run(args)
+
+
+# ---------------------------------------------------------------------------
+# chat
+# ---------------------------------------------------------------------------
+
+
+def _register_chat(subparsers: argparse._SubParsersAction) -> None:
+    from ._cli_common import add_connection_options
+
+    parser = subparsers.add_parser(
+        "chat",
+        help="an interactive conversation in one session",
+        description=_wrap(
+            "Chat with Copilot in one session: type at the `you> ` prompt, the reply streams back. "
+            "Ctrl-C during a reply aborts that turn and returns to the prompt (the conversation goes on); "
+            "Ctrl-C at the prompt exits with status 130. Ctrl-D, /exit or /quit exit with 0."
+        ),
+        epilog=_CHAT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_connection_options(parser, timeout_help="abort a reply that takes longer than this (the chat goes on)")
+    parser.set_defaults(handler=_cmd_chat)
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    from ._cli_chat import cmd_chat
+
+    return cmd_chat(args)
+
+
+# ---------------------------------------------------------------------------
+# doctor
+# ---------------------------------------------------------------------------
+
+
+def _register_doctor(subparsers: argparse._SubParsersAction) -> None:
+    from ._cli_common import positive_seconds
+
+    parser = subparsers.add_parser(
+        "doctor",
+        help="check the set-up: CLI found and starting, versions, authentication",
+        description=_wrap(
+            "Check that the Copilot CLI is found and starts, that its protocol version matches this SDK's, "
+            "and whether it is authenticated; print one line per check (ok/warn/FAIL) and how to fix each problem."
+        ),
+        epilog="exit status:\n  0    the CLI is usable (warnings such as 'not authenticated' allowed: BYOK needs no account)\n"
+        "  1    the CLI is missing, cannot start, or speaks another protocol version",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--cli-path", default=None, metavar="PATH", help="check this CLI, as CopilotClient(cli_path=...) would"
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="time allowed for the CLI to start (default: 30)",
+    )
+    parser.add_argument("--verbose", "-v", action="store_true", help="log the SDK's (and the CLI's) messages to stderr")
+    parser.set_defaults(handler=_cmd_doctor)
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from ._cli_doctor import cmd_doctor
+
+    return cmd_doctor(args)
+
+
+# ---------------------------------------------------------------------------
 # the parser and main()
 # ---------------------------------------------------------------------------
 
 #: Functions that each add one subcommand; their order is the order in ``--help``.
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _register_run,
+    _register_chat,
+    _register_doctor,
     _register_install_cli,
     _register_where,
 ]
