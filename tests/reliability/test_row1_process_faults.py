@@ -466,3 +466,58 @@ def test_interpreter_exit_without_stop_leaves_no_cli(real_cli, cli_env, tmp_path
         figure=f"{len(pids)} CLI processes started by 2 child interpreters; 0 alive afterwards",
         outcome="the atexit reaper killed them all",
     )
+
+
+def test_sigkill_with_async_turns_queued_and_running(record):
+    """send_async futures (running and queued, on several sessions) all fail at once."""
+    with FakeCLI(Scenario(think_time=30)) as fake:
+        client = CopilotClient(cli_path=fake.cli_path)
+        client.start()
+        try:
+            sessions = [client.create_session() for _ in range(3)]
+            futures = [session.send_async(f"turn {i}") for session in sessions for i in range(3)]
+            for _ in range(3):  # one running turn per session, two queued behind it
+                fake.wait_for_request("session.send")
+            time.sleep(0.1)
+            killed_at = time.monotonic()
+            fake.kill()
+            errors = [future.exception(timeout=5) for future in futures]
+            latency = time.monotonic() - killed_at
+            assert all(isinstance(error, ProcessExitedError) and error.exit_code == -signal.SIGKILL for error in errors), errors
+            assert latency < LIMIT, latency
+            assert len({id(error) for error in errors}) == len(errors)  # each future its own exception
+        finally:
+            stop_client(client)
+    record(
+        "SIGKILL with send_async futures: 3 running, 6 queued, 3 sessions",
+        figure=f"{len(futures)} futures failed within {latency * 1000:.0f} ms of the kill",
+        outcome="each: ProcessExitedError(exit_code=-9), its own exception object",
+    )
+
+
+def test_sigkill_while_a_shell_command_streams(real_cli, cli_env, model, tmp_path, record):
+    """Real CLI: the process dies while session.rpc.shell.exec output streams; calls fail, nothing hangs."""
+    client = CopilotClient(cli_path=real_cli.path, env=cli_env)
+    client.start()
+    try:
+        session = client.create_session(model=model.model, provider=model.provider(), working_directory=str(tmp_path))
+        chunks: list[str] = []
+        first = threading.Event()
+        session.on_shell_output(lambda out: (chunks.append(out.data), first.set()))
+        session.rpc.shell.exec(command="while true; do echo tick; sleep 0.05; done", timeout_ms=60_000)
+        assert first.wait(20)
+        waiter = run_in_thread(session.send_and_wait, "anything", timeout=30)
+        killed_at = time.monotonic()
+        os.kill(client.pid, signal.SIGKILL)
+        waiter[0].join(5)
+        latency = _killed(waiter[1], killed_at)
+        assert latency < LIMIT
+        with pytest.raises(ProcessExitedError):
+            session.rpc.shell.exec(command="echo again")
+    finally:
+        stop_client(client)
+    record(
+        "SIGKILL (real CLI) while a shell command streams output",
+        figure=f"{len(chunks)} chunks received; the waiting turn failed {latency * 1000:.0f} ms after the kill",
+        outcome="ProcessExitedError(exit_code=-9) for the waiter and for later rpc calls; shell thread stopped",
+    )

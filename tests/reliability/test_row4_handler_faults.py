@@ -215,3 +215,71 @@ def _quiet(fn, *args):
         fn(*args)
     except Exception:  # noqa: BLE001 - the request may die with the client: expected
         pass
+
+
+class _BrokenFs:
+    """A SessionFsHandler whose every method raises, returns junk, or hangs."""
+
+    def __new__(cls, mode: str, release: threading.Event):
+        from copilot_sync import SessionFsHandler
+
+        def act(*args, **kwargs):
+            if mode == "raises":
+                raise RuntimeError("filesystem handler failed on purpose")
+            if mode == "hangs":
+                release.wait(30)
+            return object()  # junk
+
+        methods = {name: act for name in (
+            "read_file", "write_file", "append_file", "exists", "stat", "mkdir", "readdir",
+            "readdir_with_types", "rm", "rename",
+        )}
+        return type(f"BrokenFs_{mode}", (SessionFsHandler,), methods)()
+
+
+@pytest.mark.parametrize("mode", ["raises", "junk", "hangs"])
+def test_a_faulty_session_filesystem_handler(mode, record, tmp_path):
+    from copilot_sync import SessionFsConfig
+
+    release = threading.Event()
+    config = SessionFsConfig(initial_cwd=str(tmp_path), session_state_path=str(tmp_path / "state"))
+    with FakeCLI(Scenario()) as fake:
+        client = CopilotClient(cli_path=fake.cli_path, session_fs=config, max_workers=2)
+        client.start()
+        try:
+            session = client.create_session(create_session_fs_handler=lambda s: _BrokenFs(mode, release))
+            sid = session.session_id
+            calls = {
+                "readFile": {"path": f"{tmp_path}/state/plan.md"},
+                "writeFile": {"path": f"{tmp_path}/state/x", "content": "x"},
+                "stat": {"path": f"{tmp_path}/state"},
+            }
+            started = time.monotonic()
+            answers = {}
+            for method, params in calls.items():
+                try:
+                    answers[method] = fake.request(f"sessionFs.{method}", {"sessionId": sid, **params}, timeout=1 if mode == "hangs" else 5)
+                except Exception as exc:  # the fake's own wait ran out: the handler is still hung
+                    answers[method] = exc
+            reply = session.send_and_wait("still working?", timeout=10)
+            assert reply.data.content == "echo: still working?"
+            elapsed = time.monotonic() - started
+            if mode != "hangs":
+                for method in ("readFile", "stat"):  # results with fields: the error is nested
+                    assert answers[method]["result"]["error"]["code"] == "UNKNOWN", answers[method]
+                written = answers["writeFile"]["result"]  # a void operation: null, or the error itself
+                assert written == ({"code": "UNKNOWN", "message": written["message"]} if mode == "raises" else None), written
+            stop_started = time.monotonic()
+        finally:
+            release.set()
+            problems = client.stop(timeout=10)
+        stop_took = time.monotonic() - stop_started
+        assert stop_took < 10
+    outcome = {
+        "raises": "each request answered with the schema's error result {code: UNKNOWN, message}; logged",
+        "junk": "readFile/stat answered with an error result naming the bad return value; writeFile's return value is ignored (null)",
+        "hangs": "those requests wait (the CLI's own timeout applies); turns and other sessions go on; stop() bounded",
+    }[mode]
+    record(f"Session filesystem handler {mode if mode != 'junk' else 'returning junk'}",
+           figure=f"3 sessionFs requests; next turn done {elapsed:.2f} s later; stop() took {stop_took:.2f} s ({len(problems)} problems)",
+           outcome=outcome)

@@ -220,3 +220,27 @@ def test_1000_concurrent_tool_calls_through_8_workers(record):
                f"{len(names)} worker threads; RSS {growth:+.1f} MB",
         outcome="all answered exactly once, none lost; memory bounded (the queue holds at most 1,024 jobs)",
     )
+
+
+def test_a_thousand_async_turns_on_twenty_sessions_from_one_thread(record):
+    """send_async: 1,000 futures submitted up front from one thread, 50 per session; each
+    gets its own reply, in order per session, and no thread is started per future."""
+    with fake_client() as (fake, client):
+        sessions = [client.create_session() for _ in range(20)]
+        threads_before = threading.active_count()
+        started = time.monotonic()
+        futures = {(s, i): session.send_async(f"s{s}-t{i}", timeout=60) for s, session in enumerate(sessions) for i in range(50)}
+        extra_threads = threading.active_count() - threads_before
+        replies = {key: future.result(timeout=60) for key, future in futures.items()}
+        elapsed = time.monotonic() - started
+        wrong = [key for key, reply in replies.items() if reply.data.content != f"echo: s{key[0]}-t{key[1]}"]
+        assert not wrong, wrong[:5]
+        for s in range(20):  # the fake saw each session's prompts in submission order
+            prompts = [m["params"]["prompt"] for m in fake.requests("session.send") if m["params"]["sessionId"] == sessions[s].session_id]
+            assert prompts == [f"s{s}-t{i}" for i in range(50)]
+        assert extra_threads <= 2, extra_threads  # at most the shared deadline timer
+    record(
+        "1,000 send_async turns on 20 sessions, submitted from one thread",
+        figure=f"all replies correct and in order in {elapsed:.1f} s ({len(futures) / elapsed:.0f} turns/s); {extra_threads} extra threads",
+        outcome="each future got its own turn's reply; per-session FIFO; no thread per future",
+    )
