@@ -22,7 +22,8 @@ event stream for both SDKs; the real CLI is the pinned 1.0.81 with
 5. ``tools``: ``external_tool.requested`` → no-op handler → ``session.tools.handlePendingToolCall``,
    timed by the fake, p50/p99 over 2,000 calls; 100 concurrent calls (total time);
 6. ``sessions``: 100 sessions on one client, 20 turns each from its own thread (ours) or task
-   (theirs): total time and VmHWM of the SDK process;
+   (theirs): total time and VmHWM of the SDK process; 6b. the same turns from one thread
+   with ``send_async`` (ours; theirs is 6., already one thread with ``asyncio.gather``);
 7. ``idle``: CPU time (``getrusage(RUSAGE_SELF)``) of a client with one open session over 10 s;
 8. ``real``: the real CLI, a 10-turn conversation with one tool call per turn (and its start).
 
@@ -250,6 +251,12 @@ def run_all(runner: Runner, cfg: dict[str, Any], only: set[str], cli: Any) -> No
     if "sessions" in only:
         print(f"6. {cfg['sessions']} sessions x {cfg['session_turns']} turns", flush=True)
         runner.alternate("sessions", {"sessions": cfg["sessions"], "turns": cfg["session_turns"]}, reps)
+        print(f"6b. the same from one thread: send_async (ours) vs asyncio.gather (official, from 6.)", flush=True)
+        runner.alternate("sessions_async", {"sessions": cfg["sessions"], "turns": cfg["session_turns"]}, reps,
+                         sdks=("ours",))
+        official = runner.figures.get("sessions", {}).get("official")
+        if official:
+            runner.figures.setdefault("sessions_async", {})["official"] = official
     if "idle" in only:
         print(f"7. idle CPU over {cfg['idle_s']:g} s", flush=True)
         runner.alternate("idle", {"seconds": cfg["idle_s"]}, cfg["idle_reps"])
@@ -277,6 +284,8 @@ ROWS = [
     ("tools", "5. 100 concurrent tool calls", "concurrent_total_ms", 1.0, "ms", ".1f", False),
     ("sessions", "6. 100 sessions x 20 turns, time", "total_s", 1.0, "s", ".2f", False),
     ("sessions", "6. 100 sessions x 20 turns, peak RSS", "vmhwm_kb", 1 / 1024, "MiB", ".1f", False),
+    ("sessions_async", "6b. 100 sessions x 20 turns, one thread (send_async / gather)", "total_s", 1.0, "s", ".2f", False),
+    ("sessions_async", "6b. 100 sessions x 20 turns, one thread, peak RSS", "vmhwm_kb", 1 / 1024, "MiB", ".1f", False),
     ("idle", "7. idle CPU (one open session)", "idle_cpu_pct", 1.0, "% of a core", ".3f", False),
     ("real", "8. real CLI, 10 turns with a tool call", "conversation_s", 1.0, "s", ".2f", False),
 ]

@@ -156,6 +156,27 @@ def w_sessions(args: Any, p: dict[str, Any]) -> dict[str, Any]:
     return {"total_s": elapsed, "vmhwm_kb": hwm, "vmhwm_before_kb": hwm_before}
 
 
+def w_sessions_async(args: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """Workload 6 driven from one thread: every turn of every session submitted up front
+    with send_async (each session runs its turns in order), then all futures awaited."""
+    sessions, turns = int(p["sessions"]), int(p["turns"])
+    client = new_client(args)
+    client.start()
+    hwm_before = proc_status_kb("VmHWM")
+    opened = [client.create_session() for _ in range(sessions)]
+    threads_before = threading.active_count()
+    start = perf()
+    futures = [session.send_async(f"session {i} turn {t}", timeout=120) for i, session in enumerate(opened) for t in range(turns)]
+    extra_threads = threading.active_count() - threads_before
+    replies = [future.result(timeout=300) for future in futures]
+    elapsed = perf() - start
+    hwm = proc_status_kb("VmHWM")
+    client.stop()
+    if any(reply is None for reply in replies):
+        raise RuntimeError("a turn had no reply")
+    return {"total_s": elapsed, "vmhwm_kb": hwm, "vmhwm_before_kb": hwm_before, "extra_threads": extra_threads}
+
+
 def w_idle(args: Any, p: dict[str, Any]) -> dict[str, Any]:
     seconds = float(p["seconds"])
     client = new_client(args)

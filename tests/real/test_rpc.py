@@ -10,6 +10,7 @@ Namespaces covered: server ``ping``, ``tools``, ``mcp.config``, ``skills``, ``co
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -184,6 +185,30 @@ def test_session_shell_exec_streams_output_to_the_session_that_started_it(client
         assert finished.wait(20)
         assert received[-1].process_id == slow.process_id and received[-1].exit_code != 0
         assert strangers == []
+
+
+def test_cli_1_0_81_sends_shell_output_in_64_kib_pieces_and_the_rest_at_exit(client, model, track):
+    """Pins an observed CLI behaviour (not the SDK's): small output of a running command is
+    held back until it exits; a full 64 KiB piece comes at once."""
+    with open_session(client, model) as session:
+        arrivals: list[tuple[float, int]] = []
+        finished = threading.Event()
+        session.on_shell_output(lambda out: arrivals.append((time.monotonic(), len(out.data))))
+        session.on_shell_exit(lambda item: finished.set())
+        started = time.monotonic()
+        session.rpc.shell.exec(command="echo early; sleep 1.5; echo late")
+        time.sleep(0.8)
+        assert arrivals == []  # "early" is held back while the command runs
+        assert finished.wait(20)
+        assert sum(size for _, size in arrivals) == len("early\nlate\n")
+        assert min(at for at, _ in arrivals) - started >= 1.4
+
+        arrivals.clear()
+        finished.clear()
+        session.rpc.shell.exec(command="yes | head -c 65536; sleep 1.5")
+        time.sleep(0.8)
+        assert [size for _, size in arrivals] == [65536]  # a full piece is sent at once
+        assert finished.wait(20)
 
 
 def test_at_least_15_typed_methods_across_6_namespaces_were_checked():

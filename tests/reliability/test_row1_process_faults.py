@@ -504,7 +504,9 @@ def test_sigkill_while_a_shell_command_streams(real_cli, cli_env, model, tmp_pat
         chunks: list[str] = []
         first = threading.Event()
         session.on_shell_output(lambda out: (chunks.append(out.data), first.set()))
-        session.rpc.shell.exec(command="while true; do echo tick; sleep 0.05; done", timeout_ms=60_000)
+        # CLI 1.0.81 sends a command's output in 64 KiB pieces (the rest when it exits):
+        # two full pieces at once, then the command keeps running
+        session.rpc.shell.exec(command="yes tick | head -c 131072; sleep 30", timeout_ms=60_000)
         assert first.wait(20)
         waiter = run_in_thread(session.send_and_wait, "anything", timeout=30)
         killed_at = time.monotonic()
