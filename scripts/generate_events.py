@@ -15,7 +15,7 @@ holds declarations only: ``SessionEventType``; one slotted class per object type
 discriminated union, whose variants subclass it; a field-less subclass named after the
 event for payload types that several events share (``SessionContextChangedData`` is a
 ``WorkingDirectoryContext``); and the ``EVENT_DATA_TYPES`` table. The parsing logic
-lives in ``copilot_sync._events``, which reads each class's ``__slots__``, ``_WIRE``,
+lives in ``copilot_sync._records``, which reads each class's ``__slots__``, ``_WIRE``,
 ``_REQUIRED`` and annotations on first use. The annotations use a small fixed grammar
 that the runtime understands::
 
@@ -75,8 +75,8 @@ RESERVED_CLASS_NAMES = frozenset(
         "RawEventData",
         "SessionEventType",
         "EVENT_DATA_TYPES",
-        "_EventData",
-        "_UnionData",
+        "_Record",
+        "_UnionRecord",
     }
 )
 LINE_WIDTH = 99
@@ -547,7 +547,7 @@ class Generator:
         w("``wire_names()`` maps one to the other. Parsing (``from_dict``) never raises: unknown")
         w("fields are ignored (but kept in ``raw``), missing ones become ``None``, and wrongly typed")
         w("values are kept as received. Enums are open and stay plain ``str``. Parsing logic: see")
-        w("``copilot_sync._events``.")
+        w("``copilot_sync._records``.")
         w('"""')
         w("")
         w("from __future__ import annotations")
@@ -555,7 +555,7 @@ class Generator:
         w("from enum import Enum")
         w("from typing import TYPE_CHECKING")
         w("")
-        w("from .._events import RawEventData, _EventData, _UnionData")
+        w("from .._records import RawEventData, _Record, _UnionRecord")
         w("")
         w("if TYPE_CHECKING:")
         w("    from datetime import datetime")
@@ -670,7 +670,7 @@ class Generator:
         w("    )")
 
     def _render_class(self, spec: ClassSpec, w: Any) -> None:
-        base = spec.base or "_EventData"
+        base = spec.base or "_Record"
         w(f"class {spec.name}({base}):")
         if spec.alias:
             self._docstring(w, [spec.description])
@@ -714,7 +714,7 @@ class Generator:
         w("")
 
     def _render_union(self, spec: UnionSpec, w: Any) -> None:
-        w(f"class {spec.name}(_UnionData):")
+        w(f"class {spec.name}(_UnionRecord):")
         extra = []
         if spec.event_types:
             extra.append("Payload of " + ", ".join(f"``{t}``" for t in spec.event_types) + ".")

@@ -346,7 +346,7 @@ class RpcGenerator(base.Generator):
         w("")
         w("from typing import TYPE_CHECKING")
         w("")
-        w("from .._events import RawEventData, _EventData, _UnionData")
+        w("from .._records import _Record, _UnionRecord")
         w("from .._rpc import _Api")
         w("")
         w("if TYPE_CHECKING:")
@@ -354,7 +354,7 @@ class RpcGenerator(base.Generator):
         w("    from datetime import datetime")
         w("    from typing import Any, Literal")
         w("")
-        names = ["INTERNAL_METHODS", "METHODS", "RawEventData", "ServerRpc", "SessionRpc"]
+        names = ["INTERNAL_METHODS", "METHODS", "ServerRpc", "SessionRpc"]
         api_classes = sorted(self._namespace_classes())
         names += sorted(set(self.classes) | set(self.unions) | set(api_classes) - {"ServerRpc", "SessionRpc"})
         w("__all__ = [")

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copilot_sync import _events
+from copilot_sync import _events, _records
 from copilot_sync._events import (
     RawEventData,
     SessionEvent,
@@ -546,7 +546,7 @@ def _all_payload_classes() -> list[type]:
     return [
         obj
         for name in gen.__all__
-        if isinstance(obj := getattr(gen, name), type) and issubclass(obj, _events._EventData)
+        if isinstance(obj := getattr(gen, name), type) and issubclass(obj, _records._Record)
     ]
 
 
@@ -557,12 +557,12 @@ def test_every_annotation_is_understood() -> None:
         hints = {}
         for klass in reversed(cls.__mro__):
             hints.update(klass.__dict__.get("__annotations__", {}))
-        for attr, wire, accepted, convert, _required in _events._field_spec(cls):
+        for attr, wire, accepted, convert, _required in _records._field_spec(cls):
             annotation = hints[attr]
             if accepted is None and convert is None:
                 assert annotation in ("Any", "Any | None"), (cls.__name__, attr, annotation)
             assert wire, (cls, attr)
-        assert len(cls.wire_names()) == len(_events._field_spec(cls))
+        assert len(cls.wire_names()) == len(_records._field_spec(cls))
 
 
 def test_generated_module_header() -> None:
@@ -826,7 +826,7 @@ def exercise(raw: dict[str, Any]) -> None:
     data = event.data
     timestamp = event.timestamp
     assert timestamp is None or isinstance(timestamp, datetime)
-    assert isinstance(data, (_events._EventData, RawEventData))
+    assert isinstance(data, (_records._Record, RawEventData))
     assert isinstance(event.type, SessionEventType)
     assert isinstance(event.raw_type, str)
     assert isinstance(event.ephemeral, bool)

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
-from ._events import _converter, _to_wire
+from ._records import _converter, _to_wire
 from ._futures import check_timeout
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._events import RawEventData, _EventData, _UnionData
+from .._records import _Record, _UnionRecord
 from .._rpc import _Api
 
 if TYPE_CHECKING:
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 __all__ = [
     "INTERNAL_METHODS",
     "METHODS",
-    "RawEventData",
     "ServerRpc",
     "SessionRpc",
     "AbortResult",
@@ -556,7 +555,7 @@ __all__ = [
 ]
 
 
-class AbortResult(_EventData):
+class AbortResult(_Record):
     """Result of aborting the current turn."""
 
     __slots__ = ("success", "error")
@@ -569,7 +568,7 @@ class AbortResult(_EventData):
     error: str | None
 
 
-class AccountAllUsers(_EventData):
+class AccountAllUsers(_Record):
     """Authenticated account entry returned by `account.getAllUsers`."""
 
     __slots__ = ("auth_info", "selection_id", "token")
@@ -584,7 +583,7 @@ class AccountAllUsers(_EventData):
     token: str | None
 
 
-class AccountGetCurrentAuthResult(_EventData):
+class AccountGetCurrentAuthResult(_Record):
     """Current authentication state."""
 
     __slots__ = ("auth_info", "auth_errors")
@@ -596,7 +595,7 @@ class AccountGetCurrentAuthResult(_EventData):
     auth_errors: list[str] | None
 
 
-class AccountGetQuotaResult(_EventData):
+class AccountGetQuotaResult(_Record):
     """Quota usage snapshots for the resolved user, keyed by quota type."""
 
     __slots__ = ("quota_snapshots",)
@@ -607,7 +606,7 @@ class AccountGetQuotaResult(_EventData):
     quota_snapshots: dict[str, AccountQuotaSnapshot]
 
 
-class AccountLoginResult(_EventData):
+class AccountLoginResult(_Record):
     """Result of a successful login; throws on failure."""
 
     __slots__ = ("stored_in_vault",)
@@ -620,7 +619,7 @@ class AccountLoginResult(_EventData):
     stored_in_vault: bool
 
 
-class AccountLogoutResult(_EventData):
+class AccountLogoutResult(_Record):
     """Logout result indicating if more users remain."""
 
     __slots__ = ("has_more_users",)
@@ -631,7 +630,7 @@ class AccountLogoutResult(_EventData):
     has_more_users: bool
 
 
-class AccountQuotaSnapshot(_EventData):
+class AccountQuotaSnapshot(_Record):
     """Quota usage snapshot for a Copilot quota type, including entitlement, used requests, overage,
     reset date, and remaining percentage.
     """
@@ -666,7 +665,7 @@ class AccountQuotaSnapshot(_EventData):
     reset_date: datetime | None
 
 
-class AgentDiscoveryPath(_EventData):
+class AgentDiscoveryPath(_Record):
     """Canonical directory where custom agents can be discovered or created, with scope, preference,
     and optional project path.
     """
@@ -686,7 +685,7 @@ class AgentDiscoveryPath(_EventData):
     project_path: str | None
 
 
-class AgentDiscoveryPathList(_EventData):
+class AgentDiscoveryPathList(_Record):
     """Canonical locations where custom agents can be created so the runtime will recognize them."""
 
     __slots__ = ("paths",)
@@ -697,7 +696,7 @@ class AgentDiscoveryPathList(_EventData):
     paths: list[AgentDiscoveryPath]
 
 
-class AgentGetCurrentResult(_EventData):
+class AgentGetCurrentResult(_Record):
     """The currently selected custom agent, or null when using the default agent."""
 
     __slots__ = ("agent",)
@@ -708,7 +707,7 @@ class AgentGetCurrentResult(_EventData):
     agent: AgentInfo
 
 
-class AgentInfo(_EventData):
+class AgentInfo(_Record):
     """Agent metadata, including identifiers, display details, source, tools, model, MCP servers,
     skills, and file path.
     """
@@ -757,7 +756,7 @@ class AgentInfo(_EventData):
     prompt: str | None
 
 
-class AgentList(_EventData):
+class AgentList(_Record):
     """Agents available to the session."""
 
     __slots__ = ("agents",)
@@ -768,7 +767,7 @@ class AgentList(_EventData):
     agents: list[AgentInfo]
 
 
-class AgentRegistrySpawnResult(_UnionData):
+class AgentRegistrySpawnResult(_UnionRecord):
     """Outcome of an agentRegistry.spawn call.
 
     A union discriminated by ``kind``: ``from_dict`` returns the matching subclass, or a bare
@@ -785,7 +784,7 @@ class AgentRegistrySpawnResult(_UnionData):
     }
 
 
-class AgentReloadResult(_EventData):
+class AgentReloadResult(_Record):
     """Custom agents available to the session after reloading definitions from disk."""
 
     __slots__ = ("agents",)
@@ -796,7 +795,7 @@ class AgentReloadResult(_EventData):
     agents: list[AgentInfo]
 
 
-class AgentSelectResult(_EventData):
+class AgentSelectResult(_Record):
     """The newly selected custom agent."""
 
     __slots__ = ("agent",)
@@ -807,7 +806,7 @@ class AgentSelectResult(_EventData):
     agent: AgentInfo
 
 
-class Attachment(_UnionData):
+class Attachment(_UnionRecord):
     """A user message attachment — a file, directory, code selection, blob, GitHub-anchored pointer,
     or extension-supplied context payload.
 
@@ -836,7 +835,7 @@ class Attachment(_UnionData):
     }
 
 
-class AuthInfo(_UnionData):
+class AuthInfo(_UnionRecord):
     """Authentication credentials accepted only at native protocol ingress. Runtime outputs use
     credential-free `AuthIdentity` metadata.
 
@@ -858,7 +857,7 @@ class AuthInfo(_UnionData):
     }
 
 
-class BuiltInModelCatalog(_EventData):
+class BuiltInModelCatalog(_Record):
     """The running runtime's complete catalog of well-known built-in model IDs, including supported
     models and additional IDs with built-in metadata.
     """
@@ -871,7 +870,7 @@ class BuiltInModelCatalog(_EventData):
     models: list[BuiltInModelCatalogEntry]
 
 
-class BuiltInModelCatalogEntry(_EventData):
+class BuiltInModelCatalogEntry(_Record):
     """A well-known model in the runtime's built-in catalog."""
 
     __slots__ = ("id",)
@@ -884,7 +883,7 @@ class BuiltInModelCatalogEntry(_EventData):
     id: str
 
 
-class BuiltinToolDescriptor(_EventData):
+class BuiltinToolDescriptor(_Record):
     """Rust-owned metadata and input schema for a built-in tool.
 
     Experimental.
@@ -922,7 +921,7 @@ class BuiltinToolDescriptor(_EventData):
     has_summarise_intention: bool
 
 
-class BuiltinToolFormat(_EventData):
+class BuiltinToolFormat(_Record):
     """Custom grammar input format accepted by a built-in tool.
 
     Experimental.
@@ -940,7 +939,7 @@ class BuiltinToolFormat(_EventData):
     definition: str
 
 
-class CancelUserRequestedShellCommandResult(_EventData):
+class CancelUserRequestedShellCommandResult(_Record):
     """Cancellation result for a user-requested shell command."""
 
     __slots__ = ("cancelled",)
@@ -951,7 +950,7 @@ class CancelUserRequestedShellCommandResult(_EventData):
     cancelled: bool
 
 
-class CanvasAction(_EventData):
+class CanvasAction(_Record):
     """Canvas action that the agent or host can invoke. To discover the input schema for a particular
     action, call the list_canvas_capabilities tool.
 
@@ -970,7 +969,7 @@ class CanvasAction(_EventData):
     input_schema: Any
 
 
-class CanvasActionInvokeResult(_EventData):
+class CanvasActionInvokeResult(_Record):
     """Canvas action invocation result.
 
     Experimental.
@@ -983,7 +982,7 @@ class CanvasActionInvokeResult(_EventData):
     result: Any
 
 
-class CanvasList(_EventData):
+class CanvasList(_Record):
     """Declared canvases available in this session.
 
     Experimental.
@@ -997,7 +996,7 @@ class CanvasList(_EventData):
     canvases: list[DiscoveredCanvas]
 
 
-class CanvasListOpenResult(_EventData):
+class CanvasListOpenResult(_Record):
     """Live open-canvas snapshot.
 
     Experimental.
@@ -1011,7 +1010,7 @@ class CanvasListOpenResult(_EventData):
     open_canvases: list[OpenCanvasInstance]
 
 
-class CapiSessionOptions(_EventData):
+class CapiSessionOptions(_Record):
     """Options scoped to the built-in CAPI (Copilot API) provider."""
 
     __slots__ = ("enable_web_socket_responses",)
@@ -1025,7 +1024,7 @@ class CapiSessionOptions(_EventData):
     enable_web_socket_responses: bool | None
 
 
-class CatalogClientContract(_EventData):
+class CatalogClientContract(_Record):
     """The protocol version and capability set a caller requires, supplied on every catalog request so
     negotiation cannot be skipped by omission.
     """
@@ -1045,7 +1044,7 @@ class CatalogClientContract(_EventData):
     required_capabilities: list[str]
 
 
-class CatalogSearchResult(_UnionData):
+class CatalogSearchResult(_UnionRecord):
     """Outcome of a catalog.search call: either bounded inert candidates, or one typed refusal. Never
     a partial success.
 
@@ -1070,7 +1069,7 @@ class CatalogSearchResult(_UnionData):
     }
 
 
-class CommandList(_EventData):
+class CommandList(_Record):
     """Slash commands available in the session, after applying any include/exclude filters."""
 
     __slots__ = ("commands",)
@@ -1081,7 +1080,7 @@ class CommandList(_EventData):
     commands: list[SlashCommandInfo]
 
 
-class CommandsHandlePendingCommandResult(_EventData):
+class CommandsHandlePendingCommandResult(_Record):
     """Indicates whether the pending client-handled command was completed successfully."""
 
     __slots__ = ("success",)
@@ -1092,7 +1091,7 @@ class CommandsHandlePendingCommandResult(_EventData):
     success: bool
 
 
-class CommandsRespondToQueuedCommandResult(_EventData):
+class CommandsRespondToQueuedCommandResult(_Record):
     """Indicates whether the queued-command response was matched to a pending request."""
 
     __slots__ = ("success",)
@@ -1104,7 +1103,7 @@ class CommandsRespondToQueuedCommandResult(_EventData):
     success: bool
 
 
-class CompletionsGetTriggerCharactersResult(_EventData):
+class CompletionsGetTriggerCharactersResult(_Record):
     """Characters that, when typed in the composer, should trigger a `completions.request`. Empty when
     the session has no host-driven completions (e.g. local sessions, or a relay host that does not
     advertise `completionTriggerCharacters`).
@@ -1119,7 +1118,7 @@ class CompletionsGetTriggerCharactersResult(_EventData):
     trigger_characters: list[str]
 
 
-class CompletionsRequestResult(_EventData):
+class CompletionsRequestResult(_Record):
     """Host-driven completion items for the current composer input. Empty when the host returns no
     items or does not support completions.
     """
@@ -1132,7 +1131,7 @@ class CompletionsRequestResult(_EventData):
     items: list[SessionCompletionItem]
 
 
-class ConnectedRemoteSessionMetadata(_EventData):
+class ConnectedRemoteSessionMetadata(_Record):
     """Metadata for a connected remote session."""
 
     __slots__ = (
@@ -1170,7 +1169,7 @@ class ConnectedRemoteSessionMetadata(_EventData):
     state: str | None
 
 
-class ConnectedRemoteSessionMetadataRepository(_EventData):
+class ConnectedRemoteSessionMetadataRepository(_Record):
     """Repository associated with the connected remote session."""
 
     __slots__ = ("owner", "name", "branch")
@@ -1185,7 +1184,7 @@ class ConnectedRemoteSessionMetadataRepository(_EventData):
     branch: str
 
 
-class ContentExclusionCheckPathsResult(_EventData):
+class ContentExclusionCheckPathsResult(_Record):
     """Batch content-exclusion result. Callers must fail closed when policy evaluation is unavailable.
 
     Experimental.
@@ -1202,7 +1201,7 @@ class ContentExclusionCheckPathsResult(_EventData):
     checks: list[ContentExclusionPathCheck]
 
 
-class ContentExclusionPathCheck(_EventData):
+class ContentExclusionPathCheck(_Record):
     """Content-exclusion decision for one requested path.
 
     Experimental.
@@ -1218,7 +1217,7 @@ class ContentExclusionPathCheck(_EventData):
     excluded: bool
 
 
-class ContextHeaviestMessage(_EventData):
+class ContextHeaviestMessage(_Record):
     """A single large message currently in context."""
 
     __slots__ = ("id", "label", "role", "tokens")
@@ -1235,7 +1234,7 @@ class ContextHeaviestMessage(_EventData):
     tokens: int
 
 
-class CurrentModel(_EventData):
+class CurrentModel(_Record):
     """The currently selected model, reasoning effort, and context tier for the session. The context
     tier reflects `Session.getContextTier()`, restored from the session journal on resume.
     """
@@ -1254,7 +1253,7 @@ class CurrentModel(_EventData):
     context_tier: str | None
 
 
-class CurrentToolMetadata(_EventData):
+class CurrentToolMetadata(_Record):
     """Lightweight metadata for a currently initialized session tool."""
 
     __slots__ = (
@@ -1283,7 +1282,7 @@ class CurrentToolMetadata(_EventData):
     defer_loading: bool | None
 
 
-class DebugCollectLogsCollectedEntry(_EventData):
+class DebugCollectLogsCollectedEntry(_Record):
     """A file included in the redacted debug bundle."""
 
     __slots__ = ("bundle_path", "source", "size_bytes")
@@ -1299,7 +1298,7 @@ class DebugCollectLogsCollectedEntry(_EventData):
     size_bytes: int
 
 
-class DebugCollectLogsDestination(_UnionData):
+class DebugCollectLogsDestination(_UnionRecord):
     """Destination for the redacted debug bundle.
 
     A union discriminated by ``kind``: ``from_dict`` returns the matching subclass, or a bare
@@ -1343,7 +1342,7 @@ class DebugCollectLogsDestinationDirectory(DebugCollectLogsDestination):
     kind: str
 
 
-class DebugCollectLogsEntry(_EventData):
+class DebugCollectLogsEntry(_Record):
     """A caller-provided server-local file or directory to include in the debug bundle."""
 
     __slots__ = ("kind", "path", "bundle_path", "redaction", "required")
@@ -1364,7 +1363,7 @@ class DebugCollectLogsEntry(_EventData):
     required: bool | None
 
 
-class DebugCollectLogsInclude(_EventData):
+class DebugCollectLogsInclude(_Record):
     """Built-in session diagnostics to include in the bundle. Omitted fields default to true."""
 
     __slots__ = (
@@ -1396,7 +1395,7 @@ class DebugCollectLogsInclude(_EventData):
     previous_process_log_limit: int | None
 
 
-class DebugCollectLogsResult(_EventData):
+class DebugCollectLogsResult(_Record):
     """Result of collecting a redacted debug bundle."""
 
     __slots__ = ("kind", "path", "entries", "skipped_entries")
@@ -1414,7 +1413,7 @@ class DebugCollectLogsResult(_EventData):
     skipped_entries: list[DebugCollectLogsSkippedEntry] | None
 
 
-class DebugCollectLogsSkippedEntry(_EventData):
+class DebugCollectLogsSkippedEntry(_Record):
     """An optional debug bundle entry that could not be included."""
 
     __slots__ = ("bundle_path", "reason", "path")
@@ -1429,7 +1428,7 @@ class DebugCollectLogsSkippedEntry(_EventData):
     path: str | None
 
 
-class DiscoveredCanvas(_EventData):
+class DiscoveredCanvas(_Record):
     """Canvas available in the current session.
 
     Experimental.
@@ -1463,7 +1462,7 @@ class DiscoveredCanvas(_EventData):
     extension_name: str | None
 
 
-class DiscoveredExtension(_EventData):
+class DiscoveredExtension(_Record):
     """Discovered extension metadata and persistent enablement state."""
 
     __slots__ = ("id", "name", "path", "source", "enabled", "plugin")
@@ -1484,7 +1483,7 @@ class DiscoveredExtension(_EventData):
     plugin: DiscoveredExtensionPlugin | None
 
 
-class DiscoveredExtensionPlugin(_EventData):
+class DiscoveredExtensionPlugin(_Record):
     """Installed plugin that contributes a discovered extension."""
 
     __slots__ = ("name",)
@@ -1495,7 +1494,7 @@ class DiscoveredExtensionPlugin(_EventData):
     name: str
 
 
-class DiscoveredExtensions(_EventData):
+class DiscoveredExtensions(_Record):
     """Extensions discovered from persisted Copilot home state and their effective loading mode.
     Launch-scoped additional plugins are not included.
     """
@@ -1511,7 +1510,7 @@ class DiscoveredExtensions(_EventData):
     mode: str
 
 
-class DiscoveredMcpServer(_EventData):
+class DiscoveredMcpServer(_Record):
     """MCP server discovered by `mcp.discover`, with config source, optional plugin source, transport
     type, and enabled state.
     """
@@ -1536,7 +1535,7 @@ class DiscoveredMcpServer(_EventData):
     source_plugin_version: str | None
 
 
-class EnqueueCommandResult(_EventData):
+class EnqueueCommandResult(_Record):
     """Indicates whether the command was accepted into the local execution queue."""
 
     __slots__ = ("queued",)
@@ -1548,7 +1547,7 @@ class EnqueueCommandResult(_EventData):
     queued: bool
 
 
-class EventLogReleaseInterestResult(_EventData):
+class EventLogReleaseInterestResult(_Record):
     """Indicates whether the operation succeeded."""
 
     __slots__ = ("success",)
@@ -1559,7 +1558,7 @@ class EventLogReleaseInterestResult(_EventData):
     success: bool
 
 
-class EventLogTailResult(_EventData):
+class EventLogTailResult(_Record):
     """Snapshot of the current tail cursor without returning any events. Use this when a consumer
     wants to subscribe to live events going forward without first paginating through the entire
     persisted history (which would happen if `read` were called without a cursor on a long-lived
@@ -1577,7 +1576,7 @@ class EventLogTailResult(_EventData):
     cursor: str
 
 
-class EventsReadResult(_EventData):
+class EventsReadResult(_Record):
     """Batch of session events returned by a read, with cursor and continuation metadata."""
 
     __slots__ = ("events", "cursor", "has_more", "cursor_status")
@@ -1613,7 +1612,7 @@ class EventsReadResult(_EventData):
     cursor_status: str
 
 
-class ExecuteCommandResult(_EventData):
+class ExecuteCommandResult(_Record):
     """Error message produced while executing the command, if any."""
 
     __slots__ = ("error",)
@@ -1624,7 +1623,7 @@ class ExecuteCommandResult(_EventData):
     error: str | None
 
 
-class Extension(_EventData):
+class Extension(_Record):
     """Discovered extension metadata, including source-qualified ID, name, discovery source, status,
     and optional process ID.
     """
@@ -1648,7 +1647,7 @@ class Extension(_EventData):
     pid: int | None
 
 
-class ExtensionList(_EventData):
+class ExtensionList(_Record):
     """Extensions discovered for the session, with their current status."""
 
     __slots__ = ("extensions",)
@@ -1659,7 +1658,7 @@ class ExtensionList(_EventData):
     extensions: list[Extension]
 
 
-class ExternalToolTextResultForLlmBinaryResultsForLlm(_EventData):
+class ExternalToolTextResultForLlmBinaryResultsForLlm(_Record):
     """Binary result returned by a tool for the model."""
 
     __slots__ = ("type", "data", "mime_type", "description", "metadata")
@@ -1679,7 +1678,7 @@ class ExternalToolTextResultForLlmBinaryResultsForLlm(_EventData):
     metadata: dict[str, Any] | None
 
 
-class ExternalToolTextResultForLlmContent(_UnionData):
+class ExternalToolTextResultForLlmContent(_UnionRecord):
     """A content block within a tool result, which may be text, terminal output, image, audio, or a
     resource.
 
@@ -1701,14 +1700,14 @@ class ExternalToolTextResultForLlmContent(_UnionData):
     }
 
 
-class FactoryAckResult(_EventData):
+class FactoryAckResult(_Record):
     """Acknowledgement that a factory request was accepted."""
 
     __slots__ = ()
     _WIRE = ()
 
 
-class FactoryAgentOptions(_EventData):
+class FactoryAgentOptions(_Record):
     """Options for one factory-scoped subagent call.
 
     Experimental.
@@ -1732,7 +1731,7 @@ class FactoryAgentOptions(_EventData):
     agent: str | None
 
 
-class FactoryAgentResult(_EventData):
+class FactoryAgentResult(_Record):
     """Result of one factory-scoped subagent call."""
 
     __slots__ = ("result",)
@@ -1742,7 +1741,7 @@ class FactoryAgentResult(_EventData):
     result: Any
 
 
-class FactoryAgentSummary(_EventData):
+class FactoryAgentSummary(_Record):
     """Prompt-safe durable identity and live status for a direct factory agent.
 
     Experimental.
@@ -1789,7 +1788,7 @@ class FactoryAgentSummary(_EventData):
     activity: str | None
 
 
-class FactoryCurrentPhase(_EventData):
+class FactoryCurrentPhase(_Record):
     """Current factory phase identity.
 
     Experimental.
@@ -1805,7 +1804,7 @@ class FactoryCurrentPhase(_EventData):
     ordinal: int | None
 
 
-class FactoryDeclaredLimits(_EventData):
+class FactoryDeclaredLimits(_Record):
     """Declared or approved factory resource ceilings.
 
     Experimental.
@@ -1826,7 +1825,7 @@ class FactoryDeclaredLimits(_EventData):
     max_ai_credits: float | None
 
 
-class FactoryJournalGetResult(_EventData):
+class FactoryJournalGetResult(_Record):
     """Result of reading a factory journal entry."""
 
     __slots__ = ("hit", "result_json")
@@ -1839,7 +1838,7 @@ class FactoryJournalGetResult(_EventData):
     result_json: Any
 
 
-class FactoryListRunsResult(_EventData):
+class FactoryListRunsResult(_Record):
     """A page of factory runs in durable creation order.
 
     Experimental.
@@ -1861,7 +1860,7 @@ class FactoryListRunsResult(_EventData):
     omitted_older: int | None
 
 
-class FactoryLogLine(_EventData):
+class FactoryLogLine(_Record):
     """One ordered factory progress line.
 
     Experimental.
@@ -1879,7 +1878,7 @@ class FactoryLogLine(_EventData):
     text: str
 
 
-class FactoryPhaseObservation(_EventData):
+class FactoryPhaseObservation(_Record):
     """Durable lifecycle and timing for one factory phase.
 
     Experimental.
@@ -1928,7 +1927,7 @@ class FactoryPhaseObservation(_EventData):
     completed_at: int | None
 
 
-class FactoryProgressLine(_EventData):
+class FactoryProgressLine(_Record):
     """One durable factory progress record.
 
     Experimental.
@@ -1952,7 +1951,7 @@ class FactoryProgressLine(_EventData):
     text: str
 
 
-class FactoryProgressPage(_EventData):
+class FactoryProgressPage(_Record):
     """A bidirectional page of factory progress.
 
     Experimental.
@@ -1978,7 +1977,7 @@ class FactoryProgressPage(_EventData):
     revision: int
 
 
-class FactoryResumeResult(_EventData):
+class FactoryResumeResult(_Record):
     """Resolved persisted factory identity and resumed run envelope."""
 
     __slots__ = ("factory_name", "run")
@@ -1991,7 +1990,7 @@ class FactoryResumeResult(_EventData):
     run: FactoryRunResult
 
 
-class FactoryRunConsumed(_EventData):
+class FactoryRunConsumed(_Record):
     """Durable factory resource consumption.
 
     Experimental.
@@ -2009,7 +2008,7 @@ class FactoryRunConsumed(_EventData):
     nano_aiu: int
 
 
-class FactoryRunDetail(_EventData):
+class FactoryRunDetail(_Record):
     """Full factory run observability detail.
 
     Experimental.
@@ -2076,7 +2075,7 @@ class FactoryRunDetail(_EventData):
     progress: FactoryProgressPage
 
 
-class FactoryRunFailure(_UnionData):
+class FactoryRunFailure(_UnionRecord):
     """Machine-readable factory run failure.
 
     A union discriminated by ``type``: ``from_dict`` returns the matching subclass, or a bare
@@ -2163,7 +2162,7 @@ class FactoryRunFailureFactoryResumeDeclined(FactoryRunFailure):
     type: str
 
 
-class FactoryRunLimits(_EventData):
+class FactoryRunLimits(_Record):
     """Wire-only per-invocation factory resource ceiling overrides.
 
     Experimental.
@@ -2187,7 +2186,7 @@ class FactoryRunLimits(_EventData):
     max_ai_credits: float | None
 
 
-class FactoryRunResult(_EventData):
+class FactoryRunResult(_Record):
     """Complete current or terminal factory run envelope."""
 
     __slots__ = ("run_id", "status", "result", "error", "failure", "reason", "snapshot")
@@ -2211,7 +2210,7 @@ class FactoryRunResult(_EventData):
     snapshot: Any
 
 
-class FactoryRunSummary(_EventData):
+class FactoryRunSummary(_Record):
     """Durable factory run summary with read-time live overlays.
 
     Experimental.
@@ -2272,7 +2271,7 @@ class FactoryRunSummary(_EventData):
     terminal: FactoryRunTerminal | None
 
 
-class FactoryRunTerminal(_EventData):
+class FactoryRunTerminal(_Record):
     """Prompt-safe terminal factory outcome.
 
     Experimental.
@@ -2291,7 +2290,7 @@ class FactoryRunTerminal(_EventData):
     result_preview: str | None
 
 
-class FleetStartResult(_EventData):
+class FleetStartResult(_Record):
     """Indicates whether fleet mode was successfully activated."""
 
     __slots__ = ("started",)
@@ -2302,7 +2301,7 @@ class FleetStartResult(_EventData):
     started: bool
 
 
-class FolderTrustCheckResult(_EventData):
+class FolderTrustCheckResult(_Record):
     """Folder trust check result."""
 
     __slots__ = ("trusted",)
@@ -2313,7 +2312,7 @@ class FolderTrustCheckResult(_EventData):
     trusted: bool
 
 
-class HandlePendingToolCallResult(_EventData):
+class HandlePendingToolCallResult(_Record):
     """Indicates whether the external tool call result was handled successfully."""
 
     __slots__ = ("success",)
@@ -2324,7 +2323,7 @@ class HandlePendingToolCallResult(_EventData):
     success: bool
 
 
-class HistoryAbortManualCompactionResult(_EventData):
+class HistoryAbortManualCompactionResult(_Record):
     """Indicates whether an in-progress manual compaction was aborted."""
 
     __slots__ = ("aborted",)
@@ -2336,7 +2335,7 @@ class HistoryAbortManualCompactionResult(_EventData):
     aborted: bool
 
 
-class HistoryCancelBackgroundCompactionResult(_EventData):
+class HistoryCancelBackgroundCompactionResult(_Record):
     """Indicates whether an in-progress background compaction was cancelled."""
 
     __slots__ = ("cancelled",)
@@ -2348,7 +2347,7 @@ class HistoryCancelBackgroundCompactionResult(_EventData):
     cancelled: bool
 
 
-class HistoryClearContextResult(_EventData):
+class HistoryClearContextResult(_Record):
     """What a successful clear removed. A clear that could not be applied rejects instead of reporting
     a count.
     """
@@ -2362,7 +2361,7 @@ class HistoryClearContextResult(_EventData):
     messages_cleared: int
 
 
-class HistoryCompactContextWindow(_EventData):
+class HistoryCompactContextWindow(_Record):
     """Post-compaction context window usage breakdown."""
 
     __slots__ = (
@@ -2389,7 +2388,7 @@ class HistoryCompactContextWindow(_EventData):
     tool_definitions_tokens: int | None
 
 
-class HistoryCompactResult(_EventData):
+class HistoryCompactResult(_Record):
     """Compaction outcome with the number of tokens and messages removed, summary text, and the
     resulting context window breakdown.
     """
@@ -2413,7 +2412,7 @@ class HistoryCompactResult(_EventData):
     context_window: HistoryCompactContextWindow | None
 
 
-class HistoryListRewindPointsResult(_EventData):
+class HistoryListRewindPointsResult(_Record):
     """Rewind points and file-change-tracking availability for the session."""
 
     __slots__ = ("file_change_tracking_enabled", "points", "unavailable_reason")
@@ -2437,7 +2436,7 @@ class HistoryListRewindPointsResult(_EventData):
     unavailable_reason: str | None
 
 
-class HistoryPreviewRewindResult(_EventData):
+class HistoryPreviewRewindResult(_Record):
     """Files and aggregate changes for a prospective rewind."""
 
     __slots__ = ("available", "file_count", "files", "reason")
@@ -2457,7 +2456,7 @@ class HistoryPreviewRewindResult(_EventData):
     reason: str | None
 
 
-class HistoryRewindFilePreview(_EventData):
+class HistoryRewindFilePreview(_Record):
     """A file that a conversation-and-files rewind would restore."""
 
     __slots__ = ("path", "change_type", "lines_added", "lines_removed")
@@ -2475,7 +2474,7 @@ class HistoryRewindFilePreview(_EventData):
     lines_removed: int
 
 
-class HistoryRewindPoint(_EventData):
+class HistoryRewindPoint(_Record):
     """A root user turn that the session can rewind to."""
 
     __slots__ = (
@@ -2508,7 +2507,7 @@ class HistoryRewindPoint(_EventData):
     is_autopilot_continuation: bool
 
 
-class HistoryRewindResult(_EventData):
+class HistoryRewindResult(_Record):
     """Structured outcome of a rewind request."""
 
     __slots__ = ("outcome", "restored_files", "skipped_files", "events_removed", "error")
@@ -2545,7 +2544,7 @@ class HistoryRewindResult(_EventData):
     error: str | None
 
 
-class HistorySkippedFileRestore(_EventData):
+class HistorySkippedFileRestore(_Record):
     """A captured file that rewind intentionally left unchanged."""
 
     __slots__ = ("path", "reason")
@@ -2559,7 +2558,7 @@ class HistorySkippedFileRestore(_EventData):
     reason: str
 
 
-class HistorySummarizeForHandoffResult(_EventData):
+class HistorySummarizeForHandoffResult(_Record):
     """Markdown summary of the conversation context (empty when not available)."""
 
     __slots__ = ("summary",)
@@ -2571,7 +2570,7 @@ class HistorySummarizeForHandoffResult(_EventData):
     summary: str
 
 
-class HistoryTruncateResult(_EventData):
+class HistoryTruncateResult(_Record):
     """Number of events that were removed by the truncation."""
 
     __slots__ = ("events_removed", "checkpoint_cleanup_failed", "checkpoint_cleanup_error")
@@ -2588,7 +2587,7 @@ class HistoryTruncateResult(_EventData):
     checkpoint_cleanup_error: str | None
 
 
-class InstalledPlugin(_EventData):
+class InstalledPlugin(_Record):
     """Installed plugin record from global state, with marketplace, version, install time, enabled
     state, cache path, and source.
     """
@@ -2631,7 +2630,7 @@ class InstalledPlugin(_EventData):
     installed_from: str | None
 
 
-class InstalledPluginInfo(_EventData):
+class InstalledPluginInfo(_Record):
     """Information about an installed plugin tracked in global state."""
 
     __slots__ = ("name", "marketplace", "enabled", "direct_source_id", "version", "installed_from")
@@ -2659,7 +2658,7 @@ class InstalledPluginInfo(_EventData):
     installed_from: str | None
 
 
-class InstructionDiscoveryPath(_EventData):
+class InstructionDiscoveryPath(_Record):
     """Canonical file or directory where custom instructions can be discovered or created, with
     location, kind, preference, and project path.
     """
@@ -2683,7 +2682,7 @@ class InstructionDiscoveryPath(_EventData):
     project_path: str | None
 
 
-class InstructionDiscoveryPathList(_EventData):
+class InstructionDiscoveryPathList(_Record):
     """Canonical files and directories where custom instructions can be created so the runtime will
     recognize them.
     """
@@ -2696,7 +2695,7 @@ class InstructionDiscoveryPathList(_EventData):
     paths: list[InstructionDiscoveryPath]
 
 
-class InstructionSource(_EventData):
+class InstructionSource(_Record):
     """Loaded instruction source for a session, including path, content, category, location,
     applicability, and optional description.
     """
@@ -2738,7 +2737,7 @@ class InstructionSource(_EventData):
     project_path: str | None
 
 
-class InstructionsGetSourcesResult(_EventData):
+class InstructionsGetSourcesResult(_Record):
     """Instruction sources loaded for the session, in merge order."""
 
     __slots__ = ("sources",)
@@ -2749,7 +2748,7 @@ class InstructionsGetSourcesResult(_EventData):
     sources: list[InstructionSource]
 
 
-class InterruptMainTurnResult(_EventData):
+class InterruptMainTurnResult(_Record):
     """Result of interrupting the main agent turn."""
 
     __slots__ = ("interrupted",)
@@ -2761,7 +2760,7 @@ class InterruptMainTurnResult(_EventData):
     interrupted: bool
 
 
-class LlmInferenceHttpResponseChunkError(_EventData):
+class LlmInferenceHttpResponseChunkError(_Record):
     """Set to terminate the response with a transport-level failure. Implies end-of-stream; any
     further chunks for this requestId are ignored.
     """
@@ -2776,7 +2775,7 @@ class LlmInferenceHttpResponseChunkError(_EventData):
     code: str | None
 
 
-class LlmInferenceHttpResponseChunkResult(_EventData):
+class LlmInferenceHttpResponseChunkResult(_Record):
     """Whether the chunk was accepted."""
 
     __slots__ = ("accepted",)
@@ -2787,7 +2786,7 @@ class LlmInferenceHttpResponseChunkResult(_EventData):
     accepted: bool
 
 
-class LlmInferenceHttpResponseStartResult(_EventData):
+class LlmInferenceHttpResponseStartResult(_Record):
     """Whether the start frame was accepted."""
 
     __slots__ = ("accepted",)
@@ -2798,7 +2797,7 @@ class LlmInferenceHttpResponseStartResult(_EventData):
     accepted: bool
 
 
-class LlmInferenceSetProviderResult(_EventData):
+class LlmInferenceSetProviderResult(_Record):
     """Indicates whether the calling client was registered as the LLM inference provider."""
 
     __slots__ = ("success",)
@@ -2809,7 +2808,7 @@ class LlmInferenceSetProviderResult(_EventData):
     success: bool
 
 
-class LocalSessionMetadataValue(_EventData):
+class LocalSessionMetadataValue(_Record):
     """Persisted local session metadata, including identifiers, timestamps, summary/name, client,
     context, detached state, and task ID.
     """
@@ -2847,7 +2846,7 @@ class LocalSessionMetadataValue(_EventData):
     mc_task_id: str | None
 
 
-class LogResult(_EventData):
+class LogResult(_Record):
     """Identifier of the session event that was emitted for the log message."""
 
     __slots__ = ("event_id",)
@@ -2858,7 +2857,7 @@ class LogResult(_EventData):
     event_id: str
 
 
-class ManagedSettingsReadResult(_EventData):
+class ManagedSettingsReadResult(_Record):
     """Validated device-managed settings discovered before a session exists."""
 
     __slots__ = ("settings_json", "error_message")
@@ -2871,7 +2870,7 @@ class ManagedSettingsReadResult(_EventData):
     error_message: str | None
 
 
-class MarketplaceAddResult(_EventData):
+class MarketplaceAddResult(_Record):
     """Result of registering a new marketplace."""
 
     __slots__ = ("name",)
@@ -2882,7 +2881,7 @@ class MarketplaceAddResult(_EventData):
     name: str
 
 
-class MarketplaceBrowseResult(_EventData):
+class MarketplaceBrowseResult(_Record):
     """Plugins advertised by the marketplace."""
 
     __slots__ = ("plugins",)
@@ -2893,7 +2892,7 @@ class MarketplaceBrowseResult(_EventData):
     plugins: list[MarketplacePluginInfo]
 
 
-class MarketplaceInfo(_EventData):
+class MarketplaceInfo(_Record):
     """Registered marketplace summary."""
 
     __slots__ = ("name", "source", "is_default")
@@ -2910,7 +2909,7 @@ class MarketplaceInfo(_EventData):
     is_default: bool | None
 
 
-class MarketplaceListResult(_EventData):
+class MarketplaceListResult(_Record):
     """All registered marketplaces, including built-in defaults."""
 
     __slots__ = ("marketplaces",)
@@ -2921,7 +2920,7 @@ class MarketplaceListResult(_EventData):
     marketplaces: list[MarketplaceInfo]
 
 
-class MarketplacePluginInfo(_EventData):
+class MarketplacePluginInfo(_Record):
     """Plugin entry advertised by a marketplace."""
 
     __slots__ = ("name", "description")
@@ -2934,7 +2933,7 @@ class MarketplacePluginInfo(_EventData):
     description: str | None
 
 
-class MarketplaceRefreshEntry(_EventData):
+class MarketplaceRefreshEntry(_Record):
     """Per-marketplace refresh result, including marketplace name, success flag, and optional failure
     error.
     """
@@ -2951,7 +2950,7 @@ class MarketplaceRefreshEntry(_EventData):
     error: str | None
 
 
-class MarketplaceRefreshResult(_EventData):
+class MarketplaceRefreshResult(_Record):
     """Result of refreshing one or more marketplace catalogs."""
 
     __slots__ = ("results",)
@@ -2962,7 +2961,7 @@ class MarketplaceRefreshResult(_EventData):
     results: list[MarketplaceRefreshEntry]
 
 
-class MarketplaceRemoveResult(_EventData):
+class MarketplaceRemoveResult(_Record):
     """Outcome of the remove attempt, including dependent-plugin info when applicable."""
 
     __slots__ = ("removed", "dependent_plugins")
@@ -2976,7 +2975,7 @@ class MarketplaceRemoveResult(_EventData):
     dependent_plugins: list[str] | None
 
 
-class McpAppsDiagnoseCapability(_EventData):
+class McpAppsDiagnoseCapability(_Record):
     """Capability negotiation snapshot."""
 
     __slots__ = ("session_has_mcp_apps", "feature_flag_enabled", "advertised")
@@ -2991,7 +2990,7 @@ class McpAppsDiagnoseCapability(_EventData):
     advertised: bool
 
 
-class McpAppsDiagnoseResult(_EventData):
+class McpAppsDiagnoseResult(_Record):
     """Diagnostic snapshot of MCP Apps wiring for the named server."""
 
     __slots__ = ("capability", "server")
@@ -3004,7 +3003,7 @@ class McpAppsDiagnoseResult(_EventData):
     server: McpAppsDiagnoseServer
 
 
-class McpAppsDiagnoseServer(_EventData):
+class McpAppsDiagnoseServer(_Record):
     """What the server returned for this session."""
 
     __slots__ = ("connected", "tool_count", "tools_with_ui_meta", "sample_tool_names")
@@ -3021,7 +3020,7 @@ class McpAppsDiagnoseServer(_EventData):
     sample_tool_names: list[str]
 
 
-class McpAppsHostContext(_EventData):
+class McpAppsHostContext(_Record):
     """Current host context advertised to MCP App guests."""
 
     __slots__ = ("context",)
@@ -3032,7 +3031,7 @@ class McpAppsHostContext(_EventData):
     context: McpAppsHostContextDetails
 
 
-class McpAppsHostContextDetails(_EventData):
+class McpAppsHostContextDetails(_Record):
     """Current host context."""
 
     __slots__ = (
@@ -3060,7 +3059,7 @@ class McpAppsHostContextDetails(_EventData):
     user_agent: str | None
 
 
-class McpAppsListToolsResult(_EventData):
+class McpAppsListToolsResult(_Record):
     """App-callable tools from the named MCP server."""
 
     __slots__ = ("tools",)
@@ -3071,7 +3070,7 @@ class McpAppsListToolsResult(_EventData):
     tools: list[dict[str, Any]]
 
 
-class McpAppsReadResourceResult(_EventData):
+class McpAppsReadResourceResult(_Record):
     """Resource contents returned by the MCP server."""
 
     __slots__ = ("contents",)
@@ -3082,7 +3081,7 @@ class McpAppsReadResourceResult(_EventData):
     contents: list[McpAppsResourceContent]
 
 
-class McpAppsResourceContent(_EventData):
+class McpAppsResourceContent(_Record):
     """MCP Apps resource content with URI, optional MIME type, text or base64 blob, and resource
     metadata.
     """
@@ -3103,7 +3102,7 @@ class McpAppsResourceContent(_EventData):
     meta: dict[str, Any] | None
 
 
-class McpAppsSetHostContextDetails(_EventData):
+class McpAppsSetHostContextDetails(_Record):
     """Host context advertised to MCP App guests."""
 
     __slots__ = (
@@ -3131,7 +3130,7 @@ class McpAppsSetHostContextDetails(_EventData):
     user_agent: str | None
 
 
-class McpCancelSamplingExecutionResult(_EventData):
+class McpCancelSamplingExecutionResult(_Record):
     """Indicates whether an in-flight sampling execution with the given requestId was found and
     cancelled.
     """
@@ -3146,7 +3145,7 @@ class McpCancelSamplingExecutionResult(_EventData):
     cancelled: bool
 
 
-class McpConfigList(_EventData):
+class McpConfigList(_Record):
     """User-configured MCP servers, keyed by server name."""
 
     __slots__ = ("servers",)
@@ -3157,7 +3156,7 @@ class McpConfigList(_EventData):
     servers: dict[str, Any]
 
 
-class McpDiscoverResult(_EventData):
+class McpDiscoverResult(_Record):
     """MCP servers discovered from user, workspace, plugin, and built-in sources."""
 
     __slots__ = ("servers",)
@@ -3168,7 +3167,7 @@ class McpDiscoverResult(_EventData):
     servers: list[DiscoveredMcpServer]
 
 
-class McpHeadersHandlePendingHeadersRefreshRequest(_UnionData):
+class McpHeadersHandlePendingHeadersRefreshRequest(_UnionRecord):
     """Host response: supply dynamic headers or decline this refresh.
 
     A union discriminated by ``kind``: ``from_dict`` returns the matching subclass, or a bare
@@ -3209,7 +3208,7 @@ class McpHeadersHandlePendingHeadersRefreshRequestNone(McpHeadersHandlePendingHe
     kind: str
 
 
-class McpHeadersHandlePendingHeadersRefreshRequestResult(_EventData):
+class McpHeadersHandlePendingHeadersRefreshRequestResult(_Record):
     """Indicates whether the pending MCP headers refresh response was accepted."""
 
     __slots__ = ("success",)
@@ -3221,7 +3220,7 @@ class McpHeadersHandlePendingHeadersRefreshRequestResult(_EventData):
     success: bool
 
 
-class McpHostState(_EventData):
+class McpHostState(_Record):
     """Host-level state, omitted when no MCP host is initialized."""
 
     __slots__ = (
@@ -3250,7 +3249,7 @@ class McpHostState(_EventData):
     needs_auth_servers: dict[str, McpServerNeedsAuthInfo]
 
 
-class McpIsServerRunningResult(_EventData):
+class McpIsServerRunningResult(_Record):
     """Whether the named MCP server is running."""
 
     __slots__ = ("running",)
@@ -3261,7 +3260,7 @@ class McpIsServerRunningResult(_EventData):
     running: bool
 
 
-class McpListToolsResult(_EventData):
+class McpListToolsResult(_Record):
     """Tools exposed by the connected MCP server. Throws when the server is not connected."""
 
     __slots__ = ("tools",)
@@ -3272,7 +3271,7 @@ class McpListToolsResult(_EventData):
     tools: list[McpTools]
 
 
-class McpOauthHandlePendingResult(_EventData):
+class McpOauthHandlePendingResult(_Record):
     """Indicates whether the pending MCP OAuth response was accepted."""
 
     __slots__ = ("success",)
@@ -3284,7 +3283,7 @@ class McpOauthHandlePendingResult(_EventData):
     success: bool
 
 
-class McpOauthLoginResult(_EventData):
+class McpOauthLoginResult(_Record):
     """OAuth authorization URL the caller should open, or empty when cached tokens already
     authenticated the server.
     """
@@ -3300,7 +3299,7 @@ class McpOauthLoginResult(_EventData):
     authorization_url: str | None
 
 
-class McpOauthPendingRequestResponse(_UnionData):
+class McpOauthPendingRequestResponse(_UnionRecord):
     """Host response to the pending OAuth request.
 
     A union discriminated by ``kind``: ``from_dict`` returns the matching subclass, or a bare
@@ -3344,7 +3343,7 @@ class McpOauthPendingRequestResponseToken(McpOauthPendingRequestResponse):
     expires_in: int | None
 
 
-class McpOauthProbeResult(_UnionData):
+class McpOauthProbeResult(_UnionRecord):
     """Passive MCP OAuth probe result. `authenticated` means the server accepted the probe request
     while an OAuth-origin access token was attached; it does not prove the server required or
     independently validated that token. The probe does not make a second unauthenticated request.
@@ -3423,7 +3422,7 @@ class McpOauthProbeResultNoAuthRequired(McpOauthProbeResult):
     status: str
 
 
-class McpOauthRespondResult(_EventData):
+class McpOauthRespondResult(_Record):
     """Indicates whether the pending MCP OAuth response was accepted."""
 
     __slots__ = ("success",)
@@ -3435,7 +3434,7 @@ class McpOauthRespondResult(_EventData):
     success: bool
 
 
-class McpPlanInstallResult(_UnionData):
+class McpPlanInstallResult(_UnionRecord):
     """Outcome of an mcp.planInstall call: either a normalised plan, or one typed refusal. Nothing is
     written in either case.
 
@@ -3462,7 +3461,7 @@ class McpPlanInstallResult(_UnionData):
     }
 
 
-class McpPlanInstallSource(_UnionData):
+class McpPlanInstallSource(_UnionRecord):
     """What an install plan is computed from: a candidate handle from a previous search, or a card
     supplied directly.
 
@@ -3478,7 +3477,7 @@ class McpPlanInstallSource(_UnionData):
     }
 
 
-class McpRemoveGitHubResult(_EventData):
+class McpRemoveGitHubResult(_Record):
     """Indicates whether the auto-managed `github` MCP server was removed (false when nothing to
     remove).
     """
@@ -3492,7 +3491,7 @@ class McpRemoveGitHubResult(_EventData):
     removed: bool
 
 
-class McpResource(_EventData):
+class McpResource(_Record):
     """An MCP resource descriptor (spec `Resource`): URI, name, and optional title, description, MIME
     type, size, icons, annotations, and metadata. Server-provided fields outside the standard
     descriptor shape are exposed under `additionalProperties`.
@@ -3530,7 +3529,7 @@ class McpResource(_EventData):
     additional_properties: dict[str, Any] | None
 
 
-class McpResourceAnnotations(_EventData):
+class McpResourceAnnotations(_Record):
     """Standard MCP resource annotations plus preserved non-standard annotation fields."""
 
     __slots__ = ("audience", "priority", "last_modified", "additional_properties")
@@ -3546,7 +3545,7 @@ class McpResourceAnnotations(_EventData):
     additional_properties: dict[str, Any] | None
 
 
-class McpResourceContent(_EventData):
+class McpResourceContent(_Record):
     """MCP resource content with URI, optional MIME type, text or base64 blob, and resource metadata."""
 
     __slots__ = ("uri", "mime_type", "text", "blob", "meta")
@@ -3565,7 +3564,7 @@ class McpResourceContent(_EventData):
     meta: dict[str, Any] | None
 
 
-class McpResourceIcon(_EventData):
+class McpResourceIcon(_Record):
     """A resource icon descriptor plus preserved non-standard icon fields."""
 
     __slots__ = ("src", "mime_type", "sizes", "theme", "additional_properties")
@@ -3584,7 +3583,7 @@ class McpResourceIcon(_EventData):
     additional_properties: dict[str, Any] | None
 
 
-class McpResourceTemplate(_EventData):
+class McpResourceTemplate(_Record):
     """An MCP resource template descriptor (spec `ResourceTemplate`): an RFC 6570 URI template, name,
     and optional title, description, MIME type, icons, annotations, and metadata. Server-provided
     fields outside the standard descriptor shape are exposed under `additionalProperties`.
@@ -3620,7 +3619,7 @@ class McpResourceTemplate(_EventData):
     additional_properties: dict[str, Any] | None
 
 
-class McpResourcesListResult(_EventData):
+class McpResourcesListResult(_Record):
     """One page of resources advertised by the named MCP server."""
 
     __slots__ = ("resources", "next_cursor")
@@ -3633,7 +3632,7 @@ class McpResourcesListResult(_EventData):
     next_cursor: str | None
 
 
-class McpResourcesListTemplatesResult(_EventData):
+class McpResourcesListTemplatesResult(_Record):
     """One page of resource templates advertised by the named MCP server."""
 
     __slots__ = ("resource_templates", "next_cursor")
@@ -3646,7 +3645,7 @@ class McpResourcesListTemplatesResult(_EventData):
     next_cursor: str | None
 
 
-class McpResourcesReadResult(_EventData):
+class McpResourcesReadResult(_Record):
     """Resource contents returned by the MCP server."""
 
     __slots__ = ("contents",)
@@ -3657,7 +3656,7 @@ class McpResourcesReadResult(_EventData):
     contents: list[McpResourceContent]
 
 
-class McpSamplingExecutionResult(_EventData):
+class McpSamplingExecutionResult(_Record):
     """Outcome of an MCP sampling execution: success result, failure error, or cancellation."""
 
     __slots__ = ("action", "result", "error")
@@ -3677,7 +3676,7 @@ class McpSamplingExecutionResult(_EventData):
     error: str | None
 
 
-class McpServer(_EventData):
+class McpServer(_Record):
     """MCP server status entry, including config source/plugin source and any connection error."""
 
     __slots__ = ("name", "status", "source", "source_plugin", "source_plugin_version", "error")
@@ -3701,7 +3700,7 @@ class McpServer(_EventData):
     error: str | None
 
 
-class McpServerFailureInfo(_EventData):
+class McpServerFailureInfo(_Record):
     """Recorded MCP server connection failure."""
 
     __slots__ = ("message", "timestamp")
@@ -3714,7 +3713,7 @@ class McpServerFailureInfo(_EventData):
     timestamp: int
 
 
-class McpServerList(_EventData):
+class McpServerList(_Record):
     """MCP servers configured for the session, with their connection status and host-level state."""
 
     __slots__ = ("servers", "host")
@@ -3727,7 +3726,7 @@ class McpServerList(_EventData):
     host: McpHostState | None
 
 
-class McpServerNeedsAuthInfo(_EventData):
+class McpServerNeedsAuthInfo(_Record):
     """Recorded MCP server pending-auth state."""
 
     __slots__ = ("timestamp",)
@@ -3738,7 +3737,7 @@ class McpServerNeedsAuthInfo(_EventData):
     timestamp: int
 
 
-class McpSetEnvValueModeResult(_EventData):
+class McpSetEnvValueModeResult(_Record):
     """Env-value mode recorded on the session after the update."""
 
     __slots__ = ("mode",)
@@ -3750,7 +3749,7 @@ class McpSetEnvValueModeResult(_EventData):
     mode: str
 
 
-class McpTaskMetadata(_EventData):
+class McpTaskMetadata(_Record):
     """Metadata controlling an MCP task's lifetime."""
 
     __slots__ = ("ttl",)
@@ -3760,7 +3759,7 @@ class McpTaskMetadata(_EventData):
     ttl: int | None
 
 
-class McpToolUi(_EventData):
+class McpToolUi(_Record):
     """Normalized MCP Apps discovery metadata from a tool's `_meta.ui` block."""
 
     __slots__ = ("resource_uri", "visibility")
@@ -3773,7 +3772,7 @@ class McpToolUi(_EventData):
     visibility: list[str] | None
 
 
-class McpTools(_EventData):
+class McpTools(_Record):
     """MCP tool metadata with tool name, optional description, and normalized MCP Apps discovery
     metadata.
     """
@@ -3791,7 +3790,7 @@ class McpTools(_EventData):
     ui: McpToolUi | None
 
 
-class MemoryConfiguration(_EventData):
+class MemoryConfiguration(_Record):
     """Memory configuration for this session."""
 
     __slots__ = ("enabled",)
@@ -3802,7 +3801,7 @@ class MemoryConfiguration(_EventData):
     enabled: bool
 
 
-class MetadataContextAttributionResult(_EventData):
+class MetadataContextAttributionResult(_Record):
     """Per-source attribution breakdown for the session's current context window, or null if
     uninitialized.
     """
@@ -3816,7 +3815,7 @@ class MetadataContextAttributionResult(_EventData):
     context_attribution: Any
 
 
-class MetadataContextHeaviestMessagesResult(_EventData):
+class MetadataContextHeaviestMessagesResult(_Record):
     """The heaviest individual messages in the session's context window, most-expensive first."""
 
     __slots__ = ("total_tokens", "messages")
@@ -3830,7 +3829,7 @@ class MetadataContextHeaviestMessagesResult(_EventData):
     messages: list[ContextHeaviestMessage]
 
 
-class MetadataContextInfoResult(_EventData):
+class MetadataContextInfoResult(_Record):
     """Token breakdown for the session's current context window, or null if uninitialized."""
 
     __slots__ = ("context_info",)
@@ -3842,7 +3841,7 @@ class MetadataContextInfoResult(_EventData):
     context_info: Any
 
 
-class MetadataIsProcessingResult(_EventData):
+class MetadataIsProcessingResult(_Record):
     """Indicates whether the local session is currently processing a turn or background continuation."""
 
     __slots__ = ("processing",)
@@ -3855,7 +3854,7 @@ class MetadataIsProcessingResult(_EventData):
     processing: bool
 
 
-class MetadataRecomputeContextTokensResult(_EventData):
+class MetadataRecomputeContextTokensResult(_Record):
     """Re-tokenize the session's existing messages against `modelId` and return the token totals.
     Useful for hosts that want an initial estimate of context usage on session resume, before the
     next agent turn fires `session.context_info_changed` events. Returns zeros for an empty
@@ -3874,7 +3873,7 @@ class MetadataRecomputeContextTokensResult(_EventData):
     system_token_count: int
 
 
-class MetadataRecordContextChangeResult(_EventData):
+class MetadataRecordContextChangeResult(_Record):
     """Notify the session that its working directory context has changed. Emits a
     `session.context_changed` event so consumers (telemetry, OTel tracker, ACP, the timeline UI)
     can react. Use this when the host has detected a cwd/branch/repo change outside the session's
@@ -3888,7 +3887,7 @@ class MetadataRecordContextChangeResult(_EventData):
     _WIRE = ()
 
 
-class MetadataSetWorkingDirectoryResult(_EventData):
+class MetadataSetWorkingDirectoryResult(_Record):
     """Update the session's working directory. Used by the host when the user explicitly changes cwd
     (e.g., the `/cd` slash command). The host is responsible for any related side-effects (file
     index, etc.); it does NOT change the process working directory (a session's cwd is per-session,
@@ -3907,7 +3906,7 @@ class MetadataSetWorkingDirectoryResult(_EventData):
     working_directory: str
 
 
-class MetadataSnapshotRemoteMetadata(_EventData):
+class MetadataSnapshotRemoteMetadata(_Record):
     """Remote-session-specific metadata. Populated only when `isRemote` is true. Fields are immutable
     for the lifetime of the session.
     """
@@ -3928,7 +3927,7 @@ class MetadataSnapshotRemoteMetadata(_EventData):
     task_type: str | None
 
 
-class MetadataSnapshotRemoteMetadataRepository(_EventData):
+class MetadataSnapshotRemoteMetadataRepository(_Record):
     """The repository the remote session targets."""
 
     __slots__ = ("owner", "name", "branch")
@@ -3943,7 +3942,7 @@ class MetadataSnapshotRemoteMetadataRepository(_EventData):
     branch: str
 
 
-class ModeSetResult(_EventData):
+class ModeSetResult(_Record):
     """Outcome of a session mode change, including any model switch it triggered and follow-up the
     host must perform.
 
@@ -3978,7 +3977,7 @@ class ModeSetResult(_EventData):
     arm_interactive_continuation: bool | None
 
 
-class Model(_EventData):
+class Model(_Record):
     """Copilot model metadata, including identifier, display name, capabilities, policy, billing,
     reasoning efforts, and picker categories.
     """
@@ -4033,7 +4032,7 @@ class Model(_EventData):
     warning_messages: list[ModelMessage] | None
 
 
-class ModelBilling(_EventData):
+class ModelBilling(_Record):
     """Billing information."""
 
     __slots__ = ("multiplier", "token_prices", "discount_percent", "promo")
@@ -4052,7 +4051,7 @@ class ModelBilling(_EventData):
     promo: ModelBillingPromo | None
 
 
-class ModelBillingPromo(_EventData):
+class ModelBillingPromo(_Record):
     """Active server-driven promotion for a model, including its discount and optional expiry."""
 
     __slots__ = ("id", "discount_percent", "ends_at", "message")
@@ -4071,7 +4070,7 @@ class ModelBillingPromo(_EventData):
     message: str | None
 
 
-class ModelBillingTokenPrices(_EventData):
+class ModelBillingTokenPrices(_Record):
     """Token-level pricing information for this model."""
 
     __slots__ = (
@@ -4107,7 +4106,7 @@ class ModelBillingTokenPrices(_EventData):
     long_context: ModelBillingTokenPricesLongContext | None
 
 
-class ModelBillingTokenPricesLongContext(_EventData):
+class ModelBillingTokenPricesLongContext(_Record):
     """Long context tier pricing (available for models with extended context windows)."""
 
     __slots__ = (
@@ -4139,7 +4138,7 @@ class ModelBillingTokenPricesLongContext(_EventData):
     max_prompt_tokens: int | None
 
 
-class ModelCapabilities(_EventData):
+class ModelCapabilities(_Record):
     """Model capabilities and limits."""
 
     __slots__ = ("supports", "limits")
@@ -4151,7 +4150,7 @@ class ModelCapabilities(_EventData):
     limits: ModelCapabilitiesLimits | None
 
 
-class ModelCapabilitiesLimits(_EventData):
+class ModelCapabilitiesLimits(_Record):
     """Token limits for prompts, outputs, and context window."""
 
     __slots__ = ("max_prompt_tokens", "max_output_tokens", "max_context_window_tokens", "vision")
@@ -4167,7 +4166,7 @@ class ModelCapabilitiesLimits(_EventData):
     vision: ModelCapabilitiesLimitsVision | None
 
 
-class ModelCapabilitiesLimitsVision(_EventData):
+class ModelCapabilitiesLimitsVision(_Record):
     """Vision-specific limits."""
 
     __slots__ = ("supported_media_types", "max_prompt_images", "max_prompt_image_size")
@@ -4182,7 +4181,7 @@ class ModelCapabilitiesLimitsVision(_EventData):
     max_prompt_image_size: int
 
 
-class ModelCapabilitiesOverride(_EventData):
+class ModelCapabilitiesOverride(_Record):
     """Optional capability overrides (vision, tool_calls, reasoning, etc.)."""
 
     __slots__ = ("supports", "limits")
@@ -4194,7 +4193,7 @@ class ModelCapabilitiesOverride(_EventData):
     limits: ModelCapabilitiesOverrideLimits | None
 
 
-class ModelCapabilitiesOverrideLimits(_EventData):
+class ModelCapabilitiesOverrideLimits(_Record):
     """Token limits for prompts, outputs, and context window."""
 
     __slots__ = ("max_prompt_tokens", "max_output_tokens", "max_context_window_tokens", "vision")
@@ -4210,7 +4209,7 @@ class ModelCapabilitiesOverrideLimits(_EventData):
     vision: ModelCapabilitiesOverrideLimitsVision | None
 
 
-class ModelCapabilitiesOverrideLimitsVision(_EventData):
+class ModelCapabilitiesOverrideLimitsVision(_Record):
     """Vision-specific limits."""
 
     __slots__ = ("supported_media_types", "max_prompt_images", "max_prompt_image_size")
@@ -4224,7 +4223,7 @@ class ModelCapabilitiesOverrideLimitsVision(_EventData):
     max_prompt_image_size: int | None
 
 
-class ModelCapabilitiesOverrideSupports(_EventData):
+class ModelCapabilitiesOverrideSupports(_Record):
     """Feature flags indicating what the model supports."""
 
     __slots__ = ("vision", "reasoning_effort", "adaptive_thinking")
@@ -4240,7 +4239,7 @@ class ModelCapabilitiesOverrideSupports(_EventData):
     adaptive_thinking: str | None
 
 
-class ModelCapabilitiesSupports(_EventData):
+class ModelCapabilitiesSupports(_Record):
     """Feature flags indicating what the model supports."""
 
     __slots__ = ("vision", "reasoning_effort", "adaptive_thinking")
@@ -4256,7 +4255,7 @@ class ModelCapabilitiesSupports(_EventData):
     adaptive_thinking: str | None
 
 
-class ModelList(_EventData):
+class ModelList(_Record):
     """List of Copilot models available to the resolved user, including capabilities and billing
     metadata.
     """
@@ -4269,7 +4268,7 @@ class ModelList(_EventData):
     models: list[Model]
 
 
-class ModelMessage(_EventData):
+class ModelMessage(_Record):
     """A service-published message about a model, carrying a stable machine-readable code alongside
     human-readable text.
     """
@@ -4286,7 +4285,7 @@ class ModelMessage(_EventData):
     message: str
 
 
-class ModelPickerPersistenceRequest(_EventData):
+class ModelPickerPersistenceRequest(_Record):
     """(No description in the schema.)"""
 
     __slots__ = ("settings_context", "reasoning_effort_explicit", "context_tier_explicit")
@@ -4301,7 +4300,7 @@ class ModelPickerPersistenceRequest(_EventData):
     context_tier_explicit: bool | None
 
 
-class ModelPickerSettingsContext(_EventData):
+class ModelPickerSettingsContext(_Record):
     """Filesystem and environment context used to resolve model-picker settings."""
 
     __slots__ = ("home_directory", "environment", "config_dir")
@@ -4316,14 +4315,14 @@ class ModelPickerSettingsContext(_EventData):
     config_dir: str | None
 
 
-class ModelPickerSettingsContextEnvironment(_EventData):
+class ModelPickerSettingsContextEnvironment(_Record):
     """Environment variables consulted while resolving model-picker settings."""
 
     __slots__ = ()
     _WIRE = ()
 
 
-class ModelPolicy(_EventData):
+class ModelPolicy(_Record):
     """Policy state (if applicable)."""
 
     __slots__ = ("state", "terms")
@@ -4337,7 +4336,7 @@ class ModelPolicy(_EventData):
     terms: str | None
 
 
-class ModelSetReasoningEffortResult(_EventData):
+class ModelSetReasoningEffortResult(_Record):
     """Update the session's reasoning effort without changing the selected model. Use `switchTo`
     instead when you also need to change the model. The runtime stores the effort on the session
     and applies it to subsequent turns.
@@ -4351,7 +4350,7 @@ class ModelSetReasoningEffortResult(_EventData):
     reasoning_effort: str
 
 
-class ModelSwitchConfirmation(_EventData):
+class ModelSwitchConfirmation(_Record):
     """(No description in the schema.)"""
 
     __slots__ = ("target_model_display_name", "current_tokens", "target_limit")
@@ -4366,7 +4365,7 @@ class ModelSwitchConfirmation(_EventData):
     target_limit: float
 
 
-class ModelSwitchToResult(_EventData):
+class ModelSwitchToResult(_Record):
     """The model identifier active on the session after the switch."""
 
     __slots__ = (
@@ -4398,7 +4397,7 @@ class ModelSwitchToResult(_EventData):
     deprecation_warnings: list[str] | None
 
 
-class ModelWarningText(_EventData):
+class ModelWarningText(_Record):
     """Service-published warning text that hosts should display when presenting a model."""
 
     __slots__ = ("data_retention",)
@@ -4409,7 +4408,7 @@ class ModelWarningText(_EventData):
     data_retention: str | None
 
 
-class MoveMcpLoadingToBackgroundResult(_EventData):
+class MoveMcpLoadingToBackgroundResult(_Record):
     """Result of moving in-flight MCP loading to the background."""
 
     __slots__ = ("moved_to_background",)
@@ -4421,7 +4420,7 @@ class MoveMcpLoadingToBackgroundResult(_EventData):
     moved_to_background: bool
 
 
-class NameGetResult(_EventData):
+class NameGetResult(_Record):
     """The session's friendly name, or null when not yet set."""
 
     __slots__ = ("name",)
@@ -4432,7 +4431,7 @@ class NameGetResult(_EventData):
     name: str | None
 
 
-class NameSetAutoResult(_EventData):
+class NameSetAutoResult(_Record):
     """Indicates whether the auto-generated summary was applied as the session's name."""
 
     __slots__ = ("applied",)
@@ -4444,7 +4443,7 @@ class NameSetAutoResult(_EventData):
     applied: bool
 
 
-class NamedProviderConfig(_EventData):
+class NamedProviderConfig(_Record):
     """External SDK input for a named custom model provider. Ingested by the native protocol boundary
     before host dispatch.
     """
@@ -4483,7 +4482,7 @@ class NamedProviderConfig(_EventData):
     has_bearer_token_provider: bool | None
 
 
-class OpenCanvasInstance(_EventData):
+class OpenCanvasInstance(_Record):
     """Open canvas instance snapshot.
 
     Experimental.
@@ -4519,7 +4518,7 @@ class OpenCanvasInstance(_EventData):
     input: Any
 
 
-class OptionsUpdateAdditionalContentExclusionPolicy(_EventData):
+class OptionsUpdateAdditionalContentExclusionPolicy(_Record):
     """Content-exclusion policy supplied to `session.options.update`, with rules, last-updated data,
     and scope.
     """
@@ -4537,7 +4536,7 @@ class OptionsUpdateAdditionalContentExclusionPolicy(_EventData):
     scope: str
 
 
-class OptionsUpdateAdditionalContentExclusionPolicyRule(_EventData):
+class OptionsUpdateAdditionalContentExclusionPolicyRule(_Record):
     """Single content-exclusion rule supplied to `session.options.update`, with paths, match
     conditions, and source.
     """
@@ -4557,7 +4556,7 @@ class OptionsUpdateAdditionalContentExclusionPolicyRule(_EventData):
     if_none_match: list[str] | None
 
 
-class OptionsUpdateAdditionalContentExclusionPolicyRuleSource(_EventData):
+class OptionsUpdateAdditionalContentExclusionPolicyRuleSource(_Record):
     """Source descriptor for a `session.options.update` content-exclusion rule, with source name and
     type.
     """
@@ -4572,7 +4571,7 @@ class OptionsUpdateAdditionalContentExclusionPolicyRuleSource(_EventData):
     type: str
 
 
-class PendingPermissionRequest(_EventData):
+class PendingPermissionRequest(_Record):
     """Pending permission prompt reconstructed from event history, with request ID and user-facing
     prompt details.
     """
@@ -4588,7 +4587,7 @@ class PendingPermissionRequest(_EventData):
     request: dict[str, Any]
 
 
-class PendingPermissionRequestList(_EventData):
+class PendingPermissionRequestList(_Record):
     """List of pending permission requests reconstructed from event history."""
 
     __slots__ = ("items",)
@@ -4602,7 +4601,7 @@ class PendingPermissionRequestList(_EventData):
     items: list[PendingPermissionRequest]
 
 
-class PermissionDecision(_UnionData):
+class PermissionDecision(_UnionRecord):
     """The client's response to the pending permission prompt.
 
     A union discriminated by ``kind``: ``from_dict`` returns the matching subclass, or a bare
@@ -4630,7 +4629,7 @@ class PermissionDecision(_UnionData):
     }
 
 
-class PermissionDecisionContext(_EventData):
+class PermissionDecisionContext(_Record):
     """Optional informational context describing how and where the permission decision was made. This
     does not affect permission behavior.
     """
@@ -4654,7 +4653,7 @@ class PermissionDecisionContext(_EventData):
     response_capability: str | None
 
 
-class PermissionLocationApplyResult(_EventData):
+class PermissionLocationApplyResult(_Record):
     """Summary of persisted location permissions applied to the session."""
 
     __slots__ = (
@@ -4681,7 +4680,7 @@ class PermissionLocationApplyResult(_EventData):
     applied_rules: list[PermissionRule]
 
 
-class PermissionLocationResolveResult(_EventData):
+class PermissionLocationResolveResult(_Record):
     """Resolved location-permissions key and type."""
 
     __slots__ = ("location_key", "location_type")
@@ -4694,7 +4693,7 @@ class PermissionLocationResolveResult(_EventData):
     location_type: str
 
 
-class PermissionPathsAllowedCheckResult(_EventData):
+class PermissionPathsAllowedCheckResult(_Record):
     """Indicates whether the supplied path is within the session's allowed directories."""
 
     __slots__ = ("allowed",)
@@ -4705,7 +4704,7 @@ class PermissionPathsAllowedCheckResult(_EventData):
     allowed: bool
 
 
-class PermissionPathsConfig(_EventData):
+class PermissionPathsConfig(_Record):
     """If specified, replaces the session's path-permission policy. The runtime constructs the
     appropriate PathManager based on these inputs (rooted at the session's working directory). Omit
     to leave the current path policy unchanged.
@@ -4734,7 +4733,7 @@ class PermissionPathsConfig(_EventData):
     workspace_path: str | None
 
 
-class PermissionPathsList(_EventData):
+class PermissionPathsList(_Record):
     """Snapshot of the session's allow-listed directories and primary working directory."""
 
     __slots__ = ("directories", "primary")
@@ -4747,7 +4746,7 @@ class PermissionPathsList(_EventData):
     primary: str
 
 
-class PermissionPathsWorkspaceCheckResult(_EventData):
+class PermissionPathsWorkspaceCheckResult(_Record):
     """Indicates whether the supplied path is within the session's workspace directory."""
 
     __slots__ = ("allowed",)
@@ -4758,7 +4757,7 @@ class PermissionPathsWorkspaceCheckResult(_EventData):
     allowed: bool
 
 
-class PermissionRequestResult(_EventData):
+class PermissionRequestResult(_Record):
     """Indicates whether the permission decision was applied; false when the request was already
     resolved.
     """
@@ -4771,7 +4770,7 @@ class PermissionRequestResult(_EventData):
     success: bool
 
 
-class PermissionRule(_EventData):
+class PermissionRule(_Record):
     """A permission approval or denial rule matched against a tool request, identified by a rule kind
     with an optional argument value.
     """
@@ -4787,7 +4786,7 @@ class PermissionRule(_EventData):
     argument: str | None
 
 
-class PermissionRulesSet(_EventData):
+class PermissionRulesSet(_Record):
     """If specified, replaces the session's approved/denied permission rules. Omit to leave the
     current rules unchanged.
     """
@@ -4802,7 +4801,7 @@ class PermissionRulesSet(_EventData):
     denied: list[PermissionRule]
 
 
-class PermissionUrlsConfig(_EventData):
+class PermissionUrlsConfig(_Record):
     """If specified, replaces the session's URL-permission policy. The runtime constructs a fresh
     DefaultUrlManager based on these inputs. Omit to leave the current URL policy unchanged.
     """
@@ -4818,7 +4817,7 @@ class PermissionUrlsConfig(_EventData):
     initial_allowed: list[str] | None
 
 
-class PermissionsConfigureAdditionalContentExclusionPolicy(_EventData):
+class PermissionsConfigureAdditionalContentExclusionPolicy(_Record):
     """Content-exclusion policy supplied to `session.permissions.configure`, with rules, last-updated
     data, and scope.
     """
@@ -4836,7 +4835,7 @@ class PermissionsConfigureAdditionalContentExclusionPolicy(_EventData):
     scope: str
 
 
-class PermissionsConfigureAdditionalContentExclusionPolicyRule(_EventData):
+class PermissionsConfigureAdditionalContentExclusionPolicyRule(_Record):
     """Single content-exclusion rule supplied to `session.permissions.configure`, with paths, match
     conditions, and source.
     """
@@ -4856,7 +4855,7 @@ class PermissionsConfigureAdditionalContentExclusionPolicyRule(_EventData):
     if_none_match: list[str] | None
 
 
-class PermissionsConfigureAdditionalContentExclusionPolicyRuleSource(_EventData):
+class PermissionsConfigureAdditionalContentExclusionPolicyRuleSource(_Record):
     """Source descriptor for a `session.permissions.configure` content-exclusion rule, with source
     name and type.
     """
@@ -4871,7 +4870,7 @@ class PermissionsConfigureAdditionalContentExclusionPolicyRuleSource(_EventData)
     type: str
 
 
-class PermissionsConfigureResult(_EventData):
+class PermissionsConfigureResult(_Record):
     """Indicates whether the operation succeeded."""
 
     __slots__ = ("success",)
@@ -4882,7 +4881,7 @@ class PermissionsConfigureResult(_EventData):
     success: bool
 
 
-class PermissionsFolderTrustAddTrustedResult(_EventData):
+class PermissionsFolderTrustAddTrustedResult(_Record):
     """Indicates whether the operation succeeded."""
 
     __slots__ = ("success",)
@@ -4893,7 +4892,7 @@ class PermissionsFolderTrustAddTrustedResult(_EventData):
     success: bool
 
 
-class PermissionsGetModeResult(_EventData):
+class PermissionsGetModeResult(_Record):
     """Current permission mode.
 
     Experimental.
@@ -4907,7 +4906,7 @@ class PermissionsGetModeResult(_EventData):
     mode: str
 
 
-class PermissionsLocationsAddToolApprovalDetails(_UnionData):
+class PermissionsLocationsAddToolApprovalDetails(_UnionRecord):
     """Tool approval to persist and apply.
 
     A union discriminated by ``kind``: ``from_dict`` returns the matching subclass, or a bare
@@ -4932,7 +4931,7 @@ class PermissionsLocationsAddToolApprovalDetails(_UnionData):
     }
 
 
-class PermissionsLocationsAddToolApprovalResult(_EventData):
+class PermissionsLocationsAddToolApprovalResult(_Record):
     """Indicates whether the operation succeeded."""
 
     __slots__ = ("success",)
@@ -4943,7 +4942,7 @@ class PermissionsLocationsAddToolApprovalResult(_EventData):
     success: bool
 
 
-class PermissionsModifyRulesResult(_EventData):
+class PermissionsModifyRulesResult(_Record):
     """Indicates whether the operation succeeded."""
 
     __slots__ = ("success",)
@@ -4954,7 +4953,7 @@ class PermissionsModifyRulesResult(_EventData):
     success: bool
 
 
-class PermissionsNotifyPromptShownResult(_EventData):
+class PermissionsNotifyPromptShownResult(_Record):
     """Indicates whether the operation succeeded."""
 
     __slots__ = ("success",)
@@ -4965,7 +4964,7 @@ class PermissionsNotifyPromptShownResult(_EventData):
     success: bool
 
 
-class PermissionsPathsAddResult(_EventData):
+class PermissionsPathsAddResult(_Record):
     """Indicates whether the operation succeeded."""
 
     __slots__ = ("success",)
@@ -4976,7 +4975,7 @@ class PermissionsPathsAddResult(_EventData):
     success: bool
 
 
-class PermissionsPathsUpdatePrimaryResult(_EventData):
+class PermissionsPathsUpdatePrimaryResult(_Record):
     """Indicates whether the operation succeeded."""
 
     __slots__ = ("success",)
@@ -4987,7 +4986,7 @@ class PermissionsPathsUpdatePrimaryResult(_EventData):
     success: bool
 
 
-class PermissionsResetSessionApprovalsResult(_EventData):
+class PermissionsResetSessionApprovalsResult(_Record):
     """Indicates whether the operation succeeded."""
 
     __slots__ = ("success",)
@@ -4998,7 +4997,7 @@ class PermissionsResetSessionApprovalsResult(_EventData):
     success: bool
 
 
-class PermissionsSetApproveAllResult(_EventData):
+class PermissionsSetApproveAllResult(_Record):
     """Indicates whether the operation succeeded."""
 
     __slots__ = ("success",)
@@ -5009,7 +5008,7 @@ class PermissionsSetApproveAllResult(_EventData):
     success: bool
 
 
-class PermissionsSetModeResult(_EventData):
+class PermissionsSetModeResult(_Record):
     """Indicates whether the requested permission mode was applied and reports the authoritative
     post-mutation mode.
 
@@ -5027,7 +5026,7 @@ class PermissionsSetModeResult(_EventData):
     mode: str
 
 
-class PermissionsSetRequiredResult(_EventData):
+class PermissionsSetRequiredResult(_Record):
     """Indicates whether the operation succeeded."""
 
     __slots__ = ("success",)
@@ -5038,7 +5037,7 @@ class PermissionsSetRequiredResult(_EventData):
     success: bool
 
 
-class PermissionsUrlsSetUnrestrictedModeResult(_EventData):
+class PermissionsUrlsSetUnrestrictedModeResult(_Record):
     """Indicates whether the operation succeeded."""
 
     __slots__ = ("success",)
@@ -5049,7 +5048,7 @@ class PermissionsUrlsSetUnrestrictedModeResult(_EventData):
     success: bool
 
 
-class PingResult(_EventData):
+class PingResult(_Record):
     """Server liveness response, including the echoed message, current server timestamp, and protocol
     version.
     """
@@ -5066,7 +5065,7 @@ class PingResult(_EventData):
     protocol_version: int
 
 
-class PlanReadResult(_EventData):
+class PlanReadResult(_Record):
     """Existence, contents, and resolved path of the session plan file."""
 
     __slots__ = ("exists", "content", "path")
@@ -5081,7 +5080,7 @@ class PlanReadResult(_EventData):
     path: str | None
 
 
-class PlanReadSqlTodosResult(_EventData):
+class PlanReadSqlTodosResult(_Record):
     """Todo rows read from the session SQL database. Empty when no session database is available."""
 
     __slots__ = ("rows",)
@@ -5093,7 +5092,7 @@ class PlanReadSqlTodosResult(_EventData):
     rows: list[PlanSqlTodosRow]
 
 
-class PlanReadSqlTodosWithDependenciesResult(_EventData):
+class PlanReadSqlTodosWithDependenciesResult(_Record):
     """Todo rows + dependency edges read from the session SQL database."""
 
     __slots__ = ("rows", "dependencies")
@@ -5110,7 +5109,7 @@ class PlanReadSqlTodosWithDependenciesResult(_EventData):
     dependencies: list[PlanSqlTodoDependency]
 
 
-class PlanSqlTodoDependency(_EventData):
+class PlanSqlTodoDependency(_Record):
     """A single dependency edge read from the session SQL `todo_deps` table, indicating that one todo
     must complete before another.
     """
@@ -5125,7 +5124,7 @@ class PlanSqlTodoDependency(_EventData):
     depends_on: str
 
 
-class PlanSqlTodosRow(_EventData):
+class PlanSqlTodosRow(_Record):
     """A single todo row read from the session SQL `todos` table. All fields are optional because the
     SQL schema is best-effort and the agent may not have populated every column.
     """
@@ -5148,7 +5147,7 @@ class PlanSqlTodosRow(_EventData):
     created_at: str | None
 
 
-class Plugin(_EventData):
+class Plugin(_Record):
     """Session plugin metadata, with name, marketplace, optional version, and enabled state."""
 
     __slots__ = ("name", "marketplace", "enabled", "version")
@@ -5165,7 +5164,7 @@ class Plugin(_EventData):
     version: str | None
 
 
-class PluginInstallResult(_EventData):
+class PluginInstallResult(_Record):
     """Result of installing a plugin."""
 
     __slots__ = ("plugin", "skills_installed", "post_install_message", "deprecation_warning")
@@ -5183,7 +5182,7 @@ class PluginInstallResult(_EventData):
     deprecation_warning: str | None
 
 
-class PluginList(_EventData):
+class PluginList(_Record):
     """Plugins installed for the session, with their enabled state and version metadata."""
 
     __slots__ = ("plugins",)
@@ -5194,7 +5193,7 @@ class PluginList(_EventData):
     plugins: list[Plugin]
 
 
-class PluginListResult(_EventData):
+class PluginListResult(_Record):
     """Plugins installed in user/global state."""
 
     __slots__ = ("plugins",)
@@ -5205,7 +5204,7 @@ class PluginListResult(_EventData):
     plugins: list[InstalledPluginInfo]
 
 
-class PluginUpdateAllEntry(_EventData):
+class PluginUpdateAllEntry(_Record):
     """Per-plugin result from updating all plugins, with versions, skills installed, success flag, and
     optional error.
     """
@@ -5236,7 +5235,7 @@ class PluginUpdateAllEntry(_EventData):
     error: str | None
 
 
-class PluginUpdateAllResult(_EventData):
+class PluginUpdateAllResult(_Record):
     """Result of updating all installed plugins."""
 
     __slots__ = ("results",)
@@ -5247,7 +5246,7 @@ class PluginUpdateAllResult(_EventData):
     results: list[PluginUpdateAllEntry]
 
 
-class PluginUpdateResult(_EventData):
+class PluginUpdateResult(_Record):
     """Result of updating a single plugin."""
 
     __slots__ = ("skills_installed", "previous_version", "new_version")
@@ -5262,7 +5261,7 @@ class PluginUpdateResult(_EventData):
     new_version: str | None
 
 
-class ProtocolExternalToolDefinition(_EventData):
+class ProtocolExternalToolDefinition(_Record):
     """Serializable definition of a caller-implemented tool whose execution is handled over the SDK
     connection.
 
@@ -5299,7 +5298,7 @@ class ProtocolExternalToolDefinition(_EventData):
     metadata: dict[str, Any] | None
 
 
-class ProviderAddResult(_EventData):
+class ProviderAddResult(_Record):
     """The selectable model entries synthesized for the models added by this call.
 
     Experimental.
@@ -5314,7 +5313,7 @@ class ProviderAddResult(_EventData):
     models: list[Any]
 
 
-class ProviderConfig(_EventData):
+class ProviderConfig(_Record):
     """Custom model-provider configuration (BYOK).
 
     Experimental.
@@ -5379,7 +5378,7 @@ class ProviderConfig(_EventData):
     has_bearer_token_provider: bool | None
 
 
-class ProviderConfigAzure(_EventData):
+class ProviderConfigAzure(_Record):
     """Azure-specific provider options."""
 
     __slots__ = ("api_version",)
@@ -5390,7 +5389,7 @@ class ProviderConfigAzure(_EventData):
     api_version: str | None
 
 
-class ProviderEndpoint(_EventData):
+class ProviderEndpoint(_Record):
     """A snapshot of the provider endpoint the session is currently configured to talk to."""
 
     __slots__ = (
@@ -5419,7 +5418,7 @@ class ProviderEndpoint(_EventData):
     session_token: ProviderSessionToken | None
 
 
-class ProviderModelConfig(_EventData):
+class ProviderModelConfig(_Record):
     """A BYOK model definition referencing a named provider."""
 
     __slots__ = (
@@ -5454,7 +5453,7 @@ class ProviderModelConfig(_EventData):
     capabilities: ModelCapabilitiesOverride | None
 
 
-class ProviderSessionToken(_EventData):
+class ProviderSessionToken(_Record):
     """Short-lived, rotating credential the caller must send on every request, in addition to `apiKey`
     if one is present. Omitted when the endpoint does not require one.
     """
@@ -5475,7 +5474,7 @@ class ProviderSessionToken(_EventData):
     expires_at: datetime | None
 
 
-class PushAttachment(_UnionData):
+class PushAttachment(_UnionRecord):
     """Attachment union accepted by push input, covering files, directories, GitHub objects, blobs,
     snippets, and extension context.
 
@@ -5504,7 +5503,7 @@ class PushAttachment(_UnionData):
     }
 
 
-class QueueDuplicateAtResult(_EventData):
+class QueueDuplicateAtResult(_Record):
     """Result of duplicating a queued item."""
 
     __slots__ = ("id",)
@@ -5515,7 +5514,7 @@ class QueueDuplicateAtResult(_EventData):
     id: str
 
 
-class QueueInsertAtResult(_EventData):
+class QueueInsertAtResult(_Record):
     """Result of inserting a queued message."""
 
     __slots__ = ("id",)
@@ -5526,7 +5525,7 @@ class QueueInsertAtResult(_EventData):
     id: str
 
 
-class QueueInsertMessage(_EventData):
+class QueueInsertMessage(_Record):
     """Serializable message fields accepted by queue.insertAt."""
 
     __slots__ = (
@@ -5572,7 +5571,7 @@ class QueueInsertMessage(_EventData):
     delivery: str | None
 
 
-class QueueMoveItemResult(_EventData):
+class QueueMoveItemResult(_Record):
     """Result of moving a queued item."""
 
     __slots__ = ("changed",)
@@ -5583,7 +5582,7 @@ class QueueMoveItemResult(_EventData):
     changed: bool
 
 
-class QueuePendingItems(_EventData):
+class QueuePendingItems(_Record):
     """User-facing pending queue entry, with kind and display text for a queued message, slash
     command, or model change.
     """
@@ -5607,7 +5606,7 @@ class QueuePendingItems(_EventData):
     agent_mode: str
 
 
-class QueuePendingItemsResult(_EventData):
+class QueuePendingItemsResult(_Record):
     """Snapshot of the session's pending queued items and immediate-steering messages."""
 
     __slots__ = ("items", "steering_messages", "in_flight_steering_count")
@@ -5626,7 +5625,7 @@ class QueuePendingItemsResult(_EventData):
     in_flight_steering_count: int | None
 
 
-class QueueRemoveAtResult(_EventData):
+class QueueRemoveAtResult(_Record):
     """Result of removing a queued item."""
 
     __slots__ = ("removed",)
@@ -5637,7 +5636,7 @@ class QueueRemoveAtResult(_EventData):
     removed: bool
 
 
-class QueueRemoveMostRecentResult(_EventData):
+class QueueRemoveMostRecentResult(_Record):
     """Indicates whether a user-facing pending item was removed."""
 
     __slots__ = ("removed",)
@@ -5649,7 +5648,7 @@ class QueueRemoveMostRecentResult(_EventData):
     removed: bool
 
 
-class QueueSendNowResult(_EventData):
+class QueueSendNowResult(_Record):
     """Result of trying to steer a queued message into a live turn."""
 
     __slots__ = ("steered",)
@@ -5660,7 +5659,7 @@ class QueueSendNowResult(_EventData):
     steered: bool
 
 
-class QueueUpdateTextResult(_EventData):
+class QueueUpdateTextResult(_Record):
     """Result of editing a queued message."""
 
     __slots__ = ("updated",)
@@ -5671,7 +5670,7 @@ class QueueUpdateTextResult(_EventData):
     updated: bool
 
 
-class RegisterEventInterestResult(_EventData):
+class RegisterEventInterestResult(_Record):
     """Opaque handle representing an event-type interest registration."""
 
     __slots__ = ("handle",)
@@ -5684,7 +5683,7 @@ class RegisterEventInterestResult(_EventData):
     handle: str
 
 
-class RemoteControlConfig(_EventData):
+class RemoteControlConfig(_Record):
     """Configuration for the runtime-managed remote-control singleton."""
 
     __slots__ = ("remote", "steerable", "explicit", "silent", "task_id", "existing_mc_session")
@@ -5706,7 +5705,7 @@ class RemoteControlConfig(_EventData):
     existing_mc_session: RemoteControlConfigExistingMcSession | None
 
 
-class RemoteControlConfigExistingMcSession(_EventData):
+class RemoteControlConfigExistingMcSession(_Record):
     """Reattach to an existing MC session without creating a new one."""
 
     __slots__ = ("mc_session_id", "mc_task_id")
@@ -5719,7 +5718,7 @@ class RemoteControlConfigExistingMcSession(_EventData):
     mc_task_id: str
 
 
-class RemoteControlStatus(_UnionData):
+class RemoteControlStatus(_UnionRecord):
     """State of the runtime-managed remote-control singleton.
 
     A union discriminated by ``state``: ``from_dict`` returns the matching subclass, or a bare
@@ -5736,7 +5735,7 @@ class RemoteControlStatus(_UnionData):
     }
 
 
-class RemoteControlStatusResult(_EventData):
+class RemoteControlStatusResult(_Record):
     """Wrapper for the singleton's current status."""
 
     __slots__ = ("status",)
@@ -5747,7 +5746,7 @@ class RemoteControlStatusResult(_EventData):
     status: RemoteControlStatus
 
 
-class RemoteControlStopResult(_EventData):
+class RemoteControlStopResult(_Record):
     """Outcome of a stopRemoteControl call."""
 
     __slots__ = ("status", "stopped")
@@ -5760,7 +5759,7 @@ class RemoteControlStopResult(_EventData):
     stopped: bool
 
 
-class RemoteControlTransferResult(_EventData):
+class RemoteControlTransferResult(_Record):
     """Outcome of a transferRemoteControl call."""
 
     __slots__ = ("status", "transferred")
@@ -5773,7 +5772,7 @@ class RemoteControlTransferResult(_EventData):
     transferred: bool
 
 
-class RemoteEnableResult(_EventData):
+class RemoteEnableResult(_Record):
     """GitHub URL for the session and a flag indicating whether remote steering is enabled."""
 
     __slots__ = ("remote_steerable", "url")
@@ -5786,7 +5785,7 @@ class RemoteEnableResult(_EventData):
     url: str | None
 
 
-class RemoteNotifySteerableChangedResult(_EventData):
+class RemoteNotifySteerableChangedResult(_Record):
     """Persist a steerability change as a `session.remote_steerable_changed` event. Used by the host
     (CLI / SDK consumer) when it has just finished enabling or disabling steering on a remote
     exporter that the runtime does not directly own.
@@ -5796,7 +5795,7 @@ class RemoteNotifySteerableChangedResult(_EventData):
     _WIRE = ()
 
 
-class RemoteSessionConnectionResult(_EventData):
+class RemoteSessionConnectionResult(_Record):
     """Remote session connection result."""
 
     __slots__ = ("session_id", "metadata")
@@ -5809,7 +5808,7 @@ class RemoteSessionConnectionResult(_EventData):
     metadata: ConnectedRemoteSessionMetadata
 
 
-class RemoteSessionMetadataRepository(_EventData):
+class RemoteSessionMetadataRepository(_Record):
     """GitHub repository the remote session belongs to."""
 
     __slots__ = ("owner", "name", "branch")
@@ -5824,7 +5823,7 @@ class RemoteSessionMetadataRepository(_EventData):
     branch: str
 
 
-class RemoteSessionMetadataValue(_EventData):
+class RemoteSessionMetadataValue(_Record):
     """Remote session metadata for the session to hand off (typically obtained from `sessions.list`
     with `source: "remote"`).
     """
@@ -5881,7 +5880,7 @@ class RemoteSessionMetadataValue(_EventData):
     host_activity: str | None
 
 
-class RemoteSessionRepository(_EventData):
+class RemoteSessionRepository(_Record):
     """Repository context for the remote session."""
 
     __slots__ = ("owner", "name", "branch")
@@ -5896,7 +5895,7 @@ class RemoteSessionRepository(_EventData):
     branch: str | None
 
 
-class RunOptions(_EventData):
+class RunOptions(_Record):
     """Options controlling factory invocation.
 
     Experimental.
@@ -5915,7 +5914,7 @@ class RunOptions(_EventData):
     resume_from_run_id: str | None
 
 
-class SandboxConfig(_EventData):
+class SandboxConfig(_Record):
     """Resolved sandbox configuration.
 
     Experimental.
@@ -5952,7 +5951,7 @@ class SandboxConfig(_EventData):
     allow_dev_tool_access: bool | None
 
 
-class SandboxConfigAuth(_EventData):
+class SandboxConfigAuth(_Record):
     """Credential-injection capability flags applied while the sandbox is enabled. For the same
     capability independent of sandboxing, and matched to the credential's GitHub host, see
     `shell.credentials`; the two are additive.
@@ -5972,7 +5971,7 @@ class SandboxConfigAuth(_EventData):
     gh: bool | None
 
 
-class SandboxConfigUserPolicy(_EventData):
+class SandboxConfigUserPolicy(_Record):
     """User-managed sandbox policy fragment merged into the auto-discovered base policy."""
 
     __slots__ = ("filesystem", "network", "seatbelt", "experimental")
@@ -5989,7 +5988,7 @@ class SandboxConfigUserPolicy(_EventData):
     experimental: SandboxConfigUserPolicyExperimental | None
 
 
-class SandboxConfigUserPolicyExperimental(_EventData):
+class SandboxConfigUserPolicyExperimental(_Record):
     """Platform-specific experimental policy fields."""
 
     __slots__ = ("seatbelt",)
@@ -5999,7 +5998,7 @@ class SandboxConfigUserPolicyExperimental(_EventData):
     seatbelt: SandboxConfigUserPolicyExperimentalSeatbelt | None
 
 
-class SandboxConfigUserPolicyExperimentalSeatbelt(_EventData):
+class SandboxConfigUserPolicyExperimentalSeatbelt(_Record):
     """macOS seatbelt experimental options."""
 
     __slots__ = ("keychain_access",)
@@ -6009,7 +6008,7 @@ class SandboxConfigUserPolicyExperimentalSeatbelt(_EventData):
     keychain_access: bool | None
 
 
-class SandboxConfigUserPolicyFilesystem(_EventData):
+class SandboxConfigUserPolicyFilesystem(_Record):
     """Filesystem rules to merge into the base policy."""
 
     __slots__ = ("readwrite_paths", "readonly_paths", "denied_paths", "clear_policy_on_exit")
@@ -6025,7 +6024,7 @@ class SandboxConfigUserPolicyFilesystem(_EventData):
     clear_policy_on_exit: bool | None
 
 
-class SandboxConfigUserPolicyNetwork(_EventData):
+class SandboxConfigUserPolicyNetwork(_Record):
     """Network rules to merge into the base policy."""
 
     __slots__ = ("allow_outbound", "allow_local_network", "proxy")
@@ -6043,7 +6042,7 @@ class SandboxConfigUserPolicyNetwork(_EventData):
     proxy: SandboxConfigUserPolicyNetworkProxy | None
 
 
-class SandboxConfigUserPolicyNetworkProxy(_EventData):
+class SandboxConfigUserPolicyNetworkProxy(_Record):
     """HTTP proxy configuration for sandboxed traffic."""
 
     __slots__ = ("url", "username", "password")
@@ -6070,7 +6069,7 @@ class SandboxConfigUserPolicyNetworkProxy(_EventData):
     password: str | None
 
 
-class SandboxConfigUserPolicySeatbelt(_EventData):
+class SandboxConfigUserPolicySeatbelt(_Record):
     """macOS seatbelt-specific options."""
 
     __slots__ = ("keychain_access",)
@@ -6080,7 +6079,7 @@ class SandboxConfigUserPolicySeatbelt(_EventData):
     keychain_access: bool | None
 
 
-class ScheduleEntry(_EventData):
+class ScheduleEntry(_Record):
     """Scheduled prompt entry with ID, timing (`intervalMs`, `cron`, or `at`), prompt text,
     recurrence, and next run time.
     """
@@ -6120,7 +6119,7 @@ class ScheduleEntry(_EventData):
     display_prompt: str | None
 
 
-class ScheduleList(_EventData):
+class ScheduleList(_Record):
     """Snapshot of the currently active recurring prompts for this session."""
 
     __slots__ = ("entries",)
@@ -6131,7 +6130,7 @@ class ScheduleList(_EventData):
     entries: list[ScheduleEntry]
 
 
-class ScheduleStopResult(_EventData):
+class ScheduleStopResult(_Record):
     """Remove a scheduled prompt by id. The result entry is omitted if the id was unknown."""
 
     __slots__ = ("entry",)
@@ -6141,7 +6140,7 @@ class ScheduleStopResult(_EventData):
     entry: ScheduleEntry | None
 
 
-class SecretsAddFilterValuesResult(_EventData):
+class SecretsAddFilterValuesResult(_Record):
     """Confirmation that the secret values were registered."""
 
     __slots__ = ("ok",)
@@ -6152,7 +6151,7 @@ class SecretsAddFilterValuesResult(_EventData):
     ok: bool
 
 
-class SendMessageItem(_EventData):
+class SendMessageItem(_Record):
     """A single user message to append to the session as part of a `session.sendMessages` turn."""
 
     __slots__ = ("prompt", "display_prompt", "attachments", "billable", "required_tool", "source")
@@ -6178,7 +6177,7 @@ class SendMessageItem(_EventData):
     source: str | None
 
 
-class SendMessagesResult(_EventData):
+class SendMessagesResult(_Record):
     """Result of sending zero or more user messages."""
 
     __slots__ = ("message_ids",)
@@ -6190,7 +6189,7 @@ class SendMessagesResult(_EventData):
     message_ids: list[str]
 
 
-class SendResult(_EventData):
+class SendResult(_Record):
     """Result of sending a user message."""
 
     __slots__ = ("message_id",)
@@ -6201,7 +6200,7 @@ class SendResult(_EventData):
     message_id: str
 
 
-class ServerAgentList(_EventData):
+class ServerAgentList(_Record):
     """Agents discovered across user, project, plugin, and remote sources."""
 
     __slots__ = ("agents",)
@@ -6212,7 +6211,7 @@ class ServerAgentList(_EventData):
     agents: list[AgentInfo]
 
 
-class ServerInstructionSourceList(_EventData):
+class ServerInstructionSourceList(_Record):
     """Instruction sources discovered across user, repository, and plugin sources."""
 
     __slots__ = ("sources",)
@@ -6223,7 +6222,7 @@ class ServerInstructionSourceList(_EventData):
     sources: list[InstructionSource]
 
 
-class ServerSkill(_EventData):
+class ServerSkill(_Record):
     """Server-side skill metadata, including name, description, source, enabled/invocable state, path,
     project path, and argument hint.
     """
@@ -6261,7 +6260,7 @@ class ServerSkill(_EventData):
     argument_hint: str | None
 
 
-class ServerSkillList(_EventData):
+class ServerSkillList(_Record):
     """Skills discovered across global and project sources."""
 
     __slots__ = ("skills", "errors")
@@ -6275,7 +6274,7 @@ class ServerSkillList(_EventData):
     errors: list[str] | None
 
 
-class SessionActivity(_EventData):
+class SessionActivity(_Record):
     """Current activity flags for the session."""
 
     __slots__ = ("abortable", "has_active_work")
@@ -6288,7 +6287,7 @@ class SessionActivity(_EventData):
     has_active_work: bool
 
 
-class SessionAuthStatus(_EventData):
+class SessionAuthStatus(_Record):
     """Authentication status and account metadata for the session."""
 
     __slots__ = (
@@ -6312,7 +6311,7 @@ class SessionAuthStatus(_EventData):
     copilot_plan: str | None
 
 
-class SessionBulkDeleteResult(_EventData):
+class SessionBulkDeleteResult(_Record):
     """Map of sessionId -> bytes freed by removing the session's workspace directory."""
 
     __slots__ = ("freed_bytes",)
@@ -6325,7 +6324,7 @@ class SessionBulkDeleteResult(_EventData):
     freed_bytes: dict[str, int]
 
 
-class SessionCompletionItem(_EventData):
+class SessionCompletionItem(_Record):
     """A single host-driven completion. Accepting an item replaces `[rangeStart, rangeEnd)` (UTF-16
     code units) in the composer with `insertText`; when the range is absent, the active token
     around the cursor is replaced.
@@ -6348,7 +6347,7 @@ class SessionCompletionItem(_EventData):
     kind: str | None
 
 
-class SessionContext(_EventData):
+class SessionContext(_Record):
     """Pre-resolved working-directory context for session startup."""
 
     __slots__ = ("cwd", "git_root", "repository", "host_type", "branch")
@@ -6367,7 +6366,7 @@ class SessionContext(_EventData):
     branch: str | None
 
 
-class SessionEnrichMetadataResult(_EventData):
+class SessionEnrichMetadataResult(_Record):
     """The enriched metadata records, with summary and context fields backfilled where available.
     Sessions confirmed empty and unnamed are omitted.
     """
@@ -6381,7 +6380,7 @@ class SessionEnrichMetadataResult(_EventData):
     sessions: list[LocalSessionMetadataValue]
 
 
-class SessionFsSetProviderCapabilities(_EventData):
+class SessionFsSetProviderCapabilities(_Record):
     """Optional capabilities declared by the provider."""
 
     __slots__ = ("sqlite",)
@@ -6391,7 +6390,7 @@ class SessionFsSetProviderCapabilities(_EventData):
     sqlite: bool | None
 
 
-class SessionFsSetProviderResult(_EventData):
+class SessionFsSetProviderResult(_Record):
     """Indicates whether the calling client was registered as the session filesystem provider."""
 
     __slots__ = ("success",)
@@ -6402,7 +6401,7 @@ class SessionFsSetProviderResult(_EventData):
     success: bool
 
 
-class SessionInstalledPlugin(_EventData):
+class SessionInstalledPlugin(_Record):
     """Installed plugin record for a session, with marketplace, version, install time, enabled state,
     cache path, and source.
     """
@@ -6445,7 +6444,7 @@ class SessionInstalledPlugin(_EventData):
     installed_from: str | None
 
 
-class SessionLimitPredictionBaselineData(_EventData):
+class SessionLimitPredictionBaselineData(_Record):
     """Baseline data provenance for a prediction."""
 
     __slots__ = ("window_start", "window_end")
@@ -6458,7 +6457,7 @@ class SessionLimitPredictionBaselineData(_EventData):
     window_end: str
 
 
-class SessionLimitPredictionDetails(_EventData):
+class SessionLimitPredictionDetails(_Record):
     """Explainable AI-credit session-limit prediction."""
 
     __slots__ = (
@@ -6494,7 +6493,7 @@ class SessionLimitPredictionDetails(_EventData):
     family: str | None
 
 
-class SessionLimitPredictionResult(_UnionData):
+class SessionLimitPredictionResult(_UnionRecord):
     """Prediction result. Available results include prediction details; unavailable results include an
     explicit reason.
 
@@ -6536,7 +6535,7 @@ class SessionLimitPredictionResultUnavailable(SessionLimitPredictionResult):
     kind: str
 
 
-class SessionLimitPredictionTierOption(_EventData):
+class SessionLimitPredictionTierOption(_Record):
     """Semantic usage tier and its AI-credit cap."""
 
     __slots__ = ("tier", "cap")
@@ -6550,7 +6549,7 @@ class SessionLimitPredictionTierOption(_EventData):
     cap: float
 
 
-class SessionLimitsConfig(_EventData):
+class SessionLimitsConfig(_Record):
     """Optional session limits."""
 
     __slots__ = ("max_ai_credits",)
@@ -6560,7 +6559,7 @@ class SessionLimitsConfig(_EventData):
     max_ai_credits: float | None
 
 
-class SessionList(_EventData):
+class SessionList(_Record):
     """Sessions matching the filter, ordered most-recently-modified first."""
 
     __slots__ = ("sessions",)
@@ -6571,7 +6570,7 @@ class SessionList(_EventData):
     sessions: list[dict[str, Any]]
 
 
-class SessionListFilter(_EventData):
+class SessionListFilter(_Record):
     """Optional filter applied to the returned sessions."""
 
     __slots__ = ("cwd", "git_root", "repository", "branch")
@@ -6587,7 +6586,7 @@ class SessionListFilter(_EventData):
     branch: str | None
 
 
-class SessionLoadDeferredRepoHooksResult(_EventData):
+class SessionLoadDeferredRepoHooksResult(_Record):
     """Queued repo-level startup prompts and the total hook command count after loading."""
 
     __slots__ = ("startup_prompts", "hook_count")
@@ -6602,7 +6601,7 @@ class SessionLoadDeferredRepoHooksResult(_EventData):
     hook_count: int
 
 
-class SessionManagedPermissions(_EventData):
+class SessionManagedPermissions(_Record):
     """Enterprise permission policy expressed with the runtime's managed permission-rule syntax."""
 
     __slots__ = ("disable_bypass_permissions_mode", "deny", "ask", "allow")
@@ -6623,7 +6622,7 @@ class SessionManagedPermissions(_EventData):
     allow: list[str] | None
 
 
-class SessionManagedSettings(_EventData):
+class SessionManagedSettings(_Record):
     """Managed settings an SDK host may inject at session startup. Only permissions are accepted in
     this initial contract.
     """
@@ -6635,7 +6634,7 @@ class SessionManagedSettings(_EventData):
     permissions: SessionManagedPermissions | None
 
 
-class SessionMetadataSnapshot(_EventData):
+class SessionMetadataSnapshot(_Record):
     """Point-in-time snapshot of slow-changing session identifier and state fields."""
 
     __slots__ = (
@@ -6693,7 +6692,7 @@ class SessionMetadataSnapshot(_EventData):
     selected_model: str | None
 
 
-class SessionModelList(_EventData):
+class SessionModelList(_Record):
     """The list of models available to this session."""
 
     __slots__ = ("list", "model_price_categories", "quota_snapshots")
@@ -6711,7 +6710,7 @@ class SessionModelList(_EventData):
     quota_snapshots: dict[str, Any] | None
 
 
-class SessionModelPriceCategory(_EventData):
+class SessionModelPriceCategory(_Record):
     """Cost-category metadata for a CAPI model."""
 
     __slots__ = ("id", "price_category")
@@ -6725,7 +6724,7 @@ class SessionModelPriceCategory(_EventData):
     price_category: str
 
 
-class SessionOpenOptions(_EventData):
+class SessionOpenOptions(_Record):
     """Session construction options."""
 
     __slots__ = (
@@ -6963,7 +6962,7 @@ class SessionOpenOptions(_EventData):
     session_capabilities: list[str] | None
 
 
-class SessionOpenOptionsAdditionalContentExclusionPolicy(_EventData):
+class SessionOpenOptionsAdditionalContentExclusionPolicy(_Record):
     """Content-exclusion policy supplied to `sessions.open` options, with rules, last-updated data,
     and scope.
     """
@@ -6981,7 +6980,7 @@ class SessionOpenOptionsAdditionalContentExclusionPolicy(_EventData):
     scope: str
 
 
-class SessionOpenOptionsAdditionalContentExclusionPolicyRule(_EventData):
+class SessionOpenOptionsAdditionalContentExclusionPolicyRule(_Record):
     """Single content-exclusion rule supplied to `sessions.open` options, with paths, match
     conditions, and source.
     """
@@ -7000,7 +6999,7 @@ class SessionOpenOptionsAdditionalContentExclusionPolicyRule(_EventData):
     if_none_match: list[str] | None
 
 
-class SessionOpenOptionsAdditionalContentExclusionPolicyRuleSource(_EventData):
+class SessionOpenOptionsAdditionalContentExclusionPolicyRuleSource(_Record):
     """Source descriptor for a `sessions.open` content-exclusion rule, with source name and type."""
 
     __slots__ = ("name", "type")
@@ -7013,7 +7012,7 @@ class SessionOpenOptionsAdditionalContentExclusionPolicyRuleSource(_EventData):
     type: str
 
 
-class SessionOpenResult(_EventData):
+class SessionOpenResult(_Record):
     """Result of opening a session."""
 
     __slots__ = (
@@ -7046,7 +7045,7 @@ class SessionOpenResult(_EventData):
     progress: list[SessionsOpenProgress] | None
 
 
-class SessionPruneResult(_EventData):
+class SessionPruneResult(_Record):
     """Outcome of the prune operation: deleted IDs, dry-run candidates, skipped IDs, total bytes
     freed, and the dry-run flag.
     """
@@ -7067,7 +7066,7 @@ class SessionPruneResult(_EventData):
     dry_run: bool
 
 
-class SessionSetCredentialsResult(_EventData):
+class SessionSetCredentialsResult(_Record):
     """Indicates whether the credential update succeeded."""
 
     __slots__ = ("success", "copilot_user_resolved")
@@ -7086,7 +7085,7 @@ class SessionSetCredentialsResult(_EventData):
     copilot_user_resolved: bool | None
 
 
-class SessionSizes(_EventData):
+class SessionSizes(_Record):
     """Map of sessionId -> on-disk size in bytes for each session's workspace directory."""
 
     __slots__ = ("sizes",)
@@ -7097,7 +7096,7 @@ class SessionSizes(_EventData):
     sizes: dict[str, int]
 
 
-class SessionTelemetryEngagement(_EventData):
+class SessionTelemetryEngagement(_Record):
     """Telemetry engagement ID for the session, when available."""
 
     __slots__ = ("engagement_id",)
@@ -7107,7 +7106,7 @@ class SessionTelemetryEngagement(_EventData):
     engagement_id: str | None
 
 
-class SessionUpdateOptionsResult(_EventData):
+class SessionUpdateOptionsResult(_Record):
     """Indicates whether the session options patch was applied successfully."""
 
     __slots__ = ("success", "plugin_hook_count")
@@ -7120,7 +7119,7 @@ class SessionUpdateOptionsResult(_EventData):
     plugin_hook_count: int | None
 
 
-class SessionWorkingDirectoryContext(_EventData):
+class SessionWorkingDirectoryContext(_Record):
     """Updated working directory and git context. Emitted as the new payload of
     `session.context_changed`.
     """
@@ -7154,7 +7153,7 @@ class SessionWorkingDirectoryContext(_EventData):
     base_commit: str | None
 
 
-class SessionsCheckInUseResult(_EventData):
+class SessionsCheckInUseResult(_Record):
     """Session IDs from the input set that are currently in use by another process."""
 
     __slots__ = ("in_use",)
@@ -7166,7 +7165,7 @@ class SessionsCheckInUseResult(_EventData):
     in_use: list[str]
 
 
-class SessionsCloseResult(_EventData):
+class SessionsCloseResult(_Record):
     """Closes a session: emits shutdown, flushes pending events to disk, releases the in-use lock,
     disposes the active session. Idempotent: succeeds even if the session is not currently active.
     """
@@ -7175,7 +7174,7 @@ class SessionsCloseResult(_EventData):
     _WIRE = ()
 
 
-class SessionsFindByPrefixResult(_EventData):
+class SessionsFindByPrefixResult(_Record):
     """Session ID matching the prefix, omitted when no unique match exists."""
 
     __slots__ = ("session_id",)
@@ -7185,7 +7184,7 @@ class SessionsFindByPrefixResult(_EventData):
     session_id: str | None
 
 
-class SessionsFindByTaskIDResult(_EventData):
+class SessionsFindByTaskIDResult(_Record):
     """ID of the local session bound to the given GitHub task, or omitted when none."""
 
     __slots__ = ("session_id",)
@@ -7195,7 +7194,7 @@ class SessionsFindByTaskIDResult(_EventData):
     session_id: str | None
 
 
-class SessionsForkResult(_EventData):
+class SessionsForkResult(_Record):
     """Identifier and optional friendly name assigned to the newly forked session."""
 
     __slots__ = ("session_id", "name")
@@ -7208,7 +7207,7 @@ class SessionsForkResult(_EventData):
     name: str | None
 
 
-class SessionsGetLastForContextResult(_EventData):
+class SessionsGetLastForContextResult(_Record):
     """Most-relevant session ID for the supplied context, or omitted when no sessions exist."""
 
     __slots__ = ("session_id",)
@@ -7218,7 +7217,7 @@ class SessionsGetLastForContextResult(_EventData):
     session_id: str | None
 
 
-class SessionsOpenAttach(_EventData):
+class SessionsOpenAttach(_Record):
     """Parameters for attaching to an already-active session by ID."""
 
     __slots__ = ("kind", "session_id")
@@ -7235,7 +7234,7 @@ class SessionsOpenAttach(_EventData):
     session_id: str
 
 
-class SessionsOpenCloud(_EventData):
+class SessionsOpenCloud(_Record):
     """Parameters for creating a new cloud session."""
 
     __slots__ = ("kind", "repository", "owner", "options", "on_task_created")
@@ -7260,7 +7259,7 @@ class SessionsOpenCloud(_EventData):
     on_task_created: Any
 
 
-class SessionsOpenCreate(_EventData):
+class SessionsOpenCreate(_Record):
     """Parameters for creating a new local session."""
 
     __slots__ = ("kind", "options", "emit_start")
@@ -7275,7 +7274,7 @@ class SessionsOpenCreate(_EventData):
     emit_start: bool | None
 
 
-class SessionsOpenHandoff(_EventData):
+class SessionsOpenHandoff(_Record):
     """Parameters for fetching a remote session and handing it off to a new local session."""
 
     __slots__ = ("kind", "metadata", "options", "task_type", "on_progress", "on_confirm")
@@ -7308,7 +7307,7 @@ class SessionsOpenHandoff(_EventData):
     on_confirm: Any
 
 
-class SessionsOpenProgress(_EventData):
+class SessionsOpenProgress(_Record):
     """`sessions.open` handoff progress update with step, status, and optional message."""
 
     __slots__ = ("step", "status", "message")
@@ -7324,7 +7323,7 @@ class SessionsOpenProgress(_EventData):
     message: str | None
 
 
-class SessionsOpenRemote(_EventData):
+class SessionsOpenRemote(_Record):
     """Parameters for connecting to a live remote session."""
 
     __slots__ = ("kind", "remote_session_id", "repository", "options")
@@ -7341,7 +7340,7 @@ class SessionsOpenRemote(_EventData):
     options: SessionOpenOptions | None
 
 
-class SessionsOpenResume(_EventData):
+class SessionsOpenResume(_Record):
     """Parameters for resuming a specific local session."""
 
     __slots__ = (
@@ -7362,7 +7361,7 @@ class SessionsOpenResume(_EventData):
     suppress_resume_workspace_metadata_writeback: bool | None
 
 
-class SessionsOpenResumeLast(_EventData):
+class SessionsOpenResumeLast(_Record):
     """Parameters for resuming the most relevant local session."""
 
     __slots__ = ("kind", "context", "options", "suppress_resume_workspace_metadata_writeback")
@@ -7379,7 +7378,7 @@ class SessionsOpenResumeLast(_EventData):
     suppress_resume_workspace_metadata_writeback: bool | None
 
 
-class SessionsReleaseLockResult(_EventData):
+class SessionsReleaseLockResult(_Record):
     """Release the in-use lock held by this process for the given session. No-op when this process
     does not currently hold a lock for the session.
     """
@@ -7388,7 +7387,7 @@ class SessionsReleaseLockResult(_EventData):
     _WIRE = ()
 
 
-class SessionsReloadPluginHooksResult(_EventData):
+class SessionsReloadPluginHooksResult(_Record):
     """Reload all hooks (user, plugin, optionally repo) and apply them to the active session. Call
     after installing or removing plugins so their hooks take effect immediately. No-op when no
     active session matches the given sessionId.
@@ -7398,7 +7397,7 @@ class SessionsReloadPluginHooksResult(_EventData):
     _WIRE = ()
 
 
-class SessionsSaveResult(_EventData):
+class SessionsSaveResult(_Record):
     """Flush a session's pending events to disk. No-op when no writer exists for the session (e.g.,
     already closed).
     """
@@ -7407,7 +7406,7 @@ class SessionsSaveResult(_EventData):
     _WIRE = ()
 
 
-class SessionsSetAdditionalPluginsResult(_EventData):
+class SessionsSetAdditionalPluginsResult(_Record):
     """Replace the manager-wide additional plugins. New session creations and subsequent hook reloads
     see the new set; already-running sessions keep their existing hook installation until the next
     reload.
@@ -7417,7 +7416,7 @@ class SessionsSetAdditionalPluginsResult(_EventData):
     _WIRE = ()
 
 
-class SettableAuthInfo(_UnionData):
+class SettableAuthInfo(_UnionRecord):
     """Authentication credentials accepted by session.gitHubAuth.setCredentials. Session-owned
     token-provider identities cannot be installed through this method.
 
@@ -7438,7 +7437,7 @@ class SettableAuthInfo(_UnionData):
     }
 
 
-class ShellCredentials(_EventData):
+class ShellCredentials(_Record):
     """Command-scoped GitHub credential injection for the shell commands an agent runs. Each channel
     is opt-in and independent, and injection is scoped to the individual command spawn: the
     credential is resolved from the session's *current* authentication at every spawn and reaches
@@ -7476,7 +7475,7 @@ class ShellCredentials(_EventData):
     gh: bool | None
 
 
-class ShellExecResult(_EventData):
+class ShellExecResult(_Record):
     """Identifier of the spawned process, used to correlate streamed output and exit notifications."""
 
     __slots__ = ("process_id",)
@@ -7487,7 +7486,7 @@ class ShellExecResult(_EventData):
     process_id: str
 
 
-class ShellInitScript(_EventData):
+class ShellInitScript(_Record):
     """A host-provided script sourced before each built-in shell command when its shell target matches
     the active shell.
     """
@@ -7502,7 +7501,7 @@ class ShellInitScript(_EventData):
     shell: str
 
 
-class ShellKillResult(_EventData):
+class ShellKillResult(_Record):
     """Indicates whether the signal was delivered; false if the process was unknown or already exited."""
 
     __slots__ = ("killed",)
@@ -7513,7 +7512,7 @@ class ShellKillResult(_EventData):
     killed: bool
 
 
-class ShellOptions(_EventData):
+class ShellOptions(_Record):
     """Per-session settings for built-in shell tools."""
 
     __slots__ = ("init_profile", "init_scripts", "process_flags", "credentials")
@@ -7541,7 +7540,7 @@ class ShellOptions(_EventData):
     credentials: ShellCredentials | None
 
 
-class Skill(_EventData):
+class Skill(_Record):
     """Skill metadata available to a session, with name, description, source, enabled/invocable state,
     path, plugin, and argument hint.
     """
@@ -7579,7 +7578,7 @@ class Skill(_EventData):
     argument_hint: str | None
 
 
-class SkillDiscoveryPath(_EventData):
+class SkillDiscoveryPath(_Record):
     """Canonical directory where skills can be discovered or created, with scope, preference, and
     optional project path.
     """
@@ -7600,7 +7599,7 @@ class SkillDiscoveryPath(_EventData):
     project_path: str | None
 
 
-class SkillDiscoveryPathList(_EventData):
+class SkillDiscoveryPathList(_Record):
     """Canonical locations where skills can be created so the runtime will recognize them."""
 
     __slots__ = ("paths",)
@@ -7611,7 +7610,7 @@ class SkillDiscoveryPathList(_EventData):
     paths: list[SkillDiscoveryPath]
 
 
-class SkillList(_EventData):
+class SkillList(_Record):
     """Skills available to the session, with their enabled state."""
 
     __slots__ = ("skills",)
@@ -7622,7 +7621,7 @@ class SkillList(_EventData):
     skills: list[Skill]
 
 
-class SkillsGetInvokedResult(_EventData):
+class SkillsGetInvokedResult(_Record):
     """Skills invoked during this session, ordered by invocation time (most recent last)."""
 
     __slots__ = ("skills",)
@@ -7633,7 +7632,7 @@ class SkillsGetInvokedResult(_EventData):
     skills: list[SkillsInvokedSkill]
 
 
-class SkillsInvokedSkill(_EventData):
+class SkillsInvokedSkill(_Record):
     """Skill invocation record with name, path, content, allowed tools, and turn number."""
 
     __slots__ = ("name", "path", "content", "invoked_at_turn", "allowed_tools")
@@ -7652,7 +7651,7 @@ class SkillsInvokedSkill(_EventData):
     allowed_tools: list[str] | None
 
 
-class SkillsLoadDiagnostics(_EventData):
+class SkillsLoadDiagnostics(_Record):
     """Diagnostics from reloading skill definitions, with warnings and errors as separate lists."""
 
     __slots__ = ("warnings", "errors")
@@ -7665,7 +7664,7 @@ class SkillsLoadDiagnostics(_EventData):
     errors: list[str]
 
 
-class SlashCommandInfo(_EventData):
+class SlashCommandInfo(_Record):
     """Slash-command metadata with name, aliases, description, kind, input hint, execution allowance,
     and schedulability.
     """
@@ -7701,7 +7700,7 @@ class SlashCommandInfo(_EventData):
     schedulable: bool | None
 
 
-class SlashCommandInput(_EventData):
+class SlashCommandInput(_Record):
     """Optional unstructured input hint."""
 
     __slots__ = ("hint", "choices", "required", "completion", "preserve_multiline_input")
@@ -7724,7 +7723,7 @@ class SlashCommandInput(_EventData):
     preserve_multiline_input: bool | None
 
 
-class SlashCommandInputChoice(_EventData):
+class SlashCommandInputChoice(_Record):
     """A literal choice the command input accepts, with a human-facing description."""
 
     __slots__ = ("name", "description")
@@ -7737,7 +7736,7 @@ class SlashCommandInputChoice(_EventData):
     description: str
 
 
-class SlashCommandInvocationResult(_UnionData):
+class SlashCommandInvocationResult(_UnionRecord):
     """Result of invoking the slash command (text output, prompt to send to the agent, completion, or
     subcommand selection).
 
@@ -7759,7 +7758,7 @@ class SlashCommandInvocationResult(_UnionData):
     }
 
 
-class TaskCompleteData(_EventData):
+class TaskCompleteData(_Record):
     """Task completion notification with summary from the agent."""
 
     __slots__ = ("summary", "success", "outcome", "reason", "objective_id")
@@ -7782,7 +7781,7 @@ class TaskCompleteData(_EventData):
     objective_id: int | None
 
 
-class TaskCompletionDecision(_EventData):
+class TaskCompletionDecision(_Record):
     """(No description in the schema.)"""
 
     __slots__ = (
@@ -7812,7 +7811,7 @@ class TaskCompletionDecision(_EventData):
     completion_eligibility_token: int | None
 
 
-class TaskInfo(_UnionData):
+class TaskInfo(_UnionRecord):
     """Tracked task union returned by task APIs, containing either an agent task or a shell task.
 
     A union discriminated by ``type``: ``from_dict`` returns the matching subclass, or a bare
@@ -7827,7 +7826,7 @@ class TaskInfo(_UnionData):
     }
 
 
-class TaskList(_EventData):
+class TaskList(_Record):
     """Background tasks currently tracked by the session."""
 
     __slots__ = ("tasks",)
@@ -7838,7 +7837,7 @@ class TaskList(_EventData):
     tasks: list[TaskInfo]
 
 
-class TasksCancelResult(_EventData):
+class TasksCancelResult(_Record):
     """Indicates whether the background task was successfully cancelled."""
 
     __slots__ = ("cancelled",)
@@ -7849,7 +7848,7 @@ class TasksCancelResult(_EventData):
     cancelled: bool
 
 
-class TasksGetCurrentPromotableResult(_EventData):
+class TasksGetCurrentPromotableResult(_Record):
     """The first sync-waiting task that can currently be promoted to background mode."""
 
     __slots__ = ("task",)
@@ -7861,7 +7860,7 @@ class TasksGetCurrentPromotableResult(_EventData):
     task: TaskInfo | None
 
 
-class TasksGetProgressResult(_EventData):
+class TasksGetProgressResult(_Record):
     """Progress information for the task, or null when no task with that ID is tracked."""
 
     __slots__ = ("progress",)
@@ -7873,7 +7872,7 @@ class TasksGetProgressResult(_EventData):
     progress: Any
 
 
-class TasksPromoteCurrentToBackgroundResult(_EventData):
+class TasksPromoteCurrentToBackgroundResult(_Record):
     """The promoted task as it now exists in background mode, omitted if no promotable task was
     waiting.
     """
@@ -7887,7 +7886,7 @@ class TasksPromoteCurrentToBackgroundResult(_EventData):
     task: TaskInfo | None
 
 
-class TasksPromoteToBackgroundResult(_EventData):
+class TasksPromoteToBackgroundResult(_Record):
     """Indicates whether the task was successfully promoted to background mode."""
 
     __slots__ = ("promoted",)
@@ -7898,7 +7897,7 @@ class TasksPromoteToBackgroundResult(_EventData):
     promoted: bool
 
 
-class TasksRefreshResult(_EventData):
+class TasksRefreshResult(_Record):
     """Refresh metadata for any detached background shells the runtime knows about. Use after a long
     pause to pick up exit/output state for shells running outside the agent loop.
     """
@@ -7907,7 +7906,7 @@ class TasksRefreshResult(_EventData):
     _WIRE = ()
 
 
-class TasksRemoveResult(_EventData):
+class TasksRemoveResult(_Record):
     """Indicates whether the task was removed. False when the task does not exist or is still
     running/idle.
     """
@@ -7921,7 +7920,7 @@ class TasksRemoveResult(_EventData):
     removed: bool
 
 
-class TasksSendMessageResult(_EventData):
+class TasksSendMessageResult(_Record):
     """Indicates whether the message was delivered, with an error message when delivery failed."""
 
     __slots__ = ("sent", "error")
@@ -7934,7 +7933,7 @@ class TasksSendMessageResult(_EventData):
     error: str | None
 
 
-class TasksStartAgentResult(_EventData):
+class TasksStartAgentResult(_Record):
     """Identifier assigned to the newly started background agent task."""
 
     __slots__ = ("agent_id",)
@@ -7945,7 +7944,7 @@ class TasksStartAgentResult(_EventData):
     agent_id: str
 
 
-class TasksWaitForPendingResult(_EventData):
+class TasksWaitForPendingResult(_Record):
     """Wait until all in-flight background tasks (agents + shells) and any follow-up turns scheduled
     by their completions have settled. Returns when the runtime is fully drained or after an
     internal timeout (default 10 minutes; configurable via COPILOT_TASK_WAIT_TIMEOUT_SECONDS).
@@ -7955,7 +7954,7 @@ class TasksWaitForPendingResult(_EventData):
     _WIRE = ()
 
 
-class Tool(_EventData):
+class Tool(_Record):
     """Built-in tool metadata with identifier, optional namespaced name, description, input-parameter
     schema, and usage instructions.
     """
@@ -7977,7 +7976,7 @@ class Tool(_EventData):
     instructions: str | None
 
 
-class ToolList(_EventData):
+class ToolList(_Record):
     """Built-in tools available for the requested model, with their parameters and instructions."""
 
     __slots__ = ("tools",)
@@ -7988,7 +7987,7 @@ class ToolList(_EventData):
     tools: list[Tool]
 
 
-class ToolResultExpanded(_EventData):
+class ToolResultExpanded(_Record):
     """Expanded canonical result returned by a session tool.
 
     Experimental.
@@ -8046,7 +8045,7 @@ class ToolResultExpanded(_EventData):
     task_completion_decision: TaskCompletionDecision | None
 
 
-class ToolResultNewMessage(_EventData):
+class ToolResultNewMessage(_Record):
     """A message injected by a tool result.
 
     Experimental.
@@ -8062,7 +8061,7 @@ class ToolResultNewMessage(_EventData):
     source: str
 
 
-class ToolsGetBuiltinDescriptorsResult(_EventData):
+class ToolsGetBuiltinDescriptorsResult(_Record):
     """Rust-owned built-in tool descriptors for the session.
 
     Experimental.
@@ -8076,7 +8075,7 @@ class ToolsGetBuiltinDescriptorsResult(_EventData):
     tools: list[BuiltinToolDescriptor]
 
 
-class ToolsGetCurrentMetadataResult(_EventData):
+class ToolsGetCurrentMetadataResult(_Record):
     """Current lightweight tool metadata snapshot for the session."""
 
     __slots__ = ("tools",)
@@ -8087,7 +8086,7 @@ class ToolsGetCurrentMetadataResult(_EventData):
     tools: list[CurrentToolMetadata] | None
 
 
-class ToolsInitializeAndValidateResult(_EventData):
+class ToolsInitializeAndValidateResult(_Record):
     """Resolve, build, and validate the runtime tool list for this session. Subagent sessions and
     consumer flows that need an initialized tool set before `send` invoke this. Default base-class
     implementation is a no-op for sessions that don't support tool validation.
@@ -8097,7 +8096,7 @@ class ToolsInitializeAndValidateResult(_EventData):
     _WIRE = ()
 
 
-class ToolsSetResult(_EventData):
+class ToolsSetResult(_Record):
     """Empty result after replacing the calling connection's externally implemented tools.
 
     Experimental.
@@ -8107,7 +8106,7 @@ class ToolsSetResult(_EventData):
     _WIRE = ()
 
 
-class ToolsShellDescriptorConfig(_EventData):
+class ToolsShellDescriptorConfig(_Record):
     """Shell-specific names and description lines used to materialize built-in shell tool descriptors."""
 
     __slots__ = (
@@ -8136,14 +8135,14 @@ class ToolsShellDescriptorConfig(_EventData):
     description_lines: list[str]
 
 
-class ToolsUpdateSubagentSettingsResult(_EventData):
+class ToolsUpdateSubagentSettingsResult(_Record):
     """Empty result after applying subagent settings."""
 
     __slots__ = ()
     _WIRE = ()
 
 
-class UIElicitationResponse(_EventData):
+class UIElicitationResponse(_Record):
     """The elicitation response (accept with form values, decline, or cancel)."""
 
     __slots__ = ("action", "content", "meta")
@@ -8159,14 +8158,14 @@ class UIElicitationResponse(_EventData):
     meta: UIElicitationResponseMeta | None
 
 
-class UIElicitationResponseMeta(_EventData):
+class UIElicitationResponseMeta(_Record):
     """MCP response metadata."""
 
     __slots__ = ()
     _WIRE = ()
 
 
-class UIElicitationResult(_EventData):
+class UIElicitationResult(_Record):
     """Indicates whether the elicitation response was accepted; false if it was already resolved by
     another client.
     """
@@ -8180,7 +8179,7 @@ class UIElicitationResult(_EventData):
     success: bool
 
 
-class UIElicitationSchema(_EventData):
+class UIElicitationSchema(_Record):
     """JSON Schema describing the form fields to present to the user."""
 
     __slots__ = ("type", "properties", "required")
@@ -8195,7 +8194,7 @@ class UIElicitationSchema(_EventData):
     required: list[str] | None
 
 
-class UIEphemeralQueryResult(_EventData):
+class UIEphemeralQueryResult(_Record):
     """Completed transient query. Ordered chunks and the terminal outcome are also delivered through
     `ui.ephemeral_query` session events while it runs.
     """
@@ -8208,7 +8207,7 @@ class UIEphemeralQueryResult(_EventData):
     answer: str
 
 
-class UIExitPlanModeResponse(_EventData):
+class UIExitPlanModeResponse(_Record):
     """User response for a pending exit-plan-mode request, with approval state, selected action,
     auto-approve flag, and feedback.
     """
@@ -8236,7 +8235,7 @@ class UIExitPlanModeResponse(_EventData):
     defer_implementation: bool | None
 
 
-class UIHandlePendingResult(_EventData):
+class UIHandlePendingResult(_Record):
     """Indicates whether the pending UI request was resolved by this call."""
 
     __slots__ = ("success",)
@@ -8249,7 +8248,7 @@ class UIHandlePendingResult(_EventData):
     success: bool
 
 
-class UIRegisterDirectAutoModeSwitchHandlerResult(_EventData):
+class UIRegisterDirectAutoModeSwitchHandlerResult(_Record):
     """Register an in-process handler for `auto_mode_switch.requested` events. The caller still
     attaches the actual listener via the standard event-subscription mechanism; this registration
     solely tells the server bridge to skip its own dispatch (so a remote client doesn't race the
@@ -8267,7 +8266,7 @@ class UIRegisterDirectAutoModeSwitchHandlerResult(_EventData):
     handle: str
 
 
-class UISessionLimitsExhaustedResponse(_EventData):
+class UISessionLimitsExhaustedResponse(_Record):
     """The user's selected action for an exhausted session limit."""
 
     __slots__ = ("action", "additional_ai_credits", "max_ai_credits")
@@ -8282,7 +8281,7 @@ class UISessionLimitsExhaustedResponse(_EventData):
     max_ai_credits: float | None
 
 
-class UIUnregisterDirectAutoModeSwitchHandlerResult(_EventData):
+class UIUnregisterDirectAutoModeSwitchHandlerResult(_Record):
     """Indicates whether the handle was active and the registration count was decremented."""
 
     __slots__ = ("unregistered",)
@@ -8293,7 +8292,7 @@ class UIUnregisterDirectAutoModeSwitchHandlerResult(_EventData):
     unregistered: bool
 
 
-class UIUserInputResponse(_EventData):
+class UIUserInputResponse(_Record):
     """User response for a pending user-input request, with answer text and whether it was typed
     freeform.
     """
@@ -8309,7 +8308,7 @@ class UIUserInputResponse(_EventData):
     was_freeform: bool
 
 
-class UsageGetMetricsResult(_EventData):
+class UsageGetMetricsResult(_Record):
     """Accumulated session usage metrics, including premium request cost, token counts, model
     breakdown, and code-change totals.
     """
@@ -8355,7 +8354,7 @@ class UsageGetMetricsResult(_EventData):
     current_model: str | None
 
 
-class UsageMetricsAgentMetric(_EventData):
+class UsageMetricsAgentMetric(_Record):
     """Usage attributed to one agent instance, including its identity, API duration, AI units, and
     per-model breakdown.
     """
@@ -8382,7 +8381,7 @@ class UsageMetricsAgentMetric(_EventData):
     agent_display_name: str | None
 
 
-class UsageMetricsCodeChanges(_EventData):
+class UsageMetricsCodeChanges(_Record):
     """Aggregated code change metrics."""
 
     __slots__ = ("lines_added", "lines_removed", "files_modified_count", "files_modified")
@@ -8399,7 +8398,7 @@ class UsageMetricsCodeChanges(_EventData):
     files_modified: list[str]
 
 
-class UsageMetricsModelMetric(_EventData):
+class UsageMetricsModelMetric(_Record):
     """Per-model usage metrics, including request counts/costs, token usage, nano-AI units, and
     per-token-type details.
     """
@@ -8421,7 +8420,7 @@ class UsageMetricsModelMetric(_EventData):
     token_details: dict[str, UsageMetricsModelMetricTokenDetail] | None
 
 
-class UsageMetricsModelMetricRequests(_EventData):
+class UsageMetricsModelMetricRequests(_Record):
     """Request count and cost metrics for this model."""
 
     __slots__ = ("count", "cost")
@@ -8434,7 +8433,7 @@ class UsageMetricsModelMetricRequests(_EventData):
     cost: float
 
 
-class UsageMetricsModelMetricTokenDetail(_EventData):
+class UsageMetricsModelMetricTokenDetail(_Record):
     """Per-model token-detail entry containing the accumulated token count for one token type."""
 
     __slots__ = ("token_count",)
@@ -8445,7 +8444,7 @@ class UsageMetricsModelMetricTokenDetail(_EventData):
     token_count: int
 
 
-class UsageMetricsModelMetricUsage(_EventData):
+class UsageMetricsModelMetricUsage(_Record):
     """Token usage metrics for this model."""
 
     __slots__ = (
@@ -8469,7 +8468,7 @@ class UsageMetricsModelMetricUsage(_EventData):
     reasoning_tokens: int | None
 
 
-class UsageMetricsTokenDetail(_EventData):
+class UsageMetricsTokenDetail(_Record):
     """Session-wide token-detail entry containing the accumulated token count for one token type."""
 
     __slots__ = ("token_count",)
@@ -8480,7 +8479,7 @@ class UsageMetricsTokenDetail(_EventData):
     token_count: int
 
 
-class UserRequestedShellCommandResult(_EventData):
+class UserRequestedShellCommandResult(_Record):
     """Result of a user-requested shell command."""
 
     __slots__ = ("tool_call_id", "success", "output", "exit_code", "error")
@@ -8499,7 +8498,7 @@ class UserRequestedShellCommandResult(_EventData):
     error: str | None
 
 
-class UserSettingMetadata(_EventData):
+class UserSettingMetadata(_Record):
     """A single user setting's effective value alongside its default, so consumers can render settings
     left at their default.
     """
@@ -8519,7 +8518,7 @@ class UserSettingMetadata(_EventData):
     is_default: bool
 
 
-class UserSettingsGetResult(_EventData):
+class UserSettingsGetResult(_Record):
     """Per-key metadata for every known user setting (settings.json overlaid with the legacy
     config.json, config.json wins), including settings left at their default. Excludes repository-
     and enterprise-managed overrides.
@@ -8534,7 +8533,7 @@ class UserSettingsGetResult(_EventData):
     settings: dict[str, UserSettingMetadata]
 
 
-class UserSettingsSetResult(_EventData):
+class UserSettingsSetResult(_Record):
     """Outcome of writing user settings."""
 
     __slots__ = ("shadowed_keys",)
@@ -8547,7 +8546,7 @@ class UserSettingsSetResult(_EventData):
     shadowed_keys: list[str]
 
 
-class VisibilityGetResult(_EventData):
+class VisibilityGetResult(_Record):
     """Current sharing status and shareable GitHub URL for a session."""
 
     __slots__ = ("synced", "status", "share_url")
@@ -8565,7 +8564,7 @@ class VisibilityGetResult(_EventData):
     share_url: str | None
 
 
-class VisibilitySetResult(_EventData):
+class VisibilitySetResult(_Record):
     """Effective sharing status and shareable GitHub URL after updating session visibility."""
 
     __slots__ = ("synced", "status", "share_url")
@@ -8585,7 +8584,7 @@ class VisibilitySetResult(_EventData):
     share_url: str | None
 
 
-class WorkspaceDiffFileChange(_EventData):
+class WorkspaceDiffFileChange(_Record):
     """A single changed file and its unified diff."""
 
     __slots__ = ("path", "diff", "change_type", "old_path", "is_truncated")
@@ -8607,7 +8606,7 @@ class WorkspaceDiffFileChange(_EventData):
     is_truncated: bool | None
 
 
-class WorkspaceDiffResult(_EventData):
+class WorkspaceDiffResult(_Record):
     """Workspace diff result for the requested mode."""
 
     __slots__ = (
@@ -8639,7 +8638,7 @@ class WorkspaceDiffResult(_EventData):
     unavailable_reason: str | None
 
 
-class WorkspacesAddSummaryResult(_EventData):
+class WorkspacesAddSummaryResult(_Record):
     """Persisted summary metadata and refreshed workspace metadata."""
 
     __slots__ = ("summary", "workspace")
@@ -8651,21 +8650,21 @@ class WorkspacesAddSummaryResult(_EventData):
     workspace: WorkspacesAddSummaryResultWorkspace | None
 
 
-class WorkspacesAddSummaryResultSummary(_EventData):
+class WorkspacesAddSummaryResultSummary(_Record):
     """Metadata for the persisted summary."""
 
     __slots__ = ()
     _WIRE = ()
 
 
-class WorkspacesAddSummaryResultWorkspace(_EventData):
+class WorkspacesAddSummaryResultWorkspace(_Record):
     """Refreshed metadata for the containing workspace."""
 
     __slots__ = ()
     _WIRE = ()
 
 
-class WorkspacesAutopilotObjectiveExistsResult(_EventData):
+class WorkspacesAutopilotObjectiveExistsResult(_Record):
     """Whether the autopilot objective file exists.
 
     Experimental.
@@ -8679,7 +8678,7 @@ class WorkspacesAutopilotObjectiveExistsResult(_EventData):
     exists: bool
 
 
-class WorkspacesCheckpoints(_EventData):
+class WorkspacesCheckpoints(_Record):
     """Workspace checkpoint metadata with assigned number, human-readable title, and checkpoint
     filename.
     """
@@ -8696,7 +8695,7 @@ class WorkspacesCheckpoints(_EventData):
     filename: str
 
 
-class WorkspacesDeleteAutopilotObjectiveResult(_EventData):
+class WorkspacesDeleteAutopilotObjectiveResult(_Record):
     """Result of deleting the autopilot objective file.
 
     Experimental.
@@ -8710,7 +8709,7 @@ class WorkspacesDeleteAutopilotObjectiveResult(_EventData):
     deleted: bool
 
 
-class WorkspacesGetWorkspaceResult(_EventData):
+class WorkspacesGetWorkspaceResult(_Record):
     """Current workspace metadata for the session, including its absolute filesystem path when
     available.
     """
@@ -8726,7 +8725,7 @@ class WorkspacesGetWorkspaceResult(_EventData):
     path: str | None
 
 
-class WorkspacesGetWorkspaceResultWorkspace(_EventData):
+class WorkspacesGetWorkspaceResultWorkspace(_Record):
     """(No description in the schema.)"""
 
     __slots__ = (
@@ -8778,7 +8777,7 @@ class WorkspacesGetWorkspaceResultWorkspace(_EventData):
     chronicle_sync_dismissed: bool | None
 
 
-class WorkspacesListCheckpointsResult(_EventData):
+class WorkspacesListCheckpointsResult(_Record):
     """Workspace checkpoints in chronological order; empty when the workspace is not enabled."""
 
     __slots__ = ("checkpoints",)
@@ -8789,7 +8788,7 @@ class WorkspacesListCheckpointsResult(_EventData):
     checkpoints: list[WorkspacesCheckpoints]
 
 
-class WorkspacesListFilesResult(_EventData):
+class WorkspacesListFilesResult(_Record):
     """Relative paths of files stored in the session workspace files directory."""
 
     __slots__ = ("files",)
@@ -8800,7 +8799,7 @@ class WorkspacesListFilesResult(_EventData):
     files: list[str]
 
 
-class WorkspacesReadAutopilotObjectiveResult(_EventData):
+class WorkspacesReadAutopilotObjectiveResult(_Record):
     """Autopilot objective file content, or null when missing.
 
     Experimental.
@@ -8814,7 +8813,7 @@ class WorkspacesReadAutopilotObjectiveResult(_EventData):
     content: str | None
 
 
-class WorkspacesReadCheckpointResult(_EventData):
+class WorkspacesReadCheckpointResult(_Record):
     """Checkpoint content as a UTF-8 string, or null when the checkpoint or workspace is missing."""
 
     __slots__ = ("content",)
@@ -8825,7 +8824,7 @@ class WorkspacesReadCheckpointResult(_EventData):
     content: str | None
 
 
-class WorkspacesReadFileResult(_EventData):
+class WorkspacesReadFileResult(_Record):
     """Contents of the requested workspace file as a UTF-8 string."""
 
     __slots__ = ("content",)
@@ -8836,7 +8835,7 @@ class WorkspacesReadFileResult(_EventData):
     content: str
 
 
-class WorkspacesSaveLargePasteResult(_EventData):
+class WorkspacesSaveLargePasteResult(_Record):
     """Descriptor for the saved paste file, or null when the workspace is unavailable."""
 
     __slots__ = ("saved",)
@@ -8848,7 +8847,7 @@ class WorkspacesSaveLargePasteResult(_EventData):
     saved: WorkspacesSaveLargePasteResultSaved | None
 
 
-class WorkspacesSaveLargePasteResultSaved(_EventData):
+class WorkspacesSaveLargePasteResultSaved(_Record):
     """(No description in the schema.)"""
 
     __slots__ = ("file_path", "filename", "size_bytes")
@@ -8863,7 +8862,7 @@ class WorkspacesSaveLargePasteResultSaved(_EventData):
     size_bytes: int
 
 
-class WorkspacesWriteAutopilotObjectiveResult(_EventData):
+class WorkspacesWriteAutopilotObjectiveResult(_Record):
     """Result of writing the autopilot objective file.
 
     Experimental.

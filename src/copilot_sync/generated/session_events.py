@@ -6,7 +6,7 @@ One class per object type of the CLI's event schema. Attributes are snake_case;
 ``wire_names()`` maps one to the other. Parsing (``from_dict``) never raises: unknown
 fields are ignored (but kept in ``raw``), missing ones become ``None``, and wrongly typed
 values are kept as received. Enums are open and stay plain ``str``. Parsing logic: see
-``copilot_sync._events``.
+``copilot_sync._records``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .._events import RawEventData, _EventData, _UnionData
+from .._records import RawEventData, _Record, _UnionRecord
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -500,7 +500,7 @@ class SessionEventType(str, Enum):
         return str.__str__(self)
 
 
-class AbortData(_EventData):
+class AbortData(_Record):
     """Turn abort information including the reason for termination.
 
     Payload of ``abort``.
@@ -515,7 +515,7 @@ class AbortData(_EventData):
     reason: str
 
 
-class AgentInterruptedData(_EventData):
+class AgentInterruptedData(_Record):
     """Metadata for work the user interrupted while the agent was running.
 
     Payload of ``agent.interrupted``.
@@ -570,7 +570,7 @@ class AgentInterruptedData(_EventData):
     interrupted_agent_count: int | None
 
 
-class AssistantFusionPhaseCompletedData(_EventData):
+class AssistantFusionPhaseCompletedData(_Record):
     """Experimental durable HydraFusion phase output and lossless replay checkpoint.
 
     Payload of ``assistant.fusion_phase_completed``. Schema: ``FusionPhaseCompletedData``.
@@ -621,7 +621,7 @@ class AssistantFusionPhaseCompletedData(_EventData):
     staged_terminal: FusionStagedTerminal | None
 
 
-class AssistantFusionPhaseFailedData(_EventData):
+class AssistantFusionPhaseFailedData(_Record):
     """Experimental durable typed HydraFusion phase failure and degradation transition.
 
     Payload of ``assistant.fusion_phase_failed``. Schema: ``FusionPhaseFailedData``.
@@ -665,7 +665,7 @@ class AssistantFusionPhaseFailedData(_EventData):
     degraded_to_phase_id: str | None
 
 
-class AssistantFusionPhaseStartedData(_EventData):
+class AssistantFusionPhaseStartedData(_Record):
     """Experimental transient HydraFusion phase/model/role signal.
 
     Payload of ``assistant.fusion_phase_started``. Schema: ``FusionPhaseStartedData``.
@@ -695,7 +695,7 @@ class AssistantFusionPhaseStartedData(_EventData):
     model: str
 
 
-class AssistantIdleData(_EventData):
+class AssistantIdleData(_Record):
     """Payload emitted whenever the main agent's processing loop goes idle, including while related
     background work (running agents or in-flight attached shell commands) is still pending and the
     session-level idle event is therefore deferred.
@@ -710,7 +710,7 @@ class AssistantIdleData(_EventData):
     aborted: bool | None
 
 
-class AssistantIntentData(_EventData):
+class AssistantIntentData(_Record):
     """Agent intent description for current activity or plan.
 
     Payload of ``assistant.intent``.
@@ -724,7 +724,7 @@ class AssistantIntentData(_EventData):
     intent: str
 
 
-class AssistantMessageData(_EventData):
+class AssistantMessageData(_Record):
     """Assistant response containing text content, optional tool requests, and interaction metadata.
 
     Payload of ``assistant.message``.
@@ -814,7 +814,7 @@ class AssistantMessageData(_EventData):
     fusion: FusionAttribution | None
 
 
-class AssistantMessageDeltaData(_EventData):
+class AssistantMessageDeltaData(_Record):
     """Streaming assistant message delta for incremental response updates.
 
     Payload of ``assistant.message_delta``.
@@ -833,7 +833,7 @@ class AssistantMessageDeltaData(_EventData):
     parent_tool_call_id: str | None
 
 
-class AssistantMessageReasoningBlocks(_EventData):
+class AssistantMessageReasoningBlocks(_Record):
     """Neutral provider-tagged reasoning content blocks preserved verbatim for round-tripping.
 
     Experimental.
@@ -851,7 +851,7 @@ class AssistantMessageReasoningBlocks(_EventData):
     blocks: list[Any] | None
 
 
-class AssistantMessageServerTools(_EventData):
+class AssistantMessageServerTools(_Record):
     """Neutral provider-tagged server-side tool-use payload (tool search, advisor) for verbatim
     round-tripping.
 
@@ -876,7 +876,7 @@ class AssistantMessageServerTools(_EventData):
     advisor_model: str | None
 
 
-class AssistantMessageStartData(_EventData):
+class AssistantMessageStartData(_Record):
     """Streaming assistant message start metadata.
 
     Payload of ``assistant.message_start``.
@@ -892,7 +892,7 @@ class AssistantMessageStartData(_EventData):
     phase: str | None
 
 
-class AssistantMessageToolRequest(_EventData):
+class AssistantMessageToolRequest(_Record):
     """A tool invocation request from the assistant."""
 
     __slots__ = (
@@ -924,7 +924,7 @@ class AssistantMessageToolRequest(_EventData):
     intention_summary: str | None
 
 
-class AssistantReasoningData(_EventData):
+class AssistantReasoningData(_Record):
     """Assistant reasoning content for timeline display with complete thinking text.
 
     Payload of ``assistant.reasoning``.
@@ -944,7 +944,7 @@ class AssistantReasoningData(_EventData):
     rte: bool | None
 
 
-class AssistantReasoningDeltaData(_EventData):
+class AssistantReasoningDeltaData(_Record):
     """Streaming reasoning delta for incremental extended thinking updates.
 
     Payload of ``assistant.reasoning_delta``.
@@ -961,7 +961,7 @@ class AssistantReasoningDeltaData(_EventData):
     delta_content: str
 
 
-class AssistantServerToolProgressData(_EventData):
+class AssistantServerToolProgressData(_Record):
     """Live progress signal for a provider-hosted server tool (e.g. hosted web search) while it runs,
     before the finalized serverTools envelope lands on the terminal assistant.message.
 
@@ -982,7 +982,7 @@ class AssistantServerToolProgressData(_EventData):
     status: str
 
 
-class AssistantStreamingDeltaData(_EventData):
+class AssistantStreamingDeltaData(_Record):
     """Streaming response progress with cumulative byte count.
 
     Payload of ``assistant.streaming_delta``.
@@ -996,7 +996,7 @@ class AssistantStreamingDeltaData(_EventData):
     total_response_size_bytes: int
 
 
-class AssistantToolCallDeltaData(_EventData):
+class AssistantToolCallDeltaData(_Record):
     """Streaming tool-call input delta for incremental tool-call updates.
 
     Payload of ``assistant.tool_call_delta``.
@@ -1020,7 +1020,7 @@ class AssistantToolCallDeltaData(_EventData):
     tool_type: str | None
 
 
-class AssistantTurnEndData(_EventData):
+class AssistantTurnEndData(_Record):
     """Turn completion metadata including the turn identifier.
 
     Payload of ``assistant.turn_end``.
@@ -1037,7 +1037,7 @@ class AssistantTurnEndData(_EventData):
     model: str | None
 
 
-class AssistantTurnRetryData(_EventData):
+class AssistantTurnRetryData(_Record):
     """Metadata for an additional model inference attempt within an existing assistant turn.
 
     Payload of ``assistant.turn_retry``.
@@ -1055,7 +1055,7 @@ class AssistantTurnRetryData(_EventData):
     reason: str | None
 
 
-class AssistantTurnStartData(_EventData):
+class AssistantTurnStartData(_Record):
     """Turn initialization metadata including identifier and interaction tracking.
 
     Payload of ``assistant.turn_start``.
@@ -1073,7 +1073,7 @@ class AssistantTurnStartData(_EventData):
     interaction_id: str | None
 
 
-class AssistantUsageCopilotUsage(_EventData):
+class AssistantUsageCopilotUsage(_Record):
     """Per-request cost and usage data from the CAPI copilot_usage response field."""
 
     __slots__ = ("total_nano_aiu", "token_details")
@@ -1086,7 +1086,7 @@ class AssistantUsageCopilotUsage(_EventData):
     token_details: list[AssistantUsageCopilotUsageTokenDetail] | None
 
 
-class AssistantUsageCopilotUsageTokenDetail(_EventData):
+class AssistantUsageCopilotUsageTokenDetail(_Record):
     """Token usage detail for a single billing category."""
 
     __slots__ = ("batch_size", "cost_per_batch", "token_count", "token_type")
@@ -1103,7 +1103,7 @@ class AssistantUsageCopilotUsageTokenDetail(_EventData):
     token_type: str
 
 
-class AssistantUsageData(_EventData):
+class AssistantUsageData(_Record):
     """LLM API call usage metrics including tokens, costs, quotas, and billing information.
 
     Payload of ``assistant.usage``.
@@ -1234,7 +1234,7 @@ class AssistantUsageData(_EventData):
     fusion: FusionAttribution | None
 
 
-class AssistantUsageQuotaSnapshot(_EventData):
+class AssistantUsageQuotaSnapshot(_Record):
     """Internal per-quota snapshot for assistant usage, including entitlement, consumed requests,
     overage, reset date, and remaining quota.
 
@@ -1279,7 +1279,7 @@ class AssistantUsageQuotaSnapshot(_EventData):
     overage_entitlement: float | None
 
 
-class Attachment(_UnionData):
+class Attachment(_UnionRecord):
     """A user message attachment — a file, directory, code selection, blob, GitHub reference,
     GitHub-anchored pointer, or extension-supplied context payload.
 
@@ -1434,7 +1434,7 @@ class AttachmentFile(Attachment):
     tagged_files_entry: str | None
 
 
-class AttachmentFileLineRange(_EventData):
+class AttachmentFileLineRange(_Record):
     """Optional line range to scope the attachment to a specific section of the file."""
 
     __slots__ = ("start", "end")
@@ -1538,7 +1538,7 @@ class AttachmentGitHubFileDiff(Attachment):
     base: AttachmentGitHubFileDiffSide | None
 
 
-class AttachmentGitHubFileDiffSide(_EventData):
+class AttachmentGitHubFileDiffSide(_Record):
     """One side of a file diff (head or base)."""
 
     __slots__ = ("repo", "ref", "path")
@@ -1666,7 +1666,7 @@ class AttachmentGitHubTreeComparison(Attachment):
     head: AttachmentGitHubTreeComparisonSide
 
 
-class AttachmentGitHubTreeComparisonSide(_EventData):
+class AttachmentGitHubTreeComparisonSide(_Record):
     """One side of a tree comparison (head or base)."""
 
     __slots__ = ("repo", "revision")
@@ -1717,7 +1717,7 @@ class AttachmentSelection(Attachment):
     selection: AttachmentSelectionDetails
 
 
-class AttachmentSelectionDetails(_EventData):
+class AttachmentSelectionDetails(_Record):
     """Position range of the selection within the file."""
 
     __slots__ = ("start", "end")
@@ -1730,7 +1730,7 @@ class AttachmentSelectionDetails(_EventData):
     end: AttachmentSelectionDetailsEnd
 
 
-class AttachmentSelectionDetailsEnd(_EventData):
+class AttachmentSelectionDetailsEnd(_Record):
     """End position of the selection."""
 
     __slots__ = ("line", "character")
@@ -1743,7 +1743,7 @@ class AttachmentSelectionDetailsEnd(_EventData):
     character: int
 
 
-class AttachmentSelectionDetailsStart(_EventData):
+class AttachmentSelectionDetailsStart(_Record):
     """Start position of the selection."""
 
     __slots__ = ("line", "character")
@@ -1756,7 +1756,7 @@ class AttachmentSelectionDetailsStart(_EventData):
     character: int
 
 
-class AutoModeSwitchCompletedData(_EventData):
+class AutoModeSwitchCompletedData(_Record):
     """Auto mode switch completion notification.
 
     Payload of ``auto_mode_switch.completed``.
@@ -1772,7 +1772,7 @@ class AutoModeSwitchCompletedData(_EventData):
     response: str
 
 
-class AutoModeSwitchRequestedData(_EventData):
+class AutoModeSwitchRequestedData(_Record):
     """Auto mode switch request notification requiring user approval.
 
     Payload of ``auto_mode_switch.requested``.
@@ -1791,7 +1791,7 @@ class AutoModeSwitchRequestedData(_EventData):
     retry_after_seconds: int | None
 
 
-class BinaryAssetReference(_EventData):
+class BinaryAssetReference(_Record):
     """A reference to binary data persisted once on a session.binary_asset event and shared by id.
 
     Experimental.
@@ -1817,7 +1817,7 @@ class BinaryAssetReference(_EventData):
     metadata: dict[str, Any] | None
 
 
-class CanvasRegistryChangedCanvas(_EventData):
+class CanvasRegistryChangedCanvas(_Record):
     """A single canvas declaration in `session.canvas.registry_changed`, including provider IDs,
     display metadata, input schema, and actions.
 
@@ -1852,7 +1852,7 @@ class CanvasRegistryChangedCanvas(_EventData):
     actions: list[CanvasRegistryChangedCanvasAction] | None
 
 
-class CanvasRegistryChangedCanvasAction(_EventData):
+class CanvasRegistryChangedCanvasAction(_Record):
     """A single action within a canvas declaration, with its name, optional description, and optional
     input schema.
 
@@ -1871,7 +1871,7 @@ class CanvasRegistryChangedCanvasAction(_EventData):
     input_schema: Any
 
 
-class CapabilitiesChangedData(_EventData):
+class CapabilitiesChangedData(_Record):
     """Session capability change notification.
 
     Payload of ``capabilities.changed``.
@@ -1884,7 +1884,7 @@ class CapabilitiesChangedData(_EventData):
     ui: CapabilitiesChangedUI | None
 
 
-class CapabilitiesChangedUI(_EventData):
+class CapabilitiesChangedUI(_Record):
     """UI capability changes."""
 
     __slots__ = ("elicitation", "mcp_apps", "canvases")
@@ -1898,7 +1898,7 @@ class CapabilitiesChangedUI(_EventData):
     canvases: bool | None
 
 
-class CitableSource(_EventData):
+class CitableSource(_Record):
     """A source supplied by a tool that should be made available to the model as citable content.
 
     Experimental.
@@ -1922,7 +1922,7 @@ class CitableSource(_EventData):
     path: str | None
 
 
-class CitationLocation(_UnionData):
+class CitationLocation(_UnionRecord):
     """Location within a cited source (character, page, or content-block range) that supports a span.
 
     A union discriminated by ``type``: ``from_dict`` returns the matching subclass, or a bare
@@ -1992,7 +1992,7 @@ class CitationLocationPage(CitationLocation):
     end_page: int
 
 
-class CitationReference(_EventData):
+class CitationReference(_Record):
     """A single citation occurrence linking a span of generated text to a supporting source.
 
     Experimental.
@@ -2013,7 +2013,7 @@ class CitationReference(_EventData):
     provider_metadata: Any
 
 
-class CitationSource(_EventData):
+class CitationSource(_Record):
     """A source that backs one or more cited spans in the assistant's response.
 
     Experimental.
@@ -2036,7 +2036,7 @@ class CitationSource(_EventData):
     path: str | None
 
 
-class CitationSpan(_EventData):
+class CitationSpan(_Record):
     """A contiguous span of generated assistant text and the source references that support it.
 
     Experimental.
@@ -2056,7 +2056,7 @@ class CitationSpan(_EventData):
     references: list[CitationReference]
 
 
-class Citations(_EventData):
+class Citations(_Record):
     """Provider-agnostic citations linking spans of the assistant's response to their supporting
     sources.
 
@@ -2073,7 +2073,7 @@ class Citations(_EventData):
     spans: list[CitationSpan]
 
 
-class CommandCompletedData(_EventData):
+class CommandCompletedData(_Record):
     """Queued command completion notification signaling UI dismissal.
 
     Payload of ``command.completed``.
@@ -2087,7 +2087,7 @@ class CommandCompletedData(_EventData):
     request_id: str
 
 
-class CommandExecuteData(_EventData):
+class CommandExecuteData(_Record):
     """Registered command dispatch request routed to the owning client.
 
     Payload of ``command.execute``.
@@ -2107,7 +2107,7 @@ class CommandExecuteData(_EventData):
     args: str
 
 
-class CommandQueuedData(_EventData):
+class CommandQueuedData(_Record):
     """Queued slash command dispatch request for client execution.
 
     Payload of ``command.queued``.
@@ -2123,7 +2123,7 @@ class CommandQueuedData(_EventData):
     command: str
 
 
-class CommandsChangedCommand(_EventData):
+class CommandsChangedCommand(_Record):
     """A single slash command available in the session, as listed by the `commands.changed` event."""
 
     __slots__ = ("name", "description")
@@ -2136,7 +2136,7 @@ class CommandsChangedCommand(_EventData):
     description: str | None
 
 
-class CommandsChangedData(_EventData):
+class CommandsChangedData(_Record):
     """SDK command registration change notification.
 
     Payload of ``commands.changed``.
@@ -2150,7 +2150,7 @@ class CommandsChangedData(_EventData):
     commands: list[CommandsChangedCommand]
 
 
-class CompactionCompleteCompactionTokensUsed(_EventData):
+class CompactionCompleteCompactionTokensUsed(_Record):
     """Token usage breakdown for the compaction LLM call (aligned with assistant.usage format)."""
 
     __slots__ = (
@@ -2178,7 +2178,7 @@ class CompactionCompleteCompactionTokensUsed(_EventData):
     model: str | None
 
 
-class CompactionCompleteCompactionTokensUsedCopilotUsage(_EventData):
+class CompactionCompleteCompactionTokensUsedCopilotUsage(_Record):
     """Per-request cost and usage data from the CAPI copilot_usage response field.
 
     Internal.
@@ -2194,7 +2194,7 @@ class CompactionCompleteCompactionTokensUsedCopilotUsage(_EventData):
     token_details: list[CompactionCompleteCompactionTokensUsedCopilotUsageTokenDetail] | None
 
 
-class CompactionCompleteCompactionTokensUsedCopilotUsageTokenDetail(_EventData):
+class CompactionCompleteCompactionTokensUsedCopilotUsageTokenDetail(_Record):
     """Token usage detail for a single billing category."""
 
     __slots__ = ("batch_size", "cost_per_batch", "token_count", "token_type")
@@ -2211,7 +2211,7 @@ class CompactionCompleteCompactionTokensUsedCopilotUsageTokenDetail(_EventData):
     token_type: str
 
 
-class CustomAgentsUpdatedAgent(_EventData):
+class CustomAgentsUpdatedAgent(_Record):
     """A single loaded custom agent in `session.custom_agents_updated`, with identity, source, tools,
     invocability, and model override.
     """
@@ -2242,7 +2242,7 @@ class CustomAgentsUpdatedAgent(_EventData):
     model: str | None
 
 
-class ElicitationCompletedData(_EventData):
+class ElicitationCompletedData(_Record):
     """Elicitation request completion with the user's response.
 
     Payload of ``elicitation.completed``.
@@ -2262,7 +2262,7 @@ class ElicitationCompletedData(_EventData):
     content: dict[str, Any] | None
 
 
-class ElicitationRequestedData(_EventData):
+class ElicitationRequestedData(_Record):
     """Elicitation request; may be form-based (structured input) or URL-based (browser redirect).
 
     Payload of ``elicitation.requested``.
@@ -2297,7 +2297,7 @@ class ElicitationRequestedData(_EventData):
     url: str | None
 
 
-class ElicitationRequestedSchema(_EventData):
+class ElicitationRequestedSchema(_Record):
     """JSON Schema describing the form fields to present to the user (form mode only)."""
 
     __slots__ = ("type", "properties", "required")
@@ -2312,7 +2312,7 @@ class ElicitationRequestedSchema(_EventData):
     required: list[str] | None
 
 
-class EmbeddedBlobResourceContents(_EventData):
+class EmbeddedBlobResourceContents(_Record):
     """Embedded binary resource contents identified by a URI, with an optional MIME type and a
     base64-encoded blob.
     """
@@ -2329,7 +2329,7 @@ class EmbeddedBlobResourceContents(_EventData):
     mime_type: str | None
 
 
-class EmbeddedTextResourceContents(_EventData):
+class EmbeddedTextResourceContents(_Record):
     """Embedded text resource contents identified by a URI, with an optional MIME type and a text
     payload.
     """
@@ -2346,7 +2346,7 @@ class EmbeddedTextResourceContents(_EventData):
     mime_type: str | None
 
 
-class ExitPlanModeCompletedData(_EventData):
+class ExitPlanModeCompletedData(_Record):
     """Plan mode exit completion with the user's approval decision and optional feedback.
 
     Payload of ``exit_plan_mode.completed``.
@@ -2370,7 +2370,7 @@ class ExitPlanModeCompletedData(_EventData):
     feedback: str | None
 
 
-class ExitPlanModeRequestedData(_EventData):
+class ExitPlanModeRequestedData(_Record):
     """Plan approval request with plan content and available user actions.
 
     Payload of ``exit_plan_mode.requested``.
@@ -2395,7 +2395,7 @@ class ExitPlanModeRequestedData(_EventData):
     model: str | None
 
 
-class ExtensionsLoadedExtension(_EventData):
+class ExtensionsLoadedExtension(_Record):
     """A single extension discovered by `session.extensions_loaded`, including qualified ID, source,
     and current status.
     """
@@ -2416,7 +2416,7 @@ class ExtensionsLoadedExtension(_EventData):
     status: str
 
 
-class ExternalToolCompletedData(_EventData):
+class ExternalToolCompletedData(_Record):
     """External tool completion notification signaling UI dismissal.
 
     Payload of ``external_tool.completed``.
@@ -2431,7 +2431,7 @@ class ExternalToolCompletedData(_EventData):
     request_id: str
 
 
-class ExternalToolRequestedData(_EventData):
+class ExternalToolRequestedData(_Record):
     """External tool invocation request for client-side tool execution.
 
     Payload of ``external_tool.requested``.
@@ -2468,7 +2468,7 @@ class ExternalToolRequestedData(_EventData):
     tracestate: str | None
 
 
-class FactoryPermissionPhase(_EventData):
+class FactoryPermissionPhase(_Record):
     """A declared phase shown in a factory permission prompt."""
 
     __slots__ = ("title", "detail")
@@ -2481,7 +2481,7 @@ class FactoryPermissionPhase(_EventData):
     detail: str | None
 
 
-class FactoryRunSettledData(_EventData):
+class FactoryRunSettledData(_Record):
     """Ephemeral signal that a factory run reached a terminal status.
 
     Payload of ``factory.run_settled``. Experimental.
@@ -2510,7 +2510,7 @@ class FactoryRunSettledData(_EventData):
     failure_type: str | None
 
 
-class FactoryRunStartedData(_EventData):
+class FactoryRunStartedData(_Record):
     """Ephemeral signal that a factory run attempt began executing.
 
     Payload of ``factory.run_started``. Experimental.
@@ -2528,7 +2528,7 @@ class FactoryRunStartedData(_EventData):
     attempt: int
 
 
-class FactoryRunUpdatedData(_EventData):
+class FactoryRunUpdatedData(_Record):
     """Ephemeral invalidation signal for a changed factory run.
 
     Payload of ``factory.run_updated``. Experimental.
@@ -2544,7 +2544,7 @@ class FactoryRunUpdatedData(_EventData):
     revision: int
 
 
-class FusionAttribution(_EventData):
+class FusionAttribution(_Record):
     """Experimental attribution linking an ordinary event to the HydraFusion turn, phase, and concrete
     source that produced it.
     """
@@ -2585,7 +2585,7 @@ class FusionAttribution(_EventData):
     source_phase_id: str | None
 
 
-class FusionFollowUpRecommendation(_EventData):
+class FusionFollowUpRecommendation(_Record):
     """Durable server recommendation for subsequent HydraFusion turns.
 
     Experimental.
@@ -2603,7 +2603,7 @@ class FusionFollowUpRecommendation(_EventData):
     compaction_turn: str
 
 
-class FusionPhaseUsage(_EventData):
+class FusionPhaseUsage(_Record):
     """Aggregate concrete-model usage for one HydraFusion phase.
 
     Experimental.
@@ -2633,7 +2633,7 @@ class FusionPhaseUsage(_EventData):
     cache_write_tokens: int | None
 
 
-class FusionScores(_EventData):
+class FusionScores(_Record):
     """Validated HydraFusion routing capability scores.
 
     Experimental.
@@ -2653,7 +2653,7 @@ class FusionScores(_EventData):
     tool_use: float
 
 
-class FusionStagedTerminal(_EventData):
+class FusionStagedTerminal(_Record):
     """Internal durable terminal request staged by a HydraFusion phase until an idempotent final
     commit selects it.
 
@@ -2671,7 +2671,7 @@ class FusionStagedTerminal(_EventData):
     phase_id: str
 
 
-class GitHubMcpToolConfig(_EventData):
+class GitHubMcpToolConfig(_Record):
     """Per-session configuration for the built-in GitHub MCP server."""
 
     __slots__ = (
@@ -2689,7 +2689,7 @@ class GitHubMcpToolConfig(_EventData):
     enable_insiders_mode: bool | None
 
 
-class GitHubRepoRef(_EventData):
+class GitHubRepoRef(_Record):
     """Pointer to a GitHub repository."""
 
     __slots__ = ("name", "owner", "id")
@@ -2704,7 +2704,7 @@ class GitHubRepoRef(_EventData):
     id: int | None
 
 
-class HandoffRepository(_EventData):
+class HandoffRepository(_Record):
     """Repository context for the handed-off session."""
 
     __slots__ = ("owner", "name", "branch")
@@ -2719,7 +2719,7 @@ class HandoffRepository(_EventData):
     branch: str | None
 
 
-class HeaderEntry(_EventData):
+class HeaderEntry(_Record):
     """Single HTTP header entry as a name/value pair."""
 
     __slots__ = ("name", "value")
@@ -2732,7 +2732,7 @@ class HeaderEntry(_EventData):
     value: str
 
 
-class HookEndData(_EventData):
+class HookEndData(_Record):
     """Hook invocation completion details including output, success status, and error information.
 
     Payload of ``hook.end``.
@@ -2758,7 +2758,7 @@ class HookEndData(_EventData):
     parent_tool_call_id: str | None
 
 
-class HookEndError(_EventData):
+class HookEndError(_Record):
     """Error details when the hook failed."""
 
     __slots__ = ("message", "stack", "source")
@@ -2773,7 +2773,7 @@ class HookEndError(_EventData):
     source: str | None
 
 
-class HookProgressData(_EventData):
+class HookProgressData(_Record):
     """Ephemeral progress update from a running hook process.
 
     Payload of ``hook.progress``.
@@ -2789,7 +2789,7 @@ class HookProgressData(_EventData):
     temporary: bool | None
 
 
-class HookStartData(_EventData):
+class HookStartData(_Record):
     """Hook invocation start details including type and input data.
 
     Payload of ``hook.start``.
@@ -2809,7 +2809,7 @@ class HookStartData(_EventData):
     parent_tool_call_id: str | None
 
 
-class McpAppToolCallCompleteData(_EventData):
+class McpAppToolCallCompleteData(_Record):
     """MCP App view called a tool on a connected MCP server (SEP-1865).
 
     Payload of ``mcp_app.tool_call_complete``.
@@ -2846,7 +2846,7 @@ class McpAppToolCallCompleteData(_EventData):
     tool_meta: McpAppToolCallCompleteToolMeta | None
 
 
-class McpAppToolCallCompleteError(_EventData):
+class McpAppToolCallCompleteError(_Record):
     """Set when the underlying tools/call threw an error before returning a CallToolResult."""
 
     __slots__ = ("message",)
@@ -2857,7 +2857,7 @@ class McpAppToolCallCompleteError(_EventData):
     message: str
 
 
-class McpAppToolCallCompleteToolMeta(_EventData):
+class McpAppToolCallCompleteToolMeta(_Record):
     """The tool's `_meta.ui` block at the time of the call, so consumers can decide whether to forward
     the result to the model without re-listing tools.
     """
@@ -2870,7 +2870,7 @@ class McpAppToolCallCompleteToolMeta(_EventData):
     ui: McpAppToolCallCompleteToolMetaUI | None
 
 
-class McpAppToolCallCompleteToolMetaUI(_EventData):
+class McpAppToolCallCompleteToolMetaUI(_Record):
     """MCP App tool `_meta.ui` resource URI and SEP-1865 visibility captured with an
     `mcp_app.tool_call_complete` result.
     """
@@ -2884,7 +2884,7 @@ class McpAppToolCallCompleteToolMetaUI(_EventData):
     visibility: list[str] | None
 
 
-class McpHeadersRefreshCompletedData(_EventData):
+class McpHeadersRefreshCompletedData(_Record):
     """MCP headers refresh request completion notification.
 
     Payload of ``mcp.headers_refresh_completed``.
@@ -2901,7 +2901,7 @@ class McpHeadersRefreshCompletedData(_EventData):
     outcome: str
 
 
-class McpHeadersRefreshRequiredData(_EventData):
+class McpHeadersRefreshRequiredData(_Record):
     """Dynamic headers refresh request for a remote MCP server.
 
     Payload of ``mcp.headers_refresh_required``.
@@ -2923,7 +2923,7 @@ class McpHeadersRefreshRequiredData(_EventData):
     reason: str
 
 
-class McpListChangedData(_EventData):
+class McpListChangedData(_Record):
     """Payload identifying the MCP server associated with a list change."""
 
     __slots__ = ("server_name",)
@@ -2934,7 +2934,7 @@ class McpListChangedData(_EventData):
     server_name: str
 
 
-class McpOauthCompletedData(_EventData):
+class McpOauthCompletedData(_Record):
     """MCP OAuth request completion notification.
 
     Payload of ``mcp.oauth_completed``.
@@ -2950,7 +2950,7 @@ class McpOauthCompletedData(_EventData):
     outcome: str
 
 
-class McpOauthHttpResponse(_EventData):
+class McpOauthHttpResponse(_Record):
     """Raw HTTP response details from the OAuth auth challenge, as observed by the runtime."""
 
     __slots__ = ("status_code", "headers", "body")
@@ -2968,7 +2968,7 @@ class McpOauthHttpResponse(_EventData):
     body: str | None
 
 
-class McpOauthRequiredData(_EventData):
+class McpOauthRequiredData(_Record):
     """OAuth authentication request for an MCP server.
 
     Payload of ``mcp.oauth_required``.
@@ -3006,7 +3006,7 @@ class McpOauthRequiredData(_EventData):
     resource_metadata: str | None
 
 
-class McpOauthRequiredStaticClientConfig(_EventData):
+class McpOauthRequiredStaticClientConfig(_Record):
     """Static OAuth client configuration, if the server specifies one."""
 
     __slots__ = ("client_id", "client_secret", "public_client", "grant_type")
@@ -3025,7 +3025,7 @@ class McpOauthRequiredStaticClientConfig(_EventData):
     grant_type: str | None
 
 
-class McpOauthWWWAuthenticateParams(_EventData):
+class McpOauthWWWAuthenticateParams(_Record):
     """OAuth WWW-Authenticate parameters parsed from an MCP auth challenge."""
 
     __slots__ = ("resource_metadata_url", "scope", "error")
@@ -3052,7 +3052,7 @@ class McpResourcesListChangedData(McpListChangedData):
     __slots__ = ()
 
 
-class McpServersLoadedServer(_EventData):
+class McpServersLoadedServer(_Record):
     """A single MCP server status summary in `session.mcp_servers_loaded`, including name, status,
     source, transport, and plugin metadata.
     """
@@ -3089,7 +3089,7 @@ class McpToolsListChangedData(McpListChangedData):
     __slots__ = ()
 
 
-class ModelCallFailureData(_EventData):
+class ModelCallFailureData(_Record):
     """Failed LLM API call metadata for telemetry.
 
     Payload of ``model.call_failure``.
@@ -3187,7 +3187,7 @@ class ModelCallFailureData(_EventData):
     fusion: FusionAttribution | None
 
 
-class ModelCallFailureRequestFingerprint(_EventData):
+class ModelCallFailureRequestFingerprint(_Record):
     """Content-free structural summary of the failing request for diagnosing malformed 4xx calls."""
 
     __slots__ = (
@@ -3217,7 +3217,7 @@ class ModelCallFailureRequestFingerprint(_EventData):
     last_message_role: str | None
 
 
-class ModelCallFinishedData(_EventData):
+class ModelCallFinishedData(_Record):
     """Final lifecycle outcome for one logical model dispatch. A logical dispatch may include internal
     reconnect or fallback work, so event count is not provider HTTP-request count.
 
@@ -3254,7 +3254,7 @@ class ModelCallFinishedData(_EventData):
     contains_built_in_file_edit_request: bool | None
 
 
-class ModelCallStartData(_EventData):
+class ModelCallStartData(_Record):
     """Model API dispatch metadata for internal telemetry.
 
     Payload of ``model.call_start``.
@@ -3275,7 +3275,7 @@ class ModelCallStartData(_EventData):
     fusion: FusionAttribution | None
 
 
-class OmittedBinaryResult(_EventData):
+class OmittedBinaryResult(_Record):
     """A binary result whose data was omitted from persistence due to the inline size limit.
 
     Experimental.
@@ -3301,7 +3301,7 @@ class OmittedBinaryResult(_EventData):
     metadata: dict[str, Any] | None
 
 
-class PendingMessagesModifiedData(_EventData):
+class PendingMessagesModifiedData(_Record):
     """Empty payload; the event signals that the pending message queue has changed.
 
     Payload of ``pending_messages.modified``.
@@ -3311,7 +3311,7 @@ class PendingMessagesModifiedData(_EventData):
     _WIRE = ()
 
 
-class PermissionResult(_UnionData):
+class PermissionResult(_UnionRecord):
     """The result of the permission request.
 
     A union discriminated by ``kind``: ``from_dict`` returns the matching subclass, or a bare
@@ -3390,7 +3390,7 @@ class PermissionApprovedForSession(PermissionResult):
     managed_approval_handled: bool | None
 
 
-class PermissionAssistedApproval(_EventData):
+class PermissionAssistedApproval(_Record):
     """Assisted-approval judge information attached to a permission request. Present only in assisted
     mode; its absence means the judge did not evaluate the request. The `recommendation` conveys
     the judge's disposition for this request.
@@ -3433,7 +3433,7 @@ class PermissionCancelled(PermissionResult):
     reason: str | None
 
 
-class PermissionCompletedData(_EventData):
+class PermissionCompletedData(_Record):
     """Permission request completion notification signaling UI dismissal.
 
     Payload of ``permission.completed``.
@@ -3543,7 +3543,7 @@ class PermissionDeniedNoApprovalRuleAndCouldNotRequestFromUser(PermissionResult)
     kind: str
 
 
-class PermissionPromptRequest(_UnionData):
+class PermissionPromptRequest(_UnionRecord):
     """Derived user-facing permission prompt details for UI consumers.
 
     A union discriminated by ``kind``: ``from_dict`` returns the matching subclass, or a bare
@@ -4007,7 +4007,7 @@ class PermissionPromptRequestWrite(PermissionPromptRequest):
     managed_approval_required: bool | None
 
 
-class PermissionRequest(_UnionData):
+class PermissionRequest(_UnionRecord):
     """Details of the permission being requested.
 
     A union discriminated by ``kind``: ``from_dict`` returns the matching subclass, or a bare
@@ -4362,7 +4362,7 @@ class PermissionRequestShell(PermissionRequest):
     request_sandbox_bypass_reason: str | None
 
 
-class PermissionRequestShellCommand(_EventData):
+class PermissionRequestShellCommand(_Record):
     """A parsed command identifier in a shell permission request, including whether it is read-only."""
 
     __slots__ = ("identifier", "read_only")
@@ -4375,7 +4375,7 @@ class PermissionRequestShellCommand(_EventData):
     read_only: bool
 
 
-class PermissionRequestShellCommandSegment(_EventData):
+class PermissionRequestShellCommandSegment(_Record):
     """A parsed shell command segment used for argument-aware managed policy matching."""
 
     __slots__ = ("identifier", "full_command_text")
@@ -4388,7 +4388,7 @@ class PermissionRequestShellCommandSegment(_EventData):
     full_command_text: str
 
 
-class PermissionRequestShellPossibleUrl(_EventData):
+class PermissionRequestShellPossibleUrl(_Record):
     """A URL that may be accessed by a command in a shell permission request."""
 
     __slots__ = ("url",)
@@ -4483,7 +4483,7 @@ class PermissionRequestWrite(PermissionRequest):
     request_sandbox_bypass_reason: str | None
 
 
-class PermissionRequestedData(_EventData):
+class PermissionRequestedData(_Record):
     """Permission request notification requiring client approval with request details.
 
     Payload of ``permission.requested``.
@@ -4511,7 +4511,7 @@ class PermissionRequestedData(_EventData):
     resolved_by_hook: bool | None
 
 
-class PermissionRule(_EventData):
+class PermissionRule(_Record):
     """A permission approval or denial rule matched against a tool request, identified by a rule kind
     with an optional argument value.
     """
@@ -4527,7 +4527,7 @@ class PermissionRule(_EventData):
     argument: str | None
 
 
-class PersistedBinaryImage(_EventData):
+class PersistedBinaryImage(_Record):
     """Binary result returned by a tool for the model."""
 
     __slots__ = ("type", "data", "mime_type", "description", "metadata")
@@ -4547,7 +4547,7 @@ class PersistedBinaryImage(_EventData):
     metadata: dict[str, Any] | None
 
 
-class PromptCacheBreakData(_EventData):
+class PromptCacheBreakData(_Record):
     """A detected loss of a previously cached prompt prefix.
 
     Payload of ``prompt_cache_break``.
@@ -4623,7 +4623,7 @@ class PromptCacheBreakData(_EventData):
     agent_name: str | None
 
 
-class SamplingCompletedData(_EventData):
+class SamplingCompletedData(_Record):
     """Sampling request completion notification signaling UI dismissal.
 
     Payload of ``sampling.completed``.
@@ -4637,7 +4637,7 @@ class SamplingCompletedData(_EventData):
     request_id: str
 
 
-class SamplingRequestedData(_EventData):
+class SamplingRequestedData(_Record):
     """Sampling request from an MCP server; contains the server name and a requestId for correlation.
 
     Payload of ``sampling.requested``.
@@ -4656,7 +4656,7 @@ class SamplingRequestedData(_EventData):
     mcp_request_id: Any
 
 
-class SandboxDecisionData(_UnionData):
+class SandboxDecisionData(_UnionRecord):
     """Payload of `sandbox.decision`, a bounded governance record of what the process sandbox was
     configured to do and whether it took effect. Discriminated by `kind`.
 
@@ -4832,7 +4832,7 @@ class SandboxDecisionSpawnCompletedData(SandboxDecisionData):
     degradation_reason: str | None
 
 
-class SandboxFilesystemPolicyDetails(_EventData):
+class SandboxFilesystemPolicyDetails(_Record):
     """Effective sandbox filesystem rules, in policy order. Only populated when content capture is
     enabled, since these are real host paths.
     """
@@ -4849,7 +4849,7 @@ class SandboxFilesystemPolicyDetails(_EventData):
     denied_paths: list[str]
 
 
-class SessionAutoModeResolvedData(_EventData):
+class SessionAutoModeResolvedData(_Record):
     """Auto Intent resolution: the concrete model the session settled on for the first prompt of an
     auto-mode session, and why. Lets SDK clients render the chosen model and the full reason it was
     picked. The core selection fields (chosenModel/reasoningBucket/categoryScores) are stable; the
@@ -4907,7 +4907,7 @@ class SessionAutoModeResolvedData(_EventData):
     has_image: bool | None
 
 
-class SessionAutopilotObjectiveChangedData(_EventData):
+class SessionAutopilotObjectiveChangedData(_Record):
     """Autopilot objective state file operation details indicating what changed.
 
     Payload of ``session.autopilot_objective_changed``. Schema: ``AutopilotObjectiveChangedData``.
@@ -4927,7 +4927,7 @@ class SessionAutopilotObjectiveChangedData(_EventData):
     status: str | None
 
 
-class SessionBackgroundTasksChangedData(_EventData):
+class SessionBackgroundTasksChangedData(_Record):
     """Empty payload for `session.background_tasks_changed`, indicating background task state changed.
 
     Payload of ``session.background_tasks_changed``. Schema: ``BackgroundTasksChangedData``.
@@ -4937,7 +4937,7 @@ class SessionBackgroundTasksChangedData(_EventData):
     _WIRE = ()
 
 
-class SessionBinaryAssetData(_EventData):
+class SessionBinaryAssetData(_Record):
     """Canonical bytes for a content-addressed binary asset shared by reference across events.
 
     Payload of ``session.binary_asset``. Schema: ``BinaryAssetData``.
@@ -4964,7 +4964,7 @@ class SessionBinaryAssetData(_EventData):
     metadata: dict[str, Any] | None
 
 
-class SessionCanvasClosedData(_EventData):
+class SessionCanvasClosedData(_Record):
     """Payload of `session.canvas.closed` with the closed canvas instance ID, provider ID, and canvas
     ID.
 
@@ -4983,7 +4983,7 @@ class SessionCanvasClosedData(_EventData):
     canvas_id: str
 
 
-class SessionCanvasOpenedData(_EventData):
+class SessionCanvasOpenedData(_Record):
     """Payload of `session.canvas.opened` with canvas instance and provider IDs plus optional icon,
     title, status, URL, and input.
 
@@ -5020,7 +5020,7 @@ class SessionCanvasOpenedData(_EventData):
     input: Any
 
 
-class SessionCanvasRecordedData(_EventData):
+class SessionCanvasRecordedData(_Record):
     """Durable record that a canvas instance is open, used to restore open canvases on cold session
     resume. Intentionally omits the transient url and availability.
 
@@ -5043,7 +5043,7 @@ class SessionCanvasRecordedData(_EventData):
     input: Any
 
 
-class SessionCanvasRegistryChangedData(_EventData):
+class SessionCanvasRegistryChangedData(_Record):
     """Payload of `session.canvas.registry_changed` listing the canvas declarations currently
     available.
 
@@ -5059,7 +5059,7 @@ class SessionCanvasRegistryChangedData(_EventData):
     canvases: list[CanvasRegistryChangedCanvas]
 
 
-class SessionCanvasRemovedData(_EventData):
+class SessionCanvasRemovedData(_Record):
     """Durable record that a canvas instance was closed, superseding a prior instance_recorded during
     resume replay.
 
@@ -5078,7 +5078,7 @@ class SessionCanvasRemovedData(_EventData):
     canvas_id: str
 
 
-class SessionCanvasUnavailableData(_EventData):
+class SessionCanvasUnavailableData(_Record):
     """Transient signal that an open canvas instance's provider has dropped (for example the extension
     is reloading mid-session). The host should keep the panel mounted and surface a reconnecting
     affordance rather than tearing it down; a subsequent `session.canvas.opened` for the same
@@ -5100,7 +5100,7 @@ class SessionCanvasUnavailableData(_EventData):
     canvas_id: str
 
 
-class SessionCompactionCompleteData(_EventData):
+class SessionCompactionCompleteData(_Record):
     """Conversation compaction results including success status, metrics, and optional error details.
 
     Payload of ``session.compaction_complete``. Schema: ``CompactionCompleteData``.
@@ -5169,7 +5169,7 @@ class SessionCompactionCompleteData(_EventData):
     trigger: str | None
 
 
-class SessionCompactionStartData(_EventData):
+class SessionCompactionStartData(_Record):
     """Context window breakdown at the start of LLM-powered conversation compaction.
 
     Payload of ``session.compaction_start``. Schema: ``CompactionStartData``.
@@ -5202,7 +5202,7 @@ class SessionCompactionStartData(_EventData):
     trigger: str | None
 
 
-class WorkingDirectoryContext(_EventData):
+class WorkingDirectoryContext(_Record):
     """Working directory and git context at session start."""
 
     __slots__ = (
@@ -5247,7 +5247,7 @@ class SessionContextChangedData(WorkingDirectoryContext):
     __slots__ = ()
 
 
-class SessionContextClearedData(_EventData):
+class SessionContextClearedData(_Record):
     """Context-cleared details emitted when the host clears the conversation (the
     session.history.clearContext RPC / Session.clearContextMessages).
 
@@ -5264,7 +5264,7 @@ class SessionContextClearedData(_EventData):
     initial_message: str | None
 
 
-class SessionCustomAgentsUpdatedData(_EventData):
+class SessionCustomAgentsUpdatedData(_Record):
     """Payload of `session.custom_agents_updated` with loaded custom agents plus non-fatal warnings
     and fatal errors.
 
@@ -5283,7 +5283,7 @@ class SessionCustomAgentsUpdatedData(_EventData):
     errors: list[str]
 
 
-class SessionCustomNotificationData(_EventData):
+class SessionCustomNotificationData(_Record):
     """Opaque custom notification data. Consumers may branch on source and name, but payload semantics
     are source-defined.
 
@@ -5306,7 +5306,7 @@ class SessionCustomNotificationData(_EventData):
     subject: dict[str, str] | None
 
 
-class SessionErrorData(_EventData):
+class SessionErrorData(_Record):
     """Error details for timeline display including message and optional diagnostic information.
 
     Payload of ``session.error``. Schema: ``ErrorData``.
@@ -5352,7 +5352,7 @@ class SessionErrorData(_EventData):
     url: str | None
 
 
-class SessionExtensionsAttachmentsPushedData(_EventData):
+class SessionExtensionsAttachmentsPushedData(_Record):
     """Payload of `session.extensions.attachments_pushed` with extension-contributed attachments for
     the next send.
 
@@ -5369,7 +5369,7 @@ class SessionExtensionsAttachmentsPushedData(_EventData):
     attachments: list[Attachment]
 
 
-class SessionExtensionsLoadedData(_EventData):
+class SessionExtensionsLoadedData(_Record):
     """Payload of `session.extensions_loaded` listing discovered extensions and their statuses.
 
     Payload of ``session.extensions_loaded``. Schema: ``ExtensionsLoadedData``.
@@ -5383,7 +5383,7 @@ class SessionExtensionsLoadedData(_EventData):
     extensions: list[ExtensionsLoadedExtension]
 
 
-class SessionFusionCommitStartedData(_EventData):
+class SessionFusionCommitStartedData(_Record):
     """Stable durable idempotency boundary for a HydraFusion final text or terminal commit.
 
     Payload of ``session.fusion_commit_started``. Schema: ``FusionCommitStartedData``.
@@ -5405,7 +5405,7 @@ class SessionFusionCommitStartedData(_EventData):
     tool_call_id: str | None
 
 
-class SessionFusionCompletedData(_EventData):
+class SessionFusionCompletedData(_Record):
     """Experimental durable aggregate outcome of a HydraFusion turn.
 
     Payload of ``session.fusion_completed``. Schema: ``FusionCompletedData``.
@@ -5464,7 +5464,7 @@ class SessionFusionCompletedData(_EventData):
     cache_write_tokens: int | None
 
 
-class SessionFusionHandoffData(_EventData):
+class SessionFusionHandoffData(_Record):
     """Exact durable model-visible repair or revision handoff between HydraFusion phases.
 
     Payload of ``session.fusion_handoff``. Schema: ``FusionHandoffData``. Experimental. Internal.
@@ -5481,7 +5481,7 @@ class SessionFusionHandoffData(_EventData):
     message: Any
 
 
-class SessionFusionResolvedData(_EventData):
+class SessionFusionResolvedData(_Record):
     """Experimental durable validated HydraFusion route and turn policy.
 
     Payload of ``session.fusion_resolved``. Schema: ``FusionResolvedData``.
@@ -5544,7 +5544,7 @@ class SessionFusionResolvedData(_EventData):
     routing_latency_ms: float | None
 
 
-class SessionFusionRouteFailedData(_EventData):
+class SessionFusionRouteFailedData(_Record):
     """Experimental durable HydraFusion routing failure and the deterministic concrete fallback
     selected for the turn.
 
@@ -5577,7 +5577,7 @@ class SessionFusionRouteFailedData(_EventData):
     routing_latency_ms: float | None
 
 
-class SessionFusionRouteStartedData(_EventData):
+class SessionFusionRouteStartedData(_Record):
     """Experimental transient signal that HydraFusion routing has started for an eligible turn.
 
     Payload of ``session.fusion_route_started``. Schema: ``FusionRouteStartedData``.
@@ -5597,7 +5597,7 @@ class SessionFusionRouteStartedData(_EventData):
     policy: str | None
 
 
-class SessionHandoffData(_EventData):
+class SessionHandoffData(_Record):
     """Session handoff metadata including source, context, and repository information.
 
     Payload of ``session.handoff``. Schema: ``HandoffData``.
@@ -5628,7 +5628,7 @@ class SessionHandoffData(_EventData):
     host: str | None
 
 
-class SessionIdleData(_EventData):
+class SessionIdleData(_Record):
     """Payload indicating the session is idle with no background agents or attached shell commands in
     flight.
 
@@ -5647,7 +5647,7 @@ class SessionIdleData(_EventData):
     mode: str | None
 
 
-class SessionInfoData(_EventData):
+class SessionInfoData(_Record):
     """Informational message for timeline display with categorization.
 
     Payload of ``session.info``. Schema: ``InfoData``.
@@ -5668,7 +5668,7 @@ class SessionInfoData(_EventData):
     tip: str | None
 
 
-class SessionLimitsConfig(_EventData):
+class SessionLimitsConfig(_Record):
     """Optional session limits."""
 
     __slots__ = ("max_ai_credits",)
@@ -5678,7 +5678,7 @@ class SessionLimitsConfig(_EventData):
     max_ai_credits: float | None
 
 
-class SessionLimitsExhaustedCompletedData(_EventData):
+class SessionLimitsExhaustedCompletedData(_Record):
     """Session limit exhaustion prompt completion notification.
 
     Payload of ``session_limits_exhausted.completed``.
@@ -5694,7 +5694,7 @@ class SessionLimitsExhaustedCompletedData(_EventData):
     response: SessionLimitsExhaustedResponse
 
 
-class SessionLimitsExhaustedRequestedData(_EventData):
+class SessionLimitsExhaustedRequestedData(_Record):
     """Session limit exhaustion notification requiring user action.
 
     Payload of ``session_limits_exhausted.requested``.
@@ -5713,7 +5713,7 @@ class SessionLimitsExhaustedRequestedData(_EventData):
     max_ai_credits: float
 
 
-class SessionLimitsExhaustedResponse(_EventData):
+class SessionLimitsExhaustedResponse(_Record):
     """The user's selected action for an exhausted session limit."""
 
     __slots__ = ("action", "additional_ai_credits", "max_ai_credits")
@@ -5728,7 +5728,7 @@ class SessionLimitsExhaustedResponse(_EventData):
     max_ai_credits: float | None
 
 
-class SessionManagedSettingsEnforcedData(_EventData):
+class SessionManagedSettingsEnforcedData(_Record):
     """Runtime enforcement of enterprise managed settings: fires when the session blocks or caps a
     runtime action because enterprise policy governs it, so SDK clients can explain *why* an action
     was governed. Unlike `session.managed_settings_resolved` (which reports *what* is managed),
@@ -5764,7 +5764,7 @@ class SessionManagedSettingsEnforcedData(_EventData):
     escalation: str | None
 
 
-class SessionManagedSettingsResolvedData(_EventData):
+class SessionManagedSettingsResolvedData(_Record):
     """Enterprise managed-settings resolution: the effective managed settings the session applied and
     which channels contributed, so SDK clients can show users what is enterprise-managed. Fires
     whenever managed policy is (re)applied — at session start, on resume, and on account switch.
@@ -5824,7 +5824,7 @@ class SessionManagedSettingsResolvedData(_EventData):
     settings: Any
 
 
-class SessionMcpServerStatusChangedData(_EventData):
+class SessionMcpServerStatusChangedData(_Record):
     """Payload of `session.mcp_server_status_changed` for one MCP server's status and optional failure
     error.
 
@@ -5845,7 +5845,7 @@ class SessionMcpServerStatusChangedData(_EventData):
     error: str | None
 
 
-class SessionMcpServersLoadedData(_EventData):
+class SessionMcpServersLoadedData(_Record):
     """Payload of `session.mcp_servers_loaded` listing MCP server status summaries.
 
     Payload of ``session.mcp_servers_loaded``. Schema: ``McpServersLoadedData``.
@@ -5859,7 +5859,7 @@ class SessionMcpServersLoadedData(_EventData):
     servers: list[McpServersLoadedServer]
 
 
-class SessionMemoryChangedData(_EventData):
+class SessionMemoryChangedData(_Record):
     """Signal-only event: the agent successfully stored a memory (store_memory) or voted on one
     (vote_memory). No payload — consumers should re-fetch memories to pick up the change. Used to
     refresh memory context (e.g. re-running the context sidekick) so newly written memories surface
@@ -5872,7 +5872,7 @@ class SessionMemoryChangedData(_EventData):
     _WIRE = ()
 
 
-class SessionModeChangedData(_EventData):
+class SessionModeChangedData(_Record):
     """Agent mode change details including previous and new modes.
 
     Payload of ``session.mode_changed``. Schema: ``ModeChangedData``.
@@ -5890,7 +5890,7 @@ class SessionModeChangedData(_EventData):
     new_mode: str
 
 
-class SessionModelChangeData(_EventData):
+class SessionModelChangeData(_Record):
     """Model change details including previous and new model identifiers.
 
     Payload of ``session.model_change``. Schema: ``ModelChangeData``.
@@ -5942,7 +5942,7 @@ class SessionModelChangeData(_EventData):
     source: str | None
 
 
-class SessionPermissionsChangedData(_EventData):
+class SessionPermissionsChangedData(_Record):
     """Permission-mode transition details.
 
     Payload of ``session.permissions_changed``. Schema: ``PermissionsChangedData``. Experimental.
@@ -5963,7 +5963,7 @@ class SessionPermissionsChangedData(_EventData):
     assisted_approval_model: str | None
 
 
-class SessionPlanChangedData(_EventData):
+class SessionPlanChangedData(_Record):
     """Plan file operation details indicating what changed.
 
     Payload of ``session.plan_changed``. Schema: ``PlanChangedData``.
@@ -5978,7 +5978,7 @@ class SessionPlanChangedData(_EventData):
     operation: str
 
 
-class SessionRemoteSteerableChangedData(_EventData):
+class SessionRemoteSteerableChangedData(_Record):
     """Notifies that the session's remote steering capability has changed.
 
     Payload of ``session.remote_steerable_changed``. Schema: ``RemoteSteerableChangedData``.
@@ -5992,7 +5992,7 @@ class SessionRemoteSteerableChangedData(_EventData):
     remote_steerable: bool
 
 
-class SessionResumeData(_EventData):
+class SessionResumeData(_Record):
     """Session resume metadata including current context and event count.
 
     Payload of ``session.resume``. Schema: ``ResumeData``.
@@ -6054,7 +6054,7 @@ class SessionResumeData(_EventData):
     continue_pending_work: bool | None
 
 
-class SessionScheduleCancelledData(_EventData):
+class SessionScheduleCancelledData(_Record):
     """Scheduled prompt cancelled from the schedule manager dialog.
 
     Payload of ``session.schedule_cancelled``. Schema: ``ScheduleCancelledData``.
@@ -6068,7 +6068,7 @@ class SessionScheduleCancelledData(_EventData):
     id: int
 
 
-class SessionScheduleCreatedData(_EventData):
+class SessionScheduleCreatedData(_Record):
     """Scheduled prompt registered via /every or /after.
 
     Payload of ``session.schedule_created``. Schema: ``ScheduleCreatedData``.
@@ -6113,7 +6113,7 @@ class SessionScheduleCreatedData(_EventData):
     origin: str | None
 
 
-class SessionScheduleRearmedData(_EventData):
+class SessionScheduleRearmedData(_Record):
     """Self-paced schedule re-armed for its next run.
 
     Payload of ``session.schedule_rearmed``. Schema: ``ScheduleRearmedData``.
@@ -6129,7 +6129,7 @@ class SessionScheduleRearmedData(_EventData):
     next_run_at: int
 
 
-class SessionSessionLimitsChangedData(_EventData):
+class SessionSessionLimitsChangedData(_Record):
     """Session limits update details. Null clears the limits.
 
     Payload of ``session.session_limits_changed``. Schema: ``SessionLimitsChangedData``.
@@ -6143,7 +6143,7 @@ class SessionSessionLimitsChangedData(_EventData):
     session_limits: SessionLimitsConfig | None
 
 
-class SessionShutdownData(_EventData):
+class SessionShutdownData(_Record):
     """Session termination metrics including usage statistics, code changes, and shutdown reason.
 
     Payload of ``session.shutdown``. Schema: ``ShutdownData``.
@@ -6200,7 +6200,7 @@ class SessionShutdownData(_EventData):
     tool_definitions_tokens: int | None
 
 
-class SessionSkillsLoadedData(_EventData):
+class SessionSkillsLoadedData(_Record):
     """Payload of `session.skills_loaded` listing resolved skill metadata.
 
     Payload of ``session.skills_loaded``. Schema: ``SkillsLoadedData``.
@@ -6214,7 +6214,7 @@ class SessionSkillsLoadedData(_EventData):
     skills: list[SkillsLoadedSkill]
 
 
-class SessionSnapshotRewindData(_EventData):
+class SessionSnapshotRewindData(_Record):
     """Session rewind details including target event and count of removed events.
 
     Payload of ``session.snapshot_rewind``. Schema: ``SnapshotRewindData``.
@@ -6230,7 +6230,7 @@ class SessionSnapshotRewindData(_EventData):
     events_removed: int
 
 
-class SessionStartData(_EventData):
+class SessionStartData(_Record):
     """Session initialization metadata including context and configuration.
 
     Payload of ``session.start``. Schema: ``StartData``.
@@ -6291,7 +6291,7 @@ class SessionStartData(_EventData):
     detached_from_spawning_parent_session_id: str | None
 
 
-class SessionTaskCompleteData(_EventData):
+class SessionTaskCompleteData(_Record):
     """Task completion notification with summary from the agent.
 
     Payload of ``session.task_complete``. Schema: ``TaskCompleteData``.
@@ -6317,7 +6317,7 @@ class SessionTaskCompleteData(_EventData):
     objective_id: int | None
 
 
-class SessionTitleChangedData(_EventData):
+class SessionTitleChangedData(_Record):
     """Session title change payload containing the new display title.
 
     Payload of ``session.title_changed``. Schema: ``TitleChangedData``.
@@ -6331,7 +6331,7 @@ class SessionTitleChangedData(_EventData):
     title: str
 
 
-class SessionTodosChangedData(_EventData):
+class SessionTodosChangedData(_Record):
     """Signal-only event: the agent's todos or todo_deps table was written to. No payload — clients
     should call session.plan.readSqlTodosWithDependencies() to fetch the current state. Events
     arrive in order; clients can debounce on arrival if needed.
@@ -6343,7 +6343,7 @@ class SessionTodosChangedData(_EventData):
     _WIRE = ()
 
 
-class SessionToolsUpdatedData(_EventData):
+class SessionToolsUpdatedData(_Record):
     """Payload of `session.tools_updated` identifying the model whose resolved tools were updated.
 
     Payload of ``session.tools_updated``. Schema: ``ToolsUpdatedData``.
@@ -6357,7 +6357,7 @@ class SessionToolsUpdatedData(_EventData):
     model: str
 
 
-class SessionTruncationData(_EventData):
+class SessionTruncationData(_Record):
     """Conversation truncation statistics including token counts and removed content metrics.
 
     Payload of ``session.truncation``. Schema: ``TruncationData``.
@@ -6393,7 +6393,7 @@ class SessionTruncationData(_EventData):
     performed_by: str
 
 
-class SessionUsageCheckpointData(_EventData):
+class SessionUsageCheckpointData(_Record):
     """Durable session usage checkpoint for reconstructing aggregate accounting on resume.
 
     Payload of ``session.usage_checkpoint``. Schema: ``UsageCheckpointData``.
@@ -6418,7 +6418,7 @@ class SessionUsageCheckpointData(_EventData):
     prompt_cache_break_state: list[Any] | None
 
 
-class SessionUsageInfoData(_EventData):
+class SessionUsageInfoData(_Record):
     """Current context window usage statistics including token and message counts.
 
     Payload of ``session.usage_info``. Schema: ``UsageInfoData``.
@@ -6450,7 +6450,7 @@ class SessionUsageInfoData(_EventData):
     is_initial: bool | None
 
 
-class SessionWarningData(_EventData):
+class SessionWarningData(_Record):
     """Warning message for timeline display with categorization.
 
     Payload of ``session.warning``. Schema: ``WarningData``.
@@ -6468,7 +6468,7 @@ class SessionWarningData(_EventData):
     url: str | None
 
 
-class SessionWorkspaceFileChangedData(_EventData):
+class SessionWorkspaceFileChangedData(_Record):
     """Workspace file change details including path and operation type.
 
     Payload of ``session.workspace_file_changed``. Schema: ``WorkspaceFileChangedData``.
@@ -6484,7 +6484,7 @@ class SessionWorkspaceFileChangedData(_EventData):
     operation: str
 
 
-class ShutdownAgentMetric(_EventData):
+class ShutdownAgentMetric(_Record):
     """Usage attributed to one agent instance at session shutdown."""
 
     __slots__ = (
@@ -6509,7 +6509,7 @@ class ShutdownAgentMetric(_EventData):
     agent_display_name: str | None
 
 
-class ShutdownCodeChanges(_EventData):
+class ShutdownCodeChanges(_Record):
     """Aggregate code change metrics for the session."""
 
     __slots__ = ("lines_added", "lines_removed", "files_modified")
@@ -6524,7 +6524,7 @@ class ShutdownCodeChanges(_EventData):
     files_modified: list[str]
 
 
-class ShutdownModelMetric(_EventData):
+class ShutdownModelMetric(_Record):
     """Per-model shutdown metrics with request counts, token usage, nano-AI units, and token details."""
 
     __slots__ = ("requests", "usage", "total_nano_aiu", "token_details")
@@ -6541,7 +6541,7 @@ class ShutdownModelMetric(_EventData):
     token_details: dict[str, ShutdownModelMetricTokenDetail] | None
 
 
-class ShutdownModelMetricRequests(_EventData):
+class ShutdownModelMetricRequests(_Record):
     """Request count and cost metrics."""
 
     __slots__ = ("count", "cost")
@@ -6553,7 +6553,7 @@ class ShutdownModelMetricRequests(_EventData):
     cost: float | None
 
 
-class ShutdownModelMetricTokenDetail(_EventData):
+class ShutdownModelMetricTokenDetail(_Record):
     """A token-type entry in a shutdown model metric, storing the accumulated token count."""
 
     __slots__ = ("token_count",)
@@ -6564,7 +6564,7 @@ class ShutdownModelMetricTokenDetail(_EventData):
     token_count: int
 
 
-class ShutdownModelMetricUsage(_EventData):
+class ShutdownModelMetricUsage(_Record):
     """Token usage breakdown."""
 
     __slots__ = (
@@ -6588,7 +6588,7 @@ class ShutdownModelMetricUsage(_EventData):
     reasoning_tokens: int | None
 
 
-class ShutdownTokenDetail(_EventData):
+class ShutdownTokenDetail(_Record):
     """A session-wide shutdown token-type entry storing the accumulated token count."""
 
     __slots__ = ("token_count",)
@@ -6599,7 +6599,7 @@ class ShutdownTokenDetail(_EventData):
     token_count: int
 
 
-class SkillInvokedData(_EventData):
+class SkillInvokedData(_Record):
     """Skill invocation details including content, allowed tools, and plugin metadata.
 
     Payload of ``skill.invoked``.
@@ -6644,7 +6644,7 @@ class SkillInvokedData(_EventData):
     trigger: str | None
 
 
-class SkillsLoadedSkill(_EventData):
+class SkillsLoadedSkill(_Record):
     """A single resolved skill in `session.skills_loaded`, including source, invocability, enabled
     state, path, and argument hint.
     """
@@ -6680,7 +6680,7 @@ class SkillsLoadedSkill(_EventData):
     argument_hint: str | None
 
 
-class SubagentCompletedData(_EventData):
+class SubagentCompletedData(_Record):
     """Sub-agent completion details for successful execution.
 
     Payload of ``subagent.completed``.
@@ -6729,7 +6729,7 @@ class SubagentCompletedData(_EventData):
     cancelled: bool | None
 
 
-class SubagentConfiguredData(_EventData):
+class SubagentConfiguredData(_Record):
     """Resolved runtime configuration for a configured sub-agent.
 
     Payload of ``subagent.configured``.
@@ -6749,7 +6749,7 @@ class SubagentConfiguredData(_EventData):
     context_tier: str | None
 
 
-class SubagentDeselectedData(_EventData):
+class SubagentDeselectedData(_Record):
     """Empty payload; the event signals that the custom agent was deselected, returning to the default
     agent.
 
@@ -6760,7 +6760,7 @@ class SubagentDeselectedData(_EventData):
     _WIRE = ()
 
 
-class SubagentFailedData(_EventData):
+class SubagentFailedData(_Record):
     """Sub-agent failure details including error message and agent information.
 
     Payload of ``subagent.failed``.
@@ -6807,7 +6807,7 @@ class SubagentFailedData(_EventData):
     duration_ms: int | None
 
 
-class SubagentSelectedData(_EventData):
+class SubagentSelectedData(_Record):
     """Custom agent selection details including name and available tools.
 
     Payload of ``subagent.selected``.
@@ -6825,7 +6825,7 @@ class SubagentSelectedData(_EventData):
     tools: list[str] | None
 
 
-class SubagentStartedData(_EventData):
+class SubagentStartedData(_Record):
     """Sub-agent startup details including parent tool call and agent information.
 
     Payload of ``subagent.started``.
@@ -6863,7 +6863,7 @@ class SubagentStartedData(_EventData):
     execution_mode: str | None
 
 
-class SystemMessageData(_EventData):
+class SystemMessageData(_Record):
     """System/developer instruction content with role and optional template metadata.
 
     Payload of ``system.message``.
@@ -6886,7 +6886,7 @@ class SystemMessageData(_EventData):
     metadata: SystemMessageMetadata | None
 
 
-class SystemMessageMetadata(_EventData):
+class SystemMessageMetadata(_Record):
     """Metadata about the prompt template and its construction."""
 
     __slots__ = ("prompt_version", "variables")
@@ -6898,7 +6898,7 @@ class SystemMessageMetadata(_EventData):
     variables: dict[str, Any] | None
 
 
-class SystemNotification(_UnionData):
+class SystemNotification(_UnionRecord):
     """Structured metadata identifying what triggered this notification.
 
     A union discriminated by ``type``: ``from_dict`` returns the matching subclass, or a bare
@@ -6972,7 +6972,7 @@ class SystemNotificationAgentIdle(SystemNotification):
     description: str | None
 
 
-class SystemNotificationData(_EventData):
+class SystemNotificationData(_Record):
     """System-generated notification for runtime events like background task completion.
 
     Payload of ``system.notification``.
@@ -7132,7 +7132,7 @@ class SystemNotificationUnclassified(SystemNotification):
     metadata: Any
 
 
-class ToolExecutionCompleteContent(_UnionData):
+class ToolExecutionCompleteContent(_UnionRecord):
     """A content block within a tool result, which may be text, terminal output, image, audio, or a
     resource.
 
@@ -7233,7 +7233,7 @@ class ToolExecutionCompleteContentResourceLink(ToolExecutionCompleteContent):
     size: int | None
 
 
-class ToolExecutionCompleteContentResourceLinkIcon(_EventData):
+class ToolExecutionCompleteContentResourceLinkIcon(_Record):
     """Icon image for a resource."""
 
     __slots__ = ("src", "mime_type", "sizes", "theme")
@@ -7319,7 +7319,7 @@ class ToolExecutionCompleteContentText(ToolExecutionCompleteContent):
     text: str
 
 
-class ToolExecutionCompleteData(_EventData):
+class ToolExecutionCompleteData(_Record):
     """Tool execution completion results including success status, detailed output, and error
     information.
 
@@ -7376,7 +7376,7 @@ class ToolExecutionCompleteData(_EventData):
     fusion: FusionAttribution | None
 
 
-class ToolExecutionCompleteError(_EventData):
+class ToolExecutionCompleteError(_Record):
     """Error details when the tool execution failed."""
 
     __slots__ = ("message", "code")
@@ -7389,7 +7389,7 @@ class ToolExecutionCompleteError(_EventData):
     code: str | None
 
 
-class ToolExecutionCompleteResult(_EventData):
+class ToolExecutionCompleteResult(_Record):
     """Tool execution result on success."""
 
     __slots__ = (
@@ -7429,7 +7429,7 @@ class ToolExecutionCompleteResult(_EventData):
     mcp_meta: Any
 
 
-class ToolExecutionCompleteToolDescription(_EventData):
+class ToolExecutionCompleteToolDescription(_Record):
     """Tool definition metadata, present for MCP tools with MCP Apps support."""
 
     __slots__ = ("name", "description", "meta")
@@ -7444,7 +7444,7 @@ class ToolExecutionCompleteToolDescription(_EventData):
     meta: ToolExecutionCompleteToolDescriptionMeta | None
 
 
-class ToolExecutionCompleteToolDescriptionMeta(_EventData):
+class ToolExecutionCompleteToolDescriptionMeta(_Record):
     """MCP Apps metadata for UI resource association."""
 
     __slots__ = ("ui",)
@@ -7454,7 +7454,7 @@ class ToolExecutionCompleteToolDescriptionMeta(_EventData):
     ui: ToolExecutionCompleteToolDescriptionMetaUI | None
 
 
-class ToolExecutionCompleteToolDescriptionMetaUI(_EventData):
+class ToolExecutionCompleteToolDescriptionMetaUI(_Record):
     """MCP Apps tool `_meta.ui` resource URI and visibility captured on `tool.execution_complete`."""
 
     __slots__ = ("resource_uri", "visibility")
@@ -7466,7 +7466,7 @@ class ToolExecutionCompleteToolDescriptionMetaUI(_EventData):
     visibility: list[str] | None
 
 
-class ToolExecutionCompleteUIResource(_EventData):
+class ToolExecutionCompleteUIResource(_Record):
     """MCP Apps UI resource content for rendering in a sandboxed iframe."""
 
     __slots__ = ("uri", "mime_type", "text", "blob", "meta")
@@ -7485,7 +7485,7 @@ class ToolExecutionCompleteUIResource(_EventData):
     meta: ToolExecutionCompleteUIResourceMeta | None
 
 
-class ToolExecutionCompleteUIResourceMeta(_EventData):
+class ToolExecutionCompleteUIResourceMeta(_Record):
     """Resource-level UI metadata (CSP, permissions, visual preferences)."""
 
     __slots__ = ("ui",)
@@ -7496,7 +7496,7 @@ class ToolExecutionCompleteUIResourceMeta(_EventData):
     ui: ToolExecutionCompleteUIResourceMetaUI | None
 
 
-class ToolExecutionCompleteUIResourceMetaUI(_EventData):
+class ToolExecutionCompleteUIResourceMetaUI(_Record):
     """MCP Apps UI resource metadata for a completed tool result, including CSP, permissions, domain,
     and border preference.
     """
@@ -7516,7 +7516,7 @@ class ToolExecutionCompleteUIResourceMetaUI(_EventData):
     prefers_border: bool | None
 
 
-class ToolExecutionCompleteUIResourceMetaUICsp(_EventData):
+class ToolExecutionCompleteUIResourceMetaUICsp(_Record):
     """CSP domain allowlists for an MCP Apps UI resource, including connect, resource, frame, and base
     URI domains.
     """
@@ -7534,7 +7534,7 @@ class ToolExecutionCompleteUIResourceMetaUICsp(_EventData):
     base_uri_domains: list[str] | None
 
 
-class ToolExecutionCompleteUIResourceMetaUIPermissions(_EventData):
+class ToolExecutionCompleteUIResourceMetaUIPermissions(_Record):
     """Browser permission metadata for an MCP Apps UI resource, including camera, microphone,
     geolocation, and clipboard-write.
     """
@@ -7552,35 +7552,35 @@ class ToolExecutionCompleteUIResourceMetaUIPermissions(_EventData):
     clipboard_write: ToolExecutionCompleteUIResourceMetaUIPermissionsClipboardWrite | None
 
 
-class ToolExecutionCompleteUIResourceMetaUIPermissionsCamera(_EventData):
+class ToolExecutionCompleteUIResourceMetaUIPermissionsCamera(_Record):
     """Marker object for camera permission on an MCP Apps UI resource."""
 
     __slots__ = ()
     _WIRE = ()
 
 
-class ToolExecutionCompleteUIResourceMetaUIPermissionsClipboardWrite(_EventData):
+class ToolExecutionCompleteUIResourceMetaUIPermissionsClipboardWrite(_Record):
     """Marker object for clipboard-write permission on an MCP Apps UI resource."""
 
     __slots__ = ()
     _WIRE = ()
 
 
-class ToolExecutionCompleteUIResourceMetaUIPermissionsGeolocation(_EventData):
+class ToolExecutionCompleteUIResourceMetaUIPermissionsGeolocation(_Record):
     """Marker object for geolocation permission on an MCP Apps UI resource."""
 
     __slots__ = ()
     _WIRE = ()
 
 
-class ToolExecutionCompleteUIResourceMetaUIPermissionsMicrophone(_EventData):
+class ToolExecutionCompleteUIResourceMetaUIPermissionsMicrophone(_Record):
     """Marker object for microphone permission on an MCP Apps UI resource."""
 
     __slots__ = ()
     _WIRE = ()
 
 
-class ToolExecutionPartialResultData(_EventData):
+class ToolExecutionPartialResultData(_Record):
     """Streaming tool execution output for incremental result display.
 
     Payload of ``tool.execution_partial_result``. Schema: ``ToolExecutionPartialData``.
@@ -7596,7 +7596,7 @@ class ToolExecutionPartialResultData(_EventData):
     partial_output: str
 
 
-class ToolExecutionProgressData(_EventData):
+class ToolExecutionProgressData(_Record):
     """Tool execution progress notification with status message.
 
     Payload of ``tool.execution_progress``.
@@ -7612,7 +7612,7 @@ class ToolExecutionProgressData(_EventData):
     progress_message: str
 
 
-class ToolExecutionStartData(_EventData):
+class ToolExecutionStartData(_Record):
     """Tool execution startup details including MCP server information when applicable.
 
     Payload of ``tool.execution_start``.
@@ -7665,7 +7665,7 @@ class ToolExecutionStartData(_EventData):
     fusion: FusionAttribution | None
 
 
-class ToolExecutionStartShellToolInfo(_EventData):
+class ToolExecutionStartShellToolInfo(_Record):
     """Shell-aware path hints for a shell tool's command, captured at start time so consumers can
     snapshot a file's pre-image before the tool runs.
     """
@@ -7687,7 +7687,7 @@ class ToolExecutionStartShellToolInfo(_EventData):
     display_command: str | None
 
 
-class ToolExecutionStartToolDescription(_EventData):
+class ToolExecutionStartToolDescription(_Record):
     """Tool definition metadata, present for MCP tools with MCP Apps support."""
 
     __slots__ = ("name", "description", "meta")
@@ -7702,7 +7702,7 @@ class ToolExecutionStartToolDescription(_EventData):
     meta: ToolExecutionStartToolDescriptionMeta | None
 
 
-class ToolExecutionStartToolDescriptionMeta(_EventData):
+class ToolExecutionStartToolDescriptionMeta(_Record):
     """MCP Apps metadata for UI resource association."""
 
     __slots__ = ("ui",)
@@ -7712,7 +7712,7 @@ class ToolExecutionStartToolDescriptionMeta(_EventData):
     ui: ToolExecutionStartToolDescriptionMetaUI | None
 
 
-class ToolExecutionStartToolDescriptionMetaUI(_EventData):
+class ToolExecutionStartToolDescriptionMetaUI(_Record):
     """MCP Apps tool `_meta.ui` resource URI and visibility captured on `tool.execution_start`."""
 
     __slots__ = ("resource_uri", "visibility")
@@ -7724,7 +7724,7 @@ class ToolExecutionStartToolDescriptionMetaUI(_EventData):
     visibility: list[str] | None
 
 
-class ToolSearchActivatedData(_EventData):
+class ToolSearchActivatedData(_Record):
     """Persisted generic client-side tool activations restored when a session resumes.
 
     Payload of ``tool_search.activated``.
@@ -7740,7 +7740,7 @@ class ToolSearchActivatedData(_EventData):
     tool_names: list[str]
 
 
-class ToolUserRequestedData(_EventData):
+class ToolUserRequestedData(_Record):
     """User-initiated tool invocation request with tool name and arguments.
 
     Payload of ``tool.user_requested``.
@@ -7758,7 +7758,7 @@ class ToolUserRequestedData(_EventData):
     arguments: Any
 
 
-class UIEphemeralQueryData(_EventData):
+class UIEphemeralQueryData(_Record):
     """Ordered output and terminal state for a transient query that does not modify conversation
     history.
 
@@ -7782,7 +7782,7 @@ class UIEphemeralQueryData(_EventData):
     error: str | None
 
 
-class UsageCheckpointModelCacheState(_EventData):
+class UsageCheckpointModelCacheState(_Record):
     """Internal prompt-cache expiration state for one model.
 
     Internal.
@@ -7800,7 +7800,7 @@ class UsageCheckpointModelCacheState(_EventData):
     cache_ttl_seconds: int
 
 
-class UserInputCompletedData(_EventData):
+class UserInputCompletedData(_Record):
     """User input request completion with the user's response.
 
     Payload of ``user_input.completed``.
@@ -7819,7 +7819,7 @@ class UserInputCompletedData(_EventData):
     was_freeform: bool | None
 
 
-class UserInputRequestedData(_EventData):
+class UserInputRequestedData(_Record):
     """User input request notification with question and optional predefined choices.
 
     Payload of ``user_input.requested``.
@@ -7842,7 +7842,7 @@ class UserInputRequestedData(_EventData):
     tool_call_id: str | None
 
 
-class UserMessageData(_EventData):
+class UserMessageData(_Record):
     """Payload of `user.message` with displayed and model-transformed content, attachments,
     source/delivery metadata, mode, and telemetry IDs.
 
@@ -7896,7 +7896,7 @@ class UserMessageData(_EventData):
     parent_agent_task_id: str | None
 
 
-class UserToolSessionApproval(_UnionData):
+class UserToolSessionApproval(_UnionRecord):
     """The approval to add as a session-scoped rule.
 
     A union discriminated by ``kind``: ``from_dict`` returns the matching subclass, or a bare
