@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 CLI_VERSION = "1.0.81"
-SCHEMA_RELATIVE_PATH = "node_modules/@github/copilot-linux-x64/schemas/session-events.schema.json"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = REPO_ROOT / "src" / "copilot_sync" / "generated" / "session_events.py"
 
@@ -98,17 +97,22 @@ def cli_home() -> Path:
     return Path(cache) / "copilot-sync" / "cli" / CLI_VERSION
 
 
-def default_schema_path() -> Path | None:
-    """The schema inside the CLI install cache, or ``None`` if it is not there."""
+def find_schema(file_name: str) -> Path | None:
+    """``schemas/<file_name>`` inside the CLI install cache, or ``None`` if it is not there."""
     home = cli_home()
-    candidate = home / SCHEMA_RELATIVE_PATH
+    candidate = home / "node_modules/@github/copilot-linux-x64/schemas" / file_name
     if candidate.is_file():
         return candidate
-    # Other platform packages (darwin-arm64, linux-arm64, ...) ship the same schema.
-    for other in sorted((home / "node_modules" / "@github").glob("copilot-*/schemas/session-events.schema.json")):
+    # Other platform packages (darwin-arm64, linux-arm64, ...) ship the same schemas.
+    for other in sorted((home / "node_modules" / "@github").glob(f"copilot-*/schemas/{file_name}")):
         if other.is_file():
             return other
     return None
+
+
+def default_schema_path() -> Path | None:
+    """``session-events.schema.json`` inside the CLI install cache, or ``None``."""
+    return find_schema("session-events.schema.json")
 
 
 # --------------------------------------------------------------------------- naming

@@ -39,7 +39,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate_events as base  # noqa: E402  (the shared record-class generator)
 
-SCHEMA_RELATIVE_PATH = "node_modules/@github/copilot-linux-x64/schemas/api.schema.json"
 DEFAULT_OUTPUT = base.REPO_ROOT / "src" / "copilot_sync" / "generated" / "rpc.py"
 LINE_WIDTH = base.LINE_WIDTH
 DEFAULT_TIMEOUT = 60.0
@@ -82,14 +81,8 @@ def pascal_case(text: str) -> str:
 
 
 def default_schema_path() -> Path | None:
-    home = base.cli_home()
-    candidate = home / SCHEMA_RELATIVE_PATH
-    if candidate.is_file():
-        return candidate
-    for other in sorted((home / "node_modules" / "@github").glob("copilot-*/schemas/api.schema.json")):
-        if other.is_file():
-            return other
-    return None
+    """``api.schema.json`` inside the CLI install cache, or ``None``."""
+    return base.find_schema("api.schema.json")
 
 
 def _external(schema: Any) -> bool:
