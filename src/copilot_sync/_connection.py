@@ -17,12 +17,12 @@ import itertools
 import json
 import logging
 import threading
-import time
 from typing import Any, Callable
 
 from ._errors import ConnectionLostError, CopilotTimeoutError, JsonRpcError, ProtocolError
 from ._framing import FrameReader, FrameWriter, FramingError, TruncatedFrameError
 from ._logging import redact
+from ._timeouts import WAIT_SLICE, wait_interruptibly
 
 __all__ = ["JsonRpcConnection", "METHOD_NOT_FOUND", "INTERNAL_ERROR", "wait_interruptibly"]
 
@@ -31,9 +31,6 @@ logger = logging.getLogger("copilot_sync.transport")
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
-
-#: Waits happen in slices this long so that Ctrl-C is delivered promptly.
-WAIT_SLICE = 0.25
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _raw_decode = json.JSONDecoder().raw_decode
@@ -51,26 +48,6 @@ def _loads(body: bytes) -> Any:
     if end != len(text) and text[end:].strip():
         raise ValueError(f"extra data after the JSON value (at position {end})")
     return value
-
-
-def wait_interruptibly(lock: Any, timeout: float | None) -> bool:
-    """Acquire ``lock`` (a held ``_thread.lock`` used as a one-shot signal) within ``timeout``.
-
-    Waits in short slices so that a KeyboardInterrupt reaches the main thread promptly.
-    """
-    if timeout is None:
-        while not lock.acquire(timeout=WAIT_SLICE):
-            pass
-        return True
-    if lock.acquire(timeout=min(timeout, WAIT_SLICE)):
-        return True
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return lock.acquire(blocking=False)
-        if lock.acquire(timeout=min(remaining, WAIT_SLICE)):
-            return True
 
 
 class _Pending:

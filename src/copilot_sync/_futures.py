@@ -28,22 +28,22 @@ import functools
 import heapq
 import itertools
 import logging
-import math
 import threading
 import time
 from collections import deque
 from concurrent.futures import Future, InvalidStateError
 from typing import TYPE_CHECKING, Any, Callable
 
-from ._connection import WAIT_SLICE, _fresh
+from ._connection import _fresh
 from ._errors import CopilotTimeoutError
+from ._timeouts import WAIT_SLICE, check_timeout
 from ._turns import TurnWaiter, _TurnEnd
 
 if TYPE_CHECKING:
     from ._events import SessionEvent
     from ._session import CopilotSession
 
-__all__ = ["TurnFuture", "SessionTurns", "check_timeout"]
+__all__ = ["TurnFuture", "SessionTurns"]
 
 logger = logging.getLogger("copilot_sync.session")
 
@@ -53,14 +53,6 @@ _SENT = "sent"  # session.send written: the turn is on the CLI
 _DONE = "done"  # out of the queue for good (finished, or the session closed)
 
 _BUSY_TYPES = frozenset({"user.message", "assistant.turn_start"})
-
-
-def check_timeout(timeout: Any) -> float | None:
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or math.isnan(timeout) or timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds or None; got {timeout!r}")
-    return float(timeout)
 
 
 class TurnFuture(Future["SessionEvent | None"]):

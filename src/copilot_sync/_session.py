@@ -21,9 +21,10 @@ from ._dispatch import EventDispatcher, Subscribers
 from ._errors import ConnectionLostError, JsonRpcError, SessionClosedError
 from ._elicitation import SessionUI
 from ._events import SessionEvent, parse_event
-from ._futures import SessionTurns, TurnFuture, check_timeout
+from ._futures import SessionTurns, TurnFuture
 from ._session_config import check_arity
 from ._shell import SessionShell, ShellExit, ShellOutput
+from ._timeouts import check_timeout
 from ._tools import Tool, ToolResult, as_tool
 from ._turns import EventStream, TurnWaiter, _StreamSink, _TextCollector
 

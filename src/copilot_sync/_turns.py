@@ -25,7 +25,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ._connection import WAIT_SLICE, wait_interruptibly
+from ._timeouts import WAIT_SLICE, wait_interruptibly
 from ._errors import CopilotTimeoutError, SessionError
 
 if TYPE_CHECKING:
