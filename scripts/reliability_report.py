@@ -62,6 +62,31 @@ ROWS: dict[int, tuple[str, str]] = {
         "The GitHub token stays out of command lines, logs and error messages; no shell; token-guarded "
         "TCP; owner-only log files.",
     ),
+    8: (
+        "Many threads, one session",
+        "Many threads calling the blocking calls of one session at once each get the reply to their own "
+        "prompt, in one per-session order shared by `send_and_wait`, `stream`, `send_and_collect`, "
+        "`send_async` and `wait_for_idle`. A handler calling back into the SDK gets an answer or, when "
+        "the call could never complete from there, an immediate error that says why.",
+    ),
+    9: (
+        "The wire under stress",
+        "A peer that stops reading, frames too large or nested too deep, values JSON cannot carry: every "
+        "write is bounded by its caller's deadline, `stop()`/`force_stop()` stay bounded, every CLI "
+        "request gets an answer, and an unreadable stream fails every waiter at once with a typed error.",
+    ),
+    10: (
+        "Handlers that escape",
+        "Handlers that raise a `BaseException` that is not an `Exception` (`SystemExit`, "
+        "`KeyboardInterrupt` raised by hand, test-framework outcomes): the request is answered, the "
+        "worker survives, the exception is logged, and the turn goes on.",
+    ),
+    11: (
+        "Lifetime, timeouts and errors",
+        "One timeout rule checked before anything is sent, one deadline per call honoured to tens of "
+        "milliseconds; resuming a session already open; a forked child; a client dropped without "
+        "`stop()`; errors that say what to do; secrets kept out of every exception.",
+    ),
 }
 
 _STATUS = {"pass": "pass", "FAIL": "**FAIL**", "xfail": "known bug (xfail)", "skipped": "skipped"}
