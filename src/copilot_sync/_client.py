@@ -59,7 +59,7 @@ logger = logging.getLogger("copilot_sync.client")
 
 SDK_PROTOCOL_VERSION = 3
 _LOG_LEVELS = ("none", "error", "warning", "info", "debug", "all", "default")
-_AUTH_TOKEN_ENV = "COPILOT_SDK_AUTH_TOKEN"
+_AUTH_TOKEN_ENV = "COPILOT_GITHUB_TOKEN"
 _client_numbers = itertools.count(1)
 
 #: Server-to-client requests answered by a session (their params carry ``sessionId``).

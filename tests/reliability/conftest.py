@@ -11,10 +11,12 @@ How the table is produced
   A test may record several cases (one per bad input, say); a test that records nothing still
   appears, under its docstring's first line.
 * ``pytest_runtest_makereport`` attaches each test's result (pass, FAIL, known bug) to its cases.
-* ``pytest_sessionfinish`` writes every case to ``.pytest_cache/.../results.json`` and, **only when
+* ``pytest_sessionfinish`` writes every case to ``build/reliability/results.json`` and, **only when
   the whole reliability suite ran** (no ``-k``/``-m``/``--lf``/``--deselect`` removed one of its
   tests, no file or node id narrowed it, and every selected test reported), renders
-  ``docs/RELIABILITY.md`` with ``scripts/reliability_report.py``.
+  ``build/reliability/RELIABILITY.md`` with ``scripts/reliability_report.py``. Running the tests
+  never writes a tracked file; ``python scripts/reliability_report.py`` regenerates the committed
+  ``docs/RELIABILITY.md`` from the last full run's results.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from copilot_sync.testing import FakeCLI, Scenario
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-DOC = ROOT / "docs" / "RELIABILITY.md"
+BUILD_DIR = ROOT / "build" / "reliability"
 REPORT_SCRIPT = ROOT / "scripts" / "reliability_report.py"
 
 _CASES = pytest.StashKey[list]()
@@ -199,24 +201,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "suite_seconds": round(sum(_state.durations.values()), 1),
         "tests": results,
     }
-    cache = getattr(session.config, "cache", None)  # absent under -p no:cacheprovider (CI)
-    if cache is not None:
-        cache_dir = pathlib.Path(cache.mkdir("copilot-sync-reliability"))
-    else:
-        cache_dir = ROOT / ".pytest_cache" / "d" / "copilot-sync-reliability"
-        cache_dir.mkdir(parents=True, exist_ok=True)
-    results_file = cache_dir / "results.json"
+    # Results and the rendered table go to build/, never to a tracked file: running the tests
+    # leaves the checkout as it was. `python scripts/reliability_report.py` copies a run's
+    # table into docs/RELIABILITY.md when you mean to update it.
+    out_dir = BUILD_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results_file = out_dir / "results.json"
     results_file.write_text(json.dumps(payload, indent=1), encoding="utf-8")
     full, why = _full_run(session)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if not full:
         if reporter is not None:
-            reporter.write_line(f"reliability: {DOC.relative_to(ROOT)} not rewritten ({why}); results in {results_file}")
+            reporter.write_line(f"reliability: partial run ({why}); results in {results_file}")
         return
     module = _load_report_module()
-    module.write_report(payload, DOC)
+    table = out_dir / "RELIABILITY.md"
+    module.write_report(payload, table)
     if reporter is not None:
-        reporter.write_line(f"reliability: wrote {DOC.relative_to(ROOT)} ({len(results)} tests)")
+        reporter.write_line(
+            f"reliability: wrote {table} ({len(results)} tests); "
+            "`python scripts/reliability_report.py` copies it to docs/RELIABILITY.md"
+        )
 
 
 # ============================================================================ helpers
