@@ -18,9 +18,11 @@ Errors (one tree, all importable from here)::
     │   ├── ProcessExitedError
     │   └── ProtocolError
     ├── JsonRpcError
+    │   └── UnsupportedMethodError (also a CapabilityError)
     ├── ProtocolVersionError
     ├── SessionError
-    │   └── TurnAbortedError
+    │   ├── TurnAbortedError
+    │   └── AuthenticationError
     ├── SessionClosedError
     ├── ClientStateError
     ├── CapabilityError (also a RuntimeError)
@@ -36,6 +38,7 @@ from ._client import SDK_PROTOCOL_VERSION, CopilotClient
 from ._commands import CommandContext, CommandDefinition
 from ._elicitation import ElicitationContext, ElicitationResult, InputOptions, SessionUI
 from ._errors import (
+    AuthenticationError,
     CapabilityError,
     ClientStateError,
     CLIInstallError,
@@ -49,6 +52,7 @@ from ._errors import (
     ProtocolVersionError,
     SessionClosedError,
     SessionError,
+    UnsupportedMethodError,
 )
 from ._events import SessionEvent
 from ._futures import TurnFuture
@@ -94,6 +98,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuthenticationError",
     "SDK_PROTOCOL_VERSION",
     "CapabilityError",
     "CLIInstallError",
@@ -115,6 +120,7 @@ __all__ = [
     "InputOptions",
     "InstalledCLI",
     "JsonRpcError",
+    "UnsupportedMethodError",
     "LocalSessionFs",
     "MissingPermissionHandlerWarning",
     "ModelBilling",

@@ -8,18 +8,22 @@ a spawned CLI, one thread draining its stderr (and stdout in TCP mode).
 
 from __future__ import annotations
 
+import errno
 import itertools
 import logging
 import os
+import platform
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Union, overload
 
 from ._connection import INTERNAL_ERROR, METHOD_NOT_FOUND, JsonRpcConnection, _fresh
 from ._dispatch import EventDispatcher, Subscribers
 from ._errors import (
+    CLINotFoundError,
     ClientStateError,
     ConnectionLostError,
     CopilotError,
@@ -28,7 +32,9 @@ from ._errors import (
     ProcessExitedError,
     ProtocolVersionError,
     SessionClosedError,
+    UnsupportedMethodError,
 )
+from ._lifetime import ClientResources, forked_error, reap, weak_method
 from ._logging import redact, register_secret
 from ._process import CLIProcess
 from ._rpc import wire_of
@@ -37,6 +43,7 @@ from ._session import CopilotSession
 from ._session_config import CREATE_OPTIONS, RESUME_OPTIONS, build_session_params, check_options
 from ._session_fs import SessionFsConfig, check_session_fs_option
 from ._session_fs_wire import session_fs_adapter
+from ._timeouts import Deadline, check_timeout
 from ._transport import SocketTransport, StdioTransport, parse_cli_url
 from ._types import (
     ConnectionState,
@@ -138,9 +145,10 @@ class CopilotClient:
         self._use_logged_in_user = (github_token is None) if use_logged_in_user is None else bool(use_logged_in_user)
         self._auto_start = auto_start
         self._max_workers = check_max_workers(max_workers)
-        if isinstance(start_timeout, bool) or not isinstance(start_timeout, (int, float)) or start_timeout <= 0:
-            raise ValueError(f"start_timeout must be a positive number of seconds, not {start_timeout!r}")
-        self._start_timeout = float(start_timeout)
+        checked_start = check_timeout(start_timeout, "start_timeout")
+        if checked_start is None:
+            raise ValueError("start_timeout must be a positive, finite number of seconds (the handshake needs a limit)")
+        self._start_timeout = checked_start
         self._session_fs = SessionFsConfig.of(session_fs) if session_fs is not None else None
         self._number = next(_client_numbers)
 
@@ -151,12 +159,19 @@ class CopilotClient:
         self._connection: JsonRpcConnection | None = None
         self._pool: WorkerPool | None = None
         self._sessions: dict[str, CopilotSession] = {}
+        self._sessions_lock = threading.Lock()  # registering, replacing and forgetting sessions
         self._lifecycle_handlers = Subscribers()
         self._lifecycle_dispatcher: EventDispatcher | None = None
         self._models: list[ModelInfo] | None = None
         self._models_lock = threading.Lock()
         self._shell_router = ShellRouter()
         self._stopping = False
+        # The OS-level resources, shared with the finalizer that releases them if this
+        # client is collected without stop() (see _lifetime.py).
+        self._resources = ClientResources()
+        self._last_cli_path: str | None = None  # the program the last start() spawned
+        finalizer = weakref.finalize(self, reap, self._resources)
+        finalizer.atexit = False  # at exit, _process's reaper kills what is left
         self.server_version: str | None = None
         self.protocol_version: int | None = None
         self.cli_source: str | None = None
@@ -202,6 +217,9 @@ class CopilotClient:
         return connection is None or connection.is_closed
 
     def _ensure_connected(self) -> JsonRpcConnection:
+        resources = self._resources
+        if resources.holds_anything and not resources.in_owner_process:
+            raise forked_error(resources.pid)
         connection = self._connection
         if self._state is ConnectionState.CONNECTED and connection is not None:
             if connection.closed_error is not None:
@@ -220,7 +238,14 @@ class CopilotClient:
         raise ClientStateError(f"the client is {self._state.value}; call start() first")
 
     def _request(self, method: str, params: Any = None, *, timeout: float | None = 60.0) -> Any:
-        return self._ensure_connected().request(method, params, timeout=timeout)
+        timeout = check_timeout(timeout)
+        connection = self._ensure_connected()
+        try:
+            return connection.request(method, params, timeout=timeout)
+        except JsonRpcError as exc:
+            if exc.code == METHOD_NOT_FOUND or "Unhandled method" in exc.message:
+                raise UnsupportedMethodError(method, self.server_version, exc.message) from None
+            raise
 
     # ================================================================ start
 
@@ -232,10 +257,14 @@ class CopilotClient:
         Calling it on a started client does nothing.
         """
         with self._state_lock:
+            resources = self._resources
+            if resources.holds_anything and not resources.in_owner_process:
+                raise forked_error(resources.pid)
             if self._state is ConnectionState.CONNECTED and not self._connection_lost():
                 return
             if self._connection is not None:
                 self._teardown(kill=True)
+            resources.pid = os.getpid()
             self._state = ConnectionState.CONNECTING
             self._stopping = False
             try:
@@ -244,9 +273,11 @@ class CopilotClient:
                 self._teardown(kill=True)
                 self._state = ConnectionState.DISCONNECTED
                 raise
-            except BaseException:
+            except BaseException as exc:
                 self._teardown(kill=True)
                 self._state = ConnectionState.ERROR
+                if isinstance(exc, (ConnectionLostError, JsonRpcError, CopilotTimeoutError)) and self._cli_url is None:
+                    raise self._not_the_cli(exc) from exc
                 raise
             self._state = ConnectionState.CONNECTED
 
@@ -260,7 +291,7 @@ class CopilotClient:
                 token = str(uuid.uuid4())  # a spawned TCP server accepts only us
                 register_secret(token)
             argv, env = self._spawn_command(token)
-            self._process = CLIProcess(argv, env=env, cwd=self._cwd, stdio=self._use_stdio)
+            self._process = self._spawn(argv, env)
             if self._use_stdio:
                 self._transport = StdioTransport(self._process)
             else:
@@ -268,21 +299,63 @@ class CopilotClient:
                 self._transport = SocketTransport("127.0.0.1", port, process=self._process, connect_timeout=10.0)
         self._pool = WorkerPool(self._max_workers, name=self._thread_name("copilot-worker"))
         transport = self._transport
+        # The reader thread holds the client only weakly, so a dropped client can be collected.
         self._connection = JsonRpcConnection(
             transport.reader,
             transport.writer,
-            on_notification=self._on_notification,
-            on_request=self._on_request,
-            on_close=self._on_connection_closed,
+            on_notification=weak_method(self._on_notification),
+            on_request=weak_method(self._on_request),
+            on_close=weak_method(self._on_connection_closed),
             describe_end=transport.describe_end,
             name=self._thread_name("copilot-reader"),
         )
         self._connection.start()
+        resources = self._resources
+        resources.connection, resources.transport = self._connection, transport
+        resources.process, resources.pool = self._process, self._pool
         if len(self._lifecycle_handlers):
             self._start_lifecycle_dispatcher()
         self._handshake(token, deadline)
         if self._session_fs is not None:  # before any session exists (the CLI refuses it later)
             self._set_session_fs_provider(self._session_fs, deadline)
+
+    def _spawn(self, argv: list[str], env: dict[str, str]) -> CLIProcess:
+        """Start the CLI; an executable that cannot run here is a :class:`CLINotFoundError`."""
+        path = argv[0]
+        try:
+            return CLIProcess(argv, env=env, cwd=self._cwd, stdio=self._use_stdio)
+        except OSError as exc:
+            where = f"{platform.system()} {platform.machine()}"
+            if exc.errno == errno.ENOEXEC:
+                reason = (
+                    f"it is not an executable for this platform ({where}): {exc.strerror}. "
+                    "It may be a Copilot CLI built for another platform"
+                )
+            elif isinstance(exc, PermissionError):
+                reason = f"it is not executable: {exc.strerror}"
+            elif isinstance(exc, FileNotFoundError):
+                reason = f"it (or its interpreter) does not exist: {exc.strerror}"
+            else:
+                raise
+            raise CLINotFoundError(
+                f"cannot run the Copilot CLI at {path} ({self.cli_source or 'cli_path'}): {reason}. "
+                "Fix: `python -m copilot_sync install-cli` installs the right one for this machine, "
+                "or pass cli_path= pointing at a working `copilot` executable.",
+                tried=[path],
+            ) from exc
+
+    def _not_the_cli(self, error: BaseException) -> BaseException:
+        """The same error, saying which program failed the handshake and what to check."""
+        path = self._last_cli_path
+        if path is None:
+            return error
+        clone = _fresh(error)
+        clone.args = (
+            f"the program at {path} ({self.cli_source or 'cli_path'}) did not complete the Copilot CLI "
+            f"handshake; is it the GitHub Copilot CLI (`{path} --version`)? "
+            f"`python -m copilot_sync doctor` checks the set-up. Cause: {error}",
+        )
+        return clone
 
     def _thread_name(self, base: str) -> str:
         """Thread names: ``copilot-reader`` for the first client, ``copilot-reader-2`` for the second..."""
@@ -291,13 +364,17 @@ class CopilotClient:
     def _start_lifecycle_dispatcher(self) -> None:
         with self._state_lock:
             if self._lifecycle_dispatcher is None:
-                self._lifecycle_dispatcher = EventDispatcher(self._thread_name("copilot-lifecycle"), self._deliver_lifecycle)
+                self._lifecycle_dispatcher = EventDispatcher(
+                    self._thread_name("copilot-lifecycle"), weak_method(self._deliver_lifecycle)
+                )
+                self._resources.lifecycle = self._lifecycle_dispatcher
 
     def _spawn_command(self, connection_token: str | None) -> tuple[list[str], dict[str, str]]:
         from ._discovery import resolve_cli
 
         resolved = resolve_cli(self._cli_path, env=self._env)
         self.cli_source = resolved.source
+        self._last_cli_path = resolved.argv_prefix[0] if resolved.argv_prefix else None
         env = dict(self._env) if self._env is not None else dict(os.environ)
         env.update(resolved.env)
         argv = [*resolved.argv_prefix, *self._cli_args, "--headless", "--no-auto-update", "--log-level", self._log_level]
@@ -407,7 +484,7 @@ class CopilotClient:
                 logger.warning("request %s from the CLI failed: %s", method, exc.message)
             connection.respond_error(request_id, exc.code, exc.message, exc.data)
             return
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt raised by hand...: still answered
             logger.exception("handler for %s raised", method)
             connection.respond_error(request_id, INTERNAL_ERROR, redact(str(exc)) or type(exc).__name__)
             return
@@ -433,16 +510,20 @@ class CopilotClient:
 
     # ================================================================ stop
 
-    def stop(self, *, timeout: float = 15.0) -> list[Exception]:
+    def stop(self, *, timeout: float | None = 15.0) -> list[Exception]:
         """Stop gracefully, within ``timeout`` seconds: disconnect every session, ask a
         CLI this client started to shut down (``runtime.shutdown``), close the connection,
         then make sure the process is gone (SIGTERM, then SIGKILL).
 
         Never raises for cleanup problems: returns them (an empty list when all went well).
-        Safe to call twice, and from inside a handler.
+        Safe to call twice, and from inside a handler. In a forked child it only forgets
+        the parent's CLI and connection, never touching them.
         """
+        timeout = check_timeout(timeout)
         errors: list[Exception] = []
-        deadline = time.monotonic() + timeout
+        if self._forget_if_forked():
+            return errors
+        deadline = time.monotonic() + (timeout if timeout is not None else 1e9)
 
         def remaining(cap: float) -> float:
             return max(0.1, min(cap, deadline - time.monotonic()))
@@ -475,12 +556,29 @@ class CopilotClient:
 
     def force_stop(self) -> None:
         """Stop at once: no RPCs, the CLI process is killed, every waiter fails."""
+        if self._forget_if_forked():
+            return
         with self._state_lock:
             self._stopping = True
             for session in list(self._sessions.values()):
                 session._close(SessionClosedError(f"session {session.session_id} was closed: the client was force-stopped"), wait=None)
             self._teardown(kill=True)
             self._state = ConnectionState.DISCONNECTED
+
+    def _forget_if_forked(self) -> bool:
+        """In a forked child: drop the parent's resources without touching them (no RPC, no
+        kill, no socket shutdown: they are the parent's). True if this process is such a child."""
+        resources = self._resources
+        if not resources.holds_anything or resources.in_owner_process:
+            return False
+        resources.forget()
+        self._connection = self._transport = self._process = self._pool = None
+        self._lifecycle_dispatcher = None
+        for session in list(self._sessions.values()):
+            session._close(forked_error(resources.pid), wait=None)
+        self._sessions.clear()
+        self._state = ConnectionState.DISCONNECTED
+        return True
 
     def _teardown(self, *, kill: bool, deadline: float | None = None) -> list[Exception]:
         errors: list[Exception] = []
@@ -511,6 +609,7 @@ class CopilotClient:
             self._lifecycle_dispatcher.stop(wait=1.0)
             self._lifecycle_dispatcher = None
         self._connection = self._transport = self._process = self._pool = None
+        self._resources.forget()
         with self._models_lock:
             self._models = None
         return errors
@@ -550,13 +649,25 @@ class CopilotClient:
     def _open_session(
         self, method: str, session_id: str, options: Mapping[str, Any], params: dict[str, Any], timeout: float | None
     ) -> CopilotSession:
+        timeout = check_timeout(timeout)
         fs_factory = options.get("create_session_fs_handler")
         check_session_fs_option(self._session_fs, fs_factory, method.replace("session.", "") + "_session")
         connection = self._ensure_connected()
-        if session_id in self._sessions:
-            raise ValueError(f"session {session_id} is already open on this client")
         session = CopilotSession(self, session_id, options)
-        self._sessions[session_id] = session  # before the RPC: early events and requests find it
+        # Register before the RPC: early events and requests find the new object. Resuming
+        # a session that is open here replaces the old object (a reloaded notebook cell, a
+        # reconnect after an error); creating one with an id in use is a mistake.
+        with self._sessions_lock:
+            previous = self._sessions.get(session_id)
+            duplicate = previous is not None and method == "session.create"
+            if not duplicate:
+                self._sessions[session_id] = session
+        if duplicate:
+            session._close(SessionClosedError(f"session {session_id} is already open"), wait=None)
+            raise ValueError(
+                f"session {session_id} is already open on this client; use resume_session() to take "
+                "it over, or disconnect() it first"
+            )
         try:
             if self._session_fs is not None:  # the CLI asks it for files while session.create runs
                 session._callbacks.session_fs = session_fs_adapter(session, fs_factory, self._session_fs)
@@ -565,14 +676,30 @@ class CopilotClient:
             if returned is not None and returned != session_id:
                 raise CopilotError(f"{method} answered for session {returned!r}, not {session_id!r}")
         except BaseException:
+            with self._sessions_lock:
+                if self._sessions.get(session_id) is session:
+                    if previous is not None and previous._closed is None:
+                        self._sessions[session_id] = previous  # the resume failed: the old object goes on
+                    else:
+                        del self._sessions[session_id]
             session._close(SessionClosedError(f"{method} failed for session {session_id}"), wait=0.5)
             raise
         session._apply_result(result)
+        if previous is not None:
+            logger.info("session %s: resumed by a new CopilotSession; the previous object is closed", session_id)
+            previous._close(
+                SessionClosedError(
+                    f"session {session_id} was resumed by another CopilotSession object on this client, "
+                    "which now receives its events; use that one"
+                ),
+                wait=0.5,
+            )
         return session
 
     def _forget_session(self, session: CopilotSession) -> None:
-        if self._sessions.get(session.session_id) is session:
-            del self._sessions[session.session_id]
+        with self._sessions_lock:
+            if self._sessions.get(session.session_id) is session:
+                del self._sessions[session.session_id]
 
     @property
     def sessions(self) -> list[CopilotSession]:
@@ -632,7 +759,12 @@ class CopilotClient:
         return PingResponse.from_dict(wire_of(self.rpc.ping(message=message, timeout=timeout)))
 
     def get_status(self, *, timeout: float | None = 60.0) -> GetStatusResponse:
-        return GetStatusResponse.from_dict(self._request("status.get", {}, timeout=timeout))
+        """The CLI's version and protocol version. ``version`` is the one the CLI reported in
+        the handshake: ``status.get`` itself says ``0.0.1`` on the native 1.0.8x executables."""
+        status = GetStatusResponse.from_dict(self._request("status.get", {}, timeout=timeout))
+        if self.server_version:
+            status.version = self.server_version
+        return status
 
     def get_auth_status(self, *, timeout: float | None = 60.0) -> GetAuthStatusResponse:
         return GetAuthStatusResponse.from_dict(self._request("auth.getStatus", {}, timeout=timeout))

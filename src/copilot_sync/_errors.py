@@ -9,21 +9,29 @@
     │   ├── ProcessExitedError        ... because the CLI exited or the socket closed
     │   └── ProtocolError             ... because the peer sent something unreadable
     ├── JsonRpcError                  the CLI answered a request with an error (code, message, data)
+    │   └── UnsupportedMethodError    ... "method not found": this CLI version lacks the method
+    │                                 (also a CapabilityError)
     ├── ProtocolVersionError          the CLI speaks a protocol version this SDK does not
     ├── SessionError                  the session reported ``session.error`` while a caller waited
+    │   └── AuthenticationError       ... because nobody is signed in (the message says how to fix it)
     ├── SessionClosedError            the session was disconnected while a caller used or waited on it
     ├── ClientStateError              the client is not in a state that allows the call (not started...)
     ├── CapabilityError               the host does not offer what the call needs (e.g. UI elicitation)
     └── CopilotTimeoutError           a blocking call ran out of time (also a ``TimeoutError``)
 
 Arguments the caller got wrong raise the built-in ``TypeError``/``ValueError`` at the call.
+
+Secrets: every registered secret (the GitHub token, the connection token) and anything
+shaped like a GitHub token is replaced by ``[REDACTED]`` in each error's message and in
+the data it carries (``JsonRpcError.data``, ``SessionError.event``), so neither ``str()``,
+``repr()`` nor a logged traceback can show one.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._logging import redact
+from ._logging import redact, redact_value
 
 if TYPE_CHECKING:
     from ._events import SessionEvent
@@ -42,11 +50,20 @@ __all__ = [
     "ProtocolVersionError",
     "SessionClosedError",
     "SessionError",
+    "AuthenticationError",
+    "UnsupportedMethodError",
+    "session_error_from",
 ]
 
 
 class CopilotError(Exception):
-    """Base class of every error copilot-sync raises on purpose."""
+    """Base class of every error copilot-sync raises on purpose.
+
+    Its message never contains a registered secret (see the module docstring).
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class CLINotFoundError(CopilotError):
@@ -79,7 +96,7 @@ class CLIInstallError(CopilotError):
         super().__init__(message)
         self.command = command
         self.exit_code = exit_code
-        self.stderr = stderr
+        self.stderr = redact(stderr)
 
 
 class ConnectionLostError(CopilotError):
@@ -97,7 +114,7 @@ class ProcessExitedError(ConnectionLostError):
     def __init__(self, message: str, *, exit_code: int | None = None, stderr: str = "") -> None:
         super().__init__(message)
         self.exit_code = exit_code
-        self.stderr = stderr
+        self.stderr = redact(stderr)
 
 
 class ProtocolError(ConnectionLostError):
@@ -111,8 +128,8 @@ class JsonRpcError(CopilotError):
         where = f" ({method})" if method else ""
         super().__init__(f"JSON-RPC error {code}{where}: {message}")
         self.code = code
-        self.message = message
-        self.data = data
+        self.message = redact(message)  # the peer may quote a token back
+        self.data = redact_value(data)
         self.method = method
 
 
@@ -132,13 +149,58 @@ class SessionError(CopilotError):
     """
 
     def __init__(self, message: str, *, event: SessionEvent | None = None) -> None:
-        super().__init__(redact(message))
+        super().__init__(message)
+        if event is not None:
+            event = _redacted_event(event)
         self.event = event
         raw = event.raw.get("data") if event is not None else None
         raw = raw if isinstance(raw, dict) else {}
         self.error_type: str | None = raw.get("errorType")
         text = raw.get("message", message)
         self.message = redact(text) if isinstance(text, str) else text
+
+
+class AuthenticationError(SessionError):
+    """The turn failed because the CLI has no GitHub credentials (nobody is signed in).
+
+    Fix it one of three ways: sign in once with the CLI itself (``copilot``, then
+    ``/login``), pass ``github_token=`` to :class:`CopilotClient` (or set
+    ``COPILOT_GITHUB_TOKEN``, ``GH_TOKEN`` or ``GITHUB_TOKEN``), or give the session a
+    BYOK ``provider=`` (an OpenAI-compatible endpoint), which needs no GitHub account.
+    """
+
+
+#: What CLI 1.0.81 says in ``session.error`` when it has no credentials (observed), and
+#: what its auth status says.
+_AUTH_MARKERS = ("no github oauth token", "not authenticated", "no authentication", "copilot hmac key")
+
+_AUTH_FIX = (
+    "Not signed in to GitHub Copilot. Fix: sign in once with the CLI (`copilot`, then /login), "
+    "pass github_token=... to CopilotClient (or set COPILOT_GITHUB_TOKEN, GH_TOKEN or GITHUB_TOKEN), "
+    "or give the session a BYOK provider={...} that needs no GitHub account."
+)
+
+
+def session_error_from(event: SessionEvent) -> SessionError:
+    """The error a waiter raises for a ``session.error`` event (an :class:`AuthenticationError`
+    when the CLI says it has no credentials)."""
+    data = event.raw.get("data")
+    message = data.get("message") if isinstance(data, dict) else None
+    text = f"Session error: {message or 'unknown error'}"
+    if isinstance(message, str) and any(marker in message.lower() for marker in _AUTH_MARKERS):
+        return AuthenticationError(f"{_AUTH_FIX} (the CLI said: {message})", event=event)
+    return SessionError(text, event=event)
+
+
+def _redacted_event(event: SessionEvent) -> SessionEvent:
+    """``event`` itself when it holds no secret, else a copy with every secret redacted."""
+    raw = event.raw
+    cleaned = redact_value(raw)
+    if cleaned == raw:
+        return event
+    from ._events import parse_event
+
+    return parse_event(cleaned)
 
 
 class SessionClosedError(CopilotError):
@@ -153,6 +215,22 @@ class CapabilityError(CopilotError, RuntimeError):
     """The host (the CLI and the clients attached to the session) does not support this,
     e.g. ``session.ui.confirm()`` when no client can show a dialog. Also a ``RuntimeError``,
     as the official SDK raises."""
+
+
+class UnsupportedMethodError(JsonRpcError, CapabilityError):
+    """The connected CLI does not have this method (it answered "method not found"): the
+    feature is not supported by this CLI version. ``method`` names it and ``cli_version``
+    is the version the CLI reported (``None`` if unknown). A :class:`JsonRpcError` (code
+    -32601) and a :class:`CapabilityError`."""
+
+    def __init__(self, method: str, cli_version: str | None, detail: str = "") -> None:
+        super().__init__(-32601, detail or f"Method not found: {method}", method=method)
+        version = cli_version or "unknown version"
+        self.cli_version = cli_version
+        self.args = (
+            f"{method} is not supported by this Copilot CLI ({version}); a newer CLI may have it "
+            f"(`python -m copilot_sync doctor` shows the version). The CLI said: {self.message}",
+        )
 
 
 class CopilotTimeoutError(CopilotError, TimeoutError):

@@ -48,6 +48,22 @@ def redact(text: str) -> str:
     return _TOKEN_PATTERN.sub(REDACTED, text)
 
 
+def redact_value(value: Any) -> Any:
+    """``value`` with :func:`redact` applied to every string in it (dicts, lists, tuples);
+    the same object when nothing needed redacting."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        cleaned = {key: redact_value(item) for key, item in value.items()}
+        return value if all(cleaned[k] is value[k] for k in value) else cleaned
+    if isinstance(value, (list, tuple)):
+        items = [redact_value(item) for item in value]
+        if all(a is b for a, b in zip(items, value)):
+            return value
+        return type(value)(items) if isinstance(value, tuple) else items
+    return value
+
+
 class _RedactingFilter(logging.Filter):
     """Rewrites each record's message, traceback and stack with secrets removed, before any
     handler formats it (the traceback is rendered once here, and handlers reuse that text)."""
