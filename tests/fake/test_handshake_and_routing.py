@@ -235,7 +235,7 @@ def test_github_token_reaches_the_cli_through_its_environment_only():
     with FakeCLI(Scenario()) as fake:
         with CopilotClient(cli_path=fake.cli_path, github_token=token):
             instance = fake.wait_for_instance()
-            assert instance.env.get("COPILOT_SDK_AUTH_TOKEN") == token
+            assert instance.env.get("COPILOT_GITHUB_TOKEN") == token
             assert token not in " ".join(instance.argv)
             assert "--auth-token-env" in instance.argv and "--no-auto-login" in instance.argv
 

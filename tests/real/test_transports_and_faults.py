@@ -174,5 +174,5 @@ def test_github_token_goes_through_the_environment(real_cli, cli_env, fresh_thre
         with open(f"/proc/{client.pid}/environ", "rb") as environ:
             variables = environ.read().split(b"\0")
     assert token.encode() not in b" ".join(argv)
-    assert b"--auth-token-env" in argv and b"COPILOT_SDK_AUTH_TOKEN" in argv
-    assert b"COPILOT_SDK_AUTH_TOKEN=" + token.encode() in variables
+    assert b"--auth-token-env" in argv and b"COPILOT_GITHUB_TOKEN" in argv
+    assert b"COPILOT_GITHUB_TOKEN=" + token.encode() in variables

@@ -102,11 +102,11 @@ def test_token_never_on_a_command_line_real_cli(real_cli, cli_env, record):
                 assert secret.encode() not in _cmdline(pid), f"token on the command line of pid {pid}"
                 checked += 1
             with open(f"/proc/{client.pid}/environ", "rb") as fh:
-                assert b"COPILOT_SDK_AUTH_TOKEN=" + secret.encode() in fh.read().split(b"\0")
+                assert b"COPILOT_GITHUB_TOKEN=" + secret.encode() in fh.read().split(b"\0")
     record(
         "GitHub token on no process's command line (real CLI, its children, this process's children)",
         figure=f"{checked} /proc/<pid>/cmdline read, 2 tokens (one GitHub-shaped, one not)",
-        outcome="absent everywhere; the CLI gets it from its environment (COPILOT_SDK_AUTH_TOKEN)",
+        outcome="absent everywhere; the CLI gets it from its environment (COPILOT_GITHUB_TOKEN)",
     )
 
 
@@ -119,7 +119,7 @@ def test_token_never_on_a_command_line_tcp_fake(record):
             argv = fake.instance.argv
             line = _cmdline(client.pid)
             assert token not in " ".join(argv) and token.encode() not in line
-            assert fake.instance.env.get("COPILOT_SDK_AUTH_TOKEN") == token
+            assert fake.instance.env.get("COPILOT_GITHUB_TOKEN") == token
             assert fake.instance.env.get("COPILOT_CONNECTION_TOKEN")  # generated per spawn, also via env
             assert fake.instance.env["COPILOT_CONNECTION_TOKEN"] not in " ".join(argv)
         finally:
@@ -144,7 +144,7 @@ def test_token_in_no_log_line_and_no_error_message(real_cli, cli_env, tmp_path, 
 
         # 2. a CLI that prints the token on stderr and dies
         script = tmp_path / "leaky-cli"
-        script.write_text('#!/bin/sh\necho "auth token is $COPILOT_SDK_AUTH_TOKEN" >&2\nexit 3\n')
+        script.write_text('#!/bin/sh\necho "auth token is $COPILOT_GITHUB_TOKEN" >&2\nexit 3\n')
         script.chmod(0o755)
         with pytest.raises(ProcessExitedError) as exited:
             CopilotClient(cli_path=str(script), github_token=token).start()
