@@ -4,6 +4,14 @@ The child runs in its own session and process group, so a Ctrl-C typed in the te
 reaches only Python (which then aborts the turn) and not the CLI. Every live child is
 remembered in a weak set; an ``atexit`` hook kills those still running when the
 interpreter exits, so no CLI process outlives it.
+
+Nothing here blocks on a pipe. In stdio mode the process owns the frame reader and writer
+over its stdout and stdin (:meth:`CLIProcess.frames`): frames go to stdin's descriptor in
+non-blocking mode (a stopped CLI cannot hold a writer past its deadline), closing stdin
+never flushes, and each output pipe is closed by the thread that reads it (closing a
+buffered pipe under a blocked reader waits for that read, which a stopped CLI, or a
+grandchild that inherited the pipe, can make last forever). :meth:`CLIProcess.kill` is
+therefore "kill now": SIGKILL, a bounded wait for the exit status, and nothing else.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import weakref
 from typing import IO, Sequence
 
 from ._errors import ProcessExitedError
+from ._framing import DEFAULT_MAX_FRAME_BYTES, FrameReader, FrameWriter, PipeSink
 from ._logging import redact
 
 __all__ = ["CLIProcess"]
@@ -47,6 +56,9 @@ class CLIProcess:
         self._port: int | None = None
         self._port_event = threading.Event()
         self._stdout_lines: collections.deque[str] = collections.deque(maxlen=10)
+        self._frame_reader: FrameReader | None = None
+        self._frame_writer: FrameWriter | None = None
+        self._frames_lock = threading.Lock()
         logger.debug("starting CLI: %s (cwd=%s)", redact(" ".join(self.argv)), cwd)
         self.popen = subprocess.Popen(  # noqa: S603 - argv list, never a shell
             self.argv,
@@ -91,6 +103,20 @@ class CLIProcess:
         assert self.popen.stdout is not None
         return self.popen.stdout
 
+    def frames(self, *, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> tuple[FrameReader, FrameWriter]:
+        """stdio mode: the frame reader over stdout and the frame writer over stdin.
+
+        Created once and owned here, so that :meth:`close_stdin`, :meth:`kill` and
+        :meth:`terminate` can close them without ever blocking (see the module docstring).
+        """
+        if not self.stdio:
+            raise RuntimeError("frames() is for a CLI spawned in stdio mode")
+        with self._frames_lock:
+            if self._frame_reader is None or self._frame_writer is None:
+                self._frame_reader = FrameReader(self.stdout, max_frame_bytes=max_frame_bytes)
+                self._frame_writer = FrameWriter(PipeSink(self.stdin))
+            return self._frame_reader, self._frame_writer
+
     def _drain_stderr(self) -> None:
         stream = self.popen.stderr
         assert stream is not None
@@ -125,6 +151,10 @@ class CLIProcess:
             pass
         finally:
             self._port_event.set()
+            try:  # this thread reads the pipe, so this thread closes it (see the module docstring)
+                stream.close()
+            except OSError:
+                pass
 
     def stderr_tail(self, *, settle: float = 0.2) -> str:
         """The last lines of the CLI's stderr (waits briefly for the drain to finish after exit)."""
@@ -187,29 +217,38 @@ class CLIProcess:
         return ProcessExitedError(message, exit_code=code, stderr=tail)
 
     def close_stdin(self) -> None:
-        if self.stdio and self.popen.stdin is not None:
-            try:
-                self.popen.stdin.close()
-            except (OSError, ValueError):
-                pass
+        """Close our end of the CLI's stdin (the CLI sees end of input); never blocks.
+
+        A frame being written meanwhile stops within one wait slice; nothing is flushed."""
+        if not self.stdio or self.popen.stdin is None:
+            return
+        writer = self._frame_writer
+        if writer is not None:
+            writer.close("the CLI's stdin was closed")
+            return
+        _close_unflushed(self.popen.stdin)
 
     def terminate(self, timeout: float = 5.0) -> int | None:
-        """SIGTERM, wait; then SIGKILL, wait. Returns the exit code (None if it never died)."""
+        """SIGTERM, wait up to ``timeout``; then SIGKILL and wait up to ``min(timeout, 1 s)``.
+        Returns the exit code (None if it never died). Never blocks on a pipe."""
         if self.popen.poll() is None:
             self._signal(signal.SIGTERM)
             if self.wait(timeout) is None:
                 logger.warning("CLI pid %d ignored SIGTERM for %.1fs; killing it", self.pid, timeout)
                 self._signal(signal.SIGKILL)
-                self.wait(timeout)
+                self.wait(min(timeout, 1.0))
         self._release()
         return self.popen.poll()
 
-    def kill(self) -> None:
-        """SIGKILL at once and reap."""
+    def kill(self, timeout: float = 5.0) -> int | None:
+        """Kill now: SIGKILL to the CLI's process group, then wait up to ``timeout`` for its exit
+        status (a killed process, stopped or not, normally goes within milliseconds), then
+        release the pipes without blocking. Returns the exit code (None if not reaped yet)."""
         if self.popen.poll() is None:
             self._signal(signal.SIGKILL)
-            self.wait(5.0)
+            self.wait(timeout)
         self._release()
+        return self.popen.poll()
 
     def _signal(self, sig: int) -> None:
         try:
@@ -221,14 +260,27 @@ class CLIProcess:
                 pass
 
     def _release(self) -> None:
-        for stream in (self.popen.stdin, self.popen.stdout):
-            if stream is not None:
-                try:
-                    stream.close()
-                except (OSError, ValueError):
-                    pass
+        """Close our pipe ends without blocking: stdin unflushed (or through its frame writer,
+        which lets a write in progress stop first); stdout by the thread that reads it."""
+        self.close_stdin()
+        if self.stdio and self.popen.stdout is not None:
+            reader = self._frame_reader
+            if reader is not None:
+                reader.close()  # deferred to the reader thread if it is inside a read
+            else:
+                _close_unflushed(self.popen.stdout)  # nobody reads it: closing cannot wait
+        # TCP mode: the stdout drain thread closes stdout when the pipe ends.
         with _live_lock:
             _live.discard(self)
+
+
+def _close_unflushed(stream: IO[bytes]) -> None:
+    """Close a pipe's file object without flushing it (a flush into a full pipe blocks)."""
+    raw = getattr(stream, "raw", stream)
+    try:
+        raw.close()
+    except (OSError, ValueError):
+        pass
 
 
 @atexit.register

@@ -1,4 +1,12 @@
-"""Byte transports under the JSON-RPC connection: a child's stdio pipes, or a TCP socket."""
+"""Byte transports under the JSON-RPC connection: a child's stdio pipes, or a TCP socket.
+
+Both give the connection a :class:`FrameReader` (``max_frame_bytes`` bounds what the peer
+may send) and a :class:`FrameWriter` whose every write is bounded by its caller's deadline
+(see :mod:`copilot_sync._framing`). ``close()`` never blocks: it never flushes, never
+waits for a write in progress (that writer stops within one wait slice and closes the
+descriptor as it lets go), and leaves the read stream to the reader thread, which closes it
+when its read returns (a socket's read returns at once after ``shutdown``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,7 @@ import socket
 from typing import Any
 
 from ._errors import ConnectionLostError, ProcessExitedError
-from ._framing import FrameReader, FrameWriter
+from ._framing import DEFAULT_MAX_FRAME_BYTES, FrameReader, FrameWriter, SocketSink, check_max_frame_bytes
 from ._process import CLIProcess
 
 __all__ = ["StdioTransport", "SocketTransport", "parse_cli_url"]
@@ -40,40 +48,37 @@ def parse_cli_url(url: str) -> tuple[str, int]:
 
 
 class StdioTransport:
-    """Frames over the child's stdin/stdout pipes."""
+    """Frames over the child's stdin/stdout pipes (owned by the :class:`CLIProcess`)."""
 
-    def __init__(self, process: CLIProcess) -> None:
+    def __init__(self, process: CLIProcess, *, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
         self.process = process
-        self.reader = FrameReader(process.stdout)
-        self.writer = FrameWriter(process.stdin)
+        self.reader, self.writer = process.frames(max_frame_bytes=check_max_frame_bytes(max_frame_bytes))
 
     def describe_end(self, exc: BaseException | None) -> ConnectionLostError:
         return self.process.exited_error()
 
     def close(self) -> None:
+        """Close stdin (the CLI sees end of input) and stdout; never blocks."""
         self.process.close_stdin()
+        self.reader.close()
 
     def __repr__(self) -> str:
         return f"<StdioTransport {self.process!r}>"
 
 
-class _SocketWriter:
-    __slots__ = ("_sock",)
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-
-    def write(self, data: bytes) -> None:
-        self._sock.sendall(data)
-
-    def flush(self) -> None:
-        pass
-
-
 class SocketTransport:
     """Frames over a TCP connection, to a spawned CLI or to a server someone else runs."""
 
-    def __init__(self, host: str, port: int, *, process: CLIProcess | None = None, connect_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        process: CLIProcess | None = None,
+        connect_timeout: float = 10.0,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+    ) -> None:
+        check_max_frame_bytes(max_frame_bytes)
         self.host = host
         self.port = port
         self.process = process
@@ -85,15 +90,15 @@ class SocketTransport:
                 exit_code=process.returncode if process else None,
                 stderr=process.stderr_tail() if process else "",
             ) from exc
-        sock.settimeout(None)
+        sock.settimeout(None)  # blocking, for the reader thread; writes use MSG_DONTWAIT (SocketSink)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
         self.sock = sock
         self._file: Any = sock.makefile("rb", buffering=_READ_BUFFER)
-        self.reader = FrameReader(self._file)
-        self.writer = FrameWriter(_SocketWriter(sock))
+        self.reader = FrameReader(self._file, max_frame_bytes=max_frame_bytes)
+        self.writer = FrameWriter(SocketSink(sock))
 
     def describe_end(self, exc: BaseException | None) -> ConnectionLostError:
         if self.process is not None:
@@ -102,15 +107,15 @@ class SocketTransport:
         return ProcessExitedError(f"the Copilot CLI server at {self.host}:{self.port} closed the connection{detail}")
 
     def close(self) -> None:
+        """Never blocks: ``shutdown`` wakes the reader thread (its read returns the end of
+        the stream) and any writer (its next send fails); the writer closes the socket, the
+        reader thread its file, and the descriptor goes with the last of them."""
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-        for closeable in (self._file, self.sock):  # the file holds a reference to the socket
-            try:
-                closeable.close()
-            except OSError:
-                pass
+        self.writer.close("the connection to the CLI server was closed")
+        self.reader.close()
 
     def __repr__(self) -> str:
         return f"<SocketTransport {self.host}:{self.port}>"
