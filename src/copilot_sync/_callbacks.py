@@ -12,7 +12,13 @@ worker. The rules:
 * each request id is answered at most once, even if the CLI repeats the event, and not
   at all once the CLI reports it completed (e.g. the turn was aborted);
 * a handler that raises or returns junk is logged and answered with the documented
-  default, so the turn never waits on a broken handler.
+  default, so the turn never waits on a broken handler. That includes a ``BaseException``
+  that is not an ``Exception`` (``SystemExit``, a ``KeyboardInterrupt`` raised by hand, a
+  test framework's outcome): logged with ``logger.exception``, answered like any error,
+  and the worker thread goes on;
+* every handler runs inside :func:`~copilot_sync._reentrancy.handler_scope`, so a blocking
+  call from it that could never complete (waiting on its own session's turn) raises
+  :class:`ReentrancyError` at once instead of hanging.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from ._commands import CommandContext, as_command
 from ._connection import INTERNAL_ERROR
 from ._errors import CopilotError, JsonRpcError
 from ._logging import redact
+from ._reentrancy import handler_scope, run_as_handler
 from ._session_config import camel, transform_callbacks
 from ._session_fs import no_handler_error
 from ._session_fs_wire import SessionFsAdapter
@@ -128,20 +135,20 @@ class SessionCallbacks:
             if tool is None or tool.handler is None:
                 return  # another client's tool: stay silent (PROTOCOL §5.1)
             if self._take(request_id, kind):
-                self._submit(self._answer_tool, tool, data, event.raw.get("agentId"))
+                self._submit("tool", self._answer_tool, tool, data, event.raw.get("agentId"))
         elif kind == "permission.requested":
             handler = self.permission_handler
             if handler is None or data.get("resolvedByHook") or not isinstance(data.get("permissionRequest"), dict):
                 return
             if self._take(request_id, kind):
-                self._submit(self._answer_permission, handler, data)
+                self._submit("permission", self._answer_permission, handler, data)
         elif kind == "command.execute":
             if self._take(request_id, kind):
-                self._submit(self._answer_command, data)
+                self._submit("command", self._answer_command, data)
         elif kind == "elicitation.requested":
             handler = self.elicitation_handler
             if handler is not None and self._take(request_id, kind):
-                self._submit(self._answer_elicitation, handler, data)
+                self._submit("elicitation", self._answer_elicitation, handler, data)
 
     def _take(self, request_id: str, kind: str) -> bool:
         with self._lock:
@@ -169,8 +176,9 @@ class SessionCallbacks:
         if len(self._done) > 4096:
             self._done.popitem(last=False)
 
-    def _submit(self, fn: Callable[..., Any], *args: Any) -> None:
-        if not self._session._client._submit(fn, *args):
+    def _submit(self, kind: str, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on the worker pool as a ``kind`` handler of this session."""
+        if not self._session._client._submit(run_as_handler, self._session, kind, fn, *args):
             logger.warning("session %s: the client is stopping; a request from the CLI was not answered", self.session_id)
 
     def _notice_denial(self, data: Mapping[str, Any]) -> None:
@@ -215,7 +223,7 @@ class SessionCallbacks:
         )
         if tool.name == _TOOL_SEARCH:
             invocation.available_tools = self._current_tools()
-        result = run_handler(tool, invocation)
+        result = run_handler(tool, invocation, contain_all=True)
         if result.from_exception:
             self._send_answer("session.tools.handlePendingToolCall", request_id, {"error": result.error or "tool failed"})
         else:
@@ -240,7 +248,7 @@ class SessionCallbacks:
             invocation["prompt_request"] = data["promptRequest"]
         try:
             params = decision_to_wire(handler(request, invocation), request)
-        except Exception:
+        except BaseException:  # even SystemExit: the CLI must get an answer
             logger.exception(
                 "session %s: permission handler failed on a %s request; answering user-not-available",
                 self.session_id,
@@ -270,6 +278,9 @@ class SessionCallbacks:
             except Exception as exc:
                 logger.warning("session %s: command /%s raised", self.session_id, name, exc_info=True)
                 params["error"] = redact(str(exc)) or type(exc).__name__
+            except BaseException as exc:  # SystemExit...: still answered
+                logger.exception("session %s: command /%s raised %s", self.session_id, name, type(exc).__name__)
+                params["error"] = _escaped_text(exc)
         self._send_answer("session.commands.handlePendingCommand", data["requestId"], params)
 
     def _answer_elicitation(self, handler: Callable[..., Any], data: dict[str, Any]) -> None:
@@ -277,7 +288,7 @@ class SessionCallbacks:
 
         try:
             result = result_to_wire(handler(context_from_event(self.session_id, data)))
-        except Exception:
+        except BaseException:
             logger.exception("session %s: elicitation handler failed; answering cancel", self.session_id)
             result = {"action": "cancel"}
         self._send_answer("session.ui.handlePendingElicitation", data["requestId"], {"result": result})
@@ -285,7 +296,24 @@ class SessionCallbacks:
     # ------------------------------------------------------------ worker threads: direct requests
 
     def answer_request(self, method: str, params: dict[str, Any]) -> Any:
-        """Worker thread: the result of a session-scoped request from the CLI."""
+        """Worker thread: the result of a session-scoped request from the CLI.
+
+        Runs the handler as a handler of this session (see :mod:`._reentrancy`). A
+        ``BaseException`` that is not an ``Exception`` escaping a handler is logged here and
+        becomes a ``JsonRpcError`` (an error answer), so the request is answered and the
+        worker goes on whatever the caller catches."""
+        kind = _REQUEST_KINDS.get(method, "session filesystem" if method.startswith("sessionFs.") else "request")
+        with handler_scope(self._session, kind):
+            try:
+                return self._answer_request(method, params)
+            except Exception:
+                raise
+            except BaseException as exc:
+                logger.exception("session %s: the %s handler for %s raised %s", self.session_id, kind, method,
+                                 type(exc).__name__)
+                raise JsonRpcError(INTERNAL_ERROR, _escaped_text(exc)) from None
+
+    def _answer_request(self, method: str, params: dict[str, Any]) -> Any:
         if method == "hooks.invoke":
             return self._invoke_hook(params)
         if method == "systemMessage.transform":
@@ -311,7 +339,7 @@ class SessionCallbacks:
         raw_input = params.get("input")
         try:
             output = hook(hook_input(hook_type, raw_input if isinstance(raw_input, dict) else {}), {"session_id": self.session_id})
-        except Exception:
+        except BaseException:  # even SystemExit: answered with the documented default
             logger.exception("session %s: hook %s raised; answering with no output", self.session_id, name)
             return {}
         if output is None:
@@ -332,7 +360,7 @@ class SessionCallbacks:
             if transform is not None:
                 try:
                     new = transform(content)
-                except Exception:
+                except BaseException:
                     logger.exception("session %s: transform of section %r raised; kept it", self.session_id, section_id)
                 else:
                     if isinstance(new, str):
@@ -391,6 +419,20 @@ class SessionCallbacks:
             session_id=self.session_id, tool_call_id=tool_call_id or "local", tool_name=name, arguments=arguments
         )
         return run_handler(tool, invocation)
+
+
+_REQUEST_KINDS = {
+    "hooks.invoke": "hook",
+    "systemMessage.transform": "system message transform",
+    "userInput.request": "user input",
+}
+
+
+def _escaped_text(exc: BaseException) -> str:
+    """What the CLI is told about a ``BaseException`` that escaped a handler."""
+    text = redact(str(exc))
+    name = type(exc).__name__
+    return f"{name}: {text}" if text and text != name else name
 
 
 def _wire_value(value: Any) -> Any:

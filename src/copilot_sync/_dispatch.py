@@ -5,6 +5,11 @@ dispatcher thread per session (``copilot-events-<id>``), and one for client life
 events (``copilot-lifecycle``), takes them out in arrival order and calls the deliver
 function. A handler that raises is logged by the deliver function; a handler that hangs
 delays only its own session.
+
+A session's dispatcher thread belongs to that session for its whole life (``owner``):
+it only runs that session's handlers and the SDK's own work for it, so it is marked as
+running the session's handlers (:mod:`._reentrancy`), and a blocking call on the same
+session from an ``on()`` handler or a done callback fails at once instead of hanging.
 """
 
 from __future__ import annotations
@@ -12,7 +17,10 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import weakref
 from typing import Any, Callable
+
+from ._reentrancy import EVENT, handler_scope
 
 __all__ = ["EventDispatcher", "Subscribers"]
 
@@ -24,8 +32,9 @@ _STOP = object()
 class EventDispatcher:
     """One thread that delivers queued items, in order, to ``deliver``."""
 
-    def __init__(self, name: str, deliver: Callable[[Any], None]) -> None:
+    def __init__(self, name: str, deliver: Callable[[Any], None], *, owner: Any = None) -> None:
         self.name = name
+        self._owner = None if owner is None else weakref.ref(owner)  # weak: the thread must not keep it alive
         self._deliver = deliver
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.put = self._queue.put  # the reader's hot path: a bound C method
@@ -44,6 +53,13 @@ class EventDispatcher:
         return threading.current_thread() is self._thread
 
     def _run(self) -> None:
+        if self._owner is None:
+            self._loop()
+            return
+        with handler_scope(self._owner, EVENT):
+            self._loop()
+
+    def _loop(self) -> None:
         get = self._queue.get
         deliver = self._deliver
         while True:

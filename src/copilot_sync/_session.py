@@ -3,7 +3,14 @@
 Events for the session are queued by the reader thread and delivered, in arrival order,
 on the session's own event thread (``copilot-events-<id>``): first the SDK's own
 reactions, then every ``on()`` handler in registration order, then the callers blocked in
-``send_and_wait``/``stream``. A handler that raises is logged and the next one runs.
+``send_and_wait``/``stream``. A handler that raises, even a ``BaseException`` such as
+``SystemExit``, is logged and the next one runs; the waiters are released all the same.
+
+Every turn that ``send_and_wait``, ``stream``, ``send_and_collect`` and ``send_async``
+start goes through one FIFO queue per session (``_turn_queue.py``), so many threads may
+share a session and each gets the reply to its own prompt. Blocking calls that can never
+complete from where they are made (inside a handler of the session's own running turn)
+raise :class:`ReentrancyError` at once (``_reentrancy.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import logging
 import pathlib
 import threading
 import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Union, overload
 
@@ -21,12 +29,15 @@ from ._dispatch import EventDispatcher, Subscribers
 from ._errors import ConnectionLostError, JsonRpcError, SessionClosedError
 from ._elicitation import SessionUI
 from ._events import SessionEvent, parse_event
+from ._lifetime import weak_method
 from ._futures import SessionTurns, TurnFuture
+from ._reentrancy import blocking
+from ._reentrancy import check as check_reentrancy
 from ._session_config import check_arity
 from ._shell import SessionShell, ShellExit, ShellOutput
-from ._timeouts import check_timeout
+from ._timeouts import Deadline, check_timeout
 from ._tools import Tool, ToolResult, as_tool
-from ._turns import EventStream, TurnWaiter, _StreamSink, _TextCollector
+from ._turns import EventStream, _StreamSink, _TextCollector
 
 if TYPE_CHECKING:
     from ._client import CopilotClient
@@ -75,9 +86,12 @@ class CopilotSession:
             self._handlers.add(_HandlerEntry(None, on_event))
         self._callbacks = SessionCallbacks(self, options)
         self._ui: SessionUI | None = None
-        self._turns = SessionTurns(self)  # send_async's queue and wait_for_idle's state
+        self._turns = SessionTurns(self)  # the queue of turns and wait_for_idle's state
         self._waiters.add(self._turns)
-        self._dispatcher = EventDispatcher(f"copilot-events-{session_id[:8]}", self._deliver)
+        # The event thread holds the session only weakly, so a session (and its client)
+        # nobody holds any more can be collected; collecting it ends the thread.
+        self._dispatcher = EventDispatcher(f"copilot-events-{session_id[:8]}", weak_method(self._deliver), owner=self)
+        weakref.finalize(self, self._dispatcher.stop, wait=None).atexit = False
 
     def __repr__(self) -> str:
         """``<CopilotSession 'id' open model='gpt-5' provider='openai' tools=1 handlers=2>``:
@@ -197,7 +211,7 @@ class CopilotSession:
             if entry.event_type is None or entry.event_type == event.raw_type:
                 try:
                     entry.handler(event)
-                except Exception:
+                except BaseException:  # even SystemExit or a test's failure: the waiters below must be released
                     logger.exception(
                         "session %s: event handler %r raised on %s", self.session_id, entry.handler, event.raw_type
                     )
@@ -245,6 +259,11 @@ class CopilotSession:
         return self._handlers.add(entry)
 
     # ------------------------------------------------------------------ sending
+    #
+    # One order per session: send_and_wait, stream, send_and_collect and send_async are all
+    # turns in the session's FIFO queue (_turn_queue.py); the SDK sends a turn's message only
+    # once the previous turn's own session.idle arrived, because one idle can cover several
+    # messages (PROTOCOL §0.1 item 2). send() alone stays outside the queue.
 
     def send(
         self,
@@ -254,8 +273,17 @@ class CopilotSession:
         mode: str | None = None,
         timeout: float | None = 60.0,
     ) -> str:
-        """Queue a message and return its message id at once, without waiting for the reply."""
+        """Send a message at once and return its message id, without waiting for the reply.
+
+        Fire and forget: ``send()`` is not part of the session's queue of turns. If a
+        turn is running (sent by ``send_and_wait``, ``send_async``... or another client),
+        the CLI queues this message behind it and one ``session.idle`` then covers both:
+        the caller waiting on the running turn wakes only at that shared idle, and its
+        reply may be this message's. For turns that each get their own reply, use
+        :meth:`send_async` or :meth:`send_and_wait`. ``timeout`` bounds the request only.
+        """
         params = _send_params(prompt, attachments, mode)
+        timeout = check_timeout(timeout)
         result = self._rpc("session.send", params, timeout=timeout)
         return result.get("messageId", "") if isinstance(result, dict) else ""
 
@@ -267,36 +295,42 @@ class CopilotSession:
         mode: str | None = None,
         timeout: float | None = 60.0,
     ) -> SessionEvent | None:
-        """Send a message and block until the session is idle again.
+        """Send a message and block until its turn is over; return its reply.
 
         Returns the turn's final ``assistant.message`` event (the last one with text), or
         ``None`` if the turn produced none. Raises :class:`SessionError` on
-        ``session.error``, :class:`TurnAbortedError` if the turn was aborted, and
-        :class:`CopilotTimeoutError` after ``timeout`` seconds (the turn is *not* aborted;
-        call :meth:`abort` for that). Ctrl-C aborts the turn and re-raises.
+        ``session.error`` and :class:`TurnAbortedError` if the turn was aborted.
 
-        ``session.idle`` is session-wide: if other messages are queued, the wait ends when
-        all of them are done (PROTOCOL §7).
+        Many threads may call it on one session at once: each call's turn waits its
+        turn in the session's queue (shared with ``stream``, ``send_and_collect`` and
+        ``send_async``, in call order) and its message is sent only once the previous
+        turn ended, so each caller gets the reply to its own prompt.
+
+        ``timeout`` (seconds; ``None`` = no limit) is one deadline for the whole call,
+        time in the queue included: :class:`CopilotTimeoutError` then says either that
+        the call was still waiting for earlier turns (its message was dropped and never
+        sent) or that its turn is still running on the CLI (nothing is aborted; call
+        :meth:`abort` for that). Ctrl-C drops a queued message, or aborts the running turn,
+        and re-raises. From inside a handler of this session's running turn (a tool, an
+        ``on()`` handler...) it can never complete, and raises :class:`ReentrancyError` at
+        once; use :meth:`send_async` or :meth:`send` there.
         """
         params = _send_params(prompt, attachments, mode)
-        if self._dispatcher.in_dispatcher_thread():
-            raise RuntimeError(
-                "send_and_wait() cannot be called from this session's own event handler "
-                "(it would wait for events that handler is holding up); use send() instead"
-            )
+        deadline = Deadline.checked(timeout)
         self._check_open()
-        waiter = TurnWaiter(self._received)
-        unsubscribe = self._waiters.add(waiter)
-        try:
+        with blocking(self, "send_and_wait()"):
+            turn = self._turns.new_turn({"sessionId": self.session_id, **params})
             try:
-                self._rpc("session.send", params, timeout=timeout)
-                waiter.tracker.mark_sent(self._received)
-                return waiter.wait(timeout)
+                self._turns.submit(turn)
+                return self._turns.wait(turn, deadline, "send_and_wait()")
             except KeyboardInterrupt:
-                self._abort_quietly()
+                while True:  # hand the abort off; a second Ctrl-C during the hand-off must not cancel it
+                    try:
+                        self._turns.interrupt(turn)
+                        break
+                    except KeyboardInterrupt:
+                        continue
                 raise
-        finally:
-            unsubscribe()
 
     def stream(
         self,
@@ -307,31 +341,37 @@ class CopilotSession:
         timeout: float | None = None,
         buffer_size: int = 10_000,
     ) -> EventStream:
-        """Send a message and return a blocking iterator over the turn's events.
+        """Queue a message and return a blocking iterator over its turn's events.
 
-        ``for event in session.stream("hi"): ...`` yields every event from the send up to
-        and including ``session.idle``; it raises like :meth:`send_and_wait`.
+        ``for event in session.stream("hi"): ...`` yields every event of the turn, from
+        the moment its message is sent up to and including ``session.idle``; it raises
+        like :meth:`send_and_wait`. The turn takes its place in the session's queue like
+        a ``send_and_wait`` turn: sent at once when nothing is ahead of it, else when the
+        turns ahead have ended (``stream.message_id`` is set once the CLI accepted it).
+        ``timeout`` bounds the whole call, from here to the idle. Closing the stream
+        before its message was sent drops it from the queue.
         """
         params = _send_params(prompt, attachments, mode)
-        if self._dispatcher.in_dispatcher_thread():
-            raise RuntimeError("stream() cannot be iterated on this session's own event thread; use send()")
-        if not isinstance(buffer_size, int) or buffer_size < 2:
+        deadline = Deadline.checked(timeout)
+        if isinstance(buffer_size, bool) or not isinstance(buffer_size, int) or buffer_size < 2:
             raise ValueError("buffer_size must be an integer of at least 2")
         self._check_open()
-        sink = _StreamSink(self._received, buffer_size)
-        sink.unsubscribe = self._waiters.add(sink)
-        stream = EventStream(self, sink, timeout=timeout)
+        check_reentrancy(self, "stream()")  # it would be iterated right here, forever
+        turn = self._turns.new_turn({"sessionId": self.session_id, **params}, sink=_StreamSink(buffer_size))
+        stream = EventStream(self, turn, deadline)
         try:
-            result = self._rpc("session.send", params, timeout=60.0 if timeout is None else timeout)
-        except KeyboardInterrupt:  # the CLI may have accepted the send: abort it, as send_and_wait does
-            stream.close()
-            self._abort_quietly()
+            self._turns.submit(turn)
+        except KeyboardInterrupt:
+            while True:
+                try:
+                    stream._interrupted()
+                    break
+                except KeyboardInterrupt:
+                    continue
             raise
         except BaseException:
             stream.close()
             raise
-        sink.tracker.mark_sent(self._received)
-        stream.message_id = result.get("messageId") if isinstance(result, dict) else None
         return stream
 
     def send_async(
@@ -342,47 +382,49 @@ class CopilotSession:
         mode: str | None = None,
         timeout: float | None = None,
     ) -> TurnFuture:
-        """Send a message without blocking; return a :class:`TurnFuture` of its turn.
+        """Queue a message without blocking; return a :class:`TurnFuture` of its turn.
 
         The future's result is what :meth:`send_and_wait` would return, and its exception
         what it would raise; ``timeout`` (seconds, ``None`` = no limit) counts from the
-        moment the message is sent and, as there, does not abort the turn. This
-        session's ``send_async`` turns run one at a time in call order: the next message
-        is sent only when the previous turn's ``session.idle`` arrived (one idle can cover
-        several queued messages), so each future gets its own turn's reply. Other sends
-        (``send``, ``send_and_wait``...) are not part of that queue.
+        moment the message is sent and, as there, does not abort the turn. The turn joins
+        the session's queue, shared with ``send_and_wait``, ``stream`` and
+        ``send_and_collect``: turns run one at a time in call order, the next message
+        sent only when the previous turn's ``session.idle`` arrived (one idle can cover
+        several queued messages), so each future gets its own turn's reply. Plain
+        :meth:`send` is not part of the queue.
 
         ``future.cancel()`` drops a turn still queued here, or aborts a running one (the
         future ends cancelled). Futures complete on the session's event thread; closing
         the session, stopping the client or the CLI exiting fails every queued and running
-        one. Argument errors, and a closed session, raise here.
+        one. Argument errors, and a closed session, raise here. It may be called from any
+        handler, this session's own included.
         """
         params = _send_params(prompt, attachments, mode)
         timeout = check_timeout(timeout)
         self._check_open()
         future = TurnFuture(self, prompt)
-        self._turns.submit(future, {"sessionId": self.session_id, **params}, timeout)
+        turn = self._turns.new_turn({"sessionId": self.session_id, **params}, future=future, timeout=timeout)
+        future._turn = turn
+        self._turns.submit(turn)
         return future
 
     def wait_for_idle(self, timeout: float | None = None) -> None:
-        """Block until the session is idle: no turn running (whoever sent it) and no
-        :meth:`send_async` turn queued. Returns at once if it already is.
+        """Block until the session is idle: its queue of turns drained (``send_and_wait``,
+        ``stream``, ``send_and_collect``, ``send_async``), no plain :meth:`send` turn
+        running, and no turn of another client running. Returns at once if it already is.
 
-        A turn runs from the ``session.send`` (or its ``user.message`` or
+        A turn runs from its ``session.send`` (or its ``user.message`` or
         ``assistant.turn_start``, for turns of other clients) to its ``session.idle``;
         when this returns, the ``on()`` handlers have seen that idle. Raises
-        :class:`CopilotTimeoutError` after ``timeout`` seconds and
-        :class:`SessionClosedError` (or the connection's error) if the session closes.
-        Nothing is aborted, not even by Ctrl-C (which just propagates).
+        :class:`CopilotTimeoutError` after ``timeout`` seconds, :class:`SessionClosedError`
+        (or the connection's error) if the session closes, and :class:`ReentrancyError`
+        at once from inside a handler of this session's running turn. Nothing is aborted,
+        not even by Ctrl-C (which just propagates).
         """
-        timeout = check_timeout(timeout)
-        if self._dispatcher.in_dispatcher_thread():
-            raise RuntimeError(
-                "wait_for_idle() cannot be called from this session's own event handler "
-                "(the idle it waits for is held up behind that handler)"
-            )
+        deadline = Deadline.checked(timeout)
         self._check_open()
-        self._turns.wait_idle(timeout)
+        with blocking(self, "wait_for_idle()"):
+            self._turns.wait_idle(deadline)
 
     def send_and_collect(
         self,
@@ -402,44 +444,43 @@ class CopilotSession:
         (all of it without streaming). Every top-level message of the turn is passed on
         (text before a tool call too); sub-agents' messages are not. It runs on the
         calling thread; if it raises, the exception propagates (the turn goes on).
-        Raises like :meth:`send_and_wait`; Ctrl-C aborts the turn and re-raises.
+        Queued, timed and interrupted like :meth:`send_and_wait` (one deadline for the
+        whole call; Ctrl-C drops or aborts the turn and re-raises).
         """
         if on_text is not None and not callable(on_text):
             raise TypeError(f"on_text must be a callable taking a string, not {type(on_text).__name__}")
-        if self._dispatcher.in_dispatcher_thread():
-            raise RuntimeError(
-                "send_and_collect() cannot be called from this session's own event handler "
-                "(it would wait for events that handler is holding up); use send_async() instead"
-            )
+        check_reentrancy(self, "send_and_collect()")
         collector = _TextCollector(on_text)
         stream = self.stream(prompt, attachments=attachments, mode=mode, timeout=timeout)
         try:
             for event in stream:
                 collector.feed(event)
         except KeyboardInterrupt:
-            if not stream.closed:  # interrupted in on_text: abort as iteration would
-                stream._interrupted()
+            while True:  # interrupted in on_text: abort as iteration would (idempotent)
+                try:
+                    stream._interrupted()
+                    break
+                except KeyboardInterrupt:
+                    continue
             raise
         finally:
             stream.close()
         return collector.final_text
 
     def abort(self, *, timeout: float | None = 30.0) -> bool:
-        """Abort the turn in progress. The session stays usable. Returns the CLI's ``success``."""
+        """Abort the turn in progress. The session stays usable. Returns the CLI's ``success``.
+
+        The next turn in the session's queue is sent once the aborted turn's idle arrived."""
+        timeout = check_timeout(timeout)
         result = self.rpc.abort(timeout=timeout)
         success = getattr(result, "success", True)
         return success if isinstance(success, bool) else True
-
-    def _abort_quietly(self) -> None:
-        try:
-            self.abort(timeout=5.0)
-        except Exception as exc:  # Ctrl-C path: the interrupt matters more than this
-            logger.debug("session %s: abort after interrupt failed: %s", self.session_id, exc)
 
     # ------------------------------------------------------------------ other RPCs
 
     def get_messages(self, *, timeout: float | None = 60.0) -> list[SessionEvent]:
         """Every persisted event of the session so far (ephemeral ones are not kept by the CLI)."""
+        timeout = check_timeout(timeout)
         result = self._rpc("session.getMessages", timeout=timeout)
         events = result.get("events", []) if isinstance(result, dict) else []
         return [parse_event(event) for event in events if isinstance(event, dict)]
@@ -457,6 +498,7 @@ class CopilotSession:
             raise TypeError("model must be a non-empty string")
         if reasoning_effort is not None and not isinstance(reasoning_effort, str):
             raise TypeError(f"reasoning_effort must be a string, not {type(reasoning_effort).__name__}")
+        timeout = check_timeout(timeout)
         return self.rpc.model.switch_to(model_id=model, reasoning_effort=reasoning_effort, timeout=timeout)
 
     def log(
@@ -472,6 +514,7 @@ class CopilotSession:
             raise TypeError(f"message must be a string, not {type(message).__name__}")
         if level is not None and level not in _LOG_LEVELS:
             raise ValueError(f"level must be one of {', '.join(_LOG_LEVELS)}; got {level!r}")
+        timeout = check_timeout(timeout)
         result = self.rpc.log(
             message=message, level=level, ephemeral=None if ephemeral is None else bool(ephemeral), timeout=timeout
         )
@@ -523,7 +566,7 @@ class CopilotSession:
         The CLI offers it to the model from the next model request on. Raises like any
         RPC if the CLI refuses; the session's tools are then unchanged.
         """
-        self._callbacks.add_tool(as_tool(tool), timeout=timeout)
+        self._callbacks.add_tool(as_tool(tool), timeout=check_timeout(timeout))
 
     def unregister_tool(self, name: str, *, timeout: float | None = 60.0) -> None:
         """Remove a tool this client provides; ``KeyError`` if there is none by that name.
@@ -531,7 +574,7 @@ class CopilotSession:
         A model request already in flight may still call it; such a call is not answered
         by this client (abort the turn, or remove tools while the session is idle).
         """
-        self._callbacks.remove_tool(name, timeout=timeout)
+        self._callbacks.remove_tool(name, timeout=check_timeout(timeout))
 
     def invoke_tool(self, name: str, arguments: Any = None, *, tool_call_id: str | None = None) -> ToolResult:
         """Run a tool's handler here, as if the model had called it, and return the
@@ -553,6 +596,7 @@ class CopilotSession:
         can be resumed), fail this session's waiters with :class:`SessionClosedError`, and
         remove it from its client. Idempotent; safe to call from a handler.
         """
+        timeout = check_timeout(timeout)
         with self._lock:
             if self._disconnecting or self._closed is not None:
                 return

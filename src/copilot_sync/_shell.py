@@ -96,7 +96,7 @@ class SessionShell:
         for handler in handlers.snapshot():
             try:
                 handler(item)
-            except Exception:
+            except BaseException:  # even SystemExit: the next handler and the next chunk still run
                 logger.exception("session %s: shell handler %r raised", self.session_id, handler)
 
     def close(self, *, wait: float | None) -> None:

@@ -253,6 +253,8 @@ def normalize_result(value: Any) -> ToolResult:
 def exception_result(exc: BaseException) -> ToolResult:
     """The result standing for a handler's exception (sent as the top-level ``error``)."""
     message = redact(str(exc)) or type(exc).__name__
+    if not isinstance(exc, Exception):  # SystemExit(3) would read "3": name what escaped
+        message = f"{type(exc).__name__}: {message}" if message != type(exc).__name__ else message
     return ToolResult(
         text_result_for_llm=EXCEPTION_TEXT, result_type="failure", error=message, tool_telemetry={}, from_exception=True
     )
@@ -263,9 +265,15 @@ def invalid_arguments_result(tool_name: str, exc: Exception) -> ToolResult:
     return ToolResult(text_result_for_llm=text, result_type="failure", error=text, tool_telemetry={})
 
 
-def run_handler(tool: Tool, invocation: ToolInvocation) -> ToolResult:
+def run_handler(tool: Tool, invocation: ToolInvocation, *, contain_all: bool = False) -> ToolResult:
     """Run ``tool``'s handler for ``invocation`` and return the result to send. Never raises
-    for the handler's failures (they become results); logs them."""
+    for the handler's failures (they become results); logs them.
+
+    ``contain_all`` (on the worker pool, where the CLI waits for an answer): a
+    ``BaseException`` that is not an ``Exception`` (``SystemExit``, a ``KeyboardInterrupt``
+    raised by hand, a test framework's outcome) becomes a failure result too, logged with
+    its traceback. Elsewhere (``invoke_tool`` on the caller's thread) it propagates, so a
+    real Ctrl-C still interrupts."""
     assert tool.handler is not None
     try:
         value = tool.handler(invocation)
@@ -273,6 +281,11 @@ def run_handler(tool: Tool, invocation: ToolInvocation) -> ToolResult:
         logger.warning(
             "tool %r raised %s; the model is told the call failed", tool.name, type(exc).__name__, exc_info=True
         )
+        return exception_result(exc)
+    except BaseException as exc:
+        if not contain_all:
+            raise
+        logger.exception("tool %r raised %s; the model is told the call failed", tool.name, type(exc).__name__)
         return exception_result(exc)
     try:
         return normalize_result(value)

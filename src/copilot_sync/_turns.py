@@ -1,13 +1,16 @@
-"""Waiting for a turn to end: the ``send_and_wait`` waiter and the ``stream`` iterator.
+"""Deciding when a turn is over: the outcome of a turn, and the ``stream`` iterator.
 
-Both subscribe to the session *before* the message is sent (PROTOCOL §7) and see events
-on the session's event thread in two steps: ``observe`` (before user handlers run) notes
-the outcome, ``release`` (after they ran) wakes the caller. So when ``send_and_wait``
-returns, every ``on()`` handler has already seen the ``session.idle`` that ended it, and
-a handler that disconnects the session on that idle does not spoil the result.
+Every turn a blocking call or ``send_async`` sends goes through the session's queue
+(``_turn_queue.SessionTurns``), which starts watching the events *before* the message is
+sent (PROTOCOL §7) and sees them on the session's event thread in two steps: ``observe``
+(before the ``on()`` handlers run) feeds the :class:`TurnWaiter` that notes the outcome,
+``release`` (after they ran) wakes the caller and feeds a stream's sink. So when
+``send_and_wait`` returns, every ``on()`` handler has already seen the ``session.idle``
+that ended it, and a handler that disconnects the session on that idle does not spoil
+the result.
 
 Stale events of an earlier turn must not end this one. So events already received when
-the subscription started (``seq <= baseline``) are ignored, and a ``session.idle`` ends
+the message was sent (``seq <= baseline``) are ignored, and a ``session.idle`` ends
 the turn only once the turn has started: its ``user.message`` was seen, or an ``abort``
 arrived after the CLI accepted the send (an aborted message may never get a
 ``user.message``). This matters after ``abort()``: the aborted turn's idle can arrive
@@ -15,18 +18,18 @@ after the next ``send`` subscribed. Events of sub-agents (with an ``agentId``) n
 or answer a turn.
 
 Also here: ``_TurnEnd`` (when the CLI is done with a send's turn, for ``wait_for_idle`` and
-the ``send_async`` queue in ``_futures.py``) and ``_TextCollector`` (``send_and_collect``).
+the queue, which sends the next message only then) and ``_TextCollector``
+(``send_and_collect``).
 """
 
 from __future__ import annotations
 
 import queue
-import threading
-import time
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ._timeouts import WAIT_SLICE, wait_interruptibly
-from ._errors import CopilotTimeoutError, SessionError
+from ._errors import CopilotTimeoutError, SessionError, session_error_from
+from ._reentrancy import blocking
+from ._timeouts import WAIT_SLICE, Deadline
 
 if TYPE_CHECKING:
     from ._events import SessionEvent
@@ -36,12 +39,6 @@ __all__ = ["TurnWaiter", "EventStream", "TurnAbortedError", "session_error_from"
 
 class TurnAbortedError(SessionError):
     """The turn ended with an aborted ``session.idle`` (``abort()`` was called) before it completed."""
-
-
-def session_error_from(event: SessionEvent) -> SessionError:
-    data = event.raw.get("data")
-    message = data.get("message") if isinstance(data, dict) else None
-    return SessionError(f"Session error: {message or 'unknown error'}", event=event)
 
 
 _NOT_SENT = float("inf")
@@ -91,19 +88,17 @@ def _outcome_of(event: SessionEvent) -> BaseException | bool | None:
 
 
 class TurnWaiter:
-    """The subscription behind ``send_and_wait``."""
+    """Decides one turn's outcome and remembers its answer (for ``send_and_wait``, a
+    ``TurnFuture`` and the turn behind a stream). Fed on the event thread, before the
+    ``on()`` handlers (``observe``); its owner acts on ``outcome`` after them."""
 
-    __slots__ = ("tracker", "_signal", "_lock", "last", "last_with_text", "outcome", "_woken")
+    __slots__ = ("tracker", "last", "last_with_text", "outcome")
 
     def __init__(self, baseline: int) -> None:
         self.tracker = _TurnTracker(baseline)
-        self._signal = threading.Lock()
-        self._signal.acquire()
-        self._lock = threading.Lock()
         self.last: SessionEvent | None = None
         self.last_with_text: SessionEvent | None = None
         self.outcome: BaseException | bool | None = None
-        self._woken = False
 
     def observe(self, seq: int, event: SessionEvent) -> None:
         if self.outcome is not None:
@@ -120,43 +115,11 @@ class TurnWaiter:
                 self.last_with_text = event
             return
         if outcome is not None:
-            with self._lock:
-                if self.outcome is None:
-                    self.outcome = outcome
+            self.outcome = outcome
 
-    def release(self, seq: int, event: SessionEvent) -> None:
-        if self.outcome is not None:
-            self._wake()
-
-    def fail(self, error: BaseException) -> None:
-        """End the wait from outside the event thread (connection lost, session closed)."""
-        with self._lock:
-            if self.outcome is None:
-                self.outcome = error
-        self._wake()
-
-    def fail_pending(self, error: BaseException) -> None:
-        """Like :meth:`fail`, but a wait whose outcome is already decided ends normally (its
-        release comes after the event's handlers, as usual)."""
-        with self._lock:
-            if self.outcome is not None:
-                return
-            self.outcome = error
-        self._wake()
-
-    def _wake(self) -> None:
-        with self._lock:
-            if self._woken:
-                return
-            self._woken = True
-        self._signal.release()
-
-    def wait(self, timeout: float | None) -> SessionEvent | None:
-        if not wait_interruptibly(self._signal, timeout):
-            raise CopilotTimeoutError(f"Timeout after {timeout}s waiting for session.idle")
-        outcome = self.outcome
-        if isinstance(outcome, BaseException):
-            raise outcome
+    @property
+    def answer(self) -> SessionEvent | None:
+        """What ``send_and_wait`` returns: the last root message with text, else the last one."""
         return self.last_with_text or self.last
 
 
@@ -253,32 +216,47 @@ class _TextCollector:
         return self.last_with_text or self.last or ""
 
 
+def running_timeout(timeout: float | None, what: str = "session.idle") -> CopilotTimeoutError:
+    """The timeout of a turn that was sent: it goes on, and says how to stop it."""
+    return CopilotTimeoutError(
+        f"Timeout after {timeout:g}s waiting for {what}: the turn is still running on the CLI "
+        "(nothing was aborted; call session.abort() to stop it)"
+    )
+
+
+def queued_timeout(timeout: float | None, call: str, session_id: str) -> CopilotTimeoutError:
+    """The timeout of a turn that never left the SDK's queue."""
+    return CopilotTimeoutError(
+        f"Timeout after {timeout:g}s: {call} was still waiting for earlier turns of session "
+        f"{session_id} to finish; its message was removed from the queue and never sent"
+    )
+
+
 _END = object()
 
 
 class _StreamSink:
-    """The subscribed half of a stream. It holds no reference to the iterator the user
+    """The queue between a stream's turn and its iterator. ``SessionTurns`` feeds it on the
+    session's event thread (``release``, after the ``on()`` handlers), from the moment the
+    turn's message is sent (``start``). It holds no reference to the iterator the user
     holds, so dropping that iterator lets it be collected, which closes this sink."""
 
-    __slots__ = ("tracker", "queue", "closed", "finished", "unsubscribe")
+    __slots__ = ("tracker", "queue", "closed", "finished")
 
-    def __init__(self, baseline: int, buffer_size: int) -> None:
-        self.tracker = _TurnTracker(baseline)
+    def __init__(self, buffer_size: int) -> None:
+        self.tracker: _TurnTracker | None = None  # set when the message is sent
         self.queue: queue.Queue[Any] = queue.Queue(buffer_size)
         self.closed = False
         self.finished = False  # the terminal item has been queued
-        self.unsubscribe: Any = None
 
-    def observe(self, seq: int, event: SessionEvent) -> None:
-        pass
+    def start(self, baseline: int) -> None:
+        self.tracker = _TurnTracker(baseline)
 
     def release(self, seq: int, event: SessionEvent) -> None:
-        if self.closed:
-            self.detach()
+        tracker = self.tracker
+        if self.closed or self.finished or tracker is None:
             return
-        if self.finished:
-            return
-        outcome = self.tracker.feed(seq, event)
+        outcome = tracker.feed(seq, event)
         if outcome is False:
             return
         if isinstance(outcome, BaseException) and not isinstance(outcome, TurnAbortedError):
@@ -290,13 +268,12 @@ class _StreamSink:
             if isinstance(outcome, TurnAbortedError):
                 self._put(outcome)
             self._put(_END)
-            self.detach()
 
     def fail(self, error: BaseException) -> None:
+        """End the stream with ``error`` (the send failed, the session closed). Any thread."""
         if self.finished or self.closed:
             return
         self.finished = True
-        self.detach()
         for item in (error, _END):
             while True:
                 try:
@@ -308,9 +285,9 @@ class _StreamSink:
                     except queue.Empty:
                         pass
 
-    fail_pending = fail  # a stream that already ended ignores it anyway
-
     def _put(self, item: Any) -> None:
+        # Bounded: when the consumer falls behind, the session's event thread waits here
+        # (the reader thread never does); closing the stream lets it go within a slice.
         while not self.closed:
             try:
                 self.queue.put(item, timeout=WAIT_SLICE)
@@ -318,34 +295,38 @@ class _StreamSink:
             except queue.Full:
                 continue
 
-    def detach(self) -> None:
-        unsubscribe, self.unsubscribe = self.unsubscribe, None
-        if unsubscribe is not None:
-            unsubscribe()
-
 
 class EventStream:
     """A blocking iterator over one turn's events, up to and including ``session.idle``.
 
-    Returned by :meth:`CopilotSession.stream`; the message is already sent. Iterate it
-    (``for event in stream``), or use it as a context manager to make sure it is closed.
+    Returned by :meth:`CopilotSession.stream`. Its turn takes its place in the session's
+    queue of turns: its message is sent once every earlier turn of the session
+    (``send_and_wait``, ``stream``, ``send_and_collect``, ``send_async``) has ended, and
+    the stream yields the events from that moment on. Iterate it (``for event in
+    stream``), or use it as a context manager to make sure it is closed.
     ``session.error`` raises :class:`SessionError` and an aborted idle raises
-    :class:`TurnAbortedError`, as in ``send_and_wait``; ``timeout`` bounds the whole turn.
-    The buffer is bounded: when the consumer falls behind, the session's event thread
-    waits (the reader thread never does). Closing the stream, or dropping it, releases it.
+    :class:`TurnAbortedError`, as in ``send_and_wait``; ``timeout`` bounds the whole call,
+    from ``stream()`` to the idle, time spent waiting for earlier turns included. The
+    buffer is bounded: when the consumer falls behind, the session's event thread waits
+    (the reader thread never does). Closing the stream, or dropping it, releases it; a
+    turn still queued is then dropped without being sent.
     """
 
-    def __init__(self, session: Any, sink: _StreamSink, *, timeout: float | None) -> None:
+    def __init__(self, session: Any, turn: Any, deadline: Deadline) -> None:
         self._session = session
-        self._sink = sink
-        self._deadline = None if timeout is None else time.monotonic() + timeout
-        self._timeout = timeout
+        self._turn = turn
+        self._sink: _StreamSink = turn.sink
+        self._deadline = deadline
         self._done = False
-        self.message_id: str | None = None
 
     def __repr__(self) -> str:
         state = "closed" if self._done else ("finished" if self._sink.finished else "open")
         return f"<EventStream session={self._session.session_id!r} {state} buffered={self._sink.queue.qsize()}>"
+
+    @property
+    def message_id(self) -> str | None:
+        """The CLI's id for this turn's message, once the CLI accepted it (else ``None``)."""
+        return self._turn.message_id
 
     def __iter__(self) -> Iterator[SessionEvent]:
         return self
@@ -356,7 +337,12 @@ class EventStream:
         try:
             item = self._get()
         except KeyboardInterrupt:
-            self._interrupted()
+            while True:  # hand the abort off; a second Ctrl-C during the hand-off must not cancel it
+                try:
+                    self._interrupted()
+                    break
+                except KeyboardInterrupt:
+                    continue
             raise
         if item is _END:
             self._done = True
@@ -367,30 +353,40 @@ class EventStream:
         return item
 
     def _get(self) -> Any:
-        get = self._sink.queue.get
-        while True:
-            if self._deadline is None:
-                wait = WAIT_SLICE
-            else:
-                remaining = self._deadline - time.monotonic()
-                if remaining <= 0:
+        sink_queue = self._sink.queue
+        try:
+            return sink_queue.get_nowait()  # the common case while events flow: no wait, no check
+        except queue.Empty:
+            pass
+        with blocking(self._session, "iterating a stream()"):
+            while True:
+                remaining = self._deadline.remaining()
+                if remaining is not None and remaining <= 0:
                     try:
-                        return self._sink.queue.get_nowait()
+                        return sink_queue.get_nowait()
                     except queue.Empty:
-                        self.close()
-                        raise CopilotTimeoutError(f"Timeout after {self._timeout}s waiting for session.idle") from None
-                wait = min(remaining, WAIT_SLICE)
-            try:
-                return get(timeout=wait)
-            except queue.Empty:
-                continue
+                        raise self._timed_out() from None
+                try:
+                    return sink_queue.get(timeout=WAIT_SLICE if remaining is None else min(remaining, WAIT_SLICE))
+                except queue.Empty:
+                    continue
+
+    def _timed_out(self) -> CopilotTimeoutError:
+        withdrawn = self._session._turns.withdraw(self._turn)
+        self.close()
+        timeout = self._deadline.timeout
+        if withdrawn:
+            return queued_timeout(timeout, "stream()", self._session.session_id)
+        return running_timeout(timeout)
 
     def _interrupted(self) -> None:
-        """Ctrl-C while iterating: abort the turn, then let KeyboardInterrupt propagate."""
+        """Ctrl-C while iterating: a queued turn is dropped, a running one aborted (handed
+        to another thread, so a second Ctrl-C cannot cancel it). Idempotent."""
         finished = self._sink.finished
-        self.close()
+        self._done = True
+        self._sink.closed = True
         if not finished:
-            self._session._abort_quietly()
+            self._session._turns.interrupt(self._turn)
 
     def collect(self) -> list[SessionEvent]:
         """Drain the stream into a list (raising like iteration does)."""
@@ -401,12 +397,13 @@ class EventStream:
         return self._done
 
     def close(self) -> None:
-        """Stop listening. Undelivered events are dropped; the turn itself goes on."""
+        """Stop listening. Undelivered events are dropped; a turn already sent goes on, one
+        still waiting in the session's queue is dropped without being sent."""
         if self._done:
             return
         self._done = True
         self._sink.closed = True
-        self._sink.detach()
+        self._session._turns.withdraw(self._turn)
 
     def __enter__(self) -> EventStream:
         return self
@@ -415,7 +412,8 @@ class EventStream:
         self.close()
 
     def __del__(self) -> None:
-        # Only a flag: the session's event thread detaches the sink when it next looks.
+        # Only a flag: the queue skips a closed stream's turn if it was not sent yet, and
+        # the event thread stops feeding its sink.
         sink = getattr(self, "_sink", None)
         if sink is not None:
             sink.closed = True

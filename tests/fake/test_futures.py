@@ -17,6 +17,7 @@ from copilot_sync import (
     TurnAbortedError,
     TurnFuture,
 )
+from copilot_sync._reentrancy import ReentrancyError
 from copilot_sync.testing import Rule
 from copilot_sync.testing.actions import default, events, reply, sleep
 
@@ -320,7 +321,9 @@ def test_a_future_cannot_be_waited_on_from_its_sessions_event_thread():
         session.send_async("outer", timeout=WAIT)
         assert done.wait(WAIT)
         off()
-        assert "cannot wait on this session's own event thread" in str(errors[0])
+        assert isinstance(errors[0], ReentrancyError)
+        assert "TurnFuture.result()" in str(errors[0])
+        assert "cannot be called from this session's own event handler" in str(errors[0])
         session.wait_for_idle(WAIT)
 
 
@@ -451,6 +454,8 @@ def test_wait_for_idle_refuses_to_run_on_the_event_thread():
         session.on("assistant.message", handler)
         session.send("outer")
         assert done.wait(WAIT)
+        assert isinstance(errors[0], ReentrancyError)
+        assert "wait_for_idle() on session" in str(errors[0])
         assert "cannot be called from this session's own event handler" in str(errors[0])
 
 
@@ -550,4 +555,6 @@ def test_send_and_collect_refuses_to_run_on_the_event_thread():
         session.on("assistant.message", handler)
         session.send("outer")
         assert done.wait(WAIT)
-        assert "send_and_collect() cannot be called" in str(errors[0])
+        assert isinstance(errors[0], ReentrancyError)
+        assert "send_and_collect() on session" in str(errors[0]) and "can" in str(errors[0])
+        assert [m["params"]["prompt"] for m in fake.requests("session.send")] == ["outer"]  # nothing sent

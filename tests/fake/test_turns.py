@@ -8,6 +8,7 @@ import time
 import pytest
 
 from copilot_sync import SessionError, TurnAbortedError
+from copilot_sync._reentrancy import ReentrancyError
 from copilot_sync.testing import Rule
 from copilot_sync.testing.actions import events, reply
 
@@ -79,9 +80,14 @@ def test_a_stale_idle_before_this_turn_starts_does_not_end_it():
         assert client.create_session().send_and_wait("hi", timeout=10).data.content == "fresh"
 
 
-def test_one_shared_idle_ends_every_queued_send():
+@pytest.mark.timeout(60)
+def test_overlapping_send_and_wait_calls_each_get_their_own_reply():
+    # one idle covers every message the CLI queued: the SDK queues the second call's
+    # message itself and sends it only after the first turn's own idle
     with running([], think_time=0.3) as (fake, client):
         session = client.create_session()
+        deliveries: list[str] = []
+        session.on("user.message", lambda e: deliveries.append(e.raw["data"].get("delivery")))
         results: list[str] = []
         first = threading.Thread(target=lambda: results.append(session.send_and_wait("one", timeout=10).data.content))
         first.start()
@@ -89,7 +95,27 @@ def test_one_shared_idle_ends_every_queued_send():
         second = session.send_and_wait("two", timeout=10)
         first.join(10)
         assert second.data.content == "echo: two"
-        assert results == ["echo: two"]  # the shared idle came after both turns: the last reply wins
+        assert results == ["echo: one"]
+        assert deliveries == ["idle", "idle"]  # the CLI never had to queue one behind the other
+
+
+@pytest.mark.timeout(60)
+def test_a_plain_send_while_a_turn_runs_shares_that_turns_idle():
+    # send() is fire and forget, outside the queue: the CLI queues it behind the running
+    # turn, and the one idle covers both (documented on send())
+    with running([], think_time=0.3) as (fake, client):
+        session = client.create_session()
+        deliveries: list[str] = []
+        session.on("user.message", lambda e: deliveries.append(e.raw["data"].get("delivery")))
+        results: list[str] = []
+        waiting = threading.Thread(target=lambda: results.append(session.send_and_wait("one", timeout=10).data.content))
+        waiting.start()
+        fake.wait_for_request("session.send")
+        assert session.send("two")
+        waiting.join(10)
+        assert deliveries == ["idle", "queued"]
+        assert results == ["echo: two"]  # woke at the shared idle, after the later message's reply
+        session.wait_for_idle(10)
 
 
 def test_stream_yields_the_whole_turn_in_order():
@@ -130,9 +156,24 @@ def test_a_dropped_stream_is_released():
     with running([_scripted([], times=1)]) as (fake, client):
         session = client.create_session()
         stream = session.stream("ignored", timeout=60, buffer_size=10)
-        del stream  # never iterated: the subscription must not block the session forever
+        del stream  # never iterated: its buffer must not block the session forever
+        fake.emit(session.session_id, "user.message", {"content": "ignored"})
         fake.emit_deltas(session.session_id, 1000)
+        fake.emit(session.session_id, "session.idle", {})  # its turn ends: the next one goes
         assert session.send_and_wait("next", timeout=10).data.content == "echo: next"
+
+
+@pytest.mark.timeout(60)
+def test_a_stream_closed_before_its_turn_was_sent_never_sends_it():
+    with running([], think_time=0.5) as (fake, client):
+        session = client.create_session()
+        first = session.send_async("first", timeout=10)
+        stream = session.stream("never sent", timeout=10)
+        assert stream.message_id is None  # queued behind the first turn
+        stream.close()
+        assert first.result(10).data.content == "echo: first"
+        assert session.send_and_wait("after", timeout=10).data.content == "echo: after"
+        assert [m["params"]["prompt"] for m in fake.requests("session.send")] == ["first", "after"]
 
 
 def test_stream_timeout_bounds_the_whole_turn():
@@ -191,16 +232,22 @@ def test_send_and_wait_refuses_to_run_on_its_own_event_thread():
         done = threading.Event()
 
         def handler(event):
+            began = time.monotonic()
             try:
-                session.send_and_wait("nested", timeout=1)
-            except RuntimeError as exc:
+                session.send_and_wait("nested", timeout=5)
+            except RuntimeError as exc:  # a ReentrancyError is also a RuntimeError
                 errors.append(exc)
+            errors.append(time.monotonic() - began)
             done.set()
 
         session.on("assistant.message", handler)
         session.send("outer")
         assert done.wait(10)
+        assert isinstance(errors[0], ReentrancyError)
         assert "cannot be called from this session's own event handler" in str(errors[0])
+        assert errors[1] < 1  # at once, not after its timeout
+        session.wait_for_idle(10)
+        assert [m["params"]["prompt"] for m in fake.requests("session.send")] == ["outer"]  # nothing sent
 
 
 def test_destroy_is_a_deprecated_disconnect():
