@@ -307,7 +307,11 @@ def _drop_and_collect(make: Callable[[], tuple[CopilotClient, Any]]) -> tuple[in
     client, session = make()
     pid = client.pid
     assert pid is not None
-    names = {t.name for t in threading.enumerate() if t.name.startswith("copilot-")} - BASELINE_THREADS
+    names = {
+        t.name
+        for t in threading.enumerate()
+        if t.name.startswith("copilot-") and not t.name.startswith(("copilot-fake", "copilot-model"))
+    } - BASELINE_THREADS
     del client, session
     started = time.monotonic()
     gc.collect()
