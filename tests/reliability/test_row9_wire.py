@@ -17,7 +17,6 @@ import math
 import os
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -36,7 +35,7 @@ from copilot_sync import (
 )
 from copilot_sync._connection import JsonRpcConnection
 from copilot_sync._errors import ProcessExitedError
-from copilot_sync._framing import FrameReader, WriterClosedError, encode_frame
+from copilot_sync._framing import FrameReader, FrameWriter, SocketSink, WriterClosedError, encode_frame
 from copilot_sync._process import CLIProcess
 from copilot_sync._transport import SocketTransport
 from copilot_sync.testing import FakeCLI, Rule, Scenario
@@ -327,82 +326,81 @@ def test_send_async_never_blocks_on_a_stopped_cli(record):
                    "by 30 s; its failure reaches the callback (next case)")
 
 
-def test_request_async_background_write_is_bounded(record):
-    """request_async when nothing can be written: the callback gets the outcome within the
-    background bound (shortened here to 0.5 s): CopilotTimeoutError with nothing sent (the
-    connection goes on), or, when the frame was cut, the connection's ProtocolError."""
+@contextlib.contextmanager
+def unread_socket_connection(background_write_timeout: float) -> Iterator[JsonRpcConnection]:
+    """A connection over one end of a socket pair whose other end never reads."""
     ours, theirs = socket.socketpair()
     ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024)
     try:
-        from copilot_sync._framing import FrameWriter, SocketSink
+        yield _bare_connection(FrameReader(ours.makefile("rb")), FrameWriter(SocketSink(ours)),
+                               lambda exc: ProcessExitedError(f"ended: {exc}"),
+                               background_write_timeout=background_write_timeout)
+    finally:
+        ours.close()
+        theirs.close()  # the reader thread sees the end of the stream
 
-        writer = FrameWriter(SocketSink(ours))
-        ended = lambda exc: ProcessExitedError(f"ended: {exc}")  # noqa: E731
-        connection = _bare_connection(FrameReader(ours.makefile("rb")), writer, ended, background_write_timeout=0.5)
-        outcomes: list[tuple[float, Any, BaseException | None]] = []
-        done = threading.Event()
 
-        def callback(result: Any, error: BaseException | None) -> None:
-            outcomes.append((time.monotonic(), result, error))
-            done.set()
+class Outcomes:
+    """Records ``request_async`` callbacks."""
 
-        # 1. The writer is busy (another thread writes 8 MiB without limit): nothing of ours is written.
+    def __init__(self) -> None:
+        self.calls: list[tuple[float, Any, BaseException | None]] = []
+        self.called = threading.Event()
+
+    def __call__(self, result: Any, error: BaseException | None) -> None:
+        self.calls.append((time.monotonic(), result, error))
+        self.called.set()
+
+
+def test_request_async_background_write_is_bounded_nothing_sent(record):
+    """request_async while another thread holds the writer (8 MiB to a peer that reads
+    nothing): it returns at once; within the background bound (shortened to 0.5 s) the
+    callback gets CopilotTimeoutError, nothing was sent, and the connection goes on."""
+    with unread_socket_connection(0.5) as connection:
         stuck, stuck_out = run_in_thread(connection.request, "big", {"b": "q" * (8 << 20)}, timeout=None)
         assert wait_until(lambda: connection.pending_count == 1, 5)
         time.sleep(0.2)
+        outcomes = Outcomes()
         began = time.monotonic()
-        connection.request_async("small", {}, callback)
+        connection.request_async("small", {}, outcomes)
         returned = time.monotonic() - began
-        assert done.wait(5)
-        at, _, first = outcomes[0]
-        assert isinstance(first, CopilotTimeoutError) and "nothing was sent" in str(first), first
-        assert at - began < 0.5 + SLACK and returned < 0.1
+        assert outcomes.called.wait(5)
+        at, _, error = outcomes.calls[0]
+        assert isinstance(error, CopilotTimeoutError) and "nothing was sent" in str(error), error
+        assert returned < 0.1 and at - began < 0.5 + SLACK
         assert not connection.is_closed and connection.pending_count == 1
-        # 2. Our own frame is cut: the connection closes, the stuck writer and the callback learn why.
-        done.clear()
-        connection.close(ProtocolError("test: reset"))  # release the stuck writer first
+        connection.close(ProtocolError("test over"))  # releases the stuck writer within one slice
         stuck.join(5)
-        assert isinstance(stuck_out.get("error"), ConnectionLostError)
-    finally:
-        ours.close()
-        theirs.close()
-    # a fresh pair for the cut case
-    ours, theirs = socket.socketpair()
-    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024)
-    try:
-        from copilot_sync._framing import FrameWriter, SocketSink
+        assert isinstance(stuck_out.get("error"), ConnectionLostError), stuck_out
+    record("request_async while the writer is busy and the peer reads nothing (bound shortened to 0.5 s)",
+           figure=f"returned in {returned * 1000:.1f} ms; callback after {at - began:.2f} s",
+           outcome="callback(CopilotTimeoutError 'nothing was sent'); the connection goes on")
 
-        connection = _bare_connection(FrameReader(ours.makefile("rb")), FrameWriter(SocketSink(ours)),
-                                      lambda exc: ProcessExitedError(f"ended: {exc}"), background_write_timeout=0.5)
-        outcomes.clear()
+
+def test_request_async_background_write_is_bounded_frame_cut(record):
+    """request_async of 8 MiB to a peer that reads nothing: what fits is written at once, the
+    rest in the background; when the bound passes the frame is cut, so the connection closes
+    and the callback gets its ProtocolError ('stopped reading')."""
+    with unread_socket_connection(0.5) as connection:
+        outcomes = Outcomes()
         began = time.monotonic()
-        connection.request_async("big", {"b": "q" * (8 << 20)}, callback)
-        returned_cut = time.monotonic() - began
-        assert done.wait(5)
-        at, _, cut = outcomes[0]
-        assert isinstance(cut, ProtocolError) and "stopped reading" in str(cut), cut
-        assert at - began < 0.5 + SLACK and returned_cut < 0.5
+        connection.request_async("big", {"b": "q" * (8 << 20)}, outcomes)
+        returned = time.monotonic() - began
+        assert outcomes.called.wait(5)
+        at, _, error = outcomes.calls[0]
+        assert isinstance(error, ProtocolError) and "stopped reading" in str(error), error
+        assert returned < 0.5 and at - began < 0.5 + SLACK
         assert connection.is_closed
-    finally:
-        ours.close()
-        theirs.close()
-    record("request_async when the peer reads nothing (background bound shortened to 0.5 s)",
-           figure=f"returned in {returned * 1000:.1f} / {returned_cut * 1000:.1f} ms; callbacks within the bound",
-           outcome="writer busy: callback(CopilotTimeoutError 'nothing was sent'), connection goes on; frame cut: "
-                   "the connection closes and the callback gets its ProtocolError ('stopped reading')")
+    record("request_async of 8 MiB to a peer that reads nothing (bound shortened to 0.5 s)",
+           figure=f"returned in {returned * 1000:.1f} ms; callback after {at - began:.2f} s",
+           outcome="the frame was cut: the connection closes, the callback gets ProtocolError ('stopped reading')")
 
 
 def test_answers_from_workers_are_bounded_and_logged(caplog, record):
     """respond() on a worker thread to a peer that reads nothing returns within the
     background bound (shortened to 0.5 s here) and logs ERROR; it never hangs the worker."""
     caplog.set_level(logging.DEBUG, logger="copilot_sync")
-    ours, theirs = socket.socketpair()
-    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024)
-    try:
-        from copilot_sync._framing import FrameWriter, SocketSink
-
-        connection = _bare_connection(FrameReader(ours.makefile("rb")), FrameWriter(SocketSink(ours)),
-                                      lambda exc: ProcessExitedError(f"ended: {exc}"), background_write_timeout=0.5)
+    with unread_socket_connection(0.5) as connection:
         _, error, took = _timed(connection.respond, 7, {"blob": "r" * (8 << 20)})
         assert error is None and took < 0.5 + SLACK
         assert _logged(caplog, logging.ERROR, "could not send the answer to request 7")
@@ -410,9 +408,6 @@ def test_answers_from_workers_are_bounded_and_logged(caplog, record):
         _, error, took_after = _timed(connection.respond, 8, {})
         assert error is None and took_after < 0.1
         assert _logged(caplog, logging.DEBUG, "dropped the answer to request 8")
-    finally:
-        ours.close()
-        theirs.close()
     record("An answer to the CLI (respond, worker thread) when the CLI reads nothing (bound shortened to 0.5 s)",
            figure=f"returned after {took:.2f} s",
            outcome="bounded (30 s by default), ERROR logged; the frame was cut, so the connection closed; later "
