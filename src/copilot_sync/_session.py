@@ -415,7 +415,8 @@ class CopilotSession:
 
         A turn runs from its ``session.send`` (or its ``user.message`` or
         ``assistant.turn_start``, for turns of other clients) to its ``session.idle``;
-        when this returns, the ``on()`` handlers have seen that idle. Raises
+        when this returns, the ``on()`` handlers have seen that idle and the done callbacks
+        of the futures it ended have run. Raises
         :class:`CopilotTimeoutError` after ``timeout`` seconds, :class:`SessionClosedError`
         (or the connection's error) if the session closes, and :class:`ReentrancyError`
         at once from inside a handler of this session's running turn. Nothing is aborted,

@@ -128,6 +128,7 @@ class SessionTurns:
         self._current: _Turn | None = None  # the turn on the CLI, or next in line
         self._marks: list[_TurnEnd] = []  # plain sends whose turn has not ended
         self._busy = False  # a top-level turn started and its session.idle has not come
+        self._reporting = 0  # outcomes being reported (done callbacks running): not idle yet
         self._closed: BaseException | None = None
 
     def __repr__(self) -> str:
@@ -462,6 +463,7 @@ class SessionTurns:
                 if turn.waiter.outcome is not None and not turn.settled:
                     turn.settled = True
                     settle = turn
+                    self._reporting += 1  # wait_for_idle returns only after its done callbacks ran
                 if turn.end.ended and turn.answered:
                     turn.state = _DONE
                     following = self._advance_locked()
@@ -471,7 +473,13 @@ class SessionTurns:
             sink.release(seq, event)
         if settle is not None:
             assert settle.waiter is not None
-            self._finish(settle, outcome=settle.waiter.outcome)
+            try:
+                self._finish(settle, outcome=settle.waiter.outcome)
+            finally:
+                with self._lock:
+                    self._reporting -= 1
+                    if self._idle_locked():
+                        self._changed.notify_all()
         if following is not None:
             self._pump(following)
 
@@ -536,7 +544,9 @@ class SessionTurns:
         return result
 
     def _idle_locked(self) -> bool:
-        return self._current is None and not self._queue and not self._marks and not self._busy
+        return (
+            self._current is None and not self._queue and not self._marks and not self._busy and not self._reporting
+        )
 
     def _idle(self) -> bool:
         with self._lock:
