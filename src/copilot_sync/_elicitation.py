@@ -17,6 +17,7 @@ from typing_extensions import Required
 
 from ._errors import CapabilityError
 from ._rpc import wire_of
+from ._timeouts import check_timeout
 
 if TYPE_CHECKING:
     from ._session import CopilotSession
@@ -134,6 +135,7 @@ class SessionUI:
             raise TypeError(f"message must be a string, not {type(message).__name__}")
         if not isinstance(requested_schema, Mapping):
             raise TypeError("requested_schema must be a JSON Schema object dict")
+        timeout = check_timeout(timeout)
         self._require()
         typed = self._session.rpc.ui.elicitation(
             message=message, requested_schema=dict(requested_schema), timeout=timeout

@@ -708,3 +708,144 @@ def test_user_input_without_a_handler_is_an_error():
         session = client.create_session()
         response = fake.request("userInput.request", {"sessionId": session.session_id, "question": "q"})
     assert response["error"]["message"] == "User input requested but no handler registered"
+
+
+# ---------------------------------------------------------------------------- re-entrancy
+
+
+def _reentering_options(calls):
+    """One handler of every kind; each calls send_and_wait on its own session and reports
+    what happened in ``calls`` (kind -> (exception type name, seconds))."""
+    from copilot_sync import CommandDefinition, define_tool
+
+    holder = {}
+
+    def reenter(kind):
+        began = time.monotonic()
+        try:
+            holder["session"].send_and_wait(f"from the {kind} handler", timeout=5)
+            calls[kind] = ("returned", time.monotonic() - began)
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            calls[kind] = (type(exc).__name__, time.monotonic() - began, str(exc))
+
+    @define_tool(name="reenter", description="re-enters")
+    def tool(n: int) -> str:
+        reenter("tool")
+        return "ok"
+
+    def hook(data, context):
+        reenter("hook")
+
+    def permission(request, invocation):
+        reenter("permission")
+        return {"kind": "approve-once"}
+
+    def elicitation(context):
+        reenter("elicitation")
+        return {"action": "cancel"}
+
+    def user_input(request, context):
+        reenter("user input")
+        return "a"
+
+    def transform(content):
+        reenter("system message transform")
+        return content
+
+    options = dict(
+        tools=[tool],
+        on_permission_request=permission,
+        commands=[CommandDefinition("reenter", lambda context: reenter("command"))],
+        on_elicitation_request=elicitation,
+        hooks={"on_pre_tool_use": hook},
+        on_user_input_request=user_input,
+        system_message={"mode": "customize", "sections": {"tone": transform}},
+    )
+    return holder, options
+
+
+@pytest.mark.timeout(60)
+def test_every_handler_kind_calling_send_and_wait_on_its_session_fails_at_once():
+    from copilot_sync._reentrancy import ReentrancyError
+
+    calls: dict[str, tuple] = {}
+    holder, options = _reentering_options(calls)
+    with running() as (fake, client):
+        session = client.create_session(**options)
+        holder["session"] = session
+        sid = session.session_id
+        broadcasts = [
+            ("external_tool.requested", {"toolCallId": "c1", "toolName": "reenter", "arguments": {"n": 1}},
+             "session.tools.handlePendingToolCall"),
+            ("permission.requested", {"permissionRequest": {"kind": "shell", "fullCommandText": "ls"}},
+             "session.permissions.handlePendingPermissionRequest"),
+            ("command.execute", {"command": "/reenter", "commandName": "reenter", "args": ""},
+             "session.commands.handlePendingCommand"),
+            ("elicitation.requested", {"message": "Sure?"}, "session.ui.handlePendingElicitation"),
+        ]
+        for index, (event_type, data, method) in enumerate(broadcasts):
+            request_id = f"reenter-{index}"
+            fake.emit(sid, event_type, {"requestId": request_id, **data})
+            answer_to(fake, method, request_id)
+        fake.request("hooks.invoke", {"sessionId": sid, "hookType": "preToolUse", "input": {"toolName": "bash"}})
+        fake.request("userInput.request", {"sessionId": sid, "question": "Which?", "choices": ["a"]})
+        fake.request("systemMessage.transform", {"sessionId": sid, "sections": {"tone": {"content": "x"}}})
+        assert session.send_and_wait("still fine", timeout=10).data.content == "echo: still fine"
+        sent = [m["params"]["prompt"] for m in fake.requests("session.send")]
+    kinds = {"tool", "permission", "command", "elicitation", "hook", "user input", "system message transform"}
+    assert set(calls) == kinds
+    for kind, (outcome, took, message) in calls.items():
+        assert outcome == ReentrancyError.__name__ and took < 1.0, (kind, outcome, took)
+        assert f"from inside a{'n' if kind[0] in 'aeio' else ''} {kind} handler" in message, message
+        assert "send_async() or send()" in message
+    assert sent == ["still fine"]  # none of the re-entrant calls sent anything
+
+
+@pytest.mark.timeout(60)
+def test_two_sessions_event_handlers_waiting_on_each_other_fail_at_once():
+    from copilot_sync._reentrancy import ReentrancyError
+
+    with running([], think_time=0.3) as (fake, client):
+        a, b = client.create_session(), client.create_session()
+        outcomes: dict[str, object] = {}
+        done = threading.Event()
+
+        def a_handler(event):  # on a's event thread: waits on b
+            try:
+                outcomes["a"] = b.send_and_wait("from a's handler", timeout=10).data.content
+            except ReentrancyError as exc:
+                outcomes["a"] = exc
+
+        def b_handler(event):  # on b's event thread: waits on a, whose event thread waits on b
+            began = time.monotonic()
+            try:
+                outcomes["b"] = a.send_and_wait("from b's handler", timeout=10).data.content
+            except ReentrancyError as exc:
+                outcomes["b"] = exc
+            outcomes["b_took"] = time.monotonic() - began
+            done.set()
+
+        a.on("assistant.turn_start", a_handler)
+        b.on("user.message", lambda e: b_handler(e) if e.data.content == "from a's handler" else None)
+        a.send("start")
+        assert done.wait(30)
+        a.wait_for_idle(30)
+        b.wait_for_idle(30)
+    assert isinstance(outcomes["b"], ReentrancyError), outcomes
+    assert outcomes["b_took"] < 1.0
+    text = str(outcomes["b"])
+    assert "deadlock" in text and a.session_id[:8] in text and b.session_id[:8] in text, text
+    assert outcomes["a"] == "echo: from a's handler"  # the first call, no longer in a ring, completed
+
+
+def test_invoke_tool_lets_a_keyboard_interrupt_through():
+    from copilot_sync import define_tool
+
+    @define_tool(name="interrupted", description="raises KeyboardInterrupt")
+    def interrupted(n: int) -> str:
+        raise KeyboardInterrupt
+
+    with running() as (fake, client):
+        session = client.create_session(tools=[interrupted])
+        with pytest.raises(KeyboardInterrupt):  # on the caller's thread: a real Ctrl-C must get through
+            session.invoke_tool("interrupted", {"n": 1})

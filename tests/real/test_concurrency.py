@@ -1,9 +1,12 @@
-"""Threads against the real CLI: a slow handler holds up only its own session."""
+"""Threads against the real CLI: a slow handler holds up only its own session; many threads
+share one session; a handler's blocking call on its own session fails at once."""
 
 from __future__ import annotations
 
 import threading
 import time
+
+import pytest
 
 from .conftest import open_session
 
@@ -93,3 +96,67 @@ def test_a_handler_may_send_and_call_the_client(client, model):
         assert second_done.wait(30)
         assert answers == ["You said: first", "You said: follow-up from a handler"]
         assert pings == ["pong: from a handler"]
+
+
+@pytest.mark.timeout(120)
+def test_a_permission_handler_calling_send_and_wait_on_its_session_fails_at_once(client, model):
+    from copilot_sync import define_tool
+    from copilot_sync._reentrancy import ReentrancyError
+
+    holder = {}
+    outcome = {}
+
+    @define_tool
+    def guarded(n: int) -> str:
+        """A tool that needs permission."""
+        return f"ran with {n}"
+
+    def permission(request, invocation):
+        began = time.monotonic()
+        try:
+            holder["session"].send_and_wait("ask myself", timeout=10)
+        except ReentrancyError as exc:
+            outcome["error"] = exc
+        outcome["took"] = time.monotonic() - began
+        return {"kind": "approve-once"}
+
+    model.add_tool_call("guarded", {"n": 7})
+    model.add_reply("the tool ran")
+    with open_session(client, model, tools=[guarded], on_permission_request=permission) as session:
+        holder["session"] = session
+        reply = session.send_and_wait("use the guarded tool", timeout=60)
+    assert isinstance(outcome["error"], ReentrancyError) and outcome["took"] < 1.0, outcome
+    assert "permission handler" in str(outcome["error"])
+    assert reply.data.content == "the tool ran"
+    assert model.requests[-1].tool_results[-1]["content"] == "ran with 7"
+    assert "ask myself" not in [r.user_prompt for r in model.requests]
+
+
+@pytest.mark.timeout(120)
+def test_eight_threads_streaming_on_one_session_each_get_their_own_turn(client, model):
+    session = open_session(client, model, streaming=True)
+    replies: dict[int, str] = {}
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def run(index):
+        try:
+            barrier.wait(30)
+            with session.stream(f"stream {index}", timeout=120) as stream:
+                events = list(stream)
+            assert events[-1].raw_type == "session.idle"
+            text = "".join(e.data.delta_content for e in events if e.raw_type == "assistant.message_delta")
+            replies[index] = text
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    try:
+        assert not errors, errors
+        assert replies == {i: f"You said: stream {i}" for i in range(8)}
+    finally:
+        session.disconnect()
