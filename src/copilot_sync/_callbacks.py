@@ -16,9 +16,11 @@ worker. The rules:
   that is not an ``Exception`` (``SystemExit``, a ``KeyboardInterrupt`` raised by hand, a
   test framework's outcome): logged with ``logger.exception``, answered like any error,
   and the worker thread goes on;
-* every handler runs inside :func:`~copilot_sync._reentrancy.handler_scope`, so a blocking
-  call from it that could never complete (waiting on its own session's turn) raises
-  :class:`ReentrancyError` at once instead of hanging.
+* every handler the session's running turn waits for (tools, permissions, user input,
+  hooks, transforms, the session filesystem, a dialog a tool asked for) runs inside
+  :func:`~copilot_sync._reentrancy.handler_scope`, so a blocking call from it that could
+  never complete (waiting on its own session's turn) raises :class:`ReentrancyError` at
+  once instead of hanging. Commands run beside turns, so they may block on one.
 """
 
 from __future__ import annotations
@@ -144,11 +146,15 @@ class SessionCallbacks:
                 self._submit("permission", self._answer_permission, handler, data)
         elif kind == "command.execute":
             if self._take(request_id, kind):
-                self._submit("command", self._answer_command, data)
+                # Not a handler of the running turn: a command runs beside turns (observed:
+                # the CLI runs a turn while a command waits), so it may block on one.
+                self._submit(None, self._answer_command, data)
         elif kind == "elicitation.requested":
             handler = self.elicitation_handler
             if handler is not None and self._take(request_id, kind):
-                self._submit("elicitation", self._answer_elicitation, handler, data)
+                # A dialog a tool call asked for holds that turn up; one another client
+                # asked for (session.ui.elicitation) does not.
+                self._submit("elicitation" if data.get("toolCallId") else None, self._answer_elicitation, handler, data)
 
     def _take(self, request_id: str, kind: str) -> bool:
         with self._lock:
@@ -176,9 +182,14 @@ class SessionCallbacks:
         if len(self._done) > 4096:
             self._done.popitem(last=False)
 
-    def _submit(self, kind: str, fn: Callable[..., Any], *args: Any) -> None:
-        """Run ``fn(*args)`` on the worker pool as a ``kind`` handler of this session."""
-        if not self._session._client._submit(run_as_handler, self._session, kind, fn, *args):
+    def _submit(self, kind: Optional[str], fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on the worker pool, as a ``kind`` handler of this session (one
+        the session's running turn waits for) unless ``kind`` is None."""
+        if kind is None:
+            submitted = self._session._client._submit(fn, *args)
+        else:
+            submitted = self._session._client._submit(run_as_handler, self._session, kind, fn, *args)
+        if not submitted:
             logger.warning("session %s: the client is stopping; a request from the CLI was not answered", self.session_id)
 
     def _notice_denial(self, data: Mapping[str, Any]) -> None:

@@ -1,10 +1,11 @@
 """Blocking calls made from inside handlers: refuse the ones that can never complete.
 
-A user handler the SDK runs for a session holds that session up: a tool, permission,
-user-input, hook, command, elicitation, transform or session-filesystem handler is awaited
-by the session's running turn (the CLI waits for its answer), and an ``on()`` handler or a
-future's done callback holds the session's event thread, which every waiter of that
-session needs. So a blocking call waiting on the *same* session from there can never
+A user handler the SDK runs for a session may hold that session up: a tool, permission,
+user-input, hook, transform or session-filesystem handler, or the handler of a dialog a
+tool call asked for, is awaited by the session's running turn (the CLI waits for its
+answer), and an ``on()`` handler or a future's done callback holds the session's event
+thread, which every waiter of that session needs. (A command handler does not: the CLI
+runs turns while a command waits, so it may block on its own session.) So a blocking call waiting on the *same* session from there can never
 return, and neither can a ring of them: a handler of A waiting on B while a handler of B
 waits on A.
 
@@ -21,8 +22,8 @@ wait-for graph from W: the threads running W's handlers, the sessions those thre
 blocked on, their handler threads, and so on. If that path comes back to the calling
 thread, the wait could never end, and :class:`ReentrancyError` is raised at once, before
 anything is sent. A wait that can complete (a tool of A waiting on an independent B) is
-left alone. Only threads inside a handler can close a cycle, so the common case (a
-script's main thread) costs one lock and a dictionary lookup.
+left alone. Only threads inside a handler can close a cycle or lie on one, so the
+common case (a script's main thread) costs one dictionary lookup.
 """
 
 from __future__ import annotations
@@ -158,9 +159,9 @@ def check(session: Any, call: str) -> None:
     """Raise :class:`ReentrancyError` if a blocking ``call`` on ``session`` from this thread
     could never complete. Registers nothing."""
     ident = threading.get_ident()
+    if ident not in _handlers:  # see blocking()
+        return
     with _lock:
-        if ident not in _handlers:
-            return
         chain = _find_cycle(ident, session)
     if chain is not None:
         raise ReentrancyError(_message(call, session, chain))
@@ -171,8 +172,14 @@ def blocking(session: Any, call: str) -> Iterator[None]:
     """Around a blocking wait on ``session``: refuse it if it could never complete, else
     record the wait (so a later wait by another handler can see a ring form) until it ends."""
     ident = threading.get_ident()
+    if ident not in _handlers:
+        # Not inside any handler: this thread can close no ring, and no path through the
+        # graph passes through it (only handler threads hold sessions up). Only this thread
+        # adds or removes its own entry, so the unlocked check is exact.
+        yield
+        return
     with _lock:
-        chain = _find_cycle(ident, session) if ident in _handlers else None
+        chain = _find_cycle(ident, session)
         if chain is None:
             previous = _waiting.get(ident)
             _waiting[ident] = (weakref.ref(session), call)

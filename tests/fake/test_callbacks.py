@@ -766,6 +766,8 @@ def _reentering_options(calls):
 
 @pytest.mark.timeout(60)
 def test_every_handler_kind_calling_send_and_wait_on_its_session_fails_at_once():
+    """Handlers the running turn waits for refuse at once; a command, and a dialog no tool
+    asked for, run beside turns: their blocking call completes."""
     from copilot_sync._reentrancy import ReentrancyError
 
     calls: dict[str, tuple] = {}
@@ -779,9 +781,7 @@ def test_every_handler_kind_calling_send_and_wait_on_its_session_fails_at_once()
              "session.tools.handlePendingToolCall"),
             ("permission.requested", {"permissionRequest": {"kind": "shell", "fullCommandText": "ls"}},
              "session.permissions.handlePendingPermissionRequest"),
-            ("command.execute", {"command": "/reenter", "commandName": "reenter", "args": ""},
-             "session.commands.handlePendingCommand"),
-            ("elicitation.requested", {"message": "Sure?"}, "session.ui.handlePendingElicitation"),
+            ("elicitation.requested", {"message": "Sure?", "toolCallId": "c2"}, "session.ui.handlePendingElicitation"),
         ]
         for index, (event_type, data, method) in enumerate(broadcasts):
             request_id = f"reenter-{index}"
@@ -790,15 +790,23 @@ def test_every_handler_kind_calling_send_and_wait_on_its_session_fails_at_once()
         fake.request("hooks.invoke", {"sessionId": sid, "hookType": "preToolUse", "input": {"toolName": "bash"}})
         fake.request("userInput.request", {"sessionId": sid, "question": "Which?", "choices": ["a"]})
         fake.request("systemMessage.transform", {"sessionId": sid, "sections": {"tone": {"content": "x"}}})
+        refused = dict(calls)
+        calls.clear()
+        fake.emit(sid, "command.execute", {"requestId": "cmd", "command": "/reenter", "commandName": "reenter", "args": ""})
+        answer_to(fake, "session.commands.handlePendingCommand", "cmd", timeout=10)
+        fake.emit(sid, "elicitation.requested", {"requestId": "dialog", "message": "From another client?"})
+        answer_to(fake, "session.ui.handlePendingElicitation", "dialog", timeout=10)
         assert session.send_and_wait("still fine", timeout=10).data.content == "echo: still fine"
         sent = [m["params"]["prompt"] for m in fake.requests("session.send")]
-    kinds = {"tool", "permission", "command", "elicitation", "hook", "user input", "system message transform"}
-    assert set(calls) == kinds
-    for kind, (outcome, took, message) in calls.items():
+    kinds = {"tool", "permission", "elicitation", "hook", "user input", "system message transform"}
+    assert set(refused) == kinds
+    for kind, (outcome, took, message) in refused.items():
         assert outcome == ReentrancyError.__name__ and took < 1.0, (kind, outcome, took)
         assert f"from inside a{'n' if kind[0] in 'aeio' else ''} {kind} handler" in message, message
         assert "send_async() or send()" in message
-    assert sent == ["still fine"]  # none of the re-entrant calls sent anything
+    assert {kind: outcome for kind, (outcome, *_rest) in calls.items()} == {"command": "returned", "elicitation": "returned"}
+    # none of the refused calls sent anything; the two that could complete did
+    assert sent == ["from the command handler", "from the elicitation handler", "still fine"]
 
 
 @pytest.mark.timeout(60)

@@ -160,3 +160,26 @@ def test_eight_threads_streaming_on_one_session_each_get_their_own_turn(client, 
         assert replies == {i: f"You said: stream {i}" for i in range(8)}
     finally:
         session.disconnect()
+
+
+@pytest.mark.timeout(120)
+def test_a_command_handler_may_wait_for_a_turn_of_its_own_session(client, model):
+    # the CLI runs turns while a command waits for its answer, so this can complete
+    from copilot_sync import CommandDefinition
+
+    holder = {}
+    outcome = {}
+    finished = threading.Event()
+
+    def summarize(context):
+        try:
+            outcome["reply"] = holder["session"].send_and_wait(f"summarize {context.args}", timeout=30).data.content
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcome["reply"] = exc
+        finished.set()
+
+    with open_session(client, model, commands=[CommandDefinition("summarize", summarize)]) as session:
+        holder["session"] = session
+        session.rpc.commands.execute(command_name="summarize", args="the notes")
+        assert finished.wait(60)
+    assert outcome["reply"] == "You said: summarize the notes"
