@@ -21,7 +21,7 @@ import pathlib
 import threading
 import warnings
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Union, overload
 
 from ._callbacks import REACTS_TO, SessionCallbacks
@@ -30,14 +30,12 @@ from ._errors import ConnectionLostError, JsonRpcError, SessionClosedError
 from ._elicitation import SessionUI
 from ._events import SessionEvent, parse_event
 from ._lifetime import weak_method
-from ._futures import SessionTurns, TurnFuture
-from ._reentrancy import blocking
-from ._reentrancy import check as check_reentrancy
+from ._futures import SessionTurns
+from ._sending import TurnMethods
 from ._session_config import check_arity
 from ._shell import SessionShell, ShellExit, ShellOutput
-from ._timeouts import Deadline, check_timeout
+from ._timeouts import check_timeout
 from ._tools import Tool, ToolResult, as_tool
-from ._turns import EventStream, _StreamSink, _TextCollector
 
 if TYPE_CHECKING:
     from ._client import CopilotClient
@@ -48,7 +46,6 @@ __all__ = ["CopilotSession", "EventHandler"]
 logger = logging.getLogger("copilot_sync.session")
 
 EventHandler = Callable[[SessionEvent], Any]
-_SEND_MODES = ("enqueue", "immediate")
 _LOG_LEVELS = ("info", "warning", "error")
 
 
@@ -60,7 +57,7 @@ class _HandlerEntry:
         self.handler = handler
 
 
-class CopilotSession:
+class CopilotSession(TurnMethods):
     """A conversation with the Copilot CLI. Create one with :meth:`CopilotClient.create_session`.
 
     Thread-safe: any thread may call any method; handlers may call back into the session.
@@ -258,225 +255,6 @@ class CopilotSession:
             entry = _HandlerEntry(event_type, handler)
         return self._handlers.add(entry)
 
-    # ------------------------------------------------------------------ sending
-    #
-    # One order per session: send_and_wait, stream, send_and_collect and send_async are all
-    # turns in the session's FIFO queue (_turn_queue.py); the SDK sends a turn's message only
-    # once the previous turn's own session.idle arrived, because one idle can cover several
-    # messages (PROTOCOL §0.1 item 2). send() alone stays outside the queue.
-
-    def send(
-        self,
-        prompt: str,
-        *,
-        attachments: Sequence[Mapping[str, Any]] | None = None,
-        mode: str | None = None,
-        timeout: float | None = 60.0,
-    ) -> str:
-        """Send a message at once and return its message id, without waiting for the reply.
-
-        Fire and forget: ``send()`` is not part of the session's queue of turns. If a
-        turn is running (sent by ``send_and_wait``, ``send_async``... or another client),
-        the CLI queues this message behind it and one ``session.idle`` then covers both:
-        the caller waiting on the running turn wakes only at that shared idle, and its
-        reply may be this message's. For turns that each get their own reply, use
-        :meth:`send_async` or :meth:`send_and_wait`. ``timeout`` bounds the request only.
-        """
-        params = _send_params(prompt, attachments, mode)
-        timeout = check_timeout(timeout)
-        result = self._rpc("session.send", params, timeout=timeout)
-        return result.get("messageId", "") if isinstance(result, dict) else ""
-
-    def send_and_wait(
-        self,
-        prompt: str,
-        *,
-        attachments: Sequence[Mapping[str, Any]] | None = None,
-        mode: str | None = None,
-        timeout: float | None = 60.0,
-    ) -> SessionEvent | None:
-        """Send a message and block until its turn is over; return its reply.
-
-        Returns the turn's final ``assistant.message`` event (the last one with text), or
-        ``None`` if the turn produced none. Raises :class:`SessionError` on
-        ``session.error`` and :class:`TurnAbortedError` if the turn was aborted.
-
-        Many threads may call it on one session at once: each call's turn waits its
-        turn in the session's queue (shared with ``stream``, ``send_and_collect`` and
-        ``send_async``, in call order) and its message is sent only once the previous
-        turn ended, so each caller gets the reply to its own prompt.
-
-        ``timeout`` (seconds; ``None`` = no limit) is one deadline for the whole call,
-        time in the queue included: :class:`CopilotTimeoutError` then says either that
-        the call was still waiting for earlier turns (its message was dropped and never
-        sent) or that its turn is still running on the CLI (nothing is aborted; call
-        :meth:`abort` for that). Ctrl-C drops a queued message, or aborts the running turn,
-        and re-raises. From inside a handler of this session's running turn (a tool, an
-        ``on()`` handler...) it can never complete, and raises :class:`ReentrancyError` at
-        once; use :meth:`send_async` or :meth:`send` there.
-        """
-        params = _send_params(prompt, attachments, mode)
-        deadline = Deadline.checked(timeout)
-        self._check_open()
-        with blocking(self, "send_and_wait()"):
-            turn = self._turns.new_turn({"sessionId": self.session_id, **params})
-            try:
-                self._turns.submit(turn)
-                return self._turns.wait(turn, deadline, "send_and_wait()")
-            except KeyboardInterrupt:
-                while True:  # hand the abort off; a second Ctrl-C during the hand-off must not cancel it
-                    try:
-                        self._turns.interrupt(turn)
-                        break
-                    except KeyboardInterrupt:
-                        continue
-                raise
-
-    def stream(
-        self,
-        prompt: str,
-        *,
-        attachments: Sequence[Mapping[str, Any]] | None = None,
-        mode: str | None = None,
-        timeout: float | None = None,
-        buffer_size: int = 10_000,
-    ) -> EventStream:
-        """Queue a message and return a blocking iterator over its turn's events.
-
-        ``for event in session.stream("hi"): ...`` yields every event of the turn, from
-        the moment its message is sent up to and including ``session.idle``; it raises
-        like :meth:`send_and_wait`. The turn takes its place in the session's queue like
-        a ``send_and_wait`` turn: sent at once when nothing is ahead of it, else when the
-        turns ahead have ended (``stream.message_id`` is set once the CLI accepted it).
-        ``timeout`` bounds the whole call, from here to the idle. Closing the stream
-        before its message was sent drops it from the queue.
-        """
-        params = _send_params(prompt, attachments, mode)
-        deadline = Deadline.checked(timeout)
-        if isinstance(buffer_size, bool) or not isinstance(buffer_size, int) or buffer_size < 2:
-            raise ValueError("buffer_size must be an integer of at least 2")
-        self._check_open()
-        check_reentrancy(self, "stream()")  # it would be iterated right here, forever
-        turn = self._turns.new_turn({"sessionId": self.session_id, **params}, sink=_StreamSink(buffer_size))
-        stream = EventStream(self, turn, deadline)
-        try:
-            self._turns.submit(turn)
-        except KeyboardInterrupt:
-            while True:
-                try:
-                    stream._interrupted()
-                    break
-                except KeyboardInterrupt:
-                    continue
-            raise
-        except BaseException:
-            stream.close()
-            raise
-        return stream
-
-    def send_async(
-        self,
-        prompt: str,
-        *,
-        attachments: Sequence[Mapping[str, Any]] | None = None,
-        mode: str | None = None,
-        timeout: float | None = None,
-    ) -> TurnFuture:
-        """Queue a message without blocking; return a :class:`TurnFuture` of its turn.
-
-        The future's result is what :meth:`send_and_wait` would return, and its exception
-        what it would raise; ``timeout`` (seconds, ``None`` = no limit) counts from the
-        moment the message is sent and, as there, does not abort the turn. The turn joins
-        the session's queue, shared with ``send_and_wait``, ``stream`` and
-        ``send_and_collect``: turns run one at a time in call order, the next message
-        sent only when the previous turn's ``session.idle`` arrived (one idle can cover
-        several queued messages), so each future gets its own turn's reply. Plain
-        :meth:`send` is not part of the queue.
-
-        ``future.cancel()`` drops a turn still queued here, or aborts a running one (the
-        future ends cancelled). Futures complete on the session's event thread; closing
-        the session, stopping the client or the CLI exiting fails every queued and running
-        one. Argument errors, and a closed session, raise here. It may be called from any
-        handler, this session's own included.
-        """
-        params = _send_params(prompt, attachments, mode)
-        timeout = check_timeout(timeout)
-        self._check_open()
-        future = TurnFuture(self, prompt)
-        turn = self._turns.new_turn({"sessionId": self.session_id, **params}, future=future, timeout=timeout)
-        future._turn = turn
-        self._turns.submit(turn)
-        return future
-
-    def wait_for_idle(self, timeout: float | None = None) -> None:
-        """Block until the session is idle: its queue of turns drained (``send_and_wait``,
-        ``stream``, ``send_and_collect``, ``send_async``), no plain :meth:`send` turn
-        running, and no turn of another client running. Returns at once if it already is.
-
-        A turn runs from its ``session.send`` (or its ``user.message`` or
-        ``assistant.turn_start``, for turns of other clients) to its ``session.idle``;
-        when this returns, the ``on()`` handlers have seen that idle and the done callbacks
-        of the futures it ended have run. Raises
-        :class:`CopilotTimeoutError` after ``timeout`` seconds, :class:`SessionClosedError`
-        (or the connection's error) if the session closes, and :class:`ReentrancyError`
-        at once from inside a handler of this session's running turn. Nothing is aborted,
-        not even by Ctrl-C (which just propagates).
-        """
-        deadline = Deadline.checked(timeout)
-        self._check_open()
-        with blocking(self, "wait_for_idle()"):
-            self._turns.wait_idle(deadline)
-
-    def send_and_collect(
-        self,
-        prompt: str,
-        *,
-        attachments: Sequence[Mapping[str, Any]] | None = None,
-        mode: str | None = None,
-        timeout: float | None = 60.0,
-        on_text: Callable[[str], Any] | None = None,
-    ) -> str:
-        """Send a message, block until the turn ends, and return the reply's text: the
-        content of the message :meth:`send_and_wait` would return (``""`` if none).
-
-        ``on_text(chunk)``, if given, gets the assistant's text as it arrives, each
-        character exactly once whether streaming is on or not: the deltas when the
-        session streams, and whatever part of each message its deltas did not cover
-        (all of it without streaming). Every top-level message of the turn is passed on
-        (text before a tool call too); sub-agents' messages are not. It runs on the
-        calling thread; if it raises, the exception propagates (the turn goes on).
-        Queued, timed and interrupted like :meth:`send_and_wait` (one deadline for the
-        whole call; Ctrl-C drops or aborts the turn and re-raises).
-        """
-        if on_text is not None and not callable(on_text):
-            raise TypeError(f"on_text must be a callable taking a string, not {type(on_text).__name__}")
-        check_reentrancy(self, "send_and_collect()")
-        collector = _TextCollector(on_text)
-        stream = self.stream(prompt, attachments=attachments, mode=mode, timeout=timeout)
-        try:
-            for event in stream:
-                collector.feed(event)
-        except KeyboardInterrupt:
-            while True:  # interrupted in on_text: abort as iteration would (idempotent)
-                try:
-                    stream._interrupted()
-                    break
-                except KeyboardInterrupt:
-                    continue
-            raise
-        finally:
-            stream.close()
-        return collector.final_text
-
-    def abort(self, *, timeout: float | None = 30.0) -> bool:
-        """Abort the turn in progress. The session stays usable. Returns the CLI's ``success``.
-
-        The next turn in the session's queue is sent once the aborted turn's idle arrived."""
-        timeout = check_timeout(timeout)
-        result = self.rpc.abort(timeout=timeout)
-        success = getattr(result, "success", True)
-        return success if isinstance(success, bool) else True
-
     # ------------------------------------------------------------------ other RPCs
 
     def get_messages(self, *, timeout: float | None = 60.0) -> list[SessionEvent]:
@@ -645,24 +423,6 @@ class CopilotSession:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.disconnect()
-
-
-def _send_params(prompt: Any, attachments: Any, mode: Any) -> dict[str, Any]:
-    if not isinstance(prompt, str):
-        raise TypeError(f"prompt must be a string, not {type(prompt).__name__}")
-    params: dict[str, Any] = {"prompt": prompt}
-    if attachments is not None:
-        if isinstance(attachments, (str, Mapping)) or not isinstance(attachments, Sequence):
-            raise TypeError("attachments must be a list of attachment dicts")
-        for attachment in attachments:
-            if not isinstance(attachment, Mapping) or not isinstance(attachment.get("type"), str):
-                raise TypeError(f"each attachment must be a dict with a 'type'; got {attachment!r}")
-        params["attachments"] = [dict(a) for a in attachments]
-    if mode is not None:
-        if mode not in _SEND_MODES:
-            raise ValueError(f"mode must be one of {', '.join(_SEND_MODES)}; got {mode!r}")
-        params["mode"] = mode
-    return params
 
 
 _unknown_warned: set[str] = set()
