@@ -263,3 +263,88 @@ def test_a_late_message_of_an_earlier_turn_is_not_the_answer():
             ("user.message", {"content": "hi"}), ("session.idle", {})]  # fmt: skip
     with running([_scripted(turn)]) as (fake, client):
         assert client.create_session().send_and_wait("hi", timeout=10) is None
+
+
+# --------------------------------------------------------------------------- the queue: Ctrl-C and closing
+
+
+def _sent(fake):
+    return [m["params"]["prompt"] for m in fake.requests("session.send")]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("call", ["send_and_wait", "stream", "send_and_collect"])
+def test_ctrl_c_while_queued_drops_the_message_without_aborting_anything(call):
+    import _thread
+
+    with running([], think_time=1.0) as (fake, client):
+        session = client.create_session()
+        first = session.send_async("running", timeout=10)
+        timer = threading.Timer(0.3, _thread.interrupt_main)
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                if call == "send_and_wait":
+                    session.send_and_wait("queued", timeout=10)
+                elif call == "stream":
+                    list(session.stream("queued", timeout=10))
+                else:
+                    session.send_and_collect("queued", timeout=10)
+        finally:
+            timer.cancel()
+        assert first.result(10).data.content == "echo: running"  # the running turn was not aborted
+        assert session.send_and_wait("next", timeout=10).data.content == "echo: next"
+        assert _sent(fake) == ["running", "next"]
+        assert fake.requests("session.abort") == []
+
+
+@pytest.mark.timeout(60)
+def test_ctrl_c_while_sent_aborts_the_turn_and_the_queue_goes_on():
+    import _thread
+
+    with running([], think_time=1.0) as (fake, client):
+        session = client.create_session()
+        idles: list[bool] = []
+        session.on("session.idle", lambda e: idles.append(bool(e.raw["data"].get("aborted"))))
+        timer = threading.Timer(0.3, _thread.interrupt_main)
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                session.send_and_wait("interrupted", timeout=10)
+        finally:
+            timer.cancel()
+        after = session.send_async("after", timeout=10)  # queued until the aborted turn's idle
+        assert after.result(10).data.content == "echo: after"
+        assert idles == [True, False]
+        assert _sent(fake) == ["interrupted", "after"]
+        assert len(fake.requests("session.abort")) == 1
+
+
+@pytest.mark.timeout(60)
+def test_disconnect_fails_queued_and_running_blocking_calls():
+    from copilot_sync import SessionClosedError
+
+    with running([], think_time=5) as (fake, client):
+        session = client.create_session()
+        outcomes: dict[str, BaseException] = {}
+
+        def call(name):
+            try:
+                session.send_and_wait(name, timeout=30)
+            except BaseException as exc:  # noqa: BLE001 - checked below
+                outcomes[name] = exc
+
+        threads = [threading.Thread(target=call, args=(name,)) for name in ("first", "second", "third")]
+        for thread in threads:
+            thread.start()
+            if thread is threads[0]:
+                fake.wait_for_request("session.send")
+        time.sleep(0.2)
+        began = time.monotonic()
+        session.disconnect()
+        for thread in threads:
+            thread.join(10)
+        assert time.monotonic() - began < 3
+        assert sorted(outcomes) == ["first", "second", "third"]
+        assert all(isinstance(e, SessionClosedError) for e in outcomes.values()), outcomes
+        assert _sent(fake) == ["first"]  # the queued two never reached the CLI
