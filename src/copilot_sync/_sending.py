@@ -66,7 +66,9 @@ class TurnMethods:
         the CLI queues this message behind it and one ``session.idle`` then covers both:
         the caller waiting on the running turn wakes only at that shared idle, and its
         reply may be this message's. For turns that each get their own reply, use
-        :meth:`send_async` or :meth:`send_and_wait`. ``timeout`` bounds the request only.
+        :meth:`send_async` or :meth:`send_and_wait`. ``mode="immediate"`` asks the CLI to
+        steer the running turn with the message instead. ``timeout`` bounds the request
+        only. Safe to call from any handler, this session's own included.
         """
         params = send_params(prompt, attachments, mode)
         timeout = check_timeout(timeout)

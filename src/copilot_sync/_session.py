@@ -60,7 +60,10 @@ class _HandlerEntry:
 class CopilotSession(TurnMethods):
     """A conversation with the Copilot CLI. Create one with :meth:`CopilotClient.create_session`.
 
-    Thread-safe: any thread may call any method; handlers may call back into the session.
+    Thread-safe: any thread may call any method, and many threads may share one session
+    (its turns run one at a time, in call order). Handlers may call back into the session;
+    a blocking call that could never complete from a handler raises
+    :class:`ReentrancyError` at once.
     """
 
     _rpc_api: SessionRpc | None = None  # session.rpc, built on first access
