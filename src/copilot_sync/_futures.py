@@ -89,7 +89,7 @@ class TurnFuture(Future["SessionEvent | None"]):
         # concurrent.futures catches only Exception here: a callback raising SystemExit or
         # a test framework's outcome would skip the other callbacks and escape into the
         # session's event thread. Contain everything, as for every other handler.
-        for callback in self._done_callbacks:
+        for callback in self._done_callbacks:  # type: ignore[attr-defined]  # Future's own list
             try:
                 callback(self)
             except BaseException:

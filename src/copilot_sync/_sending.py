@@ -18,7 +18,7 @@ cut short by a second interrupt before its first line runs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 from ._futures import TurnFuture
 from ._reentrancy import blocking
@@ -28,6 +28,7 @@ from ._turns import EventStream, _StreamSink, _TextCollector
 
 if TYPE_CHECKING:
     from ._events import SessionEvent
+    from ._session import CopilotSession
     from ._turn_queue import SessionTurns
     from .generated.rpc import SessionRpc
 
@@ -190,7 +191,7 @@ class TurnMethods:
         params = send_params(prompt, attachments, mode)
         timeout = check_timeout(timeout)
         self._check_open()
-        future = TurnFuture(self, prompt)
+        future = TurnFuture(cast("CopilotSession", self), prompt)
         turn = self._turns.new_turn({"sessionId": self.session_id, **params}, future=future, timeout=timeout)
         future._turn = turn
         self._turns.submit(turn)

@@ -22,7 +22,7 @@ import threading
 import warnings
 import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, Union, overload
+from typing import TYPE_CHECKING, Any, Callable, Literal, Union, overload
 
 from ._callbacks import REACTS_TO, SessionCallbacks
 from ._dispatch import EventDispatcher, Subscribers
@@ -287,7 +287,7 @@ class CopilotSession(TurnMethods):
         self,
         message: str,
         *,
-        level: str | None = None,
+        level: Literal["info", "warning", "error"] | None = None,
         ephemeral: bool | None = None,
         timeout: float | None = 60.0,
     ) -> str:
