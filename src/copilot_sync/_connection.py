@@ -301,21 +301,28 @@ class JsonRpcConnection:
         return pending.result
 
     def request_async(
-        self, method: str, params: Any, callback: Callable[[Any, BaseException | None], None]
+        self,
+        method: str,
+        params: Any,
+        callback: Callable[[Any, BaseException | None], None],
+        *,
+        write_timeout: float | None = None,
     ) -> None:
         """Send a request without waiting for its response, and without ever blocking.
 
         ``callback(result, error)`` is called exactly once: with the result (``error`` is
         ``None``), or with the error (a :class:`JsonRpcError`, the connection's close error,
-        or :class:`CopilotTimeoutError` when the request could not be sent within
-        ``background_write_timeout`` while nothing of it was written). It runs on the reader
+        or :class:`CopilotTimeoutError` when nothing of the request could be written within
+        the write bound). It runs on the reader
         thread, on whichever thread closes the connection, or on the background writer
         thread, so it must be quick and must neither block nor write.
 
         The frame is written at once when the writer is free and the pipe or socket has room
         for it; otherwise (another thread is writing, or the peer reads slowly) what is left
-        is written by a background thread (``copilot-writer``), bounded by
-        ``background_write_timeout``. Raises at once (and never calls back) if the connection
+        is written by a background thread (``copilot-writer``), bounded by ``write_timeout``
+        seconds (``None``: the connection's ``background_write_timeout``, 30 s by default;
+        give a blocking caller's remaining deadline here so that its deadline also bounds
+        the write). Raises at once (and never calls back) if the connection
         is already closed, if ``params`` cannot be sent as JSON (``TypeError``), or if the
         write fails before the connection noticed. There is no timeout for the answer: use
         your own timer.
@@ -331,8 +338,11 @@ class JsonRpcConnection:
             if self._pending.pop(request_id, None) is not None:
                 raise _fresh(self._closed)
             return  # close() already called back
+        bound = self._background_write_timeout if write_timeout is None else write_timeout
         try:
-            self._writer.write_frame_nowait(data, functools.partial(self._async_write_failed, request_id, method))
+            self._writer.write_frame_nowait(
+                data, functools.partial(self._async_write_failed, request_id, method, bound), timeout=bound
+            )
         except (OSError, ValueError) as exc:
             lost = self._lost(exc)  # closing calls back every pending request, this one included
             if self._pending.pop(request_id, None) is not None:
@@ -451,7 +461,7 @@ class JsonRpcConnection:
         else:
             logger.error("writing %s failed: %r", what, exc)
 
-    def _async_write_failed(self, request_id: int, method: str, exc: BaseException) -> None:
+    def _async_write_failed(self, request_id: int, method: str, bound: float, exc: BaseException) -> None:
         """The background write of a ``request_async`` request failed (writer thread)."""
         if isinstance(exc, FrameWriteTimeout) and exc.cut:
             self.close(_stopped_reading(exc, method))  # calls back every pending request
@@ -463,8 +473,8 @@ class JsonRpcConnection:
         if pending is None:
             return
         if isinstance(exc, FrameWriteTimeout):
-            logger.warning("%s could not be sent within %gs: %s", method, self._background_write_timeout, exc)
-            pending.error = _write_timeout_error(exc, method, self._background_write_timeout)
+            logger.warning("%s could not be sent within %gs: %s", method, bound, exc)
+            pending.error = _write_timeout_error(exc, method, bound)
         else:
             logger.error("sending %s failed: %r", method, exc)
             pending.error = exc

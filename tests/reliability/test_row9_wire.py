@@ -169,9 +169,10 @@ def _bare_connection(reader: FrameReader, writer: Any, describe_end: Callable[[B
 # ============================================================================ A. a peer that stops reading
 
 
-def test_stopped_fake_cli_send_and_wait_is_bounded_then_stop(record):
-    """A stopped CLI (SIGSTOP) and a 1 MiB prompt: send_and_wait(timeout=2) raises in time;
-    the frame was cut, so every waiter gets ProtocolError; stop(timeout=5) is bounded."""
+def test_stopped_fake_cli_cut_request_fails_every_waiter_then_stop(record):
+    """A stopped CLI (SIGSTOP) and a 1 MiB request with timeout=2: it raises in time; the
+    frame was cut, so the connection closes and every other waiter gets ProtocolError;
+    stop(timeout=5) is bounded."""
     scenario = Scenario(rules=[Rule(method="session.getMessages", actions=[stall()])])
     with FakeCLI(scenario) as fake:
         client = CopilotClient(cli_path=fake.cli_path)
@@ -181,7 +182,7 @@ def test_stopped_fake_cli_send_and_wait_is_bounded_then_stop(record):
             other, other_out = run_in_thread(session.get_messages, timeout=60)
             fake.wait_for_request("session.getMessages")
             with stopped(client.pid):
-                _, error, took = _timed(session.send_and_wait, ONE_MIB, timeout=2)
+                _, error, took = _timed(client.ping, ONE_MIB, timeout=2)
                 other.join(5)
                 assert isinstance(error, CopilotTimeoutError), error
                 assert took < 2 + SLACK
@@ -193,10 +194,31 @@ def test_stopped_fake_cli_send_and_wait_is_bounded_then_stop(record):
                 assert stop_error is None and stop_took < 5 + SLACK
         finally:
             stop_client(client)
-    record("Stopped CLI (fake, SIGSTOP), 1 MiB prompt, send_and_wait(timeout=2)",
+    record("Stopped CLI (fake, SIGSTOP), a 1 MiB request with timeout=2, another request waiting",
            figure=f"raised after {took:.2f} s; the other waiter failed at once; stop(timeout=5) took {stop_took:.2f} s",
            outcome="CopilotTimeoutError ('stopped reading'); the frame was cut, so the connection closed: every "
                    "waiter gets ProtocolError('the CLI stopped reading its input...'); state=error")
+
+
+def test_stopped_fake_cli_send_and_wait_is_bounded(record):
+    """A stopped CLI and a 1 MiB prompt: send_and_wait(timeout=2) raises in time, and
+    stop(timeout=5) is bounded although the message is still being written."""
+    with FakeCLI(Scenario()) as fake:
+        client = CopilotClient(cli_path=fake.cli_path)
+        client.start()
+        try:
+            session = client.create_session()
+            with stopped(client.pid):
+                _, error, took = _timed(session.send_and_wait, ONE_MIB, timeout=2)
+                assert isinstance(error, CopilotTimeoutError), error
+                assert took < 2 + SLACK
+                _, stop_error, stop_took = _timed(client.stop, timeout=5)
+                assert stop_error is None and stop_took < 5 + SLACK
+        finally:
+            stop_client(client)
+    record("Stopped CLI (fake, SIGSTOP), 1 MiB prompt, send_and_wait(timeout=2), then stop(timeout=5)",
+           figure=f"raised after {took:.2f} s; stop() took {stop_took:.2f} s",
+           outcome="CopilotTimeoutError; stop() within its budget")
 
 
 @pytest.mark.parametrize("how", ["stop", "force_stop"])
@@ -378,20 +400,21 @@ def test_request_async_background_write_is_bounded_nothing_sent(record):
 
 
 def test_request_async_background_write_is_bounded_frame_cut(record):
-    """request_async of 8 MiB to a peer that reads nothing: what fits is written at once, the
-    rest in the background; when the bound passes the frame is cut, so the connection closes
-    and the callback gets its ProtocolError ('stopped reading')."""
-    with unread_socket_connection(0.5) as connection:
+    """request_async of 8 MiB to a peer that reads nothing, with a caller's write_timeout of
+    0.5 s (the connection's own bound is 30 s): what fits is written at once, the rest in the
+    background; when the bound passes the frame is cut, so the connection closes and the
+    callback gets its ProtocolError ('stopped reading')."""
+    with unread_socket_connection(30.0) as connection:
         outcomes = Outcomes()
         began = time.monotonic()
-        connection.request_async("big", {"b": "q" * (8 << 20)}, outcomes)
+        connection.request_async("big", {"b": "q" * (8 << 20)}, outcomes, write_timeout=0.5)
         returned = time.monotonic() - began
         assert outcomes.called.wait(5)
         at, _, error = outcomes.calls[0]
         assert isinstance(error, ProtocolError) and "stopped reading" in str(error), error
         assert returned < 0.5 and at - began < 0.5 + SLACK
         assert connection.is_closed
-    record("request_async of 8 MiB to a peer that reads nothing (bound shortened to 0.5 s)",
+    record("request_async of 8 MiB to a peer that reads nothing (write_timeout=0.5 s)",
            figure=f"returned in {returned * 1000:.1f} ms; callback after {at - began:.2f} s",
            outcome="the frame was cut: the connection closes, the callback gets ProtocolError ('stopped reading')")
 
