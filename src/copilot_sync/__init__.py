@@ -16,7 +16,9 @@ Errors (one tree, all importable from here)::
     ├── CLIInstallError
     ├── ConnectionLostError
     │   ├── ProcessExitedError
-    │   └── ProtocolError
+    │   ├── ProtocolError
+    │   │   └── FrameTooLargeError
+    │   └── CLINotReadingError
     ├── JsonRpcError
     │   └── UnsupportedMethodError (also a CapabilityError)
     ├── ProtocolVersionError
@@ -25,6 +27,7 @@ Errors (one tree, all importable from here)::
     │   └── AuthenticationError
     ├── SessionClosedError
     ├── ClientStateError
+    ├── ReentrancyError (also a RuntimeError)
     ├── CapabilityError (also a RuntimeError)
     └── CopilotTimeoutError (also a TimeoutError)
 """
@@ -43,13 +46,16 @@ from ._errors import (
     ClientStateError,
     CLIInstallError,
     CLINotFoundError,
+    CLINotReadingError,
     ConnectionLostError,
     CopilotError,
     CopilotTimeoutError,
+    FrameTooLargeError,
     JsonRpcError,
     ProcessExitedError,
     ProtocolError,
     ProtocolVersionError,
+    ReentrancyError,
     SessionClosedError,
     SessionError,
     UnsupportedMethodError,
@@ -99,6 +105,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AuthenticationError",
+    "CLINotReadingError",
+    "FrameTooLargeError",
+    "ReentrancyError",
     "SDK_PROTOCOL_VERSION",
     "CapabilityError",
     "CLIInstallError",

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Union, overload
 
 from ._connection import INTERNAL_ERROR, METHOD_NOT_FOUND, JsonRpcConnection, _fresh
+from ._framing import DEFAULT_MAX_FRAME_BYTES, check_max_frame_bytes
 from ._dispatch import EventDispatcher, Subscribers
 from ._errors import (
     CLINotFoundError,
@@ -110,6 +111,7 @@ class CopilotClient:
         max_workers: int | None = None,
         start_timeout: float = 60.0,
         session_fs: SessionFsConfig | Mapping[str, Any] | None = None,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
     ) -> None:
         if cli_url is not None and cli_path is not None:
             raise ValueError("give either cli_url (attach to a running server) or cli_path (spawn one), not both")
@@ -150,6 +152,7 @@ class CopilotClient:
             raise ValueError("start_timeout must be a positive, finite number of seconds (the handshake needs a limit)")
         self._start_timeout = checked_start
         self._session_fs = SessionFsConfig.of(session_fs) if session_fs is not None else None
+        self._max_frame_bytes = check_max_frame_bytes(max_frame_bytes)
         self._number = next(_client_numbers)
 
         self._state = ConnectionState.DISCONNECTED
@@ -285,7 +288,9 @@ class CopilotClient:
         deadline = time.monotonic() + self._start_timeout
         token = self._connection_token
         if self._cli_url is not None:
-            self._transport = SocketTransport(self._host, self._port, connect_timeout=min(10.0, self._start_timeout))
+            self._transport = SocketTransport(
+                self._host, self._port, connect_timeout=min(10.0, self._start_timeout), max_frame_bytes=self._max_frame_bytes
+            )
         else:
             if not self._use_stdio and token is None:
                 token = str(uuid.uuid4())  # a spawned TCP server accepts only us
@@ -293,10 +298,12 @@ class CopilotClient:
             argv, env = self._spawn_command(token)
             self._process = self._spawn(argv, env)
             if self._use_stdio:
-                self._transport = StdioTransport(self._process)
+                self._transport = StdioTransport(self._process, max_frame_bytes=self._max_frame_bytes)
             else:
                 port = self._process.wait_for_port(max(0.1, min(10.0, deadline - time.monotonic())))
-                self._transport = SocketTransport("127.0.0.1", port, process=self._process, connect_timeout=10.0)
+                self._transport = SocketTransport(
+                    "127.0.0.1", port, process=self._process, connect_timeout=10.0, max_frame_bytes=self._max_frame_bytes
+                )
         self._pool = WorkerPool(self._max_workers, name=self._thread_name("copilot-worker"))
         transport = self._transport
         # The reader thread holds the client only weakly, so a dropped client can be collected.
@@ -526,7 +533,7 @@ class CopilotClient:
         deadline = time.monotonic() + (timeout if timeout is not None else 1e9)
 
         def remaining(cap: float) -> float:
-            return max(0.1, min(cap, deadline - time.monotonic()))
+            return max(0.001, min(cap, deadline - time.monotonic()))
 
         with self._state_lock:
             if self._connection is None and self._process is None:
@@ -555,11 +562,17 @@ class CopilotClient:
         return errors
 
     def force_stop(self) -> None:
-        """Stop at once: no RPCs, the CLI process is killed, every waiter fails."""
+        """Stop at once: no RPCs, the CLI process is killed first, every waiter fails.
+        Never blocks on the CLI (a stopped or stuck CLI included)."""
         if self._forget_if_forked():
             return
         with self._state_lock:
             self._stopping = True
+            connection, process = self._connection, self._process
+            if connection is not None:  # waiters learn "force-stopped", not the kill's exit code
+                connection.close(ConnectionLostError("the client was force-stopped"))
+            if process is not None:
+                process.kill(timeout=2.0)
             for session in list(self._sessions.values()):
                 session._close(SessionClosedError(f"session {session.session_id} was closed: the client was force-stopped"), wait=None)
             self._teardown(kill=True)
@@ -588,21 +601,27 @@ class CopilotClient:
             connection.close(ConnectionLostError("the client was stopped"))
         if transport is not None:
             transport.close()
+        def left(cap: float) -> float:
+            return cap if deadline is None else max(0.0, min(cap, deadline - time.monotonic()))
+
         if process is not None:
             if kill:
-                process.kill()
-            else:
-                wait = 2.0 if deadline is None else max(0.1, min(2.0, deadline - time.monotonic()))
-                if process.wait(wait) is None:  # the CLI normally exits by itself after runtime.shutdown
-                    code = process.terminate(timeout=max(0.5, min(5.0, (deadline or 0) - time.monotonic())))
-                    if code is None:
-                        errors.append(ProcessExitedError(f"the CLI (pid {process.pid}) did not exit"))
+                process.kill(timeout=2.0)
+            elif process.wait(left(2.0)) is None:  # the CLI normally exits by itself after runtime.shutdown
+                # Escalate within what is left: terminate() takes at most t + min(t, 1) seconds.
+                budget = left(6.0)
+                if budget < 0.2:
+                    code = process.kill(timeout=0.5)
                 else:
-                    process.terminate()
+                    code = process.terminate(timeout=budget - 1.0 if budget >= 2.0 else budget / 2)
+                if code is None:
+                    errors.append(ProcessExitedError(f"the CLI (pid {process.pid}) did not exit"))
+            else:
+                process.terminate()
         if connection is not None:
-            connection.join(1.0)
+            connection.join(left(1.0))
         if pool is not None:
-            pool.shutdown(wait=0.0 if kill else 2.0)
+            pool.shutdown(wait=0.0 if kill else left(2.0))
         for session in list(self._sessions.values()):
             session._close(SessionClosedError(f"session {session.session_id} was closed: the client stopped"), wait=None)
         if self._lifecycle_dispatcher is not None:
@@ -813,6 +832,6 @@ class CopilotClient:
             if event_type is None or event_type == event.type:
                 try:
                     handler(event)
-                except Exception:
+                except BaseException:  # SystemExit and the like too: the next handler still runs
                     logger.exception("lifecycle handler %r raised", handler)
 

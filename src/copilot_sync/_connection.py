@@ -57,7 +57,8 @@ import logging
 import threading
 from typing import Any, Callable
 
-from ._errors import ConnectionLostError, CopilotTimeoutError, JsonRpcError, ProtocolError
+from ._errors import CLINotReadingError, ConnectionLostError, CopilotTimeoutError, JsonRpcError, ProtocolError
+from ._errors import FrameTooLargeError as FrameTooLargeProtocolError
 from ._framing import (
     BACKGROUND_WRITE_TIMEOUT,
     FrameReader,
@@ -496,7 +497,9 @@ class JsonRpcConnection:
             logger.warning("the connection ended inside a frame: %s", exc)
         except FrameTooLargeError as exc:
             logger.error("the CLI sent a frame too large to read: %s", exc)
-            error = ProtocolError(f"the CLI sent data that cannot be read as a frame: {exc}")
+            error = FrameTooLargeProtocolError(
+                f"the CLI sent data that cannot be read as a frame: {exc}", size=exc.size, limit=exc.limit
+            )
         except FramingError as exc:
             logger.error("unreadable data from the CLI: %s", exc)
             error = ProtocolError(f"the CLI sent data that cannot be read as a frame: {exc}")
@@ -613,9 +616,9 @@ class JsonRpcConnection:
             self._thread.join(timeout)
 
 
-def _stopped_reading(exc: FrameWriteTimeout, what: str) -> ProtocolError:
+def _stopped_reading(exc: FrameWriteTimeout, what: str) -> CLINotReadingError:
     """The close error when a frame was cut short because the peer stopped reading."""
-    return ProtocolError(
+    return CLINotReadingError(
         f"the CLI stopped reading its input: {what} was cut off after {exc.sent:,} of {exc.total:,} bytes "
         "when its deadline passed, so the stream cannot be used any more; the connection is closed"
     )

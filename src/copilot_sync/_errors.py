@@ -7,7 +7,9 @@
     ├── CLIInstallError               ``install-cli`` (npm) could not install the CLI
     ├── ConnectionLostError           the connection to the CLI ended; every waiter gets one
     │   ├── ProcessExitedError        ... because the CLI exited or the socket closed
-    │   └── ProtocolError             ... because the peer sent something unreadable
+    │   ├── ProtocolError             ... because the peer sent something unreadable
+    │   │   └── FrameTooLargeError    ... a frame above ``max_frame_bytes`` (``size``, ``limit``)
+    │   └── CLINotReadingError        ... because the CLI stopped reading and a frame was cut off
     ├── JsonRpcError                  the CLI answered a request with an error (code, message, data)
     │   └── UnsupportedMethodError    ... "method not found": this CLI version lacks the method
     │                                 (also a CapabilityError)
@@ -15,7 +17,9 @@
     ├── SessionError                  the session reported ``session.error`` while a caller waited
     │   └── AuthenticationError       ... because nobody is signed in (the message says how to fix it)
     ├── SessionClosedError            the session was disconnected while a caller used or waited on it
-    ├── ClientStateError              the client is not in a state that allows the call (not started...)
+    ├── ClientStateError              the client is not in a state that allows the call (not started, forked...)
+    ├── ReentrancyError               a blocking call from a handler where it can never complete
+    │                                 (also a RuntimeError)
     ├── CapabilityError               the host does not offer what the call needs (e.g. UI elicitation)
     └── CopilotTimeoutError           a blocking call ran out of time (also a ``TimeoutError``)
 
@@ -51,6 +55,9 @@ __all__ = [
     "SessionClosedError",
     "SessionError",
     "AuthenticationError",
+    "CLINotReadingError",
+    "FrameTooLargeError",
+    "ReentrancyError",
     "UnsupportedMethodError",
     "session_error_from",
 ]
@@ -119,6 +126,25 @@ class ProcessExitedError(ConnectionLostError):
 
 class ProtocolError(ConnectionLostError):
     """The peer sent bytes that cannot be read as a frame; the connection was closed."""
+
+
+class FrameTooLargeError(ProtocolError):
+    """The CLI announced a frame above the client's ``max_frame_bytes``; nothing of it was
+    read and the connection was closed. ``size`` is the announced length (``None`` when it
+    has too many digits to be a size at all) and ``limit`` the maximum in force: raise
+    ``CopilotClient(max_frame_bytes=...)`` if such frames are expected."""
+
+    def __init__(self, message: str, *, size: int | None = None, limit: int | None = None) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+
+
+class CLINotReadingError(ConnectionLostError):
+    """The CLI stopped reading its input while a frame was being written, and the caller's
+    deadline cut the frame off: the byte stream cannot be used any more, so the connection
+    was closed. (A write that could not start at all is a :class:`CopilotTimeoutError`
+    and leaves the connection usable.)"""
 
 
 class JsonRpcError(CopilotError):
@@ -208,7 +234,18 @@ class SessionClosedError(CopilotError):
 
 
 class ClientStateError(CopilotError):
-    """The client cannot do this in its current state (for example, it is not started)."""
+    """The client cannot do this in its current state (for example, it is not started, or
+    it was started in the parent of this forked process)."""
+
+
+class ReentrancyError(CopilotError, RuntimeError):
+    """A blocking call was made from a place where it can never complete: from inside a
+    handler of the session it waits on (that session's turn waits for the handler), or
+    from a handler that closes a ring of handlers waiting on each other's sessions.
+
+    Raised at once, before anything is sent. The message says which call, where from, and
+    what to use instead (usually ``send()`` or ``send_async()``). Also a ``RuntimeError``.
+    """
 
 
 class CapabilityError(CopilotError, RuntimeError):

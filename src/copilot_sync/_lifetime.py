@@ -107,7 +107,7 @@ def reap(resources: ClientResources) -> None:
         if connection is not None:
             connection.close(ConnectionLostError("the client was garbage-collected without stop()"))
         if process is not None:
-            process.kill()
+            process.kill(timeout=1.0)
         if transport is not None:
             transport.close()
         if pool is not None:

@@ -3,7 +3,8 @@
 The child runs in its own session and process group, so a Ctrl-C typed in the terminal
 reaches only Python (which then aborts the turn) and not the CLI. Every live child is
 remembered in a weak set; an ``atexit`` hook kills those still running when the
-interpreter exits, so no CLI process outlives it.
+interpreter exits, so no CLI process outlives it (a forked child skips the CLIs its parent
+started: they are not its own).
 
 Nothing here blocks on a pipe. In stdio mode the process owns the frame reader and writer
 over its stdout and stdin (:meth:`CLIProcess.frames`): frames go to stdin's descriptor in
@@ -72,6 +73,7 @@ class CLIProcess:
             close_fds=True,
         )
         self.pid = self.popen.pid
+        self.owner_pid = os.getpid()  # a forked child must never signal its parent's CLI
         with _live_lock:
             _live.add(self)
         short = str(self.pid)
@@ -289,6 +291,8 @@ def _reap_all() -> None:
     with _live_lock:
         processes = list(_live)
     for process in processes:
+        if process.owner_pid != os.getpid():  # inherited through fork(): the parent's CLI
+            continue
         try:
             if process.popen.poll() is None:
                 logger.debug("atexit: killing CLI pid %d that was never stopped", process.pid)

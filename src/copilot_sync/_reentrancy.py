@@ -34,21 +34,11 @@ import weakref
 from collections.abc import Iterator
 from typing import Any, Callable, TypeVar
 
-from ._errors import CopilotError
+from ._errors import ReentrancyError
 
 __all__ = ["EVENT", "ReentrancyError", "blocking", "check", "handler_scope", "run_as_handler", "current_handler"]
 
 T = TypeVar("T")
-
-
-class ReentrancyError(CopilotError, RuntimeError):
-    """A blocking call was made from a place where it can never complete: from inside a
-    handler of the session it waits on (that session's turn waits for the handler), or
-    from a handler that closes a ring of handlers waiting on each other's sessions.
-
-    Raised at once, before anything is sent. The message says which call, where from, and
-    what to use instead (usually ``send()`` or ``send_async()``). Also a ``RuntimeError``.
-    """
 
 
 # Sessions are held weakly: a session's event thread stays in _handlers for the session's

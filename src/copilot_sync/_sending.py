@@ -108,7 +108,7 @@ class TurnMethods:
         deadline = Deadline.checked(timeout)
         self._check_open()
         with blocking(self, "send_and_wait()"):
-            turn = self._turns.new_turn({"sessionId": self.session_id, **params})
+            turn = self._turns.new_turn({"sessionId": self.session_id, **params}, call_deadline=deadline)
             try:
                 self._turns.submit(turn)
                 return self._turns.wait(turn, deadline, "send_and_wait()")
@@ -146,7 +146,9 @@ class TurnMethods:
             raise ValueError("buffer_size must be an integer of at least 2")
         self._check_open()
         check_reentrancy(self, "stream()")  # it would be iterated right here, forever
-        turn = self._turns.new_turn({"sessionId": self.session_id, **params}, sink=_StreamSink(buffer_size))
+        turn = self._turns.new_turn(
+            {"sessionId": self.session_id, **params}, sink=_StreamSink(buffer_size), call_deadline=deadline
+        )
         stream = EventStream(self, turn, deadline)
         try:
             self._turns.submit(turn)

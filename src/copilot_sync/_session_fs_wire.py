@@ -159,7 +159,7 @@ class SessionFsAdapter:
     def _void(self, method: str, call: Callable[[], Any], target: Any) -> Any:
         try:
             call()
-        except Exception as exc:
+        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
             return self._failed(method, target, exc)
         return None  # the CLI wants null on success ({} fails to decode)
 
@@ -167,7 +167,7 @@ class SessionFsAdapter:
         path = _param(params, "path", str, method)
         try:
             return {"content": _text(self.handler.read_file(path))}
-        except Exception as exc:
+        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
             return {"content": "", "error": self._failed(method, path, exc)}
 
     def _write_file(self, method: str, params: Mapping[str, Any]) -> Any:
@@ -181,7 +181,7 @@ class SessionFsAdapter:
         path = _param(params, "path", str, method)
         try:
             found = self.handler.exists(path)
-        except Exception as exc:
+        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
             self._failed(method, path, exc)
             return {"exists": False}
         return {"exists": bool(found)}
@@ -190,7 +190,7 @@ class SessionFsAdapter:
         path = _param(params, "path", str, method)
         try:
             return _stat_wire(self.handler.stat(path))
-        except Exception as exc:
+        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
             error = self._failed(method, path, exc)
             return {
                 "isFile": False,
@@ -213,7 +213,7 @@ class SessionFsAdapter:
             if method.endswith("WithTypes"):
                 return {"entries": [_entry_wire(entry) for entry in self.handler.readdir_with_types(path)]}
             return {"entries": _names(self.handler.readdir(path))}
-        except Exception as exc:
+        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
             return {"entries": [], "error": self._failed(method, path, exc)}
 
     def _rm(self, method: str, params: Mapping[str, Any]) -> Any:
@@ -232,7 +232,7 @@ class SessionFsAdapter:
         bind = params.get("params")
         try:
             return _sqlite_wire(self.handler.sqlite_query(query_type, query, bind))
-        except Exception as exc:
+        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
             return {"rows": [], "columns": [], "rowsAffected": 0, "error": self._failed(method, query_type, exc)}
 
     def _sqlite_transaction(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -242,7 +242,7 @@ class SessionFsAdapter:
             wire = [_sqlite_wire(result) for result in results]
             if len(wire) != len(statements):
                 raise SessionFsSqliteError(f"the handler returned {len(wire)} results for {len(statements)} statements")
-        except Exception as exc:
+        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
             error_class = exc.error_class if isinstance(exc, SessionFsSqliteError) else "fatal"
             message = str(exc) or type(exc).__name__
             logger.warning("session %s: %s failed (%s): %s", self.session_id, method, error_class, message)
@@ -252,7 +252,7 @@ class SessionFsAdapter:
     def _sqlite_exists(self, method: str, params: Mapping[str, Any]) -> dict[str, bool]:
         try:
             return {"exists": bool(self.handler.sqlite_exists())}
-        except Exception as exc:
+        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
             self._failed(method, None, exc)
             return {"exists": False}
 

@@ -78,7 +78,7 @@ class _Turn:
 
     __slots__ = ("owner", "future", "sink", "signal", "payload", "timeout", "state", "waiter", "end",
                  "answered", "settled", "cancel_requested", "abort_sent", "interrupted", "deadline",
-                 "outcome", "message_id")  # fmt: skip
+                 "outcome", "message_id", "call_deadline")  # fmt: skip
 
     def __init__(
         self,
@@ -88,8 +88,10 @@ class _Turn:
         future: TurnFuture | None = None,
         sink: _StreamSink | None = None,
         timeout: float | None = None,
+        call_deadline: Deadline | None = None,
     ) -> None:
         self.owner = owner
+        self.call_deadline = call_deadline  # a blocking call's deadline: it also bounds the write
         self.future = future
         self.sink = sink
         self.signal: Any = None
@@ -141,8 +143,9 @@ class SessionTurns:
         future: TurnFuture | None = None,
         sink: _StreamSink | None = None,
         timeout: float | None = None,
+        call_deadline: Deadline | None = None,
     ) -> _Turn:
-        return _Turn(self, payload, future=future, sink=sink, timeout=timeout)
+        return _Turn(self, payload, future=future, sink=sink, timeout=timeout, call_deadline=call_deadline)
 
     def submit(self, turn: _Turn) -> None:
         """Queue ``turn``, or send it from this thread if nothing is ahead of it."""
@@ -193,7 +196,15 @@ class SessionTurns:
             try:
                 session._check_open()
                 connection = session._client._ensure_connected()
-                connection.request_async("session.send", turn.payload, functools.partial(self._answered, turn))
+                # The write is bounded like the turn: by the blocking caller's deadline, or
+                # by send_async's timeout (which counts from here).
+                write_timeout = turn.timeout if turn.call_deadline is None else turn.call_deadline.remaining()
+                connection.request_async(
+                    "session.send",
+                    turn.payload,
+                    functools.partial(self._answered, turn),
+                    write_timeout=None if write_timeout is None else max(write_timeout, 0.001),
+                )
                 return
             except BaseException as exc:  # not sent: this turn fails, the next one goes
                 error = exc

@@ -768,7 +768,7 @@ def _reentering_options(calls):
 def test_every_handler_kind_calling_send_and_wait_on_its_session_fails_at_once():
     """Handlers the running turn waits for refuse at once; a command, and a dialog no tool
     asked for, run beside turns: their blocking call completes."""
-    from copilot_sync._reentrancy import ReentrancyError
+    from copilot_sync import ReentrancyError
 
     calls: dict[str, tuple] = {}
     holder, options = _reentering_options(calls)
@@ -811,7 +811,7 @@ def test_every_handler_kind_calling_send_and_wait_on_its_session_fails_at_once()
 
 @pytest.mark.timeout(60)
 def test_two_sessions_event_handlers_waiting_on_each_other_fail_at_once():
-    from copilot_sync._reentrancy import ReentrancyError
+    from copilot_sync import ReentrancyError
 
     with running([], think_time=0.3) as (fake, client):
         a, b = client.create_session(), client.create_session()

@@ -17,7 +17,7 @@ from copilot_sync import (
     TurnAbortedError,
     TurnFuture,
 )
-from copilot_sync._reentrancy import ReentrancyError
+from copilot_sync import ReentrancyError
 from copilot_sync.testing import Rule
 from copilot_sync.testing.actions import default, events, reply, sleep
 

@@ -96,7 +96,7 @@ def test_errors_timeouts_and_bad_arguments():
             session.rpc.usage.get_metrics(timeout=0.3)
         assert time.monotonic() - started < 5
         for bad in (0, -1, "5", True, float("nan")):
-            with pytest.raises(ValueError, match="timeout must be a positive number"):
+            with pytest.raises(ValueError, match="timeout must be a positive, finite number"):
                 session.rpc.plan.read(timeout=bad)
         with pytest.raises(TypeError):
             session.rpc.model.switch_to()  # model_id is required

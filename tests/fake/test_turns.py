@@ -8,7 +8,7 @@ import time
 import pytest
 
 from copilot_sync import SessionError, TurnAbortedError
-from copilot_sync._reentrancy import ReentrancyError
+from copilot_sync import ReentrancyError
 from copilot_sync.testing import Rule
 from copilot_sync.testing.actions import events, reply
 

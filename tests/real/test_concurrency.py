@@ -101,7 +101,7 @@ def test_a_handler_may_send_and_call_the_client(client, model):
 @pytest.mark.timeout(120)
 def test_a_permission_handler_calling_send_and_wait_on_its_session_fails_at_once(client, model):
     from copilot_sync import define_tool
-    from copilot_sync._reentrancy import ReentrancyError
+    from copilot_sync import ReentrancyError
 
     holder = {}
     outcome = {}

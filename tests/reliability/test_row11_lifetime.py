@@ -296,6 +296,37 @@ def test_a_forked_child_leaves_the_real_cli_alone(record, real_cli, cli_env, mod
     record("os.fork() with the real CLI", figure="—", outcome="the parent's turn after the child's stop() works")
 
 
+FORK_EXIT_CHILD = """
+import os, sys
+from copilot_sync import CopilotClient
+
+client = CopilotClient(cli_path=sys.argv[1])
+client.start()
+pid = os.fork()
+if pid == 0:
+    sys.exit(0)  # a normal exit: the child's atexit hooks and finalizers run
+os.waitpid(pid, 0)
+print("pong" if client.ping(timeout=10) is not None else "no answer", flush=True)
+print(client.stop(timeout=10), flush=True)
+"""
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_forked_child_exiting_normally_leaves_the_parents_cli(record, real_cli, cli_env):
+    """The child's interpreter exit (atexit reaper, finalizers) never kills the parent's CLI."""
+    import subprocess
+
+    from .conftest import PYTHON, ROOT
+
+    env = dict(cli_env, PYTHONPATH=str(ROOT / "src"))
+    done = subprocess.run([PYTHON, "-c", FORK_EXIT_CHILD, real_cli.path], env=env, capture_output=True, text=True,
+                          timeout=90)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["pong", "[]"], (done.stdout, done.stderr)
+    record("a forked child ends with sys.exit(0) (its atexit hooks run), real CLI", figure="—",
+           outcome="the parent's CLI still answers ping and stops cleanly")
+
+
 # ============================================================================ 11. dropped clients
 
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from copilot_sync import ConnectionState, JsonRpcError, ProcessExitedError, ProtocolError, SessionEventType
 from copilot_sync._events import RawEventData, event_type_names, parse_event
-from copilot_sync._framing import FrameReader, FramingError, TruncatedFrameError, encode_frame
+from copilot_sync._framing import FrameReader, FrameTooLargeError, FramingError, TruncatedFrameError, encode_frame
 from copilot_sync.testing import Rule, Scenario
 from copilot_sync.testing.actions import stall
 
@@ -192,19 +192,17 @@ def test_twenty_megabyte_frame(record):
         assert got[0].data.content == content
         assert client.ping().protocol_version == 3
     record("A 20 MB frame", figure=f"{len(content) / 2**20:.0f} MiB event delivered intact in {elapsed:.2f} s",
-           outcome="delivered; frames above `max_frame_bytes` (256 MiB) are discarded and logged (next case)")
+           outcome="delivered; frames above `max_frame_bytes` (256 MiB) fail the connection with ProtocolError (row 9)")
 
 
-def test_oversized_frame_is_discarded_and_reading_goes_on(caplog, record):
-    caplog.set_level(logging.WARNING, logger="copilot_sync")
-    big = b"x" * 5000
-    stream = io.BytesIO(encode_frame(big) + encode_frame(b'{"ok":1}'))
+def test_oversized_frame_fails_the_stream_at_once(record):
+    stream = io.BufferedReader(io.BytesIO(encode_frame(b"x" * 5000) + encode_frame(b'{"ok":1}')))
     reader = FrameReader(stream, max_frame_bytes=4096)
-    assert reader.read_frame() == b'{"ok":1}'
-    assert reader.frames_skipped == 1 and reader.read_frame() is None
-    assert _logged(caplog, logging.WARNING, "discarded a 5000-byte frame")
+    with pytest.raises(FrameTooLargeError, match="5,000-byte frame is above the limit of 4,096 bytes"):
+        reader.read_frame()
     record("A frame above max_frame_bytes", figure="5,000-byte frame, limit 4,096 bytes",
-           outcome="body read and discarded in 1 MiB chunks (never held), WARNING logged, next frame read")
+           outcome="FrameTooLargeError at once, nothing of the body read; the connection closes with "
+                   "ProtocolError naming size and limit (row 9)")
 
 
 # ----------------------------------------------------------------------------- connection fails, typed

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from copilot_sync import CopilotClient, CopilotTimeoutError, PermissionHandler, define_tool
-from copilot_sync._reentrancy import ReentrancyError
+from copilot_sync import ReentrancyError
 from copilot_sync.testing import Reply, ScriptedModelServer, ToolCall
 
 from .conftest import fake_client, run_in_thread, stop_client
