@@ -65,6 +65,7 @@ sink when it lets go, so a descriptor is never closed under a thread that still 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import math
@@ -437,7 +438,8 @@ class FrameWriter:
     never interleave), each within its caller's deadline. See the module docstring."""
 
     __slots__ = (
-        "_sink", "_lock", "_state", "_closed", "_close_sink", "_sink_closed", "_failed", "background_timeout", "thread_name"
+        "_sink", "_lock", "_state", "_closed", "_close_sink", "_sink_closed", "_failed", "background_timeout", "thread_name",
+        "_backlog", "_drainer",
     )
 
     def __init__(
@@ -457,6 +459,10 @@ class FrameWriter:
         #: Bound of the background writes (:meth:`write_frame_nowait`, a Ctrl-C'd frame's rest).
         self.background_timeout = background_timeout
         self.thread_name = thread_name
+        # Frames handed over by write_frame_nowait() while another frame was being written,
+        # in order; one drainer thread at a time writes them (never a thread per frame).
+        self._backlog: collections.deque[tuple[memoryview, float, WriteErrorCallback | None]] = collections.deque()
+        self._drainer: threading.Thread | None = None
 
     @property
     def closed(self) -> bool:
@@ -494,7 +500,7 @@ class FrameWriter:
         data = memoryview(encode_frame(body))
         end = _monotonic() + (self.background_timeout if timeout is None else timeout)
         if not self._lock.acquire(blocking=False):  # someone else is writing: do not wait for them
-            self._start_background(data, 0, end, on_error, holding_lock=False)
+            self._queue_background(data, end, on_error)
             return False
         progress = [0]
         try:
@@ -592,6 +598,31 @@ class FrameWriter:
                 self._fail_if_cut(sent, len(data), None)
                 self._release()
             raise
+
+    def _queue_background(self, data: memoryview, end: float, on_error: WriteErrorCallback | None) -> None:
+        """Hand a whole frame to the drainer thread, starting it if none runs."""
+        with self._state:
+            self._backlog.append((data, end, on_error))
+            if self._drainer is not None:
+                return
+            thread = self._drainer = threading.Thread(target=self._drain, name=self.thread_name, daemon=True)
+        try:
+            thread.start()
+        except BaseException:  # no thread (interpreter shutting down): nothing will write it
+            with self._state:
+                self._drainer = None
+                self._backlog.clear()
+            raise
+
+    def _drain(self) -> None:
+        """The drainer thread: write queued frames in order, each within its own deadline."""
+        while True:
+            with self._state:
+                if not self._backlog:
+                    self._drainer = None
+                    return
+                data, end, on_error = self._backlog.popleft()
+            self._background(data, 0, end, on_error, False)
 
     def _background(
         self, data: memoryview, sent: int, end: float, on_error: WriteErrorCallback | None, holding_lock: bool

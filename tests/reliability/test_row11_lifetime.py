@@ -500,3 +500,28 @@ def test_the_agents_commands_do_not_see_the_token(record, real_cli, cli_env):
     assert "COPILOT_SDK_AUTH_TOKEN" not in output and "COPILOT_GITHUB_TOKEN" not in output
     record("github_token=..., the agent runs `env` (real CLI)", figure="—",
            outcome="the token is not in the command's environment (COPILOT_GITHUB_TOKEN is stripped by the CLI)")
+
+
+# ============================================================================ 10. max_frame_bytes on the client
+
+
+def test_client_max_frame_bytes_fails_an_oversized_answer_at_once(record):
+    from copilot_sync import FrameTooLargeError
+
+    with pytest.raises(ValueError, match="max_frame_bytes"):
+        CopilotClient(max_frame_bytes=0)
+    scenario = Scenario(rules=[Rule(method="ping", actions=[reply({"blob": "b" * 4096})])])
+    with FakeCLI(scenario) as fake:
+        client = CopilotClient(cli_path=fake.cli_path, max_frame_bytes=2048)
+        try:
+            client.start()
+            started = time.monotonic()
+            with pytest.raises(FrameTooLargeError) as info:
+                client.ping(timeout=30)
+            took = time.monotonic() - started
+        finally:
+            client.force_stop()
+    assert info.value.limit == 2048 and info.value.size is not None and info.value.size > 4096
+    assert took < 2.0
+    record("CopilotClient(max_frame_bytes=2048), a 4 KiB answer", figure=f"{took:.2f} s",
+           outcome="FrameTooLargeError (size, limit) for the waiter at once")

@@ -110,7 +110,7 @@ CALL_CASES = [
     ("rpc.shell.exec('ls') (positional)", lambda s: s.rpc.shell.exec("ls"), TypeError, "positional"),
     ("rpc.mode.get(timeout=0)", lambda s: s.rpc.mode.get(timeout=0), ValueError, "timeout"),
     ("rpc.mode.get(timeout='5')", lambda s: s.rpc.mode.get(timeout="5"), ValueError, "timeout"),
-    ("rpc.log(message=object()) (not JSON)", lambda s: s.rpc.log(message=object()), TypeError, "session.log: the params are not JSON"),
+    ("rpc.log(message=object()) (not JSON)", lambda s: s.rpc.log(message=object()), TypeError, "session.log: the params cannot be sent as JSON"),
     ("client.rpc.sessions.open(5)", lambda s: s.client.rpc.sessions.open(5), TypeError, "params must be a mapping"),
     ("on_shell_output(lambda: 0)", lambda s: s.on_shell_output(lambda: 0), TypeError, "must accept 1"),
     ("on_shell_exit('x')", lambda s: s.on_shell_exit("x"), TypeError, "callable"),

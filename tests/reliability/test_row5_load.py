@@ -238,7 +238,9 @@ def test_a_thousand_async_turns_on_twenty_sessions_from_one_thread(record):
         for s in range(20):  # the fake saw each session's prompts in submission order
             prompts = [m["params"]["prompt"] for m in fake.requests("session.send") if m["params"]["sessionId"] == sessions[s].session_id]
             assert prompts == [f"s{s}-t{i}" for i in range(50)]
-        assert extra_threads <= 2, extra_threads  # at most the shared deadline timer
+        # at most the shared deadline timer and the connection's background writer (one per
+        # connection, for frames handed over while another frame was being written)
+        assert extra_threads <= 3, extra_threads
     record(
         "1,000 send_async turns on 20 sessions, submitted from one thread",
         figure=f"all replies correct and in order in {elapsed:.1f} s ({len(futures) / elapsed:.0f} turns/s); {extra_threads} extra threads",

@@ -30,6 +30,8 @@ from copilot_sync import (
     ConnectionState,
     CopilotClient,
     CopilotTimeoutError,
+    CLINotReadingError,
+    FrameTooLargeError,
     ProtocolError,
     define_tool,
 )
@@ -171,7 +173,7 @@ def _bare_connection(reader: FrameReader, writer: Any, describe_end: Callable[[B
 
 def test_stopped_fake_cli_cut_request_fails_every_waiter_then_stop(record):
     """A stopped CLI (SIGSTOP) and a 1 MiB request with timeout=2: it raises in time; the
-    frame was cut, so the connection closes and every other waiter gets ProtocolError;
+    frame was cut, so the connection closes and every other waiter gets CLINotReadingError;
     stop(timeout=5) is bounded."""
     scenario = Scenario(rules=[Rule(method="session.getMessages", actions=[stall()])])
     with FakeCLI(scenario) as fake:
@@ -187,7 +189,7 @@ def test_stopped_fake_cli_cut_request_fails_every_waiter_then_stop(record):
                 assert isinstance(error, CopilotTimeoutError), error
                 assert took < 2 + SLACK
                 assert "stopped reading" in str(error)
-                assert isinstance(other_out.get("error"), ProtocolError), other_out
+                assert isinstance(other_out.get("error"), CLINotReadingError), other_out
                 assert "stopped reading" in str(other_out["error"])
                 assert client.state is ConnectionState.ERROR
                 _, stop_error, stop_took = _timed(client.stop, timeout=5)
@@ -197,7 +199,7 @@ def test_stopped_fake_cli_cut_request_fails_every_waiter_then_stop(record):
     record("Stopped CLI (fake, SIGSTOP), a 1 MiB request with timeout=2, another request waiting",
            figure=f"raised after {took:.2f} s; the other waiter failed at once; stop(timeout=5) took {stop_took:.2f} s",
            outcome="CopilotTimeoutError ('stopped reading'); the frame was cut, so the connection closed: every "
-                   "waiter gets ProtocolError('the CLI stopped reading its input...'); state=error")
+                   "waiter gets CLINotReadingError('the CLI stopped reading its input...'); state=error")
 
 
 def test_stopped_fake_cli_send_and_wait_is_bounded(record):
@@ -264,7 +266,7 @@ def test_tcp_peer_that_never_reads_32_mib(record):
         assert stop_error is None and stop_took < 5 + SLACK
     record("TCP server that accepts and never reads, ping(32 MiB, timeout=2)",
            figure=f"raised after {took:.2f} s; stop(timeout=5) took {stop_took:.2f} s",
-           outcome="CopilotTimeoutError; the frame was cut, so the connection closed (ProtocolError for every "
+           outcome="CopilotTimeoutError; the frame was cut, so the connection closed (CLINotReadingError for every "
                    "waiter); stop() bounded")
 
 
@@ -403,7 +405,7 @@ def test_request_async_background_write_is_bounded_frame_cut(record):
     """request_async of 8 MiB to a peer that reads nothing, with a caller's write_timeout of
     0.5 s (the connection's own bound is 30 s): what fits is written at once, the rest in the
     background; when the bound passes the frame is cut, so the connection closes and the
-    callback gets its ProtocolError ('stopped reading')."""
+    callback gets its CLINotReadingError ('stopped reading')."""
     with unread_socket_connection(30.0) as connection:
         outcomes = Outcomes()
         began = time.monotonic()
@@ -411,12 +413,12 @@ def test_request_async_background_write_is_bounded_frame_cut(record):
         returned = time.monotonic() - began
         assert outcomes.called.wait(5)
         at, _, error = outcomes.calls[0]
-        assert isinstance(error, ProtocolError) and "stopped reading" in str(error), error
+        assert isinstance(error, CLINotReadingError) and "stopped reading" in str(error), error
         assert returned < 0.5 and at - began < 0.5 + SLACK
         assert connection.is_closed
     record("request_async of 8 MiB to a peer that reads nothing (write_timeout=0.5 s)",
            figure=f"returned in {returned * 1000:.1f} ms; callback after {at - began:.2f} s",
-           outcome="the frame was cut: the connection closes, the callback gets ProtocolError ('stopped reading')")
+           outcome="the frame was cut: the connection closes, the callback gets CLINotReadingError ('stopped reading')")
 
 
 def test_answers_from_workers_are_bounded_and_logged(caplog, record):
@@ -680,7 +682,7 @@ def test_max_frame_bytes_is_configurable(record):
         assert connection.max_frame_bytes == 1024
         assert connection.request("connect", {}, timeout=5) == HANDSHAKE
         _, error, took = _timed(connection.request, "ping", {}, timeout=30)
-        assert isinstance(error, ProtocolError), error
+        assert isinstance(error, FrameTooLargeError) and error.limit is not None, error
         assert "above the limit of 1,024 bytes (max_frame_bytes)" in str(error)
         assert took < 1.0
     finally:
@@ -690,7 +692,7 @@ def test_max_frame_bytes_is_configurable(record):
         SocketTransport("127.0.0.1", 1, max_frame_bytes=0)
     record("max_frame_bytes=1024 on the transport, a 2 KiB answer",
            figure=f"the request failed after {took * 1000:.0f} ms",
-           outcome="ProtocolError naming the size and the limit; default 256 MiB")
+           outcome="FrameTooLargeError (a ProtocolError) naming the size and the limit; default 256 MiB")
 
 
 def test_a_frame_just_under_the_limit_is_read(record):
