@@ -37,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from copilot_sync._framing import encode_frame
+from copilot_sync._wire.framing import encode_frame
 from copilot_sync.testing import _fake_server
 from copilot_sync.testing._fake_engine import Engine, Reply, Session, dumps
 

@@ -12,7 +12,7 @@ import pytest
 
 from copilot_sync import CopilotTimeoutError, SessionError, TurnAbortedError
 from copilot_sync.__main__ import build_parser, main
-from copilot_sync._cli_common import (
+from copilot_sync._cli.common import (
     API_KEY_ENV,
     EXIT_STATUSES,
     INTERRUPTED,
@@ -28,7 +28,7 @@ from copilot_sync._cli_common import (
 )
 from copilot_sync._errors import ProcessExitedError
 from copilot_sync._events import parse_event
-from copilot_sync._permissions import PermissionRequest
+from copilot_sync._requests.permissions import PermissionRequest
 
 # ---------------------------------------------------------------------------
 # parsing

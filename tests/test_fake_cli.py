@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from copilot_sync._framing import FrameReader, FramingError, encode_frame
+from copilot_sync._wire.framing import FrameReader, FramingError, encode_frame
 from copilot_sync.testing._fake_cli import (
     FakeCLI,
     FakeCLIError,

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copilot_sync._framing import (
+from copilot_sync._wire.framing import (
     FrameReader,
     FrameTooLargeError,
     FrameWriter,

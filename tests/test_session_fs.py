@@ -25,8 +25,8 @@ from copilot_sync import (
     SessionFsSqliteResult,
     SessionFsStat,
 )
-from copilot_sync._session_fs import check_session_fs_option
-from copilot_sync._session_fs_wire import SessionFsAdapter, session_fs_adapter
+from copilot_sync._requests.session_fs import check_session_fs_option
+from copilot_sync._requests.session_fs_wire import SessionFsAdapter, session_fs_adapter
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes and symlinks")
 

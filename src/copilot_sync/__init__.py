@@ -36,10 +36,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._callbacks import MissingPermissionHandlerWarning
+from ._requests.callbacks import MissingPermissionHandlerWarning
 from ._client import SDK_PROTOCOL_VERSION, CopilotClient
-from ._commands import CommandContext, CommandDefinition
-from ._elicitation import ElicitationContext, ElicitationResult, InputOptions, SessionUI
+from ._requests.commands import CommandContext, CommandDefinition
+from ._requests.elicitation import ElicitationContext, ElicitationResult, InputOptions, SessionUI
 from ._errors import (
     AuthenticationError,
     CapabilityError,
@@ -63,9 +63,9 @@ from ._errors import (
 from ._events import SessionEvent
 from ._futures import TurnFuture
 from ._logging import enable_file_logging
-from ._permissions import PermissionHandler, PermissionRequest, PermissionRequestResult
+from ._requests.permissions import PermissionHandler, PermissionRequest, PermissionRequestResult
 from ._session import CopilotSession
-from ._session_fs import (
+from ._requests.session_fs import (
     SessionFsConfig,
     SessionFsEntry,
     SessionFsHandler,
@@ -73,9 +73,9 @@ from ._session_fs import (
     SessionFsSqliteResult,
     SessionFsStat,
 )
-from ._session_fs_local import LocalSessionFs
-from ._shell import ShellExit, ShellOutput
-from ._tools import Tool, ToolBinaryResult, ToolInvocation, ToolResult, define_tool
+from ._requests.session_fs_local import LocalSessionFs
+from ._requests.shell import ShellExit, ShellOutput
+from ._requests.tools import Tool, ToolBinaryResult, ToolInvocation, ToolResult, define_tool
 from ._turns import EventStream, TurnAbortedError
 from ._types import (
     ConnectionState,

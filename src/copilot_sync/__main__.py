@@ -17,7 +17,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 
-from ._cli_common import EXIT_STATUSES
+from ._cli.common import EXIT_STATUSES
 from ._errors import CLINotFoundError, CopilotError
 
 __all__ = ["EXIT_STATUSES", "SUBCOMMANDS", "build_parser", "main"]
@@ -141,7 +141,7 @@ examples:
 
 
 def _register_run(subparsers: argparse._SubParsersAction) -> None:
-    from ._cli_common import add_connection_options
+    from ._cli.common import add_connection_options
 
     parser = subparsers.add_parser(
         "run",
@@ -166,7 +166,7 @@ def _register_run(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ._cli_run import cmd_run
+    from ._cli.run import cmd_run
 
     return cmd_run(args)
 
@@ -177,7 +177,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _register_chat(subparsers: argparse._SubParsersAction) -> None:
-    from ._cli_common import add_connection_options
+    from ._cli.common import add_connection_options
 
     parser = subparsers.add_parser(
         "chat",
@@ -195,7 +195,7 @@ def _register_chat(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:
-    from ._cli_chat import cmd_chat
+    from ._cli.chat import cmd_chat
 
     return cmd_chat(args)
 
@@ -206,7 +206,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
 
 def _register_doctor(subparsers: argparse._SubParsersAction) -> None:
-    from ._cli_common import positive_seconds
+    from ._cli.common import positive_seconds
 
     parser = subparsers.add_parser(
         "doctor",
@@ -235,7 +235,7 @@ def _register_doctor(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
-    from ._cli_doctor import cmd_doctor
+    from ._cli.doctor import cmd_doctor
 
     return cmd_doctor(args)
 

@@ -20,9 +20,9 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Union, overload
 
-from ._connection import INTERNAL_ERROR, METHOD_NOT_FOUND, JsonRpcConnection, _fresh
-from ._framing import DEFAULT_MAX_FRAME_BYTES, check_max_frame_bytes
-from ._dispatch import EventDispatcher, Subscribers
+from ._wire.connection import INTERNAL_ERROR, METHOD_NOT_FOUND, JsonRpcConnection, _fresh
+from ._wire.framing import DEFAULT_MAX_FRAME_BYTES, check_max_frame_bytes
+from ._wire.dispatch import EventDispatcher, Subscribers
 from ._errors import (
     CLINotFoundError,
     ClientStateError,
@@ -37,15 +37,15 @@ from ._errors import (
 )
 from ._lifetime import ClientResources, forked_error, reap, weak_method
 from ._logging import redact, register_secret
-from ._process import CLIProcess
+from ._wire.process import CLIProcess
 from ._rpc import wire_of
-from ._shell import ShellRouter
+from ._requests.shell import ShellRouter
 from ._session import CopilotSession
 from ._session_config import CREATE_OPTIONS, RESUME_OPTIONS, build_session_params, check_options
-from ._session_fs import SessionFsConfig, check_session_fs_option
-from ._session_fs_wire import session_fs_adapter
-from ._timeouts import Deadline, check_timeout
-from ._transport import SocketTransport, StdioTransport, parse_cli_url
+from ._requests.session_fs import SessionFsConfig, check_session_fs_option
+from ._requests.session_fs_wire import session_fs_adapter
+from ._wire.timeouts import Deadline, check_timeout
+from ._wire.transport import SocketTransport, StdioTransport, parse_cli_url
 from ._types import (
     ConnectionState,
     GetAuthStatusResponse,
@@ -56,7 +56,7 @@ from ._types import (
     SessionListFilter,
     SessionMetadata,
 )
-from ._workers import WorkerPool, check_max_workers
+from ._wire.workers import WorkerPool, check_max_workers
 
 if TYPE_CHECKING:
     from .generated.rpc import ServerRpc

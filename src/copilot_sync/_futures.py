@@ -13,7 +13,7 @@ import logging
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from ._reentrancy import blocking
+from ._wire.reentrancy import blocking
 from ._turn_queue import _SENT, SessionTurns
 
 if TYPE_CHECKING:

@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any, Callable
 from ._errors import ClientStateError, ConnectionLostError
 
 if TYPE_CHECKING:
-    from ._connection import JsonRpcConnection
-    from ._dispatch import EventDispatcher
-    from ._process import CLIProcess
-    from ._transport import SocketTransport, StdioTransport
-    from ._workers import WorkerPool
+    from ._wire.connection import JsonRpcConnection
+    from ._wire.dispatch import EventDispatcher
+    from ._wire.process import CLIProcess
+    from ._wire.transport import SocketTransport, StdioTransport
+    from ._wire.workers import WorkerPool
 
 __all__ = ["ClientResources", "forked_error", "reap", "weak_method"]
 

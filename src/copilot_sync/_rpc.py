@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
 from ._records import _converter, _to_wire
-from ._timeouts import check_timeout
+from ._wire.timeouts import check_timeout
 
 if TYPE_CHECKING:
     from ._client import CopilotClient

@@ -21,9 +21,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, cast
 
 from ._futures import TurnFuture
-from ._reentrancy import blocking
-from ._reentrancy import check as check_reentrancy
-from ._timeouts import Deadline, check_timeout
+from ._wire.reentrancy import blocking
+from ._wire.reentrancy import check as check_reentrancy
+from ._wire.timeouts import Deadline, check_timeout
 from ._turns import EventStream, _StreamSink, _TextCollector
 
 if TYPE_CHECKING:

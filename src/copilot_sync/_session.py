@@ -24,18 +24,18 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Literal, Union, overload
 
-from ._callbacks import REACTS_TO, SessionCallbacks
-from ._dispatch import EventDispatcher, Subscribers
+from ._requests.callbacks import REACTS_TO, SessionCallbacks
+from ._wire.dispatch import EventDispatcher, Subscribers
 from ._errors import ConnectionLostError, JsonRpcError, SessionClosedError
-from ._elicitation import SessionUI
+from ._requests.elicitation import SessionUI
 from ._events import SessionEvent, parse_event
 from ._lifetime import weak_method
 from ._futures import SessionTurns
 from ._sending import TurnMethods
 from ._session_config import check_arity
-from ._shell import SessionShell, ShellExit, ShellOutput
-from ._timeouts import check_timeout
-from ._tools import Tool, ToolResult, as_tool
+from ._requests.shell import SessionShell, ShellExit, ShellOutput
+from ._wire.timeouts import check_timeout
+from ._requests.tools import Tool, ToolResult, as_tool
 
 if TYPE_CHECKING:
     from ._client import CopilotClient

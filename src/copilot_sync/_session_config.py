@@ -191,13 +191,13 @@ def _string_list(name: str, value: Any) -> list[str]:
 
 
 def _tool_definitions(value: Iterable[Any]) -> list[dict[str, Any]]:
-    from ._tools import tool_table
+    from ._requests.tools import tool_table
 
     return [tool.to_wire() for tool in tool_table(value).values()]
 
 
 def _command_definitions(value: Iterable[Any]) -> list[dict[str, Any]]:
-    from ._commands import as_command
+    from ._requests.commands import as_command
 
     commands = [as_command(command) for command in value]
     names = [command.name for command in commands]

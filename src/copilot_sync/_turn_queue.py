@@ -46,10 +46,10 @@ from collections import deque
 from concurrent.futures import Future, InvalidStateError
 from typing import TYPE_CHECKING, Any, Callable
 
-from ._connection import _fresh
-from ._deadline_timer import deadlines as _deadlines
+from ._wire.connection import _fresh
+from ._wire.deadline_timer import deadlines as _deadlines
 from ._errors import CopilotTimeoutError
-from ._timeouts import WAIT_SLICE, Deadline, wait_interruptibly
+from ._wire.timeouts import WAIT_SLICE, Deadline, wait_interruptibly
 from ._turns import TurnWaiter, _StreamSink, _TurnEnd, queued_timeout, running_timeout
 
 if TYPE_CHECKING:

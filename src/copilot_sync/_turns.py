@@ -28,8 +28,8 @@ import queue
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ._errors import CopilotTimeoutError, SessionError, session_error_from
-from ._reentrancy import blocking
-from ._timeouts import WAIT_SLICE, Deadline
+from ._wire.reentrancy import blocking
+from ._wire.timeouts import WAIT_SLICE, Deadline
 
 if TYPE_CHECKING:
     from ._events import SessionEvent

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from copilot_sync._cli_chat import ABORTED_MESSAGE, PROMPT
+from copilot_sync._cli.chat import ABORTED_MESSAGE, PROMPT
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX only (pty, signals)")
 

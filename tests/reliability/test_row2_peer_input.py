@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from copilot_sync import ConnectionState, JsonRpcError, ProcessExitedError, ProtocolError, SessionEventType
 from copilot_sync._events import RawEventData, event_type_names, parse_event
-from copilot_sync._framing import FrameReader, FrameTooLargeError, FramingError, TruncatedFrameError, encode_frame
+from copilot_sync._wire.framing import FrameReader, FrameTooLargeError, FramingError, TruncatedFrameError, encode_frame
 from copilot_sync.testing import Rule, Scenario
 from copilot_sync.testing.actions import stall
 

@@ -17,7 +17,7 @@ import pytest
 
 import copilot_sync
 from copilot_sync import CopilotClient, JsonRpcError, ProcessExitedError, SessionError
-from copilot_sync._framing import FrameReader, encode_frame
+from copilot_sync._wire.framing import FrameReader, encode_frame
 from copilot_sync.testing import FakeCLI, Rule, Scenario
 from copilot_sync.testing.actions import error, events, reply
 

@@ -35,11 +35,11 @@ from copilot_sync import (
     ProtocolError,
     define_tool,
 )
-from copilot_sync._connection import JsonRpcConnection
+from copilot_sync._wire.connection import JsonRpcConnection
 from copilot_sync._errors import ProcessExitedError
-from copilot_sync._framing import FrameReader, FrameWriter, SocketSink, WriterClosedError, encode_frame
-from copilot_sync._process import CLIProcess
-from copilot_sync._transport import SocketTransport
+from copilot_sync._wire.framing import FrameReader, FrameWriter, SocketSink, WriterClosedError, encode_frame
+from copilot_sync._wire.process import CLIProcess
+from copilot_sync._wire.transport import SocketTransport
 from copilot_sync.testing import FakeCLI, Rule, Scenario
 from copilot_sync.testing.actions import stall
 

@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from copilot_sync._framing import encode_frame
+from copilot_sync._wire.framing import encode_frame
 
 if TYPE_CHECKING:
     from ._fake_server import Conn

@@ -40,7 +40,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from copilot_sync._framing import FrameReader, FramingError, encode_frame
+from copilot_sync._wire.framing import FrameReader, FramingError, encode_frame
 
 from ._fake_engine import Engine, RpcError, dumps, hard_exit
 

@@ -35,7 +35,7 @@ A peer that stops reading (a stopped process, a TCP server that accepts and neve
 fills the pipe or socket buffer, and a plain ``write`` then blocks forever. So the
 :class:`FrameWriter` writes to a non-blocking file descriptor (:class:`PipeSink`,
 :class:`SocketSink`) in a loop, waiting for room in slices of at most
-:data:`~copilot_sync._timeouts.WAIT_SLICE` (Ctrl-C stays prompt), until the caller's
+:data:`~copilot_sync._wire.timeouts.WAIT_SLICE` (Ctrl-C stays prompt), until the caller's
 deadline. One lock per frame keeps frames from many threads apart; waiting for that lock
 counts against the same deadline. The outcomes:
 
@@ -78,7 +78,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
-from ._timeouts import WAIT_SLICE, wait_interruptibly
+from .timeouts import WAIT_SLICE, wait_interruptibly
 
 __all__ = [
     "BACKGROUND_WRITE_TIMEOUT",

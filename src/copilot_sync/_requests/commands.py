@@ -43,7 +43,7 @@ class CommandDefinition:
             raise TypeError(f"every command needs a non-empty string name; got {self.name!r}")
         if self.name.startswith("/") or any(ch.isspace() for ch in self.name):
             raise ValueError(f"a command name is one word without the leading '/'; got {self.name!r}")
-        from ._session_config import check_arity
+        from .._session_config import check_arity
 
         check_arity(self.handler, 1, f"the handler of command {self.name!r} (it receives a CommandContext)")
 

@@ -18,7 +18,7 @@ worker. The rules:
   and the worker thread goes on;
 * every handler the session's running turn waits for (tools, permissions, user input,
   hooks, transforms, the session filesystem, a dialog a tool asked for) runs inside
-  :func:`~copilot_sync._reentrancy.handler_scope`, so a blocking call from it that could
+  :func:`~copilot_sync._wire.reentrancy.handler_scope`, so a blocking call from it that could
   never complete (waiting on its own session's turn) raises :class:`ReentrancyError` at
   once instead of hanging. Commands run beside turns, so they may block on one.
 """
@@ -33,19 +33,19 @@ import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from ._commands import CommandContext, as_command
-from ._connection import INTERNAL_ERROR
-from ._errors import CopilotError, JsonRpcError
-from ._logging import redact
-from ._reentrancy import handler_scope, run_as_handler
-from ._session_config import camel, transform_callbacks
-from ._session_fs import no_handler_error
-from ._session_fs_wire import SessionFsAdapter
-from ._tools import Tool, ToolInvocation, ToolResult, run_handler, tool_table
+from .commands import CommandContext, as_command
+from .._wire.connection import INTERNAL_ERROR
+from .._errors import CopilotError, JsonRpcError
+from .._logging import redact
+from .._wire.reentrancy import handler_scope, run_as_handler
+from .._session_config import camel, transform_callbacks
+from .session_fs import no_handler_error
+from .session_fs_wire import SessionFsAdapter
+from .tools import Tool, ToolInvocation, ToolResult, run_handler, tool_table
 
 if TYPE_CHECKING:
-    from ._events import SessionEvent
-    from ._session import CopilotSession
+    from .._events import SessionEvent
+    from .._session import CopilotSession
 
 __all__ = ["SessionCallbacks", "HOOK_CALLBACKS", "MissingPermissionHandlerWarning", "hook_input"]
 
@@ -250,7 +250,7 @@ class SessionCallbacks:
         return list(tools) if isinstance(tools, list) else None
 
     def _answer_permission(self, handler: Callable[..., Any], data: dict[str, Any]) -> None:
-        from ._permissions import PermissionRequest, decision_to_wire
+        from .permissions import PermissionRequest, decision_to_wire
 
         request_id = data["requestId"]
         request = PermissionRequest(data["permissionRequest"])
@@ -295,7 +295,7 @@ class SessionCallbacks:
         self._send_answer("session.commands.handlePendingCommand", data["requestId"], params)
 
     def _answer_elicitation(self, handler: Callable[..., Any], data: dict[str, Any]) -> None:
-        from ._elicitation import context_from_event, result_to_wire
+        from .elicitation import context_from_event, result_to_wire
 
         try:
             result = result_to_wire(handler(context_from_event(self.session_id, data)))

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._session_fs import (
+from .session_fs import (
     _CONVENTIONS,
     _QUERY_TYPES,
     SessionFsEntry,
@@ -24,7 +24,7 @@ from ._session_fs import (
 )
 
 if TYPE_CHECKING:
-    from ._session import CopilotSession
+    from .._session import CopilotSession
 
 __all__ = ["LocalSessionFs"]
 

@@ -40,8 +40,8 @@ import typing
 from datetime import date, datetime, time
 from typing import Any, Callable
 
-from ._argument_error import _ALL_KINDS, ArgumentError, _canon, _got, _key_path, _kind, _short
-from ._json_schema import validate_against_schema
+from .argument_error import _ALL_KINDS, ArgumentError, _canon, _got, _key_path, _kind, _short
+from .json_schema import validate_against_schema
 
 __all__ = [
     "ArgumentError",

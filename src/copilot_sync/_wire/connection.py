@@ -14,7 +14,7 @@ thread still writing is released (the writer refuses frames from then on).
 The documented outcomes
 -----------------------
 
-Reading (see also :mod:`copilot_sync._framing`):
+Reading (see also :mod:`copilot_sync._wire.framing`):
 
 * a frame that is not JSON, not an object, or not a JSON-RPC message: skipped and logged;
   the connection goes on (the frame boundaries are intact);
@@ -57,9 +57,9 @@ import logging
 import threading
 from typing import Any, Callable
 
-from ._errors import CLINotReadingError, ConnectionLostError, CopilotTimeoutError, JsonRpcError, ProtocolError
-from ._errors import FrameTooLargeError as FrameTooLargeProtocolError
-from ._framing import (
+from .._errors import CLINotReadingError, ConnectionLostError, CopilotTimeoutError, JsonRpcError, ProtocolError
+from .._errors import FrameTooLargeError as FrameTooLargeProtocolError
+from .framing import (
     BACKGROUND_WRITE_TIMEOUT,
     FrameReader,
     FrameTooLargeError,
@@ -68,8 +68,8 @@ from ._framing import (
     FramingError,
     TruncatedFrameError,
 )
-from ._logging import redact
-from ._timeouts import Deadline, wait_interruptibly
+from .._logging import redact
+from .timeouts import Deadline, wait_interruptibly
 
 __all__ = [
     "BACKGROUND_WRITE_TIMEOUT",

@@ -34,7 +34,7 @@ import weakref
 from collections.abc import Iterator
 from typing import Any, Callable, TypeVar
 
-from ._errors import ReentrancyError
+from .._errors import ReentrancyError
 
 __all__ = ["EVENT", "ReentrancyError", "blocking", "check", "handler_scope", "run_as_handler", "current_handler"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._cli_common import (
+from .common import (
     COMPLETED,
     EXIT_INTERRUPTED,
     EXIT_USAGE,

@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from ._argument_error import ArgumentError, _canon, _got, _key_path, _kind, _short
+from .argument_error import ArgumentError, _canon, _got, _key_path, _kind, _short
 
 __all__ = ["validate_against_schema"]
 

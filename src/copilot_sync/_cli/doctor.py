@@ -16,7 +16,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ._cli_common import EXIT_FAILED, EXIT_OK, configure_output, setup_logging
+from .common import EXIT_FAILED, EXIT_OK, configure_output, setup_logging
 
 __all__ = ["Check", "cmd_doctor", "run_checks"]
 
@@ -62,7 +62,7 @@ def _sdk_version() -> str:
     try:
         return version("copilot-sync")
     except PackageNotFoundError:  # running from a source tree
-        from . import __version__
+        from .. import __version__
 
         return __version__
 
@@ -77,15 +77,15 @@ def _not_found_fix(cli_path: str | None) -> str:
 
 def run_checks(cli_path: str | None, *, start_timeout: float = 30.0) -> Report:
     """Run every check (starting the CLI once); never raises for a problem it finds."""
-    from ._client import SDK_PROTOCOL_VERSION, CopilotClient
-    from ._discovery import resolve_cli
-    from ._errors import (
+    from .._client import SDK_PROTOCOL_VERSION, CopilotClient
+    from .._discovery import resolve_cli
+    from .._errors import (
         CLINotFoundError,
         CopilotError,
         CopilotTimeoutError,
         ProtocolVersionError,
     )
-    from ._install import PINNED_CLI_VERSION
+    from .._install import PINNED_CLI_VERSION
 
     report = Report()
     python = f"{platform.python_version()} ({sys.executable})"

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from ._connection import INTERNAL_ERROR
-from ._errors import JsonRpcError
+from .._wire.connection import INTERNAL_ERROR
+from .._errors import JsonRpcError
 
 __all__ = [
     "SessionFsConfig",

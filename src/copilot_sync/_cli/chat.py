@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._cli_common import (
+from .common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,

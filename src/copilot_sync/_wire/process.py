@@ -29,9 +29,9 @@ import time
 import weakref
 from typing import IO, Sequence
 
-from ._errors import ProcessExitedError
-from ._framing import DEFAULT_MAX_FRAME_BYTES, FrameReader, FrameWriter, PipeSink
-from ._logging import redact
+from .._errors import ProcessExitedError
+from .framing import DEFAULT_MAX_FRAME_BYTES, FrameReader, FrameWriter, PipeSink
+from .._logging import redact
 
 __all__ = ["CLIProcess"]
 

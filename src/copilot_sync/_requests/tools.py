@@ -31,7 +31,7 @@ import typing
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, Literal, Optional, TypeVar, Union, overload
 
-from ._logging import redact
+from .._logging import redact
 
 __all__ = [
     "Tool",
@@ -159,7 +159,7 @@ class Tool:
         if not isinstance(self.description, str):
             raise TypeError(f"tool {self.name!r}: description must be a string, not {type(self.description).__name__}")
         if self.handler is not None:
-            from ._session_config import check_arity
+            from .._session_config import check_arity
 
             check_arity(self.handler, 1, f"the handler of tool {self.name!r} (it receives a ToolInvocation)")
         if self.parameters is not None and not isinstance(self.parameters, Mapping):
@@ -303,10 +303,10 @@ def _wrap_function(
     fn: Callable[..., Any], name: str, parameters: Optional[Mapping[str, Any]]
 ) -> tuple[RawToolHandler, Optional[dict[str, Any]], Optional[str]]:
     """The raw handler for ``fn``, the JSON Schema to announce, and the docstring description."""
-    from ._schema import ArgumentError, inspect_tool_function
+    from .._schema.engine import ArgumentError, inspect_tool_function
 
     if parameters is not None:
-        from ._schema import docstring_description
+        from .._schema.engine import docstring_description
 
         return _explicit_schema_handler(fn, name, dict(parameters)), dict(parameters), docstring_description(fn)
     signature = inspect_tool_function(fn, invocation_type=ToolInvocation, name=name)
@@ -342,7 +342,7 @@ def _explicit_schema_handler(fn: Callable[..., Any], name: str, schema: dict[str
     """With a hand-written JSON Schema: validate against it, then call ``fn`` with keyword
     arguments when its parameters are named after the schema's properties, else with the
     arguments dict (plus the invocation, if it asks for one)."""
-    from ._schema import ArgumentError, validate_against_schema
+    from .._schema.engine import ArgumentError, validate_against_schema
 
     params = [
         p for p in inspect.signature(fn).parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from ._errors import (
+from .._errors import (
     ClientStateError,
     CLINotFoundError,
     ConnectionLostError,
@@ -27,7 +27,7 @@ from ._errors import (
     CopilotTimeoutError,
     SessionClosedError,
 )
-from ._permissions import PermissionHandler, PermissionRequest, PermissionRequestResult
+from .._requests.permissions import PermissionHandler, PermissionRequest, PermissionRequestResult
 
 __all__ = [
     "API_KEY_ENV",
@@ -174,7 +174,7 @@ def provider_from_args(args: argparse.Namespace, environ: Mapping[str, str] | No
     provider: dict[str, Any] = {"type": args.provider_type, "base_url": args.provider_url}
     api_key = args.api_key if args.api_key is not None else environ.get(API_KEY_ENV)
     if api_key:
-        from ._logging import register_secret
+        from .._logging import register_secret
 
         register_secret(api_key)
         provider["api_key"] = api_key
@@ -247,7 +247,7 @@ class StartFailure(Exception):
 
 def start_client(cli_path: str | None, deadline: Deadline, *, start_timeout: float = 60.0) -> Any:
     """A started :class:`CopilotClient`, or :class:`StartFailure` (3, or 124 when ``deadline`` ran out)."""
-    from ._client import CopilotClient
+    from .._client import CopilotClient
 
     client = CopilotClient(cli_path=cli_path, start_timeout=deadline.cap(start_timeout))
     try:

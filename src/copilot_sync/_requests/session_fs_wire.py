@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ._connection import METHOD_NOT_FOUND
-from ._errors import JsonRpcError
-from ._logging import redact
-from ._session_fs import (
+from .._wire.connection import METHOD_NOT_FOUND
+from .._errors import JsonRpcError
+from .._logging import redact
+from .session_fs import (
     _EPOCH,
     SessionFsConfig,
     INVALID_PARAMS,
@@ -26,7 +26,7 @@ from ._session_fs import (
 )
 
 if TYPE_CHECKING:
-    from ._session import CopilotSession
+    from .._session import CopilotSession
 
 __all__ = ["SessionFsAdapter", "session_fs_adapter"]
 

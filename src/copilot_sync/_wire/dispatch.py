@@ -20,7 +20,7 @@ import threading
 import weakref
 from typing import Any, Callable
 
-from ._reentrancy import EVENT, handler_scope
+from .reentrancy import EVENT, handler_scope
 
 __all__ = ["EventDispatcher", "Subscribers"]
 

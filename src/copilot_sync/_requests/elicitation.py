@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, TypedDict, U
 
 from typing_extensions import Required
 
-from ._errors import CapabilityError
-from ._rpc import wire_of
-from ._timeouts import check_timeout
+from .._errors import CapabilityError
+from .._rpc import wire_of
+from .._wire.timeouts import check_timeout
 
 if TYPE_CHECKING:
-    from ._session import CopilotSession
+    from .._session import CopilotSession
 
 __all__ = ["ElicitationContext", "ElicitationHandler", "ElicitationResult", "InputOptions", "SessionUI", "result_to_wire"]
 

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ._dispatch import EventDispatcher, Subscribers
+from .._wire.dispatch import EventDispatcher, Subscribers
 
 __all__ = ["SessionShell", "ShellExit", "ShellOutput", "ShellRouter"]
 

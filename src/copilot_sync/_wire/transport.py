@@ -2,7 +2,7 @@
 
 Both give the connection a :class:`FrameReader` (``max_frame_bytes`` bounds what the peer
 may send) and a :class:`FrameWriter` whose every write is bounded by its caller's deadline
-(see :mod:`copilot_sync._framing`). ``close()`` never blocks: it never flushes, never
+(see :mod:`copilot_sync._wire.framing`). ``close()`` never blocks: it never flushes, never
 waits for a write in progress (that writer stops within one wait slice and closes the
 descriptor as it lets go), and leaves the read stream to the reader thread, which closes it
 when its read returns (a socket's read returns at once after ``shutdown``).
@@ -14,9 +14,9 @@ import logging
 import socket
 from typing import Any
 
-from ._errors import ConnectionLostError, ProcessExitedError
-from ._framing import DEFAULT_MAX_FRAME_BYTES, FrameReader, FrameWriter, SocketSink, check_max_frame_bytes
-from ._process import CLIProcess
+from .._errors import ConnectionLostError, ProcessExitedError
+from .framing import DEFAULT_MAX_FRAME_BYTES, FrameReader, FrameWriter, SocketSink, check_max_frame_bytes
+from .process import CLIProcess
 
 __all__ = ["StdioTransport", "SocketTransport", "parse_cli_url"]
 
