@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._requests.callbacks import MissingPermissionHandlerWarning
+from ._requests.permissions import MissingPermissionHandlerWarning
 from ._client import SDK_PROTOCOL_VERSION, CopilotClient
 from ._requests.commands import CommandContext, CommandDefinition
 from ._requests.elicitation import ElicitationContext, ElicitationResult, InputOptions, SessionUI
@@ -75,7 +75,8 @@ from ._requests.session_fs import (
 )
 from ._requests.session_fs_local import LocalSessionFs
 from ._requests.shell import ShellExit, ShellOutput
-from ._requests.tools import Tool, ToolBinaryResult, ToolInvocation, ToolResult, define_tool
+from ._requests.define_tool import define_tool
+from ._requests.tools import Tool, ToolBinaryResult, ToolInvocation, ToolResult
 from ._turns import EventStream, TurnAbortedError
 from ._types import (
     ConnectionState,

@@ -42,6 +42,7 @@ from ._rpc import wire_of
 from ._requests.shell import ShellRouter
 from ._session import CopilotSession
 from ._session_config import CREATE_OPTIONS, RESUME_OPTIONS, build_session_params, check_options
+from ._requests import router
 from ._requests.session_fs import SessionFsConfig, check_session_fs_option
 from ._requests.session_fs_wire import session_fs_adapter
 from ._wire.timeouts import Deadline, check_timeout
@@ -71,10 +72,6 @@ _AUTH_TOKEN_ENV = "COPILOT_GITHUB_TOKEN"
 _client_numbers = itertools.count(1)
 
 #: Server-to-client requests answered by a session (their params carry ``sessionId``).
-_SESSION_REQUESTS = frozenset(
-    {"hooks.invoke", "systemMessage.transform", "userInput.request", "exitPlanMode.request", "autoModeSwitch.request"}
-)
-
 LifecycleHandler = Callable[[SessionLifecycleEvent], Any]
 
 
@@ -482,10 +479,10 @@ class CopilotClient:
         if connection is None:
             return
         try:
-            if method in _SESSION_REQUESTS or method.startswith("sessionFs."):
-                result = self._session_for_request(method, params)._handle_request(method, params)
-            else:
-                raise JsonRpcError(METHOD_NOT_FOUND, f"Method not found: {method}")
+            request = router.find(method)
+            if request is None:
+                raise router.method_not_found(method)
+            result = self._session_for_request(method, params)._handle_request(request, method, params)
         except JsonRpcError as exc:
             if exc.code != METHOD_NOT_FOUND:
                 logger.warning("request %s from the CLI failed: %s", method, exc.message)

@@ -24,7 +24,8 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Literal, Union, overload
 
-from ._requests.callbacks import REACTS_TO, SessionCallbacks
+from ._requests.callbacks import SessionCallbacks
+from ._requests.router import REACTS_TO, Request
 from ._wire.dispatch import EventDispatcher, Subscribers
 from ._errors import ConnectionLostError, JsonRpcError, SessionClosedError
 from ._requests.elicitation import SessionUI
@@ -32,10 +33,11 @@ from ._events import SessionEvent, parse_event
 from ._lifetime import weak_method
 from ._futures import SessionTurns
 from ._sending import TurnMethods
-from ._session_config import check_arity
+from ._requests.arity import check_arity
 from ._requests.shell import SessionShell, ShellExit, ShellOutput
 from ._wire.timeouts import check_timeout
-from ._requests.tools import Tool, ToolResult, as_tool
+from ._requests.define_tool import as_tool
+from ._requests.tools import Tool, ToolResult
 
 if TYPE_CHECKING:
     from ._client import CopilotClient
@@ -84,7 +86,7 @@ class CopilotSession(TurnMethods):
         on_event = options.get("on_event")
         if on_event is not None:
             self._handlers.add(_HandlerEntry(None, on_event))
-        self._callbacks = SessionCallbacks(self, options)
+        self._callbacks = SessionCallbacks(_RequestLink(self), options)
         self._ui: SessionUI | None = None
         self._turns = SessionTurns(self)  # the queue of turns and wait_for_idle's state
         self._waiters.add(self._turns)
@@ -332,9 +334,9 @@ class CopilotSession(TurnMethods):
 
     # ------------------------------------------------------------------ requests from the CLI
 
-    def _handle_request(self, method: str, params: dict[str, Any]) -> Any:
+    def _handle_request(self, request: Request, method: str, params: dict[str, Any]) -> Any:
         """Worker thread: answer a session-scoped server-to-client request."""
-        return self._callbacks.answer_request(method, params)
+        return self._callbacks.answer_request(request, method, params)
 
     # ------------------------------------------------------------------ tools and UI
 
@@ -444,3 +446,26 @@ def _warn_if_unknown_type(event_type: str) -> None:
     if event_type not in _known_event_types():
         _unknown_warned.add(event_type)
         logger.warning("on(%r): not an event type this SDK knows; the handler runs only if the CLI sends it", event_type)
+
+
+class _RequestLink:
+    """The session as its request layer sees it (:class:`~._requests.protocol.RequestSession`)."""
+
+    __slots__ = ("owner",)
+
+    def __init__(self, session: CopilotSession) -> None:
+        self.owner = session
+
+    @property
+    def session_id(self) -> str:
+        return self.owner.session_id
+
+    @property
+    def rpc(self) -> SessionRpc:
+        return self.owner.rpc
+
+    def call(self, method: str, params: Any = None, *, timeout: float | None) -> Any:
+        return self.owner._rpc(method, params, timeout=timeout)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> bool:
+        return self.owner._client._submit(fn, *args)

@@ -10,11 +10,14 @@ variables, HTTP headers, server names, section ids).
 from __future__ import annotations
 
 import difflib
-import inspect
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+from ._requests.arity import check_arity
+from ._requests.commands import as_command
+from ._requests.define_tool import tool_table
 
 __all__ = [
     "CREATE_OPTIONS",
@@ -191,14 +194,10 @@ def _string_list(name: str, value: Any) -> list[str]:
 
 
 def _tool_definitions(value: Iterable[Any]) -> list[dict[str, Any]]:
-    from ._requests.tools import tool_table
-
     return [tool.to_wire() for tool in tool_table(value).values()]
 
 
 def _command_definitions(value: Iterable[Any]) -> list[dict[str, Any]]:
-    from ._requests.commands import as_command
-
     commands = [as_command(command) for command in value]
     names = [command.name for command in commands]
     for name in names:
@@ -279,20 +278,6 @@ def _system_message(value: Mapping[str, Any]) -> dict[str, Any]:
         wire_sections[section_id] = dict(section)
     wire["sections"] = wire_sections
     return wire
-
-
-def check_arity(fn: Any, count: int, what: str) -> None:
-    """``TypeError`` now, naming ``what``, if ``fn`` cannot be called with ``count`` positional arguments."""
-    if not callable(fn):
-        raise TypeError(f"{what} must be callable, not {type(fn).__name__}")
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return  # some builtins have no signature: trust them
-    try:
-        signature.bind(*range(count))
-    except TypeError:
-        raise TypeError(f"{what} must accept {count} positional argument{'s' if count != 1 else ''}; {fn!r} has signature {signature}") from None
 
 
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {

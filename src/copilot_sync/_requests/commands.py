@@ -4,8 +4,16 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from .._logging import redact
+from .arity import check_arity
+from .failures import escaped_text
+
+if TYPE_CHECKING:
+    from .protocol import RequestContext
 
 __all__ = ["CommandContext", "CommandDefinition", "CommandHandler", "as_command"]
 
@@ -43,8 +51,6 @@ class CommandDefinition:
             raise TypeError(f"every command needs a non-empty string name; got {self.name!r}")
         if self.name.startswith("/") or any(ch.isspace() for ch in self.name):
             raise ValueError(f"a command name is one word without the leading '/'; got {self.name!r}")
-        from .._session_config import check_arity
-
         check_arity(self.handler, 1, f"the handler of command {self.name!r} (it receives a CommandContext)")
 
     def to_wire(self) -> dict[str, Any]:
@@ -60,3 +66,41 @@ def as_command(value: Any) -> CommandDefinition:
     if not hasattr(value, "name"):
         raise TypeError(f"commands must be CommandDefinition objects or dicts, not {value!r}")
     return CommandDefinition(value.name, getattr(value, "handler", None), getattr(value, "description", None))
+
+
+# ---------------------------------------------------------------------------- command.execute
+
+_session_logger = logging.getLogger("copilot_sync.session")
+
+
+def on_execute(context: RequestContext, raw: Mapping[str, Any], data: dict[str, Any], request_id: str) -> None:
+    """Event thread: a slash command of this session ran; always answered."""
+    if context.take(request_id, "command.execute"):
+        # Not a handler of the running turn: a command runs beside turns (observed:
+        # the CLI runs a turn while a command waits), so it may block on one.
+        context.submit(None, answer, context, data)
+
+
+def answer(context: RequestContext, data: dict[str, Any]) -> None:
+    """Worker: run the command and answer with ``session.commands.handlePendingCommand``."""
+    name = str(data.get("commandName") or "")
+    command = context.commands.get(name)
+    params: dict[str, Any] = {}
+    if command is None:
+        params["error"] = f"Unknown command: {name}"
+    else:
+        command_context = CommandContext(
+            session_id=context.session_id,
+            command=str(data.get("command") or f"/{name}"),
+            command_name=name,
+            args=str(data.get("args") or ""),
+        )
+        try:
+            command.handler(command_context)
+        except Exception as exc:
+            _session_logger.warning("session %s: command /%s raised", context.session_id, name, exc_info=True)
+            params["error"] = redact(str(exc)) or type(exc).__name__
+        except BaseException as exc:  # SystemExit...: still answered
+            _session_logger.exception("session %s: command /%s raised %s", context.session_id, name, type(exc).__name__)
+            params["error"] = escaped_text(exc)
+    context.send_answer("session.commands.handlePendingCommand", data["requestId"], params)

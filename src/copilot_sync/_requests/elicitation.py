@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, TypedDict, Union
 
@@ -21,8 +22,11 @@ from .._wire.timeouts import check_timeout
 
 if TYPE_CHECKING:
     from .._session import CopilotSession
+    from .protocol import RequestContext
 
 __all__ = ["ElicitationContext", "ElicitationHandler", "ElicitationResult", "InputOptions", "SessionUI", "result_to_wire"]
+
+_session_logger = logging.getLogger("copilot_sync.session")
 
 ElicitationFieldValue = Union[str, float, bool, list[str]]
 _ACTIONS = ("accept", "decline", "cancel")
@@ -179,3 +183,25 @@ class SessionUI:
         result = self.elicitation(message, schema, timeout=timeout)
         value = result.get("content", {}).get("value")
         return str(value) if result["action"] == "accept" and value is not None else None
+
+
+# ---------------------------------------------------------------------------- elicitation.requested
+
+
+def on_requested(context: RequestContext, raw: Mapping[str, Any], data: dict[str, Any], request_id: str) -> None:
+    """Event thread: the CLI shows a dialog; the session's ``on_elicitation_request`` answers."""
+    handler = context.elicitation_handler
+    if handler is not None and context.take(request_id, "elicitation.requested"):
+        # A dialog a tool call asked for holds that turn up; one another client
+        # asked for (session.ui.elicitation) does not.
+        context.submit("elicitation" if data.get("toolCallId") else None, answer, context, handler, data)
+
+
+def answer(context: RequestContext, handler: Callable[..., Any], data: dict[str, Any]) -> None:
+    """Worker: the handler's result, sent with ``session.ui.handlePendingElicitation``."""
+    try:
+        result = result_to_wire(handler(context_from_event(context.session_id, data)))
+    except BaseException:
+        _session_logger.exception("session %s: elicitation handler failed; answering cancel", context.session_id)
+        result = {"action": "cancel"}
+    context.send_answer("session.ui.handlePendingElicitation", data["requestId"], {"result": result})

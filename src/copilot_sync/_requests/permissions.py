@@ -15,8 +15,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import warnings
 from collections.abc import Iterator, Mapping
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+
+if TYPE_CHECKING:
+    from .protocol import RequestContext
 
 __all__ = [
     "PermissionHandler",
@@ -258,3 +262,62 @@ class PermissionHandler:
     def deny_all(request: PermissionRequest, invocation: Mapping[str, Any]) -> PermissionRequestResult:
         """Reject every request; the model is told the user declined."""
         return PermissionRequestResult(kind="reject", feedback="Denied by the application's permission policy.")
+
+
+# ---------------------------------------------------------------------------- permission.requested
+
+_session_logger = logging.getLogger("copilot_sync.session")
+_PERMISSION_UNREQUESTABLE = "could not request permission"
+
+
+class MissingPermissionHandlerWarning(UserWarning):
+    """A tool was denied because the session has no ``on_permission_request`` handler."""
+
+
+def on_requested(context: RequestContext, raw: Mapping[str, Any], data: dict[str, Any], request_id: str) -> None:
+    """Event thread: the CLI asks whether a tool may run; ask the session's handler."""
+    handler = context.permission_handler
+    if handler is None or data.get("resolvedByHook") or not isinstance(data.get("permissionRequest"), dict):
+        return
+    if context.take(request_id, "permission.requested"):
+        context.submit("permission", answer, context, handler, data)
+
+
+def answer(context: RequestContext, handler: Callable[..., Any], data: dict[str, Any]) -> None:
+    """Worker: the handler's decision, sent with ``session.permissions.handlePendingPermissionRequest``."""
+    request_id = data["requestId"]
+    request = PermissionRequest(data["permissionRequest"])
+    invocation: dict[str, Any] = {"session_id": context.session_id}
+    if isinstance(data.get("promptRequest"), dict):
+        invocation["prompt_request"] = data["promptRequest"]
+    try:
+        params = decision_to_wire(handler(request, invocation), request)
+    except BaseException:  # even SystemExit: the CLI must get an answer
+        _session_logger.exception(
+            "session %s: permission handler failed on a %s request; answering user-not-available",
+            context.session_id,
+            request.kind,
+        )
+        params = {"result": {"kind": "user-not-available"}}
+    if params is None:  # "no-result": another client decides
+        context.finish(request_id)
+        return
+    context.send_answer("session.permissions.handlePendingPermissionRequest", request_id, params)
+
+
+def notice_denial(context: RequestContext, data: Mapping[str, Any]) -> None:
+    """Event thread (``tool.execution_complete``): warn once if a tool was denied for want of a handler."""
+    if data.get("success") is not False or context.permission_handler is not None:
+        return
+    error = data.get("error")
+    message = error.get("message") if isinstance(error, Mapping) else error
+    if isinstance(message, str) and _PERMISSION_UNREQUESTABLE in message and not context.denial_warned:
+        context.denial_warned = True
+        text = (
+            f"session {context.session_id}: the CLI denied a tool call because this session has no "
+            f"on_permission_request handler ({message}). Pass "
+            "on_permission_request=PermissionHandler.approve_all, or your own handler, to "
+            "create_session()/resume_session(), or define the tool with skip_permission=True."
+        )
+        _session_logger.warning("%s", text)
+        warnings.warn(text, MissingPermissionHandlerWarning, stacklevel=1)

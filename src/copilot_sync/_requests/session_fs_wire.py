@@ -23,10 +23,12 @@ from .session_fs import (
     SessionFsSqliteError,
     SessionFsSqliteResult,
     SessionFsStat,
+    no_handler_error,
 )
 
 if TYPE_CHECKING:
     from .._session import CopilotSession
+    from .protocol import RequestContext
 
 __all__ = ["SessionFsAdapter", "session_fs_adapter"]
 
@@ -287,3 +289,10 @@ def session_fs_adapter(session: CopilotSession, factory: Any, config: SessionFsC
             "implement the SQLite methods or use SessionFsConfig(sqlite=False)"
         )
     return SessionFsAdapter(handler, session.session_id)
+
+
+def answer(context: RequestContext, method: str, params: dict[str, Any]) -> Any:
+    """``sessionFs.*``: the session's filesystem handler answers (via its adapter)."""
+    if context.session_fs is None:
+        raise no_handler_error(context.session_id, method)
+    return context.session_fs.answer(method, params)

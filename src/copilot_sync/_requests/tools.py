@@ -29,9 +29,14 @@ import pathlib
 import types
 import typing
 from collections.abc import Iterable, Mapping
-from typing import Any, Callable, Literal, Optional, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
+from .._errors import CopilotError
 from .._logging import redact
+from .arity import check_arity
+
+if TYPE_CHECKING:
+    from .protocol import RequestContext
 
 __all__ = [
     "Tool",
@@ -39,10 +44,7 @@ __all__ = [
     "ToolInvocation",
     "ToolResult",
     "ToolResultType",
-    "define_tool",
-    "as_tool",
     "normalize_result",
-    "tool_table",
 ]
 
 logger = logging.getLogger("copilot_sync.tools")
@@ -159,8 +161,6 @@ class Tool:
         if not isinstance(self.description, str):
             raise TypeError(f"tool {self.name!r}: description must be a string, not {type(self.description).__name__}")
         if self.handler is not None:
-            from .._session_config import check_arity
-
             check_arity(self.handler, 1, f"the handler of tool {self.name!r} (it receives a ToolInvocation)")
         if self.parameters is not None and not isinstance(self.parameters, Mapping):
             raise TypeError(f"tool {self.name!r}: parameters must be a JSON Schema dict, not {type(self.parameters).__name__}")
@@ -294,264 +294,47 @@ def run_handler(tool: Tool, invocation: ToolInvocation, *, contain_all: bool = F
         return exception_result(TypeError(f"tool {tool.name!r} returned a value that is not JSON: {exc}"))
 
 
-# ---------------------------------------------------------------------------- define_tool
+# ---------------------------------------------------------------------------- external_tool.requested
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _wrap_function(
-    fn: Callable[..., Any], name: str, parameters: Optional[Mapping[str, Any]]
-) -> tuple[RawToolHandler, Optional[dict[str, Any]], Optional[str]]:
-    """The raw handler for ``fn``, the JSON Schema to announce, and the docstring description."""
-    from .._schema.engine import ArgumentError, inspect_tool_function
-
-    if parameters is not None:
-        from .._schema.engine import docstring_description
-
-        return _explicit_schema_handler(fn, name, dict(parameters)), dict(parameters), docstring_description(fn)
-    signature = inspect_tool_function(fn, invocation_type=ToolInvocation, name=name)
-    schema = signature.parameters
-    if schema is not None and not schema.get("properties") and _takes_only_invocation(fn):
-        schema = None  # ``def handler(invocation: ToolInvocation)``: raw arguments, no schema
-        bind = None
-    else:
-        bind = signature.bind
-
-    def handler(invocation: ToolInvocation) -> Any:
-        if bind is None:
-            return fn(invocation)
-        try:
-            args, kwargs = bind(invocation.arguments, invocation)
-        except ArgumentError as exc:
-            logger.info("tool %r: rejected arguments before calling it: %s", name, exc)
-            return invalid_arguments_result(name, exc)
-        return fn(*args, **kwargs)
-
-    return handler, schema, signature.description
+_session_logger = logging.getLogger("copilot_sync.session")
+_TOOL_SEARCH = "tool_search_tool"
+ANSWER_TIMEOUT = 30.0
 
 
-def _takes_only_invocation(fn: Callable[..., Any]) -> bool:
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    return len(params) == 1 and params[0].kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+def on_requested(context: RequestContext, raw: Mapping[str, Any], data: dict[str, Any], request_id: str) -> None:
+    """Event thread: the model called a tool; run it if it is this client's."""
+    tool = context.tools.get(data.get("toolName"))  # type: ignore[arg-type]
+    if tool is None or tool.handler is None:
+        return  # another client's tool: stay silent (PROTOCOL §5.1)
+    if context.take(request_id, "external_tool.requested"):
+        context.submit("tool", answer, context, tool, data, raw.get("agentId"))
 
 
-def _explicit_schema_handler(fn: Callable[..., Any], name: str, schema: dict[str, Any]) -> RawToolHandler:
-    """With a hand-written JSON Schema: validate against it, then call ``fn`` with keyword
-    arguments when its parameters are named after the schema's properties, else with the
-    arguments dict (plus the invocation, if it asks for one)."""
-    from .._schema.engine import ArgumentError, validate_against_schema
-
-    params = [
-        p for p in inspect.signature(fn).parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-    ]
-    hints = _type_hints(fn)
-    wants_invocation = [p.name for p in params if _is_invocation_type(hints.get(p.name))]
-    plain = [p for p in params if p.name not in wants_invocation]
-    properties = set((schema.get("properties") or {}).keys())
-    by_keyword = bool(plain) and {p.name for p in plain} <= properties | {
-        p.name for p in plain if p.default is not p.empty
-    } and (len(plain) > 1 or plain[0].name in properties)
-
-    def handler(invocation: ToolInvocation) -> Any:
-        arguments = {} if invocation.arguments is None else invocation.arguments
-        try:
-            validate_against_schema(schema, arguments)
-        except ArgumentError as exc:
-            logger.info("tool %r: rejected arguments before calling it: %s", name, exc)
-            return invalid_arguments_result(name, exc)
-        extra = {key: invocation for key in wants_invocation}
-        if by_keyword:
-            return fn(**{k: v for k, v in arguments.items() if k in {p.name for p in plain}}, **extra)
-        if plain:
-            return fn(arguments, **extra)
-        return fn(**extra)
-
-    return handler
-
-
-def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
-    try:
-        return typing.get_type_hints(fn)
-    except Exception:  # unresolvable annotations: treated as plain parameters
-        return {}
-
-
-_UNION_TYPES = (Union, getattr(types, "UnionType", Union))
-
-
-def _is_invocation_type(annotation: Any) -> bool:
-    if typing.get_origin(annotation) in _UNION_TYPES:
-        return any(_is_invocation_type(arg) for arg in typing.get_args(annotation) if arg is not type(None))
-    return isinstance(annotation, type) and issubclass(annotation, ToolInvocation)
-
-
-_TOOL_FLAGS = ("overrides_built_in_tool", "skip_permission", "defer", "metadata", "is_terminal")
-
-
-@overload
-def define_tool(fn: Callable[..., Any], /) -> Tool: ...
-
-
-@overload
-def define_tool(
-    name_or_fn: Optional[str] = None,
-    /,
-    *,
-    name: Optional[str] = None,
-    description: Optional[str] = None,
-    parameters: Optional[Mapping[str, Any]] = None,
-    overrides_built_in_tool: bool = False,
-    skip_permission: bool = False,
-    defer: Optional[Literal["auto", "never"]] = None,
-    metadata: Optional[dict[str, Any]] = None,
-    is_terminal: bool = False,
-) -> Callable[[Callable[..., Any]], Tool]: ...
-
-
-@overload
-def define_tool(
-    name_or_fn: Optional[str] = None,
-    /,
-    *,
-    name: Optional[str] = None,
-    handler: Callable[..., Any],
-    description: Optional[str] = None,
-    parameters: Optional[Mapping[str, Any]] = None,
-    overrides_built_in_tool: bool = False,
-    skip_permission: bool = False,
-    defer: Optional[Literal["auto", "never"]] = None,
-    metadata: Optional[dict[str, Any]] = None,
-    is_terminal: bool = False,
-) -> Tool: ...
-
-
-def define_tool(
-    name_or_fn: Any = None,
-    /,
-    *,
-    name: Optional[str] = None,
-    handler: Optional[Callable[..., Any]] = None,
-    description: Optional[str] = None,
-    parameters: Optional[Mapping[str, Any]] = None,
-    **flags: Any,
-) -> Any:
-    """Make a :class:`Tool` from a function, inferring its JSON Schema from the signature.
-
-    Three forms::
-
-        @define_tool
-        def get_weather(city: str, units: Literal["C", "F"] = "C") -> str:
-            \"\"\"Current weather for a city.
-
-            Args:
-                city: City name.
-            \"\"\"
-
-        @define_tool(name="weather", description="Current weather", skip_permission=True)
-        def get_weather(city: str) -> str: ...
-
-        weather = define_tool("weather", description="...", handler=get_weather)
-
-    The name defaults to the function's name and the description to its docstring.
-    Parameter types (``str``, ``int``, ``float``, ``bool``, ``Optional``, ``list``,
-    ``tuple``, ``set``, ``dict[str, T]``, ``Literal``, ``Enum``, ``TypedDict``, dataclasses,
-    nested) become the schema, with descriptions from ``Annotated[T, "..."]`` or the
-    docstring's ``Args:`` section. The model's arguments are validated and converted
-    before the function runs; a bad one becomes a failure result naming the field. A
-    parameter annotated :class:`ToolInvocation` receives the invocation. A function whose
-    only parameter is a dataclass or TypedDict receives all the arguments as one value.
-    ``parameters=`` gives the JSON Schema by hand instead (arguments are validated
-    against it). Inference problems raise ``TypeError`` here, at definition time.
-    """
-    unknown = set(flags) - set(_TOOL_FLAGS)
-    if unknown:
-        raise TypeError(f"define_tool() got an unexpected keyword argument {sorted(unknown)[0]!r}")
-    if callable(name_or_fn) and not isinstance(name_or_fn, str):
-        if handler is not None:
-            raise TypeError("define_tool(fn) takes the function once: not also handler=")
-        return _build(name_or_fn, name, description, parameters, flags)
-    if name_or_fn is not None:
-        if not isinstance(name_or_fn, str):
-            raise TypeError(f"define_tool() takes a function or a tool name, not {type(name_or_fn).__name__}")
-        if name is not None and name != name_or_fn:
-            raise TypeError("define_tool() got the tool name twice")
-        name = name_or_fn
-    if handler is not None:
-        if not callable(handler):
-            raise TypeError(f"handler must be callable, not {type(handler).__name__}")
-        return _build(handler, name, description, parameters, flags)
-
-    def decorate(fn: Callable[..., Any]) -> Tool:
-        if not callable(fn):
-            raise TypeError(f"@define_tool decorates a function, not {type(fn).__name__}")
-        return _build(fn, name, description, parameters, flags)
-
-    return decorate
-
-
-def _build(
-    fn: Callable[..., Any],
-    name: Optional[str],
-    description: Optional[str],
-    parameters: Optional[Mapping[str, Any]],
-    flags: dict[str, Any],
-) -> Tool:
-    if inspect.iscoroutinefunction(fn):
-        raise TypeError(
-            f"{getattr(fn, '__name__', fn)!r} is a coroutine function; copilot-sync runs tools on worker "
-            "threads, so define a plain function (drop the async/await)"
-        )
-    tool_name = name or getattr(fn, "__name__", None)
-    if not isinstance(tool_name, str) or not tool_name or tool_name == "<lambda>":
-        raise TypeError("define_tool() needs name= for a function without a usable __name__")
-    if parameters is not None and not isinstance(parameters, Mapping):
-        raise TypeError(f"parameters must be a JSON Schema dict, not {type(parameters).__name__}")
-    raw_handler, schema, doc = _wrap_function(fn, tool_name, parameters)
-    return Tool(
-        name=tool_name,
-        description=description if description is not None else (doc or ""),
-        handler=raw_handler,
-        parameters=schema,
-        function=fn,
-        **flags,
+def answer(context: RequestContext, tool: Tool, data: dict[str, Any], agent_id: Any) -> None:
+    """Worker: run the tool and answer with ``session.tools.handlePendingToolCall``."""
+    request_id = data["requestId"]
+    invocation = ToolInvocation(
+        session_id=context.session_id,
+        tool_call_id=str(data.get("toolCallId") or ""),
+        tool_name=tool.name,
+        arguments=data.get("arguments"),
+        request_id=request_id,
+        agent_id=agent_id if isinstance(agent_id, str) and agent_id else None,
     )
-
-
-# ---------------------------------------------------------------------------- tool lists
-
-
-def as_tool(value: Any) -> Tool:
-    """A :class:`Tool` from a Tool, a dict of its fields (snake_case or camelCase), or an
-    object with the same attributes (e.g. another SDK's tool dataclass)."""
-    if isinstance(value, Tool):
-        return value
-    if isinstance(value, Mapping):
-        fields = {_snake_key(key): item for key, item in value.items()}
+    if tool.name == _TOOL_SEARCH:
+        invocation.available_tools = current_tools(context)
+    result = run_handler(tool, invocation, contain_all=True)
+    if result.from_exception:
+        context.send_answer("session.tools.handlePendingToolCall", request_id, {"error": result.error or "tool failed"})
     else:
-        names = ("name", "description", "handler", "parameters", "overrides_built_in_tool", "skip_permission",
-                 "defer", "metadata", "is_terminal")  # fmt: skip
-        fields = {name: getattr(value, name) for name in names if getattr(value, name, None) is not None}
-    unknown = sorted(set(fields) - (set(Tool.__dataclass_fields__) - {"function"}))
-    if unknown:
-        raise TypeError(f"tool {fields.get('name')!r}: unknown field {unknown[0]!r}")
-    if not isinstance(fields.get("name"), str) or not fields["name"]:
-        raise TypeError(f"every tool needs a non-empty string name; got {value!r}")
-    return Tool(**fields)
+        context.send_answer("session.tools.handlePendingToolCall", request_id, {"result": result.to_wire()})
 
 
-def _snake_key(key: str) -> str:
-    return "".join("_" + ch.lower() if ch.isupper() else ch for ch in key)
-
-
-def tool_table(tools: Optional[Iterable[Any]]) -> dict[str, Tool]:
-    """Tools by name; ``ValueError`` on a duplicate name."""
-    table: dict[str, Tool] = {}
-    for item in tools or ():
-        tool = as_tool(item)
-        if tool.name in table:
-            raise ValueError(f"two tools are named {tool.name!r}")
-        table[tool.name] = tool
-    return table
+def current_tools(context: RequestContext) -> Optional[list[Any]]:
+    try:
+        result = context.call("session.tools.getCurrentMetadata", timeout=ANSWER_TIMEOUT)
+    except CopilotError as exc:
+        _session_logger.debug("session %s: tools.getCurrentMetadata failed: %s", context.session_id, exc)
+        return None
+    tools = result.get("tools") if isinstance(result, Mapping) else None
+    return list(tools) if isinstance(tools, list) else None

@@ -1,0 +1,110 @@
+"""The one table of requests the CLI sends to the SDK, and where each is answered.
+
+Two kinds (PROTOCOL §5):
+
+* :data:`REQUESTS`: direct JSON-RPC requests to this client (``hooks.invoke``...). Each
+  is answered on a worker thread by ``answer(context, method, params) -> result``; the
+  client sends the result (or the error raised) back as the JSON-RPC response.
+* :data:`EVENTS`: broadcast request events in a session's event stream
+  (``external_tool.requested``...). Each is looked at on the session's event thread by
+  ``react(context, raw, data, request_id)``, which only schedules work; the answer goes
+  back later as a session RPC from a worker.
+
+To add a request: write ``_requests/<family>.py`` with its ``answer`` (or ``react``),
+and add one line below. A method in neither table is answered by
+:func:`method_not_found` (``-32601 Method not found: <method>``), logged once per name.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import NamedTuple, Optional
+
+from .._errors import JsonRpcError
+from .._wire.connection import METHOD_NOT_FOUND
+from . import (
+    auto_mode_switch,
+    commands,
+    elicitation,
+    exit_plan_mode,
+    hooks,
+    permissions,
+    session_fs_wire,
+    tools,
+    transforms,
+    user_input,
+)
+from .protocol import EventReaction, RequestAnswer
+
+__all__ = ["EVENTS", "PREFIXES", "REACTS_TO", "REQUESTS", "Request", "find", "method_not_found"]
+
+logger = logging.getLogger("copilot_sync.client")
+
+
+class Request(NamedTuple):
+    """A direct request: what kind of handler answers it (see ``_wire.reentrancy``), and how."""
+
+    kind: str
+    answer: RequestAnswer
+
+
+#: Direct JSON-RPC requests from the CLI, by method.
+REQUESTS: dict[str, Request] = {
+    "hooks.invoke": Request("hook", hooks.answer),
+    "systemMessage.transform": Request("system message transform", transforms.answer),
+    "userInput.request": Request("user input", user_input.answer),
+    "exitPlanMode.request": Request("request", exit_plan_mode.answer),
+    "autoModeSwitch.request": Request("request", auto_mode_switch.answer),
+}
+
+#: Direct requests by method prefix (the family answers ``<prefix><op>`` and rejects unknown ops).
+PREFIXES: dict[str, Request] = {
+    "sessionFs.": Request("session filesystem", session_fs_wire.answer),
+}
+
+#: Broadcast request events in a session's stream, by event type.
+EVENTS: dict[str, EventReaction] = {
+    "external_tool.requested": tools.on_requested,
+    "permission.requested": permissions.on_requested,
+    "command.execute": commands.on_execute,
+    "elicitation.requested": elicitation.on_requested,
+}
+
+#: Every event type a session's request layer looks at: the requests, their
+#: ``*.completed`` (never answer after it), and ``tool.execution_complete`` (denial warning).
+REACTS_TO = frozenset(
+    {
+        *EVENTS,
+        "external_tool.completed",
+        "permission.completed",
+        "elicitation.completed",
+        "tool.execution_complete",
+    }
+)
+
+
+def find(method: str) -> Optional[Request]:
+    """The direct request ``method``, or None if the SDK does not answer it."""
+    request = REQUESTS.get(method)
+    if request is not None:
+        return request
+    for prefix, request in PREFIXES.items():
+        if method.startswith(prefix):
+            return request
+    return None
+
+
+_lock = threading.Lock()
+_logged: set[str] = set()
+
+
+def method_not_found(method: str) -> JsonRpcError:
+    """The error answer for a method the SDK does not know (logged at DEBUG once per name)."""
+    with _lock:
+        first = method not in _logged and len(_logged) < 1024
+        if first:
+            _logged.add(method)
+    if first:
+        logger.debug("the CLI sent a request this SDK does not answer: %.120s", method)
+    return JsonRpcError(METHOD_NOT_FOUND, f"Method not found: {method}")
