@@ -17,15 +17,13 @@ from hypothesis import strategies as st
 from copilot_sync._wire.framing import (
     FrameReader,
     FrameTooLargeError,
-    FrameWriter,
     FrameWriteTimeout,
     FramingError,
-    PipeSink,
-    SocketSink,
     WriterClosedError,
     check_max_frame_bytes,
     encode_frame,
 )
+from copilot_sync._wire.writer import FrameWriter, PipeSink, SocketSink
 
 
 def reader(data: bytes, **kwargs) -> FrameReader:

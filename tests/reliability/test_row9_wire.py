@@ -37,7 +37,8 @@ from copilot_sync import (
 )
 from copilot_sync._wire.connection import JsonRpcConnection
 from copilot_sync._errors import ProcessExitedError
-from copilot_sync._wire.framing import FrameReader, FrameWriter, SocketSink, WriterClosedError, encode_frame
+from copilot_sync._wire.framing import FrameReader, WriterClosedError, encode_frame
+from copilot_sync._wire.writer import FrameWriter, SocketSink
 from copilot_sync._wire.process import CLIProcess
 from copilot_sync._wire.transport import SocketTransport
 from copilot_sync.testing import FakeCLI, Rule, Scenario

@@ -63,11 +63,11 @@ from .framing import (
     BACKGROUND_WRITE_TIMEOUT,
     FrameReader,
     FrameTooLargeError,
-    FrameWriter,
     FrameWriteTimeout,
     FramingError,
     TruncatedFrameError,
 )
+from .writer import FrameWriter
 from .._logging import redact
 from .timeouts import Deadline, wait_interruptibly
 

@@ -30,7 +30,8 @@ import weakref
 from typing import IO, Sequence
 
 from .._errors import ProcessExitedError
-from .framing import DEFAULT_MAX_FRAME_BYTES, FrameReader, FrameWriter, PipeSink
+from .framing import DEFAULT_MAX_FRAME_BYTES, FrameReader
+from .writer import FrameWriter, PipeSink
 from .._logging import redact
 
 __all__ = ["CLIProcess"]

@@ -15,7 +15,8 @@ import socket
 from typing import Any
 
 from .._errors import ConnectionLostError, ProcessExitedError
-from .framing import DEFAULT_MAX_FRAME_BYTES, FrameReader, FrameWriter, SocketSink, check_max_frame_bytes
+from .framing import DEFAULT_MAX_FRAME_BYTES, FrameReader, check_max_frame_bytes
+from .writer import FrameWriter, SocketSink
 from .process import CLIProcess
 
 __all__ = ["StdioTransport", "SocketTransport", "parse_cli_url"]
