@@ -20,7 +20,8 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Union, overload
 
-from ._wire.connection import INTERNAL_ERROR, METHOD_NOT_FOUND, JsonRpcConnection, _fresh
+from ._wire.connection import INTERNAL_ERROR, METHOD_NOT_FOUND, JsonRpcConnection
+from ._wire.messages import fresh
 from ._wire.framing import DEFAULT_MAX_FRAME_BYTES, check_max_frame_bytes
 from ._wire.dispatch import EventDispatcher, Subscribers
 from ._errors import (
@@ -223,7 +224,7 @@ class CopilotClient:
         connection = self._connection
         if self._state is ConnectionState.CONNECTED and connection is not None:
             if connection.closed_error is not None:
-                raise _fresh(connection.closed_error)
+                raise fresh(connection.closed_error)
             return connection
         if self._state is ConnectionState.ERROR and connection is not None and connection.closed_error is not None:
             raise ProcessExitedError(
@@ -353,7 +354,7 @@ class CopilotClient:
         path = self._last_cli_path
         if path is None:
             return error
-        clone = _fresh(error)
+        clone = fresh(error)
         clone.args = (
             f"the program at {path} ({self.cli_source or 'cli_path'}) did not complete the Copilot CLI "
             f"handshake; is it the GitHub Copilot CLI (`{path} --version`)? "
@@ -510,7 +511,7 @@ class CopilotClient:
         logger.error("connection to the CLI lost: %s", error)
         self._state = ConnectionState.ERROR
         for session in list(self._sessions.values()):
-            session._close(_fresh(error), wait=None)
+            session._close(fresh(error), wait=None)
 
     # ================================================================ stop
 

@@ -46,7 +46,7 @@ from collections import deque
 from concurrent.futures import Future, InvalidStateError
 from typing import TYPE_CHECKING, Any, Callable
 
-from ._wire.connection import _fresh
+from ._wire.messages import fresh
 from ._wire.deadline_timer import deadlines as _deadlines
 from ._errors import CopilotTimeoutError
 from ._wire.timeouts import WAIT_SLICE, Deadline, wait_interruptibly
@@ -151,7 +151,7 @@ class SessionTurns:
         """Queue ``turn``, or send it from this thread if nothing is ahead of it."""
         with self._lock:
             if self._closed is not None:
-                raise _fresh(self._closed)
+                raise fresh(self._closed)
             if turn.state != _NEW or turn.settled or turn.interrupted:
                 return  # dropped (Ctrl-C, a closed stream) before it was queued
             if self._current is not None:
@@ -526,10 +526,10 @@ class SessionTurns:
             self._changed.notify_all()
         for turn, decided in finished:
             if decided is None:
-                self._finish(turn, error=_fresh(error))
+                self._finish(turn, error=fresh(error))
             else:
                 if turn.sink is not None:
-                    turn.sink.fail(_fresh(error))  # decided, but its stream may not have had the last event
+                    turn.sink.fail(fresh(error))  # decided, but its stream may not have had the last event
                 self._finish(turn, outcome=decided)
 
     # ------------------------------------------------------------------ plain sends and idle
@@ -565,7 +565,7 @@ class SessionTurns:
         with self._changed:
             while True:
                 if self._closed is not None:
-                    raise _fresh(self._closed)
+                    raise fresh(self._closed)
                 if self._idle_locked():
                     return
                 remaining = deadline.remaining()

@@ -69,6 +69,20 @@ from .framing import (
 )
 from .writer import FrameWriter
 from .._logging import redact
+from .messages import (
+    CallbackPending,
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    METHOD_NOT_FOUND,
+    NestedTooDeeply,
+    Pending,
+    Unsendable,
+    encode,
+    fresh,
+    loads,
+    stopped_reading,
+    write_timeout_error,
+)
 from .timeouts import Deadline, wait_interruptibly
 
 __all__ = [
@@ -80,119 +94,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("copilot_sync.transport")
-
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
-INTERNAL_ERROR = -32603
-
-# allow_nan=False: NaN and Infinity are not JSON, and the CLI's JSON.parse rejects them.
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
-_raw_decode = json.JSONDecoder().raw_decode
-
-
-def _loads(body: bytes) -> Any:
-    """``json.loads`` for a frame body, about twice as fast for the usual compact object:
-    decode the UTF-8 first and let ``raw_decode`` skip ``loads``'s encoding sniffing and
-    its regex pass over the end. Anything unusual falls back to ``json.loads``."""
-    text = body.decode("utf-8")
-    try:
-        value, end = _raw_decode(text)
-    except ValueError:
-        return json.loads(text)  # leading whitespace, or invalid: loads raises the usual error
-    if end != len(text) and text[end:].strip():
-        raise ValueError(f"extra data after the JSON value (at position {end})")
-    return value
-
-
-class _Unsendable(Exception):
-    """A message holds a value JSON cannot carry; the text says which kind."""
-
-
-class _NestedTooDeeply(Exception):
-    """A frame from the peer is nested too deeply for the JSON parser."""
-
-
-def _encode(message: dict[str, Any], what: str) -> bytes:
-    """The UTF-8 JSON of ``message``; ``_Unsendable`` if JSON cannot carry it."""
-    try:
-        text = _dumps(message)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise _Unsendable(_json_problem(exc)) from None
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        pass
-    # A lone surrogate has no UTF-8 form, and the CLI's parser rejects even its JSON escape
-    # ("lone leading surrogate in hex escape", -32700, with no id: the request would never be
-    # answered). Through UTF-16: surrogate pairs become the character they encode, and every
-    # lone surrogate becomes U+FFFD. Surrogates only occur inside JSON strings, so the JSON
-    # text can be repaired as a whole.
-    repaired = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    replaced = repaired.count("\ufffd") - text.count("\ufffd")
-    logger.warning(
-        "%s contains %d lone surrogate(s) (text that is not valid Unicode, such as a file name that is not "
-        "UTF-8); sent as U+FFFD, the replacement character, since the CLI cannot read them",
-        what,
-        replaced,
-    )
-    return repaired.encode("utf-8")
-
-
-def _json_problem(exc: BaseException) -> str:
-    if isinstance(exc, RecursionError):
-        return "a value is nested too deeply"
-    text = str(exc)
-    if "Out of range float" in text:
-        return f"a float JSON cannot carry (NaN or Infinity): {text}"
-    if "Circular reference" in text:
-        return "a circular reference (a value contains itself)"
-    return text
-
-
-class _Pending:
-    """One request waiting for its response; the lock is released when it completes."""
-
-    __slots__ = ("lock", "method", "result", "error")
-
-    def __init__(self, method: str) -> None:
-        self.lock = threading.Lock()
-        self.lock.acquire()
-        self.method = method
-        self.result: Any = None
-        self.error: BaseException | None = None
-
-
-class _CallbackPending:
-    """A request sent by ``request_async``. It looks like :class:`_Pending` to the code
-    that completes requests: that code sets ``result`` or ``error`` and then calls
-    ``lock.release()``, which here calls the callback instead of waking a thread."""
-
-    __slots__ = ("lock", "method", "result", "error")
-
-    def __init__(self, method: str, callback: Callable[[Any, BaseException | None], None]) -> None:
-        self.method = method
-        self.result: Any = None
-        self.error: BaseException | None = None
-        self.lock = _CallOnRelease(self, callback)
-
-
-class _CallOnRelease:
-    __slots__ = ("_pending", "_callback")
-
-    def __init__(self, pending: _CallbackPending, callback: Callable[[Any, BaseException | None], None]) -> None:
-        self._pending = pending
-        self._callback: Callable[[Any, BaseException | None], None] | None = callback
-
-    def release(self) -> None:
-        callback, self._callback = self._callback, None
-        if callback is None:
-            return
-        pending = self._pending
-        try:
-            callback(pending.result, None if pending.error is None else _fresh(pending.error))
-        except Exception:  # the reader thread must survive a faulty callback
-            logger.exception("callback for the answer to %s failed", pending.method)
-
 
 RequestCallback = Callable[[Any, str, Any], None]
 NotificationCallback = Callable[[str, Any], None]
@@ -225,7 +126,7 @@ class JsonRpcConnection:
         self._on_close = on_close
         self._describe_end = describe_end
         self._ids = itertools.count(1)
-        self._pending: dict[int, _Pending] = {}
+        self._pending: dict[int, Pending] = {}
         self._closed: ConnectionLostError | None = None
         self._close_lock = threading.Lock()
         self._thread = threading.Thread(target=self._read_loop, name=name, daemon=True)
@@ -272,19 +173,19 @@ class JsonRpcConnection:
         deadline = Deadline(timeout)
         closed = self._closed
         if closed is not None:
-            raise _fresh(closed)
+            raise fresh(closed)
         request_id = next(self._ids)
         data = self._encode_request(request_id, method, params)  # raises before anything is pending
-        pending = _Pending(method)
+        pending = Pending(method)
         self._pending[request_id] = pending
         if self._closed is not None:  # closed between the check and the insert
             self._pending.pop(request_id, None)
-            raise _fresh(self._closed)
+            raise fresh(self._closed)
         try:
             self._write(data, deadline.remaining(), method)
         except FrameWriteTimeout as exc:
             self._pending.pop(request_id, None)
-            raise _write_timeout_error(exc, method, timeout) from None
+            raise write_timeout_error(exc, method, timeout) from None
         except BaseException:
             self._pending.pop(request_id, None)
             raise
@@ -298,7 +199,7 @@ class JsonRpcConnection:
                 raise CopilotTimeoutError(f"Timeout after {timeout}s waiting for the response to {method}")
             pending.lock.acquire()  # completed at the very moment the wait ended
         if pending.error is not None:
-            raise _fresh(pending.error)
+            raise fresh(pending.error)
         return pending.result
 
     def request_async(
@@ -330,14 +231,14 @@ class JsonRpcConnection:
         """
         closed = self._closed
         if closed is not None:
-            raise _fresh(closed)
+            raise fresh(closed)
         request_id = next(self._ids)
         data = self._encode_request(request_id, method, params)  # raises before anything is pending
-        pending = _CallbackPending(method, callback)
+        pending = CallbackPending(method, callback)
         self._pending[request_id] = pending  # type: ignore[assignment]
         if self._closed is not None:  # closed between the check and the insert
             if self._pending.pop(request_id, None) is not None:
-                raise _fresh(self._closed)
+                raise fresh(self._closed)
             return  # close() already called back
         bound = self._background_write_timeout if write_timeout is None else write_timeout
         try:
@@ -357,15 +258,15 @@ class JsonRpcConnection:
         """Send a notification within ``timeout``; ``CopilotTimeoutError`` if it could not be
         sent, ``TypeError`` if ``params`` cannot be sent as JSON."""
         if self._closed is not None:
-            raise _fresh(self._closed)
+            raise fresh(self._closed)
         try:
-            data = _encode({"jsonrpc": "2.0", "method": method, "params": {} if params is None else params}, method)
-        except _Unsendable as exc:
+            data = encode({"jsonrpc": "2.0", "method": method, "params": {} if params is None else params}, method)
+        except Unsendable as exc:
             raise TypeError(f"{method}: the params cannot be sent as JSON: {exc}") from None
         try:
             self._write(data, timeout, method)
         except FrameWriteTimeout as exc:
-            raise _write_timeout_error(exc, method, timeout) from None
+            raise write_timeout_error(exc, method, timeout) from None
 
     def respond(self, request_id: Any, result: Any) -> None:
         """Answer a server-to-client request; never raises, and every failure is logged.
@@ -376,8 +277,8 @@ class JsonRpcConnection:
         """
         what = f"the answer to request {request_id!r}"
         try:
-            data = _encode({"jsonrpc": "2.0", "id": request_id, "result": result}, what)
-        except _Unsendable as exc:
+            data = encode({"jsonrpc": "2.0", "id": request_id, "result": result}, what)
+        except Unsendable as exc:
             logger.error("%s cannot be sent as JSON (%s); answering with an error instead", what, exc)
             self.respond_error(request_id, INTERNAL_ERROR, f"the handler's result cannot be sent as JSON: {exc}")
             return
@@ -391,16 +292,16 @@ class JsonRpcConnection:
         if data is not None:
             error["data"] = data
         try:
-            payload = _encode({"jsonrpc": "2.0", "id": request_id, "error": error}, what)
-        except _Unsendable as exc:
+            payload = encode({"jsonrpc": "2.0", "id": request_id, "error": error}, what)
+        except Unsendable as exc:
             logger.error("%s cannot be sent as JSON (%s); sending it without its data", what, exc)
             plain = {
                 "code": code if type(code) is int else INTERNAL_ERROR,
                 "message": message if isinstance(message, str) else repr(message),
             }
             try:
-                payload = _encode({"jsonrpc": "2.0", "id": request_id, "error": plain}, what)
-            except _Unsendable as again:  # only the id is left to blame; it came from the peer
+                payload = encode({"jsonrpc": "2.0", "id": request_id, "error": plain}, what)
+            except Unsendable as again:  # only the id is left to blame; it came from the peer
                 logger.error("%s cannot be sent at all: %s", what, again)
                 return
         self._send_response(payload, request_id)
@@ -427,8 +328,8 @@ class JsonRpcConnection:
     def _encode_request(self, request_id: int, method: str, params: Any) -> bytes:
         message = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": {} if params is None else params}
         try:
-            return _encode(message, method)
-        except _Unsendable as exc:  # nothing was sent
+            return encode(message, method)
+        except Unsendable as exc:  # nothing was sent
             raise TypeError(f"{method}: the params cannot be sent as JSON: {exc}") from None
 
     def _write(self, data: bytes, timeout: float | None, what: str) -> None:
@@ -440,7 +341,7 @@ class JsonRpcConnection:
             )
         except FrameWriteTimeout as exc:
             if exc.cut:
-                self.close(_stopped_reading(exc, what))
+                self.close(stopped_reading(exc, what))
             raise
         except (OSError, ValueError) as exc:  # broken pipe, closed file or socket, closed writer
             raise self._lost(exc) from exc
@@ -450,13 +351,13 @@ class JsonRpcConnection:
         if self._closed is None:
             self.close(self._describe_end(exc))
         assert self._closed is not None
-        return _fresh(self._closed)
+        return fresh(self._closed)
 
     def _background_write_failed(self, what: str, exc: BaseException) -> None:
         """The rest of a frame interrupted by Ctrl-C could not be written (writer thread)."""
         if isinstance(exc, FrameWriteTimeout):
             if exc.cut:
-                self.close(_stopped_reading(exc, what))
+                self.close(stopped_reading(exc, what))
         elif isinstance(exc, (OSError, ValueError)):
             self._lost(exc)
         else:
@@ -465,7 +366,7 @@ class JsonRpcConnection:
     def _async_write_failed(self, request_id: int, method: str, bound: float, exc: BaseException) -> None:
         """The background write of a ``request_async`` request failed (writer thread)."""
         if isinstance(exc, FrameWriteTimeout) and exc.cut:
-            self.close(_stopped_reading(exc, method))  # calls back every pending request
+            self.close(stopped_reading(exc, method))  # calls back every pending request
             return
         if isinstance(exc, (OSError, ValueError)):
             self._lost(exc)
@@ -475,7 +376,7 @@ class JsonRpcConnection:
             return
         if isinstance(exc, FrameWriteTimeout):
             logger.warning("%s could not be sent within %gs: %s", method, bound, exc)
-            pending.error = _write_timeout_error(exc, method, bound)
+            pending.error = write_timeout_error(exc, method, bound)
         else:
             logger.error("sending %s failed: %r", method, exc)
             pending.error = exc
@@ -503,7 +404,7 @@ class JsonRpcConnection:
         except FramingError as exc:
             logger.error("unreadable data from the CLI: %s", exc)
             error = ProtocolError(f"the CLI sent data that cannot be read as a frame: {exc}")
-        except _NestedTooDeeply as exc:
+        except NestedTooDeeply as exc:
             logger.error("unreadable message from the CLI: %s", exc)
             error = ProtocolError(f"the CLI sent a message nested too deeply to parse ({exc})")
         except (OSError, ValueError) as exc:  # the stream was closed under us
@@ -518,14 +419,14 @@ class JsonRpcConnection:
 
     def _route(self, body: bytes) -> None:
         try:
-            message = _loads(body)
+            message = loads(body)
         except ValueError as exc:  # invalid JSON or invalid UTF-8 (UnicodeDecodeError is a ValueError)
             self.messages_skipped += 1
             logger.warning("skipped a frame that is not valid JSON (%d bytes): %s", len(body), exc)
             return
         except RecursionError:
             # Not skipped: it may be the response someone waits for, who would then wait in vain.
-            raise _NestedTooDeeply(
+            raise NestedTooDeeply(
                 f"a {len(body):,}-byte frame is nested deeper than the JSON parser can go"
             ) from None
         if type(message) is not dict:
@@ -614,34 +515,3 @@ class JsonRpcConnection:
     def join(self, timeout: float | None = None) -> None:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
-
-
-def _stopped_reading(exc: FrameWriteTimeout, what: str) -> CLINotReadingError:
-    """The close error when a frame was cut short because the peer stopped reading."""
-    return CLINotReadingError(
-        f"the CLI stopped reading its input: {what} was cut off after {exc.sent:,} of {exc.total:,} bytes "
-        "when its deadline passed, so the stream cannot be used any more; the connection is closed"
-    )
-
-
-def _write_timeout_error(exc: FrameWriteTimeout, method: str, timeout: float | None) -> CopilotTimeoutError:
-    if exc.cut:
-        return CopilotTimeoutError(
-            f"Timeout after {timeout}s sending {method}: the CLI stopped reading its input "
-            f"({exc.sent:,} of {exc.total:,} bytes written); the connection was closed"
-        )
-    return CopilotTimeoutError(
-        f"Timeout after {timeout}s: {method} could not be sent because the CLI is not reading its input "
-        "(nothing was sent; the connection is still usable)"
-    )
-
-
-def _fresh(error: BaseException) -> BaseException:
-    """A new exception of the same type and content, so each raiser gets its own traceback."""
-    try:
-        clone = type(error).__new__(type(error))
-        clone.__dict__.update(error.__dict__)
-        clone.args = error.args
-        return clone
-    except Exception:
-        return error
