@@ -12,20 +12,11 @@ import pytest
 
 from copilot_sync import CopilotTimeoutError, SessionError, TurnAbortedError
 from copilot_sync.__main__ import build_parser, main
-from copilot_sync._cli.common import (
-    API_KEY_ENV,
-    EXIT_STATUSES,
-    INTERRUPTED,
-    PermissionPolicy,
-    TurnPrinter,
-    TurnResult,
-    UsageError,
-    describe_request,
-    format_arguments,
-    provider_from_args,
-    read_prompt,
-    run_turn,
-)
+from copilot_sync._cli.options import provider_from_args, read_prompt
+from copilot_sync._cli.permission_prompt import PermissionPolicy, describe_request
+from copilot_sync._cli.printing import TurnPrinter, format_arguments
+from copilot_sync._cli.status import API_KEY_ENV, EXIT_STATUSES, UsageError
+from copilot_sync._cli.turn import INTERRUPTED, TurnResult, run_turn
 from copilot_sync._errors import ProcessExitedError
 from copilot_sync._events import parse_event
 from copilot_sync._requests.permissions import PermissionRequest

@@ -17,7 +17,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 
-from ._cli.common import EXIT_STATUSES
+from ._cli.status import EXIT_STATUSES
 from ._errors import CLINotFoundError, CopilotError
 
 __all__ = ["EXIT_STATUSES", "SUBCOMMANDS", "build_parser", "main"]
@@ -141,7 +141,7 @@ examples:
 
 
 def _register_run(subparsers: argparse._SubParsersAction) -> None:
-    from ._cli.common import add_connection_options
+    from ._cli.options import add_connection_options
 
     parser = subparsers.add_parser(
         "run",
@@ -177,7 +177,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _register_chat(subparsers: argparse._SubParsersAction) -> None:
-    from ._cli.common import add_connection_options
+    from ._cli.options import add_connection_options
 
     parser = subparsers.add_parser(
         "chat",
@@ -206,7 +206,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
 
 def _register_doctor(subparsers: argparse._SubParsersAction) -> None:
-    from ._cli.common import positive_seconds
+    from ._cli.options import positive_seconds
 
     parser = subparsers.add_parser(
         "doctor",

@@ -12,29 +12,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_USAGE,
-    FAILED,
-    INTERRUPTED,
-    LOST,
-    TIMED_OUT,
-    Deadline,
-    IdleWatch,
-    PermissionPolicy,
-    StartFailure,
-    TurnPrinter,
-    UsageError,
-    configure_output,
-    error,
-    open_session,
-    provider_from_args,
-    run_turn,
-    setup_logging,
-    start_client,
-)
+from .connect import StartFailure, open_session, start_client
+
+from .options import Deadline, provider_from_args, setup_logging
+
+from .permission_prompt import PermissionPolicy
+
+from .printing import TurnPrinter
+
+from .status import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, configure_output, error
+
+from .turn import FAILED, INTERRUPTED, LOST, TIMED_OUT, IdleWatch, run_turn
 
 __all__ = ["ABORTED_MESSAGE", "PROMPT", "cmd_chat"]
 

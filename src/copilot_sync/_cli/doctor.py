@@ -16,7 +16,9 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .common import EXIT_FAILED, EXIT_OK, configure_output, setup_logging
+from .options import setup_logging
+
+from .status import EXIT_FAILED, EXIT_OK, configure_output
 
 __all__ = ["Check", "cmd_doctor", "run_checks"]
 
