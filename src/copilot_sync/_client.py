@@ -59,6 +59,8 @@ from ._types import (
     SessionMetadata,
 )
 from ._wire.workers import WorkerPool, check_max_workers
+from ._client_start import SDK_PROTOCOL_VERSION, ClientStartup
+from ._client_stop import ClientShutdown
 
 if TYPE_CHECKING:
     from .generated.rpc import ServerRpc
@@ -67,16 +69,14 @@ __all__ = ["CopilotClient", "SDK_PROTOCOL_VERSION"]
 
 logger = logging.getLogger("copilot_sync.client")
 
-SDK_PROTOCOL_VERSION = 3
 _LOG_LEVELS = ("none", "error", "warning", "info", "debug", "all", "default")
-_AUTH_TOKEN_ENV = "COPILOT_GITHUB_TOKEN"
 _client_numbers = itertools.count(1)
 
 #: Server-to-client requests answered by a session (their params carry ``sessionId``).
 LifecycleHandler = Callable[[SessionLifecycleEvent], Any]
 
 
-class CopilotClient:
+class CopilotClient(ClientStartup, ClientShutdown):
     """A connection to the GitHub Copilot CLI, with blocking methods.
 
     By default it spawns the CLI (found as described in :func:`copilot_sync.find_cli`) and
@@ -248,196 +248,6 @@ class CopilotClient:
                 raise UnsupportedMethodError(method, self.server_version, exc.message) from None
             raise
 
-    # ================================================================ start
-
-    def start(self) -> None:
-        """Spawn (or connect to) the CLI and perform the protocol handshake.
-
-        Raises :class:`CLINotFoundError`, :class:`ProcessExitedError` (the CLI died while
-        starting), :class:`ProtocolVersionError`, or :class:`CopilotTimeoutError`.
-        Calling it on a started client does nothing.
-        """
-        with self._state_lock:
-            resources = self._resources
-            if resources.holds_anything and not resources.in_owner_process:
-                raise forked_error(resources.pid)
-            if self._state is ConnectionState.CONNECTED and not self._connection_lost():
-                return
-            if self._connection is not None:
-                self._teardown(kill=True)
-            resources.pid = os.getpid()
-            self._state = ConnectionState.CONNECTING
-            self._stopping = False
-            try:
-                self._connect()
-            except KeyboardInterrupt:
-                self._teardown(kill=True)
-                self._state = ConnectionState.DISCONNECTED
-                raise
-            except BaseException as exc:
-                self._teardown(kill=True)
-                self._state = ConnectionState.ERROR
-                if isinstance(exc, (ConnectionLostError, JsonRpcError, CopilotTimeoutError)) and self._cli_url is None:
-                    raise self._not_the_cli(exc) from exc
-                raise
-            self._state = ConnectionState.CONNECTED
-
-    def _connect(self) -> None:
-        deadline = time.monotonic() + self._start_timeout
-        token = self._connection_token
-        if self._cli_url is not None:
-            self._transport = SocketTransport(
-                self._host, self._port, connect_timeout=min(10.0, self._start_timeout), max_frame_bytes=self._max_frame_bytes
-            )
-        else:
-            if not self._use_stdio and token is None:
-                token = str(uuid.uuid4())  # a spawned TCP server accepts only us
-                register_secret(token)
-            argv, env = self._spawn_command(token)
-            self._process = self._spawn(argv, env)
-            if self._use_stdio:
-                self._transport = StdioTransport(self._process, max_frame_bytes=self._max_frame_bytes)
-            else:
-                port = self._process.wait_for_port(max(0.1, min(10.0, deadline - time.monotonic())))
-                self._transport = SocketTransport(
-                    "127.0.0.1", port, process=self._process, connect_timeout=10.0, max_frame_bytes=self._max_frame_bytes
-                )
-        self._pool = WorkerPool(self._max_workers, name=self._thread_name("copilot-worker"))
-        transport = self._transport
-        # The reader thread holds the client only weakly, so a dropped client can be collected.
-        self._connection = JsonRpcConnection(
-            transport.reader,
-            transport.writer,
-            on_notification=weak_method(self._on_notification),
-            on_request=weak_method(self._on_request),
-            on_close=weak_method(self._on_connection_closed),
-            describe_end=transport.describe_end,
-            name=self._thread_name("copilot-reader"),
-        )
-        self._connection.start()
-        resources = self._resources
-        resources.connection, resources.transport = self._connection, transport
-        resources.process, resources.pool = self._process, self._pool
-        if len(self._lifecycle_handlers):
-            self._start_lifecycle_dispatcher()
-        self._handshake(token, deadline)
-        if self._session_fs is not None:  # before any session exists (the CLI refuses it later)
-            self._set_session_fs_provider(self._session_fs, deadline)
-
-    def _spawn(self, argv: list[str], env: dict[str, str]) -> CLIProcess:
-        """Start the CLI; an executable that cannot run here is a :class:`CLINotFoundError`."""
-        path = argv[0]
-        try:
-            return CLIProcess(argv, env=env, cwd=self._cwd, stdio=self._use_stdio)
-        except OSError as exc:
-            where = f"{platform.system()} {platform.machine()}"
-            if exc.errno == errno.ENOEXEC:
-                reason = (
-                    f"it is not an executable for this platform ({where}): {exc.strerror}. "
-                    "It may be a Copilot CLI built for another platform"
-                )
-            elif isinstance(exc, PermissionError):
-                reason = f"it is not executable: {exc.strerror}"
-            elif isinstance(exc, FileNotFoundError):
-                reason = f"it (or its interpreter) does not exist: {exc.strerror}"
-            else:
-                raise
-            raise CLINotFoundError(
-                f"cannot run the Copilot CLI at {path} ({self.cli_source or 'cli_path'}): {reason}. "
-                "Fix: `python -m copilot_sync install-cli` installs the right one for this machine, "
-                "or pass cli_path= pointing at a working `copilot` executable.",
-                tried=[path],
-            ) from exc
-
-    def _not_the_cli(self, error: BaseException) -> BaseException:
-        """The same error, saying which program failed the handshake and what to check."""
-        path = self._last_cli_path
-        if path is None:
-            return error
-        clone = fresh(error)
-        clone.args = (
-            f"the program at {path} ({self.cli_source or 'cli_path'}) did not complete the Copilot CLI "
-            f"handshake; is it the GitHub Copilot CLI (`{path} --version`)? "
-            f"`python -m copilot_sync doctor` checks the set-up. Cause: {error}",
-        )
-        return clone
-
-    def _thread_name(self, base: str) -> str:
-        """Thread names: ``copilot-reader`` for the first client, ``copilot-reader-2`` for the second..."""
-        return base if self._number == 1 else f"{base}-{self._number}"
-
-    def _start_lifecycle_dispatcher(self) -> None:
-        with self._state_lock:
-            if self._lifecycle_dispatcher is None:
-                self._lifecycle_dispatcher = EventDispatcher(
-                    self._thread_name("copilot-lifecycle"), weak_method(self._deliver_lifecycle)
-                )
-                self._resources.lifecycle = self._lifecycle_dispatcher
-
-    def _spawn_command(self, connection_token: str | None) -> tuple[list[str], dict[str, str]]:
-        from ._discovery import resolve_cli
-
-        resolved = resolve_cli(self._cli_path, env=self._env)
-        self.cli_source = resolved.source
-        self._last_cli_path = resolved.argv_prefix[0] if resolved.argv_prefix else None
-        env = dict(self._env) if self._env is not None else dict(os.environ)
-        env.update(resolved.env)
-        argv = [*resolved.argv_prefix, *self._cli_args, "--headless", "--no-auto-update", "--log-level", self._log_level]
-        if self._github_token is not None:
-            argv += ["--auth-token-env", _AUTH_TOKEN_ENV]
-            env[_AUTH_TOKEN_ENV] = self._github_token  # through the environment, never the command line
-        if not self._use_logged_in_user:
-            argv.append("--no-auto-login")
-        if self._use_stdio:
-            argv.append("--stdio")
-        else:
-            if self._port:
-                argv += ["--port", str(self._port)]
-            if connection_token is not None:
-                env["COPILOT_CONNECTION_TOKEN"] = connection_token
-        env.pop("NODE_DEBUG", None)
-        return argv, env
-
-    def _handshake(self, token: str | None, deadline: float) -> None:
-        connection = self._connection
-        assert connection is not None
-        timeout = max(1.0, deadline - time.monotonic())
-        try:
-            result = connection.request("connect", {"token": token} if token else {}, timeout=timeout)
-        except JsonRpcError as exc:
-            if exc.code != METHOD_NOT_FOUND and "Unhandled method connect" not in exc.message:
-                raise
-            logger.debug("the CLI does not know 'connect'; falling back to 'ping'")
-            result = connection.request("ping", {"message": None}, timeout=max(1.0, deadline - time.monotonic()))
-        except CopilotTimeoutError:
-            raise CopilotTimeoutError(
-                f"the CLI did not answer the handshake within {self._start_timeout:g}s"
-                + (f"\nstderr: {self._process.stderr_tail()}" if self._process else "")
-            ) from None
-        version = result.get("protocolVersion") if isinstance(result, dict) else None
-        if version is None:
-            raise ProtocolVersionError(
-                f"SDK protocol version mismatch: this SDK speaks version {SDK_PROTOCOL_VERSION}, "
-                "but the server does not report a protocol version; update the Copilot CLI",
-                server_version=None,
-            )
-        if version != SDK_PROTOCOL_VERSION:
-            raise ProtocolVersionError(
-                f"SDK protocol version mismatch: this SDK speaks version {SDK_PROTOCOL_VERSION}, "
-                f"but the server reports version {version}; use a CLI that speaks version {SDK_PROTOCOL_VERSION} "
-                "(`python -m copilot_sync install-cli` installs the pinned one)",
-                server_version=version if isinstance(version, int) else None,
-            )
-        self.protocol_version = version
-        self.server_version = result.get("version") if isinstance(result.get("version"), str) else None
-
-    def _set_session_fs_provider(self, config: SessionFsConfig, deadline: float) -> None:
-        assert self._connection is not None
-        timeout = max(1.0, deadline - time.monotonic())
-        result = self._connection.request("sessionFs.setProvider", config.to_wire(), timeout=timeout)
-        if not isinstance(result, dict) or result.get("success") is not True:
-            raise CopilotError(f"the CLI did not accept this client as its session filesystem provider: {result!r}")
-
     # ================================================================ routing (reader thread)
 
     def _on_notification(self, method: str, params: Any) -> None:
@@ -512,132 +322,6 @@ class CopilotClient:
         self._state = ConnectionState.ERROR
         for session in list(self._sessions.values()):
             session._close(fresh(error), wait=None)
-
-    # ================================================================ stop
-
-    def stop(self, *, timeout: float | None = 15.0) -> list[Exception]:
-        """Stop gracefully, within ``timeout`` seconds: disconnect every session, ask a
-        CLI this client started to shut down (``runtime.shutdown``), close the connection,
-        then make sure the process is gone (SIGTERM, then SIGKILL).
-
-        Never raises for cleanup problems: returns them (an empty list when all went well).
-        Safe to call twice, and from inside a handler. In a forked child it only forgets
-        the parent's CLI and connection, never touching them.
-        """
-        timeout = check_timeout(timeout)
-        errors: list[Exception] = []
-        if self._forget_if_forked():
-            return errors
-        deadline = time.monotonic() + (timeout if timeout is not None else 1e9)
-
-        def remaining(cap: float) -> float:
-            return max(0.001, min(cap, deadline - time.monotonic()))
-
-        with self._state_lock:
-            if self._connection is None and self._process is None:
-                self._state = ConnectionState.DISCONNECTED
-                return errors
-            alive = not self._connection_lost()
-            for session in list(self._sessions.values()):
-                try:
-                    if alive and time.monotonic() < deadline:
-                        session.disconnect(timeout=remaining(5.0))
-                    else:
-                        session._close(SessionClosedError(f"session {session.session_id} was closed: the client stopped"))
-                except Exception as exc:
-                    errors.append(exc)
-                    session._close(SessionClosedError(f"session {session.session_id} was closed: the client stopped"))
-            if self._process is not None and not self._connection_lost():
-                try:
-                    self._request("runtime.shutdown", {}, timeout=remaining(10.0))
-                except Exception as exc:
-                    errors.append(exc)
-            self._stopping = True
-            errors.extend(self._teardown(kill=False, deadline=deadline))
-            self._state = ConnectionState.DISCONNECTED
-        for error in errors:
-            logger.warning("problem while stopping the client: %s", error)
-        return errors
-
-    def force_stop(self) -> None:
-        """Stop at once: no RPCs, the CLI process is killed first, every waiter fails.
-        Never blocks on the CLI (a stopped or stuck CLI included)."""
-        if self._forget_if_forked():
-            return
-        with self._state_lock:
-            self._stopping = True
-            connection, process = self._connection, self._process
-            if connection is not None:  # waiters learn "force-stopped", not the kill's exit code
-                connection.close(ConnectionLostError("the client was force-stopped"))
-            if process is not None:
-                process.kill(timeout=2.0)
-            for session in list(self._sessions.values()):
-                session._close(SessionClosedError(f"session {session.session_id} was closed: the client was force-stopped"), wait=None)
-            self._teardown(kill=True)
-            self._state = ConnectionState.DISCONNECTED
-
-    def _forget_if_forked(self) -> bool:
-        """In a forked child: drop the parent's resources without touching them (no RPC, no
-        kill, no socket shutdown: they are the parent's). True if this process is such a child."""
-        resources = self._resources
-        if not resources.holds_anything or resources.in_owner_process:
-            return False
-        resources.forget()
-        self._connection = self._transport = self._process = self._pool = None
-        self._lifecycle_dispatcher = None
-        for session in list(self._sessions.values()):
-            session._close(forked_error(resources.pid), wait=None)
-        self._sessions.clear()
-        self._state = ConnectionState.DISCONNECTED
-        return True
-
-    def _teardown(self, *, kill: bool, deadline: float | None = None) -> list[Exception]:
-        errors: list[Exception] = []
-        self._stopping = True
-        connection, transport, process, pool = self._connection, self._transport, self._process, self._pool
-        if connection is not None:
-            connection.close(ConnectionLostError("the client was stopped"))
-        if transport is not None:
-            transport.close()
-        def left(cap: float) -> float:
-            return cap if deadline is None else max(0.0, min(cap, deadline - time.monotonic()))
-
-        if process is not None:
-            if kill:
-                process.kill(timeout=2.0)
-            elif process.wait(left(2.0)) is None:  # the CLI normally exits by itself after runtime.shutdown
-                # Escalate within what is left: terminate() takes at most t + min(t, 1) seconds.
-                budget = left(6.0)
-                if budget < 0.2:
-                    code = process.kill(timeout=0.5)
-                else:
-                    code = process.terminate(timeout=budget - 1.0 if budget >= 2.0 else budget / 2)
-                if code is None:
-                    errors.append(ProcessExitedError(f"the CLI (pid {process.pid}) did not exit"))
-            else:
-                process.terminate()
-        if connection is not None:
-            connection.join(left(1.0))
-        if pool is not None:
-            pool.shutdown(wait=0.0 if kill else left(2.0))
-        for session in list(self._sessions.values()):
-            session._close(SessionClosedError(f"session {session.session_id} was closed: the client stopped"), wait=None)
-        if self._lifecycle_dispatcher is not None:
-            self._lifecycle_dispatcher.stop(wait=1.0)
-            self._lifecycle_dispatcher = None
-        self._connection = self._transport = self._process = self._pool = None
-        self._resources.forget()
-        with self._models_lock:
-            self._models = None
-        return errors
-
-    def __enter__(self) -> CopilotClient:
-        if self._state is not ConnectionState.CONNECTED:
-            self.start()
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.stop()
 
     # ================================================================ sessions
 
