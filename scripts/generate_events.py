@@ -98,12 +98,22 @@ def cli_home() -> Path:
 
 
 def find_schema(file_name: str) -> Path | None:
-    """``schemas/<file_name>`` inside the CLI install cache, or ``None`` if it is not there."""
+    """``<file_name>`` of the pinned CLI: in its npm package (up to 1.0.83) or, for later
+    versions, in its unpack cache (running the executable once to unpack it if needed);
+    ``None`` if the CLI is not installed. ``COPILOT_SYNC_CLI_HOME`` names another install."""
     home = cli_home()
-    candidate = home / "node_modules/@github/copilot-linux-x64/schemas" / file_name
-    if candidate.is_file():
-        return candidate
-    # Other platform packages (darwin-arm64, linux-arm64, ...) ship the same schemas.
+    try:
+        from copilot_sync._install import CLIInstallError, find_installed_cli
+    except ImportError:  # run without the package installed: look by hand below
+        pass
+    else:
+        installed = find_installed_cli(CLI_VERSION, home)
+        try:
+            candidate = installed.find_schemas() / file_name if installed is not None else None
+        except CLIInstallError:
+            candidate = None
+        if candidate is not None and candidate.is_file():
+            return candidate
     for other in sorted((home / "node_modules" / "@github").glob(f"copilot-*/schemas/{file_name}")):
         if other.is_file():
             return other

@@ -6,8 +6,10 @@ self-contained executable in a per-platform package (``@github/copilot-linux-x64
 ``npm install --prefix <home>`` into a directory of our own::
 
     <home>/node_modules/@github/copilot-<platform>/copilot        the executable
-    <home>/node_modules/@github/copilot-<platform>/schemas/*.json  the protocol schemas
+    <home>/node_modules/@github/copilot-<platform>/schemas/*.json  the protocol schemas (up to 1.0.83)
     <home>/xdg-cache/                                             its private XDG_CACHE_HOME
+    <home>/xdg-cache/copilot/pkg/<platform>/<version>/schemas/    the schemas of later versions,
+                                                                  unpacked by the executable's first run
 
 Why a private ``XDG_CACHE_HOME``: the executable unpacks itself under
 ``$XDG_CACHE_HOME/copilot/`` and then runs the *newest* version it finds there, so
@@ -26,8 +28,10 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +46,7 @@ __all__ = [
     "install_cli",
     "platform_package_name",
     "platform_package_names",
+    "resolve_cli_version",
 ]
 
 logger = logging.getLogger("copilot_sync.install")
@@ -56,6 +61,9 @@ NPM_PACKAGE = "@github/copilot"
 CLI_HOME_ENV = "COPILOT_SYNC_CLI_HOME"
 
 _XDG_CACHE_DIRNAME = "xdg-cache"
+_API_SCHEMA = "api.schema.json"
+#: A concrete npm version (``1.0.102``, ``1.0.84-4``), as opposed to a dist-tag (``latest``).
+_VERSION_PATTERN = re.compile(r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?")
 _STDERR_TAIL_LINES = 25
 _STDERR_TAIL_CHARS = 4000
 
@@ -77,6 +85,53 @@ class InstalledCLI:
     def env(self) -> dict[str, str]:
         """The environment variables the executable must run with."""
         return {"XDG_CACHE_HOME": str(self.xdg_cache_home)}
+
+    def find_schemas(self, *, unpack: bool = True, timeout: float = 120.0) -> Path:
+        """The directory holding this CLI's ``api.schema.json`` and ``session-events.schema.json``.
+
+        Up to 1.0.83 the npm package ships them (:attr:`schemas_dir`). Later versions unpack
+        them into ``<xdg_cache_home>/copilot/pkg/<platform>/<version>/schemas/`` on their
+        first run; with ``unpack`` (the default) this runs ``copilot --version
+        --no-auto-update`` once, with this install's own cache and a throw-away
+        ``COPILOT_HOME``, if they are not there yet. Raises :class:`CLIInstallError` if
+        they cannot be found.
+        """
+        found = self._schemas_on_disk()
+        if found is not None:
+            return found
+        if unpack:
+            self._unpack(timeout)
+            found = self._schemas_on_disk()
+            if found is not None:
+                return found
+        raise CLIInstallError(
+            f"the schemas of Copilot CLI {self.version} are neither in its package ({self.schemas_dir}) nor "
+            f"in its unpack cache ({self.xdg_cache_home / 'copilot' / 'pkg'})"
+            + ("" if unpack else "; run it once (`copilot --version`) to unpack them")
+        )
+
+    def _schemas_on_disk(self) -> Path | None:
+        if (self.schemas_dir / _API_SCHEMA).is_file():
+            return self.schemas_dir
+        pattern = str(self.xdg_cache_home / "copilot" / "pkg" / "*" / glob.escape(self.version) / "schemas")
+        for candidate in sorted(glob.glob(pattern)):
+            if (Path(candidate) / _API_SCHEMA).is_file():
+                return Path(candidate)
+        return None
+
+    def _unpack(self, timeout: float) -> None:
+        """Run the executable once so that it unpacks itself (about a second)."""
+        self.xdg_cache_home.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="copilot-sync-home-") as copilot_home:
+            env = dict(os.environ, XDG_CACHE_HOME=str(self.xdg_cache_home), COPILOT_HOME=copilot_home)
+            command = [str(self.executable), "--version", "--no-auto-update"]
+            logger.info("unpacking Copilot CLI %s: %s", self.version, " ".join(command))
+            try:
+                subprocess.run(
+                    command, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise CLIInstallError(f"could not run {self.executable} to unpack its schemas: {exc}") from exc
 
 
 # ---------------------------------------------------------------------------
@@ -273,6 +328,45 @@ def find_installed_cli(
 # ---------------------------------------------------------------------------
 
 
+def resolve_cli_version(
+    version: str, *, npm: str | os.PathLike[str] | None = None, timeout: float | None = 60
+) -> str:
+    """``version`` itself when it is a concrete version; a dist-tag such as ``"latest"`` is
+    asked of npm (``npm view @github/copilot@<tag> version``). Raises :class:`CLIInstallError`
+    when npm is missing or does not know the tag."""
+    if not isinstance(version, str) or not version.strip():
+        raise ValueError(f"version must be a non-empty string such as '1.0.102' or 'latest', not {version!r}")
+    version = version.strip()
+    if _VERSION_PATTERN.fullmatch(version):
+        return version
+    npm_path = _find_npm(npm)
+    command = [npm_path, "view", f"{NPM_PACKAGE}@{version}", "version", "--json"]
+    env = dict(os.environ, npm_config_update_notifier="false")
+    try:
+        completed = subprocess.run(
+            command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=timeout
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise CLIInstallError(f"could not ask npm which version {NPM_PACKAGE}@{version} is: {exc}", command=command) from exc
+    answer: object = None
+    try:
+        answer = json.loads(completed.stdout) if completed.stdout.strip() else None
+    except ValueError:
+        answer = None
+    if isinstance(answer, list) and answer:
+        answer = answer[-1]  # a range matches several versions: take the newest
+    if completed.returncode != 0 or not isinstance(answer, str) or not _VERSION_PATTERN.fullmatch(answer):
+        raise CLIInstallError(
+            f"npm does not know a version {NPM_PACKAGE}@{version}"
+            + (f": {_tail(completed.stderr)}" if completed.stderr.strip() else ""),
+            command=command,
+            exit_code=completed.returncode,
+            stderr=_tail(completed.stderr),
+        )
+    logger.info("%s@%s is version %s", NPM_PACKAGE, version, answer)
+    return answer
+
+
 def install_cli(
     *,
     version: str = PINNED_CLI_VERSION,
@@ -283,11 +377,13 @@ def install_cli(
 ) -> InstalledCLI:
     """Install ``@github/copilot@<version>`` with npm into ``home`` and return it.
 
-    Does nothing when that version is already installed there, unless ``force``.
-    ``home`` defaults to :func:`cli_home`; ``npm`` to ``npm`` on ``PATH``. Raises
-    :class:`CLIInstallError` if npm is missing, fails, times out, or installs no
-    executable for this platform.
+    ``version`` may be a dist-tag such as ``"latest"``: npm resolves it first
+    (:func:`resolve_cli_version`). Does nothing when that version is already installed
+    there, unless ``force``. ``home`` defaults to :func:`cli_home`; ``npm`` to ``npm`` on
+    ``PATH``. Raises :class:`CLIInstallError` if npm is missing, fails, times out, or
+    installs no executable for this platform.
     """
+    version = resolve_cli_version(version, npm=npm)
     target = _absolute(home) if home is not None else _absolute(cli_home(version))
     if not force:
         existing, _ = _find_installed(version, target)
