@@ -1,4 +1,4 @@
-"""Tests for copilot_sync._schema.engine: schema inference, argument conversion and validation."""
+"""Tests for copilot_sync._schema: schema inference, argument conversion and validation."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typing_extensions import NotRequired, Required, TypedDict
 
-from copilot_sync._schema.engine import (
+from copilot_sync._schema import (
     ArgumentError,
     ToolSignature,
     inspect_tool_function,
@@ -1359,7 +1359,7 @@ def test_dateutil_is_imported_only_when_needed() -> None:
         """
         import sys
         from datetime import datetime
-        import copilot_sync._schema.engine as m
+        import copilot_sync._schema as m
         assert "dateutil" not in sys.modules
         class Inv: pass
         def f(when: datetime): return when

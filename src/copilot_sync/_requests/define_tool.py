@@ -39,10 +39,10 @@ def _wrap_function(
     fn: Callable[..., Any], name: str, parameters: Optional[Mapping[str, Any]]
 ) -> tuple[RawToolHandler, Optional[dict[str, Any]], Optional[str]]:
     """The raw handler for ``fn``, the JSON Schema to announce, and the docstring description."""
-    from .._schema.engine import ArgumentError, inspect_tool_function
+    from .._schema import ArgumentError, inspect_tool_function
 
     if parameters is not None:
-        from .._schema.engine import docstring_description
+        from .._schema import docstring_description
 
         return _explicit_schema_handler(fn, name, dict(parameters)), dict(parameters), docstring_description(fn)
     signature = inspect_tool_function(fn, invocation_type=ToolInvocation, name=name)
@@ -78,7 +78,7 @@ def _explicit_schema_handler(fn: Callable[..., Any], name: str, schema: dict[str
     """With a hand-written JSON Schema: validate against it, then call ``fn`` with keyword
     arguments when its parameters are named after the schema's properties, else with the
     arguments dict (plus the invocation, if it asks for one)."""
-    from .._schema.engine import ArgumentError, validate_against_schema
+    from .._schema import ArgumentError, validate_against_schema
 
     params = [
         p for p in inspect.signature(fn).parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)

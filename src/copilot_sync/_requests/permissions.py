@@ -35,7 +35,13 @@ logger = logging.getLogger("copilot_sync.permissions")
 
 #: The decision kinds the CLI accepts (observed on 1.0.81), plus "no-result".
 WIRE_KINDS = ("approve-once", "approve-for-session", "approve-for-location", "reject", "user-not-available")
+#: Kinds newer CLIs accept: 1.0.92 added ``approve-read-only-for-session {directories}``
+#: for the path-access prompt (``promptRequest.kind == "path"``; docs/CLI_VERSIONS.md).
+NEWER_WIRE_KINDS = ("approve-read-only-for-session",)
 NO_RESULT = "no-result"
+#: A kind this SDK does not know yet: sent as given (a newer CLI may accept it), with a warning.
+_KIND_SHAPE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+_unknown_kinds_warned: set[str] = set()
 
 #: Names used by earlier SDKs and by the schema's "completed" vocabulary.
 _OLD_KINDS = {
@@ -155,6 +161,12 @@ class PermissionRequestResult:
     decides). Older names (``approved``, ``denied-interactively-by-user``...) are mapped.
     ``approve-for-session`` without ``approval`` remembers the approval for what was
     asked (this tool, these commands, reads, writes...), so the CLI does not ask again.
+
+    Newer CLIs add kinds: ``approve-read-only-for-session`` (CLI 1.0.92 and later, only for
+    a path-access prompt) takes ``directories``, chosen from the request's
+    ``readOnlyDirectories``. Any other kind-shaped string this SDK does not know is sent
+    as given, with a warning logged once, so a handler written for a newer CLI keeps
+    working; the CLI refuses what it does not understand.
     """
 
     kind: str = "approve-once"
@@ -165,14 +177,29 @@ class PermissionRequestResult:
     approved_interactively: Optional[bool] = None
     #: Sent beside the decision as ``decisionContext`` (outcome, source, surface).
     decision_context: Optional[dict[str, Any]] = None
+    #: For ``approve-read-only-for-session``: the directories to allow reading in.
+    directories: Optional[list[str]] = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, str):
             raise TypeError(f"kind must be a string, not {type(self.kind).__name__}")
         kind = _OLD_KINDS.get(self.kind, self.kind)
-        if kind not in WIRE_KINDS and kind != NO_RESULT:
+        if kind not in WIRE_KINDS and kind not in NEWER_WIRE_KINDS and kind != NO_RESULT:
+            if not _KIND_SHAPE.fullmatch(kind):
+                raise ValueError(
+                    f"unknown permission decision {self.kind!r}; use one of "
+                    f"{', '.join(WIRE_KINDS + NEWER_WIRE_KINDS)} or {NO_RESULT!r}"
+                )
+            if kind not in _unknown_kinds_warned:
+                _unknown_kinds_warned.add(kind)
+                logger.warning("permission decision %r is not one this SDK knows; sending it as given", kind)
+        if self.directories is not None:
+            if isinstance(self.directories, str) or not all(isinstance(d, str) for d in self.directories):
+                raise TypeError("directories must be a list of directory paths (strings)")
+            self.directories = list(self.directories)
+        if kind == "approve-read-only-for-session" and not self.directories:
             raise ValueError(
-                f"unknown permission decision {self.kind!r}; use one of {', '.join(WIRE_KINDS)} or {NO_RESULT!r}"
+                "approve-read-only-for-session needs directories=[...], taken from the request's readOnlyDirectories"
             )
         self.kind = kind
 
@@ -191,6 +218,8 @@ class PermissionRequestResult:
                 wire["domain"] = self.domain
         if self.kind == "approve-once" and self.approved_interactively is not None:
             wire["approvedInteractively"] = bool(self.approved_interactively)
+        if self.directories is not None:
+            wire["directories"] = list(self.directories)
         return wire
 
 

@@ -42,7 +42,7 @@ class ArgumentError(ValueError):
         return (type(self), (self.errors,))
 
 
-def _short(value: object, limit: int = 60) -> str:
+def short(value: object, limit: int = 60) -> str:
     if value is None:
         return "null"
     if value is True:
@@ -61,19 +61,19 @@ def _short(value: object, limit: int = 60) -> str:
     return text
 
 
-def _got(value: object) -> str:
+def got(value: object) -> str:
     if value is None:
         return "null"
-    return f"{_short(value)} ({type(value).__name__})"
+    return f"{short(value)} ({type(value).__name__})"
 
 
-def _key_path(path: str, key: object) -> str:
+def key_path(path: str, key: object) -> str:
     if isinstance(key, str) and key.isidentifier():
         return f"{path}.{key}" if path else key
     return f"{path}[{json.dumps(key, ensure_ascii=False, default=str)}]"
 
 
-_ALL_KINDS = frozenset({"null", "boolean", "integer", "number", "string", "array", "object", "other"})
+ALL_KINDS = frozenset({"null", "boolean", "integer", "number", "string", "array", "object", "other"})
 _KIND_OF_TYPE = {
     type(None): "null",
     bool: "boolean",
@@ -86,7 +86,7 @@ _KIND_OF_TYPE = {
 }
 
 
-def _kind(value: object) -> str:
+def kind_of(value: object) -> str:
     kind = _KIND_OF_TYPE.get(type(value))
     if kind is not None:
         return kind
@@ -105,7 +105,7 @@ def _kind(value: object) -> str:
     return "other"
 
 
-def _canon(value: object) -> object:
+def canonical(value: object) -> object:
     """A hashable key with JSON equality: 1 == 1.0, but true != 1."""
     if isinstance(value, bool):
         return ("b", value)
@@ -116,7 +116,7 @@ def _canon(value: object) -> object:
     if isinstance(value, str):
         return ("s", value)
     if isinstance(value, (list, tuple)):
-        return ("a", tuple(_canon(v) for v in value))
+        return ("a", tuple(canonical(v) for v in value))
     if isinstance(value, dict):
-        return ("o", frozenset((k, _canon(v)) for k, v in value.items()))
+        return ("o", frozenset((k, canonical(v)) for k, v in value.items()))
     return ("x", id(value))

@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from .argument_error import ArgumentError, _canon, _got, _key_path, _kind, _short
+from .argument_error import ArgumentError, canonical, got, key_path, kind_of, short
 
 __all__ = ["validate_against_schema"]
 
@@ -62,7 +62,7 @@ def _pattern(text: str) -> re.Pattern[str] | None:
 
 
 def _num(x: object) -> str:
-    return _short(x)
+    return short(x)
 
 
 def _plural(n: object, word: str, plural: str | None = None) -> str:
@@ -111,9 +111,9 @@ class _Validator:
         if isinstance(t, list):
             return any(_is_json_type(value, x) for x in t if isinstance(x, str))
         if "enum" in schema and isinstance(schema["enum"], list):
-            return any(_kind(e) == _kind(value) for e in schema["enum"])
+            return any(kind_of(e) == kind_of(value) for e in schema["enum"])
         if "const" in schema:
-            return _kind(schema["const"]) == _kind(value)
+            return kind_of(schema["const"]) == kind_of(value)
         return True
 
     def describe(self, schema: Any) -> str:
@@ -126,9 +126,9 @@ class _Validator:
         if isinstance(t, list):
             return " or ".join(_TYPE_WORDS.get(x, str(x)) for x in t)
         if isinstance(schema.get("enum"), list):
-            return "one of " + ", ".join(_short(v) for v in schema["enum"][:20])
+            return "one of " + ", ".join(short(v) for v in schema["enum"][:20])
         if "const" in schema:
-            return _short(schema["const"])
+            return short(schema["const"])
         return "a matching value"
 
     def check(self, schema: Any, value: Any, path: str, errs: list[tuple[str, str]]) -> None:
@@ -155,15 +155,15 @@ class _Validator:
             allowed = [t] if isinstance(t, str) else [x for x in t if isinstance(x, str)] if isinstance(t, list) else []
             if allowed and not any(_is_json_type(value, x) for x in allowed):
                 words = " or ".join(_TYPE_WORDS.get(x, x) for x in allowed)
-                errs.append((path, f"expected {words}, got {_got(value)}"))
+                errs.append((path, f"expected {words}, got {got(value)}"))
                 return
         if "enum" in schema and isinstance(schema["enum"], list):
-            canon = _canon(value)
-            if not any(_canon(e) == canon for e in schema["enum"]):
-                shown = ", ".join(_short(v) for v in schema["enum"][:20])
-                errs.append((path, f"must be one of {shown}; got {_short(value)}"))
-        if "const" in schema and _canon(schema["const"]) != _canon(value):
-            errs.append((path, f"must be {_short(schema['const'])}; got {_short(value)}"))
+            canon = canonical(value)
+            if not any(canonical(e) == canon for e in schema["enum"]):
+                shown = ", ".join(short(v) for v in schema["enum"][:20])
+                errs.append((path, f"must be one of {shown}; got {short(value)}"))
+        if "const" in schema and canonical(schema["const"]) != canonical(value):
+            errs.append((path, f"must be {short(schema['const'])}; got {short(value)}"))
 
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             self.check_number(schema, value, path, errs)
@@ -214,7 +214,7 @@ class _Validator:
             errs.extend(candidates[0])
         else:
             words = " or ".join(dict.fromkeys(self.describe(sub) for sub in subs))
-            errs.append((path, f"expected {words}, got {_got(value)}"))
+            errs.append((path, f"expected {words}, got {got(value)}"))
 
     def check_number(self, s: dict[str, Any], v: float, path: str, errs: list[tuple[str, str]]) -> None:
         def num(key: str) -> float | None:
@@ -254,7 +254,7 @@ class _Validator:
         if isinstance(pattern, str):
             compiled = _pattern(pattern)
             if compiled is not None and not compiled.search(v):
-                errs.append((path, f"does not match the pattern {pattern!r}: {_short(v)}"))
+                errs.append((path, f"does not match the pattern {pattern!r}: {short(v)}"))
 
     def check_array(self, s: dict[str, Any], v: list[Any] | tuple[Any, ...], path: str, errs: list[tuple[str, str]]) -> None:
         lo, hi = s.get("minItems"), s.get("maxItems")
@@ -277,7 +277,7 @@ class _Validator:
         if s.get("uniqueItems") is True:
             seen: dict[Any, int] = {}
             for i, item in enumerate(v):
-                key = _canon(item)
+                key = canonical(item)
                 if key in seen:
                     errs.append((f"{path}[{i}]", f"duplicate of item {seen[key]}; items must be unique"))
                 else:
@@ -289,7 +289,7 @@ class _Validator:
             for key in required:
                 if isinstance(key, str) and key not in v:
                     if path:
-                        errs.append((_key_path(path, key), "missing required field"))
+                        errs.append((key_path(path, key), "missing required field"))
                     else:
                         errs.append(("", f"missing required argument {key!r}"))
         props = s.get("properties")
@@ -301,21 +301,21 @@ class _Validator:
             matched = False
             if key in props:
                 matched = True
-                self.check(props[key], item, _key_path(path, key), errs)
+                self.check(props[key], item, key_path(path, key), errs)
             for pat, sub in patterns.items():
                 compiled = _pattern(pat)
                 if compiled is not None and compiled.search(key):
                     matched = True
-                    self.check(sub, item, _key_path(path, key), errs)
+                    self.check(sub, item, key_path(path, key), errs)
             if matched or additional is True:
                 continue
             if additional is False:
                 if path:
-                    errs.append((_key_path(path, key), "unexpected field"))
+                    errs.append((key_path(path, key), "unexpected field"))
                 else:
                     errs.append(("", f"unexpected argument {key!r}"))
             else:
-                self.check(additional, item, _key_path(path, key), errs)
+                self.check(additional, item, key_path(path, key), errs)
         lo, hi = s.get("minProperties"), s.get("maxProperties")
         if isinstance(lo, int) and len(v) < lo:
             errs.append((path, f"must have at least {_plural(lo, 'property', 'properties')}"))
