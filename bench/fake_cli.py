@@ -39,7 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from copilot_sync._wire.framing import encode_frame
 from copilot_sync.testing import _fake_server
-from copilot_sync.testing._fake_engine import Engine, Reply, Session, dumps
+from copilot_sync.testing._fake_engine import Engine
+from copilot_sync.testing._fake_records import Reply, Session, dumps
 
 _perf = time.perf_counter
 

@@ -39,9 +39,6 @@ WIRE_KINDS = ("approve-once", "approve-for-session", "approve-for-location", "re
 #: for the path-access prompt (``promptRequest.kind == "path"``; docs/CLI_VERSIONS.md).
 NEWER_WIRE_KINDS = ("approve-read-only-for-session",)
 NO_RESULT = "no-result"
-#: A kind this SDK does not know yet: sent as given (a newer CLI may accept it), with a warning.
-_KIND_SHAPE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
-_unknown_kinds_warned: set[str] = set()
 
 #: Names used by earlier SDKs and by the schema's "completed" vocabulary.
 _OLD_KINDS = {
@@ -164,9 +161,9 @@ class PermissionRequestResult:
 
     Newer CLIs add kinds: ``approve-read-only-for-session`` (CLI 1.0.92 and later, only for
     a path-access prompt) takes ``directories``, chosen from the request's
-    ``readOnlyDirectories``. Any other kind-shaped string this SDK does not know is sent
-    as given, with a warning logged once, so a handler written for a newer CLI keeps
-    working; the CLI refuses what it does not understand.
+    ``readOnlyDirectories``. Another kind raises ``ValueError`` (a handler returning one
+    denies with ``user-not-available`` and is logged: the CLI would fail the tool on a kind
+    it does not know).
     """
 
     kind: str = "approve-once"
@@ -185,14 +182,10 @@ class PermissionRequestResult:
             raise TypeError(f"kind must be a string, not {type(self.kind).__name__}")
         kind = _OLD_KINDS.get(self.kind, self.kind)
         if kind not in WIRE_KINDS and kind not in NEWER_WIRE_KINDS and kind != NO_RESULT:
-            if not _KIND_SHAPE.fullmatch(kind):
-                raise ValueError(
-                    f"unknown permission decision {self.kind!r}; use one of "
-                    f"{', '.join(WIRE_KINDS + NEWER_WIRE_KINDS)} or {NO_RESULT!r}"
-                )
-            if kind not in _unknown_kinds_warned:
-                _unknown_kinds_warned.add(kind)
-                logger.warning("permission decision %r is not one this SDK knows; sending it as given", kind)
+            raise ValueError(
+                f"unknown permission decision {self.kind!r}; use one of "
+                f"{', '.join(WIRE_KINDS + NEWER_WIRE_KINDS)} or {NO_RESULT!r}"
+            )
         if self.directories is not None:
             if isinstance(self.directories, str) or not all(isinstance(d, str) for d in self.directories):
                 raise TypeError("directories must be a list of directory paths (strings)")

@@ -25,162 +25,34 @@ from typing import TYPE_CHECKING, Any
 
 from copilot_sync._wire.framing import encode_frame
 
+from ._fake_control import EngineControl
+from ._fake_turns import EngineTurns
+from ._fake_records import (
+    ANSWERS,
+    ASK_TYPES,
+    AUTO,
+    CHUNK,
+    DEFAULT_MODELS,
+    DEFAULT_SCENARIO,
+    Reply,
+    RpcError,
+    Session,
+    dumps,
+    hard_exit,
+    iso_ms,
+    iso_ns,
+    subset,
+)
+
 if TYPE_CHECKING:
-    from ._fake_server import Conn
+    from ._fake_conn import Conn
 
 logger = logging.getLogger("copilot_sync.testing")
-
-_AUTO: Any = object()  # "fill in the parentId yourself"
-_CHUNK = 256 * 1024
-_REPORTED_ENV = ("COPILOT_SDK_AUTH_TOKEN", "COPILOT_CONNECTION_TOKEN", "XDG_CACHE_HOME", "COPILOT_HOME")
-
-DEFAULT_SCENARIO: dict[str, Any] = {
-    "rules": [],
-    "reply_text": None,
-    "replies": {},
-    "streaming_chunks": 3,
-    "protocol_version": 3,
-    "connect_unhandled": False,
-    "ping_without_version": False,
-    "version": "1.0.81-fake",
-    "think_time": 0.0,
-    "turn_error": None,
-    "turn_errors": {},
-    "models": None,
-    "auth_status": None,
-}
-
-DEFAULT_MODELS: list[dict[str, Any]] = [
-    {
-        "id": "gpt-4o",
-        "name": "GPT-4o",
-        "capabilities": {
-            "supports": {"vision": True, "reasoningEffort": False},
-            "limits": {"max_prompt_tokens": 64000, "max_output_tokens": 4096, "max_context_window_tokens": 128000},
-        },
-        "policy": {"state": "enabled", "terms": "Enable access to the latest GPT-4o model from OpenAI."},
-        "billing": {"multiplier": 0},
-    },
-    {
-        "id": "claude-sonnet-4.5",
-        "name": "Claude Sonnet 4.5",
-        "capabilities": {
-            "supports": {"vision": True, "reasoningEffort": True},
-            "limits": {"max_prompt_tokens": 128000, "max_output_tokens": 16000, "max_context_window_tokens": 200000},
-        },
-        "policy": {"state": "enabled", "terms": "Enable access to Claude Sonnet 4.5."},
-        "billing": {"multiplier": 1},
-        "supportedReasoningEfforts": ["low", "medium", "high"],
-        "defaultReasoningEffort": "medium",
-    },
-]
-
-# answer method -> (request event type, completion event type, completion is ephemeral)
-_ANSWERS: dict[str, tuple[str, str, bool]] = {
-    "session.tools.handlePendingToolCall": ("external_tool.requested", "external_tool.completed", False),
-    "session.permissions.handlePendingPermissionRequest": ("permission.requested", "permission.completed", False),
-    "session.commands.handlePendingCommand": ("command.execute", "command.completed", True),
-    "session.ui.handlePendingElicitation": ("elicitation.requested", "elicitation.completed", True),
-    "session.ui.handlePendingUserInput": ("user_input.requested", "user_input.completed", True),
-    "session.ui.handlePendingExitPlanMode": ("exit_plan_mode.requested", "exit_plan_mode.completed", True),
-    "session.ui.handlePendingAutoModeSwitch": ("auto_mode_switch.requested", "auto_mode_switch.completed", True),
-    "session.mcp.oauth.handlePendingRequest": ("mcp.oauth_required", "mcp.oauth_completed", True),
-}
-_ASK_TYPES = frozenset(v[0] for v in _ANSWERS.values())
-
-
-def iso_ms(t: float | None = None) -> str:
-    """ISO-8601 UTC with millisecond digits, like event timestamps."""
-    t = time.time() if t is None else t
-    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(t))}.{int(t * 1000) % 1000:03d}Z"
-
-
-def iso_ns() -> str:
-    """ISO-8601 UTC with nanosecond digits, like ``ping``'s timestamp."""
-    seconds, frac = divmod(time.time_ns(), 10**9)
-    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{frac:09d}Z"
-
-
-def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode("utf-8")
-
-
-def _subset(expected: Any, actual: Any) -> bool:
-    """True when ``expected`` is a recursive subset of ``actual`` (dicts); equality otherwise."""
-    if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(k in actual and _subset(v, actual[k]) for k, v in expected.items())
-    return bool(expected == actual)
-
-
-def hard_exit(code: int) -> None:
-    """End the process now (threads and all), flushing stderr first."""
-    with contextlib.suppress(Exception):
-        sys.stderr.flush()
-    os._exit(code)
-
-
-class RpcError(Exception):
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.data = code, message, data
-
-    def to_wire(self) -> dict[str, Any]:
-        err: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.data is not None:
-            err["data"] = self.data
-        return err
-
-
-class Reply:
-    """What a default handler wants sent: a result or an error, plus work to do afterwards."""
-
-    __slots__ = ("after", "defer", "error", "result")
-
-    def __init__(self, result: Any = None, *, error: RpcError | None = None,
-                 after: Callable[[], Any] | None = None, defer: Callable[[Any], Any] | None = None) -> None:
-        # ``defer``: answer later; called with the request id instead of sending a response now
-        self.result, self.error, self.after, self.defer = result, error, after, defer
-
-
-# --------------------------------------------------------------------------- sessions
-
-
-class Session:
-    def __init__(self, sid: str) -> None:
-        self.id = sid
-        self.known = False  # created by session.create (else: only events emitted by a test)
-        self.active = False  # created or resumed, and not destroyed since
-        self.emit_lock = threading.RLock()
-        self.last_event_id: str | None = None
-        self.history: list[dict[str, Any]] = []
-        self.conns: list[Conn] = []
-        self.start_time = iso_ms()
-        self.modified_time = self.start_time
-        self.mod_seq = 0
-        self.cwd = os.getcwd()
-        self.model: str | None = None
-        self.reasoning_effort: str | None = None
-        self.streaming = False
-        self.elicitation = False
-        self.summary: str | None = None
-        self.asks: dict[str, str] = {}  # requestId -> request event type, until answered
-        self.queue: deque[dict[str, Any]] = deque()
-        self.running = False
-        self.abort = threading.Event()
-
-    def metadata(self) -> dict[str, Any]:
-        meta: dict[str, Any] = {"sessionId": self.id, "startTime": self.start_time, "modifiedTime": self.modified_time,
-                                "isRemote": False, "isDetached": False}
-        if self.summary is not None:
-            meta["summary"] = self.summary
-        meta["context"] = {"cwd": self.cwd}
-        return meta
-
 
 # --------------------------------------------------------------------------- engine
 
 
-class Engine:
+class Engine(EngineTurns, EngineControl):
     def __init__(self, scenario: dict[str, Any], *, home: str, create_dirs: bool, server_token: str | None,
                  tcp: bool) -> None:
         self.sc = {**DEFAULT_SCENARIO, **scenario}
@@ -211,7 +83,7 @@ class Engine:
             "session.tools.set": self.h_tools_set,
             "sessionFs.setProvider": self.h_session_fs_provider,
         }
-        for method in _ANSWERS:
+        for method in ANSWERS:
             self.handlers[method] = self.h_answer
 
     # ------------------------------------------------------------------ plumbing
@@ -265,7 +137,7 @@ class Engine:
                 pattern = rule.get("method") or "*"
                 if pattern != method and not fnmatch.fnmatchcase(method, pattern):
                     continue
-                if rule.get("match") and not _subset(rule["match"], params if params is not None else {}):
+                if rule.get("match") and not subset(rule["match"], params if params is not None else {}):
                     continue
                 rule["_fired"] += 1
                 return rule
@@ -366,7 +238,7 @@ class Engine:
     def _build(self, sess: Session, spec: dict[str, Any]) -> dict[str, Any]:
         """Turn a spec into a full event and chain it; call with ``sess.emit_lock`` held."""
         event: dict[str, Any] = {"id": spec.get("id") or str(uuid.uuid4()), "timestamp": spec.get("timestamp") or iso_ms(),
-                                 "parentId": sess.last_event_id if spec.get("parentId", _AUTO) is _AUTO else spec["parentId"]}
+                                 "parentId": sess.last_event_id if spec.get("parentId", AUTO) is AUTO else spec["parentId"]}
         if spec.get("ephemeral") is not None:
             event["ephemeral"] = spec["ephemeral"]
         if spec.get("agentId") is not None:
@@ -381,7 +253,7 @@ class Engine:
                 self._mod += 1
                 sess.mod_seq = self._mod
             sess.modified_time = event["timestamp"]
-        if event["type"] in _ASK_TYPES and isinstance(data, dict) and isinstance(data.get("requestId"), str):
+        if event["type"] in ASK_TYPES and isinstance(data, dict) and isinstance(data.get("requestId"), str):
             sess.asks[data["requestId"]] = event["type"]
         return event
 
@@ -417,7 +289,7 @@ class Engine:
                 frame = encode_frame(head + dumps(event) + b"}}")
                 batch.append(frame)
                 size += len(frame)
-                if size >= _CHUNK:
+                if size >= CHUNK:
                     self._write_all(conns, batch)
                     batch, size = [], 0
             self._write_all(conns, batch)
@@ -687,7 +559,7 @@ class Engine:
     def h_answer(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
         sess = self._live(params, method)
         request_id = params.get("requestId")
-        _asked, done_type, ephemeral = _ANSWERS[method]
+        _asked, done_type, ephemeral = ANSWERS[method]
         with sess.emit_lock:
             known = sess.asks.pop(request_id, None) if isinstance(request_id, str) else None
         if known is None:
@@ -701,207 +573,3 @@ class Engine:
         elif done_type == "user_input.completed" and isinstance(params.get("response"), dict):
             data.update({k: params["response"][k] for k in ("answer", "wasFreeform") if k in params["response"]})
         return Reply({"success": True}, after=lambda: self.emit(sess, done_type, data, ephemeral=True if ephemeral else None))
-
-    # ------------------------------------------------------------------ turns
-
-    def h_send(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
-        sess = self._live(params, method)
-        prompt = params.get("prompt")
-        prompt = prompt if isinstance(prompt, str) else ""
-        item: dict[str, Any] = {"prompt": prompt, "attachments": params.get("attachments"), "mode": params.get("mode"),
-                                "agentMode": params.get("agentMode"), "messageId": str(uuid.uuid4()), "wait": None}
-        if sess.summary is None and prompt:
-            sess.summary = prompt[:100]
-        if params.get("wait"):  # answered after the session.idle that ends this message's batch
-            def defer(msg_id: Any) -> None:
-                item["wait"] = (conn, msg_id)
-                self._enqueue(sess, item)
-            return Reply(defer=defer)
-        return Reply({"messageId": item["messageId"]}, after=lambda: self._enqueue(sess, item))
-
-    def _enqueue(self, sess: Session, item: dict[str, Any]) -> None:
-        with self.lock:
-            if sess.running:
-                item["delivery"] = "steering" if item["mode"] == "immediate" else "queued"
-            else:
-                item["delivery"] = "idle"
-            sess.queue.append(item)
-            if sess.running:
-                return
-            sess.running = True
-            sess.abort.clear()
-        threading.Thread(target=self._run_turns, args=(sess,), daemon=True,
-                         name=f"copilot-fake-turns-{sess.id[:8]}").start()
-
-    def _run_turns(self, sess: Session) -> None:
-        done: list[dict[str, Any]] = []
-        try:
-            while True:
-                aborted = False
-                while True:
-                    with self.lock:
-                        if sess.abort.is_set():
-                            aborted = True
-                            done.extend(sess.queue)
-                            sess.queue.clear()
-                            break
-                        if not sess.queue:
-                            break
-                        item = sess.queue.popleft()
-                    done.append(item)
-                    if self._turn(sess, item):
-                        aborted = True
-                        with self.lock:
-                            done.extend(sess.queue)
-                            sess.queue.clear()
-                        break
-                if not sess.active:
-                    pass  # destroyed or deleted mid-turn: the turn just stops
-                elif aborted:
-                    self.emit(sess, "assistant.idle", {"aborted": True}, ephemeral=True)
-                    self.emit(sess, "session.idle", {"aborted": True}, ephemeral=True)
-                else:
-                    self.emit(sess, "assistant.idle", {}, ephemeral=True)
-                    self.emit(sess, "session.idle", {}, ephemeral=True)
-                for item in done:
-                    if item["wait"] is not None:
-                        wconn, wid = item["wait"]
-                        wconn.respond(wid, {"messageId": item["messageId"]})
-                done.clear()
-                with self.lock:
-                    sess.abort.clear()
-                    if not sess.queue:
-                        sess.running = False
-                        return
-        except Exception:
-            logger.exception("turn runner for session %s failed", sess.id)
-            with self.lock:
-                sess.running = False
-
-    def _reply_for(self, sess: Session, prompt: str) -> str:
-        text = self.replies.get(sess.id, self.reply_text)
-        return f"echo: {prompt}" if text is None else text.replace("{prompt}", prompt)
-
-    def _turn(self, sess: Session, item: dict[str, Any]) -> bool:
-        """Emit one user message's turn; True if it was aborted."""
-        abort = sess.abort
-        if abort.is_set():
-            return True
-        user: dict[str, Any] = {"content": item["prompt"]}
-        if item["attachments"]:
-            user["attachments"] = item["attachments"]
-        user["delivery"] = item["delivery"]
-        if item["agentMode"]:
-            user["agentMode"] = item["agentMode"]
-        interaction = str(uuid.uuid4())
-        user["interactionId"] = interaction
-        self.emit(sess, "user.message", user)
-        self.emit(sess, "assistant.turn_start", {"turnId": "0", "interactionId": interaction})
-        think = float(self.sc.get("think_time") or 0)
-        if (think > 0 and abort.wait(think)) or abort.is_set():
-            return True
-        failure = self.turn_errors.get(sess.id, self.turn_error)
-        if failure is not None:
-            self.emit(sess, "session.error", {"errorType": "query", "message": failure})
-            return False
-        text = self._reply_for(sess, item["prompt"])
-        message_id = str(uuid.uuid4())
-        if sess.streaming:
-            self.emit(sess, "assistant.message_start", {"messageId": message_id}, ephemeral=True)
-            chunks = max(1, int(self.sc.get("streaming_chunks") or 1))
-            size = -(-len(text) // chunks) if text else 0
-            self.emit_many(sess.id, [{"type": "assistant.message_delta", "ephemeral": True,
-                                      "data": {"messageId": message_id, "deltaContent": text[i:i + size]}}
-                                     for i in range(0, len(text), size or 1)] if text else [])
-        if abort.is_set():
-            return True
-        message: dict[str, Any] = {"messageId": message_id, "content": text, "toolRequests": [],
-                                   "interactionId": interaction, "turnId": "0"}
-        if sess.model:
-            message["model"] = sess.model
-        self.emit(sess, "assistant.message", message)
-        self.emit(sess, "assistant.turn_end", {"turnId": "0"})
-        return False
-
-    def h_abort(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
-        sess = self._live(params, method)
-        self.emit(sess, "abort", {"reason": params.get("reason") or "user_initiated"})
-        with self.lock:
-            if sess.running:
-                sess.abort.set()
-        return Reply({"success": True})
-
-    # ------------------------------------------------------------------ controller commands
-
-    def _latest_conn(self, sid: Any = None) -> Conn:
-        with self.lock:
-            sess = self.sessions.get(sid) if isinstance(sid, str) else None
-            for conn in reversed(sess.conns if sess is not None else []):
-                if conn.alive:
-                    return conn
-            for conn in reversed(self.conns):
-                if conn.alive:
-                    return conn
-        raise RuntimeError("no SDK connection is open")
-
-    def execute(self, op: Any, cmd: dict[str, Any]) -> Any:
-        """Run one controller command (``cmd`` holds its fields); returns the ack's result."""
-        if op == "emit":
-            spec = dict(cmd["event"])
-            if "parentId" not in spec:
-                spec["parentId"] = _AUTO
-            ids = self.emit_many(cmd["sessionId"], [spec], require_conn=True)
-            return {"id": ids[0]}
-        if op == "emit_many":
-            return {"ids": self.emit_many(cmd["sessionId"], cmd.get("events") or [], require_conn=True)}
-        if op == "emit_deltas":
-            ids = self.emit_deltas(cmd["sessionId"], int(cmd["n"]), cmd["messageId"], cmd.get("text", "{i}"),
-                                   bool(cmd.get("ephemeral", True)))
-            return {"lastId": ids[-1] if ids else None}
-        if op == "notify":
-            count = self.broadcast(cmd["method"], cmd.get("params"))
-            if not count:
-                raise RuntimeError("no SDK connection is open")
-            return {"connections": count}
-        if op == "request":
-            conn = self._latest_conn((cmd.get("params") or {}).get("sessionId") if isinstance(cmd.get("params"), dict) else None)
-            return {"response": conn.request(cmd["method"], cmd.get("params"), float(cmd.get("seconds", 5)))}
-        if op == "send_raw":
-            if not self._latest_conn().write(base64.b64decode(cmd.get("b64", ""))):
-                raise RuntimeError("the SDK connection is closed")
-            return {}
-        if op == "close_stdout":
-            self._latest_conn().close_output()
-            return {}
-        if op == "exit":
-            return {}
-        if op == "set":
-            self.apply_setting(cmd)
-            return {}
-        if op == "sessions":
-            return {s.id: {"known": s.known, "active": s.active, "events": len(s.history), "running": s.running}
-                    for s in list(self.sessions.values())}
-        raise ValueError(f"unknown command {op!r}")
-
-    def apply_setting(self, cmd: dict[str, Any]) -> None:
-        """``set``: ``reply`` or ``turn_error`` for one session (``sessionId``) or all (None)."""
-        key, sid, value = cmd.get("key"), cmd.get("sessionId"), cmd.get("value")
-        with self.lock:
-            if key == "reply":
-                if sid is None:
-                    self.reply_text = value
-                elif value is None:
-                    self.replies.pop(sid, None)
-                else:
-                    self.replies[sid] = value
-            elif key == "turn_error":
-                if sid is None:
-                    self.turn_error = value
-                elif value is None:
-                    self.turn_errors.pop(sid, None)
-                else:
-                    self.turn_errors[sid] = value
-            else:
-                raise ValueError(f"unknown setting {key!r}")
-
-
