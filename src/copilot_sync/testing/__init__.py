@@ -32,11 +32,11 @@ __all__ = [
 
 _LAZY = {
     "FakeCLI": "._fake_cli",
-    "FakeCLIError": "._fake_cli",
-    "FakeCLITimeout": "._fake_cli",
+    "FakeCLIError": "._fake_scenario",
+    "FakeCLITimeout": "._fake_scenario",
     "Instance": "._fake_cli",
-    "Rule": "._fake_cli",
-    "Scenario": "._fake_cli",
+    "Rule": "._fake_scenario",
+    "Scenario": "._fake_scenario",
     "ModelRequest": "._model_server",
     "Reply": "._model_server",
     "ScriptedModelServer": "._model_server",

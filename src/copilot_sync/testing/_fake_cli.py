@@ -94,6 +94,25 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import copilot_sync
+from ._fake_commands import FakeCLICommands
+from ._fake_scenario import (  # noqa: F401  (re-exported: the scenario vocabulary)
+    FakeCLIError,
+    FakeCLITimeout,
+    Rule,
+    Scenario,
+    close_stdout,
+    default,
+    error,
+    events,
+    exit,
+    kill,
+    notify,
+    raw,
+    reply,
+    request,
+    sleep,
+    stall,
+)
 
 __all__ = [
     "FakeCLI",
@@ -117,134 +136,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("copilot_sync.testing")
-
-Action = dict[str, Any]
-_ANSWER_OPS = frozenset({"default", "reply", "error", "stall"})
-
-
-class FakeCLIError(Exception):
-    """The fake CLI could not do what the test asked (dead instance, rejected command...)."""
-
-
-class FakeCLITimeout(FakeCLIError, TimeoutError):
-    """A wait on the fake CLI ran out of time."""
-
-
-# --------------------------------------------------------------------------- scenario
-
-
-def reply(result: Any = None) -> Action:
-    """Answer the request with ``result``."""
-    return {"op": "reply", "result": result}
-
-
-def error(code: int, message: str, data: Any = None) -> Action:
-    """Answer the request with a JSON-RPC error."""
-    act: Action = {"op": "error", "code": code, "message": message}
-    if data is not None:
-        act["data"] = data
-    return act
-
-
-def default() -> Action:
-    """Answer the request the built-in way (and run its follow-up work, such as a turn)."""
-    return {"op": "default"}
-
-
-def events(items: Iterable[dict[str, Any] | tuple[str, Any]], *, session_id: str | None = None) -> Action:
-    """Emit events for the request's ``sessionId`` (or ``session_id``).
-
-    Each item is ``(type, data)`` or a dict with ``type``, ``data`` and optionally ``ephemeral``,
-    ``agentId``, ``id``, ``parentId``; ``id``, ``timestamp`` and ``parentId`` are filled in.
-    """
-    specs = [{"type": i[0], "data": i[1] if len(i) > 1 else None} if isinstance(i, tuple) else dict(i) for i in items]
-    act: Action = {"op": "events", "events": specs}
-    if session_id is not None:
-        act["sessionId"] = session_id
-    return act
-
-
-def notify(method: str, params: Any = None) -> Action:
-    """Send a notification on the same connection."""
-    return {"op": "notify", "method": method, "params": params}
-
-
-def request(method: str, params: Any = None, *, timeout: float = 30.0) -> Action:
-    """Send a server-to-client request and wait (up to ``timeout``) for the SDK's response."""
-    return {"op": "request", "method": method, "params": params, "timeout": timeout}
-
-
-def sleep(seconds: float) -> Action:
-    return {"op": "sleep", "seconds": seconds}
-
-
-def exit(code: int = 0) -> Action:  # the scenario vocabulary shadows the builtin on purpose
-    """End the fake process at once with ``code``."""
-    return {"op": "exit", "code": code}
-
-
-def kill() -> Action:
-    """SIGKILL the fake process (the parent sees -9)."""
-    return {"op": "kill"}
-
-
-def raw(data: bytes) -> Action:
-    """Write raw bytes to the connection (garbage, a bad header, half a frame...)."""
-    return {"op": "raw", "b64": base64.b64encode(bytes(data)).decode("ascii")}
-
-
-def stall() -> Action:
-    """Never answer this request."""
-    return {"op": "stall"}
-
-
-def close_stdout() -> Action:
-    """Close the fake's output (stdout, or the socket's write side); it keeps reading."""
-    return {"op": "close_stdout"}
-
-
-@dataclasses.dataclass
-class Rule:
-    """Scripted behaviour for matching messages (see the module docstring)."""
-
-    method: str
-    match: dict[str, Any] | None = None
-    times: int | None = None
-    actions: list[Action] = dataclasses.field(default_factory=list)
-    instance: int | None = None  # only in the n-th spawned process (0-based)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-@dataclasses.dataclass
-class Scenario:
-    """Everything about the fake's behaviour that is known before it starts (JSON-serialisable).
-
-    ``reply_text``/``replies`` may contain ``{prompt}``; the default reply is ``"echo: <prompt>"``.
-    ``think_time`` is slept (abortably) between ``assistant.turn_start`` and the reply of every
-    turn. ``turn_error(s)`` make turns emit ``session.error{errorType:"query"}`` instead of a reply.
-    ``protocol_version=None`` omits it everywhere. ``models``/``auth_status`` replace those results.
-    """
-
-    rules: list[Rule] = dataclasses.field(default_factory=list)
-    reply_text: str | None = None
-    replies: dict[str, str] = dataclasses.field(default_factory=dict)
-    streaming_chunks: int = 3
-    protocol_version: int | None = 3
-    connect_unhandled: bool = False
-    ping_without_version: bool = False
-    version: str = "1.0.81-fake"
-    think_time: float = 0.0
-    turn_error: str | None = None
-    turn_errors: dict[str, str] = dataclasses.field(default_factory=dict)
-    models: list[dict[str, Any]] | None = None
-    auth_status: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["rules"] = [r.to_dict() if isinstance(r, Rule) else dict(r) for r in self.rules]
-        return data
 
 
 # --------------------------------------------------------------------------- instances
@@ -309,7 +200,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-class FakeCLI:
+class FakeCLI(FakeCLICommands):
     """Controller of a fake Copilot CLI (see the module docstring).
 
     ``mode`` is the transport the SDK is expected to use (informational: each instance
@@ -601,141 +492,6 @@ class FakeCLI:
                     seen = [m.get("method") for m in self._received if isinstance(m, dict) and "method" in m]
                     raise FakeCLITimeout(f"no {method or 'message'} from the SDK within {timeout}s; saw {seen[-20:]}")
                 self._cond.wait(remaining)
-
-    # ------------------------------------------------------------------ commands
-
-    def _command(self, op: str, *, instance: Instance | int | None = None, timeout: float = 10.0,
-                 **fields: Any) -> Any:
-        inst = self._target(instance)
-        cid = next(self._cids)
-        with self._cond:
-            if not inst._alive or self._closed:
-                raise FakeCLIError(f"fake CLI instance #{inst.index} (pid {inst.pid}) is not running; cannot {op}")
-            self._acks[cid] = None
-        try:
-            inst._send({"t": "cmd", "cid": cid, "op": op, **fields})
-            deadline = time.monotonic() + timeout
-            with self._cond:
-                while self._acks[cid] is None:
-                    if not inst._alive:
-                        raise FakeCLIError(f"fake CLI instance #{inst.index} (pid {inst.pid}) exited before "
-                                           f"acknowledging {op}")
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise FakeCLITimeout(f"fake CLI instance #{inst.index} did not acknowledge {op} within {timeout}s")
-                    self._cond.wait(remaining)
-                ack = self._acks[cid]
-        except OSError as exc:
-            raise FakeCLIError(f"fake CLI instance #{inst.index} (pid {inst.pid}) is not reachable: {exc}") from exc
-        finally:
-            with self._cond:
-                self._acks.pop(cid, None)
-        assert ack is not None
-        if not ack.get("ok"):
-            kind = ack.get("kind")
-            cls = FakeCLITimeout if kind == "TimeoutError" else FakeCLIError
-            raise cls(f"fake CLI instance #{inst.index} could not {op}: {kind}: {ack.get('error')}")
-        return ack.get("result")
-
-    def emit(self, session_id: str, type: str, data: Any = None, *, ephemeral: bool | None = None,
-             agent_id: str | None = None, parent_id: Any = ..., id: str | None = None,
-             instance: Instance | int | None = None) -> str:
-        """Emit one ``session.event`` to the session's connections; returns the event id.
-
-        ``parent_id``: ``...`` chains to the previous event of the session, ``None`` sends null.
-        """
-        event: dict[str, Any] = {"type": type, "data": data}
-        if ephemeral is not None:
-            event["ephemeral"] = ephemeral
-        if agent_id is not None:
-            event["agentId"] = agent_id
-        if parent_id is not ...:
-            event["parentId"] = parent_id
-        if id is not None:
-            event["id"] = id
-        event_id: str = self._command("emit", instance=instance, sessionId=session_id, event=event)["id"]
-        return event_id
-
-    def emit_many(self, session_id: str, items: Iterable[tuple[str, Any] | dict[str, Any]], *,
-                  instance: Instance | int | None = None, timeout: float = 60.0) -> list[str]:
-        """Emit events back to back (one command); items are ``(type, data)`` or event dicts
-        (``type``, ``data``, ``ephemeral``, ``agentId``, ``id``, ``parentId``). Returns the ids."""
-        specs = [{"type": i[0], "data": i[1] if len(i) > 1 else None} if isinstance(i, tuple) else dict(i) for i in items]
-        ids: list[str] = self._command("emit_many", instance=instance, timeout=timeout, sessionId=session_id,
-                                       events=specs)["ids"]
-        return ids
-
-    def emit_deltas(self, session_id: str, n: int, message_id: str | None = None, text: str = "{i}", *,
-                    ephemeral: bool = True, instance: Instance | int | None = None, timeout: float = 120.0) -> str:
-        """Emit ``n`` ``assistant.message_delta`` events generated by the fake itself.
-
-        ``deltaContent`` is ``text`` with ``{i}`` replaced by the delta's index (0-based).
-        Returns the ``messageId`` used. Returns when all were written (the SDK must be reading).
-        """
-        message_id = message_id or str(uuid.uuid4())
-        self._command("emit_deltas", instance=instance, timeout=timeout, sessionId=session_id, n=n,
-                      messageId=message_id, text=text, ephemeral=ephemeral)
-        return message_id
-
-    def notify(self, method: str, params: Any = None, *, instance: Instance | int | None = None) -> None:
-        """Send a notification to every connection of the instance."""
-        self._command("notify", instance=instance, method=method, params=params)
-
-    def request(self, method: str, params: Any = None, timeout: float = 5.0, *,
-                instance: Instance | int | None = None) -> dict[str, Any]:
-        """Send a server-to-client request (to the connection of ``params.sessionId`` if any, else the
-        latest connection) and return the SDK's response message (with ``result`` or ``error``)."""
-        response: dict[str, Any] = self._command("request", instance=instance, timeout=timeout + 5.0, method=method,
-                                                 params=params, seconds=timeout)["response"]
-        return response
-
-    def send_raw(self, data: bytes, *, instance: Instance | int | None = None) -> None:
-        """Write raw bytes to the latest connection."""
-        self._command("send_raw", instance=instance, b64=base64.b64encode(bytes(data)).decode("ascii"))
-
-    def close_stdout(self, *, instance: Instance | int | None = None) -> None:
-        """Close the output of the latest connection (stdout in stdio mode)."""
-        self._command("close_stdout", instance=instance)
-
-    def kill(self, sig: int = signal.SIGKILL, *, instance: Instance | int | None = None) -> None:
-        """Send ``sig`` to the instance's process; for SIGKILL and SIGTERM, wait until it is gone."""
-        inst = self._target(instance)
-        if not inst._alive:
-            raise FakeCLIError(f"fake CLI instance #{inst.index} (pid {inst.pid}) is not running; cannot kill it")
-        os.kill(inst.pid, sig)
-        if sig in (signal.SIGKILL, signal.SIGTERM):
-            self.wait_for_exit(5.0, instance=inst)
-
-    def exit(self, code: int = 0, *, instance: Instance | int | None = None) -> None:
-        """Make the instance exit with ``code``; returns when it is gone."""
-        inst = self._target(instance)
-        self._command("exit", instance=inst, code=code)
-        self.wait_for_exit(5.0, instance=inst)
-
-    def set_reply(self, text: str | None, session_id: str | None = None) -> None:
-        """Reply text for later turns (``{prompt}`` is substituted); None restores the default."""
-        self._set("reply", text, session_id)
-
-    def set_turn_error(self, message: str | None, session_id: str | None = None) -> None:
-        """Make later turns fail with ``session.error{errorType:"query", message}``; None stops it."""
-        self._set("turn_error", message, session_id)
-
-    def _set(self, key: str, value: str | None, session_id: str | None) -> None:
-        setting = {"key": key, "sessionId": session_id, "value": value}
-        with self._cond:
-            self._settings.append(setting)
-            live = [i for i in self._instances if i._alive]
-        for inst in live:
-            try:
-                self._command("set", instance=inst, key=key, sessionId=session_id, value=value)
-            except FakeCLIError:
-                if inst._alive:
-                    raise
-
-    def sessions(self, *, instance: Instance | int | None = None) -> dict[str, Any]:
-        """Debug view of the instance's sessions."""
-        view: dict[str, Any] = self._command("sessions", instance=instance)
-        return view
 
     # ------------------------------------------------------------------ teardown
 

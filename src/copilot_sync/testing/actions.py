@@ -10,7 +10,7 @@
     ])
 """
 
-from ._fake_cli import close_stdout, default, error, events, exit, kill, notify, raw, reply, request, sleep, stall
+from ._fake_scenario import close_stdout, default, error, events, exit, kill, notify, raw, reply, request, sleep, stall
 
 __all__ = [
     "close_stdout",
