@@ -112,3 +112,23 @@ def test_schemas_that_cannot_be_found_say_where_they_were_looked_for(tmp_path):
         installed.find_schemas()
     with pytest.raises(CLIInstallError, match="run it once"):
         installed.find_schemas(unpack=False)
+
+
+def test_install_cli_command_resolves_a_tag_first(tmp_path):
+    """`install-cli --version <tag>` asks npm which version the tag is before anything else."""
+    import subprocess
+    import sys
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "npm-calls"
+    _script(bin_dir / "npm", f'echo "$@" >> {log}\necho "npm error code E404" >&2\nexit 1\n')
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run(
+        [sys.executable, "-m", "copilot_sync", "install-cli", "--version", "nightly", "--home", str(tmp_path / "home")],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 1
+    assert "@github/copilot@nightly" in done.stderr and "E404" in done.stderr
+    assert log.read_text().split() == ["view", "@github/copilot@nightly", "version", "--json"]
+    assert not (tmp_path / "home").exists()

@@ -44,7 +44,10 @@ def _register_install_cli(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--version",
         default=PINNED_CLI_VERSION,
-        help=f"CLI version to install (default: {PINNED_CLI_VERSION}, the one this SDK is tested with)",
+        help=(
+            f"CLI version to install (default: {PINNED_CLI_VERSION}, the one this SDK is tested with); "
+            "an npm dist-tag such as 'latest' is resolved through npm"
+        ),
     )
     parser.add_argument("--force", action="store_true", help="reinstall even if it is already installed")
     parser.add_argument(
@@ -57,8 +60,13 @@ def _register_install_cli(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_install_cli(args: argparse.Namespace) -> int:
-    from ._install import cli_home, find_installed_cli, install_cli
+    from ._install import cli_home, find_installed_cli, install_cli, resolve_cli_version
 
+    try:
+        args.version = resolve_cli_version(args.version)  # "latest" -> "1.0.102"
+    except (CopilotError, ValueError) as exc:
+        print(f"copilot-sync: install failed: {exc}", file=sys.stderr)
+        return 1
     home = args.home if args.home is not None else cli_home(args.version)
     if not args.force and find_installed_cli(args.version, home) is not None:
         action = "already installed"
