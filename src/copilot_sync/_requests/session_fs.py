@@ -77,6 +77,10 @@ class SessionFsConfig:
     ``conventions``: ``"posix"`` or ``"windows"`` paths.
     ``sqlite``: declare that the handlers run SQL (the CLI's per-session database, used
     by its ``sql`` tool); without it CLI 1.0.81 offers no ``sql`` tool.
+    ``binary``: declare that the handlers read and write raw bytes
+    (:meth:`SessionFsHandler.read_file_bytes` / :meth:`~SessionFsHandler.write_file_bytes`):
+    CLI 1.0.92 and later then send ``sessionFs.readFileBytes`` / ``writeFileBytes`` (to
+    view images, for example); without it they never do.
 
     Every session of such a client needs ``create_session_fs_handler=``.
     """
@@ -85,6 +89,7 @@ class SessionFsConfig:
     session_state_path: str
     conventions: Literal["posix", "windows"] = "posix"
     sqlite: bool = False
+    binary: bool = False
 
     def __post_init__(self) -> None:
         if self.conventions not in _CONVENTIONS:
@@ -98,8 +103,9 @@ class SessionFsConfig:
                 raise TypeError(f"session_fs {name} must be a non-empty string, not {value!r}")
             if not _absolute(value, self.conventions):
                 raise ValueError(f"session_fs {name} must be an absolute {self.conventions} path, not {value!r}")
-        if not isinstance(self.sqlite, bool):
-            raise TypeError(f"session_fs sqlite must be True or False, not {self.sqlite!r}")
+        for flag in ("sqlite", "binary"):
+            if not isinstance(getattr(self, flag), bool):
+                raise TypeError(f"session_fs {flag} must be True or False, not {getattr(self, flag)!r}")
 
     @classmethod
     def of(cls, value: Any) -> SessionFsConfig:
@@ -107,11 +113,11 @@ class SessionFsConfig:
         if isinstance(value, cls):
             return value
         if isinstance(value, Mapping):
-            unknown = sorted(set(value) - {"initial_cwd", "session_state_path", "conventions", "sqlite"})
+            unknown = sorted(set(value) - {"initial_cwd", "session_state_path", "conventions", "sqlite", "binary"})
             if unknown:
                 raise TypeError(
                     f"session_fs has no field {unknown[0]!r}; "
-                    "it takes initial_cwd, session_state_path, conventions and sqlite"
+                    "it takes initial_cwd, session_state_path, conventions, sqlite and binary"
                 )
             try:
                 return cls(**value)
@@ -128,8 +134,9 @@ class SessionFsConfig:
             "sessionStatePath": self.session_state_path,
             "conventions": self.conventions,
         }
-        if self.sqlite:
-            params["capabilities"] = {"sqlite": True}
+        capabilities = {name: True for name in ("sqlite", "binary") if getattr(self, name)}
+        if capabilities:
+            params["capabilities"] = capabilities
         return params
 
 
@@ -188,6 +195,7 @@ class SessionFsSqliteError(Exception):
 
 
 _NO_SQLITE = "SQLite is not supported by this session filesystem handler"
+_NO_BINARY = "raw bytes are not supported by this session filesystem handler"
 
 
 class SessionFsHandler(abc.ABC):
@@ -239,6 +247,14 @@ class SessionFsHandler(abc.ABC):
     @abc.abstractmethod
     def rename(self, src: str, dest: str) -> None:
         """Move ``src`` to ``dest``, replacing a file there."""
+
+    def read_file_bytes(self, path: str) -> bytes:
+        """The whole file as bytes (``SessionFsConfig(binary=True)``; CLI 1.0.92 and later)."""
+        raise NotImplementedError(_NO_BINARY)
+
+    def write_file_bytes(self, path: str, content: bytes, mode: int | None = None) -> None:
+        """Create or replace a file with ``content`` (``SessionFsConfig(binary=True)``)."""
+        raise NotImplementedError(_NO_BINARY)
 
     def sqlite_query(
         self, query_type: str, query: str, params: Mapping[str, Any] | None = None

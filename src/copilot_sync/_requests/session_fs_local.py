@@ -146,8 +146,20 @@ class LocalSessionFs(SessionFsHandler):
         with self._as(path), open(local, "rb") as handle:
             return handle.read().decode("utf-8", errors="replace")
 
+    def read_file_bytes(self, path: str) -> bytes:
+        local = self.local_path(path)
+        with self._as(path), open(local, "rb") as handle:
+            return handle.read()
+
+    def write_file_bytes(self, path: str, content: bytes, mode: int | None = None) -> None:
+        if not isinstance(content, (bytes, bytearray, memoryview)):
+            raise TypeError(f"content must be bytes, not {type(content).__name__}")
+        self._write_data(path, bytes(content), mode, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+
     def _write(self, path: str, content: str, mode: int | None, flags: int) -> None:
-        data = _encode(content)
+        self._write_data(path, _encode(content), mode, flags)
+
+    def _write_data(self, path: str, data: bytes, mode: int | None, flags: int) -> None:
         mode = _check_mode(mode)
         local = self.local_path(path)
         with self._as(path):

@@ -4,6 +4,8 @@ of CLI 1.0.81 (see :mod:`._session_fs` for the observed wire facts)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import errno
 import logging
 import os
@@ -258,8 +260,30 @@ class SessionFsAdapter:
             self._failed(method, None, exc)
             return {"exists": False}
 
+    def _read_file_bytes(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        path = _param(params, "path", str, method)
+        try:
+            data = self.handler.read_file_bytes(path)
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                raise TypeError(f"read_file_bytes() must return bytes, not {type(data).__name__}")
+            return {"content": base64.b64encode(bytes(data)).decode("ascii")}
+        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
+            return {"content": "", "error": self._failed(method, path, exc)}
+
+    def _write_file_bytes(self, method: str, params: Mapping[str, Any]) -> Any:
+        path = _param(params, "path", str, method)
+        encoded = _param(params, "content", str, method)
+        mode = _param(params, "mode", int, method, required=False)
+        try:
+            content = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise JsonRpcError(INVALID_PARAMS, f"Invalid params for {method}: 'content' is not base64") from None
+        return self._void(method, lambda: self.handler.write_file_bytes(path, content, mode), path)
+
     _OPS: dict[str, Callable[[SessionFsAdapter, str, Mapping[str, Any]], Any]] = {
         "readFile": _read_file,
+        "readFileBytes": _read_file_bytes,
+        "writeFileBytes": _write_file_bytes,
         "writeFile": _write_file,
         "appendFile": _write_file,
         "exists": _exists,

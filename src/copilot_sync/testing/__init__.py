@@ -37,10 +37,10 @@ _LAZY = {
     "Instance": "._fake_cli",
     "Rule": "._fake_scenario",
     "Scenario": "._fake_scenario",
-    "ModelRequest": "._model_server",
-    "Reply": "._model_server",
+    "ModelRequest": "._model_types",
+    "Reply": "._model_types",
     "ScriptedModelServer": "._model_server",
-    "ToolCall": "._model_server",
+    "ToolCall": "._model_types",
 }
 
 
