@@ -637,8 +637,8 @@ def test_malformed_params_are_a_jsonrpc_error(method, params):
 
 def test_an_unknown_method_is_method_not_found():
     with pytest.raises(JsonRpcError) as info:
-        answer(Memory(), "readFileBytes", path="/a")
-    assert info.value.code == -32601 and "sessionFs.readFileBytes" in info.value.message
+        answer(Memory(), "chmod", path="/a")
+    assert info.value.code == -32601 and "sessionFs.chmod" in info.value.message
 
 
 def test_a_handler_without_sqlite_says_it_is_not_supported():

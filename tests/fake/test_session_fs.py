@@ -129,7 +129,7 @@ def test_every_operation_round_trips_through_the_wire(tmp_path):
         escape = ask("writeFile", path="/../../etc/passwd", content="x")["result"]
         assert escape == {"code": "UNKNOWN", "message": "EACCES: path climbs above the session filesystem root"}
         assert ask("sqliteExists")["result"] == {"exists": False}
-        unknown = ask("readFileBytes", path="/x")
+        unknown = ask("chmod", path="/x")
     assert unknown["error"]["code"] == -32601
 
 

@@ -49,10 +49,10 @@ __all__ = [
 logger = logging.getLogger("copilot_sync.session_fs")
 
 INVALID_PARAMS = -32602
-_CONVENTIONS = ("posix", "windows")
-_QUERY_TYPES = ("exec", "query", "run")
+CONVENTIONS = ("posix", "windows")
+QUERY_TYPES = ("exec", "query", "run")
 _ERROR_CLASSES = ("busyOrLocked", "fatal", "postCommitAmbiguous")
-_EPOCH = "1970-01-01T00:00:00.000Z"
+EPOCH = "1970-01-01T00:00:00.000Z"
 
 
 # ---------------------------------------------------------------------------- option
@@ -92,7 +92,7 @@ class SessionFsConfig:
     binary: bool = False
 
     def __post_init__(self) -> None:
-        if self.conventions not in _CONVENTIONS:
+        if self.conventions not in CONVENTIONS:
             raise ValueError(f"session_fs conventions must be 'posix' or 'windows', not {self.conventions!r}")
         for name in ("initial_cwd", "session_state_path"):
             value = getattr(self, name)

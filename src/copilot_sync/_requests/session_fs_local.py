@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
 from .session_fs import (
-    _CONVENTIONS,
-    _QUERY_TYPES,
+    CONVENTIONS,
+    QUERY_TYPES,
     SessionFsEntry,
     SessionFsHandler,
     SessionFsSqliteError,
@@ -74,7 +74,7 @@ class LocalSessionFs(SessionFsHandler):
         sqlite_path: str | os.PathLike[str] | None = None,
         busy_timeout: float = 5.0,
     ) -> None:
-        if conventions not in _CONVENTIONS:
+        if conventions not in CONVENTIONS:
             raise ValueError(f"conventions must be 'posix' or 'windows', not {conventions!r}")
         self.root = os.path.abspath(os.fspath(root))
         os.makedirs(self.root, exist_ok=True)
@@ -349,8 +349,8 @@ def _json_value(value: Any) -> Any:
 def _run_statement(
     connection: Any, query_type: Any, query: Any, params: Any, *, script: bool = True
 ) -> SessionFsSqliteResult:
-    if query_type not in _QUERY_TYPES:
-        raise ValueError(f"queryType must be one of {', '.join(_QUERY_TYPES)}, not {query_type!r}")
+    if query_type not in QUERY_TYPES:
+        raise ValueError(f"queryType must be one of {', '.join(QUERY_TYPES)}, not {query_type!r}")
     if not isinstance(query, str):
         raise TypeError("query must be a string")
     bound = _bind(params)

@@ -17,7 +17,7 @@ from .._wire.connection import METHOD_NOT_FOUND
 from .._errors import JsonRpcError
 from .._logging import redact
 from .session_fs import (
-    _EPOCH,
+    EPOCH,
     SessionFsConfig,
     INVALID_PARAMS,
     SessionFsEntry,
@@ -200,8 +200,8 @@ class SessionFsAdapter:
                 "isFile": False,
                 "isDirectory": False,
                 "size": 0,
-                "mtime": _EPOCH,
-                "birthtime": _EPOCH,
+                "mtime": EPOCH,
+                "birthtime": EPOCH,
                 "error": error,
             }
 
