@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ._errors import CLINotFoundError
-from ._install import PINNED_CLI_VERSION, _find_installed, cli_home
+from ._install import PINNED_CLI_VERSION, find_installed, cli_home
 
 __all__ = ["ResolvedCLI", "resolve_cli", "INSTALL_COMMAND"]
 
@@ -94,7 +94,7 @@ def resolve_cli(
         return _found(found, "COPILOT_CLI_PATH")
     tried.append("COPILOT_CLI_PATH: not set")
 
-    installed, why = _find_installed(PINNED_CLI_VERSION, None)
+    installed, why = find_installed(PINNED_CLI_VERSION, None)
     if installed is not None:
         return _found(str(installed.executable), "installed", dict(installed.env))
     tried.append(f"installed copy ({cli_home(PINNED_CLI_VERSION)}): {why}")

@@ -14,7 +14,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from ._wire.reentrancy import blocking
-from ._turn_queue import _SENT, SessionTurns
+from ._turn_queue import SENT, SessionTurns
 
 if TYPE_CHECKING:
     from ._events import SessionEvent
@@ -71,7 +71,7 @@ class TurnFuture(Future["SessionEvent | None"]):
 
     def running(self) -> bool:
         turn = self._turn
-        return turn is not None and turn.state == _SENT and not self.done()
+        return turn is not None and turn.state == SENT and not self.done()
 
     def result(self, timeout: float | None = None) -> SessionEvent | None:
         if self.done():
@@ -102,6 +102,6 @@ class TurnFuture(Future["SessionEvent | None"]):
             state = "failed" if super().exception(0) is not None else "finished"
         else:
             turn = self._turn
-            state = "running" if turn is not None and turn.state == _SENT else "queued"
+            state = "running" if turn is not None and turn.state == SENT else "queued"
         prompt = self.prompt if len(self.prompt) <= 40 else self.prompt[:37] + "..."
         return f"<TurnFuture session={self.session.session_id[:8]!r} {state} prompt={prompt!r}>"

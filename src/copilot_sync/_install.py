@@ -302,7 +302,7 @@ def _executable_name(manifest: dict) -> str:
     return "copilot.exe" if os.name == "nt" else "copilot"
 
 
-def _find_installed(version: str, home: str | os.PathLike[str] | None) -> tuple[InstalledCLI | None, str]:
+def find_installed(version: str, home: str | os.PathLike[str] | None) -> tuple[InstalledCLI | None, str]:
     resolved_home = _absolute(home) if home is not None else _absolute(cli_home(version))
     installed, reason = _inspect(resolved_home, version)
     if installed is not None:
@@ -317,7 +317,7 @@ def find_installed_cli(
     version: str = PINNED_CLI_VERSION, home: str | os.PathLike[str] | None = None
 ) -> InstalledCLI | None:
     """The complete install of ``version`` in ``home`` (default :func:`cli_home`), or ``None``."""
-    installed, reason = _find_installed(version, home)
+    installed, reason = find_installed(version, home)
     if installed is None:
         logger.debug("no installed Copilot CLI %s: %s", version, reason)
     return installed
@@ -386,7 +386,7 @@ def install_cli(
     version = resolve_cli_version(version, npm=npm)
     target = _absolute(home) if home is not None else _absolute(cli_home(version))
     if not force:
-        existing, _ = _find_installed(version, target)
+        existing, _ = find_installed(version, target)
         if existing is not None:
             logger.info("Copilot CLI %s is already installed at %s", version, existing.executable)
             return existing
@@ -418,7 +418,7 @@ def install_cli(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
-    installed, reason = _find_installed(version, target)
+    installed, reason = find_installed(version, target)
     if installed is None:  # pragma: no cover - someone removed it under our feet
         raise CLIInstallError(f"the Copilot CLI install at {target} vanished: {reason}")
     logger.info("installed Copilot CLI %s at %s", version, installed.executable)

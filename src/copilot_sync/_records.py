@@ -134,13 +134,13 @@ def _raw_lookup(owner: Any, raw: Any, name: str) -> Any:
     raise AttributeError(f"{type(owner).__name__!s} has no field {name!r}")
 
 
-def _to_wire(value: Any) -> Any:
+def to_wire(value: Any) -> Any:
     if isinstance(value, (_Record, RawEventData)):
         return value.to_dict()
     if isinstance(value, list):
-        return [_to_wire(item) for item in value]
+        return [to_wire(item) for item in value]
     if isinstance(value, dict):
-        return {key: _to_wire(item) for key, item in value.items()}
+        return {key: to_wire(item) for key, item in value.items()}
     datetime_module = sys.modules.get("datetime")
     if datetime_module is not None and isinstance(value, datetime_module.datetime):
         return _format_datetime(value)
@@ -241,7 +241,7 @@ def _dict_converter(item: tuple[Any, Any], expr: str) -> tuple[Any, Any]:
 _converter_cache: dict[tuple[str, str], tuple[Any, Any]] = {}
 
 
-def _converter(expr: str, namespace: dict[str, Any]) -> tuple[Any, Any]:
+def converter(expr: str, namespace: dict[str, Any]) -> tuple[Any, Any]:
     """The converter for one annotation of the generated grammar (see the generator)."""
     key = (expr, namespace.get("__name__", ""))
     cached = _converter_cache.get(key)
@@ -255,9 +255,9 @@ def _converter(expr: str, namespace: dict[str, Any]) -> tuple[Any, Any]:
     elif text == "datetime":
         result = (_STR, _convert_datetime)
     elif text.startswith("list[") and text.endswith("]"):
-        result = _list_converter(_converter(text[5:-1], namespace), text)
+        result = _list_converter(converter(text[5:-1], namespace), text)
     elif text.startswith("dict[str, ") and text.endswith("]"):
-        result = _dict_converter(_converter(text[10:-1], namespace), text)
+        result = _dict_converter(converter(text[10:-1], namespace), text)
     else:
         target = namespace.get(text)
         if isinstance(target, type) and hasattr(target, "from_dict"):
@@ -297,7 +297,7 @@ def _field_spec(cls: type) -> tuple:
         annotation = annotations.get(attr, "Any")
         if not isinstance(annotation, str):
             annotation = "Any"
-        accepted, convert = _converter(annotation, namespace)
+        accepted, convert = converter(annotation, namespace)
         fields.append((attr, wire_name, accepted, convert, index < required))
     spec = tuple(fields)
     _specs[cls] = spec
@@ -401,7 +401,7 @@ class _Record:
                 if out.get(wire, 0) is not None:
                     out.pop(wire, None)
             else:
-                out[wire] = _to_wire(value)
+                out[wire] = to_wire(value)
         return out
 
     def _repr(self, limit: int | None) -> str:

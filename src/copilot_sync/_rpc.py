@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
-from ._records import _converter, _to_wire
+from ._records import converter, to_wire
 from ._wire.timeouts import check_timeout
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class RpcCaller:
         answer = self._send(method, _wire_params(method, params), timeout)
         if result == "None":
             return None
-        accepted, convert = _converter(result, vars(sys.modules[_GENERATED]))
+        accepted, convert = converter(result, vars(sys.modules[_GENERATED]))
         if answer is None or convert is None:
             return answer
         if accepted is not None and type(answer) not in accepted:
@@ -82,7 +82,7 @@ def _wire_params(method: str, params: Any) -> dict[str, Any]:
     for key, value in params.items():
         if value is None:
             continue
-        out[key] = _to_wire(dict(value) if isinstance(value, Mapping) and not isinstance(value, dict) else value)
+        out[key] = to_wire(dict(value) if isinstance(value, Mapping) and not isinstance(value, dict) else value)
     return out
 
 

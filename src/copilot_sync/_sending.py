@@ -24,7 +24,7 @@ from ._futures import TurnFuture
 from ._wire.reentrancy import blocking
 from ._wire.reentrancy import check as check_reentrancy
 from ._wire.timeouts import Deadline, check_timeout
-from ._turns import EventStream, _StreamSink, _TextCollector
+from ._turns import EventStream, StreamSink, TextCollector
 
 if TYPE_CHECKING:
     from ._events import SessionEvent
@@ -147,7 +147,7 @@ class TurnMethods:
         self._check_open()
         check_reentrancy(self, "stream()")  # it would be iterated right here, forever
         turn = self._turns.new_turn(
-            {"sessionId": self.session_id, **params}, sink=_StreamSink(buffer_size), call_deadline=deadline
+            {"sessionId": self.session_id, **params}, sink=StreamSink(buffer_size), call_deadline=deadline
         )
         stream = EventStream(self, turn, deadline)
         try:
@@ -242,7 +242,7 @@ class TurnMethods:
         if on_text is not None and not callable(on_text):
             raise TypeError(f"on_text must be a callable taking a string, not {type(on_text).__name__}")
         check_reentrancy(self, "send_and_collect()")
-        collector = _TextCollector(on_text)
+        collector = TextCollector(on_text)
         stream = self.stream(prompt, attachments=attachments, mode=mode, timeout=timeout)
         try:
             for event in stream:

@@ -50,7 +50,7 @@ from ._wire.messages import fresh
 from ._wire.deadline_timer import deadlines as _deadlines
 from ._errors import CopilotTimeoutError
 from ._wire.timeouts import WAIT_SLICE, Deadline, wait_interruptibly
-from ._turns import TurnWaiter, _StreamSink, _TurnEnd, queued_timeout, running_timeout
+from ._turns import TurnWaiter, StreamSink, TurnEnd, queued_timeout, running_timeout
 
 if TYPE_CHECKING:
     from ._events import SessionEvent
@@ -64,7 +64,7 @@ logger = logging.getLogger("copilot_sync.session")
 _NEW = "new"  # built, not yet handed to the queue
 _QUEUED = "queued"  # waiting in the SDK's queue, not sent
 _STARTING = "starting"  # next in line; about to be sent
-_SENT = "sent"  # session.send written: the turn is on the CLI
+SENT = "sent"  # session.send written: the turn is on the CLI
 _DONE = "done"  # out of the queue for good (finished, dropped, or the session closed)
 
 _BUSY_TYPES = frozenset({"user.message", "assistant.turn_start"})
@@ -86,7 +86,7 @@ class _Turn:
         payload: dict[str, Any],
         *,
         future: TurnFuture | None = None,
-        sink: _StreamSink | None = None,
+        sink: StreamSink | None = None,
         timeout: float | None = None,
         call_deadline: Deadline | None = None,
     ) -> None:
@@ -102,7 +102,7 @@ class _Turn:
         self.timeout = timeout  # send_async only: counts from the send
         self.state = _NEW
         self.waiter: TurnWaiter | None = None  # decides the outcome (set when sent)
-        self.end: _TurnEnd | None = None  # tells when the CLI's turn is over (set when sent)
+        self.end: TurnEnd | None = None  # tells when the CLI's turn is over (set when sent)
         self.answered = False  # the session.send answer (or its failure) was handled
         self.settled = False  # the outcome is decided (reported, or nobody wants it any more)
         self.cancel_requested = False
@@ -126,7 +126,7 @@ class SessionTurns:
         self._changed = threading.Condition(self._lock)
         self._queue: deque[_Turn] = deque()
         self._current: _Turn | None = None  # the turn on the CLI, or next in line
-        self._marks: list[_TurnEnd] = []  # plain sends whose turn has not ended
+        self._marks: list[TurnEnd] = []  # plain sends whose turn has not ended
         self._busy = False  # a top-level turn started and its session.idle has not come
         self._reporting = 0  # outcomes being reported (done callbacks running): not idle yet
         self._closed: BaseException | None = None
@@ -141,7 +141,7 @@ class SessionTurns:
         payload: dict[str, Any],
         *,
         future: TurnFuture | None = None,
-        sink: _StreamSink | None = None,
+        sink: StreamSink | None = None,
         timeout: float | None = None,
         call_deadline: Deadline | None = None,
     ) -> _Turn:
@@ -187,10 +187,10 @@ class SessionTurns:
                     continue
                 baseline = session._received
                 turn.waiter = TurnWaiter(baseline)
-                turn.end = _TurnEnd(baseline)
+                turn.end = TurnEnd(baseline)
                 if turn.sink is not None:
                     turn.sink.start(baseline)  # the stream's events count from here
-                turn.state = _SENT
+                turn.state = SENT
                 if turn.timeout is not None:  # send_async: counts from the moment the message is sent
                     turn.deadline = _deadlines.add(turn.timeout, functools.partial(self._route, self._on_timeout, turn))
             try:
@@ -341,7 +341,7 @@ class SessionTurns:
             turn.cancel_requested = True
             turn.settled = True
             self._withdraw_locked(turn)
-            if turn.state == _SENT and turn.answered and turn.end is not None and not turn.end.ended and not turn.abort_sent:
+            if turn.state == SENT and turn.answered and turn.end is not None and not turn.end.ended and not turn.abort_sent:
                 turn.abort_sent = abort = True
             # sent but not yet accepted: _on_answer aborts it as soon as the CLI accepts it
         if turn.sink is not None:
@@ -361,7 +361,7 @@ class SessionTurns:
                 return False
             turn.settled = True
             turn.cancel_requested = True
-            running = turn.state == _SENT
+            running = turn.state == SENT
             self._withdraw_locked(turn)
             deadline, turn.deadline = turn.deadline, None
         if deadline is not None:
@@ -446,7 +446,7 @@ class SessionTurns:
     def release(self, seq: int, event: SessionEvent) -> None:
         """Event thread, after the handlers: feed a stream, report a decided outcome, send
         the next turn."""
-        fed: _StreamSink | None = None
+        fed: StreamSink | None = None
         if event.raw_type != "session.idle":
             # Only an idle ends a turn, a mark or the busy state; any other event can only
             # feed a stream or decide the current turn's outcome (session.error). No lock.
@@ -459,7 +459,7 @@ class SessionTurns:
             if turn.settled or turn.waiter.outcome is None:
                 return
         settle: _Turn | None = None
-        sink: _StreamSink | None = None
+        sink: StreamSink | None = None
         following = None
         with self._lock:
             if event.raw_type == "session.idle" and not event.agent_id:
@@ -538,7 +538,7 @@ class SessionTurns:
         """Run a plain ``session.send`` request (not queued); the session counts as busy
         from just before it until its turn's idle (or at once again if the request fails)."""
         session = self._session
-        mark = _TurnEnd(session._received)
+        mark = TurnEnd(session._received)
         with self._lock:
             self._marks.append(mark)
         try:

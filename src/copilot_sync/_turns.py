@@ -17,8 +17,8 @@ arrived after the CLI accepted the send (an aborted message may never get a
 after the next ``send`` subscribed. Events of sub-agents (with an ``agentId``) never end
 or answer a turn.
 
-Also here: ``_TurnEnd`` (when the CLI is done with a send's turn, for ``wait_for_idle`` and
-the queue, which sends the next message only then) and ``_TextCollector``
+Also here: ``TurnEnd`` (when the CLI is done with a send's turn, for ``wait_for_idle`` and
+the queue, which sends the next message only then) and ``TextCollector``
 (``send_and_collect``).
 """
 
@@ -123,7 +123,7 @@ class TurnWaiter:
         return self.last_with_text or self.last
 
 
-class _TurnEnd:
+class TurnEnd:
     """Whether the CLI has finished the turn of one send: for ``wait_for_idle`` and for
     the ``send_async`` queue (which sends the next prompt only then).
 
@@ -157,7 +157,7 @@ _TURN_STARTS = frozenset({"user.message", "assistant.turn_start"})
 _LATE_STARTS = frozenset({"abort", "session.error"})
 
 
-class _TextCollector:
+class TextCollector:
     """``send_and_collect``'s view of one turn's events (from :class:`EventStream`).
 
     Text goes to ``on_text`` once per character: every ``assistant.message_delta`` as it
@@ -235,7 +235,7 @@ def queued_timeout(timeout: float | None, call: str, session_id: str) -> Copilot
 _END = object()
 
 
-class _StreamSink:
+class StreamSink:
     """The queue between a stream's turn and its iterator. ``SessionTurns`` feeds it on the
     session's event thread (``release``, after the ``on()`` handlers), from the moment the
     turn's message is sent (``start``). It holds no reference to the iterator the user
@@ -315,7 +315,7 @@ class EventStream:
     def __init__(self, session: Any, turn: Any, deadline: Deadline) -> None:
         self._session = session
         self._turn = turn
-        self._sink: _StreamSink = turn.sink
+        self._sink: StreamSink = turn.sink
         self._deadline = deadline
         self._done = False
 
