@@ -354,7 +354,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
         fs_factory = options.get("create_session_fs_handler")
         check_session_fs_option(self._session_fs, fs_factory, method.replace("session.", "") + "_session")
         connection = self._ensure_connected()
-        session = CopilotSession(self, session_id, options)
+        session = CopilotSession(self, session_id, options, SessionLink(self))
         # Register before the RPC: early events and requests find the new object. Resuming
         # a session that is open here replaces the old object (a reloaded notebook cell, a
         # reconnect after an error); creating one with an id in use is a mistake.
@@ -517,3 +517,35 @@ class CopilotClient(ClientStartup, ClientShutdown):
                 except BaseException:  # SystemExit and the like too: the next handler still runs
                     logger.exception("lifecycle handler %r raised", handler)
 
+
+class SessionLink:
+    """The client as its sessions see it (:class:`~._session.ClientLink`): the session layer
+    reaches the connection, the worker pool and the session registry only through this."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: CopilotClient) -> None:
+        self._client = client
+
+    @property
+    def shell_router(self) -> ShellRouter:
+        return self._client._shell_router
+
+    @property
+    def connection(self) -> JsonRpcConnection | None:
+        return self._client._connection
+
+    def request(self, method: str, params: Any = None, *, timeout: float | None = 60.0) -> Any:
+        return self._client._request(method, params, timeout=timeout)
+
+    def ensure_connected(self) -> JsonRpcConnection:
+        return self._client._ensure_connected()
+
+    def connection_lost(self) -> bool:
+        return self._client._connection_lost()
+
+    def forget_session(self, session: CopilotSession) -> None:
+        self._client._forget_session(session)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> bool:
+        return self._client._submit(fn, *args)

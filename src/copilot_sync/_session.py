@@ -22,7 +22,7 @@ import threading
 import warnings
 import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, Literal, Union, overload
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, Union, overload
 
 from ._requests.callbacks import SessionCallbacks
 from ._requests.router import REACTS_TO, Request
@@ -41,6 +41,8 @@ from ._requests.tools import Tool, ToolResult
 
 if TYPE_CHECKING:
     from ._client import CopilotClient
+    from ._requests.shell import ShellRouter
+    from ._wire.connection import JsonRpcConnection
     from .generated.rpc import ModelSwitchToResult, SessionRpc
 
 __all__ = ["CopilotSession", "EventHandler"]
@@ -50,6 +52,26 @@ logger = logging.getLogger("copilot_sync.session")
 EventHandler = Callable[[SessionEvent], Any]
 _LOG_LEVELS = ("info", "warning", "error")
 
+
+
+class ClientLink(Protocol):
+    """The client, as its sessions see it (given by the client: ``_client.SessionLink``)."""
+
+    @property
+    def shell_router(self) -> ShellRouter: ...
+
+    @property
+    def connection(self) -> JsonRpcConnection | None: ...
+
+    def request(self, method: str, params: Any = None, *, timeout: float | None = 60.0) -> Any: ...
+
+    def ensure_connected(self) -> JsonRpcConnection: ...
+
+    def connection_lost(self) -> bool: ...
+
+    def forget_session(self, session: CopilotSession) -> None: ...
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> bool: ...
 
 class _HandlerEntry:
     __slots__ = ("event_type", "handler")
@@ -71,8 +93,11 @@ class CopilotSession(TurnMethods):
     _rpc_api: SessionRpc | None = None  # session.rpc, built on first access
     _shell: SessionShell | None = None  # shell output handlers, built on first use
 
-    def __init__(self, client: CopilotClient, session_id: str, options: Mapping[str, Any]) -> None:
+    def __init__(
+        self, client: CopilotClient, session_id: str, options: Mapping[str, Any], link: ClientLink | None = None
+    ) -> None:
         self._client = client
+        self._link: ClientLink = link if link is not None else _DirectLink(client)
         self.session_id = session_id
         self.workspace_path: pathlib.Path | None = None
         self.capabilities: dict[str, Any] = {}
@@ -178,8 +203,8 @@ class CopilotSession(TurnMethods):
         if params:
             payload.update(params)
         if method == "session.send":  # for wait_for_idle: busy from the send to its turn's idle
-            return self._turns.track_send(lambda: self._client._request(method, payload, timeout=timeout))
-        return self._client._request(method, payload, timeout=timeout)
+            return self._turns.track_send(lambda: self._link.request(method, payload, timeout=timeout))
+        return self._link.request(method, payload, timeout=timeout)
 
     # ------------------------------------------------------------------ events
 
@@ -330,7 +355,7 @@ class CopilotSession(TurnMethods):
 
     def _claim_process(self, process_id: Any) -> None:
         """After ``shell.exec`` answered: its output and exit belong to this session."""
-        self._client._shell_router.claim(process_id, self._shell_handlers())
+        self._link.shell_router.claim(process_id, self._shell_handlers())
 
     # ------------------------------------------------------------------ requests from the CLI
 
@@ -391,8 +416,8 @@ class CopilotSession(TurnMethods):
             waiter.fail_pending(closing)
         error: BaseException | None = None
         try:
-            if not self._client._connection_lost():
-                self._client._request("session.destroy", {"sessionId": self.session_id}, timeout=timeout)
+            if not self._link.connection_lost():
+                self._link.request("session.destroy", {"sessionId": self.session_id}, timeout=timeout)
         except (ConnectionLostError, JsonRpcError) as exc:
             logger.debug("session %s: session.destroy failed: %s", self.session_id, exc)
         except BaseException as exc:  # timeout or Ctrl-C: still close locally, then re-raise
@@ -416,11 +441,11 @@ class CopilotSession(TurnMethods):
         for waiter in self._waiters.snapshot():
             waiter.fail(error)
         self._waiters.clear()
-        self._client._forget_session(self)
+        self._link.forget_session(self)
         self._dispatcher.stop(wait=wait)
         shell = self._shell
         if shell is not None:
-            self._client._shell_router.forget(shell)
+            self._link.shell_router.forget(shell)
             shell.close(wait=wait)
 
     def __enter__(self) -> CopilotSession:
@@ -468,4 +493,17 @@ class _RequestLink:
         return self.owner._rpc(method, params, timeout=timeout)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> bool:
-        return self.owner._client._submit(fn, *args)
+        return self.owner._link.submit(fn, *args)
+
+
+class _DirectLink:
+    """A :class:`ClientLink` for a session built without one (a test's stand-in client):
+    forwards to the client object's own methods of the same purpose."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, "_" + name)

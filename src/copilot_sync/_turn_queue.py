@@ -195,7 +195,7 @@ class SessionTurns:
                     turn.deadline = _deadlines.add(turn.timeout, functools.partial(self._route, self._on_timeout, turn))
             try:
                 session._check_open()
-                connection = session._client._ensure_connected()
+                connection = session._link.ensure_connected()
                 # The write is bounded like the turn: by the blocking caller's deadline, or
                 # by send_async's timeout (which counts from here).
                 write_timeout = turn.timeout if turn.call_deadline is None else turn.call_deadline.remaining()
@@ -383,7 +383,7 @@ class SessionTurns:
 
     def _send_abort(self) -> None:
         session = self._session
-        connection = session._client._connection
+        connection = session._link.connection
         if connection is None or connection.is_closed or session._closed is not None:
             return
 
