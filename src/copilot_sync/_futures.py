@@ -19,7 +19,7 @@ from ._turn_queue import SENT, SessionTurns
 if TYPE_CHECKING:
     from ._events import SessionEvent
     from ._session import CopilotSession
-    from ._turn_queue import _Turn
+    from ._turn_queue import Turn
 
 __all__ = ["TurnFuture", "SessionTurns"]
 
@@ -61,7 +61,7 @@ class TurnFuture(Future["SessionEvent | None"]):
         self.session = session
         self.prompt = prompt
         self.message_id: str | None = None
-        self._turn: _Turn | None = None
+        self._turn: Turn | None = None
 
     def cancel(self) -> bool:
         turn = self._turn

@@ -70,7 +70,7 @@ _DONE = "done"  # out of the queue for good (finished, dropped, or the session c
 _BUSY_TYPES = frozenset({"user.message", "assistant.turn_start"})
 
 
-class _Turn:
+class Turn:
     """The SDK's side of one queued turn. Guarded by its ``SessionTurns`` lock.
 
     Exactly one way to report the outcome: a ``TurnFuture`` (``send_async``), a one-shot
@@ -124,8 +124,8 @@ class SessionTurns:
         self._session = session
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._queue: deque[_Turn] = deque()
-        self._current: _Turn | None = None  # the turn on the CLI, or next in line
+        self._queue: deque[Turn] = deque()
+        self._current: Turn | None = None  # the turn on the CLI, or next in line
         self._marks: list[TurnEnd] = []  # plain sends whose turn has not ended
         self._busy = False  # a top-level turn started and its session.idle has not come
         self._reporting = 0  # outcomes being reported (done callbacks running): not idle yet
@@ -144,10 +144,10 @@ class SessionTurns:
         sink: StreamSink | None = None,
         timeout: float | None = None,
         call_deadline: Deadline | None = None,
-    ) -> _Turn:
-        return _Turn(self, payload, future=future, sink=sink, timeout=timeout, call_deadline=call_deadline)
+    ) -> Turn:
+        return Turn(self, payload, future=future, sink=sink, timeout=timeout, call_deadline=call_deadline)
 
-    def submit(self, turn: _Turn) -> None:
+    def submit(self, turn: Turn) -> None:
         """Queue ``turn``, or send it from this thread if nothing is ahead of it."""
         with self._lock:
             if self._closed is not None:
@@ -162,7 +162,7 @@ class SessionTurns:
             turn.state = _STARTING
         self._pump(turn)
 
-    def _advance_locked(self) -> _Turn | None:
+    def _advance_locked(self) -> Turn | None:
         """The current turn is over: the next queued one becomes current (to be sent by the caller)."""
         turn = self._queue.popleft() if self._queue else None
         self._current = turn
@@ -172,7 +172,7 @@ class SessionTurns:
             self._changed.notify_all()
         return turn
 
-    def _pump(self, turn: _Turn | None) -> None:
+    def _pump(self, turn: Turn | None) -> None:
         """Send ``turn`` (the current one); if that fails at once, or it was dropped before
         it went out, go on with the next. Any thread; no lock held."""
         interrupted: BaseException | None = None
@@ -226,12 +226,12 @@ class SessionTurns:
         """Run ``fn(*args)`` on the session's event thread, after the events queued so far."""
         self._session._dispatcher.put(functools.partial(fn, *args))
 
-    def _answered(self, turn: _Turn, result: Any, error: BaseException | None) -> None:
+    def _answered(self, turn: Turn, result: Any, error: BaseException | None) -> None:
         """Reader thread (or a closing thread): the answer to ``session.send``. Just hand it
         over, with how many events had arrived by then."""
         self._route(self._on_answer, turn, self._session._received, result, error)
 
-    def _on_answer(self, turn: _Turn, seq: int, result: Any, error: BaseException | None) -> None:
+    def _on_answer(self, turn: Turn, seq: int, result: Any, error: BaseException | None) -> None:
         following = None
         settle = abort = False
         with self._lock:
@@ -263,7 +263,7 @@ class SessionTurns:
         if following is not None:
             self._pump(following)
 
-    def _on_timeout(self, turn: _Turn) -> None:
+    def _on_timeout(self, turn: Turn) -> None:
         """Event thread: a ``send_async`` timeout elapsed. The turn goes on (as with
         ``send_and_wait``); the next queued turn is sent when it ends."""
         with self._lock:
@@ -275,7 +275,7 @@ class SessionTurns:
 
     # ------------------------------------------------------------------ the blocking caller
 
-    def wait(self, turn: _Turn, deadline: Deadline, call: str) -> SessionEvent | None:
+    def wait(self, turn: Turn, deadline: Deadline, call: str) -> SessionEvent | None:
         """Block until ``turn`` (a blocking one) has its outcome, or ``deadline`` passes.
         Ctrl-C propagates; the caller hands the abort off with :meth:`interrupt`."""
         if not wait_interruptibly(turn.signal, deadline.remaining()):
@@ -290,7 +290,7 @@ class SessionTurns:
             raise outcome
         return outcome
 
-    def _expire(self, turn: _Turn) -> str:
+    def _expire(self, turn: Turn) -> str:
         """The blocking caller's deadline passed: ``"withdrawn"`` (it never left the queue,
         and now never will), ``"running"`` (it was sent and goes on; nobody waits for its
         outcome any more) or ``"settled"`` (its outcome was decided meanwhile)."""
@@ -302,14 +302,14 @@ class SessionTurns:
                 return "withdrawn"
             return "running"
 
-    def withdraw(self, turn: _Turn) -> bool:
+    def withdraw(self, turn: Turn) -> bool:
         """Drop ``turn`` if it was not sent yet (a stream closed or timed out); True if so."""
         with self._lock:
             if turn.state in (_NEW, _QUEUED, _STARTING):
                 turn.settled = True
             return self._withdraw_locked(turn)
 
-    def _withdraw_locked(self, turn: _Turn) -> bool:
+    def _withdraw_locked(self, turn: Turn) -> bool:
         if turn.state == _QUEUED:
             self._queue.remove(turn)
             turn.state = _DONE
@@ -319,7 +319,7 @@ class SessionTurns:
         # _NEW: submit() will not queue a settled turn; _STARTING: the pump skips it
         return turn.state in (_NEW, _STARTING)
 
-    def interrupt(self, turn: _Turn) -> None:
+    def interrupt(self, turn: Turn) -> None:
         """Ctrl-C in the caller of ``turn``: drop it if it is queued, abort it if it runs.
 
         The caller calls this in a loop that retries on KeyboardInterrupt, so it must be
@@ -333,7 +333,7 @@ class SessionTurns:
         except RuntimeError:  # no thread to be had (interpreter shutting down, limits): do it here
             self._on_interrupt(turn)
 
-    def _on_interrupt(self, turn: _Turn) -> None:
+    def _on_interrupt(self, turn: Turn) -> None:
         abort = False
         with self._lock:
             if turn.cancel_requested:
@@ -351,7 +351,7 @@ class SessionTurns:
 
     # ------------------------------------------------------------------ cancel (TurnFuture)
 
-    def cancel(self, turn: _Turn) -> bool:
+    def cancel(self, turn: Turn) -> bool:
         future = turn.future
         assert future is not None
         with self._lock:
@@ -372,7 +372,7 @@ class SessionTurns:
             self._route(self._abort_if_running, turn)
         return True
 
-    def _abort_if_running(self, turn: _Turn) -> None:
+    def _abort_if_running(self, turn: Turn) -> None:
         """Event thread: abort a cancelled turn unless it already ended. Before its
         answer arrived it cannot be aborted yet: ``_on_answer`` does it then."""
         with self._lock:
@@ -398,7 +398,7 @@ class SessionTurns:
 
     # ------------------------------------------------------------------ completing
 
-    def _finish(self, turn: _Turn, *, error: BaseException | None = None, outcome: Any = None) -> None:
+    def _finish(self, turn: Turn, *, error: BaseException | None = None, outcome: Any = None) -> None:
         """Report the outcome (no lock held: done callbacks run here). Called once per
         turn, by whoever set ``settled``."""
         deadline, turn.deadline = turn.deadline, None
@@ -458,7 +458,7 @@ class SessionTurns:
                 fed.release(seq, event)
             if turn.settled or turn.waiter.outcome is None:
                 return
-        settle: _Turn | None = None
+        settle: Turn | None = None
         sink: StreamSink | None = None
         following = None
         with self._lock:
@@ -505,7 +505,7 @@ class SessionTurns:
         self._fail(error, keep_decided=True)
 
     def _fail(self, error: BaseException, *, keep_decided: bool) -> None:
-        finished: list[tuple[_Turn, Any]] = []
+        finished: list[tuple[Turn, Any]] = []
         with self._lock:
             if self._closed is None:
                 self._closed = error

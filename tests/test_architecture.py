@@ -1,0 +1,240 @@
+"""The package's shape, checked: layers, no import cycles, no huge modules, no private reach-ins.
+
+See docs/ARCHITECTURE.md. The import graph is built from the source with ``ast``: every
+``import`` that runs when a module is imported (top level, outside ``if TYPE_CHECKING:``),
+relative imports resolved, ``from pkg import module`` counted as an edge to that module.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1] / "src" / "copilot_sync"
+MAX_LINES = 600
+
+#: Private names a module may import from another, with the reason. Keep it short.
+PRIVATE_IMPORT_ALLOWED = {
+    # Generated code stays byte-identical to what scripts/generate_*.py write; its record
+    # and API base classes are the runtime's, deliberately underscored for users.
+    ("copilot_sync.generated.rpc", "copilot_sync._records", "_Record"): "generated code",
+    ("copilot_sync.generated.rpc", "copilot_sync._records", "_UnionRecord"): "generated code",
+    ("copilot_sync.generated.rpc", "copilot_sync._rpc", "_Api"): "generated code",
+    ("copilot_sync.generated.session_events", "copilot_sync._records", "_Record"): "generated code",
+    ("copilot_sync.generated.session_events", "copilot_sync._records", "_UnionRecord"): "generated code",
+}
+
+#: The wire knows nothing of sessions: what a ``_wire`` module may import from the package.
+WIRE_MAY_IMPORT = ("copilot_sync._wire", "copilot_sync._errors", "copilot_sync._logging")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE_DIR.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(PACKAGE_DIR.rglob("*.py"))}
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _runtime_imports(name: str) -> list[tuple[str, list[str]]]:
+    """``(module, imported names)`` for each import run at import time of module ``name``."""
+    path = MODULES[name]
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found: list[tuple[str, list[str]]] = []
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.If):
+                if not _is_type_checking(node.test):
+                    visit(node.body)
+                visit(node.orelse)
+            elif isinstance(node, ast.Try):
+                for block in (node.body, node.orelse, node.finalbody, *(h.body for h in node.handlers)):
+                    visit(block)
+            elif isinstance(node, ast.Import):
+                found.extend((alias.name, []) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package[: len(package) - node.level + 1]
+                    module = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    module = node.module or ""
+                found.append((module, [alias.name for alias in node.names]))
+
+    visit(ast.parse(path.read_text(encoding="utf-8")).body)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for name in MODULES:
+        edges: set[str] = set()
+        for module, names in _runtime_imports(name):
+            for imported in names:
+                if f"{module}.{imported}" in MODULES:  # from pkg import submodule
+                    edges.add(f"{module}.{imported}")
+            if module in MODULES:
+                edges.add(module)
+        edges.discard(name)
+        graph[name] = edges
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_the_graph_sees_the_package() -> None:
+    graph = _graph()
+    assert "copilot_sync.testing._fake_cli" in graph and "copilot_sync._wire.connection" in graph
+    assert "copilot_sync._client" in graph["copilot_sync"]
+    assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
+
+
+def test_no_runtime_import_cycle() -> None:
+    assert _cycles(_graph()) == []
+
+
+def test_every_module_imports_on_its_own_in_a_fresh_interpreter() -> None:
+    code = (
+        "import importlib, sys\n"
+        f"names = {sorted(MODULES)!r}\n"
+        "for name in names:\n"
+        "    for loaded in [m for m in sys.modules if m == 'copilot_sync' or m.startswith('copilot_sync.')]:\n"
+        "        del sys.modules[loaded]\n"
+        "    importlib.import_module(name)\n"
+        "print(len(names))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == len(MODULES)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if not n.startswith("copilot_sync.generated")))
+def test_no_hand_written_module_is_over_600_lines(name: str) -> None:
+    lines = MODULES[name].read_text(encoding="utf-8").count("\n")
+    assert lines <= MAX_LINES, f"{name} has {lines} lines; split it by concern (docs/ARCHITECTURE.md)"
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    reach_ins = []
+    for name in MODULES:
+        for module, names in _runtime_imports(name) + _type_checking_imports(name):
+            if not module.startswith("copilot_sync") or module == name:
+                continue
+            for imported in names:
+                private = imported.startswith("_") and not imported.startswith("__")
+                if private and f"{module}.{imported}" not in MODULES and (name, module, imported) not in PRIVATE_IMPORT_ALLOWED:
+                    reach_ins.append(f"{name} imports {imported} from {module}")
+    assert reach_ins == []
+
+
+def _type_checking_imports(name: str) -> list[tuple[str, list[str]]]:
+    path = MODULES[name]
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for inner in node.body:
+                if isinstance(inner, ast.ImportFrom):
+                    base = package[: len(package) - inner.level + 1] if inner.level else []
+                    module = ".".join(base + ([inner.module] if inner.module else [])) if inner.level else inner.module
+                    found.append((module or "", [alias.name for alias in inner.names]))
+    return found
+
+
+def test_the_wire_knows_nothing_of_sessions_clients_or_requests() -> None:
+    graph = _graph()
+    wire = [name for name in MODULES if name.startswith("copilot_sync._wire")]
+    assert {"copilot_sync._wire.connection", "copilot_sync._wire.framing", "copilot_sync._wire.workers"} <= set(wire)
+    leaks = []
+    for name in wire:
+        imported = {module for module, _names in _runtime_imports(name) + _type_checking_imports(name)}
+        imported |= graph[name]
+        for module in sorted(imported):
+            if module.startswith("copilot_sync") and not module.startswith(WIRE_MAY_IMPORT):
+                leaks.append(f"{name} imports {module}")
+    assert leaks == []
+
+
+def test_request_handlers_depend_on_the_protocol_not_on_the_session() -> None:
+    graph = _graph()
+    for name in MODULES:
+        if name.startswith("copilot_sync._requests"):
+            assert "copilot_sync._session" not in graph[name], name
+            assert "copilot_sync._client" not in graph[name], name
+
+
+def test_every_cli_to_sdk_method_in_the_router_resolves_to_a_handler() -> None:
+    from copilot_sync._requests import router
+
+    assert router.REQUESTS and router.EVENTS
+    for method, request in {**router.REQUESTS, **router.PREFIXES}.items():
+        assert isinstance(request.kind, str) and request.kind, method
+        assert callable(request.answer), method
+        assert request.answer.__module__.startswith("copilot_sync._requests."), method
+    for event_type, react in router.EVENTS.items():
+        assert callable(react), event_type
+        assert react.__module__.startswith("copilot_sync._requests."), event_type
+        assert event_type in router.REACTS_TO
+    for method in ("hooks.invoke", "userInput.request", "systemMessage.transform", "exitPlanMode.request",
+                   "autoModeSwitch.request", "sessionFs.readFile"):
+        assert router.find(method) is not None, method
+    for event_type in ("external_tool.requested", "permission.requested", "command.execute", "elicitation.requested"):
+        assert event_type in router.EVENTS
+    assert router.find("no.such.method") is None
+    error = router.method_not_found("no.such.method")
+    assert (error.code, error.message) == (-32601, "Method not found: no.such.method")
