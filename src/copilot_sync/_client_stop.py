@@ -2,56 +2,13 @@
 sessions, connection, pool and process; a mixin of :class:`~copilot_sync.CopilotClient`."""
 
 from __future__ import annotations
-import errno
-import itertools
 import logging
-import os
-import platform
-import threading
 import time
-import uuid
-import weakref
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Callable, Union, overload
-from ._wire.connection import INTERNAL_ERROR, METHOD_NOT_FOUND, JsonRpcConnection
-from ._wire.messages import fresh
-from ._wire.framing import DEFAULT_MAX_FRAME_BYTES, check_max_frame_bytes
-from ._wire.dispatch import EventDispatcher, Subscribers
-from ._errors import (
-    CLINotFoundError,
-    ClientStateError,
-    ConnectionLostError,
-    CopilotError,
-    CopilotTimeoutError,
-    JsonRpcError,
-    ProcessExitedError,
-    ProtocolVersionError,
-    SessionClosedError,
-    UnsupportedMethodError,
-)
-from ._lifetime import ClientResources, forked_error, reap, weak_method
-from ._logging import redact, register_secret
-from ._wire.process import CLIProcess
-from ._rpc import wire_of
-from ._requests.shell import ShellRouter
-from ._session import CopilotSession
-from ._session_config import CREATE_OPTIONS, RESUME_OPTIONS, build_session_params, check_options
-from ._requests import router
-from ._requests.session_fs import SessionFsConfig, check_session_fs_option
-from ._requests.session_fs_wire import session_fs_adapter
-from ._wire.timeouts import Deadline, check_timeout
-from ._wire.transport import SocketTransport, StdioTransport, parse_cli_url
-from ._types import (
-    ConnectionState,
-    GetAuthStatusResponse,
-    GetStatusResponse,
-    ModelInfo,
-    PingResponse,
-    SessionLifecycleEvent,
-    SessionListFilter,
-    SessionMetadata,
-)
-from ._wire.workers import WorkerPool, check_max_workers
+from typing import TYPE_CHECKING, Any
+from ._errors import ConnectionLostError, ProcessExitedError, SessionClosedError
+from ._lifetime import forked_error
+from ._wire.timeouts import check_timeout
+from ._types import ConnectionState
 if TYPE_CHECKING:
     from ._client import CopilotClient
     from .generated.rpc import ServerRpc

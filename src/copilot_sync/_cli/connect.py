@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
-import logging
-import os
-import select
-import sys
-import threading
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, TextIO
-from .._errors import (
-    ClientStateError,
-    CLINotFoundError,
-    ConnectionLostError,
-    CopilotError,
-    CopilotTimeoutError,
-    SessionClosedError,
-)
-from .._requests.permissions import PermissionHandler, PermissionRequest, PermissionRequestResult
+from typing import Any
+from .._errors import CLINotFoundError, CopilotError, CopilotTimeoutError
 from .options import Deadline
 from .permission_prompt import PermissionPolicy
 from .status import EXIT_CLI_UNAVAILABLE, EXIT_FAILED, EXIT_TIMEOUT
 
 __all__ = ["StartFailure", "open_session", "start_client"]
-
 
 
 # ---------------------------------------------------------------------------

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
-import select
 import sys
-import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, TextIO
-from .._errors import (
-    ClientStateError,
-    CLINotFoundError,
-    ConnectionLostError,
-    CopilotError,
-    CopilotTimeoutError,
-    SessionClosedError,
-)
-from .._requests.permissions import PermissionHandler, PermissionRequest, PermissionRequestResult
 from .status import API_KEY_ENV, PROVIDER_TYPES, UsageError, WIRE_APIS
 
 __all__ = ["Deadline", "add_connection_options", "positive_seconds", "provider_from_args", "read_prompt", "setup_logging"]
-
 
 
 # ---------------------------------------------------------------------------

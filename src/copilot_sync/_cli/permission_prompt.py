@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import os
 import select
 import sys
 import threading
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, TextIO
-from .._errors import (
-    ClientStateError,
-    CLINotFoundError,
-    ConnectionLostError,
-    CopilotError,
-    CopilotTimeoutError,
-    SessionClosedError,
-)
 from .._requests.permissions import PermissionHandler, PermissionRequest, PermissionRequestResult
 from .printing import one_line
 from .status import stderr_lock
 
 __all__ = ["PermissionPolicy", "describe_request"]
-
 
 
 # ---------------------------------------------------------------------------

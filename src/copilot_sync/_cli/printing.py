@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-import logging
-import os
-import select
 import sys
-import threading
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TextIO
-from .._errors import (
-    ClientStateError,
-    CLINotFoundError,
-    ConnectionLostError,
-    CopilotError,
-    CopilotTimeoutError,
-    SessionClosedError,
-)
-from .._requests.permissions import PermissionHandler, PermissionRequest, PermissionRequestResult
 from .status import error, stderr_lock
 
 __all__ = ["TurnPrinter", "format_arguments", "one_line"]
-
 
 
 # ---------------------------------------------------------------------------

@@ -3,28 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-import logging
-import os
-import select
 import sys
 import threading
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, TextIO
-from .._errors import (
-    ClientStateError,
-    CLINotFoundError,
-    ConnectionLostError,
-    CopilotError,
-    CopilotTimeoutError,
-    SessionClosedError,
-)
-from .._requests.permissions import PermissionHandler, PermissionRequest, PermissionRequestResult
 
 __all__ = ["ABORT_SETTLE", "API_KEY_ENV", "EXIT_CLI_UNAVAILABLE", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_STATUSES", "EXIT_TIMEOUT", "EXIT_USAGE", "PROVIDER_TYPES", "UsageError", "WIRE_APIS", "configure_output", "error", "stderr_lock"]
-
 
 
 # ---------------------------------------------------------------------------

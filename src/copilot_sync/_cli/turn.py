@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
-import os
-import select
-import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any
 from .._errors import (
     ClientStateError,
-    CLINotFoundError,
     ConnectionLostError,
     CopilotError,
     CopilotTimeoutError,
     SessionClosedError,
 )
-from .._requests.permissions import PermissionHandler, PermissionRequest, PermissionRequestResult
 from .permission_prompt import PermissionPolicy
 from .printing import TurnPrinter
 from .status import ABORT_SETTLE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, error
 
 __all__ = ["COMPLETED", "FAILED", "INTERRUPTED", "IdleWatch", "LOST", "TIMED_OUT", "TurnResult", "run_turn"]
-
 
 
 # ---------------------------------------------------------------------------

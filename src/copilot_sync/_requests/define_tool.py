@@ -5,26 +5,14 @@ from its signature, arguments validated and converted before it runs), and ``too
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
-import enum
 import inspect
-import json
 import logging
-import pathlib
 import types
 import typing
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, Literal, Optional, TypeVar, Union, overload
 
-from .tools import (
-    RawToolHandler,
-    Tool,
-    ToolBinaryResult,
-    ToolInvocation,
-    ToolResult,
-    invalid_arguments_result,
-    normalize_result,
-)
+from .tools import RawToolHandler, Tool, ToolInvocation, invalid_arguments_result
 
 __all__ = ["as_tool", "define_tool", "tool_table"]
 

@@ -22,13 +22,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import enum
-import inspect
 import json
 import logging
 import pathlib
-import types
-import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
 from .._errors import CopilotError

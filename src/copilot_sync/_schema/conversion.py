@@ -5,24 +5,15 @@ model's JSON arguments and convert them (dataclass, enum, tuple, set, datetime..
 from __future__ import annotations
 
 import abc
-import collections.abc
-import dataclasses
 import enum
-import functools
-import inspect
 import math
-import re
 import sys
-import types
-import typing
 from datetime import date, datetime, time
 from typing import Any, Callable
-from .argument_error import ALL_KINDS, ArgumentError, canonical, got, key_path, kind_of, short
-from .json_schema import validate_against_schema
+from .argument_error import ALL_KINDS, canonical, got, key_path, kind_of, short
 from .typing_info import is_class
 
 __all__ = ["AnyNode", "BoolNode", "ChoiceNode", "DictNode", "Field", "FloatNode", "IntNode", "ListNode", "ModelNode", "Node", "NullNode", "ObjectNode", "Pending", "RefNode", "StrNode", "TupleNode", "UnionNode", "Unsupported", "copy_json", "json_value", "special_node", "strip_titles"]
-
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,7 +139,6 @@ class NullNode(Node):
         if value is None:
             return None
         return self._fail(value, path, errs)
-
 
 
 class ChoiceNode(Node):

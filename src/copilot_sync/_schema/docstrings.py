@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import abc
-import collections.abc
 import dataclasses
-import enum
-import functools
 import inspect
-import math
 import re
-import sys
-import types
-import typing
-from datetime import date, datetime, time
-from typing import Any, Callable
-from .argument_error import ALL_KINDS, ArgumentError, canonical, got, key_path, kind_of, short
-from .json_schema import validate_against_schema
 
 __all__ = ["class_doc", "parse_docstring"]
-
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import abc
-import collections.abc
 import dataclasses
 import enum
 import functools
@@ -11,18 +9,14 @@ import inspect
 import math
 import re
 import sys
-import types
 import typing
 from datetime import date, datetime, time
 from typing import Any, Callable
-from .argument_error import ALL_KINDS, ArgumentError, canonical, got, key_path, kind_of, short
-from .json_schema import validate_against_schema
 from .conversion import AnyNode, BoolNode, ChoiceNode, DictNode, Field, FloatNode, IntNode, ListNode, ModelNode, Node, NullNode, ObjectNode, Pending, RefNode, StrNode, TupleNode, UnionNode, Unsupported, copy_json, json_value, special_node, strip_titles
 from .docstrings import class_doc, parse_docstring
 from .typing_info import MAPPING_ORIGINS, SEQUENCE_ORIGINS, SET_ORIGINS, UNION_TYPE, description_from_metadata, is_annotated, is_class, is_model, is_typeddict, split_annotated, strip_qualifiers, type_name
 
 __all__ = ["Builder", "doc_of", "globals_of", "localns_from"]
-
 
 
 _SUPPORTED = (

@@ -3,28 +3,19 @@ at definition time, into a :class:`ToolSignature`), :func:`schema_for_type`, :fu
 
 from __future__ import annotations
 
-import abc
 import collections.abc
-import dataclasses
-import enum
-import functools
 import inspect
-import math
-import re
 import sys
-import types
 import typing
-from datetime import date, datetime, time
+from datetime import time
 from typing import Any, Callable
-from .argument_error import ALL_KINDS, ArgumentError, canonical, got, key_path, kind_of, short
-from .json_schema import validate_against_schema
+from .argument_error import ArgumentError, got
 from .conversion import Node, ObjectNode, Unsupported
 from .docstrings import parse_docstring
 from .inference import Builder, doc_of, globals_of, localns_from
 from .typing_info import UNION_TYPE, is_class, is_object_type, split_annotated, type_name
 
 __all__ = ["ToolSignature", "docstring_description", "inspect_tool_function", "schema_for_type"]
-
 
 
 # --------------------------------------------------------------------------------------------

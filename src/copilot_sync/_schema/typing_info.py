@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import abc
 import collections.abc
 import dataclasses
-import enum
-import functools
-import inspect
-import math
-import re
-import sys
 import types
 import typing
-from datetime import date, datetime, time
 from typing import Any, Callable
-from .argument_error import ALL_KINDS, ArgumentError, canonical, got, key_path, kind_of, short
-from .json_schema import validate_against_schema
 
 __all__ = ["MAPPING_ORIGINS", "SEQUENCE_ORIGINS", "SET_ORIGINS", "UNION_TYPE", "description_from_metadata", "is_annotated", "is_class", "is_model", "is_object_type", "is_typeddict", "split_annotated", "strip_qualifiers", "type_name"]
-
 
 
 # --------------------------------------------------------------------------------------------

@@ -65,20 +65,15 @@ sink when it lets go, so a descriptor is never closed under a thread that still 
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import logging
-import math
-import os
 import re
-import select
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO, Protocol, runtime_checkable
+from collections.abc import Iterator
+from typing import Any, BinaryIO, Protocol
 
-from .timeouts import WAIT_SLICE, wait_interruptibly
+from .timeouts import WAIT_SLICE
 
 __all__ = [
     "BACKGROUND_WRITE_TIMEOUT",

@@ -2,25 +2,12 @@
 waiting for their answers, and the errors a write that missed its deadline becomes."""
 
 from __future__ import annotations
-import functools
-import itertools
 import json
 import logging
 import threading
 from typing import Any, Callable
-from .._errors import CLINotReadingError, ConnectionLostError, CopilotTimeoutError, JsonRpcError, ProtocolError
-from .._errors import FrameTooLargeError as FrameTooLargeProtocolError
-from .framing import (
-    BACKGROUND_WRITE_TIMEOUT,
-    FrameReader,
-    FrameTooLargeError,
-    FrameWriteTimeout,
-    FramingError,
-    TruncatedFrameError,
-)
-from .writer import FrameWriter
-from .._logging import redact
-from .timeouts import Deadline, wait_interruptibly
+from .._errors import CLINotReadingError, CopilotTimeoutError
+from .framing import FrameWriteTimeout
 
 logger = logging.getLogger("copilot_sync.transport")
 

@@ -4,16 +4,14 @@ order from any thread, bounded by deadlines (see :mod:`.framing` for the rules).
 from __future__ import annotations
 
 import collections
-import contextlib
 import logging
 import math
 import os
-import re
 import select
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 from .timeouts import WAIT_SLICE, wait_interruptibly
 from .framing import (

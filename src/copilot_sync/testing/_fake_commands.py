@@ -3,33 +3,16 @@ over the control link; a mixin of :class:`~._fake_cli.FakeCLI`."""
 
 from __future__ import annotations
 
-import atexit
 import base64
-import dataclasses
-import errno
-import itertools
-import json
-import logging
 import os
-import queue
-import shutil
 import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import threading
 import time
 import uuid
-import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
-import copilot_sync
-from ._fake_scenario import (  # noqa: F401  (re-exported: the scenario vocabulary)
+from ._fake_scenario import (
     FakeCLIError,
     FakeCLITimeout,
-    Rule,
-    Scenario,
     close_stdout,
     default,
     error,
@@ -40,8 +23,6 @@ from ._fake_scenario import (  # noqa: F401  (re-exported: the scenario vocabula
     raw,
     reply,
     request,
-    sleep,
-    stall,
 )
 
 if TYPE_CHECKING:

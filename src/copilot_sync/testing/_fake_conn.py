@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
-import itertools
-import json
 import logging
-import os
-import socket
-import sys
 import threading
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from ._fake_records import RpcError, dumps
-from copilot_sync._wire.framing import FrameReader, FramingError, encode_frame
+from copilot_sync._wire.framing import encode_frame
 
 __all__ = ["Conn"]
 

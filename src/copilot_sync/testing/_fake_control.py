@@ -3,36 +3,9 @@ link: emit events, send requests, exit, stall...); a mixin of :class:`~._fake_en
 
 from __future__ import annotations
 import base64
-import contextlib
-import fnmatch
-import json
 import logging
-import os
-import signal
-import sys
-import threading
-import time
-import uuid
-from collections import deque
-from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
-from copilot_sync._wire.framing import encode_frame
-from ._fake_records import (
-    ANSWERS,
-    ASK_TYPES,
-    AUTO,
-    CHUNK,
-    DEFAULT_MODELS,
-    DEFAULT_SCENARIO,
-    Reply,
-    RpcError,
-    Session,
-    dumps,
-    hard_exit,
-    iso_ms,
-    iso_ns,
-    subset,
-)
+from ._fake_records import AUTO
 if TYPE_CHECKING:
     from ._fake_conn import Conn
 

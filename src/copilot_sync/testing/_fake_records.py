@@ -3,21 +3,16 @@ JSON, ``RpcError``/``Reply`` and the per-session record ``Session``."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import fnmatch
 import json
 import logging
 import os
-import signal
 import sys
 import threading
 import time
-import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from copilot_sync._wire.framing import encode_frame
 
 if TYPE_CHECKING:
     from ._fake_conn import Conn

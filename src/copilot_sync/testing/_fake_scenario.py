@@ -3,28 +3,12 @@ runs (``reply``, ``error``, ``events``, ``exit``...), and the fake's errors. No 
 
 from __future__ import annotations
 
-import atexit
 import base64
 import dataclasses
-import errno
-import itertools
-import json
-import logging
-import os
-import queue
-import shutil
-import signal
 import socket
-import subprocess
-import sys
-import tempfile
-import threading
 import time
-import uuid
-import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
-import copilot_sync
 
 __all__ = ["Action", "FakeCLIError", "FakeCLITimeout", "Rule", "Scenario", "close_stdout", "default", "error", "events", "exit", "kill", "notify", "raw", "reply", "request", "sleep", "stall"]
 

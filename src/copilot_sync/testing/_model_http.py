@@ -6,15 +6,12 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import re
 import socket
 import threading
 import time
 import uuid
-from collections import deque
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol, Union
+from typing import Any, Iterator, Mapping, Protocol
 
 from ._model_types import Headers, ModelRequest, Reply, ToolCall, error_body, error_type, normalize_call, split_text, usage_of
 

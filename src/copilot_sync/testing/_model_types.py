@@ -3,18 +3,13 @@ and the helpers that turn replies into OpenAI-style answers (chunks, usage, erro
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import re
-import socket
-import threading
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterable, Iterator, Mapping, Union
+from typing import Any, Callable, Iterable, Mapping, Union
 
 __all__ = ["DATETIME_PREFIX", "Headers", "ModelRequest", "Reply", "Responder", "ScriptItem", "ToolCall", "content_text", "error_body", "error_type", "estimate_tokens", "format_seconds", "normalize_call", "split_text", "strip_cli_wrappers", "to_reply", "usage_of"]
 
