@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 
 import pytest
 
 from copilot_sync._discovery import resolve_cli
 from copilot_sync.testing import ScriptedModelServer
+
+
+def pytest_configure(config):
+    """A shell starts background jobs with SIGINT ignored, and then neither Ctrl-C nor
+    ``_thread.interrupt_main()`` reaches Python (nor the child interpreters the tests start,
+    which inherit the ignored signal). The Ctrl-C tests need it delivered: restore Python's
+    handler."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
