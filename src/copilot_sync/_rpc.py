@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["RpcCaller", "server_rpc", "session_rpc", "wire_of"]
 
 _GENERATED = "copilot_sync.generated.rpc"
-_SHELL_EXEC = "session.shell.exec"  # its output is routed to the session (see _shell.py)
+_SHELL_EXEC = "session.shell.exec"  # its output is routed to the session (see _requests/shell.py)
 
 
 class _Api:

@@ -34,7 +34,7 @@ from ._lifetime import weak_method
 from ._futures import SessionTurns
 from ._sending import TurnMethods
 from ._requests.arity import check_arity
-from ._requests.shell import SessionShell, ShellExit, ShellOutput
+from ._requests.shell import SHELL_EVENT_TYPES, SessionShell, ShellExit, ShellOutput
 from ._wire.timeouts import check_timeout
 from ._requests.define_tool import as_tool
 from ._requests.tools import Tool, ToolResult
@@ -231,6 +231,10 @@ class CopilotSession(TurnMethods):
                 logger.exception("session %s: could not handle %s", self.session_id, event.raw_type)
         elif event.raw_type == "capabilities.changed":
             self._merge_capabilities(event)
+        if event.raw_type in SHELL_EVENT_TYPES:
+            shell = self._shell
+            if shell is not None:  # only once someone asked for shell output
+                shell.on_event(event.raw_type, event.raw.get("data"))
         waiters = self._waiters.snapshot()
         for waiter in waiters:
             waiter.observe(seq, event)
@@ -333,19 +337,42 @@ class CopilotSession(TurnMethods):
     # ------------------------------------------------------------------ shell commands
 
     def on_shell_output(self, handler: Callable[[ShellOutput], Any], /) -> Callable[[], None]:
-        """Call ``handler(ShellOutput)`` for each chunk of output (``process_id``, ``stream``
-        ``"stdout"``/``"stderr"``, ``data``) of the commands this session starts with
-        ``session.rpc.shell.exec(command=...)``. Handlers run in order on the session's
-        ``copilot-shell-<id>`` thread. Returns a callable that unsubscribes."""
+        """Call ``handler(ShellOutput)`` for each chunk of output of this session's shell
+        commands: ``process_id``, ``stream`` (``"stdout"``, ``"stderr"`` or ``"terminal"``),
+        ``data``, and, for output that came from a session event, ``tool_call_id`` and
+        ``sequence``.
+
+        Which commands depends on the CLI (docs/CLI_VERSIONS.md): up to 1.0.89, those started
+        with ``session.rpc.shell.exec(command=...)``; from 1.0.92 on, those run with
+        ``session.rpc.shell.execute_user_requested(request_id=..., command=...)`` and by the
+        agent's own shell tool (``process_id`` is then the tool call id). CLI 1.0.92 and later
+        report nothing about ``exec``'d commands: calling ``exec`` there with shell handlers
+        registered logs one warning per session.
+
+        Handlers run in order on the session's ``copilot-shell-<id>`` thread; one that raises
+        is logged and the next one (and the next chunk) still runs. Returns a callable that
+        unsubscribes."""
         check_arity(handler, 1, "on_shell_output handler")
-        return self._shell_handlers().output_handlers.add(handler)
+        shell = self._shell_handlers()
+        unsubscribe = shell.output_handlers.add(handler)
+        shell.warn_if_unobservable()
+        return unsubscribe
 
     def on_shell_exit(self, handler: Callable[[ShellExit], Any], /) -> Callable[[], None]:
-        """Call ``handler(ShellExit)`` (``process_id``, ``exit_code``) when a command this
-        session started with ``session.rpc.shell.exec(...)`` ends (after its last output).
-        Returns a callable that unsubscribes."""
+        """Call ``handler(ShellExit)`` (``process_id``, ``exit_code``, and ``tool_call_id`` for
+        an exit that came from a session event) when one of this session's shell commands
+        ends, after its last output. The same commands as :meth:`on_shell_output`: up to CLI
+        1.0.89 those started with ``session.rpc.shell.exec(...)`` (a ``shell.exit``
+        notification); from 1.0.92 on those run with
+        ``session.rpc.shell.execute_user_requested(...)`` or by the agent's shell tool (a
+        ``tool.execution_complete`` event with ``shellExecution``). Runs on the
+        ``copilot-shell-<id>`` thread, in order with the output. Returns a callable that
+        unsubscribes."""
         check_arity(handler, 1, "on_shell_exit handler")
-        return self._shell_handlers().exit_handlers.add(handler)
+        shell = self._shell_handlers()
+        unsubscribe = shell.exit_handlers.add(handler)
+        shell.warn_if_unobservable()
+        return unsubscribe
 
     def _shell_handlers(self) -> SessionShell:
         with self._lock:
@@ -354,8 +381,11 @@ class CopilotSession(TurnMethods):
             return self._shell
 
     def _claim_process(self, process_id: Any) -> None:
-        """After ``shell.exec`` answered: its output and exit belong to this session."""
-        self._link.shell_router.claim(process_id, self._shell_handlers())
+        """After ``shell.exec`` answered: its output and exit belong to this session (CLI
+        <= 1.0.89; a later CLI reports neither, which the shell warns about once)."""
+        shell = self._shell_handlers()
+        self._link.shell_router.claim(process_id, shell)
+        shell.note_exec(getattr(self._client, "server_version", None))
 
     # ------------------------------------------------------------------ requests from the CLI
 
