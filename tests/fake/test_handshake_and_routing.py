@@ -319,3 +319,21 @@ def test_auto_start_and_states(fake):
         assert client.stop(timeout=5) == []
     assert client.state is ConnectionState.DISCONNECTED
     assert session.closed and client.sessions == []
+
+
+def test_declined_requests_get_method_not_found_and_one_log_line_each(fake, sdk, caplog):
+    from copilot_sync._requests import router
+
+    caplog.set_level(logging.INFO, logger="copilot_sync")
+    for method in ("tasks.cancel", "installations.confirm", "skillProvider.list", "uiThread.run"):
+        for _ in range(3):
+            response = fake.request(method, {"sessionId": "s"})
+            assert response["error"] == {"code": -32601, "message": f"Method not found: {method}"}
+        lines = [r for r in caplog.records if method in r.getMessage()]
+        assert len(lines) == 1 and lines[0].levelno == logging.INFO
+        assert router.DECLINED[method] in lines[0].getMessage()
+    # a request nobody knows is a warning (a newer CLI may expect an answer), once
+    for _ in range(2):
+        fake.request("brand.newThing", {})
+    (line,) = [r for r in caplog.records if "brand.newThing" in r.getMessage()]
+    assert line.levelno == logging.WARNING

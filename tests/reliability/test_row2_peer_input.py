@@ -110,7 +110,7 @@ def test_request_for_an_unknown_session_and_unknown_method(caplog, record):
     record("Request for an unknown session", figure=f"answered in {elapsed * 1000 / 3:.1f} ms on average",
            outcome="JSON-RPC error -32603 'unknown session <id>', WARNING logged; the CLI is never left waiting")
     record("Request with an unknown method", figure="1 request",
-           outcome="JSON-RPC error -32601 'Method not found' (logged at DEBUG)")
+           outcome="JSON-RPC error -32601 'Method not found' (a WARNING, once per method name)")
 
 
 def test_response_without_result_or_error(record):

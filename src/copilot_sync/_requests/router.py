@@ -12,7 +12,8 @@ Two kinds (PROTOCOL §5):
 
 To add a request: write ``_requests/<family>.py`` with its ``answer`` (or ``react``),
 and add one line below. A method in neither table is answered by
-:func:`method_not_found` (``-32601 Method not found: <method>``), logged once per name.
+:func:`method_not_found` (``-32601 Method not found: <method>``), logged once per name;
+:data:`DECLINED` lists the ones the CLI's schema has and the SDK declines on purpose.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from . import (
 )
 from .protocol import EventReaction, RequestAnswer
 
-__all__ = ["EVENTS", "PREFIXES", "REACTS_TO", "REQUESTS", "Request", "find", "method_not_found"]
+__all__ = ["DECLINED", "EVENTS", "PREFIXES", "REACTS_TO", "REQUESTS", "Request", "find", "method_not_found"]
 
 logger = logging.getLogger("copilot_sync.client")
 
@@ -71,6 +72,36 @@ EVENTS: dict[str, EventReaction] = {
     "elicitation.requested": elicitation.on_requested,
 }
 
+#: CLI-to-SDK requests of the CLI's schema (``clientSession``/``clientGlobal``) that this
+#: SDK deliberately does not answer, and why: each needs an opt-in the SDK never makes, so
+#: a CLI that sends one anyway gets ``-32601`` (logged at INFO once per name).
+#: ``tests/test_rpc_generated.py`` checks that every request of the default CLI's schema is
+#: answered or listed here.
+DECLINED: dict[str, str] = {
+    "canvas.open": "no canvas provider is registered",
+    "canvas.close": "no canvas provider is registered",
+    "canvas.action.invoke": "no canvas provider is registered",
+    "providerToken.getToken": "BYOK providers are configured with a static api_key or bearer_token",
+    "skillProvider.list": "sessions are created without hasSkillProvider",
+    "skillProvider.read": "sessions are created without hasSkillProvider",
+    "tasks.cancel": "connect lists no client task kinds",
+    "workflow.execute": "no workflows are registered (an extension connection's feature)",
+    "workflow.abort": "no workflows are registered (an extension connection's feature)",
+    "extensionLaunchProvider.resolve": "this client launches no extensions",
+    "gitHubTelemetry.event": "this client does not collect telemetry",
+    "gitHubToken.getToken": "the token is given at start (github_token=)",
+    "host.exited": "this client never calls host.start",
+    "host.materializeSession": "this client never calls host.start",
+    "host.registerSession": "this client never calls host.start",
+    "host.sessionReleased": "this client never calls host.start",
+    "host.shutdown": "this client never calls host.start",
+    "host.unregisterSession": "this client never calls host.start",
+    "installations.confirm": "this client never calls an *.applyInstall method (no consent is the safe answer)",
+    "llmInference.httpRequestStart": "this client does not proxy model HTTP requests",
+    "llmInference.httpRequestChunk": "this client does not proxy model HTTP requests",
+    "uiThread.run": "the schema sends it only to in-process clients",
+}
+
 #: Every event type a session's request layer looks at: the requests, their
 #: ``*.completed`` (never answer after it), and ``tool.execution_complete`` (denial warning).
 REACTS_TO = frozenset(
@@ -100,11 +131,17 @@ _logged: set[str] = set()
 
 
 def method_not_found(method: str) -> JsonRpcError:
-    """The error answer for a method the SDK does not know (logged at DEBUG once per name)."""
+    """The error answer for a method the SDK does not answer, logged once per name: at
+    INFO for one it declines on purpose (:data:`DECLINED`), else at WARNING (a newer CLI
+    may expect an answer this SDK does not give yet)."""
     with _lock:
         first = method not in _logged and len(_logged) < 1024
         if first:
             _logged.add(method)
     if first:
-        logger.debug("the CLI sent a request this SDK does not answer: %.120s", method)
+        reason = DECLINED.get(method)
+        if reason is not None:
+            logger.info("the CLI sent %s, which this SDK declines (%s): answered -32601", method, reason)
+        else:
+            logger.warning("the CLI sent a request this SDK does not know: %.120s (answered -32601)", method)
     return JsonRpcError(METHOD_NOT_FOUND, f"Method not found: {method}")
