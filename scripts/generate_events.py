@@ -7,7 +7,7 @@ Usage::
 
 The schema is ``session-events.schema.json`` from the ``@github/copilot-<platform>``
 npm package. Without ``--schema`` it is looked up in the copilot-sync CLI install cache
-(``$COPILOT_SYNC_CLI_HOME`` if set, else ``${XDG_CACHE_HOME:-~/.cache}/copilot-sync/cli/1.0.81``).
+(``$COPILOT_SYNC_CLI_HOME`` if set, else ``${XDG_CACHE_HOME:-~/.cache}/copilot-sync/cli/<the default CLI version>``).
 
 The output is deterministic: the same schema always gives a byte-identical file. It
 holds declarations only: ``SessionEventType``; one slotted class per object type (not
@@ -38,11 +38,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-CLI_VERSION = "1.0.81"
+def _default_cli_version() -> str:
+    """The SDK's default CLI version (``copilot_sync._versions``), read without importing
+    the package, so that the script runs from a bare checkout."""
+    source = (Path(__file__).resolve().parent.parent / "src" / "copilot_sync" / "_versions.py").read_text("utf-8")
+    match = re.search(r'^DEFAULT_CLI_VERSION = "([^"]+)"', source, re.M)
+    if match is None:
+        raise SystemExit("DEFAULT_CLI_VERSION not found in src/copilot_sync/_versions.py")
+    return match.group(1)
+
+
+CLI_VERSION = _default_cli_version()
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = REPO_ROOT / "src" / "copilot_sync" / "generated" / "session_events.py"
 
-# Event types that CLI 1.0.81 sends but that are not in its schema (PROTOCOL.md §6.2).
+# Event types that CLI 1.0.81 and later send but that are not in their schema (PROTOCOL.md §6.2).
 # Their payloads are untyped: they parse to ``RawEventData``.
 EXTRA_EVENT_TYPES = (
     "model.turn_started",
@@ -613,7 +623,7 @@ class Generator:
             members[member] = event.type
             suffix = "  # always ephemeral" if event.always_ephemeral else ""
             w(f'    {member} = "{event.type}"{suffix}')
-        w("    # Sent by CLI 1.0.81 but not in its schema (always ephemeral); data is RawEventData.")
+        w("    # Sent by CLI 1.0.81 and later but not in the schema (always ephemeral); data is RawEventData.")
         for extra in EXTRA_EVENT_TYPES:
             member = member_name(extra)
             if member in members:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything copilot-sync needs on a fresh machine, idempotently:
-# a virtualenv in .venv, the package with its test extras, and the pinned Copilot CLI
-# (npm package @github/copilot@1.0.81) in the per-user cache.
+# a virtualenv in .venv, the package with its test extras, and two Copilot CLIs in the
+# per-user cache: the default one (the newest tested, npm @github/copilot) and the oldest
+# supported one, for the smoke set (versions in src/copilot_sync/_versions.py).
 # Source it (`. scripts/setup.sh`) to get $PY pointing at the venv's python.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,4 +21,6 @@ if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
   touch "$stamp"
 fi
 "$PY" -m copilot_sync install-cli >&2
+OLDEST="$("$PY" -c 'from copilot_sync._versions import OLDEST_SUPPORTED_CLI_VERSION as v; print(v)')"
+"$PY" -m copilot_sync install-cli --version "$OLDEST" >&2
 export PY

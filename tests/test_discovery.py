@@ -656,7 +656,6 @@ def test_real_install_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     home = tmp_path / "real-home"
     installed = install_cli(home=home, timeout=280)
     assert installed.version == PINNED_CLI_VERSION
-    assert (installed.schemas_dir / "api.schema.json").is_file()
     assert install_cli(home=home) == installed  # idempotent: no second npm run needed
 
     env = dict(os.environ, **installed.env)
@@ -665,8 +664,9 @@ def test_real_install_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     )
     assert proc.returncode == 0, proc.stderr
     assert PINNED_CLI_VERSION in proc.stdout
-    # it unpacked itself into its private cache, not the user's
+    # it unpacked itself into its private cache, not the user's, schemas included
     assert (installed.xdg_cache_home / "copilot").is_dir()
+    assert (installed.find_schemas(unpack=False) / "api.schema.json").is_file()
 
     monkeypatch.delenv("COPILOT_CLI_PATH", raising=False)
     monkeypatch.setenv("COPILOT_SYNC_CLI_HOME", str(home))

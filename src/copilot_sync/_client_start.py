@@ -28,6 +28,7 @@ from ._requests.session_fs import SessionFsConfig
 from ._wire.transport import SocketTransport, StdioTransport
 from ._types import ConnectionState
 from ._wire.workers import WorkerPool
+from ._versions import DEFAULT_CLI_VERSION, cli_version_fit, describe_supported_range
 if TYPE_CHECKING:
     from .generated.rpc import ServerRpc
 
@@ -224,6 +225,7 @@ class ClientStartup:
             )
         self.protocol_version = version
         self.server_version = result.get("version") if isinstance(result.get("version"), str) else None
+        _warn_outside_range(self.server_version)
 
     def _set_session_fs_provider(self, config: SessionFsConfig, deadline: float) -> None:
         assert self._connection is not None
@@ -231,3 +233,25 @@ class ClientStartup:
         result = self._connection.request("sessionFs.setProvider", config.to_wire(), timeout=timeout)
         if not isinstance(result, dict) or result.get("success") is not True:
             raise CopilotError(f"the CLI did not accept this client as its session filesystem provider: {result!r}")
+
+
+def _warn_outside_range(version: str | None) -> None:
+    """One warning per connection to a CLI outside the supported range (none for a CLI
+    that does not say its version: there is nothing to compare)."""
+    fit = cli_version_fit(version)
+    if fit == "older":
+        logger.warning(
+            "Copilot CLI %s is older than this SDK supports (%s); parts of it may not work. "
+            "Run `python -m copilot_sync install-cli` for CLI %s",
+            version,
+            describe_supported_range(),
+            DEFAULT_CLI_VERSION,
+        )
+    elif fit == "newer":
+        logger.warning(
+            "Copilot CLI %s is newer than this SDK has been tested with (%s); it should work, but new "
+            "behaviour may be missed. `python -m copilot_sync install-cli` installs CLI %s",
+            version,
+            describe_supported_range(),
+            DEFAULT_CLI_VERSION,
+        )

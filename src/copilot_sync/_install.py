@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._errors import CLIInstallError
+from ._versions import DEFAULT_CLI_VERSION
 
 __all__ = [
     "PINNED_CLI_VERSION",
@@ -51,8 +52,9 @@ __all__ = [
 
 logger = logging.getLogger("copilot_sync.install")
 
-#: The Copilot CLI version this SDK is written and tested against.
-PINNED_CLI_VERSION = "1.0.81"
+#: The Copilot CLI version installed by default: the newest this SDK is tested with
+#: (the supported range is in :mod:`copilot_sync._versions`).
+PINNED_CLI_VERSION = DEFAULT_CLI_VERSION
 
 #: The npm package that pulls in the right platform package as an optional dependency.
 NPM_PACKAGE = "@github/copilot"

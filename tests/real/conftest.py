@@ -1,4 +1,5 @@
-"""Real-CLI tests: CLI 1.0.81 (native executable) with the scripted model server."""
+"""Real-CLI tests: the default CLI (native executable, `copilot_sync._versions`) with the scripted
+model server; `test_smoke_versions.py` also runs on the oldest supported CLI."""
 
 from __future__ import annotations
 

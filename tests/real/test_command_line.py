@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from copilot_sync._versions import DEFAULT_CLI_VERSION, OLDEST_SUPPORTED_CLI_VERSION
 from copilot_sync._cli.chat import ABORTED_MESSAGE, PROMPT
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX only (pty, signals)")
@@ -359,7 +360,10 @@ def test_doctor_with_the_real_cli(real_cli, copilot_home):
     found = next(line for line in lines if "Copilot CLI found" in line)
     assert found.startswith("[ ok ]") and real_cli.path in found
     started = next(line for line in lines if "Copilot CLI started" in line)
-    assert started == "[ ok ] Copilot CLI started: version 1.0.81, protocol version 3"
+    assert started == f"[ ok ] Copilot CLI started: version {DEFAULT_CLI_VERSION}, protocol version 3"
+    supported = f"the supported range {OLDEST_SUPPORTED_CLI_VERSION} to {DEFAULT_CLI_VERSION}"
+    assert f"[ ok ] CLI version {DEFAULT_CLI_VERSION} is in {supported}" in lines
+    assert any(f"supports CLI {OLDEST_SUPPORTED_CLI_VERSION} to {DEFAULT_CLI_VERSION}" in line for line in lines)
     assert "[ ok ] protocol version: the CLI speaks 3, this SDK speaks 3 (match)" in lines
     auth = lines.index(next(line for line in lines if "authenticated" in line and line.startswith("[")))
     assert lines[auth].startswith("[warn] not authenticated")
@@ -373,7 +377,12 @@ def test_doctor_json_with_cli_path(real_cli, cli_env):
     report = json.loads(result.stdout)
     assert report["usable"] is True and report["exit_status"] == 0
     assert report["cli"]["path"] == real_cli.path and report["cli"]["source"] == "cli_path"
-    assert report["cli"]["version"] == "1.0.81" and report["cli"]["protocol_version"] == 3
+    assert report["cli"]["version"] == DEFAULT_CLI_VERSION and report["cli"]["protocol_version"] == 3
+    assert report["cli"]["version_fit"] == "supported"
+    assert report["sdk"]["supported_cli_range"] == {
+        "oldest": OLDEST_SUPPORTED_CLI_VERSION,
+        "newest_tested": DEFAULT_CLI_VERSION,
+    }
     assert report["auth"]["isAuthenticated"] is False
     statuses = {check["name"]: check["status"] for check in report["checks"]}
     assert statuses == {

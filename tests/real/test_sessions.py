@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from copilot_sync._versions import DEFAULT_CLI_VERSION
 from copilot_sync import (
     ConnectionState,
     CopilotError,
@@ -30,7 +31,8 @@ def test_ping_and_status(client):
     status = client.get_status()
     assert isinstance(status, GetStatusResponse) and status.protocol_version == 3
     assert client.state is ConnectionState.CONNECTED
-    assert client.server_version == "1.0.81"
+    assert client.server_version == DEFAULT_CLI_VERSION  # the whole suite runs on the default CLI
+    assert status.version == DEFAULT_CLI_VERSION  # the handshake's (1.0.81's status.get says "0.0.1")
     auth = client.get_auth_status()
     assert auth.is_authenticated is False
 

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from copilot_sync._versions import cli_at_least
 from copilot_sync import ConnectionState, CopilotClient, ProcessExitedError, SessionClosedError
 from copilot_sync.testing import FakeCLI, Rule, Scenario
 from copilot_sync.testing.actions import default, request, stall
@@ -504,9 +505,15 @@ def test_sigkill_while_a_shell_command_streams(real_cli, cli_env, model, tmp_pat
         chunks: list[str] = []
         first = threading.Event()
         session.on_shell_output(lambda out: (chunks.append(out.data), first.set()))
-        # CLI 1.0.81 sends a command's output in 64 KiB pieces (the rest when it exits):
-        # two full pieces at once, then the command keeps running
-        session.rpc.shell.exec(command="yes tick | head -c 131072; sleep 30", timeout_ms=60_000)
+        command = "yes tick | head -c 131072; sleep 30"
+        if cli_at_least(client.server_version, "1.0.92"):
+            # a user-requested command streams live, and its request waits for the command
+            running = run_in_thread(session.rpc.shell.execute_user_requested, request_id="r", command=command)
+        else:
+            # CLI 1.0.81 sends a command's output in 64 KiB pieces (the rest when it exits):
+            # two full pieces at once, then the command keeps running
+            running = None
+            session.rpc.shell.exec(command=command, timeout_ms=60_000)
         assert first.wait(20)
         waiter = run_in_thread(session.send_and_wait, "anything", timeout=30)
         killed_at = time.monotonic()
@@ -514,6 +521,9 @@ def test_sigkill_while_a_shell_command_streams(real_cli, cli_env, model, tmp_pat
         waiter[0].join(5)
         latency = _killed(waiter[1], killed_at)
         assert latency < LIMIT
+        if running is not None:
+            running[0].join(5)
+            assert isinstance(running[1].get("error"), ProcessExitedError), running[1]
         with pytest.raises(ProcessExitedError):
             session.rpc.shell.exec(command="echo again")
     finally:

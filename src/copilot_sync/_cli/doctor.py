@@ -88,6 +88,7 @@ def run_checks(cli_path: str | None, *, start_timeout: float = 30.0) -> Report:
         ProtocolVersionError,
     )
     from .._install import PINNED_CLI_VERSION
+    from .._versions import OLDEST_SUPPORTED_CLI_VERSION, cli_version_fit, describe_supported_range
 
     report = Report()
     python = f"{platform.python_version()} ({sys.executable})"
@@ -98,11 +99,13 @@ def run_checks(cli_path: str | None, *, start_timeout: float = 30.0) -> Report:
         "version": sdk,
         "protocol_version": SDK_PROTOCOL_VERSION,
         "pinned_cli_version": PINNED_CLI_VERSION,
+        "supported_cli_range": {"oldest": OLDEST_SUPPORTED_CLI_VERSION, "newest_tested": PINNED_CLI_VERSION},
     }
     report.add(
         "copilot-sync",
         OK,
-        f"copilot-sync {sdk} (protocol version {SDK_PROTOCOL_VERSION}, tested with CLI {PINNED_CLI_VERSION})",
+        f"copilot-sync {sdk} (protocol version {SDK_PROTOCOL_VERSION}; supports CLI {describe_supported_range()}, "
+        f"installs {PINNED_CLI_VERSION} by default)",
     )
 
     # 1. found?
@@ -182,13 +185,25 @@ def run_checks(cli_path: str | None, *, start_timeout: float = 30.0) -> Report:
             OK,
             f"protocol version: the CLI speaks {client.protocol_version}, this SDK speaks {SDK_PROTOCOL_VERSION} (match)",
         )
-        if version == PINNED_CLI_VERSION:
-            report.add("cli-version", OK, f"CLI version {version} is the one this SDK is tested with")
+        fit = cli_version_fit(version)
+        cli_info["version_fit"] = fit
+        if fit == "supported":
+            report.add("cli-version", OK, f"CLI version {version} is in the supported range {describe_supported_range()}")
+        elif fit == "newer":
+            report.add(
+                "cli-version",
+                WARN,
+                f"CLI version {version} is newer than the supported range {describe_supported_range()} "
+                "(it should work, but it has not been tested)",
+                f"to use the tested one: {INSTALL_FIX}, and unset COPILOT_CLI_PATH / leave out --cli-path",
+            )
         else:
             report.add(
                 "cli-version",
                 WARN,
-                f"CLI version {version or 'unknown'}; this SDK is tested with {PINNED_CLI_VERSION}",
+                f"CLI version {version or 'unknown'} is "
+                + ("older than" if fit == "older" else "not in")
+                + f" the supported range {describe_supported_range()}",
                 f"{INSTALL_FIX}, and unset COPILOT_CLI_PATH / leave out --cli-path to use it",
             )
 
