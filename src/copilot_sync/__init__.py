@@ -64,6 +64,21 @@ from ._events import SessionEvent
 from ._futures import TurnFuture
 from ._logging import enable_file_logging
 from ._requests.permissions import PermissionHandler, PermissionRequest, PermissionRequestResult
+from ._requests.permission_kinds import (
+    CustomToolPermissionRequest,
+    ExtensionCapabilitiesPermissionRequest,
+    ExtensionEnvAccessPermissionRequest,
+    ExtensionManagementPermissionRequest,
+    FactoryPermissionRequest,
+    HookPermissionRequest,
+    McpPermissionRequest,
+    MemoryPermissionRequest,
+    ReadPermissionRequest,
+    ShellPermissionRequest,
+    UrlPermissionRequest,
+    WorkflowPermissionRequest,
+    WritePermissionRequest,
+)
 from ._session import CopilotSession
 from ._requests.session_fs import (
     SessionFsConfig,
@@ -143,6 +158,19 @@ __all__ = [
     "PermissionHandler",
     "PermissionRequest",
     "PermissionRequestResult",
+    "CustomToolPermissionRequest",
+    "ExtensionCapabilitiesPermissionRequest",
+    "ExtensionEnvAccessPermissionRequest",
+    "ExtensionManagementPermissionRequest",
+    "FactoryPermissionRequest",
+    "HookPermissionRequest",
+    "McpPermissionRequest",
+    "MemoryPermissionRequest",
+    "ReadPermissionRequest",
+    "ShellPermissionRequest",
+    "UrlPermissionRequest",
+    "WorkflowPermissionRequest",
+    "WritePermissionRequest",
     "PingResponse",
     "ProcessExitedError",
     "ProtocolError",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from copilot_sync import PermissionRequestResult
+from copilot_sync import PermissionRequest, PermissionRequestResult
 
 from .conftest import running
 from .test_callbacks import PERMISSION_ANSWER, answer_to, request_permission
@@ -32,12 +32,13 @@ def test_an_unknown_request_kind_reaches_the_handler_as_a_string():
     with running() as (fake, client):
         session = client.create_session(on_permission_request=policy)
         rid = request_permission(
-            fake, session.session_id, {"kind": "workflow", "toolCallId": "c9", "workflowName": "nightly", "steps": 3}
+            fake, session.session_id, {"kind": "teleport", "toolCallId": "c9", "destination": "moon", "steps": 3}
         )
         assert answer_to(fake, PERMISSION_ANSWER, rid)["result"] == {"kind": "approve-once"}
     (request,) = seen
-    assert request.kind == "workflow" and isinstance(request.kind, str)
-    assert request["workflowName"] == "nightly" and request["steps"] == 3
+    assert request.kind == "teleport" and isinstance(request.kind, str)
+    assert type(request) is PermissionRequest  # the generic class: no typed fields to offer
+    assert request["destination"] == "moon" and request["steps"] == 3
 
 
 def test_approve_read_only_for_session_sends_its_directories():

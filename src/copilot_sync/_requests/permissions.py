@@ -2,8 +2,10 @@
 
 The handler given as ``on_permission_request`` is called as ``handler(request,
 invocation)`` on a worker thread, where ``request`` is a :class:`PermissionRequest`
-(snake_case attributes over the wire's camelCase object) and ``invocation`` is a dict
-with ``"session_id"`` (and ``"prompt_request"`` when the CLI sent one). It returns a
+(snake_case attributes over the wire's camelCase object) of the class of its kind
+(:class:`ShellPermissionRequest`, :class:`ReadPermissionRequest`... with typed fields;
+``permission_kinds.py``) and ``invocation`` is a dict with ``"session_id"`` (and
+``"prompt_request"`` when the CLI sent one). It returns a
 :class:`PermissionRequestResult`, a kind string, or a dict with a ``"kind"``.
 
 Only the kinds the CLI 1.0.81 accepts go on the wire; older names from earlier SDKs are
@@ -14,10 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+
+from .permission_kinds import PermissionRequest, WireObject, snake_case
 
 if TYPE_CHECKING:
     from .protocol import RequestContext
@@ -57,97 +60,6 @@ _OLD_KINDS = {
     "cancelled": "reject",
     "denied-no-approval-rule-and-could-not-request-from-user": "user-not-available",
 }
-
-_SNAKE = re.compile(r"(?<=[a-z0-9])([A-Z])")
-
-
-def _snake(name: str) -> str:
-    return _SNAKE.sub(r"_\1", name).lower()
-
-
-class WireObject(Mapping[str, Any]):
-    """A read-only view of a wire object: ``obj.full_command_text`` and
-    ``obj["fullCommandText"]`` both work; nested objects are views too; ``to_dict()`` gives
-    the original dict. A field the object does not carry reads as ``None`` when it is one
-    of ``known`` (the fields of some kind of request), else raises ``AttributeError``."""
-
-    __slots__ = ("_data", "_attrs", "_known", "_free_form")
-
-    def __init__(
-        self, data: Mapping[str, Any], known: frozenset[str] = frozenset(), free_form: frozenset[str] = frozenset()
-    ) -> None:
-        self._data = dict(data)
-        self._attrs = {_snake(key): key for key in self._data if isinstance(key, str)}
-        self._known = known
-        self._free_form = free_form  # wire keys whose values are the user's own data: given as they are
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            key = object.__getattribute__(self, "_attrs")[name]
-        except KeyError:
-            if name in object.__getattribute__(self, "_known"):
-                return None
-            raise AttributeError(f"{type(self).__name__} has no field {name!r}") from None
-        return self[key]
-
-    def __getitem__(self, key: str) -> Any:
-        value = self._data[key]
-        return value if key in self._free_form else _wrap(value)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __dir__(self) -> list[str]:
-        return sorted(set(self._attrs) | set(super().__dir__()))
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self._data)
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{attr}={self._data[key]!r}" for attr, key in list(self._attrs.items())[:8])
-        return f"{type(self).__name__}({fields})"
-
-
-def _wrap(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return WireObject(value)
-    if isinstance(value, list):
-        return [_wrap(item) for item in value]
-    return value
-
-
-_REQUEST_FIELDS = frozenset(
-    {
-        "kind", "tool_call_id", "managed_approval_required", "full_command_text", "intention", "commands",
-        "command_segments", "possible_paths", "possible_urls", "has_write_file_redirection",
-        "can_offer_session_approval", "warning", "file_name", "diff", "new_file_contents", "path",
-        "server_name", "tool_name", "tool_title", "args", "read_only", "url", "redirected_from", "fact",
-        "action", "subject", "scope", "tool_description", "tool_args", "hook_message",
-    }
-)  # fmt: skip
-
-
-#: A tool's own arguments and the like: plain dicts and lists, as the official SDK gives them.
-_FREE_FORM = frozenset({"args", "toolArgs", "arguments", "metadata", "_meta"})
-
-
-class PermissionRequest(WireObject):
-    """What the CLI asks permission for: ``kind`` (``shell``, ``write``, ``read``, ``mcp``,
-    ``url``, ``memory``, ``custom-tool``, ``hook``, ...) and that kind's fields as
-    snake_case attributes (``full_command_text``, ``file_name``, ``tool_name``...)."""
-
-    __slots__ = ()
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        super().__init__(data, _REQUEST_FIELDS, _FREE_FORM)
-
-    @property
-    def kind(self) -> str:
-        return str(self._data.get("kind", ""))
-
 
 @dataclasses.dataclass
 class PermissionRequestResult:
@@ -247,7 +159,7 @@ def coerce_decision(value: Any) -> PermissionRequestResult:
     if isinstance(value, str):
         return PermissionRequestResult(kind=value)
     if isinstance(value, Mapping):
-        fields = {_snake(key): item for key, item in value.items()}
+        fields = {snake_case(key): item for key, item in value.items()}
         known = {f.name for f in dataclasses.fields(PermissionRequestResult)}
         unknown = sorted(set(fields) - known)
         if unknown:
@@ -308,7 +220,7 @@ def on_requested(context: RequestContext, raw: Mapping[str, Any], data: dict[str
 def answer(context: RequestContext, handler: Callable[..., Any], data: dict[str, Any]) -> None:
     """Worker: the handler's decision, sent with ``session.permissions.handlePendingPermissionRequest``."""
     request_id = data["requestId"]
-    request = PermissionRequest(data["permissionRequest"])
+    request = PermissionRequest.from_wire(data["permissionRequest"])
     invocation: dict[str, Any] = {"session_id": context.session_id}
     if isinstance(data.get("promptRequest"), dict):
         invocation["prompt_request"] = data["promptRequest"]
