@@ -238,3 +238,130 @@ def test_every_cli_to_sdk_method_in_the_router_resolves_to_a_handler() -> None:
     assert router.find("no.such.method") is None
     error = router.method_not_found("no.such.method")
     assert (error.code, error.message) == (-32601, "Method not found: no.such.method")
+
+
+# --------------------------------------------------------------------------- private attributes
+
+#: ``X._name`` a module may use although it does not define ``_name`` itself, with the
+#: reason: only the standard library's internals (there is no public way to say these).
+PRIVATE_ATTRIBUTE_ALLOWED = {
+    ("copilot_sync.__main__", "argparse._SubParsersAction"): "stdlib: the type add_subparsers() returns, for annotations",
+    ("copilot_sync._events", "module.SessionEventType._value2member_map_"): "stdlib Enum's value -> member table",
+    ("copilot_sync._records", "field._field_type"): "stdlib dataclasses: a field made by hand for dataclasses.fields()",
+    ("copilot_sync._records", "dataclasses._FIELD"): "stdlib dataclasses: the kind of an ordinary field",
+    ("copilot_sync._schema.tool_signature", "sys._getframe"): "stdlib: the caller's frame, for its local annotations",
+    ("copilot_sync.testing._fake_records", "os._exit"): "stdlib: a fake CLI that dies without cleanup, on purpose",
+}
+
+#: Classes split into mixins across modules: the private attributes a mixin defines are its
+#: class's, so the class's own module may use them on its objects (``self`` may anyway).
+MIXINS = {
+    "copilot_sync._client": (("copilot_sync._client_start", "ClientStartup"), ("copilot_sync._client_stop", "ClientShutdown")),
+    "copilot_sync._session": (("copilot_sync._sending", "TurnMethods"),),
+    "copilot_sync.testing._fake_cli": (("copilot_sync.testing._fake_commands", "FakeCLICommands"),),
+}
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _own_private_names(tree: ast.Module, only_class: str | None = None) -> set[str]:
+    """The private names a module defines: module-level names, class-body names (methods,
+    class attributes, ``__slots__``) and attributes set on ``self``/``cls``; with
+    ``only_class``, just those of that class."""
+    defined: set[str] = set()
+
+    def names_in(target: ast.expr) -> list[str]:
+        if isinstance(target, ast.Name):
+            return [target.id]
+        if isinstance(target, (ast.Tuple, ast.List)):
+            return [name for element in target.elts for name in names_in(element)]
+        return []
+
+    def body_names(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                defined.add(node.name)
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    defined.update(names_in(target))
+                if any(isinstance(t, ast.Name) and t.id == "__slots__" for t in node.targets):
+                    defined.update(c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant) and isinstance(c.value, str))
+            elif isinstance(node, ast.AnnAssign):
+                defined.update(names_in(node.target))
+            elif isinstance(node, ast.If):  # if TYPE_CHECKING: declarations
+                body_names(node.body)
+                body_names(node.orelse)
+
+    if only_class is None:
+        body_names(tree.body)
+    else:
+        tree = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == only_class)  # type: ignore[assignment]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            body_names(node.body)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                defined.add(node.attr)
+        elif isinstance(node, ast.Call) and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+            func = node.func
+            if (isinstance(func, ast.Name) and func.id == "setattr") or (
+                isinstance(func, ast.Attribute) and func.attr == "__setattr__"
+            ):
+                if isinstance(node.args[1].value, str):
+                    defined.add(node.args[1].value)
+    return {name for name in defined if _is_private(name)}
+
+
+def _private_attribute_reach_ins(trees: dict[str, ast.Module], allowed_seen: set[tuple[str, str]] | None = None) -> list[str]:
+    """``X._name`` (``X`` not ``self``, ``cls`` or ``super()``) in a module that does not define
+    ``_name`` itself (nor in a mixin of its class, see ``MIXINS``): a reach into an object of
+    another module. Pragmatic: by name, not by type. ``allowed_seen`` collects the
+    allow-list entries met."""
+    own = {name: _own_private_names(tree) for name, tree in trees.items()}
+    for name, mixins in MIXINS.items():
+        for module, class_name in mixins:
+            if name in own and module in trees:
+                own[name] |= _own_private_names(trees[module], class_name)
+    found: list[tuple[str, int, str]] = []
+    for name, tree in trees.items():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Attribute) or not _is_private(node.attr):
+                continue
+            holder = node.value
+            if isinstance(holder, ast.Name) and holder.id in ("self", "cls"):
+                continue
+            if isinstance(holder, ast.Call) and isinstance(holder.func, ast.Name) and holder.func.id == "super":
+                continue
+            text = ast.unparse(node)
+            if node.attr in own[name]:
+                continue
+            if (name, text) in PRIVATE_ATTRIBUTE_ALLOWED:
+                if allowed_seen is not None:
+                    allowed_seen.add((name, text))
+                continue
+            found.append((name, node.lineno, text))
+    return [f"{name}:{line}: {text}" for name, line, text in sorted(found)]
+
+
+def test_the_private_attribute_check_sees_a_reach_in() -> None:
+    trees = {
+        "a": ast.parse("class A:\n    def __init__(self):\n        self._x = 1\n    def f(self, other):\n        return other._x\n"),
+        "b": ast.parse("def g(a):\n    a._y = 2\n    return a._x, super()._z, self_._w\n"),
+    }
+    assert _private_attribute_reach_ins(trees) == ["b:2: a._y", "b:3: a._x", "b:3: self_._w"]
+
+
+def test_no_module_reaches_into_another_modules_private_attributes() -> None:
+    """Objects meet through public names: a module hands its collaborator a small link
+    object (``_client.SessionLink``, ``_session.SessionControl``...) instead of letting it
+    reach into its privates (docs/ARCHITECTURE.md). Test kit and generated code included."""
+    trees = {name: ast.parse(path.read_text(encoding="utf-8")) for name, path in MODULES.items()}
+    allowed_seen: set[tuple[str, str]] = set()
+    reach_ins = _private_attribute_reach_ins(trees, allowed_seen)
+    assert reach_ins == [], "reaches into another module's private attributes:\n" + "\n".join(reach_ins)
+    assert set(PRIVATE_ATTRIBUTE_ALLOWED) - allowed_seen == set(), "allow-list entries no longer needed"
+    for mixins in MIXINS.values():
+        for module, class_name in mixins:
+            assert any(isinstance(n, ast.ClassDef) and n.name == class_name for n in trees[module].body), class_name

@@ -41,7 +41,7 @@ from ._logging import redact, register_secret
 from ._wire.process import CLIProcess
 from ._rpc import wire_of
 from ._requests.shell import ShellRouter
-from ._session import CopilotSession
+from ._session import CopilotSession, SessionControl
 from ._session_config import CREATE_OPTIONS, RESUME_OPTIONS, build_session_params, check_options
 from ._requests import router
 from ._requests.session_fs import SessionFsConfig, check_session_fs_option
@@ -159,7 +159,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
         self._transport: StdioTransport | SocketTransport | None = None
         self._connection: JsonRpcConnection | None = None
         self._pool: WorkerPool | None = None
-        self._sessions: dict[str, CopilotSession] = {}
+        self._sessions: dict[str, SessionControl] = {}  # by id; .session is the public object
         self._sessions_lock = threading.Lock()  # registering, replacing and forgetting sessions
         self._lifecycle_handlers = Subscribers()
         self._lifecycle_dispatcher: EventDispatcher | None = None
@@ -210,7 +210,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
         if rpc is None:
             from ._rpc import server_rpc
 
-            rpc = self._rpc_api = server_rpc(self)
+            rpc = self._rpc_api = server_rpc(self._request)
         return rpc
 
     def _connection_lost(self) -> bool:
@@ -253,15 +253,15 @@ class CopilotClient(ClientStartup, ClientShutdown):
     def _on_notification(self, method: str, params: Any) -> None:
         if method == "session.event":
             try:
-                session = self._sessions.get(params["sessionId"])
+                control = self._sessions.get(params["sessionId"])
                 event = params["event"]
             except (TypeError, KeyError):
                 logger.warning("skipped a session.event without sessionId/event: %.120r", params)
                 return
-            if session is None:
+            if control is None:
                 logger.debug("dropped an event for unknown session %.40r", params.get("sessionId"))
                 return
-            session._enqueue(event)
+            control.enqueue(event)
         elif method == "session.lifecycle":
             dispatcher = self._lifecycle_dispatcher
             if dispatcher is not None and len(self._lifecycle_handlers):
@@ -293,7 +293,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
             request = router.find(method)
             if request is None:
                 raise router.method_not_found(method)
-            result = self._session_for_request(method, params)._handle_request(request, method, params)
+            result = self._session_for_request(method, params).handle_request(request, method, params)
         except JsonRpcError as exc:
             if exc.code != METHOD_NOT_FOUND:
                 logger.warning("request %s from the CLI failed: %s", method, exc.message)
@@ -305,12 +305,12 @@ class CopilotClient(ClientStartup, ClientShutdown):
             return
         connection.respond(request_id, result)
 
-    def _session_for_request(self, method: str, params: Any) -> CopilotSession:
+    def _session_for_request(self, method: str, params: Any) -> SessionControl:
         session_id = params.get("sessionId") if isinstance(params, dict) else None
-        session = self._sessions.get(session_id) if isinstance(session_id, str) else None
-        if session is None:
+        control = self._sessions.get(session_id) if isinstance(session_id, str) else None
+        if control is None:
             raise JsonRpcError(INTERNAL_ERROR, f"unknown session {session_id}")
-        return session
+        return control
 
     # ================================================================ connection end
 
@@ -320,8 +320,8 @@ class CopilotClient(ClientStartup, ClientShutdown):
             return
         logger.error("connection to the CLI lost: %s", error)
         self._state = ConnectionState.ERROR
-        for session in list(self._sessions.values()):
-            session._close(fresh(error), wait=None)
+        for control in list(self._sessions.values()):
+            control.close(fresh(error), wait=None)
 
     # ================================================================ sessions
 
@@ -354,7 +354,8 @@ class CopilotClient(ClientStartup, ClientShutdown):
         fs_factory = options.get("create_session_fs_handler")
         check_session_fs_option(self._session_fs, fs_factory, method.replace("session.", "") + "_session")
         connection = self._ensure_connected()
-        session = CopilotSession(self, session_id, options, SessionLink(self))
+        control = SessionControl(CopilotSession(self, session_id, options, SessionLink(self)))
+        session = control.session
         # Register before the RPC: early events and requests find the new object. Resuming
         # a session that is open here replaces the old object (a reloaded notebook cell, a
         # reconnect after an error); creating one with an id in use is a mistake.
@@ -362,33 +363,33 @@ class CopilotClient(ClientStartup, ClientShutdown):
             previous = self._sessions.get(session_id)
             duplicate = previous is not None and method == "session.create"
             if not duplicate:
-                self._sessions[session_id] = session
+                self._sessions[session_id] = control
         if duplicate:
-            session._close(SessionClosedError(f"session {session_id} is already open"), wait=None)
+            control.close(SessionClosedError(f"session {session_id} is already open"), wait=None)
             raise ValueError(
                 f"session {session_id} is already open on this client; use resume_session() to take "
                 "it over, or disconnect() it first"
             )
         try:
             if self._session_fs is not None:  # the CLI asks it for files while session.create runs
-                session._callbacks.session_fs = session_fs_adapter(session, fs_factory, self._session_fs)
+                control.use_session_fs(session_fs_adapter(session, fs_factory, self._session_fs))
             result = connection.request(method, params, timeout=timeout)
             returned = result.get("sessionId") if isinstance(result, dict) else None
             if returned is not None and returned != session_id:
                 raise CopilotError(f"{method} answered for session {returned!r}, not {session_id!r}")
         except BaseException:
             with self._sessions_lock:
-                if self._sessions.get(session_id) is session:
-                    if previous is not None and previous._closed is None:
+                if self._sessions.get(session_id) is control:
+                    if previous is not None and not previous.session.closed:
                         self._sessions[session_id] = previous  # the resume failed: the old object goes on
                     else:
                         del self._sessions[session_id]
-            session._close(SessionClosedError(f"{method} failed for session {session_id}"), wait=0.5)
+            control.close(SessionClosedError(f"{method} failed for session {session_id}"), wait=0.5)
             raise
-        session._apply_result(result)
+        control.apply_result(result)
         if previous is not None:
             logger.info("session %s: resumed by a new CopilotSession; the previous object is closed", session_id)
-            previous._close(
+            previous.close(
                 SessionClosedError(
                     f"session {session_id} was resumed by another CopilotSession object on this client, "
                     "which now receives its events; use that one"
@@ -399,13 +400,14 @@ class CopilotClient(ClientStartup, ClientShutdown):
 
     def _forget_session(self, session: CopilotSession) -> None:
         with self._sessions_lock:
-            if self._sessions.get(session.session_id) is session:
+            control = self._sessions.get(session.session_id)
+            if control is not None and control.session is session:
                 del self._sessions[session.session_id]
 
     @property
     def sessions(self) -> list[CopilotSession]:
         """The sessions open on this client."""
-        return list(self._sessions.values())
+        return [control.session for control in list(self._sessions.values())]
 
     def list_sessions(
         self, filter: SessionListFilter | Mapping[str, Any] | None = None, *, timeout: float | None = 60.0
@@ -435,9 +437,9 @@ class CopilotClient(ClientStartup, ClientShutdown):
     def delete_session(self, session_id: str, *, timeout: float | None = 60.0) -> None:
         """Delete a session and its data on disk, for good. Raises :class:`CopilotError` if the CLI refuses."""
         result = self._request("session.delete", {"sessionId": session_id}, timeout=timeout)
-        session = self._sessions.get(session_id)
-        if session is not None:
-            session._close(SessionClosedError(f"session {session_id} was deleted"), wait=None)
+        control = self._sessions.get(session_id)
+        if control is not None:
+            control.close(SessionClosedError(f"session {session_id} was deleted"), wait=None)
         if isinstance(result, dict) and result.get("success") is False:
             raise CopilotError(f"Failed to delete session {session_id}: {result.get('error', 'unknown error')}")
 

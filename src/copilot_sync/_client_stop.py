@@ -46,15 +46,15 @@ class ClientShutdown:
                 self._state = ConnectionState.DISCONNECTED
                 return errors
             alive = not self._connection_lost()
-            for session in list(self._sessions.values()):
+            for control in list(self._sessions.values()):
                 try:
                     if alive and time.monotonic() < deadline:
-                        session.disconnect(timeout=remaining(5.0))
+                        control.session.disconnect(timeout=remaining(5.0))
                     else:
-                        session._close(SessionClosedError(f"session {session.session_id} was closed: the client stopped"))
+                        control.close(SessionClosedError(f"session {control.session.session_id} was closed: the client stopped"))
                 except Exception as exc:
                     errors.append(exc)
-                    session._close(SessionClosedError(f"session {session.session_id} was closed: the client stopped"))
+                    control.close(SessionClosedError(f"session {control.session.session_id} was closed: the client stopped"))
             if self._process is not None and not self._connection_lost():
                 try:
                     self._request("runtime.shutdown", {}, timeout=remaining(10.0))
@@ -79,8 +79,8 @@ class ClientShutdown:
                 connection.close(ConnectionLostError("the client was force-stopped"))
             if process is not None:
                 process.kill(timeout=2.0)
-            for session in list(self._sessions.values()):
-                session._close(SessionClosedError(f"session {session.session_id} was closed: the client was force-stopped"), wait=None)
+            for control in list(self._sessions.values()):
+                control.close(SessionClosedError(f"session {control.session.session_id} was closed: the client was force-stopped"), wait=None)
             self._teardown(kill=True)
             self._state = ConnectionState.DISCONNECTED
 
@@ -93,8 +93,8 @@ class ClientShutdown:
         resources.forget()
         self._connection = self._transport = self._process = self._pool = None
         self._lifecycle_dispatcher = None
-        for session in list(self._sessions.values()):
-            session._close(forked_error(resources.pid), wait=None)
+        for control in list(self._sessions.values()):
+            control.close(forked_error(resources.pid), wait=None)
         self._sessions.clear()
         self._state = ConnectionState.DISCONNECTED
         return True
@@ -128,8 +128,8 @@ class ClientShutdown:
             connection.join(left(1.0))
         if pool is not None:
             pool.shutdown(wait=0.0 if kill else left(2.0))
-        for session in list(self._sessions.values()):
-            session._close(SessionClosedError(f"session {session.session_id} was closed: the client stopped"), wait=None)
+        for control in list(self._sessions.values()):
+            control.close(SessionClosedError(f"session {control.session.session_id} was closed: the client stopped"), wait=None)
         if self._lifecycle_dispatcher is not None:
             self._lifecycle_dispatcher.stop(wait=1.0)
             self._lifecycle_dispatcher = None

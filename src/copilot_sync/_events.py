@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ._records import RawEventData, parse_datetime
+from ._records import RawEventData, parse_datetime, short_repr
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -180,7 +180,7 @@ class SessionEvent:
         if self.ephemeral:
             parts.append("ephemeral=True")
         data = self.data
-        parts.append(f"data={data._repr(_REPR_LIMIT)}")
+        parts.append(f"data={short_repr(data, _REPR_LIMIT)}")
         return f"SessionEvent({', '.join(parts)})"
 
     def _repr_markdown_(self) -> str | None:

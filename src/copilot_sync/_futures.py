@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ._session import CopilotSession
     from ._turn_queue import Turn
 
-__all__ = ["TurnFuture", "SessionTurns"]
+__all__ = ["TurnFuture", "SessionTurns", "new_turn_future"]
 
 logger = logging.getLogger("copilot_sync.session")
 
@@ -105,3 +105,14 @@ class TurnFuture(Future["SessionEvent | None"]):
             state = "running" if turn is not None and turn.state == SENT else "queued"
         prompt = self.prompt if len(self.prompt) <= 40 else self.prompt[:37] + "..."
         return f"<TurnFuture session={self.session.session_id[:8]!r} {state} prompt={prompt!r}>"
+
+
+def new_turn_future(
+    session: CopilotSession, turns: SessionTurns, prompt: str, payload: dict[str, Any], timeout: float | None
+) -> tuple[TurnFuture, Turn]:
+    """``send_async``'s future and its turn in ``turns`` (the session's queue), bound to
+    each other; the caller submits the turn."""
+    future = TurnFuture(session, prompt)
+    turn = turns.new_turn(payload, future=future, timeout=timeout)
+    future._turn = turn
+    return future, turn

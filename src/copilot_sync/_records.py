@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-__all__ = ["RawEventData", "parse_datetime"]
+__all__ = ["RawEventData", "parse_datetime", "short_repr"]
 
 _log = logging.getLogger("copilot_sync.events")
 
@@ -109,7 +109,9 @@ def _camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def _short_repr(value: Any, limit: int | None) -> str:
+def short_repr(value: Any, limit: int | None) -> str:
+    """``repr(value)``, strings and lists cut short at about ``limit`` characters (records
+    and event data too, field by field); ``limit=None`` cuts nothing."""
     if isinstance(value, (_Record, RawEventData)):
         return value._repr(limit)
     if limit is None:
@@ -117,7 +119,7 @@ def _short_repr(value: Any, limit: int | None) -> str:
     if isinstance(value, str):
         return repr(value if len(value) <= limit else value[:limit] + _ELLIPSIS)
     if isinstance(value, list):
-        shown = ", ".join(_short_repr(item, limit) for item in value[:3])
+        shown = ", ".join(short_repr(item, limit) for item in value[:3])
         return f"[{shown}{', ' + _ELLIPSIS if len(value) > 3 else ''}]"
     text = repr(value)
     return text if len(text) <= 2 * limit else text[: 2 * limit] + _ELLIPSIS
@@ -411,7 +413,7 @@ class _Record:
             value = getattr(self, name, None)
             if value is None and not required:
                 continue
-            parts.append(f"{name}={_short_repr(value, limit)}")
+            parts.append(f"{name}={short_repr(value, limit)}")
         return f"{cls.__name__}({', '.join(parts)})"
 
     def __repr__(self) -> str:
@@ -481,7 +483,7 @@ class _UnionRecord(_Record):
 
     def _repr(self, limit: int | None) -> str:
         if "_VARIANTS" in type(self).__dict__:  # a bare union: unknown variant
-            return f"{type(self).__name__}(raw={_short_repr(self.raw, limit)})"
+            return f"{type(self).__name__}(raw={short_repr(self.raw, limit)})"
         return super()._repr(limit)
 
 
@@ -525,7 +527,7 @@ class RawEventData:
         return sorted(set(object.__dir__(self)) | {k for k in keys if k.isidentifier()})
 
     def _repr(self, limit: int | None) -> str:
-        return f"RawEventData({_short_repr(self.raw, limit)})"
+        return f"RawEventData({short_repr(self.raw, limit)})"
 
     def __repr__(self) -> str:
         return self._repr(None)

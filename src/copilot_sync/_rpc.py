@@ -18,8 +18,6 @@ from ._records import converter, to_wire
 from ._wire.timeouts import check_timeout
 
 if TYPE_CHECKING:
-    from ._client import CopilotClient
-    from ._session import CopilotSession
     from .generated.rpc import ServerRpc, SessionRpc
 
 __all__ = ["RpcCaller", "server_rpc", "session_rpc", "wire_of"]
@@ -92,22 +90,25 @@ def wire_of(result: Any) -> Any:
     return raw if isinstance(raw, dict) else result
 
 
-def server_rpc(client: CopilotClient) -> ServerRpc:
+def server_rpc(request: Callable[..., Any]) -> ServerRpc:
+    """``client.rpc``: ``request(method, params, timeout=...)`` is the client's request."""
     from .generated.rpc import ServerRpc
 
     def send(method: str, params: dict[str, Any], timeout: float | None) -> Any:
-        return client._request(method, params, timeout=timeout)
+        return request(method, params, timeout=timeout)
 
     return ServerRpc(RpcCaller(send, "the client"))
 
 
-def session_rpc(session: CopilotSession) -> SessionRpc:
+def session_rpc(session_id: str, call: Callable[..., Any], claim_process: Callable[[Any], None]) -> SessionRpc:
+    """``session.rpc``: ``call(method, params, timeout=...)`` sends a request of the session
+    (it adds ``sessionId``); ``claim_process(process_id)`` after ``shell.exec`` answered."""
     from .generated.rpc import SessionRpc
 
     def send(method: str, params: dict[str, Any], timeout: float | None) -> Any:
-        result = session._rpc(method, params, timeout=timeout)
+        result = call(method, params, timeout=timeout)
         if method == _SHELL_EXEC and isinstance(result, dict):
-            session._claim_process(result.get("processId"))
+            claim_process(result.get("processId"))
         return result
 
-    return SessionRpc(RpcCaller(send, f"session {session.session_id[:8]}"))
+    return SessionRpc(RpcCaller(send, f"session {session_id[:8]}"))

@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, cast
 
-from ._futures import TurnFuture
+from ._futures import TurnFuture, new_turn_future
 from ._wire.reentrancy import blocking
 from ._wire.reentrancy import check as check_reentrancy
 from ._wire.timeouts import Deadline, check_timeout
-from ._turns import EventStream, StreamSink, TextCollector
+from ._turns import EventStream, StreamSink, TextCollector, interrupt_stream
 
 if TYPE_CHECKING:
     from ._events import SessionEvent
@@ -155,7 +155,7 @@ class TurnMethods:
         except KeyboardInterrupt:
             while True:
                 try:
-                    stream._interrupted()
+                    interrupt_stream(stream)
                     break
                 except KeyboardInterrupt:
                     continue
@@ -193,9 +193,9 @@ class TurnMethods:
         params = send_params(prompt, attachments, mode)
         timeout = check_timeout(timeout)
         self._check_open()
-        future = TurnFuture(cast("CopilotSession", self), prompt)
-        turn = self._turns.new_turn({"sessionId": self.session_id, **params}, future=future, timeout=timeout)
-        future._turn = turn
+        future, turn = new_turn_future(
+            cast("CopilotSession", self), self._turns, prompt, {"sessionId": self.session_id, **params}, timeout
+        )
         self._turns.submit(turn)
         return future
 
@@ -250,7 +250,7 @@ class TurnMethods:
         except KeyboardInterrupt:
             while True:  # interrupted in on_text: abort as iteration would (idempotent)
                 try:
-                    stream._interrupted()
+                    interrupt_stream(stream)
                     break
                 except KeyboardInterrupt:
                     continue

@@ -41,17 +41,17 @@ from ._requests.tools import Tool, ToolResult
 
 if TYPE_CHECKING:
     from ._client import CopilotClient
+    from ._requests.session_fs_wire import SessionFsAdapter
     from ._requests.shell import ShellRouter
     from ._wire.connection import JsonRpcConnection
     from .generated.rpc import ModelSwitchToResult, SessionRpc
 
-__all__ = ["CopilotSession", "EventHandler"]
+__all__ = ["CopilotSession", "EventHandler", "SessionControl"]
 
 logger = logging.getLogger("copilot_sync.session")
 
 EventHandler = Callable[[SessionEvent], Any]
 _LOG_LEVELS = ("info", "warning", "error")
-
 
 
 class ClientLink(Protocol):
@@ -113,7 +113,7 @@ class CopilotSession(TurnMethods):
             self._handlers.add(_HandlerEntry(None, on_event))
         self._callbacks = SessionCallbacks(_RequestLink(self), options)
         self._ui: SessionUI | None = None
-        self._turns = SessionTurns(self)  # the queue of turns and wait_for_idle's state
+        self._turns = SessionTurns(_QueueLink(self))  # the queue of turns and wait_for_idle's state
         self._waiters.add(self._turns)
         # The event thread holds the session only weakly, so a session (and its client)
         # nobody holds any more can be collected; collecting it ends the thread.
@@ -194,7 +194,7 @@ class CopilotSession(TurnMethods):
         if rpc is None:
             from ._rpc import session_rpc
 
-            rpc = self._rpc_api = session_rpc(self)
+            rpc = self._rpc_api = session_rpc(self.session_id, self._rpc, self._claim_process)
         return rpc
 
     def _rpc(self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None) -> Any:
@@ -524,6 +524,64 @@ class _RequestLink:
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> bool:
         return self.owner._link.submit(fn, *args)
+
+
+class _QueueLink:
+    """The session as its queue of turns sees it (:class:`~._turn_queue.QueueSession`)."""
+
+    __slots__ = ("owner",)
+
+    def __init__(self, session: CopilotSession) -> None:
+        self.owner = session
+
+    @property
+    def session_id(self) -> str:
+        return self.owner.session_id
+
+    @property
+    def received(self) -> int:
+        return self.owner._received
+
+    @property
+    def closed(self) -> bool:
+        return self.owner._closed is not None
+
+    def check_open(self) -> None:
+        self.owner._check_open()
+
+    def route(self, fn: Callable[[], None]) -> None:
+        self.owner._dispatcher.put(fn)
+
+    @property
+    def connection(self) -> JsonRpcConnection | None:
+        return self.owner._link.connection
+
+    def ensure_connected(self) -> JsonRpcConnection:
+        return self.owner._link.ensure_connected()
+
+
+class SessionControl:
+    """The session as its client sees it: what :class:`CopilotClient` does to a session it
+    opened (route its events and requests, apply the create/resume result, answer its
+    ``sessionFs.*`` requests, close it). The client's registry holds one per session."""
+
+    __slots__ = ("session", "enqueue")
+
+    def __init__(self, session: CopilotSession) -> None:
+        self.session = session  # the public object
+        self.enqueue: Callable[[Any], None] = session._enqueue  # reader thread: no extra call per event
+
+    def apply_result(self, result: Any) -> None:
+        self.session._apply_result(result)
+
+    def use_session_fs(self, handler: SessionFsAdapter) -> None:
+        self.session._callbacks.session_fs = handler
+
+    def handle_request(self, request: Request, method: str, params: dict[str, Any]) -> Any:
+        return self.session._handle_request(request, method, params)
+
+    def close(self, error: BaseException, *, wait: float | None = 2.0) -> None:
+        self.session._close(error, wait=wait)
 
 
 class _DirectLink:

@@ -44,7 +44,7 @@ import logging
 import threading
 from collections import deque
 from concurrent.futures import Future, InvalidStateError
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from ._wire.messages import fresh
 from ._wire.deadline_timer import deadlines as _deadlines
@@ -55,9 +55,9 @@ from ._turns import TurnWaiter, StreamSink, TurnEnd, queued_timeout, running_tim
 if TYPE_CHECKING:
     from ._events import SessionEvent
     from ._futures import TurnFuture
-    from ._session import CopilotSession
+    from ._wire.connection import JsonRpcConnection
 
-__all__ = ["SessionTurns"]
+__all__ = ["QueueSession", "SessionTurns"]
 
 logger = logging.getLogger("copilot_sync.session")
 
@@ -68,6 +68,25 @@ SENT = "sent"  # session.send written: the turn is on the CLI
 _DONE = "done"  # out of the queue for good (finished, dropped, or the session closed)
 
 _BUSY_TYPES = frozenset({"user.message", "assistant.turn_start"})
+
+
+class QueueSession(Protocol):
+    """The session, as its queue of turns sees it (given by the session: ``_session._QueueLink``).
+    ``received``: how many events the reader thread queued for it so far; ``route(fn)``: run
+    ``fn()`` on its event thread, after those; ``check_open()``: raise if it is closed or
+    being disconnected."""
+
+    @property
+    def session_id(self) -> str: ...
+    @property
+    def received(self) -> int: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def connection(self) -> JsonRpcConnection | None: ...
+    def check_open(self) -> None: ...
+    def route(self, fn: Callable[[], None]) -> None: ...
+    def ensure_connected(self) -> JsonRpcConnection: ...
 
 
 class Turn:
@@ -120,7 +139,7 @@ class SessionTurns:
     ``release`` run on the event thread; ``fail``/``fail_pending`` when it closes.
     """
 
-    def __init__(self, session: CopilotSession) -> None:
+    def __init__(self, session: QueueSession) -> None:
         self._session = session
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -185,7 +204,7 @@ class SessionTurns:
                     turn.state = _DONE  # cancelled, timed out, interrupted or closed while next in line
                     turn = self._advance_locked()
                     continue
-                baseline = session._received
+                baseline = session.received
                 turn.waiter = TurnWaiter(baseline)
                 turn.end = TurnEnd(baseline)
                 if turn.sink is not None:
@@ -194,8 +213,8 @@ class SessionTurns:
                 if turn.timeout is not None:  # send_async: counts from the moment the message is sent
                     turn.deadline = _deadlines.add(turn.timeout, functools.partial(self._route, self._on_timeout, turn))
             try:
-                session._check_open()
-                connection = session._link.ensure_connected()
+                session.check_open()
+                connection = session.ensure_connected()
                 # The write is bounded like the turn: by the blocking caller's deadline, or
                 # by send_async's timeout (which counts from here).
                 write_timeout = turn.timeout if turn.call_deadline is None else turn.call_deadline.remaining()
@@ -224,12 +243,12 @@ class SessionTurns:
 
     def _route(self, fn: Callable[..., None], *args: Any) -> None:
         """Run ``fn(*args)`` on the session's event thread, after the events queued so far."""
-        self._session._dispatcher.put(functools.partial(fn, *args))
+        self._session.route(functools.partial(fn, *args))
 
     def _answered(self, turn: Turn, result: Any, error: BaseException | None) -> None:
         """Reader thread (or a closing thread): the answer to ``session.send``. Just hand it
         over, with how many events had arrived by then."""
-        self._route(self._on_answer, turn, self._session._received, result, error)
+        self._route(self._on_answer, turn, self._session.received, result, error)
 
     def _on_answer(self, turn: Turn, seq: int, result: Any, error: BaseException | None) -> None:
         following = None
@@ -383,8 +402,8 @@ class SessionTurns:
 
     def _send_abort(self) -> None:
         session = self._session
-        connection = session._link.connection
-        if connection is None or connection.is_closed or session._closed is not None:
+        connection = session.connection
+        if connection is None or connection.is_closed or session.closed:
             return
 
         def answered(result: Any, error: BaseException | None) -> None:
@@ -538,7 +557,7 @@ class SessionTurns:
         """Run a plain ``session.send`` request (not queued); the session counts as busy
         from just before it until its turn's idle (or at once again if the request fails)."""
         session = self._session
-        mark = TurnEnd(session._received)
+        mark = TurnEnd(session.received)
         with self._lock:
             self._marks.append(mark)
         try:
@@ -549,7 +568,7 @@ class SessionTurns:
                 if self._idle_locked():
                     self._changed.notify_all()
             raise
-        mark.sent_seq = session._received
+        mark.sent_seq = session.received
         return result
 
     def _idle_locked(self) -> bool:

@@ -25,7 +25,7 @@ the queue, which sends the next message only then) and ``TextCollector``
 from __future__ import annotations
 
 import queue
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, cast
 
 from ._errors import CopilotTimeoutError, SessionError, session_error_from
 from ._wire.reentrancy import blocking
@@ -33,8 +33,9 @@ from ._wire.timeouts import WAIT_SLICE, Deadline
 
 if TYPE_CHECKING:
     from ._events import SessionEvent
+    from ._turn_queue import Turn
 
-__all__ = ["TurnWaiter", "EventStream", "TurnAbortedError", "session_error_from"]
+__all__ = ["TurnWaiter", "EventStream", "TurnAbortedError", "interrupt_stream", "session_error_from"]
 
 
 class TurnAbortedError(SessionError):
@@ -312,10 +313,10 @@ class EventStream:
     turn still queued is then dropped without being sent.
     """
 
-    def __init__(self, session: Any, turn: Any, deadline: Deadline) -> None:
+    def __init__(self, session: Any, turn: Turn, deadline: Deadline) -> None:
         self._session = session
-        self._turn = turn
-        self._sink: StreamSink = turn.sink
+        self._turn = turn  # its owner is the session's queue of turns
+        self._sink = cast(StreamSink, turn.sink)
         self._deadline = deadline
         self._done = False
 
@@ -372,7 +373,7 @@ class EventStream:
                     continue
 
     def _timed_out(self) -> CopilotTimeoutError:
-        withdrawn = self._session._turns.withdraw(self._turn)
+        withdrawn = self._turn.owner.withdraw(self._turn)
         self.close()
         timeout = self._deadline.timeout
         if withdrawn:
@@ -386,7 +387,7 @@ class EventStream:
         self._done = True
         self._sink.closed = True
         if not finished:
-            self._session._turns.interrupt(self._turn)
+            self._turn.owner.interrupt(self._turn)
 
     def collect(self) -> list[SessionEvent]:
         """Drain the stream into a list (raising like iteration does)."""
@@ -403,7 +404,7 @@ class EventStream:
             return
         self._done = True
         self._sink.closed = True
-        self._session._turns.withdraw(self._turn)
+        self._turn.owner.withdraw(self._turn)
 
     def __enter__(self) -> EventStream:
         return self
@@ -417,3 +418,10 @@ class EventStream:
         sink = getattr(self, "_sink", None)
         if sink is not None:
             sink.closed = True
+
+
+def interrupt_stream(stream: EventStream) -> None:
+    """Ctrl-C reached the code that started or iterates ``stream`` (``stream()``,
+    ``send_and_collect``): as when it interrupts the iteration itself, a queued turn is
+    dropped and a running one aborted (handed to another thread). Idempotent."""
+    stream._interrupted()

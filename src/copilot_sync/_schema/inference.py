@@ -39,6 +39,10 @@ class Builder:
 
     # -- name resolution --------------------------------------------------------------------
 
+    def release_frame(self) -> None:
+        """Drop the local-namespace factory (it holds the caller's frame) once building is over."""
+        self._localns_factory = None
+
     def localns(self) -> dict[str, Any]:
         if self._localns is None:
             self._localns = self._localns_factory() if self._localns_factory else {}

@@ -215,7 +215,7 @@ def _inspect(fn: Any, sig: inspect.Signature, tool: str, invocation_type: type, 
     except Unsupported as exc:
         raise TypeError(f"tool {tool!r}: cannot infer a JSON schema for {exc.param or 'a parameter'}: {exc}") from None
     finally:
-        builder._localns_factory = None
+        builder.release_frame()
     return ToolSignature(schema, description, node, mode, positional, kw_invocation, kw_whole)
 
 
@@ -229,7 +229,7 @@ def schema_for_type(tp: Any) -> dict[str, Any]:
     except Unsupported as exc:
         raise TypeError(f"cannot infer a JSON schema for {type_name(tp)}: {exc}") from None
     finally:
-        builder._localns_factory = None
+        builder.release_frame()
         del frame
 
 

@@ -431,6 +431,10 @@ class FakeCLI(FakeCLICommands):
                     raise FakeCLITimeout(f"fake CLI instance #{inst.index} (pid {inst.pid}) still running after {timeout}s")
                 self._cond.wait(remaining)
 
+    def _send_control(self, inst: Instance, obj: dict[str, Any]) -> None:
+        """Write one message to ``inst``'s control connection (``OSError`` if it is gone)."""
+        inst._send(obj)
+
     def _target(self, instance: Instance | int | None) -> Instance:
         with self._cond:
             if isinstance(instance, Instance):

@@ -41,15 +41,15 @@ class FakeCLICommands:
         inst = self._target(instance)
         cid = next(self._cids)
         with self._cond:
-            if not inst._alive or self._closed:
+            if not inst.alive or self._closed:
                 raise FakeCLIError(f"fake CLI instance #{inst.index} (pid {inst.pid}) is not running; cannot {op}")
             self._acks[cid] = None
         try:
-            inst._send({"t": "cmd", "cid": cid, "op": op, **fields})
+            self._send_control(inst, {"t": "cmd", "cid": cid, "op": op, **fields})
             deadline = time.monotonic() + timeout
             with self._cond:
                 while self._acks[cid] is None:
-                    if not inst._alive:
+                    if not inst.alive:
                         raise FakeCLIError(f"fake CLI instance #{inst.index} (pid {inst.pid}) exited before "
                                            f"acknowledging {op}")
                     remaining = deadline - time.monotonic()
@@ -132,7 +132,7 @@ class FakeCLICommands:
     def kill(self, sig: int = signal.SIGKILL, *, instance: Instance | int | None = None) -> None:
         """Send ``sig`` to the instance's process; for SIGKILL and SIGTERM, wait until it is gone."""
         inst = self._target(instance)
-        if not inst._alive:
+        if not inst.alive:
             raise FakeCLIError(f"fake CLI instance #{inst.index} (pid {inst.pid}) is not running; cannot kill it")
         os.kill(inst.pid, sig)
         if sig in (signal.SIGKILL, signal.SIGTERM):
@@ -156,12 +156,12 @@ class FakeCLICommands:
         setting = {"key": key, "sessionId": session_id, "value": value}
         with self._cond:
             self._settings.append(setting)
-            live = [i for i in self._instances if i._alive]
+            live = [i for i in self._instances if i.alive]
         for inst in live:
             try:
                 self._command("set", instance=inst, key=key, sessionId=session_id, value=value)
             except FakeCLIError:
-                if inst._alive:
+                if inst.alive:
                     raise
 
     def sessions(self, *, instance: Instance | int | None = None) -> dict[str, Any]:
