@@ -80,6 +80,7 @@ from ._requests.permission_kinds import (
     WritePermissionRequest,
 )
 from ._session import CopilotSession
+from ._session_options import ResumeOptions, SessionOptions
 from ._requests.session_fs import (
     SessionFsConfig,
     SessionFsEntry,
@@ -176,6 +177,7 @@ __all__ = [
     "ProtocolError",
     "ProtocolVersionError",
     "ResolvedCLI",
+    "ResumeOptions",
     "SessionClosedError",
     "SessionContext",
     "SessionError",
@@ -191,6 +193,7 @@ __all__ = [
     "SessionLifecycleEventMetadata",
     "SessionListFilter",
     "SessionMetadata",
+    "SessionOptions",
     "SessionUI",
     "ShellExit",
     "ShellOutput",

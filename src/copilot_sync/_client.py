@@ -63,6 +63,9 @@ from ._client_start import SDK_PROTOCOL_VERSION, ClientStartup
 from ._client_stop import ClientShutdown
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._session_options import ResumeOptions, SessionOptions
     from .generated.rpc import ServerRpc
 
 __all__ = ["CopilotClient", "SDK_PROTOCOL_VERSION"]
@@ -325,27 +328,33 @@ class CopilotClient(ClientStartup, ClientShutdown):
 
     # ================================================================ sessions
 
-    def create_session(self, *, timeout: float | None = 120.0, **options: Any) -> CopilotSession:
-        """Create a session. Keyword arguments are the session options (see the README);
-        an unknown one raises ``TypeError``. The session is registered before the CLI is
+    def create_session(self, *, timeout: float | None = 120.0, **options: Unpack[SessionOptions]) -> CopilotSession:
+        """Create a session. Keyword arguments are the session options
+        (:class:`~copilot_sync.SessionOptions`, each documented there); an unknown one
+        raises ``TypeError`` with a "did you mean". The session is registered before the CLI is
         asked, so ``on_event`` sees every event from the first one.
         """
-        check_options(options, CREATE_OPTIONS, "create_session")
-        session_id = options.get("session_id") or str(uuid.uuid4())
-        params = build_session_params(session_id, options, resume=False)
-        return self._open_session("session.create", session_id, options, params, timeout)
+        given: dict[str, Any] = dict(options)
+        check_options(given, CREATE_OPTIONS, "create_session")
+        session_id = given.get("session_id") or str(uuid.uuid4())
+        params = build_session_params(session_id, given, resume=False)
+        return self._open_session("session.create", session_id, given, params, timeout)
 
-    def resume_session(self, session_id: str, *, timeout: float | None = 120.0, **options: Any) -> CopilotSession:
+    def resume_session(
+        self, session_id: str, *, timeout: float | None = 120.0, **options: Unpack[ResumeOptions]
+    ) -> CopilotSession:
         """Resume a session by id (this process's or an earlier one's). Handlers, tools and
-        the provider are not stored by the CLI: pass them again."""
+        the provider are not stored by the CLI: pass them again. The options are
+        :class:`~copilot_sync.ResumeOptions`."""
         if not isinstance(session_id, str) or not session_id:
             raise TypeError("session_id must be a non-empty string")
-        check_options(options, RESUME_OPTIONS, "resume_session")
-        if "session_id" in options and options["session_id"] != session_id:
+        given: dict[str, Any] = dict(options)
+        check_options(given, RESUME_OPTIONS, "resume_session")
+        if "session_id" in given and given["session_id"] != session_id:
             raise ValueError("session_id given twice with different values")
-        options = {**options, "session_id": session_id}
-        params = build_session_params(session_id, options, resume=True)
-        return self._open_session("session.resume", session_id, options, params, timeout)
+        given["session_id"] = session_id
+        params = build_session_params(session_id, given, resume=True)
+        return self._open_session("session.resume", session_id, given, params, timeout)
 
     def _open_session(
         self, method: str, session_id: str, options: Mapping[str, Any], params: dict[str, Any], timeout: float | None

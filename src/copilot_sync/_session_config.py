@@ -1,23 +1,40 @@
-"""Session options: the snake_case keywords of ``create_session``/``resume_session`` and their wire form.
+"""Session options: checking the keywords of ``create_session``/``resume_session`` and
+building the params of ``session.create``/``session.resume``.
 
-Every option of the official Python SDK's ``SessionConfig`` that PROTOCOL §3.2 lists as
-core is accepted, plus a few extras. An unknown keyword raises ``TypeError`` naming it
-(with a close match when there is one). Nested option dicts may use snake_case keys;
-they are converted to the wire's camelCase, except inside free-form maps (environment
-variables, HTTP headers, server names, section ids).
+The options are declared in ``_session_options.py`` (``SessionOptions``/``ResumeOptions``,
+the official Python SDK's names); their wire fields and value shapes are in
+``_session_wire.py``. An unknown keyword raises ``TypeError`` naming it, with a close match
+when there is one.
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._requests.arity import check_arity
 from ._requests.commands import as_command
 from ._requests.define_tool import tool_table
+from ._session_options import (
+    AutopilotOptions,
+    CapiOptions,
+    DefaultAgentConfig,
+    GitHubMcpToolConfig,
+    ImageGenerationConfig,
+    InfiniteSessionConfig,
+    LargeOutputConfig,
+    MemoryConfig,
+    NamedProviderConfig,
+    ProviderConfig,
+    ProviderModelConfig,
+    ResumeOptions,
+    SessionLimitsConfig,
+    SessionOptions,
+    ToolSearchConfig,
+)
+from ._session_wire import SHAPES, WIRE_KEYS, camel
 
 __all__ = [
     "CREATE_OPTIONS",
@@ -32,33 +49,6 @@ __all__ = [
 
 logger = logging.getLogger("copilot_sync.session")
 
-#: Options sent to the CLI (snake_case keyword → wire key).
-_WIRE_KEYS: dict[str, str] = {
-    "session_id": "sessionId",
-    "client_name": "clientName",
-    "model": "model",
-    "reasoning_effort": "reasoningEffort",
-    "reasoning_summary": "reasoningSummary",
-    "tools": "tools",
-    "system_message": "systemMessage",
-    "available_tools": "availableTools",
-    "excluded_tools": "excludedTools",
-    "working_directory": "workingDirectory",
-    "additional_directories": "additionalDirectories",
-    "provider": "provider",
-    "streaming": "streaming",
-    "mcp_servers": "mcpServers",
-    "custom_agents": "customAgents",
-    "agent": "agent",
-    "config_dir": "configDir",
-    "skill_directories": "skillDirectories",
-    "disabled_skills": "disabledSkills",
-    "infinite_sessions": "infiniteSessions",
-    "model_capabilities": "modelCapabilities",
-    "include_sub_agent_streaming_events": "includeSubAgentStreamingEvents",
-    "enable_config_discovery": "enableConfigDiscovery",
-}
-
 #: Options that stay in this process (handlers); their presence sets wire flags.
 LOCAL_OPTIONS = frozenset(
     {
@@ -72,8 +62,12 @@ LOCAL_OPTIONS = frozenset(
     }
 )
 
-CREATE_OPTIONS = frozenset(_WIRE_KEYS) | LOCAL_OPTIONS
-RESUME_OPTIONS = CREATE_OPTIONS | {"disable_resume"}
+CREATE_OPTIONS = frozenset(SessionOptions.__annotations__)
+#: ``session_id`` is resume_session's first argument; as a keyword it must say the same.
+RESUME_OPTIONS = frozenset(ResumeOptions.__annotations__) | {"session_id"}
+
+#: Two names for one wire field: the official SDK's first, then the older one.
+_ALIASES = (("config_directory", "config_dir"), ("suppress_resume_event", "disable_resume"))
 
 _HOOK_NAMES = frozenset(
     {
@@ -101,16 +95,6 @@ _HANDLER_ARITY = {
     "create_session_fs_handler": 1,
 }
 
-_CAMEL = re.compile(r"_([a-z0-9])")
-
-
-def camel(name: str) -> str:
-    """``base_url`` → ``baseUrl``; a name without underscores is returned as is."""
-    if "_" not in name:
-        return name
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
 
 def check_options(options: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
     """Raise ``TypeError`` for the first keyword that is not an option."""
@@ -119,78 +103,6 @@ def check_options(options: Mapping[str, Any], allowed: frozenset[str], where: st
             close = difflib.get_close_matches(key, sorted(allowed), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise TypeError(f"{where}() got an unexpected keyword argument {key!r}{hint}")
-
-
-def _camel_keys(value: Any, *, keep: frozenset[str] = frozenset()) -> Any:
-    """Convert dict keys to camelCase recursively; values under ``keep`` keys are copied untouched."""
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            wire = camel(key) if isinstance(key, str) else key
-            out[wire] = item if key in keep or wire in keep else _camel_keys(item, keep=keep)
-        return out
-    if isinstance(value, (list, tuple)):
-        return [_camel_keys(item, keep=keep) for item in value]
-    return value
-
-
-_FREE_FORM = frozenset({"env", "headers", "metadata", "args"})
-
-
-def _provider(value: Mapping[str, Any]) -> dict[str, Any]:
-    return _camel_keys(value, keep=_FREE_FORM)
-
-
-def _mcp_servers(value: Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise TypeError(f"mcp_servers must be a mapping of server name to config, not {type(value).__name__}")
-    servers: dict[str, Any] = {}
-    for name, config in value.items():
-        if not isinstance(config, Mapping):
-            raise TypeError(f"mcp_servers[{name!r}] must be a mapping, not {type(config).__name__}")
-        config = dict(config)
-        if "working_directory" in config:
-            config["cwd"] = config.pop("working_directory")
-        servers[name] = _camel_keys(config, keep=_FREE_FORM)
-    return servers
-
-
-def _custom_agents(value: Iterable[Any]) -> list[dict[str, Any]]:
-    agents = []
-    for agent in value:
-        if not isinstance(agent, Mapping):
-            raise TypeError(f"custom_agents items must be mappings, not {type(agent).__name__}")
-        agent = dict(agent)
-        servers = agent.pop("mcp_servers", agent.pop("mcpServers", None))
-        wire = _camel_keys(agent, keep=_FREE_FORM)
-        if servers is not None:
-            wire["mcpServers"] = _mcp_servers(servers)
-        agents.append(wire)
-    return agents
-
-
-def _model_capabilities(value: Mapping[str, Any]) -> dict[str, Any]:
-    # The CLI reads limits in snake_case (PROTOCOL §0.1 #4): only the top level and
-    # "supports" are camelCase.
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        if key == "limits":
-            out["limits"] = dict(item)
-        elif key == "supports":
-            out["supports"] = _camel_keys(item)
-        else:
-            out[camel(key)] = item
-    return out
-
-
-def _string_list(name: str, value: Any) -> list[str]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise TypeError(f"{name} must be a list of strings, not {type(value).__name__}")
-    items = list(value)
-    for item in items:
-        if not isinstance(item, str):
-            raise TypeError(f"{name} must be a list of strings; found {item!r}")
-    return items
 
 
 def _tool_definitions(value: Iterable[Any]) -> list[dict[str, Any]]:
@@ -280,41 +192,84 @@ def _system_message(value: Mapping[str, Any]) -> dict[str, Any]:
     return wire
 
 
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "provider": _provider,
-    "mcp_servers": _mcp_servers,
-    "custom_agents": _custom_agents,
-    "infinite_sessions": _camel_keys,
-    "model_capabilities": _model_capabilities,
-    "system_message": _system_message,
-    "available_tools": lambda value: _string_list("available_tools", value),
-    "excluded_tools": lambda value: _string_list("excluded_tools", value),
-    "skill_directories": lambda value: _string_list("skill_directories", value),
-    "disabled_skills": lambda value: _string_list("disabled_skills", value),
-    "additional_directories": lambda value: _string_list("additional_directories", value),
-    "tools": _tool_definitions,
-}
+#: Conversions of the options built here (the rest are in ``_session_wire.SHAPES``).
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {**SHAPES, "system_message": _system_message, "tools": _tool_definitions}
 
 _TYPES: dict[str, tuple[type, ...]] = {
-    "session_id": (str,),
-    "client_name": (str,),
-    "model": (str,),
-    "reasoning_effort": (str,),
-    "reasoning_summary": (str,),
-    "working_directory": (str,),
-    "config_dir": (str,),
-    "agent": (str,),
-    "streaming": (bool,),
-    "include_sub_agent_streaming_events": (bool,),
-    "enable_config_discovery": (bool,),
-    "disable_resume": (bool,),
-    "provider": (Mapping,),
-    "mcp_servers": (Mapping,),
-    "infinite_sessions": (Mapping,),
-    "model_capabilities": (Mapping,),
-    "system_message": (Mapping,),
-    "hooks": (Mapping,),
+    **dict.fromkeys(
+        (
+            "session_id", "name", "client_name", "model", "reasoning_effort", "reasoning_summary", "context_tier",
+            "working_directory", "config_directory", "config_dir", "agent", "auth_client_id_metadata_url",
+            "organization_custom_instructions", "ask_user_variant", "trust_working_directory",
+            "mcp_oauth_token_storage", "embedding_cache_storage",
+        ),
+        (str,),
+    ),
+    **dict.fromkeys(
+        (
+            "streaming", "include_sub_agent_streaming_events", "enable_config_discovery", "enable_experimental_mode",
+            "enable_session_telemetry", "enable_citations", "enable_file_change_tracking", "skip_custom_instructions",
+            "refresh_custom_instructions", "custom_agents_local_only", "coauthor_enabled", "manage_schedule_enabled",
+            "skip_embedding_retrieval", "enable_on_demand_instruction_discovery", "enable_file_hooks",
+            "enable_host_git_operations", "enable_session_store", "enable_skills", "enable_mcp_apps",
+            "enable_managed_settings", "enforce_managed_model_defaults", "interactive_user",
+            "continue_pending_work", "suppress_resume_event", "disable_resume", "allow_transcript_recovery",
+        ),
+        (bool,),
+    ),
+    **dict.fromkeys(
+        (
+            "provider", "mcp_servers", "infinite_sessions", "model_capabilities", "system_message", "hooks", "capi",
+            "session_limits", "autopilot", "large_output", "memory", "default_agent", "tool_search",
+            "image_generation", "github_mcp_tool_config", "feature_flags", "exp_assignments", "managed_settings",
+        ),
+        (Mapping,),
+    ),
+}  # fmt: skip
+
+#: Options the CLI takes only a few values of (it refuses the others).
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "ask_user_variant": ("legacy", "elicitation"),
+    "trust_working_directory": ("session", "user"),
+    "mcp_oauth_token_storage": ("persistent", "in-memory"),
+    "embedding_cache_storage": ("persistent", "in-memory"),
 }
+
+
+#: Options whose dict has a declared set of keys: a key outside it is refused (a typo).
+_DECLARED_KEYS: dict[str, type] = {
+    "provider": ProviderConfig,
+    "providers": NamedProviderConfig,
+    "models": ProviderModelConfig,
+    "infinite_sessions": InfiniteSessionConfig,
+    "session_limits": SessionLimitsConfig,
+    "autopilot": AutopilotOptions,
+    "large_output": LargeOutputConfig,
+    "memory": MemoryConfig,
+    "default_agent": DefaultAgentConfig,
+    "tool_search": ToolSearchConfig,
+    "image_generation": ImageGenerationConfig,
+    "capi": CapiOptions,
+    "github_mcp_tool_config": GitHubMcpToolConfig,
+}
+#: Keys taken besides the declared ones (and their camelCase): wire spellings, or refused later
+#: with a message of their own.
+_OTHER_KEYS = frozenset({"outputDir", "bearer_token_provider", "bearerTokenProvider"})
+
+
+def _check_keys(option: str, value: Any) -> None:
+    shape = _DECLARED_KEYS.get(option)
+    if shape is None:
+        return
+    allowed = set(shape.__annotations__)
+    known = allowed | {camel(key) for key in allowed} | _OTHER_KEYS
+    items = [value] if isinstance(value, Mapping) else [item for item in value if isinstance(item, Mapping)]
+    for item in items:
+        for key in item:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; it takes {', '.join(sorted(allowed))}"
+                raise TypeError(f"{option} has no key {key!r}{hint}")
 
 
 def _validate(options: Mapping[str, Any]) -> None:
@@ -325,9 +280,14 @@ def _validate(options: Mapping[str, Any]) -> None:
         if expected and not isinstance(value, expected):
             names = " or ".join("mapping" if t is Mapping else t.__name__ for t in expected)
             raise TypeError(f"{key} must be a {names}, not {type(value).__name__}")
+        choices = _CHOICES.get(key)
+        if choices and value not in choices:
+            raise ValueError(f"{key} must be one of {', '.join(map(repr, choices))}; got {value!r}")
         arity = _HANDLER_ARITY.get(key)
         if arity is not None:
             check_arity(value, arity, key)
+        if isinstance(value, Iterable) and not isinstance(value, str):
+            _check_keys(key, value)
     hooks = options.get("hooks")
     if hooks:
         for name, hook in hooks.items():
@@ -337,21 +297,24 @@ def _validate(options: Mapping[str, Any]) -> None:
                 raise TypeError(f"unknown hook {name!r}{hint}")
             if hook is not None:
                 check_arity(hook, 2, f"hook {name!r}")
-    for key in ("tools", "commands", "custom_agents"):
+    for first, older in _ALIASES:
+        if options.get(first) is not None and options.get(older) is not None and options[first] != options[older]:
+            raise ValueError(f"{first} and {older} are two names of one option; give one")
+    for key in ("tools", "commands", "custom_agents", "providers", "models"):
         value = options.get(key)
         if value is not None and (isinstance(value, (str, Mapping)) or not isinstance(value, Iterable)):
             raise TypeError(f"{key} must be a list, not {type(value).__name__}")
 
 
 def build_session_params(session_id: str, options: Mapping[str, Any], *, resume: bool) -> dict[str, Any]:
-    """The params of ``session.create``/``session.resume`` for these (already checked) options."""
+    """The params of ``session.create``/``session.resume`` for these options, already checked
+    by ``check_options`` against ``CREATE_OPTIONS``/``RESUME_OPTIONS`` (which is what ``resume``
+    changes: the wire fields are the same)."""
     _validate(options)
     params: dict[str, Any] = {"sessionId": session_id}
-    for key, wire in _WIRE_KEYS.items():
-        if key == "session_id":
-            continue
-        value = options.get(key)
-        if value is None:
+    for key, value in options.items():
+        wire = WIRE_KEYS.get(key)
+        if wire is None or value is None or key == "session_id":
             continue
         converter = _CONVERTERS.get(key)
         params[wire] = converter(value) if converter else value
@@ -370,6 +333,4 @@ def build_session_params(session_id: str, options: Mapping[str, Any], *, resume:
     params.setdefault("includeSubAgentStreamingEvents", True)
     params["envValueMode"] = "direct"
     params["toolFilterPrecedence"] = "excluded"
-    if resume and options.get("disable_resume"):
-        params["disableResume"] = True
     return params
