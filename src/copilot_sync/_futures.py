@@ -14,10 +14,12 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from ._wire.reentrancy import blocking
-from ._turn_queue import SENT, SessionTurns
+from ._turn_queue import SessionTurns
+from ._turn_state import SENT
 
 if TYPE_CHECKING:
     from ._events import SessionEvent
+    from ._idle_timeout import IdleTimeout
     from ._session import CopilotSession
     from ._turn_queue import Turn
 
@@ -34,11 +36,14 @@ class TurnFuture(Future["SessionEvent | None"]):
     (:class:`SessionError`, :class:`TurnAbortedError`, :class:`CopilotTimeoutError`,
     :class:`SessionClosedError`, :class:`ProcessExitedError`...).
 
-    ``cancel()``: a turn still queued in the SDK is dropped without the CLI hearing of
-    it; a running one is cancelled at once and aborted on the CLI (``session.abort``,
-    sent asynchronously from the session's event thread); the next queued turn is sent
-    when the aborted turn's idle arrives. A finished turn, or one whose outcome is
-    already known, returns ``False``.
+    ``cancel()`` (from any thread): a turn still queued in the SDK is dropped without the
+    CLI hearing of it; a running one is cancelled at once (``result()``, even one already
+    blocked in another thread, raises ``CancelledError`` at once) and aborted on the CLI
+    (``session.abort``, sent asynchronously from the session's event thread); the next
+    queued turn is sent when the aborted turn's idle arrives. A finished turn, or one
+    whose outcome is already known, returns ``False``. ``session.abort()`` instead fails
+    the running future with :class:`TurnAbortedError` as soon as the CLI reports the
+    abort.
 
     Done callbacks run on the thread that completes the future: normally the session's
     event thread (after the ``on()`` handlers saw the event), the cancelling thread for
@@ -108,11 +113,16 @@ class TurnFuture(Future["SessionEvent | None"]):
 
 
 def new_turn_future(
-    session: CopilotSession, turns: SessionTurns, prompt: str, payload: dict[str, Any], timeout: float | None
+    session: CopilotSession,
+    turns: SessionTurns,
+    prompt: str,
+    payload: dict[str, Any],
+    timeout: float | None,
+    idle: IdleTimeout | None = None,
 ) -> tuple[TurnFuture, Turn]:
     """``send_async``'s future and its turn in ``turns`` (the session's queue), bound to
     each other; the caller submits the turn."""
     future = TurnFuture(session, prompt)
-    turn = turns.new_turn(payload, future=future, timeout=timeout)
+    turn = turns.new_turn(payload, future=future, timeout=timeout, idle=idle)
     future._turn = turn
     return future, turn

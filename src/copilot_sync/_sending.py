@@ -7,8 +7,11 @@ sends a turn's message only once the previous turn's own ``session.idle`` arrive
 because one idle can cover several messages (PROTOCOL §0.1 item 2). ``send()`` alone
 stays outside the queue. Every ``timeout`` is checked (:func:`check_timeout`) before
 anything is sent, and a blocking call has one :class:`Deadline`, time in the queue
-included. Blocking calls that can never complete from where they are made raise
-:class:`ReentrancyError` at once (:mod:`._reentrancy`).
+included; an ``idle_timeout`` (:mod:`._idle_timeout`) counts only the session's silence
+since the send. Blocking calls that can never complete from where they are made raise
+:class:`ReentrancyError` at once (:mod:`._reentrancy`). The per-message options
+(``agent_mode``, ``request_headers``, ``display_prompt``, ``source``) are checked and put
+on the wire by :mod:`._send_options`.
 
 Ctrl-C: the except clauses below hand the abort off in a loop that retries on
 ``KeyboardInterrupt``, written out in each clause: a loop in a helper function could be
@@ -21,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, cast
 
 from ._futures import TurnFuture, new_turn_future
+from ._idle_timeout import IdleTimeout
+from ._send_options import AgentMode, SendMode, send_params
 from ._wire.reentrancy import blocking
 from ._wire.reentrancy import check as check_reentrancy
 from ._wire.timeouts import Deadline, check_timeout
@@ -33,8 +38,6 @@ if TYPE_CHECKING:
     from .generated.rpc import SessionRpc
 
 __all__ = ["TurnMethods", "send_params"]
-
-_SEND_MODES = ("enqueue", "immediate")
 
 
 class TurnMethods:
@@ -57,7 +60,11 @@ class TurnMethods:
         prompt: str,
         *,
         attachments: Sequence[Mapping[str, Any]] | None = None,
-        mode: str | None = None,
+        mode: SendMode | None = None,
+        agent_mode: AgentMode | None = None,
+        request_headers: Mapping[str, str] | None = None,
+        display_prompt: str | None = None,
+        source: str | None = None,
         timeout: float | None = 60.0,
     ) -> str:
         """Send a message at once and return its message id, without waiting for the reply.
@@ -70,8 +77,25 @@ class TurnMethods:
         :meth:`send_async` or :meth:`send_and_wait`. ``mode="immediate"`` asks the CLI to
         steer the running turn with the message instead. ``timeout`` bounds the request
         only. Safe to call from any handler, this session's own included.
+
+        Per-message options (every sending method takes them; ``None`` leaves them out,
+        and a wrong one raises ``TypeError``/``ValueError`` before anything is sent):
+
+        * ``agent_mode``: the UI mode the message is sent in, ``"interactive"``,
+          ``"plan"``, ``"autopilot"`` or ``"shell"`` (default: the session's). The
+          ``user.message`` event carries it; the session's mode does not change.
+        * ``request_headers``: HTTP headers (``{name: value}``) added to this turn's
+          model requests, over the provider's own.
+        * ``display_prompt``: what the ``user.message`` event and the history show
+          instead of ``prompt`` (the model still gets ``prompt``).
+        * ``source``: the message's provenance, copied to its ``user.message``:
+          ``"user"``, ``"system"``, ``"command-<id>"``, ``"schedule-<n>"`` or
+          ``"agent-<id>"``.
         """
-        params = send_params(prompt, attachments, mode)
+        params = send_params(
+            prompt, attachments, mode,
+            agent_mode=agent_mode, request_headers=request_headers, display_prompt=display_prompt, source=source,
+        )  # fmt: skip
         timeout = check_timeout(timeout)
         result = self._rpc("session.send", params, timeout=timeout)
         return result.get("messageId", "") if isinstance(result, dict) else ""
@@ -81,14 +105,21 @@ class TurnMethods:
         prompt: str,
         *,
         attachments: Sequence[Mapping[str, Any]] | None = None,
-        mode: str | None = None,
+        mode: SendMode | None = None,
+        agent_mode: AgentMode | None = None,
+        request_headers: Mapping[str, str] | None = None,
+        display_prompt: str | None = None,
+        source: str | None = None,
         timeout: float | None = 60.0,
+        idle_timeout: float | None = None,
     ) -> SessionEvent | None:
         """Send a message and block until its turn is over; return its reply.
 
         Returns the turn's final ``assistant.message`` event (the last one with text), or
         ``None`` if the turn produced none. Raises :class:`SessionError` on
-        ``session.error`` and :class:`TurnAbortedError` if the turn was aborted.
+        ``session.error``, and :class:`TurnAbortedError` as soon as the CLI reports the
+        turn aborted (:meth:`abort` from any thread, or another client): the caller does
+        not wait for the aborted turn's ``session.idle``.
 
         Many threads may call it on one session at once: each call's turn waits its
         turn in the session's queue (shared with ``stream``, ``send_and_collect`` and
@@ -99,16 +130,24 @@ class TurnMethods:
         time in the queue included: :class:`CopilotTimeoutError` then says either that
         the call was still waiting for earlier turns (its message was dropped and never
         sent) or that its turn is still running on the CLI (nothing is aborted; call
-        :meth:`abort` for that). Ctrl-C drops a queued message, or aborts the running turn,
+        :meth:`abort` for that). ``idle_timeout`` (seconds; ``None`` = none) raises the
+        same error, saying so, only once no event of the session has arrived for that
+        long since the message was sent (while one of this session's handlers runs, a
+        tool for example, the clock stands still); the turn goes on likewise. With both,
+        whichever comes first. Ctrl-C drops a queued message, or aborts the running turn,
         and re-raises. From inside a handler of this session's running turn (a tool, an
         ``on()`` handler...) it can never complete, and raises :class:`ReentrancyError` at
-        once; use :meth:`send_async` or :meth:`send` there.
+        once; use :meth:`send_async` or :meth:`send` there. Per-message options: :meth:`send`.
         """
-        params = send_params(prompt, attachments, mode)
+        params = send_params(
+            prompt, attachments, mode,
+            agent_mode=agent_mode, request_headers=request_headers, display_prompt=display_prompt, source=source,
+        )  # fmt: skip
         deadline = Deadline.checked(timeout)
+        idle = _idle(idle_timeout, self)
         self._check_open()
         with blocking(self, "send_and_wait()"):
-            turn = self._turns.new_turn({"sessionId": self.session_id, **params}, call_deadline=deadline)
+            turn = self._turns.new_turn({"sessionId": self.session_id, **params}, call_deadline=deadline, idle=idle)
             try:
                 self._turns.submit(turn)
                 return self._turns.wait(turn, deadline, "send_and_wait()")
@@ -126,28 +165,39 @@ class TurnMethods:
         prompt: str,
         *,
         attachments: Sequence[Mapping[str, Any]] | None = None,
-        mode: str | None = None,
+        mode: SendMode | None = None,
+        agent_mode: AgentMode | None = None,
+        request_headers: Mapping[str, str] | None = None,
+        display_prompt: str | None = None,
+        source: str | None = None,
         timeout: float | None = None,
+        idle_timeout: float | None = None,
         buffer_size: int = 10_000,
     ) -> EventStream:
         """Queue a message and return a blocking iterator over its turn's events.
 
         ``for event in session.stream("hi"): ...`` yields every event of the turn, from
         the moment its message is sent up to and including ``session.idle``; it raises
-        like :meth:`send_and_wait`. The turn takes its place in the session's queue like
+        like :meth:`send_and_wait` (an aborted turn: its ``abort`` event, then
+        :class:`TurnAbortedError`). The turn takes its place in the session's queue like
         a ``send_and_wait`` turn: sent at once when nothing is ahead of it, else when the
         turns ahead have ended (``stream.message_id`` is set once the CLI accepted it).
-        ``timeout`` bounds the whole call, from here to the idle. Closing the stream
-        before its message was sent drops it from the queue.
+        ``timeout`` bounds the whole call, from here to the idle; ``idle_timeout`` as in
+        :meth:`send_and_wait`. Closing the stream before its message was sent drops it
+        from the queue. Per-message options: :meth:`send`.
         """
-        params = send_params(prompt, attachments, mode)
+        params = send_params(
+            prompt, attachments, mode,
+            agent_mode=agent_mode, request_headers=request_headers, display_prompt=display_prompt, source=source,
+        )  # fmt: skip
         deadline = Deadline.checked(timeout)
+        idle = _idle(idle_timeout, self)
         if isinstance(buffer_size, bool) or not isinstance(buffer_size, int) or buffer_size < 2:
             raise ValueError("buffer_size must be an integer of at least 2")
         self._check_open()
         check_reentrancy(self, "stream()")  # it would be iterated right here, forever
         turn = self._turns.new_turn(
-            {"sessionId": self.session_id, **params}, sink=StreamSink(buffer_size), call_deadline=deadline
+            {"sessionId": self.session_id, **params}, sink=StreamSink(buffer_size), call_deadline=deadline, idle=idle
         )
         stream = EventStream(self, turn, deadline)
         try:
@@ -170,14 +220,21 @@ class TurnMethods:
         prompt: str,
         *,
         attachments: Sequence[Mapping[str, Any]] | None = None,
-        mode: str | None = None,
+        mode: SendMode | None = None,
+        agent_mode: AgentMode | None = None,
+        request_headers: Mapping[str, str] | None = None,
+        display_prompt: str | None = None,
+        source: str | None = None,
         timeout: float | None = None,
+        idle_timeout: float | None = None,
     ) -> TurnFuture:
         """Queue a message without blocking; return a :class:`TurnFuture` of its turn.
 
         The future's result is what :meth:`send_and_wait` would return, and its exception
         what it would raise; ``timeout`` (seconds, ``None`` = no limit) counts from the
-        moment the message is sent and, as there, does not abort the turn. The turn joins
+        moment the message is sent and, as there, does not abort the turn; neither does
+        ``idle_timeout``, which fails the future once no event of the session has arrived
+        for that long since the send. The turn joins
         the session's queue, shared with ``send_and_wait``, ``stream`` and
         ``send_and_collect``: turns run one at a time in call order, the next message
         sent only when the previous turn's ``session.idle`` arrived (one idle can cover
@@ -188,13 +245,17 @@ class TurnMethods:
         future ends cancelled). Futures complete on the session's event thread; closing
         the session, stopping the client or the CLI exiting fails every queued and running
         one. Argument errors, and a closed session, raise here. It may be called from any
-        handler, this session's own included.
+        handler, this session's own included. Per-message options: :meth:`send`.
         """
-        params = send_params(prompt, attachments, mode)
+        params = send_params(
+            prompt, attachments, mode,
+            agent_mode=agent_mode, request_headers=request_headers, display_prompt=display_prompt, source=source,
+        )  # fmt: skip
         timeout = check_timeout(timeout)
+        idle = _idle(idle_timeout, self)
         self._check_open()
         future, turn = new_turn_future(
-            cast("CopilotSession", self), self._turns, prompt, {"sessionId": self.session_id, **params}, timeout
+            cast("CopilotSession", self), self._turns, prompt, {"sessionId": self.session_id, **params}, timeout, idle
         )
         self._turns.submit(turn)
         return future
@@ -223,8 +284,13 @@ class TurnMethods:
         prompt: str,
         *,
         attachments: Sequence[Mapping[str, Any]] | None = None,
-        mode: str | None = None,
+        mode: SendMode | None = None,
+        agent_mode: AgentMode | None = None,
+        request_headers: Mapping[str, str] | None = None,
+        display_prompt: str | None = None,
+        source: str | None = None,
         timeout: float | None = 60.0,
+        idle_timeout: float | None = None,
         on_text: Callable[[str], Any] | None = None,
     ) -> str:
         """Send a message, block until the turn ends, and return the reply's text: the
@@ -237,13 +303,17 @@ class TurnMethods:
         (text before a tool call too); sub-agents' messages are not. It runs on the
         calling thread; if it raises, the exception propagates (the turn goes on).
         Queued, timed and interrupted like :meth:`send_and_wait` (one deadline for the
-        whole call; Ctrl-C drops or aborts the turn and re-raises).
+        whole call, ``idle_timeout`` from the send; Ctrl-C drops or aborts the turn and
+        re-raises). Per-message options: :meth:`send`.
         """
         if on_text is not None and not callable(on_text):
             raise TypeError(f"on_text must be a callable taking a string, not {type(on_text).__name__}")
         check_reentrancy(self, "send_and_collect()")
         collector = TextCollector(on_text)
-        stream = self.stream(prompt, attachments=attachments, mode=mode, timeout=timeout)
+        stream = self.stream(
+            prompt, attachments=attachments, mode=mode, agent_mode=agent_mode, request_headers=request_headers,
+            display_prompt=display_prompt, source=source, timeout=timeout, idle_timeout=idle_timeout,
+        )  # fmt: skip
         try:
             for event in stream:
                 collector.feed(event)
@@ -262,27 +332,19 @@ class TurnMethods:
     def abort(self, *, timeout: float | None = 30.0) -> bool:
         """Abort the turn in progress. The session stays usable. Returns the CLI's ``success``.
 
-        The next turn in the session's queue is sent once the aborted turn's idle arrived."""
+        Any thread may call it. The caller blocked on the running turn (``send_and_wait``,
+        ``send_and_collect``, a ``stream`` or a ``TurnFuture``) gets
+        :class:`TurnAbortedError` as soon as the CLI reports the abort (its ``abort``
+        event, which comes before this call returns). Turns still queued in the SDK are
+        not touched: the next one is sent once the aborted turn's idle arrived.
+        Aborting an idle session does nothing."""
         timeout = check_timeout(timeout)
         result = self.rpc.abort(timeout=timeout)
         success = getattr(result, "success", True)
         return success if isinstance(success, bool) else True
 
 
-def send_params(prompt: Any, attachments: Any, mode: Any) -> dict[str, Any]:
-    """The ``session.send`` params for these arguments; ``TypeError``/``ValueError`` if wrong."""
-    if not isinstance(prompt, str):
-        raise TypeError(f"prompt must be a string, not {type(prompt).__name__}")
-    params: dict[str, Any] = {"prompt": prompt}
-    if attachments is not None:
-        if isinstance(attachments, (str, Mapping)) or not isinstance(attachments, Sequence):
-            raise TypeError("attachments must be a list of attachment dicts")
-        for attachment in attachments:
-            if not isinstance(attachment, Mapping) or not isinstance(attachment.get("type"), str):
-                raise TypeError(f"each attachment must be a dict with a 'type'; got {attachment!r}")
-        params["attachments"] = [dict(a) for a in attachments]
-    if mode is not None:
-        if mode not in _SEND_MODES:
-            raise ValueError(f"mode must be one of {', '.join(_SEND_MODES)}; got {mode!r}")
-        params["mode"] = mode
-    return params
+def _idle(idle_timeout: Any, session: Any) -> IdleTimeout | None:
+    """The idle clock for ``idle_timeout`` (checked like every timeout), or ``None``."""
+    idle_timeout = check_timeout(idle_timeout, "idle_timeout")
+    return None if idle_timeout is None else IdleTimeout(idle_timeout, session)

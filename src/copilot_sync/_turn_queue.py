@@ -25,7 +25,13 @@ calling thread.
 Timeouts: a blocking call has one deadline for the whole call, time in the queue
 included. If it passes while the turn is still queued, the turn leaves the queue without
 being sent; if the turn was sent, it goes on (``session.abort()`` stops it) and the queue
-waits for its idle. A ``send_async`` timeout counts from the moment its message is sent.
+waits for its idle. A ``send_async`` timeout counts from the moment its message is sent,
+and so does every ``idle_timeout`` (:mod:`._idle_timeout`), which fires only once the
+session has been quiet that long, and then leaves the turn running just the same.
+
+Aborts: a turn that the CLI reports aborted (its ``abort`` event, whoever asked for it)
+is decided at once (:class:`TurnAbortedError`, see :mod:`._turns`); the queue still waits
+for its own idle before it sends the next message.
 
 Ctrl-C: a queued turn is dropped without being sent; a sent one is aborted. The abort is
 handed to a short-lived thread (``copilot-abort-<id>``) in one step that a second Ctrl-C
@@ -49,23 +55,20 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 from ._wire.messages import fresh
 from ._wire.deadline_timer import deadlines as _deadlines
 from ._errors import CopilotTimeoutError
+from ._idle_timeout import wait_turn
 from ._wire.timeouts import WAIT_SLICE, Deadline, wait_interruptibly
 from ._turns import TurnWaiter, StreamSink, TurnEnd, queued_timeout, running_timeout
+from ._turn_state import DONE, NEW, QUEUED, SENT, STARTING, Turn
 
 if TYPE_CHECKING:
     from ._events import SessionEvent
     from ._futures import TurnFuture
+    from ._idle_timeout import IdleTimeout
     from ._wire.connection import JsonRpcConnection
 
-__all__ = ["QueueSession", "SessionTurns"]
+__all__ = ["QueueSession", "SENT", "SessionTurns", "Turn"]
 
 logger = logging.getLogger("copilot_sync.session")
-
-_NEW = "new"  # built, not yet handed to the queue
-_QUEUED = "queued"  # waiting in the SDK's queue, not sent
-_STARTING = "starting"  # next in line; about to be sent
-SENT = "sent"  # session.send written: the turn is on the CLI
-_DONE = "done"  # out of the queue for good (finished, dropped, or the session closed)
 
 _BUSY_TYPES = frozenset({"user.message", "assistant.turn_start"})
 
@@ -87,49 +90,6 @@ class QueueSession(Protocol):
     def check_open(self) -> None: ...
     def route(self, fn: Callable[[], None]) -> None: ...
     def ensure_connected(self) -> JsonRpcConnection: ...
-
-
-class Turn:
-    """The SDK's side of one queued turn. Guarded by its ``SessionTurns`` lock.
-
-    Exactly one way to report the outcome: a ``TurnFuture`` (``send_async``), a one-shot
-    ``signal`` the blocking caller waits on (``send_and_wait``), or a stream ``sink``."""
-
-    __slots__ = ("owner", "future", "sink", "signal", "payload", "timeout", "state", "waiter", "end",
-                 "answered", "settled", "cancel_requested", "abort_sent", "interrupted", "deadline",
-                 "outcome", "message_id", "call_deadline")  # fmt: skip
-
-    def __init__(
-        self,
-        owner: SessionTurns,
-        payload: dict[str, Any],
-        *,
-        future: TurnFuture | None = None,
-        sink: StreamSink | None = None,
-        timeout: float | None = None,
-        call_deadline: Deadline | None = None,
-    ) -> None:
-        self.owner = owner
-        self.call_deadline = call_deadline  # a blocking call's deadline: it also bounds the write
-        self.future = future
-        self.sink = sink
-        self.signal: Any = None
-        if future is None and sink is None:
-            self.signal = threading.Lock()
-            self.signal.acquire()  # released once, when the outcome is known
-        self.payload = payload
-        self.timeout = timeout  # send_async only: counts from the send
-        self.state = _NEW
-        self.waiter: TurnWaiter | None = None  # decides the outcome (set when sent)
-        self.end: TurnEnd | None = None  # tells when the CLI's turn is over (set when sent)
-        self.answered = False  # the session.send answer (or its failure) was handled
-        self.settled = False  # the outcome is decided (reported, or nobody wants it any more)
-        self.cancel_requested = False
-        self.abort_sent = False
-        self.interrupted = False  # Ctrl-C: never send it (a plain flag: set without the lock)
-        self.deadline: list[Any] | None = None
-        self.outcome: Any = None  # for the blocking caller: the answer, or the exception to raise
-        self.message_id: str | None = None
 
 
 class SessionTurns:
@@ -163,22 +123,23 @@ class SessionTurns:
         sink: StreamSink | None = None,
         timeout: float | None = None,
         call_deadline: Deadline | None = None,
+        idle: IdleTimeout | None = None,
     ) -> Turn:
-        return Turn(self, payload, future=future, sink=sink, timeout=timeout, call_deadline=call_deadline)
+        return Turn(self, payload, future=future, sink=sink, timeout=timeout, call_deadline=call_deadline, idle=idle)
 
     def submit(self, turn: Turn) -> None:
         """Queue ``turn``, or send it from this thread if nothing is ahead of it."""
         with self._lock:
             if self._closed is not None:
                 raise fresh(self._closed)
-            if turn.state != _NEW or turn.settled or turn.interrupted:
+            if turn.state != NEW or turn.settled or turn.interrupted:
                 return  # dropped (Ctrl-C, a closed stream) before it was queued
             if self._current is not None:
-                turn.state = _QUEUED
+                turn.state = QUEUED
                 self._queue.append(turn)
                 return
             self._current = turn
-            turn.state = _STARTING
+            turn.state = STARTING
         self._pump(turn)
 
     def _advance_locked(self) -> Turn | None:
@@ -186,7 +147,7 @@ class SessionTurns:
         turn = self._queue.popleft() if self._queue else None
         self._current = turn
         if turn is not None:
-            turn.state = _STARTING
+            turn.state = STARTING
         elif self._idle_locked():
             self._changed.notify_all()
         return turn
@@ -201,7 +162,7 @@ class SessionTurns:
                 if turn is not self._current:
                     return  # the session closed meanwhile
                 if turn.settled or turn.interrupted or (turn.sink is not None and turn.sink.closed):
-                    turn.state = _DONE  # cancelled, timed out, interrupted or closed while next in line
+                    turn.state = DONE  # cancelled, timed out, interrupted or closed while next in line
                     turn = self._advance_locked()
                     continue
                 baseline = session.received
@@ -210,8 +171,9 @@ class SessionTurns:
                 if turn.sink is not None:
                     turn.sink.start(baseline)  # the stream's events count from here
                 turn.state = SENT
-                if turn.timeout is not None:  # send_async: counts from the moment the message is sent
-                    turn.deadline = _deadlines.add(turn.timeout, functools.partial(self._route, self._on_timeout, turn))
+                first = turn.timeout if turn.idle is None else turn.idle.start(session, turn.timeout)
+                if first is not None and turn.future is not None:  # send_async: counts from the moment the message is sent
+                    turn.deadline = _deadlines.add(first, functools.partial(self._route, self._on_timeout, turn))
             try:
                 session.check_open()
                 connection = session.ensure_connected()
@@ -231,7 +193,7 @@ class SessionTurns:
                 turn.answered = True
                 settle = not turn.settled
                 turn.settled = True
-                turn.state = _DONE
+                turn.state = DONE
                 following = self._advance_locked() if turn is self._current else None
             if settle:
                 self._finish(turn, error=error)
@@ -273,7 +235,7 @@ class SessionTurns:
                 if turn.cancel_requested and not turn.end.ended and not turn.abort_sent:
                     turn.abort_sent = abort = True
             if turn.end.ended:
-                turn.state = _DONE
+                turn.state = DONE
                 following = self._advance_locked()
         if settle:
             self._finish(turn, error=error)
@@ -283,26 +245,32 @@ class SessionTurns:
             self._pump(following)
 
     def _on_timeout(self, turn: Turn) -> None:
-        """Event thread: a ``send_async`` timeout elapsed. The turn goes on (as with
-        ``send_and_wait``); the next queued turn is sent when it ends."""
+        """Event thread: a ``send_async`` timeout elapsed, or its idle timeout is due a look.
+        The turn goes on (as with ``send_and_wait``); the next queued turn is sent when it ends."""
         with self._lock:
             if turn.settled:
                 return
+            error = running_timeout(turn.timeout) if turn.idle is None else turn.idle.check()
+            if not isinstance(error, BaseException):  # the session is active: look again then
+                turn.deadline = _deadlines.add(error, functools.partial(self._route, self._on_timeout, turn))
+                return
             turn.settled = True
             turn.deadline = None
-        self._finish(turn, error=running_timeout(turn.timeout))
+        self._finish(turn, error=error)
 
     # ------------------------------------------------------------------ the blocking caller
 
     def wait(self, turn: Turn, deadline: Deadline, call: str) -> SessionEvent | None:
         """Block until ``turn`` (a blocking one) has its outcome, or ``deadline`` passes.
-        Ctrl-C propagates; the caller hands the abort off with :meth:`interrupt`."""
-        if not wait_interruptibly(turn.signal, deadline.remaining()):
+        Ctrl-C propagates; the caller hands the abort off with :meth:`interrupt`. With an
+        idle timeout, also until the session has been quiet that long since the send."""
+        idle = turn.idle
+        if not wait_turn(turn.signal, deadline, idle):
             where = self._expire(turn)
             if where == "withdrawn":
                 raise queued_timeout(deadline.timeout, call, self._session.session_id)
             if where == "running":
-                raise running_timeout(deadline.timeout)
+                raise idle.error() if idle is not None and idle.fired else running_timeout(deadline.timeout)
             wait_interruptibly(turn.signal, None)  # decided just now: the answer is on its way
         outcome = turn.outcome
         if isinstance(outcome, BaseException):
@@ -324,19 +292,19 @@ class SessionTurns:
     def withdraw(self, turn: Turn) -> bool:
         """Drop ``turn`` if it was not sent yet (a stream closed or timed out); True if so."""
         with self._lock:
-            if turn.state in (_NEW, _QUEUED, _STARTING):
+            if turn.state in (NEW, QUEUED, STARTING):
                 turn.settled = True
             return self._withdraw_locked(turn)
 
     def _withdraw_locked(self, turn: Turn) -> bool:
-        if turn.state == _QUEUED:
+        if turn.state == QUEUED:
             self._queue.remove(turn)
-            turn.state = _DONE
+            turn.state = DONE
             if self._idle_locked():
                 self._changed.notify_all()
             return True
-        # _NEW: submit() will not queue a settled turn; _STARTING: the pump skips it
-        return turn.state in (_NEW, _STARTING)
+        # NEW: submit() will not queue a settled turn; STARTING: the pump skips it
+        return turn.state in (NEW, STARTING)
 
     def interrupt(self, turn: Turn) -> None:
         """Ctrl-C in the caller of ``turn``: drop it if it is queued, abort it if it runs.
@@ -493,7 +461,7 @@ class SessionTurns:
                     settle = turn
                     self._reporting += 1  # wait_for_idle returns only after its done callbacks ran
                 if turn.end.ended and turn.answered:
-                    turn.state = _DONE
+                    turn.state = DONE
                     following = self._advance_locked()
             if self._idle_locked():
                 self._changed.notify_all()
@@ -537,7 +505,7 @@ class SessionTurns:
                 if keep_decided and decided is not None and not turn.settled:
                     self._current = turn  # only the running turn can be decided
                     continue
-                turn.state = _DONE
+                turn.state = DONE
                 if turn.settled:
                     continue
                 turn.settled = True

@@ -17,6 +17,12 @@ arrived after the CLI accepted the send (an aborted message may never get a
 after the next ``send`` subscribed. Events of sub-agents (with an ``agentId``) never end
 or answer a turn.
 
+An ``abort`` of the turn decides it at once: :class:`TurnAbortedError`, whoever asked
+(``session.abort()`` from any thread, another client, Ctrl-C). The CLI sends that event
+before it answers ``session.abort`` and before it has wound the turn down, so the caller
+need not wait for the aborted ``session.idle`` (which comes later, sometimes much later),
+and never gets an aborted turn's partial reply. The queue still waits for that idle.
+
 Also here: ``TurnEnd`` (when the CLI is done with a send's turn, for ``wait_for_idle`` and
 the queue, which sends the next message only then) and ``TextCollector``
 (``send_and_collect``).
@@ -39,7 +45,10 @@ __all__ = ["TurnWaiter", "EventStream", "TurnAbortedError", "interrupt_stream", 
 
 
 class TurnAbortedError(SessionError):
-    """The turn ended with an aborted ``session.idle`` (``abort()`` was called) before it completed."""
+    """The turn was aborted before it completed: ``session.abort()`` (from any thread, or
+    another client), Ctrl-C elsewhere... ``event`` is the CLI's ``abort`` event (or the
+    aborted ``session.idle``). Raised as soon as the CLI reports the abort, without waiting
+    for the turn's ``session.idle``."""
 
 
 _NOT_SENT = float("inf")
@@ -68,11 +77,24 @@ class _TurnTracker:
         if event.agent_id:
             return None
         raw_type = event.raw_type
-        if raw_type == "user.message" or (raw_type == "abort" and seq > self.sent_seq):
+        if raw_type == "abort":
+            if seq <= self.sent_seq and not self.started:
+                return None  # before the CLI accepted this message: not this turn's abort
+            self.started = True
+            return _aborted(event)
+        if raw_type == "user.message":
             self.started = True
         elif raw_type == "session.idle" and not self.started:
             return False  # the idle of an earlier turn
         return _outcome_of(event)
+
+
+def _aborted(event: SessionEvent) -> TurnAbortedError:
+    """The outcome of a turn the CLI reports aborted (its ``abort`` event)."""
+    data = event.raw.get("data")
+    reason = data.get("reason") if isinstance(data, dict) else None
+    because = f" ({reason})" if isinstance(reason, str) and reason else ""
+    return TurnAbortedError(f"the turn was aborted{because} before it completed", event=event)
 
 
 def _outcome_of(event: SessionEvent) -> BaseException | bool | None:
@@ -305,12 +327,15 @@ class EventStream:
     (``send_and_wait``, ``stream``, ``send_and_collect``, ``send_async``) has ended, and
     the stream yields the events from that moment on. Iterate it (``for event in
     stream``), or use it as a context manager to make sure it is closed.
-    ``session.error`` raises :class:`SessionError` and an aborted idle raises
-    :class:`TurnAbortedError`, as in ``send_and_wait``; ``timeout`` bounds the whole call,
-    from ``stream()`` to the idle, time spent waiting for earlier turns included. The
-    buffer is bounded: when the consumer falls behind, the session's event thread waits
-    (the reader thread never does). Closing the stream, or dropping it, releases it; a
-    turn still queued is then dropped without being sent.
+    ``session.error`` raises :class:`SessionError`; an aborted turn yields the CLI's
+    ``abort`` event, then raises :class:`TurnAbortedError` at once, as in
+    ``send_and_wait``. ``timeout`` bounds the whole call, from ``stream()`` to the idle,
+    time spent waiting for earlier turns included; ``idle_timeout`` fails it once the
+    session has sent nothing for that long since the message went out. The buffer is
+    bounded: when the consumer falls behind, the session's event thread waits (the reader
+    thread never does). Closing the stream (from any thread: a consumer blocked in it then
+    stops), or dropping it, releases it; a turn still queued is then dropped without being
+    sent.
     """
 
     def __init__(self, session: Any, turn: Turn, deadline: Deadline) -> None:
@@ -359,25 +384,36 @@ class EventStream:
             return sink_queue.get_nowait()  # the common case while events flow: no wait, no check
         except queue.Empty:
             pass
+        idle = self._turn.idle  # idle_timeout=: an IdleTimeout, started when the message is sent
         with blocking(self._session, "iterating a stream()"):
             while True:
                 remaining = self._deadline.remaining()
-                if remaining is not None and remaining <= 0:
+                left = None if idle is None else idle.left()
+                quiet = left is not None and left <= 0
+                if quiet or (remaining is not None and remaining <= 0):
                     try:
                         return sink_queue.get_nowait()
                     except queue.Empty:
-                        raise self._timed_out() from None
+                        raise self._timed_out(idle if quiet else None) from None
+                wait = WAIT_SLICE if remaining is None else min(remaining, WAIT_SLICE)
+                if idle is not None and left is not None:
+                    wait = min(wait, idle.step, left)
                 try:
-                    return sink_queue.get(timeout=WAIT_SLICE if remaining is None else min(remaining, WAIT_SLICE))
+                    return sink_queue.get(timeout=wait)
                 except queue.Empty:
+                    if self._done:  # closed by another thread
+                        return _END
                     continue
 
-    def _timed_out(self) -> CopilotTimeoutError:
+    def _timed_out(self, idle: Any = None) -> CopilotTimeoutError:
         withdrawn = self._turn.owner.withdraw(self._turn)
         self.close()
         timeout = self._deadline.timeout
         if withdrawn:
             return queued_timeout(timeout, "stream()", self._session.session_id)
+        if idle is not None:
+            idle.fired = True
+            return idle.error()
         return running_timeout(timeout)
 
     def _interrupted(self) -> None:

@@ -24,6 +24,9 @@ thread, the wait could never end, and :class:`ReentrancyError` is raised at once
 anything is sent. A wait that can complete (a tool of A waiting on an independent B) is
 left alone. Only threads inside a handler can close a cycle or lie on one, so the
 common case (a script's main thread) costs one dictionary lookup.
+
+The first table also tells :func:`handlers_running`, for ``idle_timeout``: while a
+handler of a session runs, the CLI is waiting for it, and the session is not idle.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from typing import Any, Callable, TypeVar
 
 from .._errors import ReentrancyError
 
-__all__ = ["EVENT", "ReentrancyError", "blocking", "check", "handler_scope", "run_as_handler", "current_handler"]
+__all__ = ["EVENT", "ReentrancyError", "blocking", "check", "handler_scope", "handlers_running", "run_as_handler", "current_handler"]
 
 T = TypeVar("T")
 
@@ -93,6 +96,13 @@ def current_handler() -> tuple[Any, str] | None:
     ref, kind = stack[-1]
     session = ref()
     return None if session is None else (session, kind)
+
+
+def handlers_running(session: Any) -> bool:
+    """Whether a handler of ``session`` the CLI may be waiting for runs now: any kind but
+    its event thread's (a tool, permission, user-input, hook, session-filesystem handler...)."""
+    with _lock:
+        return any(kind != EVENT and held() is session for stack in _handlers.values() for held, kind in stack)
 
 
 def _find_cycle(caller: int, target: Any) -> list[tuple[Any, str, Any]] | None:

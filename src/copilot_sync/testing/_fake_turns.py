@@ -25,7 +25,8 @@ class EngineTurns:
         prompt = params.get("prompt")
         prompt = prompt if isinstance(prompt, str) else ""
         item: dict[str, Any] = {"prompt": prompt, "attachments": params.get("attachments"), "mode": params.get("mode"),
-                                "agentMode": params.get("agentMode"), "messageId": str(uuid.uuid4()), "wait": None}
+                                "agentMode": params.get("agentMode"), "messageId": str(uuid.uuid4()), "wait": None,
+                                "displayPrompt": params.get("displayPrompt"), "source": params.get("source")}
         if sess.summary is None and prompt:
             sess.summary = prompt[:100]
         if params.get("wait"):  # answered after the session.idle that ends this message's batch
@@ -103,7 +104,10 @@ class EngineTurns:
         abort = sess.abort
         if abort.is_set():
             return True
-        user: dict[str, Any] = {"content": item["prompt"]}
+        shown = item.get("displayPrompt")  # as the real CLI: the timeline shows it, the model gets the prompt
+        user: dict[str, Any] = {"content": shown if isinstance(shown, str) else item["prompt"]}
+        if item.get("source"):
+            user["source"] = item["source"]
         if item["attachments"]:
             user["attachments"] = item["attachments"]
         user["delivery"] = item["delivery"]
