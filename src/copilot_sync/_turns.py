@@ -57,12 +57,13 @@ _NOT_SENT = float("inf")
 class _TurnTracker:
     """Decides which events belong to the turn of one send (see the module docstring)."""
 
-    __slots__ = ("baseline", "sent_seq", "started")
+    __slots__ = ("baseline", "sent_seq", "started", "rejected")
 
     def __init__(self, baseline: int) -> None:
         self.baseline = baseline
         self.sent_seq: float = _NOT_SENT  # events received by the time the send RPC returned
         self.started = False
+        self.rejected = False  # a tool call was just rejected, and the model not asked again
 
     def mark_sent(self, received: int) -> None:
         self.sent_seq = received
@@ -81,12 +82,30 @@ class _TurnTracker:
             if seq <= self.sent_seq and not self.started:
                 return None  # before the CLI accepted this message: not this turn's abort
             self.started = True
+            if self.rejected:
+                return None  # how CLIs >= 1.0.9x end a turn after a bare reject: see below
             return _aborted(event)
+        if raw_type == "tool.execution_complete":
+            self.rejected = _was_rejected(event) or self.rejected
+        elif raw_type == "assistant.turn_start":
+            self.rejected = False  # the agent loop went on (a reject with feedback)
         if raw_type == "user.message":
             self.started = True
         elif raw_type == "session.idle" and not self.started:
             return False  # the idle of an earlier turn
         return _outcome_of(event)
+
+
+def _was_rejected(event: SessionEvent) -> bool:
+    """A ``tool.execution_complete`` for a call the permission handler rejected.
+
+    A ``reject`` without feedback stops the agent loop. CLI 1.0.81 then just goes idle;
+    1.0.102 also sends an ``abort`` (``user_initiated``) first. Either way the turn ended
+    because the application said no, not because anyone aborted it: ``send_and_wait``
+    returns the turn's last assistant message on every CLI, as the official SDK does."""
+    data = event.raw.get("data")
+    error = data.get("error") if isinstance(data, dict) else None
+    return isinstance(error, dict) and error.get("code") == "rejected"
 
 
 def _aborted(event: SessionEvent) -> TurnAbortedError:

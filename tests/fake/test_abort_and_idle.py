@@ -182,6 +182,43 @@ def test_an_abort_by_another_client_is_reported_too():
         assert session.send_and_wait("again", timeout=WAIT).data.content == "echo: again"
 
 
+
+REJECTED = [
+    ("assistant.message", {"messageId": "ask", "content": "", "toolRequests": [{"toolCallId": "c1", "name": "rm"}]}),
+    ("tool.execution_start", {"toolCallId": "c1", "toolName": "rm"}),
+    ("tool.execution_complete", {"toolCallId": "c1", "success": False,
+                                 "error": {"message": "The user rejected this tool call.", "code": "rejected"}}),
+    ("assistant.turn_end", {"turnId": "0"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_bare_reject_ends_the_turn_normally_on_every_cli(streamed):
+    # CLI 1.0.102 ends the agent loop after a reject without feedback with an abort event
+    # (1.0.81 just goes idle): the application said no, nobody aborted the turn
+    turn = STARTED + REJECTED + [("abort", {"reason": "user_initiated"}), ("session.idle", {})]
+    rule = Rule(method="session.send", times=1, actions=[reply({"messageId": "m"}), events(turn)])
+    with running([rule]) as (fake, client):
+        session = client.create_session()
+        if streamed:
+            with session.stream("rm it", timeout=WAIT) as stream:
+                seen = [event.raw_type for event in stream]
+            assert seen[-2:] == ["abort", "session.idle"]
+        else:
+            assert session.send_and_wait("rm it", timeout=WAIT).data.message_id == "ask"
+        assert session.send_and_wait("again", timeout=WAIT).data.content == "echo: again"
+
+
+def test_an_abort_after_a_reject_with_feedback_is_an_abort():
+    # with feedback the model is asked again (a new assistant turn): an abort then is real
+    turn = STARTED + REJECTED + [("assistant.turn_start", {"turnId": "1"}), ("abort", {"reason": "user_initiated"})]
+    rule = Rule(method="session.send", times=1, actions=[reply({"messageId": "m"}), events(turn)])
+    with running([rule]) as (fake, client):
+        session = client.create_session()
+        with pytest.raises(TurnAbortedError, match=r"aborted \(user_initiated\)"):
+            session.send_and_wait("rm it", timeout=WAIT)
+        _end_the_aborted_turn(fake, session)
+
 # --------------------------------------------------------------------------- idle_timeout
 
 
