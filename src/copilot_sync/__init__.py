@@ -24,6 +24,7 @@ Errors (one tree, all importable from here)::
     ├── ProtocolVersionError
     ├── SessionError
     │   ├── TurnAbortedError
+    │   ├── StructuredOutputError
     │   └── AuthenticationError
     ├── SessionClosedError
     ├── ClientStateError
@@ -58,6 +59,7 @@ from ._errors import (
     ReentrancyError,
     SessionClosedError,
     SessionError,
+    StructuredOutputError,
     UnsupportedMethodError,
 )
 from ._events import SessionEvent
@@ -181,6 +183,7 @@ __all__ = [
     "SessionClosedError",
     "SessionContext",
     "SessionError",
+    "StructuredOutputError",
     "SessionEvent",
     "SessionEventType",
     "SessionFsConfig",

@@ -15,7 +15,8 @@
     │                                 (also a CapabilityError)
     ├── ProtocolVersionError          the CLI speaks a protocol version this SDK does not
     ├── SessionError                  the session reported ``session.error`` while a caller waited
-    │   └── AuthenticationError       ... because nobody is signed in (the message says how to fix it)
+    │   ├── AuthenticationError       ... because nobody is signed in (the message says how to fix it)
+    │   └── StructuredOutputError     a ``response_format=`` reply that is not JSON of the asked shape
     ├── SessionClosedError            the session was disconnected while a caller used or waited on it
     ├── ClientStateError              the client is not in a state that allows the call (not started, forked...)
     ├── ReentrancyError               a blocking call from a handler where it can never complete
@@ -54,6 +55,7 @@ __all__ = [
     "ProtocolVersionError",
     "SessionClosedError",
     "SessionError",
+    "StructuredOutputError",
     "AuthenticationError",
     "CLINotReadingError",
     "FrameTooLargeError",
@@ -194,6 +196,29 @@ class AuthenticationError(SessionError):
     ``COPILOT_GITHUB_TOKEN``, ``GH_TOKEN`` or ``GITHUB_TOKEN``), or give the session a
     BYOK ``provider=`` (an OpenAI-compatible endpoint), which needs no GitHub account.
     """
+
+
+class StructuredOutputError(SessionError):
+    """A turn sent with ``response_format=`` did not end with a reply of that shape: the
+    reply text is not JSON, does not match the schema, or the turn ended without text.
+
+    ``text`` is the raw reply text (``""`` if there was none), ``event`` the
+    ``assistant.message`` it came in (``None`` if the turn had none), ``errors`` the
+    ``(path, problem)`` pairs found, each path a JSON path such as ``$.items[2].name``
+    (``[]`` when the text could not be parsed); the message names the first one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        text: str = "",
+        event: SessionEvent | None = None,
+        errors: list[tuple[str, str]] | None = None,
+    ) -> None:
+        super().__init__(message, event=event)
+        self.text = redact(text)
+        self.errors = [(path, redact(problem)) for path, problem in errors or ()]
 
 
 #: What CLI 1.0.81 says in ``session.error`` when it has no credentials (observed), and

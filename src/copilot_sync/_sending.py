@@ -21,11 +21,12 @@ cut short by a second interrupt before its first line runs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Callable, cast
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast, overload
 
 from ._futures import TurnFuture, new_turn_future
 from ._idle_timeout import IdleTimeout
 from ._send_options import AgentMode, SendMode, send_params
+from ._structured import OutputFormat, StructuredTurnFuture, new_structured_future, output_format
 from ._wire.reentrancy import blocking
 from ._wire.reentrancy import check as check_reentrancy
 from ._wire.timeouts import Deadline, check_timeout
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from .generated.rpc import SessionRpc
 
 __all__ = ["TurnMethods", "send_params"]
+
+T = TypeVar("T")
 
 
 class TurnMethods:
@@ -100,6 +103,7 @@ class TurnMethods:
         result = self._rpc("session.send", params, timeout=timeout)
         return result.get("messageId", "") if isinstance(result, dict) else ""
 
+    @overload
     def send_and_wait(
         self,
         prompt: str,
@@ -112,7 +116,55 @@ class TurnMethods:
         source: str | None = None,
         timeout: float | None = 60.0,
         idle_timeout: float | None = None,
-    ) -> SessionEvent | None:
+        response_format: None = None,
+    ) -> SessionEvent | None: ...
+
+    @overload
+    def send_and_wait(
+        self,
+        prompt: str,
+        *,
+        attachments: Sequence[Mapping[str, Any]] | None = None,
+        mode: SendMode | None = None,
+        agent_mode: AgentMode | None = None,
+        request_headers: Mapping[str, str] | None = None,
+        display_prompt: str | None = None,
+        source: str | None = None,
+        timeout: float | None = 60.0,
+        idle_timeout: float | None = None,
+        response_format: type[T],
+    ) -> T: ...
+
+    @overload
+    def send_and_wait(
+        self,
+        prompt: str,
+        *,
+        attachments: Sequence[Mapping[str, Any]] | None = None,
+        mode: SendMode | None = None,
+        agent_mode: AgentMode | None = None,
+        request_headers: Mapping[str, str] | None = None,
+        display_prompt: str | None = None,
+        source: str | None = None,
+        timeout: float | None = 60.0,
+        idle_timeout: float | None = None,
+        response_format: Mapping[str, Any] | Any,
+    ) -> Any: ...
+
+    def send_and_wait(
+        self,
+        prompt: str,
+        *,
+        attachments: Sequence[Mapping[str, Any]] | None = None,
+        mode: SendMode | None = None,
+        agent_mode: AgentMode | None = None,
+        request_headers: Mapping[str, str] | None = None,
+        display_prompt: str | None = None,
+        source: str | None = None,
+        timeout: float | None = 60.0,
+        idle_timeout: float | None = None,
+        response_format: Any = None,
+    ) -> Any:
         """Send a message and block until its turn is over; return its reply.
 
         Returns the turn's final ``assistant.message`` event (the last one with text), or
@@ -138,11 +190,19 @@ class TurnMethods:
         and re-raises. From inside a handler of this session's running turn (a tool, an
         ``on()`` handler...) it can never complete, and raises :class:`ReentrancyError` at
         once; use :meth:`send_async` or :meth:`send` there. Per-message options: :meth:`send`.
+
+        ``response_format=T`` asks for structured output (docs/STRUCTURED_OUTPUT.md): ``T`` is
+        a dataclass, TypedDict, Enum, ``Literal[...]``, ``list[int]``..., a pydantic v2 model,
+        or a JSON Schema dict. Its schema goes to the CLI with the message, and the call
+        returns the reply parsed and converted to ``T`` (the parsed JSON for a dict schema)
+        instead of the event, or raises :class:`StructuredOutputError`. Not with
+        ``mode="immediate"``.
         """
         params = send_params(
             prompt, attachments, mode,
             agent_mode=agent_mode, request_headers=request_headers, display_prompt=display_prompt, source=source,
         )  # fmt: skip
+        output = _output(params, response_format)
         deadline = Deadline.checked(timeout)
         idle = _idle(idle_timeout, self)
         self._check_open()
@@ -150,7 +210,8 @@ class TurnMethods:
             turn = self._turns.new_turn({"sessionId": self.session_id, **params}, call_deadline=deadline, idle=idle)
             try:
                 self._turns.submit(turn)
-                return self._turns.wait(turn, deadline, "send_and_wait()")
+                reply = self._turns.wait(turn, deadline, "send_and_wait()")
+                return reply if output is None else output.convert_reply(reply)
             except KeyboardInterrupt:
                 while True:  # hand the abort off; a second Ctrl-C during the hand-off must not cancel it
                     try:
@@ -215,6 +276,7 @@ class TurnMethods:
             raise
         return stream
 
+    @overload
     def send_async(
         self,
         prompt: str,
@@ -227,6 +289,54 @@ class TurnMethods:
         source: str | None = None,
         timeout: float | None = None,
         idle_timeout: float | None = None,
+        response_format: None = None,
+    ) -> TurnFuture: ...
+
+    @overload
+    def send_async(
+        self,
+        prompt: str,
+        *,
+        attachments: Sequence[Mapping[str, Any]] | None = None,
+        mode: SendMode | None = None,
+        agent_mode: AgentMode | None = None,
+        request_headers: Mapping[str, str] | None = None,
+        display_prompt: str | None = None,
+        source: str | None = None,
+        timeout: float | None = None,
+        idle_timeout: float | None = None,
+        response_format: type[T],
+    ) -> StructuredTurnFuture[T]: ...
+
+    @overload
+    def send_async(
+        self,
+        prompt: str,
+        *,
+        attachments: Sequence[Mapping[str, Any]] | None = None,
+        mode: SendMode | None = None,
+        agent_mode: AgentMode | None = None,
+        request_headers: Mapping[str, str] | None = None,
+        display_prompt: str | None = None,
+        source: str | None = None,
+        timeout: float | None = None,
+        idle_timeout: float | None = None,
+        response_format: Mapping[str, Any] | Any,
+    ) -> TurnFuture: ...
+
+    def send_async(
+        self,
+        prompt: str,
+        *,
+        attachments: Sequence[Mapping[str, Any]] | None = None,
+        mode: SendMode | None = None,
+        agent_mode: AgentMode | None = None,
+        request_headers: Mapping[str, str] | None = None,
+        display_prompt: str | None = None,
+        source: str | None = None,
+        timeout: float | None = None,
+        idle_timeout: float | None = None,
+        response_format: Any = None,
     ) -> TurnFuture:
         """Queue a message without blocking; return a :class:`TurnFuture` of its turn.
 
@@ -246,17 +356,25 @@ class TurnMethods:
         the session, stopping the client or the CLI exiting fails every queued and running
         one. Argument errors, and a closed session, raise here. It may be called from any
         handler, this session's own included. Per-message options: :meth:`send`.
+
+        ``response_format=T`` as in :meth:`send_and_wait`: the future is then a
+        :class:`TurnFuture` whose ``result()`` is the reply converted to ``T``, and whose
+        exception is :class:`StructuredOutputError` for a reply that does not fit.
         """
         params = send_params(
             prompt, attachments, mode,
             agent_mode=agent_mode, request_headers=request_headers, display_prompt=display_prompt, source=source,
         )  # fmt: skip
+        output = _output(params, response_format)
         timeout = check_timeout(timeout)
         idle = _idle(idle_timeout, self)
         self._check_open()
-        future, turn = new_turn_future(
-            cast("CopilotSession", self), self._turns, prompt, {"sessionId": self.session_id, **params}, timeout, idle
-        )
+        session, payload = cast("CopilotSession", self), {"sessionId": self.session_id, **params}
+        future: TurnFuture
+        if output is None:
+            future, turn = new_turn_future(session, self._turns, prompt, payload, timeout, idle)
+        else:
+            future, turn = new_structured_future(session, self._turns, prompt, payload, timeout, idle, output)
         self._turns.submit(turn)
         return future
 
@@ -342,6 +460,21 @@ class TurnMethods:
         result = self.rpc.abort(timeout=timeout)
         success = getattr(result, "success", True)
         return success if isinstance(success, bool) else True
+
+
+def _output(params: dict[str, Any], response_format: Any) -> OutputFormat | None:
+    """The structured-output format asked for (its ``responseFormat`` put in ``params``),
+    or ``None``; ``TypeError``/``ValueError`` for a wrong one, before anything is sent."""
+    if response_format is None:
+        return None
+    if params.get("mode") == "immediate":
+        raise ValueError(
+            'response_format cannot be combined with mode="immediate": a steering message '
+            "has the running turn's format; send it with mode=\"enqueue\" (the default)"
+        )
+    output = output_format(response_format)
+    params["responseFormat"] = output.wire()
+    return output
 
 
 def _idle(idle_timeout: Any, session: Any) -> IdleTimeout | None:

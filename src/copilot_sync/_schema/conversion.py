@@ -9,7 +9,7 @@ import enum
 import math
 import sys
 from datetime import date, datetime, time
-from typing import Any, Callable
+from typing import Any, Callable, cast
 from .argument_error import ALL_KINDS, canonical, got, key_path, kind_of, short
 from .typing_info import is_class
 
@@ -461,22 +461,22 @@ class ModelNode(Node):
 # Date/time, UUID, Decimal and Path parsers (dateutil imported only when needed)
 
 
-def _isoparse_datetime(text: str) -> datetime:
-    from dateutil.parser import isoparse
+def _dateutil_parser() -> Any:
+    import importlib  # dateutil is optional and untyped: imported by name, used as Any
 
-    return isoparse(text)
+    return importlib.import_module("dateutil.parser")
+
+
+def _isoparse_datetime(text: str) -> datetime:
+    return cast(datetime, _dateutil_parser().isoparse(text))
 
 
 def _isoparse_date(text: str) -> date:
-    from dateutil.parser import isoparser
-
-    return isoparser().parse_isodate(text)
+    return cast(date, _dateutil_parser().isoparser().parse_isodate(text))
 
 
 def _isoparse_time(text: str) -> time:
-    from dateutil.parser import isoparser
-
-    return isoparser().parse_isotime(text)
+    return cast(time, _dateutil_parser().isoparser().parse_isotime(text))
 
 
 def _decimal_parser(cls: type) -> Callable[[Any], Any]:

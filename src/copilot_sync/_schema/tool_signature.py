@@ -15,7 +15,7 @@ from .docstrings import parse_docstring
 from .inference import Builder, doc_of, globals_of, localns_from
 from .typing_info import UNION_TYPE, is_class, is_object_type, split_annotated, type_name
 
-__all__ = ["ToolSignature", "docstring_description", "inspect_tool_function", "schema_for_type"]
+__all__ = ["ToolSignature", "TypeConverter", "converter_for_type", "docstring_description", "inspect_tool_function", "schema_for_type"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -226,6 +226,46 @@ def schema_for_type(tp: Any) -> dict[str, Any]:
     try:
         node = builder.build(tp)
         return builder.finish(node.schema)
+    except Unsupported as exc:
+        raise TypeError(f"cannot infer a JSON schema for {type_name(tp)}: {exc}") from None
+    finally:
+        builder.release_frame()
+        del frame
+
+
+class TypeConverter:
+    """One annotation read once by the schema engine: its JSON Schema, and :meth:`convert`
+    for JSON values of that schema (used by structured output)."""
+
+    __slots__ = ("schema", "_node")
+
+    schema: dict[str, Any]
+
+    def __init__(self, schema: dict[str, Any], node: Node) -> None:
+        self.schema = schema
+        self._node = node
+
+    def __repr__(self) -> str:
+        return f"TypeConverter(schema={self.schema!r})"
+
+    def convert(self, value: object) -> Any:
+        """``value`` (decoded JSON) validated and converted to the annotation's Python type
+        (a dataclass instance, an Enum member, a tuple...); :class:`ArgumentError`, naming
+        the path of each mismatch, if it does not fit."""
+        errs: list[tuple[str, str]] = []
+        converted = self._node.convert(value, "", errs)
+        if errs:
+            raise ArgumentError(errs)
+        return converted
+
+
+def converter_for_type(tp: Any) -> TypeConverter:
+    """A :class:`TypeConverter` for one annotation. Raises TypeError when no schema can be inferred."""
+    frame = sys._getframe(1)
+    builder = Builder(localns_from(None, frame))
+    try:
+        node = builder.build(tp)
+        return TypeConverter(builder.finish(node.schema), node)
     except Unsupported as exc:
         raise TypeError(f"cannot infer a JSON schema for {type_name(tp)}: {exc}") from None
     finally:

@@ -23,7 +23,7 @@ def is_class(tp: Any) -> bool:
 def type_name(tp: Any) -> str:
     if is_class(tp):
         if tp.__module__ == "builtins":
-            return tp.__qualname__
+            return str(tp.__qualname__)
         return f"{tp.__module__}.{tp.__qualname__}"
     return repr(tp)
 
@@ -56,7 +56,7 @@ def _qualifier(tp: Any) -> str | None:
         return None
     name = getattr(origin, "_name", None)
     if name in ("Required", "NotRequired", "ReadOnly"):
-        return name
+        return str(name)
     return None
 
 
@@ -78,7 +78,7 @@ def strip_qualifiers(tp: Any) -> tuple[Any, bool | None]:
             required = False
         tp = typing.get_args(tp)[0]
     if metadata:
-        tp = typing.Annotated[(tp, *metadata)]  # type: ignore[valid-type]
+        tp = typing.cast(Any, typing.Annotated)[(tp, *metadata)]
     return tp, required
 
 
