@@ -43,11 +43,6 @@ _EXTENSIONS = "hosting CLI extensions (extension SDK, launch profiles) is not im
 #: Official names copilot_sync does not take, by table: (status, reason).
 REASONS: dict[str, dict[str, tuple[str, str]]] = {
     "session": {
-        "github_token": (PLANNED, "a per-session GitHub identity (`gitHubToken`); being built"),
-        "github_token_provider": (PLANNED, "a token callback the CLI calls for a per-session identity; being built"),
-        "on_mcp_auth_request": (PLANNED, "handler for MCP servers' OAuth requests; being built"),
-        "on_exit_plan_mode_request": (PLANNED, "handler; being built (until then `requestExitPlanMode` is false)"),
-        "on_auto_mode_switch_request": (PLANNED, "handler; being built (until then `requestAutoModeSwitch` is false)"),
         "skill_provider": (ABSENT, "an object the CLI calls for skills (`skillProvider.list`/`read`); not implemented"),
         "cloud": (ABSENT, "a cloud session gets its id from the server; copilot_sync registers a session "
                           "under its own id before `session.create`"),
@@ -71,7 +66,6 @@ REASONS: dict[str, dict[str, tuple[str, str]]] = {
         "request_handler": (ABSENT, "serving the runtime's model HTTP requests in-process; not implemented"),
         "session_idle_timeout_seconds": (ABSENT, "a server-wide idle timeout; not implemented"),
         "client_info": (ABSENT, "the integrator's identity on `connect`; not implemented (see `client_name`)"),
-        "on_list_models": (ABSENT, "a custom `list_models` handler; not implemented"),
         "on_github_telemetry": (ABSENT, "internal telemetry forwarding; not implemented"),
         "mode": (ABSENT, "`mode='empty'` (restrictive defaults); pass the session options one by one"),
     },
@@ -80,7 +74,6 @@ REASONS: dict[str, dict[str, tuple[str, str]]] = {
         "start_ahp_host": (ABSENT, "the in-process AHP listener (experimental) is not implemented"),
     },
     "session_members": {
-        "send_and_wait_typed": (ABSENT, "needs Pydantic, which copilot_sync does not depend on"),
         "set_auto_tier": (ABSENT, "use `session.rpc.model.switch_auto_tier(...)`"),
         "set_tools": (ABSENT, "use `register_tool()`/`unregister_tool()`"),
         "open_canvases": (ABSENT, _CANVAS),
@@ -95,7 +88,11 @@ EQUIVALENTS: dict[str, dict[str, tuple[list[str], str]]] = {
                        "the official SDK takes one `RuntimeConnection`; these keywords say the same"),
         "working_directory": (["cwd"], "the CLI process's working directory"),
     },
-    "session_members": {"get_events": (["get_messages"], "both read `session.getMessages`")},
+    "session_members": {
+        "get_events": (["get_messages"], "both read `session.getMessages`"),
+        "send_and_wait_typed": (["send_and_wait"], "`send_and_wait(prompt, response_format=T)`: dataclasses, "
+                                                   "TypedDicts, enums, JSON Schema dicts, pydantic models if installed"),
+    },
 }
 
 #: Notes on what only copilot_sync has.
@@ -142,6 +139,10 @@ FLAGS: dict[str, str] = {
     "commands": "sends `commands` (names and descriptions)",
     "on_event": "stays in this process",
     "create_session_fs_handler": "stays in this process (the client's `session_fs` is on the wire)",
+    "on_exit_plan_mode_request": "sets `requestExitPlanMode`",
+    "on_auto_mode_switch_request": "sets `requestAutoModeSwitch`",
+    "on_mcp_auth_request": "registers interest in `mcp.oauth_required` after the session opens",
+    "github_token_provider": "sends `gitHubTokenProviderRegistrationId`; answers `gitHubToken.getToken`",
 }
 
 # --------------------------------------------------------------------------- the official side

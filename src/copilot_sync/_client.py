@@ -43,7 +43,10 @@ from ._rpc import wire_of
 from ._requests.shell import ShellRouter
 from ._session import CopilotSession, SessionControl
 from ._session_config import CREATE_OPTIONS, RESUME_OPTIONS, build_session_params, check_options
-from ._requests import router
+from ._client_handlers import models_from_handler, register_interest
+from ._requests import mcp_auth, router
+from ._requests.arity import check_arity
+from ._requests.github_token import TokenProviders
 from ._requests.session_fs import SessionFsConfig, check_session_fs_option
 from ._requests.session_fs_wire import session_fs_adapter
 from ._wire.timeouts import Deadline, check_timeout
@@ -113,6 +116,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
         start_timeout: float = 60.0,
         session_fs: SessionFsConfig | Mapping[str, Any] | None = None,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        on_list_models: Callable[[], Sequence[ModelInfo | Mapping[str, Any]]] | None = None,
     ) -> None:
         if cli_url is not None and cli_path is not None:
             raise ValueError("give either cli_url (attach to a running server) or cli_path (spawn one), not both")
@@ -126,6 +130,8 @@ class CopilotClient(ClientStartup, ClientShutdown):
             raise ValueError("connection_token must be a non-empty string")
         if github_token is not None and (not isinstance(github_token, str) or not github_token):
             raise ValueError("github_token must be a non-empty string")
+        if on_list_models is not None:
+            check_arity(on_list_models, 0, "on_list_models")
         if env is not None and not isinstance(env, Mapping):
             raise TypeError("env must be a mapping of strings")
         if cli_url is not None:
@@ -168,6 +174,8 @@ class CopilotClient(ClientStartup, ClientShutdown):
         self._lifecycle_dispatcher: EventDispatcher | None = None
         self._models: list[ModelInfo] | None = None
         self._models_lock = threading.Lock()
+        self._on_list_models = on_list_models
+        self._token_providers = TokenProviders()
         self._shell_router = ShellRouter()
         self._stopping = False
         # The OS-level resources, shared with the finalizer that releases them if this
@@ -293,10 +301,13 @@ class CopilotClient(ClientStartup, ClientShutdown):
         if connection is None:
             return
         try:
-            request = router.find(method)
-            if request is None:
-                raise router.method_not_found(method)
-            result = self._session_for_request(method, params).handle_request(request, method, params)
+            if method in router.CLIENT_REQUESTS:
+                result = self._token_providers.answer(params)
+            else:
+                request = router.find(method)
+                if request is None:
+                    raise router.method_not_found(method)
+                result = self._session_for_request(method, params).handle_request(request, method, params)
         except JsonRpcError as exc:
             if exc.code != METHOD_NOT_FOUND:
                 logger.warning("request %s from the CLI failed: %s", method, exc.message)
@@ -379,7 +390,12 @@ class CopilotClient(ClientStartup, ClientShutdown):
                 f"session {session_id} is already open on this client; use resume_session() to take "
                 "it over, or disconnect() it first"
             )
+        provider = options.get("github_token_provider")
         try:
+            if provider is not None:  # the CLI asks it for a token while session.create runs
+                params["gitHubTokenProviderRegistrationId"] = self._token_providers.register(
+                    provider, session_id, session
+                )
             if self._session_fs is not None:  # the CLI asks it for files while session.create runs
                 control.use_session_fs(session_fs_adapter(session, fs_factory, self._session_fs))
             result = connection.request(method, params, timeout=timeout)
@@ -387,6 +403,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
             if returned is not None and returned != session_id:
                 raise CopilotError(f"{method} answered for session {returned!r}, not {session_id!r}")
         except BaseException:
+            self._token_providers.forget_owner(session)
             with self._sessions_lock:
                 if self._sessions.get(session_id) is control:
                     if previous is not None and not previous.session.closed:
@@ -396,7 +413,10 @@ class CopilotClient(ClientStartup, ClientShutdown):
             control.close(SessionClosedError(f"{method} failed for session {session_id}"), wait=0.5)
             raise
         control.apply_result(result)
+        if options.get("on_mcp_auth_request") is not None:
+            register_interest(session, mcp_auth.INTEREST, timeout)
         if previous is not None:
+            self._token_providers.forget_owner(previous.session)
             logger.info("session %s: resumed by a new CopilotSession; the previous object is closed", session_id)
             previous.close(
                 SessionClosedError(
@@ -408,6 +428,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
         return session
 
     def _forget_session(self, session: CopilotSession) -> None:
+        self._token_providers.forget_owner(session)
         with self._sessions_lock:
             control = self._sessions.get(session.session_id)
             if control is not None and control.session is session:
@@ -482,12 +503,17 @@ class CopilotClient(ClientStartup, ClientShutdown):
         return GetAuthStatusResponse.from_dict(self._request("auth.getStatus", {}, timeout=timeout))
 
     def list_models(self, *, refresh: bool = False, timeout: float | None = 60.0) -> list[ModelInfo]:
-        """The models available to this user; fetched once and cached until the client stops."""
+        """The models available to this user; fetched once and cached until the client stops
+        (``refresh=True`` asks again). With ``on_list_models=`` (a BYOK user's own list) that
+        callable answers, in the calling thread, instead of the CLI."""
         with self._models_lock:
             if self._models is None or refresh:
-                result = wire_of(self.rpc.models.list(timeout=timeout))
-                models = result.get("models", []) if isinstance(result, dict) else []
-                self._models = [ModelInfo.from_dict(item) for item in models if isinstance(item, dict)]
+                if self._on_list_models is not None:
+                    self._models = models_from_handler(self._on_list_models())
+                else:
+                    result = wire_of(self.rpc.models.list(timeout=timeout))
+                    models = result.get("models", []) if isinstance(result, dict) else []
+                    self._models = [ModelInfo.from_dict(item) for item in models if isinstance(item, dict)]
             return list(self._models)
 
     # ================================================================ lifecycle events

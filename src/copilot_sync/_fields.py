@@ -8,7 +8,7 @@ from dataclasses import field
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["as_bool", "as_dict", "as_opt_bool", "as_opt_float", "as_opt_int", "as_opt_str", "as_opt_str_list", "as_str", "format_timestamp", "parse_timestamp", "put", "raw_field", "raw_of"]
+__all__ = ["snake_case", "snake_keys", "as_bool", "as_dict", "as_opt_bool", "as_opt_float", "as_opt_int", "as_opt_str", "as_opt_str_list", "as_str", "format_timestamp", "parse_timestamp", "put", "raw_field", "raw_of"]
 
 
 _FRACTION = re.compile(r"\.(\d+)")
@@ -137,3 +137,20 @@ def put(result: dict[str, Any], key: str, value: Any) -> None:
 
 def raw_field() -> Any:
     return field(default=None, repr=False, compare=False)
+
+
+_SNAKE = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def snake_case(name: str) -> str:
+    """``fullCommandText`` -> ``full_command_text``."""
+    return _SNAKE.sub(r"_\1", name).lower()
+
+
+def snake_keys(value: Any) -> Any:
+    """``value`` with every dict key in snake_case, recursively (what handlers receive)."""
+    if isinstance(value, dict):
+        return {snake_case(k) if isinstance(k, str) else k: snake_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [snake_keys(item) for item in value]
+    return value

@@ -16,6 +16,7 @@ at the call.
 * ``display_prompt`` -> ``displayPrompt``: what the ``user.message`` event and the
   history show as the message; the model still gets ``prompt``.
 * ``source`` -> ``source``: provenance, copied to the ``user.message``.
+* with OpenTelemetry, the current span's ``traceparent``/``tracestate`` (docs/TRACING.md).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
+
+from ._tracing import outgoing
 
 __all__ = ["AGENT_MODES", "AgentMode", "SEND_MODES", "SendMode", "send_params"]
 
@@ -83,6 +86,7 @@ def send_params(
                 f"'agent-<agent id>'; got {source!r}"
             )
         params["source"] = source
+    params.update(outgoing())  # the current span's traceparent/tracestate (docs/TRACING.md)
     return params
 
 

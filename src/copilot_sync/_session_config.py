@@ -35,6 +35,7 @@ from ._session_options import (
     ToolSearchConfig,
 )
 from ._session_wire import SHAPES, WIRE_KEYS, camel
+from ._tracing import outgoing
 
 __all__ = [
     "CREATE_OPTIONS",
@@ -59,6 +60,10 @@ LOCAL_OPTIONS = frozenset(
         "commands",
         "on_elicitation_request",
         "create_session_fs_handler",  # session -> SessionFsHandler (needs the client's session_fs)
+        "on_exit_plan_mode_request",
+        "on_auto_mode_switch_request",
+        "on_mcp_auth_request",
+        "github_token_provider",  # the client registers it; the wire gets its registration id
     }
 )
 
@@ -93,6 +98,10 @@ _HANDLER_ARITY = {
     "on_event": 1,
     "on_elicitation_request": 1,
     "create_session_fs_handler": 1,
+    "on_exit_plan_mode_request": 2,
+    "on_auto_mode_switch_request": 2,
+    "on_mcp_auth_request": 2,
+    "github_token_provider": 1,
 }
 
 
@@ -201,7 +210,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
             "session_id", "name", "client_name", "model", "reasoning_effort", "reasoning_summary", "context_tier",
             "working_directory", "config_directory", "config_dir", "agent", "auth_client_id_metadata_url",
             "organization_custom_instructions", "ask_user_variant", "trust_working_directory",
-            "mcp_oauth_token_storage", "embedding_cache_storage",
+            "mcp_oauth_token_storage", "embedding_cache_storage", "github_token",
         ),
         (str,),
     ),
@@ -297,6 +306,14 @@ def _validate(options: Mapping[str, Any]) -> None:
                 raise TypeError(f"unknown hook {name!r}{hint}")
             if hook is not None:
                 check_arity(hook, 2, f"hook {name!r}")
+    if options.get("github_token") is not None and options.get("github_token_provider") is not None:
+        raise ValueError("github_token and github_token_provider are two ways to give one identity; give one")
+    identity = next((key for key in ("github_token", "github_token_provider") if options.get(key) is not None), None)
+    if identity is not None and options.get("provider") is not None:
+        raise ValueError(f"{identity} is for sessions on Copilot's models; a BYOK provider= has its own api_key "
+                         "(the CLI refuses both)")
+    if options.get("github_token") == "":
+        raise ValueError("github_token must not be empty")
     for first, older in _ALIASES:
         if options.get(first) is not None and options.get(older) is not None and options[first] != options[older]:
             raise ValueError(f"{first} and {older} are two names of one option; give one")
@@ -322,8 +339,8 @@ def build_session_params(session_id: str, options: Mapping[str, Any], *, resume:
     if options.get("on_user_input_request") is not None:
         params["requestUserInput"] = True
     params["requestElicitation"] = options.get("on_elicitation_request") is not None
-    params["requestExitPlanMode"] = False
-    params["requestAutoModeSwitch"] = False
+    params["requestExitPlanMode"] = options.get("on_exit_plan_mode_request") is not None
+    params["requestAutoModeSwitch"] = options.get("on_auto_mode_switch_request") is not None
     hooks = options.get("hooks") or {}
     if any(callable(hook) for hook in hooks.values()):
         params["hooks"] = True
@@ -333,4 +350,5 @@ def build_session_params(session_id: str, options: Mapping[str, Any], *, resume:
     params.setdefault("includeSubAgentStreamingEvents", True)
     params["envValueMode"] = "direct"
     params["toolFilterPrecedence"] = "excluded"
+    params.update(outgoing())  # the current span's traceparent/tracestate (docs/TRACING.md)
     return params

@@ -193,6 +193,27 @@ class _CommonOptions(TypedDict, total=False):
     """Custom tools: ``Tool``s, ``@define_tool`` functions or definition dicts."""
     create_session_fs_handler: Callable[..., Any]
     """``factory(session) -> SessionFsHandler``, when the client has ``session_fs``."""
+    on_exit_plan_mode_request: Callable[..., Any]
+    """``handler(request, invocation)``: the agent asks to leave plan mode with a plan
+    (``request["summary"]``, ``["actions"]``, ``["recommended_action"]``); return ``True``/
+    ``False`` or ``{"approved": ..., "selected_action": ..., "feedback": ...}``. Without it
+    the SDK approves."""
+    on_auto_mode_switch_request: Callable[..., Any]
+    """``handler(request, invocation)``: after a rate limit the CLI offers to switch to auto
+    mode; return ``"yes"``, ``"yes_always"`` or ``"no"`` (or a bool). Without it: ``"no"``."""
+    on_mcp_auth_request: Callable[..., Any]
+    """``handler(request, invocation)``: a remote MCP server needs OAuth; return
+    ``{"access_token": ..., "expires_in": ...}``, or ``None`` to cancel. Without it the
+    CLI's own flow runs (or the server stays unauthenticated)."""
+
+    # ------------------------------------------------------------------ identity
+    github_token: str
+    """The GitHub token this session runs under (one CLI serving many users). Never put on
+    argv, and redacted from the SDK's logs. Not with ``github_token_provider``."""
+    github_token_provider: Callable[..., Any]
+    """``provider(args) -> {"access_token": str, "expires_in": seconds} | None``: called on a
+    worker thread whenever the CLI needs a token for this session (``args["reason"]``:
+    ``"initial"`` or ``"refresh"``); ``None`` cancels. Not with ``github_token``."""
 
     # ------------------------------------------------------------------ model
     model: str

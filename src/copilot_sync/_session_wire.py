@@ -86,6 +86,7 @@ WIRE_KEYS: dict[str, str] = {
     "memory": "memory",
     "enable_mcp_apps": "requestMcpApps",
     "github_mcp_tool_config": "githubMcpToolConfig",
+    "github_token": "gitHubToken",
     "feature_flags": "featureFlags",
     "exp_assignments": "expAssignments",
     "enable_managed_settings": "enableManagedSettings",

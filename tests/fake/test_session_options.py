@@ -113,6 +113,17 @@ RESUME_ONLY = [
 ]
 
 
+#: Not with ``provider`` (in SHARED): the CLI refuses the pair (tests/fake/test_more_handlers.py).
+IDENTITY = [("github_token", "gho_" + "x" * 36, "gitHubToken", "gho_" + "x" * 36)]
+
+
+def test_github_token_is_sent_under_its_wire_name(fake, sdk):
+    ((option, value, wire, wire_value),) = IDENTITY
+    session = sdk.create_session(**{option: value})
+    assert fake.wait_for_request("session.create")["params"][wire] == wire_value
+    session.disconnect()
+
+
 def test_create_session_sends_every_option_under_its_wire_name(fake, sdk):
     options: SessionOptions = {}
     expected: dict[str, object] = {}
@@ -140,7 +151,7 @@ def test_resume_session_sends_every_option_under_its_wire_name(fake, sdk):
 
 
 def test_the_tables_cover_every_option_sent_on_the_wire():
-    covered = {option for option, *_ in SHARED + CREATE_ONLY + RESUME_ONLY}
+    covered = {option for option, *_ in SHARED + CREATE_ONLY + RESUME_ONLY + IDENTITY}
     older_names = {"config_dir", "disable_resume"}  # the same fields; tests/test_session_config.py
     assert covered == set(WIRE_KEYS) - {"session_id"} - older_names
 

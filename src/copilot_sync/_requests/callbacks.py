@@ -20,7 +20,9 @@ from that worker. The rules:
   hooks, transforms, the session filesystem, a dialog a tool asked for) runs inside
   :func:`~copilot_sync._wire.reentrancy.handler_scope`, so a blocking call from it that
   could never complete (waiting on its own session's turn) raises :class:`ReentrancyError`
-  at once instead of hanging. Commands run beside turns, so they may block on one.
+  at once instead of hanging. Commands run beside turns, so they may block on one;
+* with OpenTelemetry, every handler runs in the trace context the CLI sent with its
+  request (``traceparent``/``tracestate``), if any, else in none (docs/TRACING.md).
 """
 
 from __future__ import annotations
@@ -31,11 +33,12 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from .._tracing import attached, capture, incoming, run_in
 from .._errors import CopilotError, JsonRpcError
 from .._session_config import transform_callbacks
 from .._wire.connection import INTERNAL_ERROR
 from .._wire.reentrancy import handler_scope, run_as_handler
-from . import router
+from . import mcp_auth, router
 from .commands import as_command
 from .define_tool import tool_table
 from .failures import escaped_text
@@ -63,6 +66,9 @@ class SessionCallbacks:
         self.permission_handler: Optional[Callable[..., Any]] = options.get("on_permission_request")
         self.user_input_handler: Optional[Callable[..., Any]] = options.get("on_user_input_request")
         self.elicitation_handler: Optional[Callable[..., Any]] = options.get("on_elicitation_request")
+        self.exit_plan_mode_handler: Optional[Callable[..., Any]] = options.get("on_exit_plan_mode_request")
+        self.auto_mode_switch_handler: Optional[Callable[..., Any]] = options.get("on_auto_mode_switch_request")
+        self.mcp_auth_handler: Optional[Callable[..., Any]] = options.get("on_mcp_auth_request")
         self.hooks: dict[str, Callable[..., Any]] = {k: v for k, v in (options.get("hooks") or {}).items() if v}
         self.commands = {c.name: c for c in map(as_command, options.get("commands") or ())}
         self.transforms = transform_callbacks(options.get("system_message"))
@@ -84,7 +90,7 @@ class SessionCallbacks:
         data = event.raw.get("data")
         if not isinstance(data, dict):
             return
-        if kind.endswith(".completed"):
+        if kind.endswith(".completed") or kind == mcp_auth.COMPLETED:
             request_id = data.get("requestId")
             if isinstance(request_id, str):
                 self.finish(request_id)
@@ -97,7 +103,8 @@ class SessionCallbacks:
             return
         reaction = router.EVENTS.get(kind)
         if reaction is not None:
-            reaction(self, event.raw, data, request_id)
+            with attached(incoming(data)):  # the CLI's trace context, for submit()
+                reaction(self, event.raw, data, request_id)
 
     def take(self, request_id: str, kind: str) -> bool:
         with self._lock:
@@ -127,7 +134,11 @@ class SessionCallbacks:
 
     def submit(self, kind: Optional[str], fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on the worker pool, as a ``kind`` handler of this session (one
-        the session's running turn waits for) unless ``kind`` is None."""
+        the session's running turn waits for) unless ``kind`` is None. It runs in the
+        submitter's OpenTelemetry context (:meth:`react` attaches the one the CLI sent)."""
+        ctx = capture()
+        if ctx is not None:
+            fn, args = run_in, (ctx, fn, *args)
         if kind is None:
             submitted = self.session.submit(fn, *args)
         else:
@@ -162,7 +173,7 @@ class SessionCallbacks:
         becomes a ``JsonRpcError`` (an error answer), so the request is answered and the
         worker goes on whatever the caller catches."""
         kind = request.kind
-        with handler_scope(self.session.owner, kind):
+        with handler_scope(self.session.owner, kind), attached(incoming(params)):
             try:
                 return request.answer(self, method, params)
             except Exception:

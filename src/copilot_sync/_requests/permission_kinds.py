@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Callable, ClassVar, Generic, Optional, TypeVar, overload
+
+from .._fields import snake_case
 
 __all__ = [
     "PERMISSION_REQUEST_CLASSES",
@@ -45,14 +46,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("copilot_sync.permissions")
-
-_SNAKE = re.compile(r"(?<=[a-z0-9])([A-Z])")
-
-
-def snake_case(name: str) -> str:
-    """``fullCommandText`` -> ``full_command_text``."""
-    return _SNAKE.sub(r"_\1", name).lower()
-
 
 class WireObject(Mapping[str, Any]):
     """A read-only view of a wire object: ``obj.full_command_text`` and

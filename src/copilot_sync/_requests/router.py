@@ -29,7 +29,9 @@ from . import (
     commands,
     elicitation,
     exit_plan_mode,
+    github_token,
     hooks,
+    mcp_auth,
     permissions,
     session_fs_wire,
     tools,
@@ -38,7 +40,7 @@ from . import (
 )
 from .protocol import EventReaction, RequestAnswer
 
-__all__ = ["DECLINED", "EVENTS", "PREFIXES", "REACTS_TO", "REQUESTS", "Request", "find", "method_not_found"]
+__all__ = ["CLIENT_REQUESTS", "DECLINED", "EVENTS", "PREFIXES", "REACTS_TO", "REQUESTS", "Request", "find", "method_not_found"]
 
 logger = logging.getLogger("copilot_sync.client")
 
@@ -59,6 +61,10 @@ REQUESTS: dict[str, Request] = {
     "autoModeSwitch.request": Request("request", auto_mode_switch.answer),
 }
 
+#: Direct requests the client answers itself, not a session (no session id to route by):
+#: ``gitHubToken.getToken`` names a ``github_token_provider`` registration instead.
+CLIENT_REQUESTS = frozenset({github_token.METHOD})
+
 #: Direct requests by method prefix (the family answers ``<prefix><op>`` and rejects unknown ops).
 PREFIXES: dict[str, Request] = {
     "sessionFs.": Request("session filesystem", session_fs_wire.answer),
@@ -70,6 +76,7 @@ EVENTS: dict[str, EventReaction] = {
     "permission.requested": permissions.on_requested,
     "command.execute": commands.on_execute,
     "elicitation.requested": elicitation.on_requested,
+    mcp_auth.INTEREST: mcp_auth.on_requested,
 }
 
 #: CLI-to-SDK requests of the CLI's schema (``clientSession``/``clientGlobal``) that this
@@ -89,7 +96,6 @@ DECLINED: dict[str, str] = {
     "workflow.abort": "no workflows are registered (an extension connection's feature)",
     "extensionLaunchProvider.resolve": "this client launches no extensions",
     "gitHubTelemetry.event": "this client does not collect telemetry",
-    "gitHubToken.getToken": "the token is given at start (github_token=)",
     "host.exited": "this client never calls host.start",
     "host.materializeSession": "this client never calls host.start",
     "host.registerSession": "this client never calls host.start",
@@ -110,6 +116,7 @@ REACTS_TO = frozenset(
         "external_tool.completed",
         "permission.completed",
         "elicitation.completed",
+        mcp_auth.COMPLETED,
         "tool.execution_complete",
     }
 )

@@ -1,0 +1,95 @@
+"""``mcp.oauth_required`` (a broadcast request event): a remote MCP server answered with
+an OAuth challenge; the session's ``on_mcp_auth_request`` may supply the token, answered
+with ``session.mcp.oauth.handlePendingRequest``.
+
+Without a handler the SDK stays out of it (the CLI's own flow, or another client, may
+answer). With one, the session registers its interest in the event after
+``session.create``, as the official SDK does, so the CLI waits for the host's answer.
+
+The handler gets the event's data with snake_case keys (``server_name``, ``server_url``,
+``reason``, ``www_authenticate_params``, ``static_client_config``...) and returns:
+
+* ``{"access_token": str, "expires_in": seconds, "token_type": str}`` (camelCase works
+  too; ``expires_in`` and ``token_type`` are optional): the token to use;
+* ``{"kind": "runtime_refresh"}`` when the request says ``runtime_refresh_supported``: let
+  the CLI refresh the credentials itself;
+* ``None`` or ``{"kind": "cancelled"}``: no token.
+
+A handler that raises or returns anything else is logged and answered ``cancelled``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Callable
+
+from .._fields import snake_keys
+from .._logging import register_secret
+
+if TYPE_CHECKING:
+    from .protocol import RequestContext
+
+__all__ = ["COMPLETED", "INTEREST", "on_requested", "result_to_wire"]
+
+logger = logging.getLogger("copilot_sync.session")
+
+#: The event this family reacts to (``session.eventLog.registerInterest`` names it).
+INTEREST = "mcp.oauth_required"
+#: The event that says a request was answered (by anyone): never answer it after that.
+COMPLETED = "mcp.oauth_completed"
+
+_CANCELLED = {"kind": "cancelled"}
+
+
+def on_requested(context: RequestContext, raw: Mapping[str, Any], data: dict[str, Any], request_id: str) -> None:
+    """Event thread: schedule the handler on the worker pool (at most once per request)."""
+    handler = context.mcp_auth_handler
+    if handler is not None and context.take(request_id, INTEREST):
+        context.submit("MCP auth", _answer, context, handler, data)
+
+
+def _answer(context: RequestContext, handler: Callable[..., Any], data: dict[str, Any]) -> None:
+    """Worker: run the handler and send its answer."""
+    refresh_ok = data.get("runtimeRefreshSupported") is True
+    try:
+        result = result_to_wire(handler(snake_keys(dict(data)), {"session_id": context.session_id}), refresh_ok)
+    except BaseException as exc:
+        logger.error(
+            "session %s: on_mcp_auth_request for server %r failed (%s); answering cancelled",
+            context.session_id, data.get("serverName"), type(exc).__name__, exc_info=isinstance(exc, Exception),
+        )  # fmt: skip
+        result = _CANCELLED
+    context.send_answer("session.mcp.oauth.handlePendingRequest", data["requestId"], {"result": result})
+
+
+def result_to_wire(value: Any, runtime_refresh_supported: bool = False) -> dict[str, Any]:
+    """The ``McpOauthPendingRequestResponse`` for what a handler returned. Raises
+    ``TypeError``/``ValueError`` for junk (the message never includes a token)."""
+    if value is None:
+        return dict(_CANCELLED)
+    if not isinstance(value, Mapping):
+        raise TypeError(f"on_mcp_auth_request must return a dict or None, not {type(value).__name__}")
+    kind = value.get("kind")
+    if kind in ("cancelled",):
+        return dict(_CANCELLED)
+    if kind in ("runtime_refresh", "runtimeRefresh"):
+        if not runtime_refresh_supported:
+            raise ValueError("runtime_refresh was returned for a request that does not support it")
+        return {"kind": "runtimeRefresh"}
+    token = value.get("access_token", value.get("accessToken"))
+    if kind not in (None, "token") or not isinstance(token, str) or not token:
+        raise TypeError("on_mcp_auth_request must return {'access_token': str, ...}, {'kind': 'cancelled'} or None")
+    register_secret(token)
+    result: dict[str, Any] = {"kind": "token", "accessToken": token}
+    expires = value.get("expires_in", value.get("expiresIn"))
+    if expires is not None:
+        if isinstance(expires, bool) or not isinstance(expires, int) or expires < 1:
+            raise ValueError("expires_in must be a positive number of seconds")
+        result["expiresIn"] = expires
+    token_type = value.get("token_type", value.get("tokenType"))
+    if token_type is not None:
+        if not isinstance(token_type, str):
+            raise TypeError("token_type must be a string")
+        result["tokenType"] = token_type
+    return result
