@@ -20,13 +20,12 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Mapping
 from typing import Any, Callable
 
 from .._errors import JsonRpcError
-from .._logging import register_secret
 from .._wire.connection import INTERNAL_ERROR
 from .._wire.reentrancy import handler_scope
+from .token_answers import token_answer
 
 __all__ = ["METHOD", "MIN_EXPIRES_IN", "TokenProviders", "token_result"]
 
@@ -110,27 +109,6 @@ class TokenProviders:
 
 def token_result(value: Any) -> dict[str, Any]:
     """The wire ``GitHubTokenAcquireResult`` for what a provider returned; ``TypeError`` or
-    ``ValueError`` (never quoting the value) for anything else."""
-    if value is None:
-        return {"kind": "cancelled"}
-    if not isinstance(value, Mapping):
-        raise TypeError(f"github_token_provider must return a dict or None, not {type(value).__name__}")
-    if value.get("kind") == "cancelled":
-        return {"kind": "cancelled"}
-    token = value.get("access_token", value.get("accessToken"))
-    if value.get("kind") not in (None, "token") or not isinstance(token, str) or not token:
-        raise TypeError("github_token_provider must return {'access_token': str, 'expires_in': int} or None")
-    register_secret(token)
-    expires = value.get("expires_in", value.get("expiresIn"))
-    if isinstance(expires, bool) or not isinstance(expires, int) or expires < MIN_EXPIRES_IN:
-        raise ValueError(
-            f"github_token_provider must give 'expires_in' as whole seconds of life left, at least {MIN_EXPIRES_IN} "
-            "(the CLI refreshes a token with an hour or less left)"
-        )
-    result: dict[str, Any] = {"kind": "token", "accessToken": token, "expiresIn": expires}
-    token_type = value.get("token_type", value.get("tokenType"))
-    if token_type is not None:
-        if not isinstance(token_type, str):
-            raise TypeError("token_type must be a string")
-        result["tokenType"] = token_type
-    return result
+    ``ValueError`` (never quoting the value) for anything else. The CLI refreshes a token
+    with an hour or less left, so ``expires_in`` is required and above that."""
+    return token_answer(value, "github_token_provider", min_expires_in=MIN_EXPIRES_IN, expires_required=True)

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
 from .._fields import snake_keys
-from .._logging import register_secret
+from .token_answers import CANCELLED, token_answer
 
 if TYPE_CHECKING:
     from .protocol import RequestContext
@@ -38,8 +38,6 @@ logger = logging.getLogger("copilot_sync.session")
 INTEREST = "mcp.oauth_required"
 #: The event that says a request was answered (by anyone): never answer it after that.
 COMPLETED = "mcp.oauth_completed"
-
-_CANCELLED = {"kind": "cancelled"}
 
 
 def on_requested(context: RequestContext, raw: Mapping[str, Any], data: dict[str, Any], request_id: str) -> None:
@@ -59,37 +57,15 @@ def _answer(context: RequestContext, handler: Callable[..., Any], data: dict[str
             "session %s: on_mcp_auth_request for server %r failed (%s); answering cancelled",
             context.session_id, data.get("serverName"), type(exc).__name__, exc_info=isinstance(exc, Exception),
         )  # fmt: skip
-        result = _CANCELLED
+        result = dict(CANCELLED)
     context.send_answer("session.mcp.oauth.handlePendingRequest", data["requestId"], {"result": result})
 
 
 def result_to_wire(value: Any, runtime_refresh_supported: bool = False) -> dict[str, Any]:
     """The ``McpOauthPendingRequestResponse`` for what a handler returned. Raises
     ``TypeError``/``ValueError`` for junk (the message never includes a token)."""
-    if value is None:
-        return dict(_CANCELLED)
-    if not isinstance(value, Mapping):
-        raise TypeError(f"on_mcp_auth_request must return a dict or None, not {type(value).__name__}")
-    kind = value.get("kind")
-    if kind in ("cancelled",):
-        return dict(_CANCELLED)
-    if kind in ("runtime_refresh", "runtimeRefresh"):
+    if isinstance(value, Mapping) and value.get("kind") in ("runtime_refresh", "runtimeRefresh"):
         if not runtime_refresh_supported:
             raise ValueError("runtime_refresh was returned for a request that does not support it")
         return {"kind": "runtimeRefresh"}
-    token = value.get("access_token", value.get("accessToken"))
-    if kind not in (None, "token") or not isinstance(token, str) or not token:
-        raise TypeError("on_mcp_auth_request must return {'access_token': str, ...}, {'kind': 'cancelled'} or None")
-    register_secret(token)
-    result: dict[str, Any] = {"kind": "token", "accessToken": token}
-    expires = value.get("expires_in", value.get("expiresIn"))
-    if expires is not None:
-        if isinstance(expires, bool) or not isinstance(expires, int) or expires < 1:
-            raise ValueError("expires_in must be a positive number of seconds")
-        result["expiresIn"] = expires
-    token_type = value.get("token_type", value.get("tokenType"))
-    if token_type is not None:
-        if not isinstance(token_type, str):
-            raise TypeError("token_type must be a string")
-        result["tokenType"] = token_type
-    return result
+    return token_answer(value, "on_mcp_auth_request")
