@@ -26,8 +26,12 @@ perf = time.perf_counter
 def main() -> int:
     args = parse_args()
     n = int(args.params["n"])
-    proc = subprocess.Popen([args.cli, "--headless", "--no-auto-update", "--log-level", "info", "--stdio"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+    proc = subprocess.Popen(
+        [args.cli, "--headless", "--no-auto-update", "--log-level", "info", "--stdio"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        bufsize=0,
+    )
     assert proc.stdin is not None and proc.stdout is not None
     out = proc.stdout
     reader = open(out.fileno(), "rb", buffering=1 << 16, closefd=False)  # noqa: SIM115
@@ -36,7 +40,9 @@ def main() -> int:
 
     def call(method: str, params: dict[str, Any]) -> int:
         rid = next(ids)
-        body = json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}).encode()
+        body = json.dumps(
+            {"jsonrpc": "2.0", "id": rid, "method": method, "params": params}
+        ).encode()
         proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))  # type: ignore[union-attr]
         proc.stdin.flush()  # type: ignore[union-attr]
         return rid

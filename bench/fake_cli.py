@@ -63,7 +63,9 @@ class BenchEngine(Engine):
         finally:
             self._send_ids.message_id = None
 
-    def emit(self, sid: Any, etype: str, data: Any = None, *, copies: int = 1, **spec: Any) -> dict[str, Any]:
+    def emit(
+        self, sid: Any, etype: str, data: Any = None, *, copies: int = 1, **spec: Any
+    ) -> dict[str, Any]:
         if etype == "user.message" and isinstance(data, dict) and "messageId" not in data:
             message_id = getattr(self._send_ids, "message_id", None)
             if message_id:
@@ -80,23 +82,44 @@ class BenchEngine(Engine):
         message_id = str(uuid.uuid4())
 
         def start() -> None:
-            threading.Thread(target=self._bench_turn, args=(sess, prompt, message_id), daemon=True,
-                             name="bench-turn").start()
+            threading.Thread(
+                target=self._bench_turn,
+                args=(sess, prompt, message_id),
+                daemon=True,
+                name="bench-turn",
+            ).start()
 
         return Reply({"messageId": message_id}, after=start)
 
     def _bench_turn(self, sess: Session, prompt: str, message_id: str) -> None:
         interaction = str(uuid.uuid4())
-        self.emit(sess, "user.message", {"content": prompt, "delivery": "idle", "messageId": message_id,
-                                         "interactionId": interaction})
+        self.emit(
+            sess,
+            "user.message",
+            {
+                "content": prompt,
+                "delivery": "idle",
+                "messageId": message_id,
+                "interactionId": interaction,
+            },
+        )
         self.emit(sess, "assistant.turn_start", {"turnId": "0", "interactionId": interaction})
-        command, *args = prompt[len("bench:"):].split()
+        command, *args = prompt[len("bench:") :].split()
         try:
             report = getattr(self, f"bench_{command}")(sess, *args)
-        except Exception as exc:  # noqa: BLE001 - reported to the worker, which fails loudly
+        except Exception as exc:
             report = {"error": f"{type(exc).__name__}: {exc}"}
-        self.emit(sess, "assistant.message", {"messageId": str(uuid.uuid4()), "content": json.dumps(report),
-                                              "toolRequests": [], "interactionId": interaction, "turnId": "0"})
+        self.emit(
+            sess,
+            "assistant.message",
+            {
+                "messageId": str(uuid.uuid4()),
+                "content": json.dumps(report),
+                "toolRequests": [],
+                "interactionId": interaction,
+                "turnId": "0",
+            },
+        )
         self.emit(sess, "assistant.turn_end", {"turnId": "0"})
         self.emit(sess, "assistant.idle", {}, ephemeral=True)
         self.emit(sess, "session.idle", {}, ephemeral=True)
@@ -104,12 +127,22 @@ class BenchEngine(Engine):
     def bench_prepare(self, sess: Session, n: str) -> dict[str, Any]:
         count = int(n)
         message_id = str(uuid.uuid4())
-        head = b'{"jsonrpc":"2.0","method":"session.event","params":{"sessionId":' + dumps(sess.id) + b',"event":'
+        head = (
+            b'{"jsonrpc":"2.0","method":"session.event","params":{"sessionId":'
+            + dumps(sess.id)
+            + b',"event":'
+        )
         frames = []
         with sess.emit_lock:
             for i in range(count):
-                event = self._build(sess, {"type": "assistant.message_delta", "ephemeral": True,
-                                           "data": {"messageId": message_id, "deltaContent": f"token{i} "}})
+                event = self._build(
+                    sess,
+                    {
+                        "type": "assistant.message_delta",
+                        "ephemeral": True,
+                        "data": {"messageId": message_id, "deltaContent": f"token{i} "},
+                    },
+                )
                 frames.append(encode_frame(head + dumps(event) + b"}}"))
         blob = b"".join(frames)
         self._prepared[sess.id] = blob
@@ -129,9 +162,20 @@ class BenchEngine(Engine):
         slot: list[Any] = [threading.Event(), None, False]
         with self._waiters_lock:
             self._waiters[request_id] = slot
-        event = self._build(sess, {"type": "external_tool.requested",
-                                   "data": {"requestId": request_id, "sessionId": sess.id, "toolCallId": f"call_{i}",
-                                            "toolName": "noop", "arguments": {"i": i}, "workingDirectory": sess.cwd}})
+        event = self._build(
+            sess,
+            {
+                "type": "external_tool.requested",
+                "data": {
+                    "requestId": request_id,
+                    "sessionId": sess.id,
+                    "toolCallId": f"call_{i}",
+                    "toolName": "noop",
+                    "arguments": {"i": i},
+                    "workingDirectory": sess.cwd,
+                },
+            },
+        )
         return request_id, self._frame(sess.id, event), slot
 
     def bench_tools(self, sess: Session, n: str) -> dict[str, Any]:
@@ -163,7 +207,10 @@ class BenchEngine(Engine):
                     conn.write(data)
             for _rid, _frame, slot in asks:
                 if not slot[0].wait(30):
-                    return {"error": "a concurrent tool call was not answered within 30 s", "totals": totals}
+                    return {
+                        "error": "a concurrent tool call was not answered within 30 s",
+                        "totals": totals,
+                    }
                 failures += not slot[2]
             totals.append(max(slot[1] for _rid, _frame, slot in asks) - start)
         return {"totals": totals, "failures": failures}

@@ -34,7 +34,15 @@ def official_python() -> str:
         print(f"installing github-copilot-sdk into {OFFICIAL_VENV} ...", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(OFFICIAL_VENV)], check=True)
         subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "github-copilot-sdk"],
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "github-copilot-sdk",
+            ],
             check=True,
         )
     return str(python)
@@ -44,7 +52,11 @@ def measure_import(python: str, module: str) -> tuple[float, int]:
     """``(seconds, VmRSS in kB after the import)`` of ``import module`` in a fresh ``python``."""
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="0")
     out = subprocess.run(
-        [python, "-c", PROBE.format(module=module)], capture_output=True, text=True, check=True, env=env
+        [python, "-c", PROBE.format(module=module)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     )
     seconds, rss = out.stdout.split()
     return float(seconds), int(rss)
@@ -55,9 +67,13 @@ def time_import(python: str, module: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--official-python", help="an interpreter with github-copilot-sdk installed")
+    parser.add_argument(
+        "--official-python", help="an interpreter with github-copilot-sdk installed"
+    )
     args = parser.parse_args(argv)
     ours_python = sys.executable
     theirs_python = args.official_python or official_python()
@@ -67,18 +83,28 @@ def main(argv: list[str] | None = None) -> int:
     ours, theirs, ours_rss, theirs_rss = [], [], [], []
     for i in range(args.runs):
         for python, module, times, rss in sorted(
-            [(ours_python, "copilot_sync", ours, ours_rss), (theirs_python, "copilot", theirs, theirs_rss)],
-            key=lambda item: item[1], reverse=bool(i % 2),
+            [
+                (ours_python, "copilot_sync", ours, ours_rss),
+                (theirs_python, "copilot", theirs, theirs_rss),
+            ],
+            key=lambda item: item[1],
+            reverse=bool(i % 2),
         ):
             seconds, kb = measure_import(python, module)
             times.append(seconds)
             rss.append(kb)
     ours_median, theirs_median = statistics.median(ours), statistics.median(theirs)
     print(f"{'package':<28}{'median import (s)':>20}{'min (s)':>12}{'RSS after (MiB)':>18}")
-    print(f"{'copilot_sync (ours)':<28}{ours_median:>20.4f}{min(ours):>12.4f}{statistics.median(ours_rss) / 1024:>18.1f}")
-    print(f"{'copilot (official 1.0.x)':<28}{theirs_median:>20.4f}{min(theirs):>12.4f}"
-          f"{statistics.median(theirs_rss) / 1024:>18.1f}")
-    print(f"ratio ours/official: {ours_median / theirs_median:.3f}   target: under 0.15 s and at most 0.25")
+    print(
+        f"{'copilot_sync (ours)':<28}{ours_median:>20.4f}{min(ours):>12.4f}{statistics.median(ours_rss) / 1024:>18.1f}"
+    )
+    print(
+        f"{'copilot (official 1.0.x)':<28}{theirs_median:>20.4f}{min(theirs):>12.4f}"
+        f"{statistics.median(theirs_rss) / 1024:>18.1f}"
+    )
+    print(
+        f"ratio ours/official: {ours_median / theirs_median:.3f}   target: under 0.15 s and at most 0.25"
+    )
     return 0
 
 

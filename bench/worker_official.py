@@ -52,8 +52,11 @@ def new_client(args: Any) -> CopilotClient:
 
 
 def noop_tool(handler: Any = None) -> Tool:
-    return Tool(name="noop", description="Does nothing; for benchmarks.",
-                handler=handler or (lambda invocation: ToolResult(text_result_for_llm="ok")))
+    return Tool(
+        name="noop",
+        description="Does nothing; for benchmarks.",
+        handler=handler or (lambda invocation: ToolResult(text_result_for_llm="ok")),
+    )
 
 
 async def send_and_wait_v081(session: Any, prompt: str, timeout: float) -> Any:
@@ -97,7 +100,9 @@ async def w_events(args: Any, p: dict[str, Any]) -> dict[str, Any]:
     n = int(p["n"])
     client = new_client(args)
     await client.start()
-    session = await client.create_session(on_permission_request=PermissionHandler.approve_all, streaming=True)
+    session = await client.create_session(
+        on_permission_request=PermissionHandler.approve_all, streaming=True
+    )
     report_of((await session.send_and_wait(f"bench:prepare {n}", timeout=300)).data.content)
     done = asyncio.Event()
     idle = asyncio.Event()
@@ -147,10 +152,18 @@ async def w_tools(args: Any, p: dict[str, Any]) -> dict[str, Any]:
     n, concurrent, rounds = int(p["n"]), int(p["concurrent"]), int(p.get("rounds", 5))
     client = new_client(args)
     await client.start()
-    session = await client.create_session(on_permission_request=PermissionHandler.approve_all, tools=[noop_tool()])
+    session = await client.create_session(
+        on_permission_request=PermissionHandler.approve_all, tools=[noop_tool()]
+    )
     report_of((await session.send_and_wait("bench:tools 50", timeout=120)).data.content)
-    sequential = report_of((await session.send_and_wait(f"bench:tools {n}", timeout=600)).data.content)
-    burst = report_of((await session.send_and_wait(f"bench:toolsc {concurrent} {rounds}", timeout=600)).data.content)
+    sequential = report_of(
+        (await session.send_and_wait(f"bench:tools {n}", timeout=600)).data.content
+    )
+    burst = report_of(
+        (
+            await session.send_and_wait(f"bench:toolsc {concurrent} {rounds}", timeout=600)
+        ).data.content
+    )
     await client.stop()
     totals = sorted(burst["totals"])
     return {
@@ -209,8 +222,12 @@ async def w_real(args: Any, p: dict[str, Any]) -> dict[str, Any]:
     client = new_client(args)
     await client.start()
     started = perf()
-    session = await client.create_session(on_permission_request=PermissionHandler.approve_all, model=p["model"],
-                                          provider=p["provider"], tools=[noop_tool(noop)])
+    session = await client.create_session(
+        on_permission_request=PermissionHandler.approve_all,
+        model=p["model"],
+        provider=p["provider"],
+        tools=[noop_tool(noop)],
+    )
     ready = perf()
     replies = []
     t0 = perf()

@@ -34,7 +34,11 @@ def tools_api() -> tuple[Any, Any]:
     """``(Tool, approve_all)``, or raise AttributeError while tools are not in the SDK yet."""
     tool_cls = copilot_sync.Tool  # type: ignore[attr-defined]
     handler = getattr(copilot_sync, "PermissionHandler", None)
-    approve = handler.approve_all if handler is not None else (lambda request, context: {"kind": "approved"})
+    approve = (
+        handler.approve_all
+        if handler is not None
+        else (lambda request, context: {"kind": "approved"})
+    )
     return tool_cls, approve
 
 
@@ -116,7 +120,9 @@ def w_tools(args: Any, p: dict[str, Any]) -> dict[str, Any]:
     session = client.create_session(tools=[noop_tool()], on_permission_request=approve)
     report_of(session.send_and_wait("bench:tools 50", timeout=120).data.content)  # warm up
     sequential = report_of(session.send_and_wait(f"bench:tools {n}", timeout=600).data.content)
-    burst = report_of(session.send_and_wait(f"bench:toolsc {concurrent} {rounds}", timeout=600).data.content)
+    burst = report_of(
+        session.send_and_wait(f"bench:toolsc {concurrent} {rounds}", timeout=600).data.content
+    )
     client.stop()
     totals = sorted(burst["totals"])
     return {
@@ -139,7 +145,7 @@ def w_sessions(args: Any, p: dict[str, Any]) -> dict[str, Any]:
             for t in range(turns):
                 if session.send_and_wait(f"session {i} turn {t}", timeout=120) is None:
                     raise RuntimeError("no reply")
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=one, args=(i,), name=f"bench-{i}") for i in range(sessions)]
@@ -166,7 +172,11 @@ def w_sessions_async(args: Any, p: dict[str, Any]) -> dict[str, Any]:
     opened = [client.create_session() for _ in range(sessions)]
     threads_before = threading.active_count()
     start = perf()
-    futures = [session.send_async(f"session {i} turn {t}", timeout=120) for i, session in enumerate(opened) for t in range(turns)]
+    futures = [
+        session.send_async(f"session {i} turn {t}", timeout=120)
+        for i, session in enumerate(opened)
+        for t in range(turns)
+    ]
     extra_threads = threading.active_count() - threads_before
     replies = [future.result(timeout=300) for future in futures]
     elapsed = perf() - start
@@ -174,7 +184,12 @@ def w_sessions_async(args: Any, p: dict[str, Any]) -> dict[str, Any]:
     client.stop()
     if any(reply is None for reply in replies):
         raise RuntimeError("a turn had no reply")
-    return {"total_s": elapsed, "vmhwm_kb": hwm, "vmhwm_before_kb": hwm_before, "extra_threads": extra_threads}
+    return {
+        "total_s": elapsed,
+        "vmhwm_kb": hwm,
+        "vmhwm_before_kb": hwm_before,
+        "extra_threads": extra_threads,
+    }
 
 
 def w_idle(args: Any, p: dict[str, Any]) -> dict[str, Any]:
@@ -206,8 +221,12 @@ def w_real(args: Any, p: dict[str, Any]) -> dict[str, Any]:
     client = new_client(args)
     client.start()
     started = perf()
-    session = client.create_session(model=p["model"], provider=p["provider"], tools=[tool_cls("noop", "Does nothing.", noop)],
-                                    on_permission_request=approve)
+    session = client.create_session(
+        model=p["model"],
+        provider=p["provider"],
+        tools=[tool_cls("noop", "Does nothing.", noop)],
+        on_permission_request=approve,
+    )
     ready = perf()
     replies = []
     t0 = perf()

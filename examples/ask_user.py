@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from copilot_sync import CopilotClient
 from copilot_sync.testing import ModelRequest, Reply, ScriptedModelServer, ToolCall
@@ -27,7 +28,10 @@ CANNED = {"colour": "blue", "color": "blue", "name": "Ada", "city": "Lisbon"}
 
 def answer_from_table(request: dict[str, Any], invocation: dict[str, Any]) -> dict[str, Any]:
     question, choices = request["question"], request.get("choices") or []
-    answer = next((a for key, a in CANNED.items() if key in question.lower()), choices[0] if choices else "no idea")
+    answer = next(
+        (a for key, a in CANNED.items() if key in question.lower()),
+        choices[0] if choices else "no idea",
+    )
     print(f"  [ask_user] {question}" + (f" {choices}" if choices else "") + f" -> {answer}")
     return {"answer": answer, "wasFreeform": answer not in choices}
 
@@ -35,7 +39,9 @@ def answer_from_table(request: dict[str, Any], invocation: dict[str, Any]) -> di
 def answer_from_terminal(request: dict[str, Any], invocation: dict[str, Any]) -> str:
     choices = request.get("choices") or []
     hint = f" ({' / '.join(choices)})" if choices else ""
-    return input(f"  [ask_user] {request['question']}{hint}: ").strip()  # a plain string is fine too
+    return input(
+        f"  [ask_user] {request['question']}{hint}: "
+    ).strip()  # a plain string is fine too
 
 
 def converse(client: CopilotClient, handler: Callable[..., Any], **model_options: Any) -> None:
@@ -53,30 +59,52 @@ def offline_model() -> ScriptedModelServer:
     """A stand-in for the model: two questions, one at a time, then a greeting built from
     the answers it read."""
     questions = [
-        ToolCall("ask_user", {"question": "What is your favourite colour?", "choices": ["red", "green", "blue"]}),
+        ToolCall(
+            "ask_user",
+            {"question": "What is your favourite colour?", "choices": ["red", "green", "blue"]},
+        ),
         ToolCall("ask_user", {"question": "What is your name?"}),
     ]
 
     def respond(request: ModelRequest) -> Reply:
-        last_user = max((i for i, m in enumerate(request.messages) if m.get("role") == "user"), default=-1)
-        answers = [str(m.get("content")) for m in request.messages[last_user + 1 :] if m.get("role") == "tool"]
+        last_user = max(
+            (i for i, m in enumerate(request.messages) if m.get("role") == "user"), default=-1
+        )
+        answers = [
+            str(m.get("content"))
+            for m in request.messages[last_user + 1 :]
+            if m.get("role") == "tool"
+        ]
         if len(answers) < len(questions):
             return Reply(tool_calls=[questions[len(answers)]])
-        colour, name = (a.split(": ", 1)[-1] for a in answers)  # "User selected: blue", "User responded: Ada"
-        return Reply(text=f"Hello {name}, a fine person whose favourite colour is {colour}! (I read: {answers})")
+        colour, name = (
+            a.split(": ", 1)[-1] for a in answers
+        )  # "User selected: blue", "User responded: Ada"
+        return Reply(
+            text=f"Hello {name}, a fine person whose favourite colour is {colour}! (I read: {answers})"
+        )
 
     return ScriptedModelServer(responder=respond)
 
 
 def main(argv: list[str]) -> int:
     handler = answer_from_terminal if "--ask" in argv else answer_from_table
-    token = next((os.environ[n] for n in ("GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN") if os.environ.get(n)), None)
+    token = next(
+        (
+            os.environ[n]
+            for n in ("GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN")
+            if os.environ.get(n)
+        ),
+        None,
+    )
     with CopilotClient(github_token=token) as client:
         if client.get_auth_status().is_authenticated:
             print("Using GitHub Copilot.")
             converse(client, handler)
         else:
-            print("No GitHub auth found: running offline, the real CLI with a scripted local model.")
+            print(
+                "No GitHub auth found: running offline, the real CLI with a scripted local model."
+            )
             with offline_model() as model:
                 converse(client, handler, model=model.model, provider=model.provider())
     return 0

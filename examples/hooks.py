@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Optional
+from typing import Any
 
 from copilot_sync import CopilotClient, PermissionHandler, define_tool
 from copilot_sync.testing import ModelRequest, Reply, ScriptedModelServer, ToolCall
@@ -37,7 +37,9 @@ def time_zone(city: str) -> str:
     return f"{city} is in {CLOCKS.get(city, 'an unknown zone')}"
 
 
-def expand_shorthands(hook_input: dict[str, Any], invocation: dict[str, Any]) -> Optional[dict[str, Any]]:
+def expand_shorthands(
+    hook_input: dict[str, Any], invocation: dict[str, Any]
+) -> dict[str, Any] | None:
     prompt = hook_input["prompt"]
     expanded = " ".join(SHORTHANDS.get(word, word) for word in prompt.split(" "))
     if expanded == prompt:
@@ -46,11 +48,14 @@ def expand_shorthands(hook_input: dict[str, Any], invocation: dict[str, Any]) ->
     return {"modifiedPrompt": expanded}
 
 
-def before_tool(hook_input: dict[str, Any], invocation: dict[str, Any]) -> Optional[dict[str, Any]]:
+def before_tool(hook_input: dict[str, Any], invocation: dict[str, Any]) -> dict[str, Any] | None:
     name, args = hook_input["toolName"], hook_input.get("toolArgs") or {}
     if name == "time_zone" and args.get("city") in BLOCKED_CITIES:
         print(f"  [hook] blocked {name}({args})")
-        return {"permissionDecision": "deny", "permissionDecisionReason": f"{args['city']} is not a real city"}
+        return {
+            "permissionDecision": "deny",
+            "permissionDecisionReason": f"{args['city']} is not a real city",
+        }
     print(f"  [hook] about to run {name}({args})")
     return None
 
@@ -66,11 +71,18 @@ def converse(client: CopilotClient, **model_options: Any) -> None:
         "on_user_prompt_submitted": expand_shorthands,
         "on_pre_tool_use": before_tool,
         "on_post_tool_use": after_tool,
-        "on_session_start": lambda hook_input, inv: print(f"  [hook] session start ({hook_input['source']})"),
-        "on_session_end": lambda hook_input, inv: print(f"  [hook] session end ({hook_input['reason']})"),
+        "on_session_start": lambda hook_input, inv: print(
+            f"  [hook] session start ({hook_input['source']})"
+        ),
+        "on_session_end": lambda hook_input, inv: print(
+            f"  [hook] session end ({hook_input['reason']})"
+        ),
     }
     with client.create_session(
-        tools=[time_zone], on_permission_request=PermissionHandler.approve_all, hooks=hooks, **model_options
+        tools=[time_zone],
+        on_permission_request=PermissionHandler.approve_all,
+        hooks=hooks,
+        **model_options,
     ) as session:
         question = "Which tz are Tokyo, Lisbon and Atlantis in? Use the time_zone tool for each."
         print(f"you: {question}")
@@ -83,8 +95,14 @@ def offline_model() -> ScriptedModelServer:
     received (to show the hook's rewrite) and what the tool said."""
 
     def respond(request: ModelRequest) -> Reply:
-        last_user = max((i for i, m in enumerate(request.messages) if m.get("role") == "user"), default=-1)
-        results = [str(m.get("content")) for m in request.messages[last_user + 1 :] if m.get("role") == "tool"]
+        last_user = max(
+            (i for i, m in enumerate(request.messages) if m.get("role") == "user"), default=-1
+        )
+        results = [
+            str(m.get("content"))
+            for m in request.messages[last_user + 1 :]
+            if m.get("role") == "tool"
+        ]
         if not results:
             return Reply(tool_calls=[ToolCall("time_zone", {"city": city}) for city in CLOCKS])
         return Reply(text=f"You asked: {request.user_prompt!r}. Answers: " + "; ".join(results))
@@ -93,13 +111,22 @@ def offline_model() -> ScriptedModelServer:
 
 
 def main() -> int:
-    token = next((os.environ[n] for n in ("GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN") if os.environ.get(n)), None)
+    token = next(
+        (
+            os.environ[n]
+            for n in ("GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN")
+            if os.environ.get(n)
+        ),
+        None,
+    )
     with CopilotClient(github_token=token) as client:
         if client.get_auth_status().is_authenticated:
             print("Using GitHub Copilot.")
             converse(client)
         else:
-            print("No GitHub auth found: running offline, the real CLI with a scripted local model.")
+            print(
+                "No GitHub auth found: running offline, the real CLI with a scripted local model."
+            )
             with offline_model() as model:
                 converse(client, model=model.model, provider=model.provider())
     return 0

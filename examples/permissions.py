@@ -47,10 +47,14 @@ def policy(request: PermissionRequest, invocation: dict) -> PermissionRequestRes
         decision = PermissionRequestResult(kind="approve-once")
         what = f"call {request.tool_name}({request.args or {}})"
     elif request.kind == "shell":
-        decision = PermissionRequestResult(kind="reject", feedback="This app never runs shell commands. Use the other tools.")
+        decision = PermissionRequestResult(
+            kind="reject", feedback="This app never runs shell commands. Use the other tools."
+        )
         what = f"run `{request.full_command_text}`"
     else:
-        decision = PermissionRequestResult(kind="reject", feedback=f"'{request.kind}' actions are not allowed here.")
+        decision = PermissionRequestResult(
+            kind="reject", feedback=f"'{request.kind}' actions are not allowed here."
+        )
         what = request.kind
     verdict = "APPROVED" if decision.kind.startswith("approve") else "REJECTED"
     say(f"  [permission] {verdict}: {what}")
@@ -58,10 +62,14 @@ def policy(request: PermissionRequest, invocation: dict) -> PermissionRequestRes
 
 
 def converse(client: CopilotClient, **model_options: Any) -> None:
-    with client.create_session(tools=[count_lines], on_permission_request=policy, **model_options) as session:
+    with client.create_session(
+        tools=[count_lines], on_permission_request=policy, **model_options
+    ) as session:
         session.on(
             "tool.execution_complete",
-            lambda e: say(f"  [tool] {'ok' if e.data.success else 'failed'}: {first_line(e.raw['data'])}"),
+            lambda e: say(
+                f"  [tool] {'ok' if e.data.success else 'failed'}: {first_line(e.raw['data'])}"
+            ),
         )
         question = (
             f"Look at {THIS_FILE}: show me its first lines, delete the build directory with a shell command, "
@@ -73,7 +81,9 @@ def converse(client: CopilotClient, **model_options: Any) -> None:
 
 
 def first_line(data: dict) -> str:
-    text = (data.get("result") or {}).get("content") or (data.get("error") or {}).get("message") or ""
+    text = (
+        (data.get("result") or {}).get("content") or (data.get("error") or {}).get("message") or ""
+    )
     return text.strip().splitlines()[0] if text.strip() else "(empty)"
 
 
@@ -87,18 +97,33 @@ def offline_model() -> ScriptedModelServer:
     ]
 
     def respond(request: ModelRequest) -> Reply:
-        last_user = max((i for i, m in enumerate(request.messages) if m.get("role") == "user"), default=-1)
-        results = [str(m.get("content")) for m in request.messages[last_user + 1 :] if m.get("role") == "tool"]
+        last_user = max(
+            (i for i, m in enumerate(request.messages) if m.get("role") == "user"), default=-1
+        )
+        results = [
+            str(m.get("content"))
+            for m in request.messages[last_user + 1 :]
+            if m.get("role") == "tool"
+        ]
         if len(results) < len(steps):
             return Reply(tool_calls=[steps[len(results)]])
         read, shell, counted = (r.strip().splitlines()[0] for r in results)
-        return Reply(text=f"The file starts with {read!r}. The shell command was refused ({shell}). {counted}.")
+        return Reply(
+            text=f"The file starts with {read!r}. The shell command was refused ({shell}). {counted}."
+        )
 
     return ScriptedModelServer(responder=respond)
 
 
 def main() -> int:
-    token = next((os.environ[n] for n in ("GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN") if os.environ.get(n)), None)
+    token = next(
+        (
+            os.environ[n]
+            for n in ("GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN")
+            if os.environ.get(n)
+        ),
+        None,
+    )
     with CopilotClient(github_token=token) as client:
         if client.get_auth_status().is_authenticated:
             say("Using GitHub Copilot.")

@@ -41,7 +41,11 @@ def offline_model() -> ScriptedModelServer:
         if "what did I just ask" in asked:
             earlier = [m for m in request.messages if m.get("role") == "user"]
             first = str(earlier[0].get("content", "")) if earlier else ""
-            topic = "why a script would want a synchronous SDK" if "synchronous SDK" in first else "nothing yet"
+            topic = (
+                "why a script would want a synchronous SDK"
+                if "synchronous SDK" in first
+                else "nothing yet"
+            )
             return Reply(text=f"You asked {topic}.")
         return Reply(
             text="Because a plain script, a notebook cell or an old synchronous codebase can then "
@@ -52,15 +56,26 @@ def offline_model() -> ScriptedModelServer:
 
 
 def main() -> int:
-    token = next((os.environ[n] for n in ("GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN") if os.environ.get(n)), None)
+    token = next(
+        (
+            os.environ[n]
+            for n in ("GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN")
+            if os.environ.get(n)
+        ),
+        None,
+    )
     with CopilotClient(github_token=token) as client:
-        print(f"Copilot CLI {client.server_version} (protocol {client.protocol_version}), found via {client.cli_source}")
+        print(
+            f"Copilot CLI {client.server_version} (protocol {client.protocol_version}), found via {client.cli_source}"
+        )
         auth = client.get_auth_status()
         if auth.is_authenticated:
             print(f"Using GitHub Copilot, signed in as {auth.login or 'you'}.")
             converse(client)
         else:
-            print("No GitHub auth found: running offline, the real CLI with a scripted local model.")
+            print(
+                "No GitHub auth found: running offline, the real CLI with a scripted local model."
+            )
             with offline_model() as model:
                 converse(client, model=model.model, provider=model.provider())
     return 0

@@ -27,7 +27,10 @@ FORECASTS = {"lisbon": (24, "sunny"), "oslo": (6, "rainy"), "kyoto": (18, "cloud
 
 
 @define_tool
-def get_weather(city: Annotated[str, "A city name, e.g. 'Lisbon'"], unit: Literal["celsius", "fahrenheit"] = "celsius") -> dict:
+def get_weather(
+    city: Annotated[str, "A city name, e.g. 'Lisbon'"],
+    unit: Literal["celsius", "fahrenheit"] = "celsius",
+) -> dict:
     """Today's weather forecast for a city."""
     temperature, sky = FORECASTS.get(city.lower(), (15, "unknown"))
     if unit == "fahrenheit":
@@ -55,11 +58,13 @@ def plan_trip(stops: list[Stop], budget_per_night: float = 120.0) -> str:
 
 
 def converse(client: CopilotClient, **model_options: Any) -> None:
-    with client.create_session(
-        tools=[get_weather, plan_trip],
-        on_permission_request=PermissionHandler.approve_all,  # custom tools need a permission decision
-        **model_options,
-    ) as session:
+    with (
+        client.create_session(
+            tools=[get_weather, plan_trip],
+            on_permission_request=PermissionHandler.approve_all,  # custom tools need a permission decision
+            **model_options,
+        ) as session
+    ):
         names: dict[str, str] = {}
 
         def started(event) -> None:
@@ -69,10 +74,16 @@ def converse(client: CopilotClient, **model_options: Any) -> None:
 
         def completed(event) -> None:
             data = event.raw["data"]
-            outcome = (data.get("result") or {}).get("content") if data.get("success") else f"failed: {data.get('error')}"
+            outcome = (
+                (data.get("result") or {}).get("content")
+                if data.get("success")
+                else f"failed: {data.get('error')}"
+            )
             print(f"  [tool done] {names.get(data['toolCallId'], '?')} -> {outcome}")
 
-        session.on("tool.execution_start", started)  # events arrive in order, on the session's event thread
+        session.on(
+            "tool.execution_start", started
+        )  # events arrive in order, on the session's event thread
         session.on("tool.execution_complete", completed)
         question = (
             "What's the weather in Lisbon and in Oslo (in celsius)? Then plan a trip: 3 nights in Lisbon "
@@ -93,14 +104,19 @@ def offline_model() -> ScriptedModelServer:
                 tool_calls=[
                     ToolCall("get_weather", {"city": "Lisbon", "unit": "celsius"}),
                     ToolCall("get_weather", {"city": "Oslo"}),
-                    ToolCall("plan_trip", {"stops": [{"city": "Lisbon", "nights": 3}, {"city": "Oslo", "nights": 2}]}),
+                    ToolCall(
+                        "plan_trip",
+                        {"stops": [{"city": "Lisbon", "nights": 3}, {"city": "Oslo", "nights": 2}]},
+                    ),
                 ]
             )
         weather, trip = {}, ""
         for text in results:
             if text.startswith("{"):
                 forecast = json.loads(text)
-                weather[forecast["city"]] = f"{forecast['temperature']} degrees {forecast['unit']} and {forecast['sky']}"
+                weather[forecast["city"]] = (
+                    f"{forecast['temperature']} degrees {forecast['unit']} and {forecast['sky']}"
+                )
             else:
                 trip = text
         sky = "; ".join(f"{city}: {line}" for city, line in sorted(weather.items()))
@@ -110,18 +126,31 @@ def offline_model() -> ScriptedModelServer:
 
 
 def results_since_last_prompt(request: ModelRequest) -> list[str]:
-    last_user = max((i for i, m in enumerate(request.messages) if m.get("role") == "user"), default=-1)
-    return [str(m.get("content")) for m in request.messages[last_user + 1 :] if m.get("role") == "tool"]
+    last_user = max(
+        (i for i, m in enumerate(request.messages) if m.get("role") == "user"), default=-1
+    )
+    return [
+        str(m.get("content")) for m in request.messages[last_user + 1 :] if m.get("role") == "tool"
+    ]
 
 
 def main() -> int:
-    token = next((os.environ[n] for n in ("GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN") if os.environ.get(n)), None)
+    token = next(
+        (
+            os.environ[n]
+            for n in ("GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN")
+            if os.environ.get(n)
+        ),
+        None,
+    )
     with CopilotClient(github_token=token) as client:
         if client.get_auth_status().is_authenticated:
             print("Using GitHub Copilot.")
             converse(client)
         else:
-            print("No GitHub auth found: running offline, the real CLI with a scripted local model.")
+            print(
+                "No GitHub auth found: running offline, the real CLI with a scripted local model."
+            )
             with offline_model() as model:
                 converse(client, model=model.model, provider=model.provider())
     return 0

@@ -34,14 +34,18 @@ import os
 import re
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
 
 def _default_cli_version() -> str:
     """The SDK's default CLI version (``copilot_sync._versions``), read without importing
     the package, so that the script runs from a bare checkout."""
-    source = (Path(__file__).resolve().parent.parent / "src" / "copilot_sync" / "_versions.py").read_text("utf-8")
+    source = (
+        Path(__file__).resolve().parent.parent / "src" / "copilot_sync" / "_versions.py"
+    ).read_text("utf-8")
     match = re.search(r'^DEFAULT_CLI_VERSION = "([^"]+)"', source, re.M)
     if match is None:
         raise SystemExit("DEFAULT_CLI_VERSION not found in src/copilot_sync/_versions.py")
@@ -71,9 +75,7 @@ EXTRA_EVENT_TYPES = (
 
 # Names defined by the runtime base classes; schema fields with these names get a
 # trailing underscore.
-RESERVED_ATTRIBUTES = frozenset(
-    {"raw", "from_dict", "to_dict", "wire_names", "get", "mro"}
-)
+RESERVED_ATTRIBUTES = frozenset({"raw", "from_dict", "to_dict", "wire_names", "get", "mro"})
 # Names the generated module itself defines or imports.
 RESERVED_CLASS_NAMES = frozenset(
     {
@@ -210,7 +212,7 @@ def _ref_name(ref: str) -> str:
     prefix = "#/definitions/"
     if not ref.startswith(prefix):
         raise SchemaError(f"unsupported $ref {ref!r}")
-    return ref[len(prefix):]
+    return ref[len(prefix) :]
 
 
 def _clean(text: str | None) -> str:
@@ -261,7 +263,9 @@ class Generator:
             if def_name == "SessionEvent" or def_name in self.envelope_defs:
                 continue
             self._build_definition(def_name)
-        taken = set(self.defs) | set(self.classes) | set(self.unions) | set(self.class_names.values())
+        taken = (
+            set(self.defs) | set(self.classes) | set(self.unions) | set(self.class_names.values())
+        )
         for event in self.events:
             target = self.class_names.get(event.data_def, "")
             if target in self.classes:
@@ -284,7 +288,9 @@ class Generator:
             elif target in self.unions:
                 self.unions[target].event_types.append(event.type)
             else:
-                raise SchemaError(f"event {event.type!r}: data {event.data_def!r} is not an object type")
+                raise SchemaError(
+                    f"event {event.type!r}: data {event.data_def!r} is not an object type"
+                )
             self.event_classes[event.type] = target
         return self._render()
 
@@ -406,7 +412,9 @@ class Generator:
                 resolved.append((ref, self.defs[ref]))
             else:
                 resolved.append((None, alternative))
-        if not resolved or not all(s.get("type") == "object" and "properties" in s for _, s in resolved):
+        if not resolved or not all(
+            s.get("type") == "object" and "properties" in s for _, s in resolved
+        ):
             return None
         candidates = set.intersection(*(set(s["properties"]) for _, s in resolved))
         for discriminator in sorted(candidates, key=lambda c: (c not in ("type", "kind"), c)):
@@ -479,7 +487,7 @@ class Generator:
         return snake_case(wire)
 
     def _enum_values(self, prop: dict[str, Any]) -> list[str]:
-        for alternative in [prop] + list(prop.get("anyOf") or []):
+        for alternative in [prop, *list(prop.get("anyOf") or [])]:
             if "enum" in alternative:
                 return [str(v) for v in alternative["enum"]]
             if "$ref" in alternative:
@@ -569,7 +577,9 @@ class Generator:
         w("One class per object type of the CLI's event schema. Attributes are snake_case;")
         w("``_WIRE`` holds the wire (camelCase) names in the same order as ``__slots__``, and")
         w("``wire_names()`` maps one to the other. Parsing (``from_dict``) never raises: unknown")
-        w("fields are ignored (but kept in ``raw``), missing ones become ``None``, and wrongly typed")
+        w(
+            "fields are ignored (but kept in ``raw``), missing ones become ``None``, and wrongly typed"
+        )
         w("values are kept as received. Enums are open and stay plain ``str``. Parsing logic: see")
         w("``copilot_sync._records``.")
         w('"""')
@@ -619,11 +629,15 @@ class Generator:
         for event in self.events:
             member = member_name(event.type)
             if member in members:
-                raise SchemaError(f"{event.type!r} and {members[member]!r} give the same member name")
+                raise SchemaError(
+                    f"{event.type!r} and {members[member]!r} give the same member name"
+                )
             members[member] = event.type
             suffix = "  # always ephemeral" if event.always_ephemeral else ""
             w(f'    {member} = "{event.type}"{suffix}')
-        w("    # Sent by CLI 1.0.81 and later but not in the schema (always ephemeral); data is RawEventData.")
+        w(
+            "    # Sent by CLI 1.0.81 and later but not in the schema (always ephemeral); data is RawEventData."
+        )
         for extra in EXTRA_EVENT_TYPES:
             member = member_name(extra)
             if member in members:
@@ -662,7 +676,11 @@ class Generator:
         for index, paragraph in enumerate(p for p in paragraphs if p):
             if index:
                 lines.append("")
-            lines.extend(textwrap.wrap(paragraph, LINE_WIDTH - 4, break_long_words=False, break_on_hyphens=False))
+            lines.extend(
+                textwrap.wrap(
+                    paragraph, LINE_WIDTH - 4, break_long_words=False, break_on_hyphens=False
+                )
+            )
         if not lines:
             lines = ["(No description in the schema.)"]
         text = "\n".join(lines).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
@@ -710,7 +728,9 @@ class Generator:
         union = self.unions.get(spec.base or "")
         if union is not None:
             value = next(v for v, name in union.variants.items() if name == spec.name)
-            extra.append(f"The ``{union.discriminator}: {json.dumps(value)}`` variant of ``{union.name}``.")
+            extra.append(
+                f"The ``{union.discriminator}: {json.dumps(value)}`` variant of ``{union.name}``."
+            )
         if spec.schema_name:
             extra.append(f"Schema: ``{spec.schema_name}``.")
         extra.extend(spec.notes)
@@ -728,7 +748,9 @@ class Generator:
             w("")
         for spec_field in spec.fields:
             comment = " ".join(spec_field.notes)
-            for line in textwrap.wrap(comment, LINE_WIDTH - 7, break_long_words=False, break_on_hyphens=False):
+            for line in textwrap.wrap(
+                comment, LINE_WIDTH - 7, break_long_words=False, break_on_hyphens=False
+            ):
                 w(f"    #: {line}")
             annotation = spec_field.annotation
             if (spec_field.nullable or not spec_field.required) and annotation != "Any":
@@ -777,9 +799,15 @@ def run_command_line(
 ) -> int:
     """The shared ``--schema/--output/--check`` command line of the generator scripts."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument("--schema", type=Path, help=f"{schema_name} (default: the CLI install cache)")
-    parser.add_argument("--output", type=Path, default=default_output, help=f"default: {default_output}")
-    parser.add_argument("--check", action="store_true", help="exit 1 if the output file is not up to date")
+    parser.add_argument(
+        "--schema", type=Path, help=f"{schema_name} (default: the CLI install cache)"
+    )
+    parser.add_argument(
+        "--output", type=Path, default=default_output, help=f"default: {default_output}"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if the output file is not up to date"
+    )
     args = parser.parse_args(argv)
     schema_path = args.schema or find_schema()
     if schema_path is None:

@@ -43,9 +43,15 @@ _EXTENSIONS = "hosting CLI extensions (extension SDK, launch profiles) is not im
 #: Official names copilot_sync does not take, by table: (status, reason).
 REASONS: dict[str, dict[str, tuple[str, str]]] = {
     "session": {
-        "skill_provider": (ABSENT, "an object the CLI calls for skills (`skillProvider.list`/`read`); not implemented"),
-        "cloud": (ABSENT, "a cloud session gets its id from the server; copilot_sync registers a session "
-                          "under its own id before `session.create`"),
+        "skill_provider": (
+            ABSENT,
+            "an object the CLI calls for skills (`skillProvider.list`/`read`); not implemented",
+        ),
+        "cloud": (
+            ABSENT,
+            "a cloud session gets its id from the server; copilot_sync registers a session "
+            "under its own id before `session.create`",
+        ),
         "canvases": (ABSENT, _CANVAS),
         "request_canvas_renderer": (ABSENT, _CANVAS),
         "canvas_provider": (ABSENT, _CANVAS),
@@ -58,19 +64,39 @@ REASONS: dict[str, dict[str, tuple[str, str]]] = {
     "client": {
         "entra": (ABSENT, "Microsoft Entra sign-in for the runtime; not implemented"),
         "base_directory": (ABSENT, "sets `COPILOT_HOME`: pass `env={'COPILOT_HOME': ...}`"),
-        "builtin_plugin_directories": (ABSENT, "host-bundled plugins registered at start; use the session "
-                                               "option `plugin_directories`"),
+        "builtin_plugin_directories": (
+            ABSENT,
+            "host-bundled plugins registered at start; use the session option `plugin_directories`",
+        ),
         "extension_launch_provider": (ABSENT, _EXTENSIONS),
-        "installation_confirmation_handler": (ABSENT, "handler for `installations.confirm`; not implemented"),
-        "telemetry": (ABSENT, "OpenTelemetry export: set the CLI's `OTEL_*` variables through `env`"),
-        "request_handler": (ABSENT, "serving the runtime's model HTTP requests in-process; not implemented"),
+        "installation_confirmation_handler": (
+            ABSENT,
+            "handler for `installations.confirm`; not implemented",
+        ),
+        "telemetry": (
+            ABSENT,
+            "OpenTelemetry export: set the CLI's `OTEL_*` variables through `env`",
+        ),
+        "request_handler": (
+            ABSENT,
+            "serving the runtime's model HTTP requests in-process; not implemented",
+        ),
         "session_idle_timeout_seconds": (ABSENT, "a server-wide idle timeout; not implemented"),
-        "client_info": (ABSENT, "the integrator's identity on `connect`; not implemented (see `client_name`)"),
+        "client_info": (
+            ABSENT,
+            "the integrator's identity on `connect`; not implemented (see `client_name`)",
+        ),
         "on_github_telemetry": (ABSENT, "internal telemetry forwarding; not implemented"),
-        "mode": (ABSENT, "`mode='empty'` (restrictive defaults); pass the session options one by one"),
+        "mode": (
+            ABSENT,
+            "`mode='empty'` (restrictive defaults); pass the session options one by one",
+        ),
     },
     "client_members": {
-        "runtime_port": (ABSENT, "not exposed; choose the port with `CopilotClient(port=..., use_stdio=False)`"),
+        "runtime_port": (
+            ABSENT,
+            "not exposed; choose the port with `CopilotClient(port=..., use_stdio=False)`",
+        ),
         "start_ahp_host": (ABSENT, "the in-process AHP listener (experimental) is not implemented"),
     },
     "session_members": {
@@ -84,14 +110,19 @@ REASONS: dict[str, dict[str, tuple[str, str]]] = {
 #: Official name -> copilot_sync's names for the same thing, where they differ.
 EQUIVALENTS: dict[str, dict[str, tuple[list[str], str]]] = {
     "client": {
-        "connection": (["cli_path", "cli_url", "use_stdio", "port", "connection_token"],
-                       "the official SDK takes one `RuntimeConnection`; these keywords say the same"),
+        "connection": (
+            ["cli_path", "cli_url", "use_stdio", "port", "connection_token"],
+            "the official SDK takes one `RuntimeConnection`; these keywords say the same",
+        ),
         "working_directory": (["cwd"], "the CLI process's working directory"),
     },
     "session_members": {
         "get_events": (["get_messages"], "both read `session.getMessages`"),
-        "send_and_wait_typed": (["send_and_wait"], "`send_and_wait(prompt, response_format=T)`: dataclasses, "
-                                                   "TypedDicts, enums, JSON Schema dicts, pydantic models if installed"),
+        "send_and_wait_typed": (
+            ["send_and_wait"],
+            "`send_and_wait(prompt, response_format=T)`: dataclasses, "
+            "TypedDicts, enums, JSON Schema dicts, pydantic models if installed",
+        ),
     },
 }
 
@@ -114,7 +145,7 @@ OURS_ONLY: dict[str, dict[str, str]] = {
 #: Notes on present options whose handling differs from the official SDK's.
 NOTES: dict[str, str] = {
     "skip_custom_instructions": "official: `session.options.update` after the session opens; "
-                                "the CLI takes it in `session.create`/`session.resume` too",
+    "the CLI takes it in `session.create`/`session.resume` too",
     "coauthor_enabled": "official: `session.options.update` after the session opens",
     "manage_schedule_enabled": "official: `session.options.update` after the session opens",
     "included_builtin_skills": "official: `session.options.update` after the session opens",
@@ -125,7 +156,7 @@ NOTES: dict[str, str] = {
     "exp_assignments": "a dict with snake_case keys (sent PascalCase)",
     "managed_settings": "a dict with snake_case keys",
     "provider": "`bearer_token_provider` (a callback) is refused; also the CLI's `provider_name`, "
-                "`max_context_window_tokens`, `model_capabilities`",
+    "`max_context_window_tokens`, `model_capabilities`",
     "providers": "`bearer_token_provider` (a callback) is refused; also the CLI's `transport`",
     "models": "`capabilities.limits` keys stay snake_case; also the CLI's `metadata`, `system_message`",
 }
@@ -232,7 +263,9 @@ print(json.dumps({
 
 def official_surface(python: str) -> dict[str, Any]:
     """The official SDK's names, read by its own interpreter."""
-    done = subprocess.run([python, "-c", OFFICIAL_PROBE], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [python, "-c", OFFICIAL_PROBE], capture_output=True, text=True, timeout=120
+    )
     if done.returncode != 0:
         raise SystemExit(f"reading the official SDK with {python} failed:\n{done.stderr}")
     return json.loads(done.stdout)
@@ -275,7 +308,9 @@ def our_surface() -> dict[str, Any]:
         "create": sorted(CREATE_OPTIONS),
         "resume": sorted(RESUME_OPTIONS),
         "wire": dict(WIRE_KEYS),
-        "client": [name for name in inspect.signature(CopilotClient.__init__).parameters if name != "self"],
+        "client": [
+            name for name in inspect.signature(CopilotClient.__init__).parameters if name != "self"
+        ],
         "client_members": _public_members(CopilotClient, package / "_client.py"),
         "session_members": _public_members(CopilotSession, package / "_session.py"),
     }
@@ -317,17 +352,23 @@ def _code(names: list[str]) -> str:
     return ", ".join(f"`{name}`" for name in names) if names else "—"
 
 
-def _classify(table: str, official: str, ours: set[str], problems: list[str]) -> tuple[list[str], str, str]:
+def _classify(
+    table: str, official: str, ours: set[str], problems: list[str]
+) -> tuple[list[str], str, str]:
     """(our names, status, note) for one official name."""
     if official in EQUIVALENTS.get(table, {}):
         names, note = EQUIVALENTS[table][official]
         missing = [name for name in names if name not in ours]
         if missing:
-            problems.append(f"{table}: EQUIVALENTS[{official!r}] names {missing}, which copilot_sync does not have")
+            problems.append(
+                f"{table}: EQUIVALENTS[{official!r}] names {missing}, which copilot_sync does not have"
+            )
         return names, PRESENT, note
     if official in ours:
         if official in REASONS.get(table, {}):
-            problems.append(f"{table}: {official!r} is in REASONS but copilot_sync has it: drop the reason")
+            problems.append(
+                f"{table}: {official!r} is in REASONS but copilot_sync has it: drop the reason"
+            )
         return [official], PRESENT, ""
     if official not in REASONS.get(table, {}):
         problems.append(f"{table}: official {official!r} is neither in copilot_sync nor in REASONS")
@@ -336,7 +377,9 @@ def _classify(table: str, official: str, ours: set[str], problems: list[str]) ->
     return [], status, reason
 
 
-def _simple_table(table: str, title: str, official: list[str], ours: list[str], problems: list[str]) -> list[str]:
+def _simple_table(
+    table: str, title: str, official: list[str], ours: list[str], problems: list[str]
+) -> list[str]:
     lines = [f"## {title}", "", "| official | copilot_sync | status | note |", "|---|---|---|---|"]
     covered: set[str] = set()
     for name in official:
@@ -346,7 +389,7 @@ def _simple_table(table: str, title: str, official: list[str], ours: list[str], 
     extra = [name for name in ours if name not in covered and name not in official]
     lines += ["", "### Only in copilot_sync", "", "| copilot_sync | note |", "|---|---|"]
     lines += [f"| `{name}` | {OURS_ONLY.get(table, {}).get(name, '')} |" for name in extra]
-    return lines + [""]
+    return [*lines, ""]
 
 
 def render(official: dict[str, Any], ours: dict[str, Any], schema: set[str] | None) -> str:
@@ -390,13 +433,19 @@ def render(official: dict[str, Any], ours: dict[str, Any], schema: set[str] | No
             covered_create |= {ours_name} if in_create else set()
             covered_resume |= {ours_name} if in_resume else set()
             if (in_create and ours_name not in create) or (in_resume and ours_name not in resume):
-                problems.append(f"session: {name!r} is not taken by both methods the official SDK takes it in")
+                problems.append(
+                    f"session: {name!r} is not taken by both methods the official SDK takes it in"
+                )
         wire = ours["wire"].get(names[0]) if names else None
         theirs = official_wire.get(name, [])
         if name in official["wire_create"]["options_update"] and not NOTES.get(name):
-            problems.append(f"session: the official SDK sends {name!r} by session.options.update: add a NOTES entry")
+            problems.append(
+                f"session: the official SDK sends {name!r} by session.options.update: add a NOTES entry"
+            )
         if wire and theirs and wire not in theirs and not NOTES.get(name):
-            problems.append(f"session: {name!r} goes as {wire!r}, the official SDK sends {theirs}: add a NOTES entry")
+            problems.append(
+                f"session: {name!r} goes as {wire!r}, the official SDK sends {theirs}: add a NOTES entry"
+            )
         note = note or NOTES.get(name, "")
         in_schema = "" if schema is None or wire is None else ("✓" if wire in schema else "—")
         if names and wire is None and names[0] in FLAGS:
@@ -405,14 +454,25 @@ def render(official: dict[str, Any], ours: dict[str, Any], schema: set[str] | No
             f"| `{name}` | {'✓' if in_create else ''} | {'✓' if in_resume else ''} | {_code(names)} | {status} | "
             f"{f'`{wire}`' if wire else '—'} | {in_schema} | {note} |"
         )
-    out += ["", "### Only in copilot_sync", "", "| copilot_sync | create | resume | note |", "|---|---|---|---|"]
+    out += [
+        "",
+        "### Only in copilot_sync",
+        "",
+        "| copilot_sync | create | resume | note |",
+        "|---|---|---|---|",
+    ]
     extra_create, extra_resume = create - covered_create, resume - covered_resume
     for name in sorted(extra_create | extra_resume):
         note = OURS_ONLY["session"].get(name, "")
-        tick_create, tick_resume = "✓" if name in extra_create else "", "✓" if name in extra_resume else ""
+        tick_create, tick_resume = (
+            "✓" if name in extra_create else "",
+            "✓" if name in extra_resume else "",
+        )
         out.append(f"| `{name}` | {tick_create} | {tick_resume} | {note} |")
     out.append("")
-    out += _simple_table("client", "CopilotClient(...) options", official["client"], ours["client"], problems)
+    out += _simple_table(
+        "client", "CopilotClient(...) options", official["client"], ours["client"], problems
+    )
     out += _simple_table(
         "client_members", "CopilotClient methods and properties", official["client_members"], ours["client_members"],
         problems,
@@ -429,7 +489,9 @@ def render(official: dict[str, Any], ours: dict[str, Any], schema: set[str] | No
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--official-python", default=DEFAULT_OFFICIAL_PYTHON)
-    parser.add_argument("--schema", type=Path, default=None, help="the default CLI's api.schema.json")
+    parser.add_argument(
+        "--schema", type=Path, default=None, help="the default CLI's api.schema.json"
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
     schema = args.schema or default_schema()

@@ -25,7 +25,11 @@ PRIVATE_IMPORT_ALLOWED = {
     ("copilot_sync.generated.rpc", "copilot_sync._records", "_UnionRecord"): "generated code",
     ("copilot_sync.generated.rpc", "copilot_sync._rpc", "_Api"): "generated code",
     ("copilot_sync.generated.session_events", "copilot_sync._records", "_Record"): "generated code",
-    ("copilot_sync.generated.session_events", "copilot_sync._records", "_UnionRecord"): "generated code",
+    (
+        "copilot_sync.generated.session_events",
+        "copilot_sync._records",
+        "_UnionRecord",
+    ): "generated code",
 }
 
 #: The wire knows nothing of sessions: what a ``_wire`` module may import from the package.
@@ -61,7 +65,12 @@ def _runtime_imports(name: str) -> list[tuple[str, list[str]]]:
                     visit(node.body)
                 visit(node.orelse)
             elif isinstance(node, ast.Try):
-                for block in (node.body, node.orelse, node.finalbody, *(h.body for h in node.handlers)):
+                for block in (
+                    node.body,
+                    node.orelse,
+                    node.finalbody,
+                    *(h.body for h in node.handlers),
+                ):
                     visit(block)
             elif isinstance(node, ast.Import):
                 found.extend((alias.name, []) for alias in node.names)
@@ -163,10 +172,14 @@ def test_every_module_imports_on_its_own_in_a_fresh_interpreter() -> None:
     assert int(done.stdout) == len(MODULES)
 
 
-@pytest.mark.parametrize("name", sorted(n for n in MODULES if not n.startswith("copilot_sync.generated")))
+@pytest.mark.parametrize(
+    "name", sorted(n for n in MODULES if not n.startswith("copilot_sync.generated"))
+)
 def test_no_hand_written_module_is_over_600_lines(name: str) -> None:
     lines = MODULES[name].read_text(encoding="utf-8").count("\n")
-    assert lines <= MAX_LINES, f"{name} has {lines} lines; split it by concern (docs/ARCHITECTURE.md)"
+    assert lines <= MAX_LINES, (
+        f"{name} has {lines} lines; split it by concern (docs/ARCHITECTURE.md)"
+    )
 
 
 def test_no_module_imports_another_modules_private_names() -> None:
@@ -177,7 +190,11 @@ def test_no_module_imports_another_modules_private_names() -> None:
                 continue
             for imported in names:
                 private = imported.startswith("_") and not imported.startswith("__")
-                if private and f"{module}.{imported}" not in MODULES and (name, module, imported) not in PRIVATE_IMPORT_ALLOWED:
+                if (
+                    private
+                    and f"{module}.{imported}" not in MODULES
+                    and (name, module, imported) not in PRIVATE_IMPORT_ALLOWED
+                ):
                     reach_ins.append(f"{name} imports {imported} from {module}")
     assert reach_ins == []
 
@@ -191,7 +208,11 @@ def _type_checking_imports(name: str) -> list[tuple[str, list[str]]]:
             for inner in node.body:
                 if isinstance(inner, ast.ImportFrom):
                     base = package[: len(package) - inner.level + 1] if inner.level else []
-                    module = ".".join(base + ([inner.module] if inner.module else [])) if inner.level else inner.module
+                    module = (
+                        ".".join(base + ([inner.module] if inner.module else []))
+                        if inner.level
+                        else inner.module
+                    )
                     found.append((module or "", [alias.name for alias in inner.names]))
     return found
 
@@ -199,10 +220,16 @@ def _type_checking_imports(name: str) -> list[tuple[str, list[str]]]:
 def test_the_wire_knows_nothing_of_sessions_clients_or_requests() -> None:
     graph = _graph()
     wire = [name for name in MODULES if name.startswith("copilot_sync._wire")]
-    assert {"copilot_sync._wire.connection", "copilot_sync._wire.framing", "copilot_sync._wire.workers"} <= set(wire)
+    assert {
+        "copilot_sync._wire.connection",
+        "copilot_sync._wire.framing",
+        "copilot_sync._wire.workers",
+    } <= set(wire)
     leaks = []
     for name in wire:
-        imported = {module for module, _names in _runtime_imports(name) + _type_checking_imports(name)}
+        imported = {
+            module for module, _names in _runtime_imports(name) + _type_checking_imports(name)
+        }
         imported |= graph[name]
         for module in sorted(imported):
             if module.startswith("copilot_sync") and not module.startswith(WIRE_MAY_IMPORT):
@@ -230,10 +257,21 @@ def test_every_cli_to_sdk_method_in_the_router_resolves_to_a_handler() -> None:
         assert callable(react), event_type
         assert react.__module__.startswith("copilot_sync._requests."), event_type
         assert event_type in router.REACTS_TO
-    for method in ("hooks.invoke", "userInput.request", "systemMessage.transform", "exitPlanMode.request",
-                   "autoModeSwitch.request", "sessionFs.readFile"):
+    for method in (
+        "hooks.invoke",
+        "userInput.request",
+        "systemMessage.transform",
+        "exitPlanMode.request",
+        "autoModeSwitch.request",
+        "sessionFs.readFile",
+    ):
         assert router.find(method) is not None, method
-    for event_type in ("external_tool.requested", "permission.requested", "command.execute", "elicitation.requested"):
+    for event_type in (
+        "external_tool.requested",
+        "permission.requested",
+        "command.execute",
+        "elicitation.requested",
+    ):
         assert event_type in router.EVENTS
     assert router.find("no.such.method") is None
     error = router.method_not_found("no.such.method")
@@ -245,18 +283,39 @@ def test_every_cli_to_sdk_method_in_the_router_resolves_to_a_handler() -> None:
 #: ``X._name`` a module may use although it does not define ``_name`` itself, with the
 #: reason: only the standard library's internals (there is no public way to say these).
 PRIVATE_ATTRIBUTE_ALLOWED = {
-    ("copilot_sync.__main__", "argparse._SubParsersAction"): "stdlib: the type add_subparsers() returns, for annotations",
-    ("copilot_sync._events", "module.SessionEventType._value2member_map_"): "stdlib Enum's value -> member table",
-    ("copilot_sync._records", "field._field_type"): "stdlib dataclasses: a field made by hand for dataclasses.fields()",
-    ("copilot_sync._records", "dataclasses._FIELD"): "stdlib dataclasses: the kind of an ordinary field",
-    ("copilot_sync._schema.tool_signature", "sys._getframe"): "stdlib: the caller's frame, for its local annotations",
-    ("copilot_sync.testing._fake_records", "os._exit"): "stdlib: a fake CLI that dies without cleanup, on purpose",
+    (
+        "copilot_sync.__main__",
+        "argparse._SubParsersAction",
+    ): "stdlib: the type add_subparsers() returns, for annotations",
+    (
+        "copilot_sync._events",
+        "module.SessionEventType._value2member_map_",
+    ): "stdlib Enum's value -> member table",
+    (
+        "copilot_sync._records",
+        "field._field_type",
+    ): "stdlib dataclasses: a field made by hand for dataclasses.fields()",
+    (
+        "copilot_sync._records",
+        "dataclasses._FIELD",
+    ): "stdlib dataclasses: the kind of an ordinary field",
+    (
+        "copilot_sync._schema.tool_signature",
+        "sys._getframe",
+    ): "stdlib: the caller's frame, for its local annotations",
+    (
+        "copilot_sync.testing._fake_records",
+        "os._exit",
+    ): "stdlib: a fake CLI that dies without cleanup, on purpose",
 }
 
 #: Classes split into mixins across modules: the private attributes a mixin defines are its
 #: class's, so the class's own module may use them on its objects (``self`` may anyway).
 MIXINS = {
-    "copilot_sync._client": (("copilot_sync._client_start", "ClientStartup"), ("copilot_sync._client_stop", "ClientShutdown")),
+    "copilot_sync._client": (
+        ("copilot_sync._client_start", "ClientStartup"),
+        ("copilot_sync._client_stop", "ClientShutdown"),
+    ),
     "copilot_sync._session": (("copilot_sync._sending", "TurnMethods"),),
     "copilot_sync.testing._fake_cli": (("copilot_sync.testing._fake_commands", "FakeCLICommands"),),
 }
@@ -287,7 +346,11 @@ def _own_private_names(tree: ast.Module, only_class: str | None = None) -> set[s
                 for target in node.targets:
                     defined.update(names_in(target))
                 if any(isinstance(t, ast.Name) and t.id == "__slots__" for t in node.targets):
-                    defined.update(c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant) and isinstance(c.value, str))
+                    defined.update(
+                        c.value
+                        for c in ast.walk(node.value)
+                        if isinstance(c, ast.Constant) and isinstance(c.value, str)
+                    )
             elif isinstance(node, ast.AnnAssign):
                 defined.update(names_in(node.target))
             elif isinstance(node, ast.If):  # if TYPE_CHECKING: declarations
@@ -304,7 +367,11 @@ def _own_private_names(tree: ast.Module, only_class: str | None = None) -> set[s
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
             if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
                 defined.add(node.attr)
-        elif isinstance(node, ast.Call) and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+        elif (
+            isinstance(node, ast.Call)
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+        ):
             func = node.func
             if (isinstance(func, ast.Name) and func.id == "setattr") or (
                 isinstance(func, ast.Attribute) and func.attr == "__setattr__"
@@ -314,7 +381,9 @@ def _own_private_names(tree: ast.Module, only_class: str | None = None) -> set[s
     return {name for name in defined if _is_private(name)}
 
 
-def _private_attribute_reach_ins(trees: dict[str, ast.Module], allowed_seen: set[tuple[str, str]] | None = None) -> list[str]:
+def _private_attribute_reach_ins(
+    trees: dict[str, ast.Module], allowed_seen: set[tuple[str, str]] | None = None
+) -> list[str]:
     """``X._name`` (``X`` not ``self``, ``cls`` or ``super()``) in a module that does not define
     ``_name`` itself (nor in a mixin of its class, see ``MIXINS``): a reach into an object of
     another module. Pragmatic: by name, not by type. ``allowed_seen`` collects the
@@ -332,7 +401,11 @@ def _private_attribute_reach_ins(trees: dict[str, ast.Module], allowed_seen: set
             holder = node.value
             if isinstance(holder, ast.Name) and holder.id in ("self", "cls"):
                 continue
-            if isinstance(holder, ast.Call) and isinstance(holder.func, ast.Name) and holder.func.id == "super":
+            if (
+                isinstance(holder, ast.Call)
+                and isinstance(holder.func, ast.Name)
+                and holder.func.id == "super"
+            ):
                 continue
             text = ast.unparse(node)
             if node.attr in own[name]:
@@ -347,7 +420,9 @@ def _private_attribute_reach_ins(trees: dict[str, ast.Module], allowed_seen: set
 
 def test_the_private_attribute_check_sees_a_reach_in() -> None:
     trees = {
-        "a": ast.parse("class A:\n    def __init__(self):\n        self._x = 1\n    def f(self, other):\n        return other._x\n"),
+        "a": ast.parse(
+            "class A:\n    def __init__(self):\n        self._x = 1\n    def f(self, other):\n        return other._x\n"
+        ),
         "b": ast.parse("def g(a):\n    a._y = 2\n    return a._x, super()._z, self_._w\n"),
     }
     assert _private_attribute_reach_ins(trees) == ["b:2: a._y", "b:3: a._x", "b:3: self_._w"]
@@ -360,8 +435,14 @@ def test_no_module_reaches_into_another_modules_private_attributes() -> None:
     trees = {name: ast.parse(path.read_text(encoding="utf-8")) for name, path in MODULES.items()}
     allowed_seen: set[tuple[str, str]] = set()
     reach_ins = _private_attribute_reach_ins(trees, allowed_seen)
-    assert reach_ins == [], "reaches into another module's private attributes:\n" + "\n".join(reach_ins)
-    assert set(PRIVATE_ATTRIBUTE_ALLOWED) - allowed_seen == set(), "allow-list entries no longer needed"
+    assert reach_ins == [], "reaches into another module's private attributes:\n" + "\n".join(
+        reach_ins
+    )
+    assert set(PRIVATE_ATTRIBUTE_ALLOWED) - allowed_seen == set(), (
+        "allow-list entries no longer needed"
+    )
     for mixins in MIXINS.values():
         for module, class_name in mixins:
-            assert any(isinstance(n, ast.ClassDef) and n.name == class_name for n in trees[module].body), class_name
+            assert any(
+                isinstance(n, ast.ClassDef) and n.name == class_name for n in trees[module].body
+            ), class_name

@@ -59,7 +59,9 @@ def test_api_key_comes_from_the_environment_unless_given():
     assert provider_from_args(args, {API_KEY_ENV: "from-env"})["api_key"] == "from-env"
     args = parse("run", "--provider-url", "http://h", "--api-key", "given", "hi")
     assert provider_from_args(args, {API_KEY_ENV: "from-env"})["api_key"] == "given"
-    assert provider_from_args(parse("run", "hi"), {API_KEY_ENV: "ignored"}) is None  # no BYOK without a URL
+    assert (
+        provider_from_args(parse("run", "hi"), {API_KEY_ENV: "ignored"}) is None
+    )  # no BYOK without a URL
 
 
 @pytest.mark.parametrize(
@@ -114,7 +116,8 @@ def test_a_missing_cli_exits_3(tmp_path, capsys):
 def test_exit_statuses_are_documented():
     assert sorted(EXIT_STATUSES) == [0, 1, 2, 3, 124, 130]
     assert {
-        TurnResult(status).exit_status for status in ("completed", "failed", "timed out", "interrupted", "lost")
+        TurnResult(status).exit_status
+        for status in ("completed", "failed", "timed out", "interrupted", "lost")
     } == {
         0,
         1,
@@ -161,12 +164,33 @@ def test_printer_streams_deltas_once_and_ends_the_line():
 def test_printer_one_line_per_tool_call_and_a_line_for_failures():
     printer, out, err = make_printer(refused={"c3"})
     printer.start_turn()
-    printer.handle(event("tool.execution_start", toolCallId="c1", toolName="view", arguments={"path": "/tmp/x"}))
-    printer.handle(event("tool.execution_complete", toolCallId="c1", success=True, result={"content": "x"}))
-    printer.handle(event("tool.execution_start", toolCallId="c2", toolName="bash", arguments={"command": "false"}))
-    printer.handle(event("tool.execution_complete", toolCallId="c2", success=False, error={"message": "exit 1\nboom"}))
+    printer.handle(
+        event(
+            "tool.execution_start", toolCallId="c1", toolName="view", arguments={"path": "/tmp/x"}
+        )
+    )
+    printer.handle(
+        event("tool.execution_complete", toolCallId="c1", success=True, result={"content": "x"})
+    )
+    printer.handle(
+        event(
+            "tool.execution_start", toolCallId="c2", toolName="bash", arguments={"command": "false"}
+        )
+    )
+    printer.handle(
+        event(
+            "tool.execution_complete",
+            toolCallId="c2",
+            success=False,
+            error={"message": "exit 1\nboom"},
+        )
+    )
     printer.handle(event("tool.execution_start", toolCallId="c3", toolName="edit", arguments={}))
-    printer.handle(event("tool.execution_complete", toolCallId="c3", success=False, error={"message": "rejected"}))
+    printer.handle(
+        event(
+            "tool.execution_complete", toolCallId="c3", success=False, error={"message": "rejected"}
+        )
+    )
     assert err.getvalue().splitlines() == [
         '→ view {"path": "/tmp/x"}',
         '→ bash {"command": "false"}',
@@ -179,7 +203,9 @@ def test_printer_one_line_per_tool_call_and_a_line_for_failures():
 def test_printer_ignores_sub_agent_text_and_shortens_long_arguments():
     printer, out, _err = make_printer()
     printer.start_turn()
-    printer.handle(event("assistant.message_delta", agent_id="a1", messageId="s", deltaContent="inner"))
+    printer.handle(
+        event("assistant.message_delta", agent_id="a1", messageId="s", deltaContent="inner")
+    )
     printer.handle(event("assistant.message", agent_id="a1", messageId="s", content="inner"))
     assert out.getvalue() == ""
     long = format_arguments({"content": "x" * 500})
@@ -219,12 +245,17 @@ def test_deny_policy_refuses_and_says_so():
 
 def test_allow_policy_approves():
     policy = PermissionPolicy("allow")
-    assert policy(PermissionRequest({"kind": "shell", "fullCommandText": "ls"}), {}).kind == "approve-once"
+    assert (
+        policy(PermissionRequest({"kind": "shell", "fullCommandText": "ls"}), {}).kind
+        == "approve-once"
+    )
     args = argparse.Namespace(allow_all_tools=False)
     assert PermissionPolicy.from_args(args, stdin=io.StringIO()).mode == "deny"  # not a terminal
 
 
-@pytest.mark.parametrize("typed, kind", [("y\n", "approve-once"), ("a\n", "approve-for-session"), ("\n", "reject")])
+@pytest.mark.parametrize(
+    "typed, kind", [("y\n", "approve-once"), ("a\n", "approve-for-session"), ("\n", "reject")]
+)
 def test_ask_policy_reads_the_answer(typed, kind):
     read_fd, write_fd = os.pipe()
     try:
@@ -242,7 +273,10 @@ def test_ask_policy_gives_up_when_the_turn_is_cancelled():
     try:
         policy = PermissionPolicy("ask", stdin_fd=read_fd, err=io.StringIO())
         threading.Timer(0.2, policy.cancel.set).start()
-        assert policy(PermissionRequest({"kind": "read", "path": "/p", "toolCallId": "t"}), {}).kind == "reject"
+        assert (
+            policy(PermissionRequest({"kind": "read", "path": "/p", "toolCallId": "t"}), {}).kind
+            == "reject"
+        )
         os.write(write_fd, b"y\n")  # typed after the turn: must not be taken as an answer
         assert policy(PermissionRequest({"kind": "read", "path": "/q"}), {}).kind == "reject"
     finally:
@@ -296,13 +330,19 @@ def turn(items, **kwargs):
     session = FakeSession(items)
     printer, out, _err = make_printer()
     result = run_turn(
-        session, "hi", printer, PermissionPolicy("deny", err=io.StringIO()), timeout=kwargs.get("timeout")
+        session,
+        "hi",
+        printer,
+        PermissionPolicy("deny", err=io.StringIO()),
+        timeout=kwargs.get("timeout"),
     )
     return result, session, out.getvalue()
 
 
 def test_turn_completed():
-    result, session, out = turn([event("assistant.message", messageId="m", content="ok"), event("session.idle")])
+    result, session, out = turn(
+        [event("assistant.message", messageId="m", content="ok"), event("session.idle")]
+    )
     assert (result.status, result.exit_status, session.aborts, out) == ("completed", 0, 0, "ok\n")
 
 
@@ -315,7 +355,12 @@ def test_turn_failed_by_session_error():
 
 def test_turn_timeout_aborts():
     result, session, _ = turn([CopilotTimeoutError("late")], timeout=3.0)
-    assert (result.status, result.exit_status, session.aborts, session.timeouts) == ("timed out", 124, 1, [3.0])
+    assert (result.status, result.exit_status, session.aborts, session.timeouts) == (
+        "timed out",
+        124,
+        1,
+        [3.0],
+    )
 
 
 def test_turn_interrupted_inside_the_stream_is_aborted_by_the_stream_not_twice():
@@ -330,7 +375,11 @@ def test_turn_interrupted_outside_the_stream_is_aborted():
 
     session = FakeSession([event("assistant.message_delta", messageId="m", deltaContent="x")])
     result = run_turn(
-        session, "hi", Interrupting(io.StringIO(), io.StringIO()), PermissionPolicy("allow"), timeout=None
+        session,
+        "hi",
+        Interrupting(io.StringIO(), io.StringIO()),
+        PermissionPolicy("allow"),
+        timeout=None,
     )
     assert (result.status, session.aborts) == (INTERRUPTED, 1)
 

@@ -32,7 +32,9 @@ from copilot_sync._install import (
     platform_package_names,
 )
 
-needs_posix = pytest.mark.skipif(os.name == "nt", reason="fake executables are shell/python scripts")
+needs_posix = pytest.mark.skipif(
+    os.name == "nt", reason="fake executables are shell/python scripts"
+)
 
 
 # ---------------------------------------------------------------------------
@@ -51,7 +53,9 @@ def build_tree(prefix: Path, version: str = PINNED_CLI_VERSION, *, executable: b
     """Lay out what ``npm install --prefix <prefix> @github/copilot@<version>`` leaves."""
     github = prefix / "node_modules" / "@github"
     (github / "copilot").mkdir(parents=True, exist_ok=True)
-    (github / "copilot" / "package.json").write_text(json.dumps({"name": "@github/copilot", "version": version}))
+    (github / "copilot" / "package.json").write_text(
+        json.dumps({"name": "@github/copilot", "version": version})
+    )
     package = platform_package_name()
     package_dir = prefix / "node_modules" / package
     (package_dir / "schemas").mkdir(parents=True, exist_ok=True)
@@ -142,7 +146,9 @@ def test_cli_home_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert cli_home("9.9.9") == tmp_path / "mine"
 
 
-def test_cli_home_default_uses_xdg_cache_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_cli_home_default_uses_xdg_cache_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("COPILOT_SYNC_CLI_HOME", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cli_home() == tmp_path / "copilot-sync" / "cli" / PINNED_CLI_VERSION
@@ -162,7 +168,12 @@ def test_cli_home_default_without_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path:
         ("Linux", "x86_64", False, ["@github/copilot-linux-x64"]),
         ("Linux", "aarch64", False, ["@github/copilot-linux-arm64"]),
         ("Linux", "x86_64", True, ["@github/copilot-linuxmusl-x64", "@github/copilot-linux-x64"]),
-        ("Linux", "arm64", True, ["@github/copilot-linuxmusl-arm64", "@github/copilot-linux-arm64"]),
+        (
+            "Linux",
+            "arm64",
+            True,
+            ["@github/copilot-linuxmusl-arm64", "@github/copilot-linux-arm64"],
+        ),
         ("Darwin", "x86_64", None, ["@github/copilot-darwin-x64"]),
         ("Darwin", "arm64", None, ["@github/copilot-darwin-arm64"]),
         ("Windows", "AMD64", None, ["@github/copilot-win32-x64"]),
@@ -171,7 +182,9 @@ def test_cli_home_default_without_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path:
         ("Plan9", "x86_64", None, []),
     ],
 )
-def test_platform_package_names(system: str, machine: str, musl: bool | None, expected: list[str]) -> None:
+def test_platform_package_names(
+    system: str, machine: str, musl: bool | None, expected: list[str]
+) -> None:
     assert platform_package_names(system, machine, musl=musl) == expected
 
 
@@ -190,7 +203,9 @@ def test_this_machine_has_a_platform_package() -> None:
 
 
 @needs_posix
-def test_order_cli_path_wins(clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_order_cli_path_wins(
+    clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     explicit = make_executable(tmp_path / "explicit" / "copilot")
     from_env = make_executable(tmp_path / "env" / "copilot")
     build_tree(clean_env)
@@ -203,7 +218,9 @@ def test_order_cli_path_wins(clean_env: Path, tmp_path: Path, monkeypatch: pytes
 
 
 @needs_posix
-def test_order_env_var_before_installed(clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_order_env_var_before_installed(
+    clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from_env = make_executable(tmp_path / "env" / "copilot")
     build_tree(clean_env)
     monkeypatch.setenv("COPILOT_CLI_PATH", str(from_env))
@@ -212,7 +229,9 @@ def test_order_env_var_before_installed(clean_env: Path, tmp_path: Path, monkeyp
 
 
 @needs_posix
-def test_order_installed_before_path(clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_order_installed_before_path(
+    clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     exe = build_tree(clean_env)
     bin_dir = tmp_path / "bin"
     make_executable(bin_dir / "copilot")
@@ -234,7 +253,9 @@ def test_order_path_last(clean_env: Path, tmp_path: Path, monkeypatch: pytest.Mo
 
 
 @needs_posix
-def test_env_argument_is_the_effective_environment(clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_argument_is_the_effective_environment(
+    clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     host = make_executable(tmp_path / "host" / "copilot")
     mine = make_executable(tmp_path / "mine" / "copilot")
     monkeypatch.setenv("COPILOT_CLI_PATH", str(host))
@@ -266,7 +287,9 @@ def test_empty_env_var_counts_as_unset(clean_env: Path, monkeypatch: pytest.Monk
 
 
 @needs_posix
-def test_cli_path_name_falls_back_to_which(clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_path_name_falls_back_to_which(
+    clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bin_dir = tmp_path / "bin"
     tool = make_executable(bin_dir / "my-copilot")
     monkeypatch.setenv("PATH", str(bin_dir))
@@ -278,7 +301,9 @@ def test_cli_path_name_falls_back_to_which(clean_env: Path, tmp_path: Path, monk
 
 
 @needs_posix
-def test_relative_cli_path_is_made_absolute(clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relative_cli_path_is_made_absolute(
+    clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_executable(tmp_path / "sub" / "copilot")
     monkeypatch.chdir(tmp_path)
     resolved = resolve_cli(os.path.join("sub", "copilot"))
@@ -296,7 +321,9 @@ def test_missing_cli_path_does_not_fall_through(clean_env: Path, tmp_path: Path)
     assert len(info.value.tried) == 1 and missing in info.value.tried[0]
 
 
-def test_missing_env_var_path_does_not_fall_through(clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_env_var_path_does_not_fall_through(
+    clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     build_tree(clean_env)
     missing = str(tmp_path / "gone")
     monkeypatch.setenv("COPILOT_CLI_PATH", missing)
@@ -327,7 +354,9 @@ def test_js_path_runs_with_node(clean_env: Path, tmp_path: Path) -> None:
     assert ResolvedCLI("/x/copilot", "PATH").argv_prefix == ["/x/copilot"]
 
 
-def test_not_found_lists_every_place(clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_not_found_lists_every_place(
+    clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     empty_bin = tmp_path / "empty-bin"
     empty_bin.mkdir()
     monkeypatch.setenv("PATH", str(empty_bin))
@@ -335,7 +364,11 @@ def test_not_found_lists_every_place(clean_env: Path, tmp_path: Path, monkeypatc
         resolve_cli()
     error = info.value
     assert isinstance(error, CopilotError)
-    assert [entry.split(" ")[0].rstrip(":") for entry in error.tried] == ["COPILOT_CLI_PATH", "installed", "PATH"]
+    assert [entry.split(" ")[0].rstrip(":") for entry in error.tried] == [
+        "COPILOT_CLI_PATH",
+        "installed",
+        "PATH",
+    ]
     assert "not set" in error.tried[0]
     assert str(clean_env) in error.tried[1] and "not installed" in error.tried[1]
     assert str(empty_bin) in error.tried[2]
@@ -345,7 +378,9 @@ def test_not_found_lists_every_place(clean_env: Path, tmp_path: Path, monkeypatc
     assert message.splitlines()[-1].endswith(INSTALL_COMMAND)
 
 
-def test_not_found_explains_a_wrong_installed_version(clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_not_found_explains_a_wrong_installed_version(
+    clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     build_tree(clean_env, version="0.0.1")
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(CLINotFoundError) as info:
@@ -465,7 +500,9 @@ def test_install_other_version(fake_npm: Path, tmp_path: Path) -> None:
 
 
 @needs_posix
-def test_install_failure_reports_npm_stderr(fake_npm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_install_failure_reports_npm_stderr(
+    fake_npm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FAKE_NPM_MODE", "fail")
     home = tmp_path / "home"
     with pytest.raises(CLIInstallError) as info:
@@ -483,7 +520,9 @@ def test_install_failure_reports_npm_stderr(fake_npm: Path, tmp_path: Path, monk
 
 
 @needs_posix
-def test_install_without_executable_fails_cleanly(fake_npm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_install_without_executable_fails_cleanly(
+    fake_npm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FAKE_NPM_MODE", "noexec")
     home = tmp_path / "home"
     with pytest.raises(CLIInstallError, match="no usable Copilot CLI executable"):
@@ -492,7 +531,9 @@ def test_install_without_executable_fails_cleanly(fake_npm: Path, tmp_path: Path
 
 
 @needs_posix
-def test_install_where_npm_installs_nothing(fake_npm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_install_where_npm_installs_nothing(
+    fake_npm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FAKE_NPM_MODE", "nothing")  # e.g. optional dependencies disabled
     with pytest.raises(CLIInstallError, match="not installed"):
         install_cli(home=tmp_path / "home")
@@ -500,7 +541,9 @@ def test_install_where_npm_installs_nothing(fake_npm: Path, tmp_path: Path, monk
 
 
 @needs_posix
-def test_failed_force_keeps_the_old_install(fake_npm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_force_keeps_the_old_install(
+    fake_npm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path / "home"
     first = install_cli(home=home)
     monkeypatch.setenv("FAKE_NPM_MODE", "fail")
@@ -520,7 +563,9 @@ def test_install_without_npm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 @needs_posix
-def test_install_with_explicit_npm(fake_npm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_install_with_explicit_npm(
+    fake_npm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     npm = shutil.which("npm")
     assert npm is not None
     monkeypatch.setenv("PATH", "/nonexistent")
@@ -541,7 +586,9 @@ def test_interrupted_install_leaves_nothing_that_looks_complete(
     """npm wrote everything, then the install was interrupted before the rename."""
     home = tmp_path / "home"
 
-    def npm_then_interrupt(npm_path: str, prefix: Path, version: str, timeout: float | None) -> None:
+    def npm_then_interrupt(
+        npm_path: str, prefix: Path, version: str, timeout: float | None
+    ) -> None:
         build_tree(prefix, version)
         raise KeyboardInterrupt
 
@@ -553,7 +600,9 @@ def test_interrupted_install_leaves_nothing_that_looks_complete(
 
 
 @needs_posix
-def test_leftovers_of_a_crashed_install_are_ignored_then_removed(fake_npm: Path, tmp_path: Path) -> None:
+def test_leftovers_of_a_crashed_install_are_ignored_then_removed(
+    fake_npm: Path, tmp_path: Path
+) -> None:
     """A process killed mid-install leaves ``<home>.tmp-<pid>``; it never counts as installed."""
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -569,7 +618,9 @@ def test_leftovers_of_a_crashed_install_are_ignored_then_removed(fake_npm: Path,
     assert find_installed_cli(home=home) is not None
 
 
-def test_install_refuses_to_replace_a_foreign_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_install_refuses_to_replace_a_foreign_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path / "my-project"
     home.mkdir()
     (home / "important.txt").write_text("user data")
@@ -585,7 +636,9 @@ def test_install_refuses_to_replace_a_foreign_directory(tmp_path: Path, monkeypa
 
 
 @needs_posix
-def test_main_install_cli(fake_npm: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_install_cli(
+    fake_npm: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     home = tmp_path / "home"
     assert main(["install-cli", "--home", str(home)]) == 0
     out = capsys.readouterr().out
@@ -600,7 +653,10 @@ def test_main_install_cli(fake_npm: Path, tmp_path: Path, capsys: pytest.Capture
 
 @needs_posix
 def test_main_install_cli_failure(
-    fake_npm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    fake_npm: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("FAKE_NPM_MODE", "fail")
     assert main(["install-cli", "--home", str(tmp_path / "home")]) == 1
@@ -620,7 +676,10 @@ def test_main_where(clean_env: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_main_where_not_found(
-    clean_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    clean_env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     assert main(["where"]) == 1
@@ -637,7 +696,11 @@ def test_main_without_command_prints_help(capsys: pytest.CaptureFixture[str]) ->
 def test_python_dash_m_entry_point(clean_env: Path, tmp_path: Path) -> None:
     env = dict(os.environ, PATH=str(tmp_path))
     proc = subprocess.run(
-        [sys.executable, "-m", "copilot_sync", "where"], env=env, capture_output=True, text=True, timeout=30
+        [sys.executable, "-m", "copilot_sync", "where"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert proc.returncode == 1
     assert INSTALL_COMMAND in proc.stderr
@@ -660,7 +723,11 @@ def test_real_install_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
     env = dict(os.environ, **installed.env)
     proc = subprocess.run(
-        [str(installed.executable), "--version"], env=env, capture_output=True, text=True, timeout=120
+        [str(installed.executable), "--version"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert PINNED_CLI_VERSION in proc.stdout

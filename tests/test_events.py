@@ -20,7 +20,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copilot_sync._versions import DEFAULT_CLI_VERSION
 from copilot_sync import _events, _records
 from copilot_sync._events import (
     RawEventData,
@@ -29,6 +28,7 @@ from copilot_sync._events import (
     parse_datetime,
     parse_event,
 )
+from copilot_sync._versions import DEFAULT_CLI_VERSION
 from copilot_sync.generated import session_events as gen
 from copilot_sync.generated.session_events import (
     EVENT_DATA_TYPES,
@@ -168,7 +168,9 @@ def test_session_start() -> None:
 
 def test_session_error() -> None:
     message = "Execution failed: InvalidArg, No GitHub OAuth token or Copilot HMAC key provided"
-    event = parse_event(envelope("session.error", {"errorType": "query", "message": message, "statusCode": 401}))
+    event = parse_event(
+        envelope("session.error", {"errorType": "query", "message": message, "statusCode": 401})
+    )
     assert event.type == SessionEventType.SESSION_ERROR
     assert type(event.data).__name__ == "SessionErrorData"
     assert event.data.error_type == "query"
@@ -183,7 +185,9 @@ def test_session_idle() -> None:
     assert event.ephemeral is True
     assert event.data.mode == "interactive"
     assert event.data.aborted is None
-    aborted = parse_event(envelope("session.idle", {"aborted": True}, ephemeral=True, agentId="sub-1"))
+    aborted = parse_event(
+        envelope("session.idle", {"aborted": True}, ephemeral=True, agentId="sub-1")
+    )
     assert aborted.data.aborted is True
     assert aborted.agent_id == "sub-1"
 
@@ -212,13 +216,19 @@ def test_union_payload_dispatches_on_discriminator() -> None:
     request = event.data.permission_request
     assert isinstance(request, PermissionRequestCustomTool)
     assert isinstance(request, PermissionRequest)
-    assert (request.kind, request.tool_name, request.args) == ("custom-tool", "get_weather", {"city": "Paris"})
+    assert (request.kind, request.tool_name, request.args) == (
+        "custom-tool",
+        "get_weather",
+        {"city": "Paris"},
+    )
 
 
 def test_union_unknown_variant_keeps_raw(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger=LOGGER)
     payload = {"kind": "teleport", "toolCallId": "c1", "destination": "moon"}
-    event = parse_event(envelope("permission.requested", {"requestId": "r", "permissionRequest": payload}))
+    event = parse_event(
+        envelope("permission.requested", {"requestId": "r", "permissionRequest": payload})
+    )
     request = event.data.permission_request
     assert type(request) is PermissionRequest
     assert request.raw is payload
@@ -232,7 +242,9 @@ def test_union_unknown_variant_keeps_raw(caplog: pytest.LogCaptureFixture) -> No
 
 def test_event_payload_that_is_a_union() -> None:
     data = parse_event(
-        envelope("sandbox.decision", {"kind": "spawn_completed", "control": "shell", "durationMs": 12.5})
+        envelope(
+            "sandbox.decision", {"kind": "spawn_completed", "control": "shell", "durationMs": 12.5}
+        )
     ).data
     assert type(data).__name__ == "SandboxDecisionSpawnCompletedData"
     assert isinstance(data, gen.SandboxDecisionData)
@@ -246,7 +258,11 @@ def test_shared_payload_gets_an_event_named_subclass() -> None:
     assert isinstance(data, gen.WorkingDirectoryContext)
     assert (data.cwd, data.branch) == ("/w", "dev")
     assert type(data).wire_names()["git_root"] == "gitRoot"
-    for event_type in ("mcp.tools.list_changed", "mcp.resources.list_changed", "mcp.prompts.list_changed"):
+    for event_type in (
+        "mcp.tools.list_changed",
+        "mcp.resources.list_changed",
+        "mcp.prompts.list_changed",
+    ):
         parsed = parse_event(envelope(event_type, {"serverName": "gh"})).data
         assert isinstance(parsed, gen.McpListChangedData)
         assert parsed.server_name == "gh"
@@ -258,9 +274,18 @@ def test_shared_payload_gets_an_event_named_subclass() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("2026-08-21T10:15:30.123Z", datetime(2026, 8, 21, 10, 15, 30, 123000, tzinfo=timezone.utc)),
-        ("2026-08-21T10:15:30.123456789Z", datetime(2026, 8, 21, 10, 15, 30, 123456, tzinfo=timezone.utc)),
-        ("2026-08-21T10:15:30.123456789+00:00", datetime(2026, 8, 21, 10, 15, 30, 123456, tzinfo=timezone.utc)),
+        (
+            "2026-08-21T10:15:30.123Z",
+            datetime(2026, 8, 21, 10, 15, 30, 123000, tzinfo=timezone.utc),
+        ),
+        (
+            "2026-08-21T10:15:30.123456789Z",
+            datetime(2026, 8, 21, 10, 15, 30, 123456, tzinfo=timezone.utc),
+        ),
+        (
+            "2026-08-21T10:15:30.123456789+00:00",
+            datetime(2026, 8, 21, 10, 15, 30, 123456, tzinfo=timezone.utc),
+        ),
         ("2026-08-21T10:15:30Z", datetime(2026, 8, 21, 10, 15, 30, tzinfo=timezone.utc)),
         ("2026-08-21T10:15:30.5Z", datetime(2026, 8, 21, 10, 15, 30, 500000, tzinfo=timezone.utc)),
         (
@@ -283,7 +308,9 @@ def test_utc_is_timezone_utc_on_every_path() -> None:
         assert parse_datetime(text).tzinfo is timezone.utc, text
 
 
-@pytest.mark.parametrize("value", ["", "not a date", "2026-13-45T99:99:99Z", "Z", 1724235330, None, ["x"]])
+@pytest.mark.parametrize(
+    "value", ["", "not a date", "2026-13-45T99:99:99Z", "Z", 1724235330, None, ["x"]]
+)
 def test_bad_or_missing_timestamps_are_none(value: Any) -> None:
     assert parse_event(envelope("session.idle", {}, timestamp=value)).timestamp is None
     assert parse_datetime(value) is None
@@ -356,7 +383,9 @@ def test_missing_fields_are_none(caplog: pytest.LogCaptureFixture) -> None:
     data = parse_event(envelope("assistant.message", {"content": "hi"})).data
     assert data.message_id is None
     assert data.tool_requests is None
-    assert any("messageId" in r.getMessage() and "missing" in r.getMessage() for r in caplog.records)
+    assert any(
+        "messageId" in r.getMessage() and "missing" in r.getMessage() for r in caplog.records
+    )
     assert all(r.levelno == logging.DEBUG for r in caplog.records)
     for payload in (None, [], "text", 5):
         raw = envelope("assistant.message", payload)
@@ -403,7 +432,9 @@ def test_bad_date_time_field_is_kept_as_string() -> None:
 
 
 def test_numbers_stay_int_or_float() -> None:
-    data = parse_event(envelope("assistant.usage", {"model": "m", "inputTokens": 10, "cost": 1, "duration": 2.5})).data
+    data = parse_event(
+        envelope("assistant.usage", {"model": "m", "inputTokens": 10, "cost": 1, "duration": 2.5})
+    ).data
     assert data.input_tokens == 10 and type(data.input_tokens) is int
     assert data.cost == 1 and type(data.cost) is int  # "number": an int stays an int
     assert data.duration == 2.5
@@ -443,12 +474,24 @@ def test_to_dict_round_trip() -> None:
     raws = [
         envelope(
             "assistant.message",
-            {"messageId": "m", "content": "x", "toolRequests": [{"toolCallId": "c", "name": "n", "arguments": {}}]},
+            {
+                "messageId": "m",
+                "content": "x",
+                "toolRequests": [{"toolCallId": "c", "name": "n", "arguments": {}}],
+            },
             ephemeral=False,
             agentId="a",
         ),
-        envelope("session.start", {"sessionId": "s", "version": 1, "startTime": "2026-08-21T10:15:29.001Z",
-                                   "context": {"cwd": "/w"}, "contextTier": None}),
+        envelope(
+            "session.start",
+            {
+                "sessionId": "s",
+                "version": 1,
+                "startTime": "2026-08-21T10:15:29.001Z",
+                "context": {"cwd": "/w"},
+                "contextTier": None,
+            },
+        ),
         envelope("brand.new", {"anything": [1, {"b": None}]}),
         envelope("model.log", {"level": "info"}),
     ]
@@ -469,9 +512,13 @@ def test_to_dict_of_hand_built_payloads() -> None:
     assert data.to_dict() == {
         "messageId": "m",
         "content": "hi",
-        "toolRequests": [{"toolCallId": "c1", "name": "get_weather", "arguments": {"city": "Paris"}}],
+        "toolRequests": [
+            {"toolCallId": "c1", "name": "get_weather", "arguments": {"city": "Paris"}}
+        ],
     }
-    start = gen.SessionStartData(start_time=datetime(2026, 8, 21, 10, 0, 0, 5000, tzinfo=timezone.utc))
+    start = gen.SessionStartData(
+        start_time=datetime(2026, 8, 21, 10, 0, 0, 5000, tzinfo=timezone.utc)
+    )
     assert start.to_dict() == {"startTime": "2026-08-21T10:00:00.005Z"}
     with pytest.raises(TypeError):
         AssistantMessageData(bogus=1)
@@ -495,7 +542,7 @@ def test_session_event_type_enum() -> None:
 def test_string_comparison() -> None:
     event = parse_event(envelope("assistant.message", {"messageId": "m", "content": "c"}))
     assert event.type == "assistant.message"
-    assert "assistant.message" == event.type
+    assert event.type == "assistant.message"
     assert event.type != "assistant.message_delta"
     assert event.type in {"assistant.message", "session.idle"}
     assert isinstance(event.type, str)
@@ -504,10 +551,16 @@ def test_string_comparison() -> None:
 def test_repr_is_readable() -> None:
     content = "Hi! " + "lorem ipsum " * 20
     event = parse_event(
-        envelope("assistant.message", {"messageId": "b73d", "content": content, "toolRequests": []}, agentId="sub")
+        envelope(
+            "assistant.message",
+            {"messageId": "b73d", "content": content, "toolRequests": []},
+            agentId="sub",
+        )
     )
     text = repr(event)
-    assert text.startswith("SessionEvent(type='assistant.message', id='1e55a6f0-0000-4000-8000-000000000001'")
+    assert text.startswith(
+        "SessionEvent(type='assistant.message', id='1e55a6f0-0000-4000-8000-000000000001'"
+    )
     assert "agent_id='sub'" in text
     assert "data=AssistantMessageData(message_id='b73d', content='Hi! lorem" in text
     assert "\u2026" in text and len(text) < 300
@@ -515,8 +568,14 @@ def test_repr_is_readable() -> None:
     full = repr(event.data)
     assert content in full and "tool_requests=[]" in full
     unknown = repr(parse_event(envelope("x.y", {"a": 1})))
-    assert unknown == "SessionEvent(type='x.y', id='1e55a6f0-0000-4000-8000-000000000001', data=RawEventData({'a': 1}))"
-    assert repr(SessionEventType.ASSISTANT_MESSAGE) == "<SessionEventType.ASSISTANT_MESSAGE: 'assistant.message'>"
+    assert (
+        unknown
+        == "SessionEvent(type='x.y', id='1e55a6f0-0000-4000-8000-000000000001', data=RawEventData({'a': 1}))"
+    )
+    assert (
+        repr(SessionEventType.ASSISTANT_MESSAGE)
+        == "<SessionEventType.ASSISTANT_MESSAGE: 'assistant.message'>"
+    )
 
 
 def test_payloads_copy_and_pickle() -> None:
@@ -639,11 +698,17 @@ SYNTHETIC_SCHEMA: dict[str, Any] = {
         },
         "SharedOneEvent": {
             "type": "object",
-            "properties": {"type": {"const": "demo.shared_one"}, "data": {"$ref": "#/definitions/Shared"}},
+            "properties": {
+                "type": {"const": "demo.shared_one"},
+                "data": {"$ref": "#/definitions/Shared"},
+            },
         },
         "SharedTwoEvent": {
             "type": "object",
-            "properties": {"type": {"const": "demo.shared_two"}, "data": {"$ref": "#/definitions/Shared"}},
+            "properties": {
+                "type": {"const": "demo.shared_two"},
+                "data": {"$ref": "#/definitions/Shared"},
+            },
         },
         "PingData": {
             "type": "object",
@@ -661,10 +726,20 @@ SYNTHETIC_SCHEMA: dict[str, Any] = {
             },
             "required": ["mode", "count"],
         },
-        "Item": {"type": "object", "properties": {"itemId": {"type": "string"}}, "required": ["itemId"]},
+        "Item": {
+            "type": "object",
+            "properties": {"itemId": {"type": "string"}},
+            "required": ["itemId"],
+        },
         "Choice": {"anyOf": [{"$ref": "#/definitions/ChoiceA"}, {"$ref": "#/definitions/ChoiceB"}]},
-        "ChoiceA": {"type": "object", "properties": {"kind": {"const": "a", "type": "string"}, "a": {"type": "integer"}}},
-        "ChoiceB": {"type": "object", "properties": {"kind": {"const": "b", "type": "string"}, "b": {"type": "string"}}},
+        "ChoiceA": {
+            "type": "object",
+            "properties": {"kind": {"const": "a", "type": "string"}, "a": {"type": "integer"}},
+        },
+        "ChoiceB": {
+            "type": "object",
+            "properties": {"kind": {"const": "b", "type": "string"}, "b": {"type": "string"}},
+        },
         "Loose": {"anyOf": [{"$ref": "#/definitions/Item"}, {"$ref": "#/definitions/Shared"}]},
         "Shared": {"type": "object", "properties": {"name": {"type": "string"}}},
         "Mode": {"type": "string", "enum": ["fast", "slow"]},
@@ -740,7 +815,9 @@ def test_generator_cli_requires_a_schema(tmp_path: Path) -> None:
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 iso_datetimes = st.datetimes(timezones=st.none() | st.just(timezone.utc)).map(
@@ -837,22 +914,37 @@ def exercise(raw: dict[str, Any]) -> None:
     assert json.dumps(raw, sort_keys=True, default=repr) == before  # the input is not mutated
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(wire_events())
 def test_parse_never_raises_on_event_like_dicts(raw: dict[str, Any]) -> None:
     exercise(raw)
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.dictionaries(st.sampled_from(["id", "timestamp", "type", "data", "parentId"]) | st.text(max_size=6), json_values))
+@given(
+    st.dictionaries(
+        st.sampled_from(["id", "timestamp", "type", "data", "parentId"]) | st.text(max_size=6),
+        json_values,
+    )
+)
 def test_parse_never_raises_on_arbitrary_dicts(raw: dict[str, Any]) -> None:
     exercise(raw)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(st.sampled_from(sorted(_all_payload_classes(), key=lambda c: c.__name__)).flatmap(
-    lambda cls: st.tuples(st.just(cls), payload_for(cls))
-))
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    st.sampled_from(sorted(_all_payload_classes(), key=lambda c: c.__name__)).flatmap(
+        lambda cls: st.tuples(st.just(cls), payload_for(cls))
+    )
+)
 def test_every_payload_class_parses_plausible_and_wrong_values(case: tuple[type, Any]) -> None:
     cls, payload = case
     data = cls.from_dict(payload)

@@ -47,8 +47,12 @@ MS_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 class Peer:
     """A minimal JSON-RPC client: integer ids from 1, every incoming message kept in order."""
 
-    def __init__(self, rfile: Any, write: Callable[[bytes], Any],
-                 on_request: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None) -> None:
+    def __init__(
+        self,
+        rfile: Any,
+        write: Callable[[bytes], Any],
+        on_request: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
+    ) -> None:
         self._write = write
         self._write_lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -57,7 +61,9 @@ class Peer:
         self.messages: list[dict[str, Any]] = []
         self.eof = False
         self.error: Exception | None = None
-        self._thread = threading.Thread(target=self._read, args=(rfile,), name="copilot-fake-test-peer", daemon=True)
+        self._thread = threading.Thread(
+            target=self._read, args=(rfile,), name="copilot-fake-test-peer", daemon=True
+        )
         self._thread.start()
 
     def _read(self, rfile: Any) -> None:
@@ -84,7 +90,14 @@ class Peer:
 
     def start_call(self, method: str, params: Any = None) -> int:
         msg_id = next(self._ids)
-        self.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": {} if params is None else params})
+        self.send(
+            {
+                "jsonrpc": "2.0",
+                "id": msg_id,
+                "method": method,
+                "params": {} if params is None else params,
+            }
+        )
         return msg_id
 
     def call(self, method: str, params: Any = None, timeout: float = 5.0) -> dict[str, Any]:
@@ -94,7 +107,9 @@ class Peer:
     def index_of(self, msg_id: int, timeout: float = 5.0) -> int:
         return self.wait(lambda m: "method" not in m and m.get("id") == msg_id, timeout)
 
-    def wait(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5.0, start: int = 0) -> int:
+    def wait(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5.0, start: int = 0
+    ) -> int:
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:
@@ -104,23 +119,35 @@ class Peer:
                 start = len(self.messages)
                 if self.eof:
                     raise EOFError(f"connection ended ({self.error}) while waiting")
-                if not self.cond.wait(max(0.0, deadline - time.monotonic())) and time.monotonic() >= deadline:
+                if (
+                    not self.cond.wait(max(0.0, deadline - time.monotonic()))
+                    and time.monotonic() >= deadline
+                ):
                     raise TimeoutError("message not received in time")
 
     def wait_event(self, etype: str, timeout: float = 5.0, start: int = 0) -> int:
-        return self.wait(lambda m: m.get("method") == "session.event" and m["params"]["event"]["type"] == etype,
-                         timeout, start)
+        return self.wait(
+            lambda m: m.get("method") == "session.event" and m["params"]["event"]["type"] == etype,
+            timeout,
+            start,
+        )
 
     def events(self, sid: str | None = None) -> list[dict[str, Any]]:
         with self.cond:
-            return [m["params"]["event"] for m in self.messages
-                    if m.get("method") == "session.event" and (sid is None or m["params"]["sessionId"] == sid)]
+            return [
+                m["params"]["event"]
+                for m in self.messages
+                if m.get("method") == "session.event"
+                and (sid is None or m["params"]["sessionId"] == sid)
+            ]
 
     def wait_eof(self, timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
         with self.cond:
             while not self.eof:
-                assert self.cond.wait(max(0.0, deadline - time.monotonic())) or self.eof, "no end of stream"
+                assert self.cond.wait(max(0.0, deadline - time.monotonic())) or self.eof, (
+                    "no end of stream"
+                )
 
 
 @pytest.fixture
@@ -148,10 +175,19 @@ def fake():
         yield controller
 
 
-def spawn_stdio(fake: FakeCLI, procs: list, *extra: str, env: dict[str, str] | None = None,
-                on_request: Callable | None = None) -> tuple[subprocess.Popen, Peer]:
-    proc = subprocess.Popen([fake.cli_path, *ARGS, *extra, "--stdio"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, env=env)
+def spawn_stdio(
+    fake: FakeCLI,
+    procs: list,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    on_request: Callable | None = None,
+) -> tuple[subprocess.Popen, Peer]:
+    proc = subprocess.Popen(
+        [fake.cli_path, *ARGS, *extra, "--stdio"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
     procs.append(proc)
 
     def write(data: bytes) -> None:
@@ -162,9 +198,15 @@ def spawn_stdio(fake: FakeCLI, procs: list, *extra: str, env: dict[str, str] | N
     return proc, Peer(proc.stdout, write, on_request)
 
 
-def spawn_tcp(fake: FakeCLI, procs: list, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen([fake.cli_path, *ARGS, "--port", "0"], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, env=env)
+def spawn_tcp(
+    fake: FakeCLI, procs: list, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen(
+        [fake.cli_path, *ARGS, "--port", "0"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
     procs.append(proc)
     assert proc.stdout is not None
     line = proc.stdout.readline().decode()
@@ -187,7 +229,7 @@ def create(peer: Peer, sid: str, **params: Any) -> dict[str, Any]:
 
 def turn_types(peer: Peer, sid: str, start_after: str = "session.start") -> list[str]:
     types = [e["type"] for e in peer.events(sid)]
-    return types[types.index(start_after) + 1:] if start_after in types else types
+    return types[types.index(start_after) + 1 :] if start_after in types else types
 
 
 # --------------------------------------------------------------------------- handshake
@@ -196,52 +238,105 @@ def turn_types(peer: Peer, sid: str, start_after: str = "session.start") -> list
 def test_stdio_handshake_defaults_and_instance_report(fake, procs):
     env = dict(os.environ, COPILOT_SDK_AUTH_TOKEN="gho_secret", COPILOT_HOME="/tmp/nowhere-home")
     env.pop("COPILOT_CONNECTION_TOKEN", None)
-    proc, peer = spawn_stdio(fake, procs, "--auth-token-env", "COPILOT_SDK_AUTH_TOKEN", "--no-auto-login", env=env)
-    assert peer.call("connect", {})["result"] == {"ok": True, "protocolVersion": 3, "version": "1.0.81-fake"}
+    proc, peer = spawn_stdio(
+        fake, procs, "--auth-token-env", "COPILOT_SDK_AUTH_TOKEN", "--no-auto-login", env=env
+    )
+    assert peer.call("connect", {})["result"] == {
+        "ok": True,
+        "protocolVersion": 3,
+        "version": "1.0.81-fake",
+    }
     pong = peer.call("ping")["result"]
-    assert pong["message"] == "pong" and pong["protocolVersion"] == 3 and NS_TIMESTAMP.match(pong["timestamp"])
+    assert (
+        pong["message"] == "pong"
+        and pong["protocolVersion"] == 3
+        and NS_TIMESTAMP.match(pong["timestamp"])
+    )
     assert peer.call("ping", {"message": "hi"})["result"]["message"] == "pong: hi"
     assert peer.call("status.get")["result"] == {"version": "0.0.1", "protocolVersion": 3}
-    assert peer.call("auth.getStatus")["result"] == {"isAuthenticated": False, "statusMessage": "Not authenticated"}
+    assert peer.call("auth.getStatus")["result"] == {
+        "isAuthenticated": False,
+        "statusMessage": "Not authenticated",
+    }
     models = peer.call("models.list")["result"]["models"]
     assert len(models) == 2
     for model in models:
         assert {"id", "name", "capabilities", "policy", "billing"} <= set(model)
         assert set(model["capabilities"]["supports"]) >= {"vision", "reasoningEffort"}
-        assert {"max_prompt_tokens", "max_context_window_tokens"} <= set(model["capabilities"]["limits"])
+        assert {"max_prompt_tokens", "max_context_window_tokens"} <= set(
+            model["capabilities"]["limits"]
+        )
     unknown = peer.call("foo.bar")
     assert unknown["error"] == {"code": -32601, "message": "Unhandled method foo.bar"}
     assert peer.call("session.getForeground")["result"] == {}
     assert peer.call("session.setForeground", {"sessionId": "x"})["result"] == {
-        "success": False, "error": "Not running in TUI+server mode - no foreground session change handler registered"}
-    peer.send({"jsonrpc": "2.0", "method": "ping", "params": {}})  # a notification: ignored, but recorded
+        "success": False,
+        "error": "Not running in TUI+server mode - no foreground session change handler registered",
+    }
+    peer.send(
+        {"jsonrpc": "2.0", "method": "ping", "params": {}}
+    )  # a notification: ignored, but recorded
     assert peer.call("session.getLastId")["result"] == {}
 
     inst = fake.wait_for_instance()
     assert inst.pid == proc.pid == fake.pid and inst.mode == "stdio" and inst.index == 0
-    assert inst.argv == [*ARGS, "--auth-token-env", "COPILOT_SDK_AUTH_TOKEN", "--no-auto-login", "--stdio"]
-    assert inst.env["COPILOT_SDK_AUTH_TOKEN"] == "gho_secret" and inst.env["COPILOT_HOME"] == "/tmp/nowhere-home"
+    assert inst.argv == [
+        *ARGS,
+        "--auth-token-env",
+        "COPILOT_SDK_AUTH_TOKEN",
+        "--no-auto-login",
+        "--stdio",
+    ]
+    assert (
+        inst.env["COPILOT_SDK_AUTH_TOKEN"] == "gho_secret"
+        and inst.env["COPILOT_HOME"] == "/tmp/nowhere-home"
+    )
     assert "COPILOT_CONNECTION_TOKEN" not in inst.env
     assert [m["method"] for m in fake.received] == [
-        "connect", "ping", "ping", "status.get", "auth.getStatus", "models.list", "foo.bar",
-        "session.getForeground", "session.setForeground", "ping", "session.getLastId"]
+        "connect",
+        "ping",
+        "ping",
+        "status.get",
+        "auth.getStatus",
+        "models.list",
+        "foo.bar",
+        "session.getForeground",
+        "session.setForeground",
+        "ping",
+        "session.getLastId",
+    ]
     assert fake.wait_for_request("ping")["params"] == {}
     assert fake.wait_for_request("ping")["params"] == {"message": "hi"}
     assert "id" not in fake.wait_for_request("ping")  # the notification
     with pytest.raises(FakeCLITimeout):
         fake.wait_for_request("ping", timeout=0.2)
-    assert fake.wait_for_request(None, predicate=lambda m: m["method"].startswith("auth."))["method"] == "auth.getStatus"
+    assert (
+        fake.wait_for_request(None, predicate=lambda m: m["method"].startswith("auth."))["method"]
+        == "auth.getStatus"
+    )
 
 
-@pytest.mark.parametrize("scenario, connect, ping", [
-    (Scenario(protocol_version=2, version="9.9.9"),
-     {"result": {"ok": True, "protocolVersion": 2, "version": "9.9.9"}}, {"protocolVersion": 2}),
-    (Scenario(connect_unhandled=True),
-     {"error": {"code": -32601, "message": "Unhandled method connect"}}, {"protocolVersion": 3}),
-    (Scenario(connect_unhandled=True, ping_without_version=True),
-     {"error": {"code": -32601, "message": "Unhandled method connect"}}, {}),
-    (Scenario(protocol_version=None), {"result": {"ok": True, "version": "1.0.81-fake"}}, {}),
-])
+@pytest.mark.parametrize(
+    "scenario, connect, ping",
+    [
+        (
+            Scenario(protocol_version=2, version="9.9.9"),
+            {"result": {"ok": True, "protocolVersion": 2, "version": "9.9.9"}},
+            {"protocolVersion": 2},
+        ),
+        (
+            Scenario(connect_unhandled=True),
+            {"error": {"code": -32601, "message": "Unhandled method connect"}},
+            {"protocolVersion": 3},
+        ),
+        (
+            Scenario(connect_unhandled=True, ping_without_version=True),
+            {"error": {"code": -32601, "message": "Unhandled method connect"}},
+            {},
+        ),
+        (Scenario(protocol_version=None), {"result": {"ok": True, "version": "1.0.81-fake"}}, {}),
+    ],
+)
 def test_version_overrides_and_legacy_connect(procs, scenario, connect, ping):
     with FakeCLI(scenario) as fake:
         _, peer = spawn_stdio(fake, procs)
@@ -257,7 +352,11 @@ def test_token_rules_over_tcp(fake, procs):
     env = dict(os.environ, COPILOT_CONNECTION_TOKEN="s3cret")
     proc, port = spawn_tcp(fake, procs, env)
     inst = fake.wait_for_instance()
-    assert inst.mode == "tcp" and inst.port == port and inst.env["COPILOT_CONNECTION_TOKEN"] == "s3cret"
+    assert (
+        inst.mode == "tcp"
+        and inst.port == port
+        and inst.env["COPILOT_CONNECTION_TOKEN"] == "s3cret"
+    )
     sock, peer = tcp_peer(port)
     with sock:
         assert peer.call("ping")["error"]["code"] == -32001
@@ -291,23 +390,35 @@ def test_no_token_configured(fake, procs):
 
 def test_create_sends_lifecycle_before_the_response_and_session_start_after(fake, procs):
     _, peer = spawn_stdio(fake, procs)
-    msg_id = peer.start_call("session.create", {"sessionId": "s1", "requestElicitation": True, "model": "gpt-4o"})
+    msg_id = peer.start_call(
+        "session.create", {"sessionId": "s1", "requestElicitation": True, "model": "gpt-4o"}
+    )
     lifecycle = peer.wait(lambda m: m.get("method") == "session.lifecycle")
     response = peer.index_of(msg_id)
     start = peer.wait_event("session.start")
     assert lifecycle < response < start
     notice = peer.messages[lifecycle]["params"]
     assert notice["type"] == "session.created" and notice["sessionId"] == "s1"
-    assert MS_TIMESTAMP.match(notice["metadata"]["startTime"]) and "modifiedTime" in notice["metadata"]
+    assert (
+        MS_TIMESTAMP.match(notice["metadata"]["startTime"]) and "modifiedTime" in notice["metadata"]
+    )
     result = peer.messages[response]["result"]
     assert result["workspacePath"] == os.path.join(fake.dir, "home", "session-state", "s1")
     assert os.path.isdir(result["workspacePath"])
-    assert result["capabilities"] == {"ui": {"elicitation": True, "mcpApps": False, "canvases": False},
-                                      "extensions": False}
+    assert result["capabilities"] == {
+        "ui": {"elicitation": True, "mcpApps": False, "canvases": False},
+        "extensions": False,
+    }
     event = peer.messages[start]["params"]["event"]
-    assert event["parentId"] is None and MS_TIMESTAMP.match(event["timestamp"]) and "ephemeral" not in event
+    assert (
+        event["parentId"] is None
+        and MS_TIMESTAMP.match(event["timestamp"])
+        and "ephemeral" not in event
+    )
     assert event["data"]["sessionId"] == "s1" and event["data"]["version"] == 1
-    assert event["data"]["producer"] == "copilot-agent" and event["data"]["selectedModel"] == "gpt-4o"
+    assert (
+        event["data"]["producer"] == "copilot-agent" and event["data"]["selectedModel"] == "gpt-4o"
+    )
     # a cloud-style create without an id gets one assigned
     assigned = peer.call("session.create", {})["result"]["sessionId"]
     assert assigned and assigned != "s1"
@@ -317,7 +428,10 @@ def test_send_emits_a_turn_per_message_and_one_shared_idle(procs):
     with FakeCLI(Scenario(think_time=0.3)) as fake:
         _, peer = spawn_stdio(fake, procs)
         create(peer, "s1")
-        ids = [peer.start_call("session.send", {"sessionId": "s1", "prompt": p}) for p in ("a", "b", "c")]
+        ids = [
+            peer.start_call("session.send", {"sessionId": "s1", "prompt": p})
+            for p in ("a", "b", "c")
+        ]
         responses = [peer.messages[peer.index_of(i)]["result"]["messageId"] for i in ids]
         assert len(set(responses)) == 3
         idle = peer.wait_event("session.idle")
@@ -326,23 +440,39 @@ def test_send_emits_a_turn_per_message_and_one_shared_idle(procs):
         assert turn_types(peer, "s1") == turn * 3 + ["assistant.idle", "session.idle"]
         evs = peer.events("s1")
         users = [e["data"] for e in evs if e["type"] == "user.message"]
-        assert [(u["content"], u["delivery"]) for u in users] == [("a", "idle"), ("b", "queued"), ("c", "queued")]
-        assert [e["data"]["content"] for e in evs if e["type"] == "assistant.message"] == ["echo: a", "echo: b", "echo: c"]
-        assert all(e["data"]["turnId"] == "0" for e in evs if e["type"].startswith("assistant.turn"))
+        assert [(u["content"], u["delivery"]) for u in users] == [
+            ("a", "idle"),
+            ("b", "queued"),
+            ("c", "queued"),
+        ]
+        assert [e["data"]["content"] for e in evs if e["type"] == "assistant.message"] == [
+            "echo: a",
+            "echo: b",
+            "echo: c",
+        ]
+        assert all(
+            e["data"]["turnId"] == "0" for e in evs if e["type"].startswith("assistant.turn")
+        )
         assert [e["parentId"] for e in evs] == [None] + [e["id"] for e in evs[:-1]]
-        assert evs[-1]["ephemeral"] is True and evs[-1]["data"] == {} and evs[-2]["ephemeral"] is True
+        assert (
+            evs[-1]["ephemeral"] is True and evs[-1]["data"] == {} and evs[-2]["ephemeral"] is True
+        )
         with pytest.raises(TimeoutError):
             peer.wait_event("session.idle", timeout=0.5, start=idle + 1)
         # wait:true answers only after the idle
         msg_id = peer.start_call("session.send", {"sessionId": "s1", "prompt": "w", "wait": True})
         assert peer.wait_event("session.idle", start=idle + 1) < peer.index_of(msg_id)
         unknown = peer.call("session.send", {"sessionId": "nope", "prompt": "x"})
-        assert unknown["error"] == {"code": -32603,
-                                    "message": "Request session.send failed with message: Session not found: nope"}
+        assert unknown["error"] == {
+            "code": -32603,
+            "message": "Request session.send failed with message: Session not found: nope",
+        }
 
 
 def test_streaming_reply_overrides_and_turn_errors(procs):
-    scenario = Scenario(streaming_chunks=4, reply_text="global reply", replies={"s2": "custom {prompt}"})
+    scenario = Scenario(
+        streaming_chunks=4, reply_text="global reply", replies={"s2": "custom {prompt}"}
+    )
     with FakeCLI(scenario) as fake:
         _, peer = spawn_stdio(fake, procs)
         create(peer, "s1", streaming=True)
@@ -350,30 +480,71 @@ def test_streaming_reply_overrides_and_turn_errors(procs):
         peer.call("session.send", {"sessionId": "s1", "prompt": "x"})
         peer.wait_event("session.idle")
         evs = [e for e in peer.events("s1") if e["type"] != "session.start"]
-        assert [e["type"] for e in evs] == ["user.message", "assistant.turn_start", "assistant.message_start"] + [
-            "assistant.message_delta"] * 4 + ["assistant.message", "assistant.turn_end", "assistant.idle", "session.idle"]
+        assert [e["type"] for e in evs] == [
+            "user.message",
+            "assistant.turn_start",
+            "assistant.message_start",
+        ] + ["assistant.message_delta"] * 4 + [
+            "assistant.message",
+            "assistant.turn_end",
+            "assistant.idle",
+            "session.idle",
+        ]
         deltas = [e for e in evs if e["type"] == "assistant.message_delta"]
         message = next(e for e in evs if e["type"] == "assistant.message")["data"]
         assert all(e["ephemeral"] is True for e in deltas) and evs[2]["ephemeral"] is True
-        assert "".join(d["data"]["deltaContent"] for d in deltas) == message["content"] == "global reply"
-        assert {d["data"]["messageId"] for d in deltas} == {message["messageId"]} and message["toolRequests"] == []
+        assert (
+            "".join(d["data"]["deltaContent"] for d in deltas)
+            == message["content"]
+            == "global reply"
+        )
+        assert {d["data"]["messageId"] for d in deltas} == {message["messageId"]} and message[
+            "toolRequests"
+        ] == []
 
         peer.call("session.send", {"sessionId": "s2", "prompt": "yo"})
-        last = peer.wait_event("session.idle", start=peer.wait_event("user.message", start=peer.wait_event("session.idle") + 1))
-        assert [e["data"]["content"] for e in peer.events("s2") if e["type"] == "assistant.message"] == ["custom yo"]
-        assert "assistant.message_delta" not in [e["type"] for e in peer.events("s2")]  # not streaming
+        last = peer.wait_event(
+            "session.idle",
+            start=peer.wait_event("user.message", start=peer.wait_event("session.idle") + 1),
+        )
+        assert [
+            e["data"]["content"] for e in peer.events("s2") if e["type"] == "assistant.message"
+        ] == ["custom yo"]
+        assert "assistant.message_delta" not in [
+            e["type"] for e in peer.events("s2")
+        ]  # not streaming
 
         fake.set_reply("later {prompt}", "s2")
         fake.set_turn_error("boom", "s1")
         peer.call("session.send", {"sessionId": "s2", "prompt": "z"})
-        last = peer.wait(lambda m: m.get("method") == "session.event" and m["params"]["sessionId"] == "s2"
-                         and m["params"]["event"]["type"] == "session.idle", start=last + 1)
-        assert [e["data"]["content"] for e in peer.events("s2") if e["type"] == "assistant.message"][-1] == "later z"
+        last = peer.wait(
+            lambda m: (
+                m.get("method") == "session.event"
+                and m["params"]["sessionId"] == "s2"
+                and m["params"]["event"]["type"] == "session.idle"
+            ),
+            start=last + 1,
+        )
+        assert [
+            e["data"]["content"] for e in peer.events("s2") if e["type"] == "assistant.message"
+        ][-1] == "later z"
         peer.call("session.send", {"sessionId": "s1", "prompt": "fail"})
-        peer.wait(lambda m: m.get("method") == "session.event" and m["params"]["sessionId"] == "s1"
-                  and m["params"]["event"]["type"] == "session.idle", start=last + 1)
+        peer.wait(
+            lambda m: (
+                m.get("method") == "session.event"
+                and m["params"]["sessionId"] == "s1"
+                and m["params"]["event"]["type"] == "session.idle"
+            ),
+            start=last + 1,
+        )
         tail = [e["type"] for e in peer.events("s1")][-5:]
-        assert tail == ["user.message", "assistant.turn_start", "session.error", "assistant.idle", "session.idle"]
+        assert tail == [
+            "user.message",
+            "assistant.turn_start",
+            "session.error",
+            "assistant.idle",
+            "session.idle",
+        ]
         assert peer.events("s1")[-3]["data"] == {"errorType": "query", "message": "boom"}
 
 
@@ -381,7 +552,9 @@ def test_abort_ends_a_running_turn(procs):
     with FakeCLI(Scenario(think_time=10)) as fake:
         _, peer = spawn_stdio(fake, procs)
         create(peer, "s1")
-        assert peer.call("session.abort", {"sessionId": "s1"})["result"] == {"success": True}  # idle: only `abort`
+        assert peer.call("session.abort", {"sessionId": "s1"})["result"] == {
+            "success": True
+        }  # idle: only `abort`
         assert turn_types(peer, "s1") == ["abort"]
         began = time.monotonic()
         peer.call("session.send", {"sessionId": "s1", "prompt": "long"})
@@ -391,12 +564,19 @@ def test_abort_ends_a_running_turn(procs):
         peer.wait_event("session.idle")
         assert time.monotonic() - began < 5
         evs = peer.events("s1")
-        assert [e["type"] for e in evs][-5:] == ["user.message", "assistant.turn_start", "abort",
-                                                 "assistant.idle", "session.idle"]
+        assert [e["type"] for e in evs][-5:] == [
+            "user.message",
+            "assistant.turn_start",
+            "abort",
+            "assistant.idle",
+            "session.idle",
+        ]
         assert evs[-3]["data"] == {"reason": "user_initiated"}
         assert evs[-2]["data"] == {"aborted": True} and evs[-1]["data"] == {"aborted": True}
         assert "assistant.message" not in [e["type"] for e in evs]
-        assert "result" in peer.call("session.getMessages", {"sessionId": "s1"})  # the session stays usable
+        assert "result" in peer.call(
+            "session.getMessages", {"sessionId": "s1"}
+        )  # the session stays usable
 
 
 def test_get_messages_log_and_model_switch(fake, procs):
@@ -405,25 +585,51 @@ def test_get_messages_log_and_model_switch(fake, procs):
     peer.call("session.send", {"sessionId": "s1", "prompt": "hello"})
     peer.wait_event("session.idle")
     info = peer.call("session.log", {"sessionId": "s1", "message": "note"})["result"]["eventId"]
-    warn = peer.call("session.log", {"sessionId": "s1", "message": "careful", "level": "warning"})["result"]["eventId"]
-    err = peer.call("session.log", {"sessionId": "s1", "message": "bad", "level": "error", "ephemeral": True})
-    switched = peer.call("session.model.switchTo", {"sessionId": "s1", "modelId": "claude-sonnet-4.5"})["result"]
-    assert switched == {"status": "applied", "deferred": False, "modelId": "claude-sonnet-4.5", "message": "",
-                        "deprecationWarnings": []}
+    warn = peer.call("session.log", {"sessionId": "s1", "message": "careful", "level": "warning"})[
+        "result"
+    ]["eventId"]
+    err = peer.call(
+        "session.log", {"sessionId": "s1", "message": "bad", "level": "error", "ephemeral": True}
+    )
+    switched = peer.call(
+        "session.model.switchTo", {"sessionId": "s1", "modelId": "claude-sonnet-4.5"}
+    )["result"]
+    assert switched == {
+        "status": "applied",
+        "deferred": False,
+        "modelId": "claude-sonnet-4.5",
+        "message": "",
+        "deprecationWarnings": [],
+    }
     by_id = {e["id"]: e for e in peer.events("s1")}
-    assert by_id[info]["type"] == "session.info" and by_id[info]["data"] == {"infoType": "notification", "message": "note"}
+    assert by_id[info]["type"] == "session.info" and by_id[info]["data"] == {
+        "infoType": "notification",
+        "message": "note",
+    }
     assert by_id[warn]["data"] == {"warningType": "notification", "message": "careful"}
     assert by_id[err["result"]["eventId"]]["data"]["errorType"] == "notification"
     assert by_id[err["result"]["eventId"]]["ephemeral"] is True
     change = next(e for e in peer.events("s1") if e["type"] == "session.model_change")["data"]
     assert change["newModel"] == "claude-sonnet-4.5" and change["previousModel"] == "gpt-4o"
-    assert peer.call("session.log", {"sessionId": "s1", "message": "x", "level": "loud"})["error"]["code"] == -32602
+    assert (
+        peer.call("session.log", {"sessionId": "s1", "message": "x", "level": "loud"})["error"][
+            "code"
+        ]
+        == -32602
+    )
 
     stored = peer.call("session.getMessages", {"sessionId": "s1"})["result"]["events"]
     assert stored == [e for e in peer.events("s1") if not e.get("ephemeral")]
-    assert [e["type"] for e in stored] == ["session.start", "user.message", "assistant.turn_start", "assistant.message",
-                                           "assistant.turn_end", "session.info", "session.warning",
-                                           "session.model_change"]
+    assert [e["type"] for e in stored] == [
+        "session.start",
+        "user.message",
+        "assistant.turn_start",
+        "assistant.message",
+        "assistant.turn_end",
+        "session.info",
+        "session.warning",
+        "session.model_change",
+    ]
 
 
 def test_destroy_resume_and_unknown_resume(fake, procs):
@@ -438,18 +644,25 @@ def test_destroy_resume_and_unknown_resume(fake, procs):
     assert peer.call("session.destroy", {"sessionId": "never"})["result"] == {"success": False}
 
     resumed = peer.call("session.resume", {"sessionId": "s1", "streaming": True})["result"]
-    assert resumed["sessionId"] == "s1" and resumed["workspacePath"].endswith(os.path.join("session-state", "s1"))
+    assert resumed["sessionId"] == "s1" and resumed["workspacePath"].endswith(
+        os.path.join("session-state", "s1")
+    )
     first = peer.wait_event("session.resume")
     second = peer.wait_event("session.resume", start=first + 1)
     one, two = peer.messages[first]["params"]["event"], peer.messages[second]["params"]["event"]
     assert one == two and one["data"]["eventCount"] == 2 and one["data"]["alreadyInUse"] is False
     peer.call("session.send", {"sessionId": "s1", "prompt": "again"})
     peer.wait_event("session.idle")
-    assert "assistant.message_delta" in [e["type"] for e in peer.events("s1")]  # resume options apply
+    assert "assistant.message_delta" in [
+        e["type"] for e in peer.events("s1")
+    ]  # resume options apply
 
     unknown = peer.call("session.resume", {"sessionId": "ghost"})["error"]
-    assert unknown == {"code": -32603, "message": "Request session.resume failed with message: Failed to load "
-                                                  "session events: Session not found: ghost"}
+    assert unknown == {
+        "code": -32603,
+        "message": "Request session.resume failed with message: Failed to load "
+        "session events: Session not found: ghost",
+    }
 
 
 def test_list_delete_metadata_and_last_id(fake, procs):
@@ -461,12 +674,23 @@ def test_list_delete_metadata_and_last_id(fake, procs):
     peer.wait_event("session.idle")
     listed = peer.call("session.list")["result"]["sessions"]
     assert [s["sessionId"] for s in listed] == ["a", "b"]
-    assert listed[0]["summary"] == "make a the newest" and listed[0]["context"] == {"cwd": os.getcwd()}
+    assert listed[0]["summary"] == "make a the newest" and listed[0]["context"] == {
+        "cwd": os.getcwd()
+    }
     assert {k: listed[1][k] for k in ("isRemote", "isDetached", "context")} == {
-        "isRemote": False, "isDetached": False, "context": {"cwd": "/elsewhere"}}
-    assert [s["sessionId"] for s in peer.call("session.list", {"filter": {"cwd": "/elsewhere"}})["result"]["sessions"]] == ["b"]
+        "isRemote": False,
+        "isDetached": False,
+        "context": {"cwd": "/elsewhere"},
+    }
+    assert [
+        s["sessionId"]
+        for s in peer.call("session.list", {"filter": {"cwd": "/elsewhere"}})["result"]["sessions"]
+    ] == ["b"]
     assert peer.call("session.getLastId")["result"] == {"sessionId": "a"}
-    assert peer.call("session.getMetadata", {"sessionId": "a"})["result"]["session"]["sessionId"] == "a"
+    assert (
+        peer.call("session.getMetadata", {"sessionId": "a"})["result"]["session"]["sessionId"]
+        == "a"
+    )
     assert peer.call("session.getMetadata", {"sessionId": "zzz"})["result"] == {}
 
     before = len(peer.messages)
@@ -474,7 +698,9 @@ def test_list_delete_metadata_and_last_id(fake, procs):
     deleted = peer.wait(lambda m: m.get("method") == "session.lifecycle", start=before)
     assert peer.messages[deleted]["params"] == {"type": "session.deleted", "sessionId": "b"}
     assert peer.call("session.delete", {"sessionId": "b"})["result"] == {
-        "success": False, "error": "Session file not found for b"}
+        "success": False,
+        "error": "Session file not found for b",
+    }
     assert [s["sessionId"] for s in peer.call("session.list")["result"]["sessions"]] == ["a"]
     assert peer.call("session.resume", {"sessionId": "b"})["error"]["code"] == -32603
 
@@ -483,26 +709,48 @@ def test_list_delete_metadata_and_last_id(fake, procs):
 
 
 def test_emit_notify_and_request_from_the_controller(fake, procs):
-    answers = iter([{"result": {"answer": "blue", "wasFreeform": False}}, {"error": {"code": -1, "message": "no"}}])
+    answers = iter(
+        [
+            {"result": {"answer": "blue", "wasFreeform": False}},
+            {"error": {"code": -1, "message": "no"}},
+        ]
+    )
     _, peer = spawn_stdio(fake, procs, on_request=lambda msg: next(answers))
     create(peer, "s1")
     start = peer.wait_event("session.start")
     start_id = peer.messages[start]["params"]["event"]["id"]
 
     first = fake.emit("s1", "session.info", {"infoType": "x", "message": "m"})
-    second = fake.emit("s1", "assistant.message_delta", {"deltaContent": "d"}, ephemeral=True, agent_id="sub-1")
+    second = fake.emit(
+        "s1", "assistant.message_delta", {"deltaContent": "d"}, ephemeral=True, agent_id="sub-1"
+    )
     third = fake.emit("s1", "custom.thing", parent_id=None, id="my-id")
     peer.wait(lambda m: m.get("params", {}).get("event", {}).get("id") == "my-id")
     evs = {e["id"]: e for e in peer.events("s1")}
-    assert evs[first]["parentId"] == start_id and "ephemeral" not in evs[first] and "agentId" not in evs[first]
-    assert evs[second]["parentId"] == first and evs[second]["ephemeral"] is True and evs[second]["agentId"] == "sub-1"
+    assert (
+        evs[first]["parentId"] == start_id
+        and "ephemeral" not in evs[first]
+        and "agentId" not in evs[first]
+    )
+    assert (
+        evs[second]["parentId"] == first
+        and evs[second]["ephemeral"] is True
+        and evs[second]["agentId"] == "sub-1"
+    )
     assert third == "my-id" and evs["my-id"]["parentId"] is None and evs["my-id"]["data"] == {}
-    ids = fake.emit_many("s1", [("a.one", {"n": 1}), {"type": "a.two", "data": {"n": 2}, "ephemeral": True}])
+    ids = fake.emit_many(
+        "s1", [("a.one", {"n": 1}), {"type": "a.two", "data": {"n": 2}, "ephemeral": True}]
+    )
     peer.wait(lambda m: m.get("params", {}).get("event", {}).get("id") == ids[1])
-    assert [evs_type for evs_type in (e["type"] for e in peer.events("s1"))][-2:] == ["a.one", "a.two"]
+    assert list((e["type"] for e in peer.events("s1")))[-2:] == [
+        "a.one",
+        "a.two",
+    ]
 
     fake.notify("host.event", {"kind": "k"})
-    assert peer.messages[peer.wait(lambda m: m.get("method") == "host.event")]["params"] == {"kind": "k"}
+    assert peer.messages[peer.wait(lambda m: m.get("method") == "host.event")]["params"] == {
+        "kind": "k"
+    }
 
     answer = fake.request("userInput.request", {"sessionId": "s1", "question": "color?"})
     assert answer == {"jsonrpc": "2.0", "id": 1, "result": {"answer": "blue", "wasFreeform": False}}
@@ -516,14 +764,20 @@ def test_emit_notify_and_request_from_the_controller(fake, procs):
         fake.request("userInput.request", {"sessionId": "s1"}, timeout=0.3)
 
     # broadcast requests emitted by a test are answered once, then completed
-    fake.emit("s1", "permission.requested", {"requestId": "r1", "permissionRequest": {"kind": "shell"}})
-    ok = peer.call("session.permissions.handlePendingPermissionRequest",
-                   {"sessionId": "s1", "requestId": "r1", "result": {"kind": "approve-once"}})
+    fake.emit(
+        "s1", "permission.requested", {"requestId": "r1", "permissionRequest": {"kind": "shell"}}
+    )
+    ok = peer.call(
+        "session.permissions.handlePendingPermissionRequest",
+        {"sessionId": "s1", "requestId": "r1", "result": {"kind": "approve-once"}},
+    )
     assert ok["result"] == {"success": True}
     done = peer.messages[peer.wait_event("permission.completed")]["params"]["event"]["data"]
     assert done == {"requestId": "r1", "result": {"kind": "approve-once"}}
-    late = peer.call("session.permissions.handlePendingPermissionRequest",
-                     {"sessionId": "s1", "requestId": "r1", "result": {"kind": "reject"}})
+    late = peer.call(
+        "session.permissions.handlePendingPermissionRequest",
+        {"sessionId": "s1", "requestId": "r1", "result": {"kind": "reject"}},
+    )
     assert late["result"] == {"success": False}
     with pytest.raises(FakeCLIError, match="unknown command"):
         fake._command("nonsense")
@@ -536,14 +790,23 @@ def test_emit_deltas_sends_100000_events_quickly_and_in_order(fake, procs):
     before = len(peer.messages)
     began = time.monotonic()
     message_id = fake.emit_deltas("s1", 100_000)
-    peer.wait(lambda m: m.get("params", {}).get("event", {}).get("data", {}).get("deltaContent") == "99999",
-              timeout=60, start=before)
+    peer.wait(
+        lambda m: (
+            m.get("params", {}).get("event", {}).get("data", {}).get("deltaContent") == "99999"
+        ),
+        timeout=60,
+        start=before,
+    )
     elapsed = time.monotonic() - began
     deltas = [m["params"]["event"] for m in peer.messages[before:]]
     assert len(deltas) == 100_000
     assert [d["data"]["deltaContent"] for d in deltas] == [str(i) for i in range(100_000)]
-    assert all(d["type"] == "assistant.message_delta" and d["data"]["messageId"] == message_id
-               and d["ephemeral"] is True for d in deltas)
+    assert all(
+        d["type"] == "assistant.message_delta"
+        and d["data"]["messageId"] == message_id
+        and d["ephemeral"] is True
+        for d in deltas
+    )
     assert all(deltas[i]["parentId"] == deltas[i - 1]["id"] for i in range(1, len(deltas)))
     assert elapsed < 30
 
@@ -572,8 +835,12 @@ def test_kill_and_exit_are_seen_by_the_parent(fake, procs):
 
 
 def test_scripted_exit_and_kill_actions(procs):
-    scenario = Scenario(rules=[Rule("ping", match={"message": "die"}, actions=[kill()]),
-                               Rule("ping", match={"message": "leave"}, actions=[exit(5)])])
+    scenario = Scenario(
+        rules=[
+            Rule("ping", match={"message": "die"}, actions=[kill()]),
+            Rule("ping", match={"message": "leave"}, actions=[exit(5)]),
+        ]
+    )
     with FakeCLI(scenario) as fake:
         proc, peer = spawn_stdio(fake, procs)
         peer.start_call("ping", {"message": "die"})
@@ -585,40 +852,73 @@ def test_scripted_exit_and_kill_actions(procs):
 
 
 def test_rules_reply_error_times_match_events_sleep_and_request(procs):
-    scenario = Scenario(rules=[
-        Rule("ping", match={"message": "once"}, times=1, actions=[reply({"message": "scripted"})]),
-        Rule("status.*", actions=[error(-32000, "nope", {"why": 1})]),
-        Rule("ping", match={"message": "slow"}, actions=[sleep(0.5)]),
-        Rule("session.create", match={"sessionId": "s1"},
-             actions=[events([("session.info", {"infoType": "x", "message": "early"})])]),
-        Rule("session.send", actions=[default(), events([{"type": "custom.after", "data": {"k": 1}}])]),
-        Rule("session.create", match={"sessionId": "s2"},
-             actions=[request("userInput.request", {"question": "q"}, timeout=5), default()]),
-    ])
+    scenario = Scenario(
+        rules=[
+            Rule(
+                "ping", match={"message": "once"}, times=1, actions=[reply({"message": "scripted"})]
+            ),
+            Rule("status.*", actions=[error(-32000, "nope", {"why": 1})]),
+            Rule("ping", match={"message": "slow"}, actions=[sleep(0.5)]),
+            Rule(
+                "session.create",
+                match={"sessionId": "s1"},
+                actions=[events([("session.info", {"infoType": "x", "message": "early"})])],
+            ),
+            Rule(
+                "session.send",
+                actions=[default(), events([{"type": "custom.after", "data": {"k": 1}}])],
+            ),
+            Rule(
+                "session.create",
+                match={"sessionId": "s2"},
+                actions=[request("userInput.request", {"question": "q"}, timeout=5), default()],
+            ),
+        ]
+    )
     with FakeCLI(scenario) as fake:
-        _, peer = spawn_stdio(fake, procs, on_request=lambda m: {"result": {"answer": "a", "wasFreeform": True}})
+        _, peer = spawn_stdio(
+            fake, procs, on_request=lambda m: {"result": {"answer": "a", "wasFreeform": True}}
+        )
         assert peer.call("ping", {"message": "once"})["result"] == {"message": "scripted"}
-        assert peer.call("ping", {"message": "once"})["result"]["message"] == "pong: once"  # times=1 used up
-        assert peer.call("status.get")["error"] == {"code": -32000, "message": "nope", "data": {"why": 1}}
+        assert (
+            peer.call("ping", {"message": "once"})["result"]["message"] == "pong: once"
+        )  # times=1 used up
+        assert peer.call("status.get")["error"] == {
+            "code": -32000,
+            "message": "nope",
+            "data": {"why": 1},
+        }
         slow = peer.start_call("ping", {"message": "slow"})
         fast = peer.start_call("ping", {"message": "fast"})
         assert peer.index_of(fast) < peer.index_of(slow)  # the sleeping rule does not block reading
 
         msg_id = peer.start_call("session.create", {"sessionId": "s1"})
-        assert peer.wait_event("session.info") < peer.index_of(msg_id) < peer.wait_event("session.start")
+        assert (
+            peer.wait_event("session.info")
+            < peer.index_of(msg_id)
+            < peer.wait_event("session.start")
+        )
         send = peer.start_call("session.send", {"sessionId": "s1", "prompt": "p"})
         assert peer.index_of(send) < peer.wait_event("custom.after")
         peer.wait_event("session.idle")
 
         msg_id = peer.start_call("session.create", {"sessionId": "s2"})
         assert peer.wait(lambda m: m.get("method") == "userInput.request") < peer.index_of(msg_id)
-        assert fake.responses == [{"jsonrpc": "2.0", "id": 1, "result": {"answer": "a", "wasFreeform": True}}]
+        assert fake.responses == [
+            {"jsonrpc": "2.0", "id": 1, "result": {"answer": "a", "wasFreeform": True}}
+        ]
 
 
 def test_raw_garbage_stall_and_close_stdout(procs):
-    scenario = Scenario(rules=[Rule("session.list", actions=[stall()]),
-                               Rule("ping", match={"message": "close"}, actions=[close_stdout()]),
-                               Rule("ping", match={"message": "junk"}, actions=[raw(b"Content-Length: banana\r\n\r\n")])])
+    scenario = Scenario(
+        rules=[
+            Rule("session.list", actions=[stall()]),
+            Rule("ping", match={"message": "close"}, actions=[close_stdout()]),
+            Rule(
+                "ping", match={"message": "junk"}, actions=[raw(b"Content-Length: banana\r\n\r\n")]
+            ),
+        ]
+    )
     with FakeCLI(scenario) as fake:
         proc, peer = spawn_stdio(fake, procs)
         stalled = peer.start_call("session.list")
@@ -668,7 +968,11 @@ def test_engine_exits_when_the_controller_goes_away(fake, procs):
 def test_serve_tcp_serves_several_connections():
     with FakeCLI.serve_tcp(token="tok") as fake:
         assert fake.url == f"127.0.0.1:{fake.port}" and fake.process is not None
-        assert fake.instance is not None and fake.instance.mode == "tcp" and fake.pid == fake.process.pid
+        assert (
+            fake.instance is not None
+            and fake.instance.mode == "tcp"
+            and fake.pid == fake.process.pid
+        )
         sock_a, a = tcp_peer(fake.port)
         sock_b, b = tcp_peer(fake.port)
         with sock_a, sock_b:
@@ -677,7 +981,9 @@ def test_serve_tcp_serves_several_connections():
             assert b.call("connect", {"token": "tok"})["result"]["ok"] is True
             create(a, "sa")
             a.wait_event("session.start")
-            assert b.wait(lambda m: m.get("method") == "session.lifecycle") >= 0  # broadcast to every client
+            assert (
+                b.wait(lambda m: m.get("method") == "session.lifecycle") >= 0
+            )  # broadcast to every client
             event_id = fake.emit("sa", "session.info", {"infoType": "x", "message": "only a"})
             a.wait(lambda m: m.get("params", {}).get("event", {}).get("id") == event_id)
             fake.notify("host.event", {"n": 1})

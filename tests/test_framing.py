@@ -46,7 +46,10 @@ def test_length_counts_bytes_not_characters():
 
 
 def test_any_headers_case_insensitive_and_bare_lf():
-    data = b"Content-Type: application/json\r\ncontent-LENGTH: 2\r\n\r\n{}" + b"Content-Length: 2\n\n[]"
+    data = (
+        b"Content-Type: application/json\r\ncontent-LENGTH: 2\r\n\r\n{}"
+        + b"Content-Length: 2\n\n[]"
+    )
     frames = reader(data)
     assert frames.read_frame() == b"{}"
     assert frames.read_frame() == b"[]"
@@ -83,10 +86,14 @@ def test_a_header_line_without_colon_fails_the_stream():
 def test_an_oversized_frame_fails_the_stream_at_once_naming_size_and_limit():
     stream = io.BufferedReader(io.BytesIO(encode_frame(b"x" * 5000) + encode_frame(b"{}")))
     frames = FrameReader(stream, max_frame_bytes=1000)
-    with pytest.raises(FrameTooLargeError, match=r"5,000-byte frame is above the limit of 1,000 bytes") as info:
+    with pytest.raises(
+        FrameTooLargeError, match=r"5,000-byte frame is above the limit of 1,000 bytes"
+    ) as info:
         frames.read_frame()
     assert (info.value.size, info.value.limit) == (5000, 1000)
-    assert stream.tell() == len(b"Content-Length: 5000\r\n\r\n")  # not one byte of the body was read
+    assert stream.tell() == len(
+        b"Content-Length: 5000\r\n\r\n"
+    )  # not one byte of the body was read
 
 
 def test_a_20_mb_frame_is_read_whole():
@@ -97,7 +104,11 @@ def test_a_20_mb_frame_is_read_whole():
 def test_frames_from_many_threads_never_interleave():
     sink = io.BytesIO()
     writer = FrameWriter(sink)
-    bodies = [json.dumps({"thread": t, "i": i, "pad": "z" * (i % 50)}).encode() for t in range(8) for i in range(200)]
+    bodies = [
+        json.dumps({"thread": t, "i": i, "pad": "z" * (i % 50)}).encode()
+        for t in range(8)
+        for i in range(200)
+    ]
 
     def write(chunk):
         for body in chunk:
@@ -144,7 +155,10 @@ def test_property_arbitrary_bytes_never_hang_or_crash_unexpectedly(data):
 @pytest.mark.parametrize("digits", [b"100000000000000000000", b"9" * 5000, b"0" * 40 + b"5000"])
 def test_huge_or_long_content_lengths_are_too_large_never_a_value_error(digits):
     data = b"Content-Length: " + digits + b"\r\n\r\n{}"
-    for stream in (data, data.replace(b"Content-Length", b"content-length")):  # fast path and general path
+    for stream in (
+        data,
+        data.replace(b"Content-Length", b"content-length"),
+    ):  # fast path and general path
         with pytest.raises(FrameTooLargeError, match="above the limit of 1,000 bytes"):
             reader(stream, max_frame_bytes=1000).read_frame()
 
@@ -153,7 +167,10 @@ def test_a_frame_of_exactly_the_limit_is_read():
     assert reader(encode_frame(b"x" * 1000), max_frame_bytes=1000).read_frame() == b"x" * 1000
 
 
-@pytest.mark.parametrize("value, error", [(0, ValueError), (-1, ValueError), (True, TypeError), (1.5, TypeError), ("9", TypeError)])
+@pytest.mark.parametrize(
+    "value, error",
+    [(0, ValueError), (-1, ValueError), (True, TypeError), (1.5, TypeError), ("9", TypeError)],
+)
 def test_max_frame_bytes_is_checked(value, error):
     with pytest.raises(error, match="max_frame_bytes"):
         FrameReader(io.BytesIO(b""), max_frame_bytes=value)
@@ -183,9 +200,8 @@ def test_close_from_another_thread_never_blocks_a_blocked_reader():
     os.close(wfd)  # the read returns (end of stream), and the reading thread closes the stream
     thread.join(5)
     assert got == [None] and frames.closed
-    with pytest.raises(ValueError):
-        with frames.reading():
-            pass
+    with pytest.raises(ValueError), frames.reading():
+        pass
 
 
 # ============================================================================ bounded writes
@@ -277,7 +293,7 @@ def test_waiting_for_the_frame_lock_counts_against_the_deadline():
         def stuck() -> None:
             try:
                 writer.write_frame(b"s" * (1 << 20), timeout=None)
-            except BaseException as exc:  # noqa: BLE001 - checked below
+            except BaseException as exc:
                 stuck_out["error"] = exc
 
         thread = threading.Thread(target=stuck, daemon=True)
@@ -292,7 +308,9 @@ def test_waiting_for_the_frame_lock_counts_against_the_deadline():
         assert time.monotonic() - began < 0.1
         thread.join(2)  # ...which notices within one wait slice
         assert isinstance(stuck_out.get("error"), WriterClosedError)
-        assert os.read(rfd, 1 << 20)  # what was written, then end of stream: the writer closed the pipe
+        assert os.read(
+            rfd, 1 << 20
+        )  # what was written, then end of stream: the writer closed the pipe
         os.set_blocking(rfd, True)
         while os.read(rfd, 1 << 20):
             pass

@@ -33,7 +33,7 @@ def test_a_dist_tag_is_resolved_through_npm(tmp_path):
 
 
 def test_a_range_takes_the_newest_match(tmp_path):
-    npm = _script(tmp_path / "npm", "echo '[\"1.0.88\", \"1.0.89\"]'\n")
+    npm = _script(tmp_path / "npm", 'echo \'["1.0.88", "1.0.89"]\'\n')
     assert resolve_cli_version("1.0.8x", npm=npm) == "1.0.89"
 
 
@@ -99,11 +99,17 @@ def test_missing_schemas_are_unpacked_by_one_run_with_private_homes(tmp_path):
     )
     installed = _install(tmp_path, "1.0.102", body)
     found = installed.find_schemas()
-    assert found == installed.xdg_cache_home / "copilot" / "pkg" / "linux-x64" / "1.0.102" / "schemas"
+    assert (
+        found == installed.xdg_cache_home / "copilot" / "pkg" / "linux-x64" / "1.0.102" / "schemas"
+    )
     argv, xdg, copilot_home = record.read_text().strip().split("|")
     assert argv.split() == ["--version", "--no-auto-update"]
     assert xdg == str(installed.xdg_cache_home)
-    assert copilot_home and copilot_home != os.environ.get("COPILOT_HOME") and not Path(copilot_home).exists()
+    assert (
+        copilot_home
+        and copilot_home != os.environ.get("COPILOT_HOME")
+        and not Path(copilot_home).exists()
+    )
 
 
 def test_schemas_that_cannot_be_found_say_where_they_were_looked_for(tmp_path):
@@ -125,8 +131,20 @@ def test_install_cli_command_resolves_a_tag_first(tmp_path):
     _script(bin_dir / "npm", f'echo "$@" >> {log}\necho "npm error code E404" >&2\nexit 1\n')
     env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     done = subprocess.run(
-        [sys.executable, "-m", "copilot_sync", "install-cli", "--version", "nightly", "--home", str(tmp_path / "home")],
-        env=env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "copilot_sync",
+            "install-cli",
+            "--version",
+            "nightly",
+            "--home",
+            str(tmp_path / "home"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 1
     assert "@github/copilot@nightly" in done.stderr and "E404" in done.stderr

@@ -12,7 +12,9 @@ from copilot_sync._wire.messages import loads as _loads
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -23,7 +25,9 @@ def test_agrees_with_json_loads(value, before, after):
     assert _loads(body) == json.loads(body)
 
 
-@pytest.mark.parametrize("body", [b'{"a":1} x', b'{"a":1}{"b":2}', b"{", b"", b"\xff\xfe{}", b"nul", b'{"a":1}\n]'])
+@pytest.mark.parametrize(
+    "body", [b'{"a":1} x', b'{"a":1}{"b":2}', b"{", b"", b"\xff\xfe{}", b"nul", b'{"a":1}\n]']
+)
 def test_rejects_what_json_loads_rejects(body):
     with pytest.raises(ValueError):
         json.loads(body)

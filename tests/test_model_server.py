@@ -76,7 +76,7 @@ def parse_sse(raw: bytes) -> list:
             continue
         lines = block.split("\n")
         assert len(lines) == 1 and lines[0].startswith("data: "), block
-        payload = lines[0][len("data: "):]
+        payload = lines[0][len("data: ") :]
         events.append(payload if payload == "[DONE]" else json.loads(payload))
     return events
 
@@ -233,7 +233,11 @@ def test_non_streaming_tool_call(server):
     assert message["role"] == "assistant"
     assert message["content"] is None
     assert message["tool_calls"] == [
-        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}
+        {
+            "id": "call_1",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+        }
     ]
 
 
@@ -258,9 +262,15 @@ def test_streaming_tool_call(server):
     result = assemble_stream(events)
     assert result["text"] == "Checking"
     assert result["finish_reason"] == "tool_calls"
-    assert result["tool_calls"] == [{"id": "call_abc", "name": "get_weather", "arguments": '{"city":"Paris"}'}]
+    assert result["tool_calls"] == [
+        {"id": "call_abc", "name": "get_weather", "arguments": '{"city":"Paris"}'}
+    ]
     # The first tool-call delta carries id, type and name; the arguments come in several pieces.
-    tool_deltas = [e["choices"][0]["delta"]["tool_calls"][0] for e in events[:-1] if "tool_calls" in e["choices"][0]["delta"]]
+    tool_deltas = [
+        e["choices"][0]["delta"]["tool_calls"][0]
+        for e in events[:-1]
+        if "tool_calls" in e["choices"][0]["delta"]
+    ]
     assert tool_deltas[0]["id"] == "call_abc"
     assert tool_deltas[0]["type"] == "function"
     assert tool_deltas[0]["function"]["name"] == "get_weather"
@@ -272,13 +282,19 @@ def test_multiple_tool_calls_non_streaming(server):
     server.add_tool_calls([("get_weather", {"city": "Paris"}), ("get_time", {"tz": "UTC"})])
     calls = chat(server)["choices"][0]["message"]["tool_calls"]
     assert [c["function"]["name"] for c in calls] == ["get_weather", "get_time"]
-    assert [json.loads(c["function"]["arguments"]) for c in calls] == [{"city": "Paris"}, {"tz": "UTC"}]
+    assert [json.loads(c["function"]["arguments"]) for c in calls] == [
+        {"city": "Paris"},
+        {"tz": "UTC"},
+    ]
     assert len({c["id"] for c in calls}) == 2
 
 
 def test_multiple_tool_calls_streaming(server):
     server.add_tool_calls(
-        [("get_weather", {"city": "Paris"}, "call_a"), ToolCall("get_weather", {"city": "Oslo"}, "call_b")],
+        [
+            ("get_weather", {"city": "Paris"}, "call_a"),
+            ToolCall("get_weather", {"city": "Oslo"}, "call_b"),
+        ],
         text="Two lookups",
     )
     result = assemble_stream(stream(server))
@@ -320,7 +336,9 @@ def test_fifo_order_then_responder():
 
 
 def test_responder_can_return_a_reply_with_tool_calls():
-    with ScriptedModelServer(responder=lambda r: Reply(tool_calls=[ToolCall("t", {"n": 1})])) as server:
+    with ScriptedModelServer(
+        responder=lambda r: Reply(tool_calls=[ToolCall("t", {"n": 1})])
+    ) as server:
         message = chat(server)["choices"][0]["message"]
         assert message["tool_calls"][0]["function"]["name"] == "t"
 
@@ -337,7 +355,9 @@ def test_echo_is_the_default(server):
 
 
 def test_echo_strips_the_cli_datetime_prefix(server):
-    prompt = "<current_datetime>2026-11-21T03:12:34.676+00:00</current_datetime>\n\nweather in Paris?"
+    prompt = (
+        "<current_datetime>2026-11-21T03:12:34.676+00:00</current_datetime>\n\nweather in Paris?"
+    )
     assert chat(server, prompt)["choices"][0]["message"]["content"] == "You said: weather in Paris?"
     [request] = server.requests
     assert request.last_user_message == prompt
@@ -346,16 +366,22 @@ def test_echo_strips_the_cli_datetime_prefix(server):
 
 def test_add_response_callable_sees_the_request(server):
     def reply(request: ModelRequest):
-        return Reply(text=f"{len(request.tool_results)} results; last: {request.tool_results[-1]['content']}")
+        return Reply(
+            text=f"{len(request.tool_results)} results; last: {request.tool_results[-1]['content']}"
+        )
 
     server.add_response(reply)
     server.add_response(lambda request: "plain string")
     server.add_response(Reply(text="a Reply object"))
     body = chat_body()
     body["messages"] += [
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}},
-        ]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}},
+            ],
+        },
         {"role": "tool", "tool_call_id": "c1", "content": "Sunny"},
     ]
     status, _, raw = post(server, body)
@@ -470,7 +496,9 @@ def test_models_endpoint():
             assert status == 200
             assert body == {
                 "object": "list",
-                "data": [{"id": "gpt-test", "object": "model", "created": 0, "owned_by": "scripted"}],
+                "data": [
+                    {"id": "gpt-test", "object": "model", "created": 0, "owned_by": "scripted"}
+                ],
             }
         assert get(server, "/v1/models/gpt-test") == (200, body["data"][0])
         assert get(server, "/models/other")[0] == 404
@@ -507,21 +535,43 @@ def test_recorded_request_and_helpers(server):
             {"role": "system", "content": "You are a test."},
             {"role": "system", "content": [{"type": "text", "text": "Be brief."}]},
             {"role": "user", "content": "first"},
-            {"role": "assistant", "content": None, "tool_calls": [
-                {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}},
-                {"id": "c2", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}},
-            ]},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": "{}"},
+                    },
+                    {
+                        "id": "c2",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": "{}"},
+                    },
+                ],
+            },
             {"role": "tool", "tool_call_id": "c1", "content": "Sunny"},
             {"role": "tool", "tool_call_id": "c2", "content": [{"type": "text", "text": "Rain"}]},
-            {"role": "user", "content": [
-                {"type": "text", "text": "second "},
-                {"type": "image_url", "image_url": {"url": "data:"}},
-                {"type": "text", "text": "part"},
-            ]},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "second "},
+                    {"type": "image_url", "image_url": {"url": "data:"}},
+                    {"type": "text", "text": "part"},
+                ],
+            },
         ],
-        "tools": [{"type": "function", "function": {"name": "get_weather", "description": "d", "parameters": {}}}],
+        "tools": [
+            {
+                "type": "function",
+                "function": {"name": "get_weather", "description": "d", "parameters": {}},
+            }
+        ],
     }
-    status, _, _ = post(server, body, headers={"Authorization": "Bearer sk-test", "X-Initiator": "user"})
+    status, _, _ = post(
+        server, body, headers={"Authorization": "Bearer sk-test", "X-Initiator": "user"}
+    )
     assert status == 200
     [request] = server.requests
     assert isinstance(request, ModelRequest)
@@ -583,8 +633,11 @@ def test_chunked_request_body_is_accepted(server):
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
         connection.request(
-            "POST", "/chat/completions", body=iter([payload[:10], payload[10:]]),
-            headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"}, encode_chunked=True,
+            "POST",
+            "/chat/completions",
+            body=iter([payload[:10], payload[10:]]),
+            headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+            encode_chunked=True,
         )
         response = connection.getresponse()
         assert response.status == 200
@@ -602,7 +655,10 @@ def test_keep_alive_connection_serves_stream_then_json(server):
     try:
         for body in (chat_body(stream=True), chat_body(stream=True), chat_body()):
             connection.request(
-                "POST", "/v1/chat/completions", body=json.dumps(body), headers={"Content-Type": "application/json"}
+                "POST",
+                "/v1/chat/completions",
+                body=json.dumps(body),
+                headers={"Content-Type": "application/json"},
             )
             response = connection.getresponse()
             assert response.status == 200
@@ -724,7 +780,9 @@ def test_stop_closes_idle_keep_alive_connections():
         connection.request("GET", "/models")
         assert connection.getresponse().read()
         # The connection stays open; its server thread is blocked reading the next request.
-        assert any(t.name.startswith("copilot-model-server-conn-") for t in _server_threads() - before)
+        assert any(
+            t.name.startswith("copilot-model-server-conn-") for t in _server_threads() - before
+        )
         started = time.monotonic()
         server.stop()
         assert time.monotonic() - started < 2

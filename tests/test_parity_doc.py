@@ -65,19 +65,29 @@ def test_the_doc_has_every_section():
 
 def test_session_options_marked_present_are_accepted_under_that_wire_field():
     create, resume, wire = set(OURS["create"]), set(OURS["resume"]), OURS["wire"]
-    for official, in_create, in_resume, ours, status, wire_cell, _schema, _note in TABLES[("Session options", "main")]:
+    for official, in_create, in_resume, ours, status, wire_cell, _schema, _note in TABLES[
+        ("Session options", "main")
+    ]:
         assert status in STATUSES, official
         (name,) = _names(official)
         if status != "present":
-            assert ours == "—" and name not in create | resume, f"{name} is marked {status} but is accepted"
+            assert ours == "—" and name not in create | resume, (
+                f"{name} is marked {status} but is accepted"
+            )
             continue
         (ours_name,) = _names(ours)
         if in_create == "✓":
-            assert ours_name in create, f"{ours_name} is marked present for create_session but is refused"
+            assert ours_name in create, (
+                f"{ours_name} is marked present for create_session but is refused"
+            )
         if in_resume == "✓":
-            assert ours_name in resume, f"{ours_name} is marked present for resume_session but is refused"
+            assert ours_name in resume, (
+                f"{ours_name} is marked present for resume_session but is refused"
+            )
         expected_wire = f"`{wire[ours_name]}`" if ours_name in wire else "—"
-        assert wire_cell == expected_wire, f"{ours_name}: the doc says {wire_cell}, copilot_sync sends {expected_wire}"
+        assert wire_cell == expected_wire, (
+            f"{ours_name}: the doc says {wire_cell}, copilot_sync sends {expected_wire}"
+        )
 
 
 def test_every_accepted_session_option_is_in_the_doc():
@@ -96,7 +106,9 @@ def test_every_accepted_session_option_is_in_the_doc():
             listed["resume"].add(name)
     for method in ("create", "resume"):
         missing = set(OURS[method]) - listed[method]
-        assert not missing, f"{method}_session takes {sorted(missing)}, not in docs/PARITY.md: regenerate it"
+        assert not missing, (
+            f"{method}_session takes {sorted(missing)}, not in docs/PARITY.md: regenerate it"
+        )
 
 
 @pytest.mark.parametrize("section", sorted(MEMBER_SECTIONS))
@@ -108,12 +120,20 @@ def test_client_and_session_names_agree_with_the_doc(section):
         (name,) = _names(official)
         if status == "present":
             missing = set(_names(names)) - ours
-            assert _names(names) and not missing, f"{section}: {name} is marked present, but {missing} is missing"
+            assert _names(names) and not missing, (
+                f"{section}: {name} is marked present, but {missing} is missing"
+            )
             listed |= set(_names(names))
         else:
-            assert names == "—" and name not in ours, f"{section}: {name} is marked {status} but copilot_sync has it"
+            assert names == "—" and name not in ours, (
+                f"{section}: {name} is marked {status} but copilot_sync has it"
+            )
     for only, _note in TABLES.get((section, "only"), []):
         (name,) = _names(only)
-        assert name in ours, f"{section}: {name} is listed as ours but copilot_sync has no such name"
+        assert name in ours, (
+            f"{section}: {name} is listed as ours but copilot_sync has no such name"
+        )
         listed.add(name)
-    assert ours - listed == set(), f"{section}: {sorted(ours - listed)} not in docs/PARITY.md: regenerate it"
+    assert ours - listed == set(), (
+        f"{section}: {sorted(ours - listed)} not in docs/PARITY.md: regenerate it"
+    )

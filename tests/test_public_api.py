@@ -49,7 +49,9 @@ def test_error_tree():
     for error in (CLINotFoundError, ConnectionLostError, JsonRpcError, ProtocolVersionError, SessionError,
                   SessionClosedError, ClientStateError, CopilotTimeoutError):  # fmt: skip
         assert issubclass(error, CopilotError)
-    assert issubclass(ProcessExitedError, ConnectionLostError) and issubclass(ProtocolError, ConnectionLostError)
+    assert issubclass(ProcessExitedError, ConnectionLostError) and issubclass(
+        ProtocolError, ConnectionLostError
+    )
     assert issubclass(TurnAbortedError, SessionError)
     assert issubclass(CopilotTimeoutError, TimeoutError)
     error = JsonRpcError(-32601, "Unhandled method x", {"d": 1}, method="x")
@@ -70,7 +72,9 @@ def test_import_is_fast_and_loads_no_generated_code():
         "import sys, time; t = time.perf_counter(); import copilot_sync; dt = time.perf_counter() - t; "
         "print(dt, 'copilot_sync.generated.session_events' in sys.modules, 'asyncio' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out[1] == "False", "the generated event module must load lazily"
     assert out[2] == "False", "the core must not import asyncio"
     # the figure itself is printed by bench/import_time.py, not asserted here

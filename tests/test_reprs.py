@@ -15,7 +15,15 @@ EVENT_ID = "1e55a6f0-0000-4000-8000-000000000001"
 
 
 def event(event_type: str, data: Any, **extra: Any):
-    return parse_event({"id": EVENT_ID, "timestamp": "2026-08-21T10:15:30.123Z", "type": event_type, "data": data, **extra})
+    return parse_event(
+        {
+            "id": EVENT_ID,
+            "timestamp": "2026-08-21T10:15:30.123Z",
+            "type": event_type,
+            "data": data,
+            **extra,
+        }
+    )
 
 
 def message(content: Any, tool_requests: Any = None, **extra: Any):
@@ -34,8 +42,14 @@ def tool_request(name: str, arguments: Any = None) -> dict:
 COMMON_EVENTS = [
     ("user.message", {"content": "What's the weather in Lisbon?"}),
     ("assistant.message_delta", {"messageId": "m-1", "deltaContent": "It is "}),
-    ("tool.execution_start", {"toolCallId": "call-1", "toolName": "get_weather", "arguments": {"city": "Lisbon"}}),
-    ("tool.execution_complete", {"toolCallId": "call-1", "success": True, "result": {"content": '{"sky":"sunny"}'}}),
+    (
+        "tool.execution_start",
+        {"toolCallId": "call-1", "toolName": "get_weather", "arguments": {"city": "Lisbon"}},
+    ),
+    (
+        "tool.execution_complete",
+        {"toolCallId": "call-1", "success": True, "result": {"content": '{"sky":"sunny"}'}},
+    ),
     ("session.error", {"errorType": "model", "message": "the model is unavailable"}),
     ("abort", {"reason": "user_initiated"}),
     ("session.idle", {}),
@@ -46,7 +60,9 @@ COMMON_EVENTS = [
 @pytest.mark.parametrize(("event_type", "data"), COMMON_EVENTS, ids=[t for t, _ in COMMON_EVENTS])
 def test_repr_of_common_events_is_one_readable_line(event_type, data):
     text = repr(event(event_type, data, ephemeral=True))
-    assert text.startswith(f"SessionEvent(type={event_type!r}, id={EVENT_ID!r}, ephemeral=True, data=")
+    assert text.startswith(
+        f"SessionEvent(type={event_type!r}, id={EVENT_ID!r}, ephemeral=True, data="
+    )
     assert "\n" not in text and len(text) < 300
     for value in data.values():  # the payload's values are all there (short ones in full)
         if isinstance(value, str):
@@ -58,21 +74,28 @@ def test_repr_shortens_long_content_and_keeps_it_on_one_line():
     text = repr(message(content, [tool_request("get_weather", {"city": "x" * 1000})]))
     assert "\n" not in text and len(text) < 600
     assert "content='# Title\\n\\nA long paragraph" in text and "\u2026" in text
-    assert "tool_requests=[AssistantMessageToolRequest(tool_call_id='call-get_weather', name='get_weather'" in text
+    assert (
+        "tool_requests=[AssistantMessageToolRequest(tool_call_id='call-get_weather', name='get_weather'"
+        in text
+    )
     assert repr(content) in repr(message(content).data)  # the payload's own repr is not shortened
 
 
 def test_repr_shows_sub_agent_events_and_survives_bad_payloads():
     assert "agent_id='researcher'" in repr(message("hi", agentId="researcher"))
     for data in (None, "not a dict", {"content": 42, "toolRequests": "nope"}):
-        assert repr(event("assistant.message", data)).startswith("SessionEvent(type='assistant.message'")
+        assert repr(event("assistant.message", data)).startswith(
+            "SessionEvent(type='assistant.message'"
+        )
 
 
 # --------------------------------------------------------------------------- SessionEvent._repr_markdown_
 
 
 def test_markdown_of_an_assistant_message_is_its_content_exactly():
-    content = "Three points:\n\n1. **blocking** calls\n2. no `await`\n\n```python\nprint('hi')\n```\n"
+    content = (
+        "Three points:\n\n1. **blocking** calls\n2. no `await`\n\n```python\nprint('hi')\n```\n"
+    )
     assert message(content)._repr_markdown_() == content
     assert message(content, [])._repr_markdown_() == content
 
@@ -134,14 +157,20 @@ def get_weather(city: str) -> str:
     return "sunny"
 
 
-def _session(session_id: str = "5c0e2d1a-0000-4000-8000-00000000abcd", **options: Any) -> CopilotSession:
+def _session(
+    session_id: str = "5c0e2d1a-0000-4000-8000-00000000abcd", **options: Any
+) -> CopilotSession:
     return CopilotSession(_StubClient(), session_id, options)  # type: ignore[arg-type]
 
 
 def test_session_repr_shows_id_state_model_provider_tools_and_handlers():
     session = _session(
         model="gpt-5",
-        provider={"type": "openai", "base_url": "http://10.0.0.7:8000/v1", "api_key": "sk-very-secret"},
+        provider={
+            "type": "openai",
+            "base_url": "http://10.0.0.7:8000/v1",
+            "api_key": "sk-very-secret",
+        },
         tools=[get_weather],
         on_event=lambda event: None,
     )
@@ -154,7 +183,9 @@ def test_session_repr_shows_id_state_model_provider_tools_and_handlers():
         assert "secret" not in text and "10.0.0.7" not in text
     finally:
         session._close(SessionClosedError("test over"))
-    assert repr(session).startswith("<CopilotSession '5c0e2d1a-0000-4000-8000-00000000abcd' closed model='gpt-5'")
+    assert repr(session).startswith(
+        "<CopilotSession '5c0e2d1a-0000-4000-8000-00000000abcd' closed model='gpt-5'"
+    )
 
 
 def test_session_repr_leaves_out_what_is_not_set():
@@ -169,13 +200,20 @@ def test_session_repr_leaves_out_what_is_not_set():
 
 
 def test_client_repr_is_readable_and_keeps_secrets_out():
-    client = CopilotClient(cli_path="/nonexistent/copilot", github_token="ghp_not_in_repr", auto_start=False)
+    client = CopilotClient(
+        cli_path="/nonexistent/copilot", github_token="ghp_not_in_repr", auto_start=False
+    )
     assert repr(client) == "<CopilotClient disconnected stdio sessions=0>"
     client.server_version = "1.0.81"  # what start() records from the CLI's answer
     assert repr(client) == "<CopilotClient disconnected stdio cli=1.0.81 sessions=0>"
     assert "ghp_" not in repr(client)
-    assert repr(CopilotClient(use_stdio=False, auto_start=False)) == "<CopilotClient disconnected tcp:auto sessions=0>"
     assert (
-        repr(CopilotClient(cli_url="localhost:3000", connection_token="tok-secret", auto_start=False))
+        repr(CopilotClient(use_stdio=False, auto_start=False))
+        == "<CopilotClient disconnected tcp:auto sessions=0>"
+    )
+    assert (
+        repr(
+            CopilotClient(cli_url="localhost:3000", connection_token="tok-secret", auto_start=False)
+        )
         == "<CopilotClient disconnected localhost:3000 sessions=0>"
     )

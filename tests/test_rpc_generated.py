@@ -107,14 +107,20 @@ def test_every_method_is_reachable_by_its_namespace_path_and_takes_the_schemas_p
             alternatives = [a for a in props_schema.get("anyOf", []) if a.get("not") != {}]
             if len(alternatives) == 1 and "properties" in alternatives[0]:
                 props_schema = alternatives[0]
-        wire_params = set(props_schema.get("properties", {})) - ({"sessionId"} if path[0] == "session" else set())
-        keyword_only = {name for name, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY} - {"timeout"}
+        wire_params = set(props_schema.get("properties", {})) - (
+            {"sessionId"} if path[0] == "session" else set()
+        )
+        keyword_only = {
+            name for name, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY
+        } - {"timeout"}
         if "params" in params:  # a union of request shapes: one positional mapping or record
             assert params["params"].kind is inspect.Parameter.POSITIONAL_ONLY
             continue
         assert len(keyword_only) == len(wire_params), wire
         required = set(props_schema.get("required", []))
-        no_default = {name for name in keyword_only if params[name].default is inspect.Parameter.empty}
+        no_default = {
+            name for name in keyword_only if params[name].default is inspect.Parameter.empty
+        }
         assert len(no_default) == len(required & wire_params), wire
 
 
@@ -136,7 +142,9 @@ def test_names_are_snake_case_and_follow_the_schemas_namespaces():
 
 
 def test_results_are_typed_records_that_keep_unknown_fields():
-    result = rpc.ModelSwitchToResult.from_dict({"status": "applied", "modelId": "m", "futureField": [1, 2]})
+    result = rpc.ModelSwitchToResult.from_dict(
+        {"status": "applied", "modelId": "m", "futureField": [1, 2]}
+    )
     assert result.status == "applied" and result.model_id == "m"
     assert result.raw["futureField"] == [1, 2]
     assert result.to_dict()["futureField"] == [1, 2]
@@ -156,7 +164,13 @@ def test_generation_is_deterministic(generator, schema):
 
 def test_the_generator_refuses_a_param_that_would_hide_timeout(generator):
     schema = {
-        "server": {"x": {"rpcMethod": "x.do", "params": {"type": "object", "properties": {"timeout": {"type": "integer"}}}, "result": None}},
+        "server": {
+            "x": {
+                "rpcMethod": "x.do",
+                "params": {"type": "object", "properties": {"timeout": {"type": "integer"}}},
+                "result": None,
+            }
+        },
         "session": {},
         "definitions": {},
     }
@@ -183,8 +197,12 @@ def test_results_and_event_payloads_speak_the_dataclass_protocol():
 
     from copilot_sync._events import parse_event
 
-    result = rpc.UsageGetMetricsResult.from_dict({"totalUserRequests": 2, "codeChanges": {"linesAdded": 3}})
-    assert dataclasses.is_dataclass(result) and not dataclasses.is_dataclass(rpc.UsageGetMetricsResult.__mro__[-1])
+    result = rpc.UsageGetMetricsResult.from_dict(
+        {"totalUserRequests": 2, "codeChanges": {"linesAdded": 3}}
+    )
+    assert dataclasses.is_dataclass(result) and not dataclasses.is_dataclass(
+        rpc.UsageGetMetricsResult.__mro__[-1]
+    )
     names = [field.name for field in dataclasses.fields(result)]
     assert "total_user_requests" in names and "code_changes" in names and "raw" not in names
     as_dict = dataclasses.asdict(result)
@@ -201,12 +219,22 @@ def test_every_cli_to_sdk_request_of_the_schema_is_answered_or_declined_on_purpo
     a handler in the router, or a reason in router.DECLINED; nothing is declined that has one."""
     from copilot_sync._requests import router
 
-    client_requests = {**_schema_methods(schema, "clientSession"), **_schema_methods(schema, "clientGlobal")}
+    client_requests = {
+        **_schema_methods(schema, "clientSession"),
+        **_schema_methods(schema, "clientGlobal"),
+    }
     assert len(client_requests) >= 30
     answered = {method for method in client_requests if router.find(method) is not None}
     answered |= set(router.CLIENT_REQUESTS) & set(client_requests)
-    assert {"hooks.invoke", "sessionFs.readFile", "sessionFs.readFileBytes", "sessionFs.writeFileBytes"} <= answered
+    assert {
+        "hooks.invoke",
+        "sessionFs.readFile",
+        "sessionFs.readFileBytes",
+        "sessionFs.writeFileBytes",
+    } <= answered
     unaccounted = set(client_requests) - answered - set(router.DECLINED)
-    assert not unaccounted, f"CLI-to-SDK requests with no handler and no DECLINED reason: {sorted(unaccounted)}"
+    assert not unaccounted, (
+        f"CLI-to-SDK requests with no handler and no DECLINED reason: {sorted(unaccounted)}"
+    )
     assert not answered & set(router.DECLINED)
     assert all(isinstance(reason, str) and reason for reason in router.DECLINED.values())

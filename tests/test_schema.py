@@ -12,11 +12,11 @@ import textwrap
 import types
 import typing
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Callable, List, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -203,8 +203,22 @@ TYPE_CASES = [
         [1, "2"],
         "x[1]: expected an integer, got '2' (str)",
     ),
-    (List[str], {"type": "array", "items": {"type": "string"}}, ["a"], ["a"], "a", "x: expected an array"),
-    (Sequence[bool], {"type": "array", "items": {"type": "boolean"}}, [True], [True], [0], "x[0]: expected a boolean"),
+    (
+        list[str],
+        {"type": "array", "items": {"type": "string"}},
+        ["a"],
+        ["a"],
+        "a",
+        "x: expected an array",
+    ),
+    (
+        Sequence[bool],
+        {"type": "array", "items": {"type": "boolean"}},
+        [True],
+        [True],
+        [0],
+        "x[0]: expected a boolean",
+    ),
     (list, {"type": "array"}, [1, "a"], [1, "a"], {"a": 1}, "x: expected an array, got"),
     (
         tuple[int, str],
@@ -283,8 +297,22 @@ TYPE_CASES = [
         "K",
         "x: must be one of 'C', 'F'; got 'K'",
     ),
-    (Literal[1, 2], {"type": "integer", "enum": [1, 2]}, 2, 2, True, "x: must be one of 1, 2; got true"),
-    (Literal["a", 1, None], {"enum": ["a", 1, None]}, None, None, "b", "x: must be one of 'a', 1, null"),
+    (
+        Literal[1, 2],
+        {"type": "integer", "enum": [1, 2]},
+        2,
+        2,
+        True,
+        "x: must be one of 1, 2; got true",
+    ),
+    (
+        (Literal["a", 1] | None),
+        {"enum": ["a", 1, None]},
+        None,
+        None,
+        "b",
+        "x: must be one of 'a', 1, null",
+    ),
     (
         Literal[Units.C],
         {"type": "string", "enum": ["C"]},
@@ -302,7 +330,14 @@ TYPE_CASES = [
         "x: must be one of 'C', 'F'; got 'K'",
     ),
     (Units, {"type": "string", "enum": ["C", "F"]}, "C", Units.C, "F ", "x: must be one of"),
-    (Level, {"type": "integer", "enum": [1, 2]}, 2, Level.HIGH, "HIGH", "x: must be one of 1, 2; got 'HIGH'"),
+    (
+        Level,
+        {"type": "integer", "enum": [1, 2]},
+        2,
+        Level.HIGH,
+        "HIGH",
+        "x: must be one of 1, 2; got 'HIGH'",
+    ),
     (Any, {}, {"any": [1]}, {"any": [1]}, None, None),
     (object, {}, 3, 3, None, None),
     (
@@ -345,10 +380,38 @@ TYPE_CASES = [
         "not-a-uuid",
         "x: expected a UUID string, got 'not-a-uuid' (str)",
     ),
-    (Decimal, {"type": ["number", "string"]}, "1.10", Decimal("1.10"), "abc", "x: expected a decimal number"),
-    (Decimal, {"type": ["number", "string"]}, 0.1, Decimal("0.1"), "NaN", "x: expected a decimal number"),
-    (Decimal, {"type": ["number", "string"]}, 5, Decimal(5), True, "x: expected a decimal number, got true"),
-    (Path, {"type": "string"}, "/tmp/a.txt", Path("/tmp/a.txt"), 5, "x: expected a path string, got 5 (int)"),
+    (
+        Decimal,
+        {"type": ["number", "string"]},
+        "1.10",
+        Decimal("1.10"),
+        "abc",
+        "x: expected a decimal number",
+    ),
+    (
+        Decimal,
+        {"type": ["number", "string"]},
+        0.1,
+        Decimal("0.1"),
+        "NaN",
+        "x: expected a decimal number",
+    ),
+    (
+        Decimal,
+        {"type": ["number", "string"]},
+        5,
+        Decimal(5),
+        True,
+        "x: expected a decimal number, got true",
+    ),
+    (
+        Path,
+        {"type": "string"},
+        "/tmp/a.txt",
+        Path("/tmp/a.txt"),
+        5,
+        "x: expected a path string, got 5 (int)",
+    ),
     (
         Annotated[int, "How many", object()],
         {"type": "integer", "description": "How many"},
@@ -443,7 +506,10 @@ def test_nested_errors_are_all_reported_with_paths() -> None:
     err = error_of(
         plan,
         {
-            "trip": {"stops": [{"name": "a"}, {"name": "b"}, {"minutes": "x", "extra": 1}], "title": 3},
+            "trip": {
+                "stops": [{"name": "a"}, {"name": "b"}, {"minutes": "x", "extra": 1}],
+                "title": 3,
+            },
             "units": "K",
             "foo": 1,
         },
@@ -508,14 +574,18 @@ def test_dataclass_post_init_error_becomes_argument_error() -> None:
     def f(p: list[Positive]) -> None:
         pass
 
-    assert str(error_of(f, {"p": [{"n": 1}, {"n": -1}]})) == "p[1]: invalid value: n must be positive"
+    assert (
+        str(error_of(f, {"p": [{"n": 1}, {"n": -1}]})) == "p[1]: invalid value: n must be positive"
+    )
 
 
 def test_frozen_dataclass_in_a_set_and_tuple_of_dataclasses() -> None:
     def f(points: frozenset[Point], pair: tuple[Point, Point]) -> Any:
         return points, pair
 
-    points, pair = call(f, {"points": [{"x": 1, "y": 2}], "pair": [{"x": 0, "y": 0}, {"x": 1.5, "y": 1}]})
+    points, pair = call(
+        f, {"points": [{"x": 1, "y": 2}], "pair": [{"x": 0, "y": 0}, {"x": 1.5, "y": 1}]}
+    )
     assert points == frozenset({Point(1.0, 2.0)})
     assert pair == (Point(0.0, 0.0), Point(1.5, 1.0))
 
@@ -539,8 +609,8 @@ def test_defaults_go_into_the_schema_when_json() -> None:
         d: tuple[int, int] = (1, 2),
         e: Any = sentinel,
         g: datetime = datetime(2024, 1, 1),
-        h: Optional[int] = None,
-        i: int = None,  # type: ignore[assignment]
+        h: int | None = None,
+        i: int | None = None,  # type: ignore[assignment]
     ) -> Any:
         return a, b, c, d, e, g, h, i
 
@@ -556,8 +626,17 @@ def test_defaults_go_into_the_schema_when_json() -> None:
     assert props["h"] == {"anyOf": [{"type": "integer"}, {"type": "null"}], "default": None}
     # a None default also allows null (implicit Optional)
     assert props["i"] == {"anyOf": [{"type": "integer"}, {"type": "null"}], "default": None}
-    assert call(f, {"a": 1, "i": None}) == (1, "x", Units.F, (1, 2), sentinel, datetime(2024, 1, 1), None, None)
-    args, kwargs = sig_of(f).bind({"a": 1}, INV)
+    assert call(f, {"a": 1, "i": None}) == (
+        1,
+        "x",
+        Units.F,
+        (1, 2),
+        sentinel,
+        datetime(2024, 1, 1),
+        None,
+        None,
+    )
+    _args, kwargs = sig_of(f).bind({"a": 1}, INV)
     assert kwargs == {"a": 1}  # missing optional arguments are left to the function's defaults
     json.dumps(params)
 
@@ -637,7 +716,7 @@ def test_dataclass_without_docstring_has_no_description() -> None:
 
 
 def test_no_title_keys_and_json_serializable() -> None:
-    def f(trip: Trip, movie: Movie, tree: TreeNode, when: Optional[date] = None) -> None:
+    def f(trip: Trip, movie: Movie, tree: TreeNode, when: date | None = None) -> None:
         pass
 
     params = sig_of(f).parameters
@@ -669,7 +748,7 @@ def test_invocation_parameter_detection() -> None:
     def sub(x: int, inv: SubInv) -> Any:
         return x, inv
 
-    def opt(x: int, *, inv: Optional[Inv] = None) -> Any:
+    def opt(x: int, *, inv: Inv | None = None) -> Any:
         return x, inv
 
     def annotated(inv: Annotated[Inv, "the call"], x: int) -> Any:
@@ -838,7 +917,10 @@ def test_params_object_typeddict_required_and_not_required() -> None:
     assert sig.parameters == {
         "type": "object",
         "description": "A book.",
-        "properties": {"title": {"type": "string", "description": "The title."}, "pages": {"type": "integer"}},
+        "properties": {
+            "title": {"type": "string", "description": "The title."},
+            "pages": {"type": "integer"},
+        },
         "required": ["title"],
         "additionalProperties": False,
     }
@@ -906,7 +988,9 @@ def test_params_object_pydantic_like_model() -> None:
     def nested(items: list[FakeModel]) -> Any:
         return items
 
-    assert str(error_of(nested, {"items": [{"title": "a"}, {}]})) == "items[1].title: Field required"
+    assert (
+        str(error_of(nested, {"items": [{"title": "a"}, {}]})) == "items[1].title: Field required"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -952,7 +1036,9 @@ def test_unsupported_field_of_a_nested_dataclass_names_the_field() -> None:
     def f(x: int, job: list[WithCallback]) -> None:
         pass
 
-    with pytest.raises(TypeError, match=r"tool 'f'.*parameter 'job'.*Callable.*WithCallback\.on_done"):
+    with pytest.raises(
+        TypeError, match=r"tool 'f'.*parameter 'job'.*Callable.*WithCallback\.on_done"
+    ):
         sig_of(f)
 
 
@@ -1067,7 +1153,10 @@ def test_future_annotations_with_classes_local_to_a_function() -> None:
 
 def test_recursive_dataclass_uses_defs() -> None:
     schema = schema_for_type(TreeNode)
-    assert schema["properties"]["children"] == {"type": "array", "items": {"$ref": "#/$defs/TreeNode"}}
+    assert schema["properties"]["children"] == {
+        "type": "array",
+        "items": {"$ref": "#/$defs/TreeNode"},
+    }
     assert schema["$defs"]["TreeNode"]["required"] == ["value"]
 
     def f(tree: TreeNode, forest: list[TreeNode]) -> Any:
@@ -1081,8 +1170,14 @@ def test_recursive_dataclass_uses_defs() -> None:
     assert tree == TreeNode(1, [TreeNode(2, [TreeNode(3)])])
     assert forest == [tree]
     validate_against_schema(sig.parameters, {"tree": value, "forest": []})
-    bad = {"tree": {"value": 1, "children": [{"value": 2, "children": [{"value": "x"}]}]}, "forest": []}
-    assert str(error_of(f, bad)) == "tree.children[0].children[0].value: expected an integer, got 'x' (str)"
+    bad = {
+        "tree": {"value": 1, "children": [{"value": 2, "children": [{"value": "x"}]}]},
+        "forest": [],
+    }
+    assert (
+        str(error_of(f, bad))
+        == "tree.children[0].children[0].value: expected an integer, got 'x' (str)"
+    )
     with pytest.raises(ArgumentError, match=r"tree\.children\[0\]\.children\[0\]\.value"):
         validate_against_schema(sig.parameters, bad)
 
@@ -1106,15 +1201,26 @@ def test_validate_object_schema() -> None:
             "city": {"type": "string", "minLength": 2, "maxLength": 5, "pattern": "^[A-Z]"},
             "days": {"type": "integer", "minimum": 1, "maximum": 7},
             "units": {"enum": ["C", "F"]},
-            "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 2, "uniqueItems": True},
+            "tags": {
+                "type": "array",
+                "items": {"type": "string"},
+                "minItems": 1,
+                "maxItems": 2,
+                "uniqueItems": True,
+            },
             "nullable": {"type": ["string", "null"]},
         },
         "required": ["city"],
         "additionalProperties": False,
         "x-unknown-keyword": 1,
     }
-    assert check(schema, {"city": "Oslo", "days": 3.0, "units": "C", "tags": ["a"], "nullable": None}) == []
-    assert check(schema, {"days": 0, "units": "K", "tags": ["a", "a", "b"], "nullable": 1, "zz": 1}) == [
+    assert (
+        check(schema, {"city": "Oslo", "days": 3.0, "units": "C", "tags": ["a"], "nullable": None})
+        == []
+    )
+    assert check(
+        schema, {"days": 0, "units": "K", "tags": ["a", "a", "b"], "nullable": 1, "zz": 1}
+    ) == [
         ("", "missing required argument 'city'"),
         ("days", "must be >= 1; got 0"),
         ("units", "must be one of 'C', 'F'; got 'K'"),
@@ -1128,7 +1234,9 @@ def test_validate_object_schema() -> None:
         ("city", "does not match the pattern '^[A-Z]': 'o'"),
     ]
     assert check(schema, {"city": 5}) == [("city", "expected a string, got 5 (int)")]
-    assert check(schema, {"city": "Oslo", "days": True}) == [("days", "expected an integer, got true (bool)")]
+    assert check(schema, {"city": "Oslo", "days": True}) == [
+        ("days", "expected an integer, got true (bool)")
+    ]
     assert check(schema, [1]) == [("", "expected an object, got [1] (list)")]
 
 
@@ -1161,9 +1269,14 @@ def test_validate_refs_combinators_and_numbers() -> None:
     assert check(schema, {"where": [1, "x"]}) == [("where[1]", "expected a number, got 'x' (str)")]
     assert check(schema, {"where": None}) == [("where", "expected an array or a string, got null")]
     assert check(schema, {"one": 2}) == [("one", "matches more than one of the allowed schemas")]
-    assert check(schema, {"ex": 0, "old": 0}) == [("ex", "must be > 0; got 0"), ("old", "must be > 0; got 0")]
+    assert check(schema, {"ex": 0, "old": 0}) == [
+        ("ex", "must be > 0; got 0"),
+        ("old", "must be > 0; got 0"),
+    ]
     assert check(schema, {"ex": 10}) == [("ex", "must be < 10; got 10")]
-    assert check(schema, {"extra": {"a": "x"}}) == [("extra.a", "expected an integer, got 'x' (str)")]
+    assert check(schema, {"extra": {"a": "x"}}) == [
+        ("extra.a", "expected an integer, got 'x' (str)")
+    ]
     assert check(schema, {"never": 1}) == [("never", "no value is allowed here")]
 
 
@@ -1171,10 +1284,17 @@ def test_validate_circular_ref_does_not_loop() -> None:
     schema = {"$ref": "#/$defs/a", "$defs": {"a": {"$ref": "#/$defs/a"}}}
     assert check(schema, {"x": 1}) == []
     tree = {
-        "$defs": {"node": {"type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#/$defs/node"}}}}},
+        "$defs": {
+            "node": {
+                "type": "object",
+                "properties": {"kids": {"type": "array", "items": {"$ref": "#/$defs/node"}}},
+            }
+        },
         "$ref": "#/$defs/node",
     }
-    assert check(tree, {"kids": [{"kids": [{"kids": 3}]}]}) == [("kids[0].kids[0].kids", "expected an array, got 3 (int)")]
+    assert check(tree, {"kids": [{"kids": [{"kids": 3}]}]}) == [
+        ("kids[0].kids[0].kids", "expected an array, got 3 (int)")
+    ]
 
 
 def test_validate_all_of_and_not() -> None:
@@ -1185,11 +1305,15 @@ def test_validate_all_of_and_not() -> None:
 
 
 def test_inferred_schemas_agree_with_validator() -> None:
-    def f(trip: Trip, movie: Movie, when: Optional[datetime] = None, level: Level = Level.LOW) -> None:
+    def f(trip: Trip, movie: Movie, when: datetime | None = None, level: Level = Level.LOW) -> None:
         pass
 
     params = sig_of(f).parameters
-    good = {"trip": {"stops": [{"name": "a"}]}, "movie": {"title": "t"}, "when": "2024-01-01T00:00:00"}
+    good = {
+        "trip": {"stops": [{"name": "a"}]},
+        "movie": {"title": "t"},
+        "when": "2024-01-01T00:00:00",
+    }
     validate_against_schema(params, good)
     sig_of(f).bind(good, INV)
     bad = {"trip": {"stops": [{"name": 1}]}, "movie": {}, "level": 3}
@@ -1216,7 +1340,7 @@ class Item:
     name: str
     price: float
     qty: int = 1
-    color: Optional[Color] = None
+    color: Color | None = None
 
 
 @dataclasses.dataclass
@@ -1228,7 +1352,7 @@ class Order:
     counts: dict[str, int]
     placed: datetime
     priority: Literal["low", "high"] = "low"
-    gift: Optional[Item] = None
+    gift: Item | None = None
 
 
 json_floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
@@ -1270,8 +1394,6 @@ def to_json(value: Any) -> Any:
     return value
 
 
-
-
 def place(order: Order, invocation: Inv) -> Order:
     return order
 
@@ -1290,12 +1412,16 @@ def test_generated_values_are_accepted_and_round_trip(order: Order) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 5) | json_floats | st.text(max_size=3),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3)
+    ),
     max_leaves=8,
 )
 
 
-def simple(a: int, b: Optional[list[str]] = None, c: Literal["x", 1] = "x", d: dict[str, float] | None = None) -> None:
+def simple(
+    a: int, b: list[str] | None = None, c: Literal["x", 1] = "x", d: dict[str, float] | None = None
+) -> None:
     pass
 
 
@@ -1306,7 +1432,11 @@ SIMPLE_SIG = sig_of(simple)
 @given(
     st.fixed_dictionaries(
         {"a": json_values},
-        optional={"b": json_values | st.lists(st.text(max_size=2)), "c": json_values, "d": json_values},
+        optional={
+            "b": json_values | st.lists(st.text(max_size=2)),
+            "c": json_values,
+            "d": json_values,
+        },
     )
 )
 def test_converter_and_validator_agree(arguments: dict[str, Any]) -> None:
@@ -1326,11 +1456,11 @@ def test_converter_and_validator_agree(arguments: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("tp", "schema"),
     [
-        (typing.Dict, {"type": "object"}),
-        (typing.Set, {"type": "array", "uniqueItems": True}),
-        (typing.Tuple, {"type": "array"}),
+        (dict, {"type": "object"}),
+        (set, {"type": "array", "uniqueItems": True}),
+        (tuple, {"type": "array"}),
         (tuple[()], {"type": "array", "minItems": 0, "maxItems": 0}),
-        (typing.FrozenSet[int], {"type": "array", "items": {"type": "integer"}, "uniqueItems": True}),
+        (frozenset[int], {"type": "array", "items": {"type": "integer"}, "uniqueItems": True}),
         (typing.Mapping[str, int], {"type": "object", "additionalProperties": {"type": "integer"}}),
         (typing.Iterable[str], {"type": "array", "items": {"type": "string"}}),
     ],
@@ -1346,7 +1476,12 @@ def test_type_alias_statement() -> None:
     pair = namespace["Pair"]
     assert schema_for_type(list[pair]) == {
         "type": "array",
-        "items": {"type": "array", "prefixItems": [{"type": "integer"}] * 2, "minItems": 2, "maxItems": 2},
+        "items": {
+            "type": "array",
+            "prefixItems": [{"type": "integer"}] * 2,
+            "minItems": 2,
+            "maxItems": 2,
+        },
     }
     with pytest.raises(TypeError, match="recursive type alias"):
         schema_for_type(namespace["Tree"])

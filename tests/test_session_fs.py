@@ -147,7 +147,9 @@ def test_exists_and_stat(fs):
     info = fs.stat("/d/f.txt")
     assert (info.is_file, info.is_directory, info.size) == (True, False, 5)
     assert info.mtime.tzinfo is dt.timezone.utc and info.mtime >= before
-    assert info.birthtime.tzinfo is dt.timezone.utc and info.birthtime <= info.mtime + dt.timedelta(seconds=1)
+    assert info.birthtime.tzinfo is dt.timezone.utc and info.birthtime <= info.mtime + dt.timedelta(
+        seconds=1
+    )
     folder = fs.stat("/d")
     assert (folder.is_file, folder.is_directory) == (False, True)
     with pytest.raises(FileNotFoundError):
@@ -233,7 +235,13 @@ def test_rename(fs):
 # ============================================================================ LocalSessionFs: confinement
 
 
-ESCAPES = ["/../outside.txt", "../outside.txt", "/a/../../outside.txt", "/a/b/../../../outside.txt", "/.."]
+ESCAPES = [
+    "/../outside.txt",
+    "../outside.txt",
+    "/a/../../outside.txt",
+    "/a/b/../../../outside.txt",
+    "/..",
+]
 
 
 @pytest.mark.parametrize("path", ESCAPES)
@@ -318,7 +326,10 @@ def test_symlinks_inside_the_root_work(fs):
     fs.write_file("/real/f", "x")
     os.symlink(local(fs, "real"), local(fs, "alias"))
     assert fs.read_file("/alias/f") == "x"
-    assert fs.readdir_with_types("/") == [SessionFsEntry("alias", "file"), SessionFsEntry("real", "directory")]
+    assert fs.readdir_with_types("/") == [
+        SessionFsEntry("alias", "file"),
+        SessionFsEntry("real", "directory"),
+    ]
 
 
 @posix_only
@@ -358,7 +369,9 @@ def test_per_session_gives_each_session_its_own_directory(tmp_path):
             self.session_id = session_id
 
     one, two = factory(FakeSession("s-1")), factory(FakeSession("s-2"))
-    assert one.root == str(tmp_path / "sessions" / "s-1") and two.root == str(tmp_path / "sessions" / "s-2")
+    assert one.root == str(tmp_path / "sessions" / "s-1") and two.root == str(
+        tmp_path / "sessions" / "s-2"
+    )
     one.write_file("/f", "1")
     assert not two.exists("/f")
 
@@ -409,7 +422,10 @@ def test_sqlite_transactions_are_atomic(fs):
             {"queryType": "run", "query": "INSERT INTO t (v) VALUES ('a')"},  # UNIQUE violation
         ])  # fmt: skip
     assert info.value.error_class == "fatal"
-    assert fs.sqlite_query("query", "SELECT v FROM t ORDER BY v").rows == [{"v": "a"}, {"v": "b"}]  # 'c' rolled back
+    assert fs.sqlite_query("query", "SELECT v FROM t ORDER BY v").rows == [
+        {"v": "a"},
+        {"v": "b"},
+    ]  # 'c' rolled back
 
 
 def test_a_locked_database_is_busy_or_locked(tmp_path):
@@ -457,7 +473,9 @@ class Memory(SessionFsHandler):
     def stat(self, path):
         if path in self.files:
             when = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.timezone.utc)
-            return SessionFsStat(True, False, len(self.files[path].encode()), when, dt.datetime(2026, 1, 1))
+            return SessionFsStat(
+                True, False, len(self.files[path].encode()), when, dt.datetime(2026, 1, 1)
+            )
         raise FileNotFoundError(errno.ENOENT, "No such file or directory", path)
 
     def mkdir(self, path, recursive=False, mode=None):
@@ -465,7 +483,9 @@ class Memory(SessionFsHandler):
         self.dirs.add(path)
 
     def readdir(self, path):
-        return sorted(p.rsplit("/", 1)[1] for p in self.files if p.rsplit("/", 1)[0] == path.rstrip("/"))
+        return sorted(
+            p.rsplit("/", 1)[1] for p in self.files if p.rsplit("/", 1)[0] == path.rstrip("/")
+        )
 
     def readdir_with_types(self, path):
         return [SessionFsEntry(name, "file") for name in self.readdir(path)]
@@ -480,12 +500,16 @@ class Memory(SessionFsHandler):
 
 
 def answer(handler, method, **params):
-    return SessionFsAdapter(handler, "sid").answer("sessionFs." + method, {"sessionId": "sid", **params})
+    return SessionFsAdapter(handler, "sid").answer(
+        "sessionFs." + method, {"sessionId": "sid", **params}
+    )
 
 
 def test_successful_operations_have_the_wire_shapes_of_1_0_81():
     memory = Memory()
-    assert answer(memory, "mkdir", path="/s", recursive=True, mode=0o700) is None  # void ops answer null
+    assert (
+        answer(memory, "mkdir", path="/s", recursive=True, mode=0o700) is None
+    )  # void ops answer null
     assert answer(memory, "writeFile", path="/s/a", content="héllo", mode=None) is None
     assert answer(memory, "appendFile", path="/s/a", content="!", mode=384) is None
     assert answer(memory, "readFile", path="/s/a") == {"content": "héllo!"}
@@ -496,7 +520,9 @@ def test_successful_operations_have_the_wire_shapes_of_1_0_81():
         "mtime": "2026-01-02T03:04:05.678Z", "birthtime": "2026-01-01T00:00:00.000Z",  # naive = UTC
     }  # fmt: skip
     assert answer(memory, "readdir", path="/s") == {"entries": ["a"]}
-    assert answer(memory, "readdirWithTypes", path="/s") == {"entries": [{"name": "a", "type": "file"}]}
+    assert answer(memory, "readdirWithTypes", path="/s") == {
+        "entries": [{"name": "a", "type": "file"}]
+    }
     assert answer(memory, "rename", src="/s/a", dest="/s/b") is None
     assert answer(memory, "rm", path="/s/b") is None
     assert memory.calls == [
@@ -517,7 +543,9 @@ class Raising(Memory):
     def _raise(self, *args, **kwargs):
         raise self.exc
 
-    read_file = write_file = append_file = exists = stat = mkdir = readdir = readdir_with_types = rm = rename = _raise
+    read_file = write_file = append_file = exists = stat = mkdir = readdir = readdir_with_types = (
+        rm
+    ) = rename = _raise
     sqlite_query = sqlite_transaction = sqlite_exists = _raise
 
 
@@ -538,13 +566,17 @@ ERRORS = [
 
 
 @pytest.mark.parametrize(
-    ("exc", "code", "message"), ERRORS, ids=[type(e[0]).__name__ + str(i) for i, e in enumerate(ERRORS)]
+    ("exc", "code", "message"),
+    ERRORS,
+    ids=[type(e[0]).__name__ + str(i) for i, e in enumerate(ERRORS)],
 )
 def test_each_exception_becomes_an_error_result_of_every_operation(exc, code, message):
     handler = Raising(exc)
     error = {"code": code, "message": message}
     assert answer(handler, "readFile", path="/x") == {"content": "", "error": error}
-    assert answer(handler, "writeFile", path="/x", content="c") == error  # the error is the result itself
+    assert (
+        answer(handler, "writeFile", path="/x", content="c") == error
+    )  # the error is the result itself
     assert answer(handler, "appendFile", path="/x", content="c") == error
     assert answer(handler, "mkdir", path="/x") == error
     assert answer(handler, "rm", path="/x") == error
@@ -561,15 +593,26 @@ def test_each_exception_becomes_an_error_result_of_every_operation(exc, code, me
     assert answer(handler, "sqliteQuery", query="SELECT 1", queryType="query") == {
         "rows": [], "columns": [], "rowsAffected": 0, "error": error,
     }  # fmt: skip
-    result = answer(handler, "sqliteTransaction", statements=[{"query": "SELECT 1", "queryType": "query"}])
-    assert result == {"results": [], "error": {"errorClass": "fatal", "message": str(exc) or type(exc).__name__}}
+    result = answer(
+        handler, "sqliteTransaction", statements=[{"query": "SELECT 1", "queryType": "query"}]
+    )
+    assert result == {
+        "results": [],
+        "error": {"errorClass": "fatal", "message": str(exc) or type(exc).__name__},
+    }
 
 
 def test_local_errors_on_the_wire_name_no_local_path(fs):
     result = answer(fs, "readFile", path="/session-state/plan.md")
-    assert result == {"content": "", "error": {"code": "ENOENT", "message": "ENOENT: No such file or directory"}}
+    assert result == {
+        "content": "",
+        "error": {"code": "ENOENT", "message": "ENOENT: No such file or directory"},
+    }
     escaped = answer(fs, "writeFile", path="/../../etc/x", content="x")
-    assert escaped == {"code": "UNKNOWN", "message": "EACCES: path climbs above the session filesystem root"}
+    assert escaped == {
+        "code": "UNKNOWN",
+        "message": "EACCES: path climbs above the session filesystem root",
+    }
     assert fs.root not in str(answer(fs, "readdir", path="/missing"))
 
 
@@ -684,9 +727,16 @@ def test_a_transaction_with_the_wrong_number_of_results_is_fatal():
             return [SessionFsSqliteResult()]
 
     short = Short()
-    assert answer(short, "sqliteQuery", query="x", queryType="exec") == {"rows": [], "columns": [], "rowsAffected": 0}
+    assert answer(short, "sqliteQuery", query="x", queryType="exec") == {
+        "rows": [],
+        "columns": [],
+        "rowsAffected": 0,
+    }
     result = answer(short, "sqliteTransaction", statements=[{"query": "a", "queryType": "run"}] * 2)
-    assert result["error"] == {"errorClass": "fatal", "message": "the handler returned 1 results for 2 statements"}
+    assert result["error"] == {
+        "errorClass": "fatal",
+        "message": "the handler returned 1 results for 2 statements",
+    }
 
 
 def test_a_classified_transaction_failure_keeps_its_class():
@@ -695,7 +745,10 @@ def test_a_classified_transaction_failure_keeps_its_class():
             raise SessionFsSqliteError("database is locked", "busyOrLocked")
 
     result = answer(Busy(), "sqliteTransaction", statements=[])
-    assert result == {"results": [], "error": {"errorClass": "busyOrLocked", "message": "database is locked"}}
+    assert result == {
+        "results": [],
+        "error": {"errorClass": "busyOrLocked", "message": "database is locked"},
+    }
     with pytest.raises(ValueError):
         SessionFsSqliteError("x", "sometimes")
 
@@ -705,32 +758,60 @@ def test_a_classified_transaction_failure_keeps_its_class():
 
 def test_session_fs_config_to_wire():
     config = SessionFsConfig(initial_cwd="/work", session_state_path="/session-state")
-    assert config.to_wire() == {"initialCwd": "/work", "sessionStatePath": "/session-state", "conventions": "posix"}
+    assert config.to_wire() == {
+        "initialCwd": "/work",
+        "sessionStatePath": "/session-state",
+        "conventions": "posix",
+    }
     with_sqlite = SessionFsConfig("C:\\work", "C:\\state", conventions="windows", sqlite=True)
     assert with_sqlite.to_wire() == {
         "initialCwd": "C:\\work", "sessionStatePath": "C:\\state", "conventions": "windows",
         "capabilities": {"sqlite": True},
     }  # fmt: skip
-    assert SessionFsConfig.of({"initial_cwd": "/w", "session_state_path": "/s"}) == SessionFsConfig("/w", "/s")
+    assert SessionFsConfig.of({"initial_cwd": "/w", "session_state_path": "/s"}) == SessionFsConfig(
+        "/w", "/s"
+    )
     assert SessionFsConfig.of(config) is config
 
 
 def test_session_fs_config_accepts_path_objects(tmp_path):
     config = SessionFsConfig(initial_cwd=tmp_path, session_state_path=tmp_path / "state")  # type: ignore[arg-type]
-    assert config.initial_cwd == str(tmp_path) and config.session_state_path == str(tmp_path / "state")
+    assert config.initial_cwd == str(tmp_path) and config.session_state_path == str(
+        tmp_path / "state"
+    )
 
 
 @pytest.mark.parametrize(
     ("fields", "error", "match"),
     [
-        ({"initial_cwd": "work", "session_state_path": "/s"}, ValueError, "initial_cwd must be an absolute posix path"),
-        ({"initial_cwd": "/w", "session_state_path": "state"}, ValueError, "session_state_path must be an absolute"),
+        (
+            {"initial_cwd": "work", "session_state_path": "/s"},
+            ValueError,
+            "initial_cwd must be an absolute posix path",
+        ),
+        (
+            {"initial_cwd": "/w", "session_state_path": "state"},
+            ValueError,
+            "session_state_path must be an absolute",
+        ),
         ({"initial_cwd": "/w", "session_state_path": ""}, TypeError, "non-empty string"),
-        ({"initial_cwd": "/w", "session_state_path": "/s", "conventions": "mac"}, ValueError, "posix' or 'windows"),
-        ({"initial_cwd": "/w", "session_state_path": "/s", "conventions": "windows"}, ValueError, "absolute windows"),
+        (
+            {"initial_cwd": "/w", "session_state_path": "/s", "conventions": "mac"},
+            ValueError,
+            "posix' or 'windows",
+        ),
+        (
+            {"initial_cwd": "/w", "session_state_path": "/s", "conventions": "windows"},
+            ValueError,
+            "absolute windows",
+        ),
         ({"initial_cwd": "/w", "session_state_path": "/s", "sqlite": "yes"}, TypeError, "sqlite"),
         ({"initial_cwd": "/w"}, TypeError, "needs initial_cwd and session_state_path"),
-        ({"initial_cwd": "/w", "session_state_path": "/s", "cwd": "/x"}, TypeError, "no field 'cwd'"),
+        (
+            {"initial_cwd": "/w", "session_state_path": "/s", "cwd": "/x"},
+            TypeError,
+            "no field 'cwd'",
+        ),
     ],
 )
 def test_bad_session_fs_configs_fail_at_once(fields, error, match):
@@ -750,7 +831,8 @@ def test_the_option_pairing_is_checked():
     with pytest.raises(ValueError, match="create_session\\(\\) needs create_session_fs_handler"):
         check_session_fs_option(config, None, "create_session")
     with pytest.raises(
-        ValueError, match="resume_session\\(\\) got create_session_fs_handler, but the client has no session_fs"
+        ValueError,
+        match="resume_session\\(\\) got create_session_fs_handler, but the client has no session_fs",
     ):
         check_session_fs_option(None, lambda s: None, "resume_session")
     with pytest.raises(TypeError, match="must be callable"):
@@ -769,7 +851,9 @@ def test_the_factory_must_build_a_handler(tmp_path):
         session_fs_adapter(session, lambda s: str(tmp_path), config)
     with pytest.raises(TypeError, match="sqlite=True"):
         session_fs_adapter(session, lambda s: Memory(), SessionFsConfig("/w", "/s", sqlite=True))
-    assert session_fs_adapter(session, lambda s: LocalSessionFs(tmp_path), SessionFsConfig("/w", "/s", sqlite=True))
+    assert session_fs_adapter(
+        session, lambda s: LocalSessionFs(tmp_path), SessionFsConfig("/w", "/s", sqlite=True)
+    )
 
 
 def test_the_interface_is_abstract():

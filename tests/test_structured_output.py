@@ -14,8 +14,8 @@ import pytest
 
 from copilot_sync import SessionError, StructuredOutputError
 from copilot_sync._events import parse_event
-from copilot_sync._structured import output_format
 from copilot_sync._schema import schema_for_type
+from copilot_sync._structured import output_format
 
 try:
     from typing import NotRequired
@@ -24,7 +24,13 @@ except ImportError:  # Python 3.10
 
 
 def message(content, **data):
-    return parse_event({"type": "assistant.message", "id": "e1", "data": {"messageId": "m1", "content": content, **data}})
+    return parse_event(
+        {
+            "type": "assistant.message",
+            "id": "e1",
+            "data": {"messageId": "m1", "content": content, **data},
+        }
+    )
 
 
 def convert(response_format, text):
@@ -49,7 +55,7 @@ class Point:
 class Shape:
     name: str
     corners: list[Point]
-    label: Optional[str] = None
+    label: str | None = None
 
 
 class Movie(TypedDict):
@@ -125,16 +131,19 @@ def test_a_wrapped_recursive_type_keeps_its_defs_at_the_root():
     schema = output_format(list[Tree]).schema
     assert schema["properties"]["value"] == {"type": "array", "items": {"$ref": "#/$defs/Tree"}}
     assert set(schema["$defs"]) == {"Tree"}
-    assert convert(list[Tree], '{"value": [{"value": 1, "children": [{"value": 2, "children": []}]}]}') == [
-        Tree(1, [Tree(2, [])])
-    ]
+    assert convert(
+        list[Tree], '{"value": [{"value": 1, "children": [{"value": 2, "children": []}]}]}'
+    ) == [Tree(1, [Tree(2, [])])]
 
 
 def test_a_json_schema_dict_is_sent_unchanged():
     schema = {"type": "array", "items": {"type": "string"}}
     fmt = output_format(schema)
     assert fmt.schema == schema and not fmt.wrapped
-    assert fmt.wire()["jsonSchema"] == {"name": "response", "schema": schema}  # not an object: no strict
+    assert fmt.wire()["jsonSchema"] == {
+        "name": "response",
+        "schema": schema,
+    }  # not an object: no strict
 
 
 def test_what_cannot_be_a_response_format_raises_type_error():
@@ -187,12 +196,16 @@ def test_a_json_schema_dict_validates_the_reply():
         "additionalProperties": False,
     }
     assert convert(schema, '{"status": "ok", "tags": ["a"]}') == {"status": "ok", "tags": ["a"]}
-    assert failure(schema, '{"status": "maybe"}').errors == [("$.status", "must be one of 'ok', 'failed'; got 'maybe'")]
+    assert failure(schema, '{"status": "maybe"}').errors == [
+        ("$.status", "must be one of 'ok', 'failed'; got 'maybe'")
+    ]
     assert failure(schema, '{"status": "ok", "tags": ["a", 2]}').errors == [
         ("$.tags[1]", "expected a string, got 2 (int)")
     ]
     assert failure(schema, '{"tags": []}').errors == [("$.status", "missing required field")]
-    assert failure(schema, '{"status": "ok", "extra": 1}').errors == [("$.extra", "unexpected field")]
+    assert failure(schema, '{"status": "ok", "extra": 1}').errors == [
+        ("$.extra", "unexpected field")
+    ]
     assert failure(schema, "[1]").errors == [("$", "expected an object, got [1] (list)")]
 
 
@@ -201,7 +214,10 @@ def test_a_json_schema_dict_validates_the_reply():
 
 def test_a_mismatch_names_the_json_path_of_the_first_problem():
     error = failure(Shape, '{"name": "tri", "corners": [{"x": 0, "y": 0}, {"x": "one", "y": 1}]}')
-    assert str(error) == "the reply does not match Shape: $.corners[1].x: expected an integer, got 'one' (str)"
+    assert (
+        str(error)
+        == "the reply does not match Shape: $.corners[1].x: expected an integer, got 'one' (str)"
+    )
     assert error.errors == [("$.corners[1].x", "expected an integer, got 'one' (str)")]
     assert isinstance(error, SessionError)
     assert error.event.raw_type == "assistant.message"
@@ -215,7 +231,9 @@ def test_missing_and_unexpected_fields_are_named_as_fields():
 
 
 def test_a_wrong_enum_or_literal_value_is_named():
-    assert failure(Color, '{"value": "blue"}').errors == [("$", "must be one of 'red', 'green'; got 'blue'")]
+    assert failure(Color, '{"value": "blue"}').errors == [
+        ("$", "must be one of 'red', 'green'; got 'blue'")
+    ]
     assert "must be one of 'yes', 'no'" in str(failure(Literal["yes", "no"], '"maybe"'))
 
 
@@ -269,7 +287,9 @@ def test_a_pydantic_model_is_converted_when_pydantic_is_installed():
     fmt = output_format(Person)
     assert fmt.schema["properties"]["address"] == {"$ref": "#/$defs/Address"}
     assert fmt.wire()["jsonSchema"]["strict"] is True
-    person = convert(Person, '{"name": "Ada", "age": 36, "address": {"city": "London", "zip_code": "N1"}}')
+    person = convert(
+        Person, '{"name": "Ada", "age": 36, "address": {"city": "London", "zip_code": "N1"}}'
+    )
     assert isinstance(person, Person) and person.address.city == "London"
     error = failure(Person, '{"name": "Ada", "age": "old", "address": {"city": "London"}}')
     assert [path for path, _ in error.errors] == ["$.age", "$.address.zip_code"]
@@ -283,13 +303,17 @@ def test_structured_output_does_not_import_pydantic():
         "output_format(P); output_format({'type': 'object'})\n"
         "print('pydantic' in sys.modules, 'copilot_sync._schema' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["False", "True"]
 
 
 def test_the_schema_engine_loads_only_when_a_format_is_asked_for():
     code = "import sys, copilot_sync; print('copilot_sync._schema' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["False"]
 
 

@@ -51,7 +51,11 @@ ALL_DATACLASSES = [
 
 # --- observed wire shapes (PROTOCOL §2, CLI 1.0.81) ---------------------------------
 
-PING = {"message": "pong: hello", "timestamp": "2026-11-21T02:13:08.857338518Z", "protocolVersion": 3}
+PING = {
+    "message": "pong: hello",
+    "timestamp": "2026-11-21T02:13:08.857338518Z",
+    "protocolVersion": 3,
+}
 STATUS = {"version": "1.0.81", "protocolVersion": 3}
 AUTH_NO = {"isAuthenticated": False, "statusMessage": "Not authenticated"}
 AUTH_YES = {
@@ -107,7 +111,10 @@ SESSION_ENTRY_MINIMAL = {
 LIFECYCLE_CREATED = {
     "type": "session.created",
     "sessionId": "3333aaaa-0000-4000-8000-000000000001",
-    "metadata": {"startTime": "2026-11-21T02:10:00.123Z", "modifiedTime": "2026-11-21T02:10:00.123Z"},
+    "metadata": {
+        "startTime": "2026-11-21T02:10:00.123Z",
+        "modifiedTime": "2026-11-21T02:10:00.123Z",
+    },
 }
 LIFECYCLE_UPDATED = {
     "type": "session.updated",
@@ -160,7 +167,9 @@ def test_parse_timestamp_datetimes() -> None:
     assert parse_timestamp(datetime(2026, 1, 1)) == aware
 
 
-@pytest.mark.parametrize("junk", [None, "", "   ", "yesterday", "2026-13-45T99:99:99Z", True, [], {}, 1e30, object()])
+@pytest.mark.parametrize(
+    "junk", [None, "", "   ", "yesterday", "2026-13-45T99:99:99Z", True, [], {}, 1e30, object()]
+)
 def test_parse_timestamp_junk_is_none(junk: Any) -> None:
     assert parse_timestamp(junk) is None
 
@@ -178,7 +187,9 @@ def test_ping_with_nanosecond_timestamp() -> None:
 
 
 def test_ping_epoch_ms_and_missing_fields() -> None:
-    ping = PingResponse.from_dict({"message": "pong", "timestamp": 1732156388857, "protocolVersion": 3})
+    ping = PingResponse.from_dict(
+        {"message": "pong", "timestamp": 1732156388857, "protocolVersion": 3}
+    )
     assert ping.timestamp == datetime(2024, 11, 21, 2, 33, 8, 857000, tzinfo=UTC)
     empty = PingResponse.from_dict({})
     assert (empty.message, empty.timestamp, empty.protocol_version) == ("", None, None)
@@ -201,7 +212,9 @@ def test_auth_status_unauthenticated() -> None:
 
 def test_auth_status_authenticated() -> None:
     auth = GetAuthStatusResponse.from_dict(AUTH_YES)
-    assert auth == GetAuthStatusResponse(True, "gh-cli", "https://github.com", "octocat", "Logged in")
+    assert auth == GetAuthStatusResponse(
+        True, "gh-cli", "https://github.com", "octocat", "Logged in"
+    )
     assert auth.to_dict() == AUTH_YES
 
 
@@ -212,7 +225,9 @@ def test_model_full() -> None:
     model = ModelInfo.from_dict(MODEL_FULL)
     assert model.id == "claude-sonnet-4.5" and model.name == "Claude Sonnet 4.5"
     caps = model.capabilities
-    assert caps.supports == ModelSupports(vision=True, reasoning_effort=True, adaptive_thinking=True)
+    assert caps.supports == ModelSupports(
+        vision=True, reasoning_effort=True, adaptive_thinking=True
+    )
     assert caps.limits.max_prompt_tokens == 128000
     assert caps.limits.max_output_tokens == 16000
     assert caps.limits.max_context_window_tokens == 200000
@@ -261,7 +276,11 @@ def test_model_round_trip(wire: dict[str, Any]) -> None:
 
 def test_model_to_dict_shape() -> None:
     out = ModelInfo.from_dict(MODEL_FULL).to_dict()
-    expected = {k: v for k, v in MODEL_FULL.items() if k not in ("modelPickerCategory", "supportedContextTiers")}
+    expected = {
+        k: v
+        for k, v in MODEL_FULL.items()
+        if k not in ("modelPickerCategory", "supportedContextTiers")
+    }
     expected["billing"] = {"multiplier": 1.0, "tokenPrices": {"input": 3.0, "output": 15.0}}
     assert out == expected
     assert ModelInfo.from_dict(MODEL_BARE).to_dict() == {
@@ -281,13 +300,20 @@ def test_session_list_entry() -> None:
     assert meta.modified_time == datetime(2026, 11, 21, 2, 13, 8, 857338, tzinfo=UTC)
     assert meta.is_remote is False and meta.is_detached is False
     assert (meta.summary, meta.name, meta.client_name) == ("Weather in Paris", "weather", "sdk")
-    assert meta.context == SessionContext(working_directory="/w", git_root="/w", repository="octo/hello", branch="main")
+    assert meta.context == SessionContext(
+        working_directory="/w", git_root="/w", repository="octo/hello", branch="main"
+    )
     assert meta.context is not None and meta.context.to_dict() == SESSION_ENTRY["context"]
 
 
 def test_session_list_entry_minimal() -> None:
     meta = SessionMetadata.from_dict(SESSION_ENTRY_MINIMAL)
-    assert meta.summary is None and meta.context is None and meta.name is None and meta.client_name is None
+    assert (
+        meta.summary is None
+        and meta.context is None
+        and meta.name is None
+        and meta.client_name is None
+    )
     assert meta.to_dict() == SESSION_ENTRY_MINIMAL
 
 
@@ -377,7 +403,12 @@ def test_lifecycle_round_trip(wire: dict[str, Any]) -> None:
 
 
 def test_connection_state() -> None:
-    assert [s.value for s in ConnectionState] == ["disconnected", "connecting", "connected", "error"]
+    assert [s.value for s in ConnectionState] == [
+        "disconnected",
+        "connecting",
+        "connected",
+        "error",
+    ]
     assert ConnectionState("connected") is ConnectionState.CONNECTED
     assert ConnectionState.ERROR == "error"
     assert str(ConnectionState.CONNECTING) == "connecting"
@@ -421,7 +452,7 @@ JUNK_FIELDS = {
 
 
 @pytest.mark.parametrize("cls", ALL_DATACLASSES, ids=lambda c: c.__name__)
-@pytest.mark.parametrize("junk", JUNK_VALUES + [JUNK_FIELDS], ids=range(len(JUNK_VALUES) + 1))
+@pytest.mark.parametrize("junk", [*JUNK_VALUES, JUNK_FIELDS], ids=range(len(JUNK_VALUES) + 1))
 def test_from_dict_never_raises(cls: Any, junk: Any) -> None:
     obj = cls.from_dict(junk)
     assert isinstance(obj, cls)

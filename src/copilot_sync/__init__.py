@@ -37,10 +37,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._requests.permissions import MissingPermissionHandlerWarning
 from ._client import SDK_PROTOCOL_VERSION, CopilotClient
-from ._requests.commands import CommandContext, CommandDefinition
-from ._requests.elicitation import ElicitationContext, ElicitationResult, InputOptions, SessionUI
 from ._errors import (
     AuthenticationError,
     CapabilityError,
@@ -65,7 +62,9 @@ from ._errors import (
 from ._events import SessionEvent
 from ._futures import TurnFuture
 from ._logging import enable_file_logging
-from ._requests.permissions import PermissionHandler, PermissionRequest, PermissionRequestResult
+from ._requests.commands import CommandContext, CommandDefinition
+from ._requests.define_tool import define_tool
+from ._requests.elicitation import ElicitationContext, ElicitationResult, InputOptions, SessionUI
 from ._requests.permission_kinds import (
     CustomToolPermissionRequest,
     ExtensionCapabilitiesPermissionRequest,
@@ -81,8 +80,12 @@ from ._requests.permission_kinds import (
     WorkflowPermissionRequest,
     WritePermissionRequest,
 )
-from ._session import CopilotSession
-from ._session_options import ResumeOptions, SessionOptions
+from ._requests.permissions import (
+    MissingPermissionHandlerWarning,
+    PermissionHandler,
+    PermissionRequest,
+    PermissionRequestResult,
+)
 from ._requests.session_fs import (
     SessionFsConfig,
     SessionFsEntry,
@@ -93,8 +96,9 @@ from ._requests.session_fs import (
 )
 from ._requests.session_fs_local import LocalSessionFs
 from ._requests.shell import ShellExit, ShellOutput
-from ._requests.define_tool import define_tool
 from ._requests.tools import Tool, ToolBinaryResult, ToolInvocation, ToolResult
+from ._session import CopilotSession
+from ._session_options import ResumeOptions, SessionOptions
 from ._turns import EventStream, TurnAbortedError
 from ._types import (
     ConnectionState,
@@ -116,21 +120,20 @@ from ._types import (
 )
 
 if TYPE_CHECKING:
-    from ._discovery import ResolvedCLI, resolve_cli as find_cli
+    from ._discovery import ResolvedCLI
+    from ._discovery import resolve_cli as find_cli
     from ._events import SessionEventType
     from ._install import InstalledCLI, install_cli
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AuthenticationError",
-    "CLINotReadingError",
-    "FrameTooLargeError",
-    "ReentrancyError",
     "SDK_PROTOCOL_VERSION",
-    "CapabilityError",
+    "AuthenticationError",
     "CLIInstallError",
     "CLINotFoundError",
+    "CLINotReadingError",
+    "CapabilityError",
     "ClientStateError",
     "CommandContext",
     "CommandDefinition",
@@ -140,16 +143,24 @@ __all__ = [
     "CopilotError",
     "CopilotSession",
     "CopilotTimeoutError",
+    "CustomToolPermissionRequest",
     "ElicitationContext",
     "ElicitationResult",
     "EventStream",
+    "ExtensionCapabilitiesPermissionRequest",
+    "ExtensionEnvAccessPermissionRequest",
+    "ExtensionManagementPermissionRequest",
+    "FactoryPermissionRequest",
+    "FrameTooLargeError",
     "GetAuthStatusResponse",
     "GetStatusResponse",
+    "HookPermissionRequest",
     "InputOptions",
     "InstalledCLI",
     "JsonRpcError",
-    "UnsupportedMethodError",
     "LocalSessionFs",
+    "McpPermissionRequest",
+    "MemoryPermissionRequest",
     "MissingPermissionHandlerWarning",
     "ModelBilling",
     "ModelCapabilities",
@@ -161,29 +172,17 @@ __all__ = [
     "PermissionHandler",
     "PermissionRequest",
     "PermissionRequestResult",
-    "CustomToolPermissionRequest",
-    "ExtensionCapabilitiesPermissionRequest",
-    "ExtensionEnvAccessPermissionRequest",
-    "ExtensionManagementPermissionRequest",
-    "FactoryPermissionRequest",
-    "HookPermissionRequest",
-    "McpPermissionRequest",
-    "MemoryPermissionRequest",
-    "ReadPermissionRequest",
-    "ShellPermissionRequest",
-    "UrlPermissionRequest",
-    "WorkflowPermissionRequest",
-    "WritePermissionRequest",
     "PingResponse",
     "ProcessExitedError",
     "ProtocolError",
     "ProtocolVersionError",
+    "ReadPermissionRequest",
+    "ReentrancyError",
     "ResolvedCLI",
     "ResumeOptions",
     "SessionClosedError",
     "SessionContext",
     "SessionError",
-    "StructuredOutputError",
     "SessionEvent",
     "SessionEventType",
     "SessionFsConfig",
@@ -200,17 +199,23 @@ __all__ = [
     "SessionUI",
     "ShellExit",
     "ShellOutput",
+    "ShellPermissionRequest",
+    "StructuredOutputError",
     "Tool",
     "ToolBinaryResult",
     "ToolInvocation",
     "ToolResult",
     "TurnAbortedError",
     "TurnFuture",
+    "UnsupportedMethodError",
+    "UrlPermissionRequest",
+    "WorkflowPermissionRequest",
+    "WritePermissionRequest",
+    "__version__",
     "define_tool",
     "enable_file_logging",
     "find_cli",
     "install_cli",
-    "__version__",
 ]
 
 # Loaded on first use, so that `import copilot_sync` stays fast.

@@ -49,7 +49,9 @@ def _register_install_cli(subparsers: argparse._SubParsersAction) -> None:
             "an npm dist-tag such as 'latest' is resolved through npm"
         ),
     )
-    parser.add_argument("--force", action="store_true", help="reinstall even if it is already installed")
+    parser.add_argument(
+        "--force", action="store_true", help="reinstall even if it is already installed"
+    )
     parser.add_argument(
         "--home",
         metavar="DIR",
@@ -71,7 +73,11 @@ def _cmd_install_cli(args: argparse.Namespace) -> int:
     if not args.force and find_installed_cli(args.version, home) is not None:
         action = "already installed"
     else:
-        print(f"Installing @github/copilot@{args.version} into {home} ...", file=sys.stderr, flush=True)
+        print(
+            f"Installing @github/copilot@{args.version} into {home} ...",
+            file=sys.stderr,
+            flush=True,
+        )
         action = "installed"
     try:
         installed = install_cli(version=args.version, home=home, force=args.force)
@@ -94,7 +100,9 @@ def _register_where(subparsers: argparse._SubParsersAction) -> None:
         help="show which Copilot CLI copilot-sync would run",
         description="Print the Copilot CLI executable copilot-sync would run, and where it was found.",
     )
-    parser.add_argument("--cli-path", default=None, help="resolve this path, as CopilotClient(cli_path=...) would")
+    parser.add_argument(
+        "--cli-path", default=None, help="resolve this path, as CopilotClient(cli_path=...) would"
+    )
     parser.set_defaults(handler=_cmd_where)
 
 
@@ -164,7 +172,10 @@ def _register_run(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "prompt", nargs="+", metavar="PROMPT", help="the prompt (several words are joined); - reads it from stdin"
+        "prompt",
+        nargs="+",
+        metavar="PROMPT",
+        help="the prompt (several words are joined); - reads it from stdin",
     )
     add_connection_options(
         parser,
@@ -198,7 +209,9 @@ def _register_chat(subparsers: argparse._SubParsersAction) -> None:
         epilog=_CHAT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_connection_options(parser, timeout_help="abort a reply that takes longer than this (the chat goes on)")
+    add_connection_options(
+        parser, timeout_help="abort a reply that takes longer than this (the chat goes on)"
+    )
     parser.set_defaults(handler=_cmd_chat)
 
 
@@ -228,7 +241,10 @@ def _register_doctor(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--cli-path", default=None, metavar="PATH", help="check this CLI, as CopilotClient(cli_path=...) would"
+        "--cli-path",
+        default=None,
+        metavar="PATH",
+        help="check this CLI, as CopilotClient(cli_path=...) would",
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument(
@@ -238,7 +254,12 @@ def _register_doctor(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="time allowed for the CLI to start (default: 30)",
     )
-    parser.add_argument("--verbose", "-v", action="store_true", help="log the SDK's (and the CLI's) messages to stderr")
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="log the SDK's (and the CLI's) messages to stderr",
+    )
     parser.set_defaults(handler=_cmd_doctor)
 
 

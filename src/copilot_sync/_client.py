@@ -8,49 +8,38 @@ a spawned CLI, one thread draining its stderr (and stdout in TCP mode).
 
 from __future__ import annotations
 
-import errno
 import itertools
 import logging
 import os
-import platform
 import threading
-import time
 import uuid
 import weakref
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Callable, Union, overload
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
-from ._wire.connection import INTERNAL_ERROR, METHOD_NOT_FOUND, JsonRpcConnection
-from ._wire.messages import fresh
-from ._wire.framing import DEFAULT_MAX_FRAME_BYTES, check_max_frame_bytes
-from ._wire.dispatch import EventDispatcher, Subscribers
+from ._client_handlers import models_from_handler, register_interest
+from ._client_start import SDK_PROTOCOL_VERSION, ClientStartup
+from ._client_stop import ClientShutdown
 from ._errors import (
-    CLINotFoundError,
     ClientStateError,
     ConnectionLostError,
     CopilotError,
-    CopilotTimeoutError,
     JsonRpcError,
     ProcessExitedError,
-    ProtocolVersionError,
     SessionClosedError,
     UnsupportedMethodError,
 )
-from ._lifetime import ClientResources, forked_error, reap, weak_method
+from ._lifetime import ClientResources, forked_error, reap
 from ._logging import redact, register_secret
-from ._wire.process import CLIProcess
-from ._rpc import wire_of
-from ._requests.shell import ShellRouter
-from ._session import CopilotSession, SessionControl
-from ._session_config import CREATE_OPTIONS, RESUME_OPTIONS, build_session_params, check_options
-from ._client_handlers import models_from_handler, register_interest
 from ._requests import mcp_auth, router
 from ._requests.arity import check_arity
 from ._requests.github_token import TokenProviders
 from ._requests.session_fs import SessionFsConfig, check_session_fs_option
 from ._requests.session_fs_wire import session_fs_adapter
-from ._wire.timeouts import Deadline, check_timeout
-from ._wire.transport import SocketTransport, StdioTransport, parse_cli_url
+from ._requests.shell import ShellRouter
+from ._rpc import wire_of
+from ._session import CopilotSession, SessionControl
+from ._session_config import CREATE_OPTIONS, RESUME_OPTIONS, build_session_params, check_options
 from ._types import (
     ConnectionState,
     GetAuthStatusResponse,
@@ -61,9 +50,14 @@ from ._types import (
     SessionListFilter,
     SessionMetadata,
 )
+from ._wire.connection import INTERNAL_ERROR, METHOD_NOT_FOUND, JsonRpcConnection
+from ._wire.dispatch import EventDispatcher, Subscribers
+from ._wire.framing import DEFAULT_MAX_FRAME_BYTES, check_max_frame_bytes
+from ._wire.messages import fresh
+from ._wire.process import CLIProcess
+from ._wire.timeouts import check_timeout
+from ._wire.transport import SocketTransport, StdioTransport, parse_cli_url
 from ._wire.workers import WorkerPool, check_max_workers
-from ._client_start import SDK_PROTOCOL_VERSION, ClientStartup
-from ._client_stop import ClientShutdown
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -71,7 +65,7 @@ if TYPE_CHECKING:
     from ._session_options import ResumeOptions, SessionOptions
     from .generated.rpc import ServerRpc
 
-__all__ = ["CopilotClient", "SDK_PROTOCOL_VERSION"]
+__all__ = ["SDK_PROTOCOL_VERSION", "CopilotClient"]
 
 logger = logging.getLogger("copilot_sync.client")
 
@@ -119,14 +113,20 @@ class CopilotClient(ClientStartup, ClientShutdown):
         on_list_models: Callable[[], Sequence[ModelInfo | Mapping[str, Any]]] | None = None,
     ) -> None:
         if cli_url is not None and cli_path is not None:
-            raise ValueError("give either cli_url (attach to a running server) or cli_path (spawn one), not both")
+            raise ValueError(
+                "give either cli_url (attach to a running server) or cli_path (spawn one), not both"
+            )
         if isinstance(cli_args, str) or not all(isinstance(arg, str) for arg in cli_args):
             raise TypeError("cli_args must be a sequence of strings")
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an integer between 0 and 65535, not {port!r}")
         if log_level not in _LOG_LEVELS:
-            raise ValueError(f"log_level must be one of {', '.join(_LOG_LEVELS)}; got {log_level!r}")
-        if connection_token is not None and (not isinstance(connection_token, str) or not connection_token):
+            raise ValueError(
+                f"log_level must be one of {', '.join(_LOG_LEVELS)}; got {log_level!r}"
+            )
+        if connection_token is not None and (
+            not isinstance(connection_token, str) or not connection_token
+        ):
             raise ValueError("connection_token must be a non-empty string")
         if github_token is not None and (not isinstance(github_token, str) or not github_token):
             raise ValueError("github_token must be a non-empty string")
@@ -151,12 +151,16 @@ class CopilotClient(ClientStartup, ClientShutdown):
         self._env = dict(env) if env is not None else None
         self._log_level = log_level
         self._github_token = github_token
-        self._use_logged_in_user = (github_token is None) if use_logged_in_user is None else bool(use_logged_in_user)
+        self._use_logged_in_user = (
+            (github_token is None) if use_logged_in_user is None else bool(use_logged_in_user)
+        )
         self._auto_start = auto_start
         self._max_workers = check_max_workers(max_workers)
         checked_start = check_timeout(start_timeout, "start_timeout")
         if checked_start is None:
-            raise ValueError("start_timeout must be a positive, finite number of seconds (the handshake needs a limit)")
+            raise ValueError(
+                "start_timeout must be a positive, finite number of seconds (the handshake needs a limit)"
+            )
         self._start_timeout = checked_start
         self._session_fs = SessionFsConfig.of(session_fs) if session_fs is not None else None
         self._max_frame_bytes = check_max_frame_bytes(max_frame_bytes)
@@ -237,13 +241,20 @@ class CopilotClient(ClientStartup, ClientShutdown):
             if connection.closed_error is not None:
                 raise fresh(connection.closed_error)
             return connection
-        if self._state is ConnectionState.ERROR and connection is not None and connection.closed_error is not None:
+        if (
+            self._state is ConnectionState.ERROR
+            and connection is not None
+            and connection.closed_error is not None
+        ):
             raise ProcessExitedError(
                 f"the connection to the CLI was lost ({connection.closed_error}); call start() to start a new one",
                 exit_code=getattr(connection.closed_error, "exit_code", None),
                 stderr=getattr(connection.closed_error, "stderr", ""),
             )
-        if self._auto_start and self._state in (ConnectionState.DISCONNECTED, ConnectionState.ERROR):
+        if self._auto_start and self._state in (
+            ConnectionState.DISCONNECTED,
+            ConnectionState.ERROR,
+        ):
             self.start()
             assert self._connection is not None
             return self._connection
@@ -307,15 +318,21 @@ class CopilotClient(ClientStartup, ClientShutdown):
                 request = router.find(method)
                 if request is None:
                     raise router.method_not_found(method)
-                result = self._session_for_request(method, params).handle_request(request, method, params)
+                result = self._session_for_request(method, params).handle_request(
+                    request, method, params
+                )
         except JsonRpcError as exc:
             if exc.code != METHOD_NOT_FOUND:
                 logger.warning("request %s from the CLI failed: %s", method, exc.message)
             connection.respond_error(request_id, exc.code, exc.message, exc.data)
             return
-        except BaseException as exc:  # SystemExit, KeyboardInterrupt raised by hand...: still answered
+        except (
+            BaseException
+        ) as exc:  # SystemExit, KeyboardInterrupt raised by hand...: still answered
             logger.exception("handler for %s raised", method)
-            connection.respond_error(request_id, INTERNAL_ERROR, redact(str(exc)) or type(exc).__name__)
+            connection.respond_error(
+                request_id, INTERNAL_ERROR, redact(str(exc)) or type(exc).__name__
+            )
             return
         connection.respond(request_id, result)
 
@@ -339,7 +356,9 @@ class CopilotClient(ClientStartup, ClientShutdown):
 
     # ================================================================ sessions
 
-    def create_session(self, *, timeout: float | None = 120.0, **options: Unpack[SessionOptions]) -> CopilotSession:
+    def create_session(
+        self, *, timeout: float | None = 120.0, **options: Unpack[SessionOptions]
+    ) -> CopilotSession:
         """Create a session. Keyword arguments are the session options
         (:class:`~copilot_sync.SessionOptions`, each documented there); an unknown one
         raises ``TypeError`` with a "did you mean". The session is registered before the CLI is
@@ -368,11 +387,18 @@ class CopilotClient(ClientStartup, ClientShutdown):
         return self._open_session("session.resume", session_id, given, params, timeout)
 
     def _open_session(
-        self, method: str, session_id: str, options: Mapping[str, Any], params: dict[str, Any], timeout: float | None
+        self,
+        method: str,
+        session_id: str,
+        options: Mapping[str, Any],
+        params: dict[str, Any],
+        timeout: float | None,
     ) -> CopilotSession:
         timeout = check_timeout(timeout)
         fs_factory = options.get("create_session_fs_handler")
-        check_session_fs_option(self._session_fs, fs_factory, method.replace("session.", "") + "_session")
+        check_session_fs_option(
+            self._session_fs, fs_factory, method.replace("session.", "") + "_session"
+        )
         connection = self._ensure_connected()
         control = SessionControl(CopilotSession(self, session_id, options, SessionLink(self)))
         session = control.session
@@ -401,13 +427,17 @@ class CopilotClient(ClientStartup, ClientShutdown):
             result = connection.request(method, params, timeout=timeout)
             returned = result.get("sessionId") if isinstance(result, dict) else None
             if returned is not None and returned != session_id:
-                raise CopilotError(f"{method} answered for session {returned!r}, not {session_id!r}")
+                raise CopilotError(
+                    f"{method} answered for session {returned!r}, not {session_id!r}"
+                )
         except BaseException:
             self._token_providers.forget_owner(session)
             with self._sessions_lock:
                 if self._sessions.get(session_id) is control:
                     if previous is not None and not previous.session.closed:
-                        self._sessions[session_id] = previous  # the resume failed: the old object goes on
+                        self._sessions[session_id] = (
+                            previous  # the resume failed: the old object goes on
+                        )
                     else:
                         del self._sessions[session_id]
             control.close(SessionClosedError(f"{method} failed for session {session_id}"), wait=0.5)
@@ -417,7 +447,10 @@ class CopilotClient(ClientStartup, ClientShutdown):
             register_interest(session, mcp_auth.INTEREST, timeout)
         if previous is not None:
             self._token_providers.forget_owner(previous.session)
-            logger.info("session %s: resumed by a new CopilotSession; the previous object is closed", session_id)
+            logger.info(
+                "session %s: resumed by a new CopilotSession; the previous object is closed",
+                session_id,
+            )
             previous.close(
                 SessionClosedError(
                     f"session {session_id} was resumed by another CopilotSession object on this client, "
@@ -440,7 +473,10 @@ class CopilotClient(ClientStartup, ClientShutdown):
         return [control.session for control in list(self._sessions.values())]
 
     def list_sessions(
-        self, filter: SessionListFilter | Mapping[str, Any] | None = None, *, timeout: float | None = 60.0
+        self,
+        filter: SessionListFilter | Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = 60.0,
     ) -> list[SessionMetadata]:
         """Every session the CLI knows (newest first), optionally filtered by ``cwd``/git root/repository/branch."""
         params: dict[str, Any] = {}
@@ -454,7 +490,9 @@ class CopilotClient(ClientStartup, ClientShutdown):
         sessions = result.get("sessions", []) if isinstance(result, dict) else []
         return [SessionMetadata.from_dict(item) for item in sessions if isinstance(item, dict)]
 
-    def get_session_metadata(self, session_id: str, *, timeout: float | None = 60.0) -> SessionMetadata | None:
+    def get_session_metadata(
+        self, session_id: str, *, timeout: float | None = 60.0
+    ) -> SessionMetadata | None:
         result = self._request("session.getMetadata", {"sessionId": session_id}, timeout=timeout)
         session = result.get("session") if isinstance(result, dict) else None
         return SessionMetadata.from_dict(session) if isinstance(session, dict) else None
@@ -471,7 +509,9 @@ class CopilotClient(ClientStartup, ClientShutdown):
         if control is not None:
             control.close(SessionClosedError(f"session {session_id} was deleted"), wait=None)
         if isinstance(result, dict) and result.get("success") is False:
-            raise CopilotError(f"Failed to delete session {session_id}: {result.get('error', 'unknown error')}")
+            raise CopilotError(
+                f"Failed to delete session {session_id}: {result.get('error', 'unknown error')}"
+            )
 
     def get_foreground_session_id(self, *, timeout: float | None = 60.0) -> str | None:
         """The TUI's foreground session (only a CLI started with ``--ui-server`` has one)."""
@@ -482,7 +522,9 @@ class CopilotClient(ClientStartup, ClientShutdown):
     def set_foreground_session_id(self, session_id: str, *, timeout: float | None = 60.0) -> None:
         result = self._request("session.setForeground", {"sessionId": session_id}, timeout=timeout)
         if isinstance(result, dict) and result.get("success") is False:
-            raise CopilotError(f"Failed to set the foreground session: {result.get('error', 'unknown error')}")
+            raise CopilotError(
+                f"Failed to set the foreground session: {result.get('error', 'unknown error')}"
+            )
 
     # ================================================================ server methods
 
@@ -502,7 +544,9 @@ class CopilotClient(ClientStartup, ClientShutdown):
     def get_auth_status(self, *, timeout: float | None = 60.0) -> GetAuthStatusResponse:
         return GetAuthStatusResponse.from_dict(self._request("auth.getStatus", {}, timeout=timeout))
 
-    def list_models(self, *, refresh: bool = False, timeout: float | None = 60.0) -> list[ModelInfo]:
+    def list_models(
+        self, *, refresh: bool = False, timeout: float | None = 60.0
+    ) -> list[ModelInfo]:
         """The models available to this user; fetched once and cached until the client stops
         (``refresh=True`` asks again). With ``on_list_models=`` (a BYOK user's own list) that
         callable answers, in the calling thread, instead of the CLI."""
@@ -513,7 +557,9 @@ class CopilotClient(ClientStartup, ClientShutdown):
                 else:
                     result = wire_of(self.rpc.models.list(timeout=timeout))
                     models = result.get("models", []) if isinstance(result, dict) else []
-                    self._models = [ModelInfo.from_dict(item) for item in models if isinstance(item, dict)]
+                    self._models = [
+                        ModelInfo.from_dict(item) for item in models if isinstance(item, dict)
+                    ]
             return list(self._models)
 
     # ================================================================ lifecycle events
@@ -525,7 +571,10 @@ class CopilotClient(ClientStartup, ClientShutdown):
     def on_lifecycle(self, event_type: str, handler: LifecycleHandler, /) -> Callable[[], None]: ...
 
     def on_lifecycle(
-        self, event_type_or_handler: Union[str, LifecycleHandler], handler: LifecycleHandler | None = None, /
+        self,
+        event_type_or_handler: str | LifecycleHandler,
+        handler: LifecycleHandler | None = None,
+        /,
     ) -> Callable[[], None]:
         """Subscribe to session lifecycle events (created, updated, deleted, foreground,
         background), all or one type. Handlers run on the ``copilot-lifecycle`` thread.

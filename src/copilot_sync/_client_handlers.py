@@ -22,7 +22,9 @@ def models_from_handler(value: Any) -> list[ModelInfo]:
     """What ``on_list_models()`` returned, as ``ModelInfo``s: each item a ``ModelInfo`` or a
     ``models.list`` entry dict (``{"id": ..., "name": ..., "capabilities": ...}``)."""
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise TypeError(f"on_list_models must return a list of ModelInfo or dicts, not {type(value).__name__}")
+        raise TypeError(
+            f"on_list_models must return a list of ModelInfo or dicts, not {type(value).__name__}"
+        )
     models: list[ModelInfo] = []
     for item in value:
         if isinstance(item, ModelInfo):
@@ -43,4 +45,6 @@ def register_interest(session: CopilotSession, event_type: str, timeout: float |
     try:
         session.rpc.event_log.register_interest(event_type=event_type, timeout=timeout)
     except CopilotError as exc:
-        logger.info("session %s: could not register interest in %s: %s", session.session_id, event_type, exc)
+        logger.info(
+            "session %s: could not register interest in %s: %s", session.session_id, event_type, exc
+        )

@@ -2,6 +2,7 @@
 filesystem provider; a mixin of :class:`~copilot_sync.CopilotClient`."""
 
 from __future__ import annotations
+
 import errno
 import logging
 import os
@@ -9,30 +10,31 @@ import platform
 import time
 import uuid
 from typing import TYPE_CHECKING
-from ._wire.connection import METHOD_NOT_FOUND, JsonRpcConnection
-from ._wire.messages import fresh
-from ._wire.dispatch import EventDispatcher
+
 from ._errors import (
     CLINotFoundError,
     ConnectionLostError,
     CopilotError,
     CopilotTimeoutError,
     JsonRpcError,
-    ProcessExitedError,
     ProtocolVersionError,
 )
 from ._lifetime import forked_error, weak_method
 from ._logging import register_secret
-from ._wire.process import CLIProcess
 from ._requests.session_fs import SessionFsConfig
-from ._wire.transport import SocketTransport, StdioTransport
 from ._types import ConnectionState
-from ._wire.workers import WorkerPool
 from ._versions import DEFAULT_CLI_VERSION, cli_version_fit, describe_supported_range
-if TYPE_CHECKING:
-    from .generated.rpc import ServerRpc
+from ._wire.connection import METHOD_NOT_FOUND, JsonRpcConnection
+from ._wire.dispatch import EventDispatcher
+from ._wire.messages import fresh
+from ._wire.process import CLIProcess
+from ._wire.transport import SocketTransport, StdioTransport
+from ._wire.workers import WorkerPool
 
-__all__ = ["ClientStartup", "SDK_PROTOCOL_VERSION"]
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["SDK_PROTOCOL_VERSION", "ClientStartup"]
 
 SDK_PROTOCOL_VERSION = 3
 _AUTH_TOKEN_ENV = "COPILOT_GITHUB_TOKEN"
@@ -72,7 +74,10 @@ class ClientStartup:
             except BaseException as exc:
                 self._teardown(kill=True)
                 self._state = ConnectionState.ERROR
-                if isinstance(exc, (ConnectionLostError, JsonRpcError, CopilotTimeoutError)) and self._cli_url is None:
+                if (
+                    isinstance(exc, (ConnectionLostError, JsonRpcError, CopilotTimeoutError))
+                    and self._cli_url is None
+                ):
                     raise self._not_the_cli(exc) from exc
                 raise
             self._state = ConnectionState.CONNECTED
@@ -82,7 +87,10 @@ class ClientStartup:
         token = self._connection_token
         if self._cli_url is not None:
             self._transport = SocketTransport(
-                self._host, self._port, connect_timeout=min(10.0, self._start_timeout), max_frame_bytes=self._max_frame_bytes
+                self._host,
+                self._port,
+                connect_timeout=min(10.0, self._start_timeout),
+                max_frame_bytes=self._max_frame_bytes,
             )
         else:
             if not self._use_stdio and token is None:
@@ -91,11 +99,17 @@ class ClientStartup:
             argv, env = self._spawn_command(token)
             self._process = self._spawn(argv, env)
             if self._use_stdio:
-                self._transport = StdioTransport(self._process, max_frame_bytes=self._max_frame_bytes)
+                self._transport = StdioTransport(
+                    self._process, max_frame_bytes=self._max_frame_bytes
+                )
             else:
                 port = self._process.wait_for_port(max(0.1, min(10.0, deadline - time.monotonic())))
                 self._transport = SocketTransport(
-                    "127.0.0.1", port, process=self._process, connect_timeout=10.0, max_frame_bytes=self._max_frame_bytes
+                    "127.0.0.1",
+                    port,
+                    process=self._process,
+                    connect_timeout=10.0,
+                    max_frame_bytes=self._max_frame_bytes,
                 )
         self._pool = WorkerPool(self._max_workers, name=self._thread_name("copilot-worker"))
         transport = self._transport
@@ -177,10 +191,19 @@ class ClientStartup:
         self._last_cli_path = resolved.argv_prefix[0] if resolved.argv_prefix else None
         env = dict(self._env) if self._env is not None else dict(os.environ)
         env.update(resolved.env)
-        argv = [*resolved.argv_prefix, *self._cli_args, "--headless", "--no-auto-update", "--log-level", self._log_level]
+        argv = [
+            *resolved.argv_prefix,
+            *self._cli_args,
+            "--headless",
+            "--no-auto-update",
+            "--log-level",
+            self._log_level,
+        ]
         if self._github_token is not None:
             argv += ["--auth-token-env", _AUTH_TOKEN_ENV]
-            env[_AUTH_TOKEN_ENV] = self._github_token  # through the environment, never the command line
+            env[_AUTH_TOKEN_ENV] = (
+                self._github_token
+            )  # through the environment, never the command line
         if not self._use_logged_in_user:
             argv.append("--no-auto-login")
         if self._use_stdio:
@@ -198,12 +221,16 @@ class ClientStartup:
         assert connection is not None
         timeout = max(1.0, deadline - time.monotonic())
         try:
-            result = connection.request("connect", {"token": token} if token else {}, timeout=timeout)
+            result = connection.request(
+                "connect", {"token": token} if token else {}, timeout=timeout
+            )
         except JsonRpcError as exc:
             if exc.code != METHOD_NOT_FOUND and "Unhandled method connect" not in exc.message:
                 raise
             logger.debug("the CLI does not know 'connect'; falling back to 'ping'")
-            result = connection.request("ping", {"message": None}, timeout=max(1.0, deadline - time.monotonic()))
+            result = connection.request(
+                "ping", {"message": None}, timeout=max(1.0, deadline - time.monotonic())
+            )
         except CopilotTimeoutError:
             raise CopilotTimeoutError(
                 f"the CLI did not answer the handshake within {self._start_timeout:g}s"
@@ -224,15 +251,21 @@ class ClientStartup:
                 server_version=version if isinstance(version, int) else None,
             )
         self.protocol_version = version
-        self.server_version = result.get("version") if isinstance(result.get("version"), str) else None
+        self.server_version = (
+            result.get("version") if isinstance(result.get("version"), str) else None
+        )
         _warn_outside_range(self.server_version)
 
     def _set_session_fs_provider(self, config: SessionFsConfig, deadline: float) -> None:
         assert self._connection is not None
         timeout = max(1.0, deadline - time.monotonic())
-        result = self._connection.request("sessionFs.setProvider", config.to_wire(), timeout=timeout)
+        result = self._connection.request(
+            "sessionFs.setProvider", config.to_wire(), timeout=timeout
+        )
         if not isinstance(result, dict) or result.get("success") is not True:
-            raise CopilotError(f"the CLI did not accept this client as its session filesystem provider: {result!r}")
+            raise CopilotError(
+                f"the CLI did not accept this client as its session filesystem provider: {result!r}"
+            )
 
 
 def _warn_outside_range(version: str | None) -> None:

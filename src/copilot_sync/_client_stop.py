@@ -2,16 +2,18 @@
 sessions, connection, pool and process; a mixin of :class:`~copilot_sync.CopilotClient`."""
 
 from __future__ import annotations
+
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
 from ._errors import ConnectionLostError, ProcessExitedError, SessionClosedError
 from ._lifetime import forked_error
-from ._wire.timeouts import check_timeout
 from ._types import ConnectionState
+from ._wire.timeouts import check_timeout
+
 if TYPE_CHECKING:
     from ._client import CopilotClient
-    from .generated.rpc import ServerRpc
 
 __all__ = ["ClientShutdown"]
 
@@ -51,10 +53,18 @@ class ClientShutdown:
                     if alive and time.monotonic() < deadline:
                         control.session.disconnect(timeout=remaining(5.0))
                     else:
-                        control.close(SessionClosedError(f"session {control.session.session_id} was closed: the client stopped"))
+                        control.close(
+                            SessionClosedError(
+                                f"session {control.session.session_id} was closed: the client stopped"
+                            )
+                        )
                 except Exception as exc:
                     errors.append(exc)
-                    control.close(SessionClosedError(f"session {control.session.session_id} was closed: the client stopped"))
+                    control.close(
+                        SessionClosedError(
+                            f"session {control.session.session_id} was closed: the client stopped"
+                        )
+                    )
             if self._process is not None and not self._connection_lost():
                 try:
                     self._request("runtime.shutdown", {}, timeout=remaining(10.0))
@@ -80,7 +90,12 @@ class ClientShutdown:
             if process is not None:
                 process.kill(timeout=2.0)
             for control in list(self._sessions.values()):
-                control.close(SessionClosedError(f"session {control.session.session_id} was closed: the client was force-stopped"), wait=None)
+                control.close(
+                    SessionClosedError(
+                        f"session {control.session.session_id} was closed: the client was force-stopped"
+                    ),
+                    wait=None,
+                )
             self._teardown(kill=True)
             self._state = ConnectionState.DISCONNECTED
 
@@ -102,18 +117,26 @@ class ClientShutdown:
     def _teardown(self, *, kill: bool, deadline: float | None = None) -> list[Exception]:
         errors: list[Exception] = []
         self._stopping = True
-        connection, transport, process, pool = self._connection, self._transport, self._process, self._pool
+        connection, transport, process, pool = (
+            self._connection,
+            self._transport,
+            self._process,
+            self._pool,
+        )
         if connection is not None:
             connection.close(ConnectionLostError("the client was stopped"))
         if transport is not None:
             transport.close()
+
         def left(cap: float) -> float:
             return cap if deadline is None else max(0.0, min(cap, deadline - time.monotonic()))
 
         if process is not None:
             if kill:
                 process.kill(timeout=2.0)
-            elif process.wait(left(2.0)) is None:  # the CLI normally exits by itself after runtime.shutdown
+            elif (
+                process.wait(left(2.0)) is None
+            ):  # the CLI normally exits by itself after runtime.shutdown
                 # Escalate within what is left: terminate() takes at most t + min(t, 1) seconds.
                 budget = left(6.0)
                 if budget < 0.2:
@@ -129,7 +152,12 @@ class ClientShutdown:
         if pool is not None:
             pool.shutdown(wait=0.0 if kill else left(2.0))
         for control in list(self._sessions.values()):
-            control.close(SessionClosedError(f"session {control.session.session_id} was closed: the client stopped"), wait=None)
+            control.close(
+                SessionClosedError(
+                    f"session {control.session.session_id} was closed: the client stopped"
+                ),
+                wait=None,
+            )
         if self._lifecycle_dispatcher is not None:
             self._lifecycle_dispatcher.stop(wait=1.0)
             self._lifecycle_dispatcher = None
@@ -144,5 +172,5 @@ class ClientShutdown:
             self.start()
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()

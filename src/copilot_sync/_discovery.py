@@ -24,9 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ._errors import CLINotFoundError
-from ._install import PINNED_CLI_VERSION, find_installed, cli_home
+from ._install import PINNED_CLI_VERSION, cli_home, find_installed
 
-__all__ = ["ResolvedCLI", "resolve_cli", "INSTALL_COMMAND"]
+__all__ = ["INSTALL_COMMAND", "ResolvedCLI", "resolve_cli"]
 
 logger = logging.getLogger("copilot_sync.discovery")
 

@@ -42,24 +42,24 @@ if TYPE_CHECKING:
     from ._events import SessionEvent
 
 __all__ = [
-    "CapabilityError",
+    "AuthenticationError",
     "CLIInstallError",
     "CLINotFoundError",
+    "CLINotReadingError",
+    "CapabilityError",
     "ClientStateError",
     "ConnectionLostError",
     "CopilotError",
     "CopilotTimeoutError",
+    "FrameTooLargeError",
     "JsonRpcError",
     "ProcessExitedError",
     "ProtocolError",
     "ProtocolVersionError",
+    "ReentrancyError",
     "SessionClosedError",
     "SessionError",
     "StructuredOutputError",
-    "AuthenticationError",
-    "CLINotReadingError",
-    "FrameTooLargeError",
-    "ReentrancyError",
     "UnsupportedMethodError",
     "session_error_from",
 ]
@@ -152,7 +152,9 @@ class CLINotReadingError(ConnectionLostError):
 class JsonRpcError(CopilotError):
     """The CLI answered a request with a JSON-RPC error object."""
 
-    def __init__(self, code: int, message: str, data: Any = None, *, method: str | None = None) -> None:
+    def __init__(
+        self, code: int, message: str, data: Any = None, *, method: str | None = None
+    ) -> None:
         where = f" ({method})" if method else ""
         super().__init__(f"JSON-RPC error {code}{where}: {message}")
         self.code = code
@@ -223,7 +225,12 @@ class StructuredOutputError(SessionError):
 
 #: What CLI 1.0.81 says in ``session.error`` when it has no credentials (observed), and
 #: what its auth status says.
-_AUTH_MARKERS = ("no github oauth token", "not authenticated", "no authentication", "copilot hmac key")
+_AUTH_MARKERS = (
+    "no github oauth token",
+    "not authenticated",
+    "no authentication",
+    "copilot hmac key",
+)
 
 _AUTH_FIX = (
     "Not signed in to GitHub Copilot. Fix: sign in once with the CLI (`copilot`, then /login), "

@@ -94,7 +94,9 @@ def event_type_names() -> list[str]:
     global _type_names
     if _type_names is None:
         module = _load()
-        _type_names = tuple(member.value for member in module.SessionEventType if member is not _unknown)
+        _type_names = tuple(
+            member.value for member in module.SessionEventType if member is not _unknown
+        )
     return list(_type_names)
 
 
@@ -110,7 +112,17 @@ class SessionEvent:
     access, cached, and never raise.
     """
 
-    __slots__ = ("raw", "id", "type", "raw_type", "parent_id", "ephemeral", "agent_id", "_timestamp", "_data")
+    __slots__ = (
+        "_data",
+        "_timestamp",
+        "agent_id",
+        "ephemeral",
+        "id",
+        "parent_id",
+        "raw",
+        "raw_type",
+        "type",
+    )
 
     raw: dict[str, Any]
     id: str | None
@@ -163,7 +175,9 @@ class SessionEvent:
         try:
             result = cls.from_dict(payload) if cls is not None else RawEventData(payload)
         except Exception:  # a bug in the parser must not kill the reader thread
-            _log.debug("event %.40r (%s): payload parsing failed", self.id, self.raw_type, exc_info=True)
+            _log.debug(
+                "event %.40r (%s): payload parsing failed", self.id, self.raw_type, exc_info=True
+            )
             result = RawEventData(payload)
         self._data = result
         return result

@@ -8,7 +8,23 @@ from dataclasses import field
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["snake_case", "snake_keys", "as_bool", "as_dict", "as_opt_bool", "as_opt_float", "as_opt_int", "as_opt_str", "as_opt_str_list", "as_str", "format_timestamp", "parse_timestamp", "put", "raw_field", "raw_of"]
+__all__ = [
+    "as_bool",
+    "as_dict",
+    "as_opt_bool",
+    "as_opt_float",
+    "as_opt_int",
+    "as_opt_str",
+    "as_opt_str_list",
+    "as_str",
+    "format_timestamp",
+    "parse_timestamp",
+    "put",
+    "raw_field",
+    "raw_of",
+    "snake_case",
+    "snake_keys",
+]
 
 
 _FRACTION = re.compile(r"\.(\d+)")

@@ -13,9 +13,9 @@ import logging
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from ._wire.reentrancy import blocking
 from ._turn_queue import SessionTurns
 from ._turn_state import SENT
+from ._wire.reentrancy import blocking
 
 if TYPE_CHECKING:
     from ._events import SessionEvent
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ._session import CopilotSession
     from ._turn_queue import Turn
 
-__all__ = ["TurnFuture", "SessionTurns", "new_turn_future"]
+__all__ = ["SessionTurns", "TurnFuture", "new_turn_future"]
 
 logger = logging.getLogger("copilot_sync.session")
 

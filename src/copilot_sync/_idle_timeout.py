@@ -47,7 +47,7 @@ class IdleTimeout:
     the turn's message is sent; sampled by one thread at a time (the waiting caller, a
     stream's consumer, or the event thread for ``send_async``)."""
 
-    __slots__ = ("timeout", "session", "step", "counter", "count", "since", "limit", "end", "fired")
+    __slots__ = ("count", "counter", "end", "fired", "limit", "session", "since", "step", "timeout")
 
     def __init__(self, timeout: float, session: Any) -> None:
         self.timeout = timeout

@@ -115,7 +115,9 @@ class InstalledCLI:
     def _schemas_on_disk(self) -> Path | None:
         if (self.schemas_dir / _API_SCHEMA).is_file():
             return self.schemas_dir
-        pattern = str(self.xdg_cache_home / "copilot" / "pkg" / "*" / glob.escape(self.version) / "schemas")
+        pattern = str(
+            self.xdg_cache_home / "copilot" / "pkg" / "*" / glob.escape(self.version) / "schemas"
+        )
         for candidate in sorted(glob.glob(pattern)):
             if (Path(candidate) / _API_SCHEMA).is_file():
                 return Path(candidate)
@@ -125,15 +127,24 @@ class InstalledCLI:
         """Run the executable once so that it unpacks itself (about a second)."""
         self.xdg_cache_home.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="copilot-sync-home-") as copilot_home:
-            env = dict(os.environ, XDG_CACHE_HOME=str(self.xdg_cache_home), COPILOT_HOME=copilot_home)
+            env = dict(
+                os.environ, XDG_CACHE_HOME=str(self.xdg_cache_home), COPILOT_HOME=copilot_home
+            )
             command = [str(self.executable), "--version", "--no-auto-update"]
             logger.info("unpacking Copilot CLI %s: %s", self.version, " ".join(command))
             try:
                 subprocess.run(
-                    command, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
+                    command,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    timeout=timeout,
+                    check=False,
                 )
             except (OSError, subprocess.TimeoutExpired) as exc:
-                raise CLIInstallError(f"could not run {self.executable} to unpack its schemas: {exc}") from exc
+                raise CLIInstallError(
+                    f"could not run {self.executable} to unpack its schemas: {exc}"
+                ) from exc
 
 
 # ---------------------------------------------------------------------------
@@ -254,7 +265,10 @@ def _inspect(home: Path, version: str) -> tuple[InstalledCLI | None, str]:
         return None, "not installed (the directory does not exist)"
     packages = platform_package_names()
     if not packages:
-        return None, f"no Copilot CLI package is published for {platform.system()} {platform.machine()}"
+        return (
+            None,
+            f"no Copilot CLI package is published for {platform.system()} {platform.machine()}",
+        )
     reasons = []
     for package in packages:
         package_dir = home / "node_modules" / Path(*package.split("/"))
@@ -304,7 +318,9 @@ def _executable_name(manifest: dict) -> str:
     return "copilot.exe" if os.name == "nt" else "copilot"
 
 
-def find_installed(version: str, home: str | os.PathLike[str] | None) -> tuple[InstalledCLI | None, str]:
+def find_installed(
+    version: str, home: str | os.PathLike[str] | None
+) -> tuple[InstalledCLI | None, str]:
     resolved_home = _absolute(home) if home is not None else _absolute(cli_home(version))
     installed, reason = _inspect(resolved_home, version)
     if installed is not None:
@@ -337,7 +353,9 @@ def resolve_cli_version(
     asked of npm (``npm view @github/copilot@<tag> version``). Raises :class:`CLIInstallError`
     when npm is missing or does not know the tag."""
     if not isinstance(version, str) or not version.strip():
-        raise ValueError(f"version must be a non-empty string such as '1.0.102' or 'latest', not {version!r}")
+        raise ValueError(
+            f"version must be a non-empty string such as '1.0.102' or 'latest', not {version!r}"
+        )
     version = version.strip()
     if _VERSION_PATTERN.fullmatch(version):
         return version
@@ -346,10 +364,18 @@ def resolve_cli_version(
     env = dict(os.environ, npm_config_update_notifier="false")
     try:
         completed = subprocess.run(
-            command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=timeout
+            command,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise CLIInstallError(f"could not ask npm which version {NPM_PACKAGE}@{version} is: {exc}", command=command) from exc
+        raise CLIInstallError(
+            f"could not ask npm which version {NPM_PACKAGE}@{version} is: {exc}", command=command
+        ) from exc
     answer: object = None
     try:
         answer = json.loads(completed.stdout) if completed.stdout.strip() else None
@@ -357,7 +383,11 @@ def resolve_cli_version(
         answer = None
     if isinstance(answer, list) and answer:
         answer = answer[-1]  # a range matches several versions: take the newest
-    if completed.returncode != 0 or not isinstance(answer, str) or not _VERSION_PATTERN.fullmatch(answer):
+    if (
+        completed.returncode != 0
+        or not isinstance(answer, str)
+        or not _VERSION_PATTERN.fullmatch(answer)
+    ):
         raise CLIInstallError(
             f"npm does not know a version {NPM_PACKAGE}@{version}"
             + (f": {_tail(completed.stderr)}" if completed.stderr.strip() else ""),
@@ -548,7 +578,7 @@ def _remove_stale_work_dirs(target: Path) -> None:
     """Remove ``<home>.tmp-<pid>``/``.old-<pid>`` left behind by processes that died."""
     for suffix in (".tmp-", ".old-"):
         for leftover in target.parent.glob(f"{glob.escape(target.name)}{suffix}*"):
-            pid_text = leftover.name[len(target.name) + len(suffix):]
+            pid_text = leftover.name[len(target.name) + len(suffix) :]
             if not pid_text.isdigit():
                 continue
             pid = int(pid_text)

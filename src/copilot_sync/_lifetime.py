@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 import os
 import weakref
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ._errors import ClientStateError, ConnectionLostError
 
@@ -59,7 +60,7 @@ class ClientResources:
     as its argument (a finalizer that referenced the client would keep it alive).
     """
 
-    __slots__ = ("pid", "connection", "transport", "process", "pool", "lifecycle", "__weakref__")
+    __slots__ = ("__weakref__", "connection", "lifecycle", "pid", "pool", "process", "transport")
 
     def __init__(self) -> None:
         self.pid = os.getpid()
@@ -114,5 +115,5 @@ def reap(resources: ClientResources) -> None:
             pool.shutdown(wait=None)
         if lifecycle is not None:
             lifecycle.stop(wait=None)
-    except Exception:  # noqa: BLE001 - a finalizer must not raise
+    except Exception:
         logger.exception("could not release a collected client's resources")

@@ -13,7 +13,7 @@ import re
 import threading
 from typing import Any
 
-__all__ = ["enable_file_logging", "redact", "register_secret", "LOGGER_NAME"]
+__all__ = ["LOGGER_NAME", "enable_file_logging", "redact", "register_secret"]
 
 LOGGER_NAME = "copilot_sync"
 package_logger = logging.getLogger(LOGGER_NAME)
@@ -24,9 +24,7 @@ _FORMAT = "%(asctime)s %(levelname)-7s [%(threadName)s] %(name)s: %(message)s"
 # Secrets registered at run time (GitHub tokens, connection tokens) plus token shapes.
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
-_TOKEN_PATTERN = re.compile(
-    r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b"
-)
+_TOKEN_PATTERN = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b")
 REDACTED = "[REDACTED]"
 
 
@@ -80,7 +78,7 @@ class _RedactingFilter(logging.Filter):
         if record.exc_info and not record.exc_text:
             try:
                 record.exc_text = _traceback_formatter.formatException(record.exc_info)
-            except Exception:  # noqa: BLE001 - leave it to the handler
+            except Exception:
                 pass
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
@@ -95,7 +93,16 @@ _redacting_filter = _RedactingFilter()
 #: Every logger of the tree carries the filter, so that records are redacted whatever handler the
 #: application attaches (a logger's filters see only records logged on it, hence one per logger).
 _KNOWN_LOGGERS = (
-    "cli", "client", "discovery", "events", "install", "permissions", "session", "tools", "transport", "workers",
+    "cli",
+    "client",
+    "discovery",
+    "events",
+    "install",
+    "permissions",
+    "session",
+    "tools",
+    "transport",
+    "workers",
 )
 
 

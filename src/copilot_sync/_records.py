@@ -71,7 +71,9 @@ def _parse_datetime_slow(value: str, text: str) -> datetime | None:
         import re
 
         _fraction_re = re.compile(r"(T\d\d:\d\d:\d\d)[.,](\d+)")
-    normalised = _fraction_re.sub(lambda m: f"{m.group(1)}.{(m.group(2) + '000000')[:6]}", text, count=1)
+    normalised = _fraction_re.sub(
+        lambda m: f"{m.group(1)}.{(m.group(2) + '000000')[:6]}", text, count=1
+    )
     if normalised != text:
         try:
             return _fromisoformat(normalised)
@@ -182,7 +184,13 @@ def _wrong_type(owner: str, name: str, value: Any, expected: Any) -> None:
     if _log.isEnabledFor(logging.DEBUG):
         if isinstance(expected, frozenset):
             expected = "/".join(sorted(t.__name__ for t in expected))
-        _log.debug("%s.%s: expected %s, got %s; kept as received", owner, name, expected, type(value).__name__)
+        _log.debug(
+            "%s.%s: expected %s, got %s; kept as received",
+            owner,
+            name,
+            expected,
+            type(value).__name__,
+        )
 
 
 def _convert_datetime(value: str) -> Any:
@@ -201,14 +209,22 @@ def _list_converter(item: tuple[Any, Any], expr: str) -> tuple[Any, Any]:
     def convert_list(value: list) -> list:
         if convert is None:  # a list of scalars: check only, keep the list object
             for element in value:
-                if element is not None and type(element) not in accepted and not _accepts(element, accepted):
+                if (
+                    element is not None
+                    and type(element) not in accepted
+                    and not _accepts(element, accepted)
+                ):
                     _wrong_type(expr, "[]", element, expr)
             return value
         out = []
         for element in value:
             if element is None:
                 out.append(None)
-            elif accepted is not None and type(element) not in accepted and not _accepts(element, accepted):
+            elif (
+                accepted is not None
+                and type(element) not in accepted
+                and not _accepts(element, accepted)
+            ):
                 _wrong_type(expr, "[]", element, expr)
                 out.append(element)
             else:
@@ -228,7 +244,11 @@ def _dict_converter(item: tuple[Any, Any], expr: str) -> tuple[Any, Any]:
         for key, element in value.items():
             if element is None:
                 out[key] = None
-            elif accepted is not None and type(element) not in accepted and not _accepts(element, accepted):
+            elif (
+                accepted is not None
+                and type(element) not in accepted
+                and not _accepts(element, accepted)
+            ):
                 _wrong_type(expr, repr(key), element, expr)
                 out[key] = element
             elif convert is None:
@@ -355,13 +375,17 @@ class _Record:
         cls = type(self)
         names = [entry[0] for entry in (_specs.get(cls) or _field_spec(cls))]
         if len(args) > len(names):
-            raise TypeError(f"{type(self).__name__}() takes at most {len(names)} positional arguments")
+            raise TypeError(
+                f"{type(self).__name__}() takes at most {len(names)} positional arguments"
+            )
         for name, value in zip(names, args):
             setattr(self, name, value)
-        for name in names[len(args):]:
+        for name in names[len(args) :]:
             setattr(self, name, kwargs.pop(name, None))
         if kwargs:
-            raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {next(iter(kwargs))!r}")
+            raise TypeError(
+                f"{type(self).__name__}() got an unexpected keyword argument {next(iter(kwargs))!r}"
+            )
         self.raw = raw if raw is not None else {}
 
     @classmethod
@@ -380,7 +404,11 @@ class _Record:
             if value is None:
                 if required and wire not in d:
                     _log.debug("%s: required field %r is missing", cls.__name__, wire)
-            elif accepted is not None and type(value) not in accepted and not _accepts(value, accepted):
+            elif (
+                accepted is not None
+                and type(value) not in accepted
+                and not _accepts(value, accepted)
+            ):
                 _wrong_type(cls.__name__, wire, value, accepted)
             elif convert is not None:
                 value = convert(value)
@@ -471,7 +499,13 @@ class _UnionRecord(_Record):
         target = variants.get(key) if type(key) is str else None
         if target is not None:
             return target.from_dict(d)
-        _log.debug("%s: unknown %s %.80r; kept as a bare %s", cls.__name__, cls._DISCRIMINATOR, key, cls.__name__)
+        _log.debug(
+            "%s: unknown %s %.80r; kept as a bare %s",
+            cls.__name__,
+            cls._DISCRIMINATOR,
+            key,
+            cls.__name__,
+        )
         self = object.__new__(cls)
         self.raw = d if isinstance(d, dict) else {}
         return self
@@ -523,7 +557,11 @@ class RawEventData:
     def __dir__(self) -> list[str]:
         import re
 
-        keys = [re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower() for key in self.raw if isinstance(key, str)]
+        keys = [
+            re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
+            for key in self.raw
+            if isinstance(key, str)
+        ]
         return sorted(set(object.__dir__(self)) | {k for k in keys if k.isidentifier()})
 
     def _repr(self, limit: int | None) -> str:

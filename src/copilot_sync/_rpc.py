@@ -11,8 +11,8 @@ and parses the answer with the same converters as the event payloads.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ._records import converter, to_wire
 from ._wire.timeouts import check_timeout
@@ -44,7 +44,9 @@ class RpcCaller:
 
     __slots__ = ("_send", "target")
 
-    def __init__(self, send: Callable[[str, dict[str, Any], float | None], Any], target: str) -> None:
+    def __init__(
+        self, send: Callable[[str, dict[str, Any], float | None], Any], target: str
+    ) -> None:
         self._send = send
         self.target = target
 
@@ -75,12 +77,16 @@ def _wire_params(method: str, params: Any) -> dict[str, Any]:
     if hasattr(params, "to_dict") and not isinstance(params, Mapping):
         params = params.to_dict()
     if not isinstance(params, Mapping):
-        raise TypeError(f"{method}: params must be a mapping or a record object, not {type(params).__name__}")
+        raise TypeError(
+            f"{method}: params must be a mapping or a record object, not {type(params).__name__}"
+        )
     out: dict[str, Any] = {}
     for key, value in params.items():
         if value is None:
             continue
-        out[key] = to_wire(dict(value) if isinstance(value, Mapping) and not isinstance(value, dict) else value)
+        out[key] = to_wire(
+            dict(value) if isinstance(value, Mapping) and not isinstance(value, dict) else value
+        )
     return out
 
 
@@ -100,7 +106,9 @@ def server_rpc(request: Callable[..., Any]) -> ServerRpc:
     return ServerRpc(RpcCaller(send, "the client"))
 
 
-def session_rpc(session_id: str, call: Callable[..., Any], claim_process: Callable[[Any], None]) -> SessionRpc:
+def session_rpc(
+    session_id: str, call: Callable[..., Any], claim_process: Callable[[Any], None]
+) -> SessionRpc:
     """``session.rpc``: ``call(method, params, timeout=...)`` sends a request of the session
     (it adds ``sessionId``); ``claim_process(process_id)`` after ``shell.exec`` answered."""
     from .generated.rpc import SessionRpc

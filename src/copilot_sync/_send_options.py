@@ -27,7 +27,7 @@ from typing import Any, Literal, get_args
 
 from ._tracing import outgoing
 
-__all__ = ["AGENT_MODES", "AgentMode", "SEND_MODES", "SendMode", "send_params"]
+__all__ = ["AGENT_MODES", "SEND_MODES", "AgentMode", "SendMode", "send_params"]
 
 #: How the CLI delivers the message: queued behind a running turn, or steering it.
 SendMode = Literal["enqueue", "immediate"]
@@ -92,7 +92,9 @@ def send_params(
 
 def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, one of {', '.join(allowed)}; not {type(value).__name__}")
+        raise TypeError(
+            f"{name} must be a string, one of {', '.join(allowed)}; not {type(value).__name__}"
+        )
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
     return value
@@ -100,13 +102,17 @@ def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> str:
 
 def _headers(headers: Any) -> dict[str, str]:
     if not isinstance(headers, Mapping):
-        raise TypeError(f"request_headers must be a dict of header names to strings, not {type(headers).__name__}")
+        raise TypeError(
+            f"request_headers must be a dict of header names to strings, not {type(headers).__name__}"
+        )
     checked: dict[str, str] = {}
     for name, value in headers.items():
         if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
             raise ValueError(f"request_headers: {name!r} is not a valid HTTP header name")
         if not isinstance(value, str):
-            raise TypeError(f"request_headers[{name!r}] must be a string, not {type(value).__name__}")
+            raise TypeError(
+                f"request_headers[{name!r}] must be a string, not {type(value).__name__}"
+            )
         if _BAD_HEADER_VALUE.search(value):
             raise ValueError(f"request_headers[{name!r}] may not contain a line break or NUL")
         checked[name] = value

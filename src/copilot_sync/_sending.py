@@ -20,17 +20,17 @@ cut short by a second interrupt before its first line runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast, overload
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from ._futures import TurnFuture, new_turn_future
 from ._idle_timeout import IdleTimeout
 from ._send_options import AgentMode, SendMode, send_params
 from ._structured import OutputFormat, StructuredTurnFuture, new_structured_future, output_format
+from ._turns import EventStream, StreamSink, TextCollector, interrupt_stream
 from ._wire.reentrancy import blocking
 from ._wire.reentrancy import check as check_reentrancy
 from ._wire.timeouts import Deadline, check_timeout
-from ._turns import EventStream, StreamSink, TextCollector, interrupt_stream
 
 if TYPE_CHECKING:
     from ._events import SessionEvent
@@ -53,7 +53,9 @@ class TurnMethods:
 
         def _check_open(self) -> None: ...
 
-        def _rpc(self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None) -> Any: ...
+        def _rpc(
+            self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None
+        ) -> Any: ...
 
         @property
         def rpc(self) -> SessionRpc: ...
@@ -207,13 +209,17 @@ class TurnMethods:
         idle = _idle(idle_timeout, self)
         self._check_open()
         with blocking(self, "send_and_wait()"):
-            turn = self._turns.new_turn({"sessionId": self.session_id, **params}, call_deadline=deadline, idle=idle)
+            turn = self._turns.new_turn(
+                {"sessionId": self.session_id, **params}, call_deadline=deadline, idle=idle
+            )
             try:
                 self._turns.submit(turn)
                 reply = self._turns.wait(turn, deadline, "send_and_wait()")
                 return reply if output is None else output.convert_reply(reply)
             except KeyboardInterrupt:
-                while True:  # hand the abort off; a second Ctrl-C during the hand-off must not cancel it
+                while (
+                    True
+                ):  # hand the abort off; a second Ctrl-C during the hand-off must not cancel it
                     try:
                         self._turns.interrupt(turn)
                         break
@@ -258,7 +264,10 @@ class TurnMethods:
         self._check_open()
         check_reentrancy(self, "stream()")  # it would be iterated right here, forever
         turn = self._turns.new_turn(
-            {"sessionId": self.session_id, **params}, sink=StreamSink(buffer_size), call_deadline=deadline, idle=idle
+            {"sessionId": self.session_id, **params},
+            sink=StreamSink(buffer_size),
+            call_deadline=deadline,
+            idle=idle,
         )
         stream = EventStream(self, turn, deadline)
         try:
@@ -374,7 +383,9 @@ class TurnMethods:
         if output is None:
             future, turn = new_turn_future(session, self._turns, prompt, payload, timeout, idle)
         else:
-            future, turn = new_structured_future(session, self._turns, prompt, payload, timeout, idle, output)
+            future, turn = new_structured_future(
+                session, self._turns, prompt, payload, timeout, idle, output
+            )
         self._turns.submit(turn)
         return future
 
@@ -425,7 +436,9 @@ class TurnMethods:
         re-raises). Per-message options: :meth:`send`.
         """
         if on_text is not None and not callable(on_text):
-            raise TypeError(f"on_text must be a callable taking a string, not {type(on_text).__name__}")
+            raise TypeError(
+                f"on_text must be a callable taking a string, not {type(on_text).__name__}"
+            )
         check_reentrancy(self, "send_and_collect()")
         collector = TextCollector(on_text)
         stream = self.stream(
@@ -470,7 +483,7 @@ def _output(params: dict[str, Any], response_format: Any) -> OutputFormat | None
     if params.get("mode") == "immediate":
         raise ValueError(
             'response_format cannot be combined with mode="immediate": a steering message '
-            "has the running turn's format; send it with mode=\"enqueue\" (the default)"
+            'has the running turn\'s format; send it with mode="enqueue" (the default)'
         )
     output = output_format(response_format)
     params["responseFormat"] = output.wire()

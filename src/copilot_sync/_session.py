@@ -21,23 +21,23 @@ import pathlib
 import threading
 import warnings
 import weakref
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, Union, overload
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
-from ._requests.callbacks import SessionCallbacks
-from ._requests.router import REACTS_TO, Request
-from ._wire.dispatch import EventDispatcher, Subscribers
 from ._errors import ConnectionLostError, JsonRpcError, SessionClosedError
-from ._requests.elicitation import SessionUI
 from ._events import SessionEvent, parse_event
-from ._lifetime import weak_method
 from ._futures import SessionTurns
-from ._sending import TurnMethods
+from ._lifetime import weak_method
 from ._requests.arity import check_arity
-from ._requests.shell import SHELL_EVENT_TYPES, SessionShell, ShellExit, ShellOutput
-from ._wire.timeouts import check_timeout
+from ._requests.callbacks import SessionCallbacks
 from ._requests.define_tool import as_tool
+from ._requests.elicitation import SessionUI
+from ._requests.router import REACTS_TO, Request
+from ._requests.shell import SHELL_EVENT_TYPES, SessionShell, ShellExit, ShellOutput
 from ._requests.tools import Tool, ToolResult
+from ._sending import TurnMethods
+from ._wire.dispatch import EventDispatcher, Subscribers
+from ._wire.timeouts import check_timeout
 
 if TYPE_CHECKING:
     from ._client import CopilotClient
@@ -73,6 +73,7 @@ class ClientLink(Protocol):
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> bool: ...
 
+
 class _HandlerEntry:
     __slots__ = ("event_type", "handler")
 
@@ -94,7 +95,11 @@ class CopilotSession(TurnMethods):
     _shell: SessionShell | None = None  # shell output handlers, built on first use
 
     def __init__(
-        self, client: CopilotClient, session_id: str, options: Mapping[str, Any], link: ClientLink | None = None
+        self,
+        client: CopilotClient,
+        session_id: str,
+        options: Mapping[str, Any],
+        link: ClientLink | None = None,
     ) -> None:
         self._client = client
         self._link: ClientLink = link if link is not None else _DirectLink(client)
@@ -117,7 +122,9 @@ class CopilotSession(TurnMethods):
         self._waiters.add(self._turns)
         # The event thread holds the session only weakly, so a session (and its client)
         # nobody holds any more can be collected; collecting it ends the thread.
-        self._dispatcher = EventDispatcher(f"copilot-events-{session_id[:8]}", weak_method(self._deliver), owner=self)
+        self._dispatcher = EventDispatcher(
+            f"copilot-events-{session_id[:8]}", weak_method(self._deliver), owner=self
+        )
         weakref.finalize(self, self._dispatcher.stop, wait=None).atexit = False
 
     def __repr__(self) -> str:
@@ -175,7 +182,9 @@ class CopilotSession(TurnMethods):
         if not isinstance(result, dict):
             return
         workspace = result.get("workspacePath")
-        self.workspace_path = pathlib.Path(workspace) if isinstance(workspace, str) and workspace else None
+        self.workspace_path = (
+            pathlib.Path(workspace) if isinstance(workspace, str) and workspace else None
+        )
         capabilities = result.get("capabilities")
         if isinstance(capabilities, dict):
             self.capabilities = capabilities
@@ -197,13 +206,17 @@ class CopilotSession(TurnMethods):
             rpc = self._rpc_api = session_rpc(self.session_id, self._rpc, self._claim_process)
         return rpc
 
-    def _rpc(self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None) -> Any:
+    def _rpc(
+        self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None
+    ) -> Any:
         self._check_open()
         payload = {"sessionId": self.session_id}
         if params:
             payload.update(params)
         if method == "session.send":  # for wait_for_idle: busy from the send to its turn's idle
-            return self._turns.track_send(lambda: self._link.request(method, payload, timeout=timeout))
+            return self._turns.track_send(
+                lambda: self._link.request(method, payload, timeout=timeout)
+            )
         return self._link.request(method, payload, timeout=timeout)
 
     # ------------------------------------------------------------------ events
@@ -215,14 +228,18 @@ class CopilotSession(TurnMethods):
 
     def _deliver(self, item: tuple[int, Any] | Callable[[], None]) -> None:
         """Event thread: parse, react, call handlers, then wake waiters."""
-        if not isinstance(item, tuple):  # SDK work routed to this thread (send_async answers, timeouts, aborts)
+        if not isinstance(
+            item, tuple
+        ):  # SDK work routed to this thread (send_async answers, timeouts, aborts)
             item()
             return
         seq, raw = item
         try:
             event = parse_event(raw)
         except TypeError:
-            logger.warning("session %s: skipped an event that is not an object: %.80r", self.session_id, raw)
+            logger.warning(
+                "session %s: skipped an event that is not an object: %.80r", self.session_id, raw
+            )
             return
         if event.raw_type in REACTS_TO:
             try:
@@ -242,9 +259,14 @@ class CopilotSession(TurnMethods):
             if entry.event_type is None or entry.event_type == event.raw_type:
                 try:
                     entry.handler(event)
-                except BaseException:  # even SystemExit or a test's failure: the waiters below must be released
+                except (
+                    BaseException
+                ):  # even SystemExit or a test's failure: the waiters below must be released
                     logger.exception(
-                        "session %s: event handler %r raised on %s", self.session_id, entry.handler, event.raw_type
+                        "session %s: event handler %r raised on %s",
+                        self.session_id,
+                        entry.handler,
+                        event.raw_type,
                     )
         for waiter in waiters:
             waiter.release(seq, event)
@@ -268,7 +290,9 @@ class CopilotSession(TurnMethods):
     @overload
     def on(self, event_type: str, handler: EventHandler, /) -> Callable[[], None]: ...
 
-    def on(self, event_type_or_handler: Union[str, EventHandler], handler: EventHandler | None = None, /) -> Callable[[], None]:
+    def on(
+        self, event_type_or_handler: str | EventHandler, handler: EventHandler | None = None, /
+    ) -> Callable[[], None]:
         """Subscribe to every event, or to one type: ``on(handler)`` / ``on("assistant.message", handler)``.
 
         Handlers run on the session's event thread, in arrival order, and may call any
@@ -310,9 +334,13 @@ class CopilotSession(TurnMethods):
         if not isinstance(model, str) or not model:
             raise TypeError("model must be a non-empty string")
         if reasoning_effort is not None and not isinstance(reasoning_effort, str):
-            raise TypeError(f"reasoning_effort must be a string, not {type(reasoning_effort).__name__}")
+            raise TypeError(
+                f"reasoning_effort must be a string, not {type(reasoning_effort).__name__}"
+            )
         timeout = check_timeout(timeout)
-        return self.rpc.model.switch_to(model_id=model, reasoning_effort=reasoning_effort, timeout=timeout)
+        return self.rpc.model.switch_to(
+            model_id=model, reasoning_effort=reasoning_effort, timeout=timeout
+        )
 
     def log(
         self,
@@ -329,7 +357,10 @@ class CopilotSession(TurnMethods):
             raise ValueError(f"level must be one of {', '.join(_LOG_LEVELS)}; got {level!r}")
         timeout = check_timeout(timeout)
         result = self.rpc.log(
-            message=message, level=level, ephemeral=None if ephemeral is None else bool(ephemeral), timeout=timeout
+            message=message,
+            level=level,
+            ephemeral=None if ephemeral is None else bool(ephemeral),
+            timeout=timeout,
         )
         event_id = getattr(result, "event_id", None)
         return event_id if isinstance(event_id, str) else ""
@@ -399,7 +430,9 @@ class CopilotSession(TurnMethods):
         """The tools this client provides to the session (not the CLI's built-in ones)."""
         return list(self._callbacks.tools.values())
 
-    def register_tool(self, tool: Tool | Mapping[str, Any], *, timeout: float | None = 60.0) -> None:
+    def register_tool(
+        self, tool: Tool | Mapping[str, Any], *, timeout: float | None = 60.0
+    ) -> None:
         """Add a tool (or replace the one with its name) while the session runs.
 
         The CLI offers it to the model from the next model request on. Raises like any
@@ -415,11 +448,15 @@ class CopilotSession(TurnMethods):
         """
         self._callbacks.remove_tool(name, timeout=check_timeout(timeout))
 
-    def invoke_tool(self, name: str, arguments: Any = None, *, tool_call_id: str | None = None) -> ToolResult:
+    def invoke_tool(
+        self, name: str, arguments: Any = None, *, tool_call_id: str | None = None
+    ) -> ToolResult:
         """Run a tool's handler here, as if the model had called it, and return the
         :class:`ToolResult` the model would get (arguments validated the same way).
         Nothing is sent to the CLI: this is for testing your tools."""
-        return self._callbacks.invoke_tool(name, {} if arguments is None else arguments, tool_call_id)
+        return self._callbacks.invoke_tool(
+            name, {} if arguments is None else arguments, tool_call_id
+        )
 
     @property
     def ui(self) -> SessionUI:
@@ -447,7 +484,9 @@ class CopilotSession(TurnMethods):
         error: BaseException | None = None
         try:
             if not self._link.connection_lost():
-                self._link.request("session.destroy", {"sessionId": self.session_id}, timeout=timeout)
+                self._link.request(
+                    "session.destroy", {"sessionId": self.session_id}, timeout=timeout
+                )
         except (ConnectionLostError, JsonRpcError) as exc:
             logger.debug("session %s: session.destroy failed: %s", self.session_id, exc)
         except BaseException as exc:  # timeout or Ctrl-C: still close locally, then re-raise
@@ -459,7 +498,11 @@ class CopilotSession(TurnMethods):
 
     def destroy(self) -> None:
         """Deprecated alias of :meth:`disconnect`."""
-        warnings.warn("CopilotSession.destroy() is deprecated; use disconnect()", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "CopilotSession.destroy() is deprecated; use disconnect()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         self.disconnect()
 
     def _close(self, error: BaseException, *, wait: float | None = 2.0) -> None:
@@ -481,7 +524,7 @@ class CopilotSession(TurnMethods):
     def __enter__(self) -> CopilotSession:
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.disconnect()
 
 
@@ -500,7 +543,10 @@ def _warn_if_unknown_type(event_type: str) -> None:
         return
     if event_type not in _known_event_types():
         _unknown_warned.add(event_type)
-        logger.warning("on(%r): not an event type this SDK knows; the handler runs only if the CLI sends it", event_type)
+        logger.warning(
+            "on(%r): not an event type this SDK knows; the handler runs only if the CLI sends it",
+            event_type,
+        )
 
 
 class _RequestLink:
@@ -565,11 +611,13 @@ class SessionControl:
     opened (route its events and requests, apply the create/resume result, answer its
     ``sessionFs.*`` requests, close it). The client's registry holds one per session."""
 
-    __slots__ = ("session", "enqueue")
+    __slots__ = ("enqueue", "session")
 
     def __init__(self, session: CopilotSession) -> None:
         self.session = session  # the public object
-        self.enqueue: Callable[[Any], None] = session._enqueue  # reader thread: no extra call per event
+        self.enqueue: Callable[[Any], None] = (
+            session._enqueue
+        )  # reader thread: no extra call per event
 
     def apply_result(self, result: Any) -> None:
         self.session._apply_result(result)

@@ -39,8 +39,8 @@ from ._tracing import outgoing
 
 __all__ = [
     "CREATE_OPTIONS",
-    "RESUME_OPTIONS",
     "LOCAL_OPTIONS",
+    "RESUME_OPTIONS",
     "build_session_params",
     "camel",
     "check_arity",
@@ -164,10 +164,14 @@ def _system_message(value: Mapping[str, Any]) -> dict[str, Any]:
     sent as ``{"action": "transform"}`` and answered from ``systemMessage.transform``."""
     mode = value.get("mode", "append")
     if mode not in _SYSTEM_MODES:
-        raise ValueError(f"system_message mode must be one of {', '.join(_SYSTEM_MODES)}; got {mode!r}")
+        raise ValueError(
+            f"system_message mode must be one of {', '.join(_SYSTEM_MODES)}; got {mode!r}"
+        )
     unknown = sorted(set(value) - {"mode", "content", "sections"})
     if unknown:
-        raise TypeError(f"system_message has no key {unknown[0]!r}; it takes mode, content and sections")
+        raise TypeError(
+            f"system_message has no key {unknown[0]!r}; it takes mode, content and sections"
+        )
     if value.get("content") is not None and not isinstance(value["content"], str):
         raise TypeError("system_message content must be a string")
     wire = {key: item for key, item in value.items() if key != "sections"}
@@ -192,17 +196,25 @@ def _system_message(value: Mapping[str, Any]) -> dict[str, Any]:
             wire_sections[section_id] = {"action": "transform"}
             continue
         if not isinstance(section, Mapping):
-            raise TypeError(f"section {section_id!r} must be a dict like {{'action': 'append', 'content': ...}} or a callable")
+            raise TypeError(
+                f"section {section_id!r} must be a dict like {{'action': 'append', 'content': ...}} or a callable"
+            )
         action = section.get("action")
         if action not in _SECTION_ACTIONS:
-            raise ValueError(f"section {section_id!r}: action must be one of {', '.join(_SECTION_ACTIONS)} or a callable; got {action!r}")
+            raise ValueError(
+                f"section {section_id!r}: action must be one of {', '.join(_SECTION_ACTIONS)} or a callable; got {action!r}"
+            )
         wire_sections[section_id] = dict(section)
     wire["sections"] = wire_sections
     return wire
 
 
 #: Conversions of the options built here (the rest are in ``_session_wire.SHAPES``).
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {**SHAPES, "system_message": _system_message, "tools": _tool_definitions}
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    **SHAPES,
+    "system_message": _system_message,
+    "tools": _tool_definitions,
+}
 
 _TYPES: dict[str, tuple[type, ...]] = {
     **dict.fromkeys(
@@ -272,12 +284,20 @@ def _check_keys(option: str, value: Any) -> None:
         return
     allowed = set(shape.__annotations__)
     known = allowed | {camel(key) for key in allowed} | _OTHER_KEYS
-    items = [value] if isinstance(value, Mapping) else [item for item in value if isinstance(item, Mapping)]
+    items = (
+        [value]
+        if isinstance(value, Mapping)
+        else [item for item in value if isinstance(item, Mapping)]
+    )
     for item in items:
         for key in item:
             if key not in known:
                 close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; it takes {', '.join(sorted(allowed))}"
+                hint = (
+                    f"; did you mean {close[0]!r}?"
+                    if close
+                    else f"; it takes {', '.join(sorted(allowed))}"
+                )
                 raise TypeError(f"{option} has no key {key!r}{hint}")
 
 
@@ -307,23 +327,38 @@ def _validate(options: Mapping[str, Any]) -> None:
             if hook is not None:
                 check_arity(hook, 2, f"hook {name!r}")
     if options.get("github_token") is not None and options.get("github_token_provider") is not None:
-        raise ValueError("github_token and github_token_provider are two ways to give one identity; give one")
-    identity = next((key for key in ("github_token", "github_token_provider") if options.get(key) is not None), None)
+        raise ValueError(
+            "github_token and github_token_provider are two ways to give one identity; give one"
+        )
+    identity = next(
+        (key for key in ("github_token", "github_token_provider") if options.get(key) is not None),
+        None,
+    )
     if identity is not None and options.get("provider") is not None:
-        raise ValueError(f"{identity} is for sessions on Copilot's models; a BYOK provider= has its own api_key "
-                         "(the CLI refuses both)")
+        raise ValueError(
+            f"{identity} is for sessions on Copilot's models; a BYOK provider= has its own api_key "
+            "(the CLI refuses both)"
+        )
     if options.get("github_token") == "":
         raise ValueError("github_token must not be empty")
     for first, older in _ALIASES:
-        if options.get(first) is not None and options.get(older) is not None and options[first] != options[older]:
+        if (
+            options.get(first) is not None
+            and options.get(older) is not None
+            and options[first] != options[older]
+        ):
             raise ValueError(f"{first} and {older} are two names of one option; give one")
     for key in ("tools", "commands", "custom_agents", "providers", "models"):
         value = options.get(key)
-        if value is not None and (isinstance(value, (str, Mapping)) or not isinstance(value, Iterable)):
+        if value is not None and (
+            isinstance(value, (str, Mapping)) or not isinstance(value, Iterable)
+        ):
             raise TypeError(f"{key} must be a list, not {type(value).__name__}")
 
 
-def build_session_params(session_id: str, options: Mapping[str, Any], *, resume: bool) -> dict[str, Any]:
+def build_session_params(
+    session_id: str, options: Mapping[str, Any], *, resume: bool
+) -> dict[str, Any]:
     """The params of ``session.create``/``session.resume`` for these options, already checked
     by ``check_options`` against ``CREATE_OPTIONS``/``RESUME_OPTIONS`` (which is what ``resume``
     changes: the wire fields are the same)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-__all__ = ["WIRE_KEYS", "SHAPES", "camel", "camel_keys", "string_list"]
+__all__ = ["SHAPES", "WIRE_KEYS", "camel", "camel_keys", "string_list"]
 
 #: Option (snake_case keyword) -> wire field. Options missing here stay in this process.
 WIRE_KEYS: dict[str, str] = {
@@ -109,7 +109,9 @@ def camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def camel_keys(value: Any, *, keep: frozenset[str] = frozenset(), named: frozenset[str] = frozenset()) -> Any:
+def camel_keys(
+    value: Any, *, keep: frozenset[str] = frozenset(), named: frozenset[str] = frozenset()
+) -> Any:
     """Convert dict keys to camelCase recursively. Values under a ``keep`` key are copied
     untouched; under a ``named`` key (a map keyed by names), the names stay, the values convert."""
     if isinstance(value, Mapping):
@@ -119,7 +121,9 @@ def camel_keys(value: Any, *, keep: frozenset[str] = frozenset(), named: frozens
             if key in keep or wire in keep:
                 out[wire] = item
             elif (key in named or wire in named) and isinstance(item, Mapping):
-                out[wire] = {name: camel_keys(sub, keep=keep, named=named) for name, sub in item.items()}
+                out[wire] = {
+                    name: camel_keys(sub, keep=keep, named=named) for name, sub in item.items()
+                }
             else:
                 out[wire] = camel_keys(item, keep=keep, named=named)
         return out
@@ -162,7 +166,9 @@ def _provider(value: Mapping[str, Any], name: str = "provider") -> dict[str, Any
     value = _mapping(name, value)
     for key in ("bearer_token_provider", "bearerTokenProvider"):
         if value.get(key) is not None:
-            raise TypeError(f"{name}: bearer_token_provider (a token callback) is not supported yet; pass bearer_token")
+            raise TypeError(
+                f"{name}: bearer_token_provider (a token callback) is not supported yet; pass bearer_token"
+            )
     config = dict(value)
     capabilities = config.pop("model_capabilities", config.pop("modelCapabilities", None))
     wire = camel_keys(config, keep=_FREE_FORM)
@@ -177,7 +183,9 @@ def _providers(value: Any) -> list[dict[str, Any]]:
 
 def _mcp_servers(value: Any) -> dict[str, Any]:
     if not isinstance(value, Mapping):
-        raise TypeError(f"mcp_servers must be a mapping of server name to config, not {type(value).__name__}")
+        raise TypeError(
+            f"mcp_servers must be a mapping of server name to config, not {type(value).__name__}"
+        )
     servers: dict[str, Any] = {}
     for name, config in value.items():
         if not isinstance(config, Mapping):
@@ -274,7 +282,10 @@ def _exp_assignments(value: Any) -> dict[str, Any]:
     for key, item in _mapping("exp_assignments", value).items():
         if key in ("configs", "Configs"):
             item = [
-                {{"id": "Id", "parameters": "Parameters"}.get(k, k): v for k, v in _mapping("configs[]", entry).items()}
+                {
+                    {"id": "Id", "parameters": "Parameters"}.get(k, k): v
+                    for k, v in _mapping("configs[]", entry).items()
+                }
                 for entry in item
             ]
         wire[_EXP_KEYS.get(key, key)] = item
@@ -299,23 +310,41 @@ SHAPES: dict[str, Callable[[Any], Any]] = {
     "model_capabilities": _model_capabilities,
     "large_output": _large_output,
     "memory": _memory,
-    "sandbox_config": _record_or_mapping("sandbox_config", named=frozenset({"env_vars", "envVars"})),
+    "sandbox_config": _record_or_mapping(
+        "sandbox_config", named=frozenset({"env_vars", "envVars"})
+    ),
     "diagnostics": _record_or_mapping("diagnostics"),
     "feature_flags": _feature_flags,
     "exp_assignments": _exp_assignments,
     **{
         name: _nested(name)
         for name in (
-            "infinite_sessions", "session_limits", "autopilot", "default_agent", "tool_search",
-            "image_generation", "capi", "github_mcp_tool_config", "managed_settings",
+            "infinite_sessions",
+            "session_limits",
+            "autopilot",
+            "default_agent",
+            "tool_search",
+            "image_generation",
+            "capi",
+            "github_mcp_tool_config",
+            "managed_settings",
         )
     },  # fmt: skip
     **{
         name: _strings(name)
         for name in (
-            "available_tools", "excluded_tools", "additional_directories", "excluded_builtin_agents",
-            "included_builtin_skills", "skill_directories", "agent_directories", "hook_directories",
-            "plugin_directories", "instruction_directories", "disabled_skills", "disabled_mcp_servers",
+            "available_tools",
+            "excluded_tools",
+            "additional_directories",
+            "excluded_builtin_agents",
+            "included_builtin_skills",
+            "skill_directories",
+            "agent_directories",
+            "hook_directories",
+            "plugin_directories",
+            "instruction_directories",
+            "disabled_skills",
+            "disabled_mcp_servers",
             "excluded_managed_settings",
         )
     },  # fmt: skip

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar, cast
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from ._errors import StructuredOutputError
 from ._futures import TurnFuture
@@ -55,10 +55,15 @@ class OutputFormat:
     """What one ``response_format=`` argument became: the JSON Schema to send and the
     function that turns the reply's decoded JSON into the caller's value."""
 
-    __slots__ = ("target", "schema", "wrapped", "strict", "_convert")
+    __slots__ = ("_convert", "schema", "strict", "target", "wrapped")
 
     def __init__(
-        self, target: Any, schema: dict[str, Any], convert: Callable[[Any], Any], *, wrapped: bool = False
+        self,
+        target: Any,
+        schema: dict[str, Any],
+        convert: Callable[[Any], Any],
+        *,
+        wrapped: bool = False,
     ) -> None:
         self.target = target
         self.schema = schema  # as sent (wrapped, if it is)
@@ -83,7 +88,9 @@ class OutputFormat:
         text = data.get("content") if isinstance(data, dict) else None
         if not isinstance(text, str) or not text.strip():
             raise StructuredOutputError(
-                "the turn ended without an assistant reply to parse as JSON", text=text or "", event=event
+                "the turn ended without an assistant reply to parse as JSON",
+                text=text or "",
+                event=event,
             )
         value = _parse_json(text, event)
         if self.wrapped and isinstance(value, dict) and list(value) == [WRAP_KEY]:
@@ -206,9 +213,15 @@ def _parse_json(text: str, event: SessionEvent | None) -> Any:
     try:
         return json.loads(stripped, parse_constant=_no_constant)
     except ValueError as exc:
-        where = f" ({exc.msg} at line {exc.lineno} column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+        where = (
+            f" ({exc.msg} at line {exc.lineno} column {exc.colno})"
+            if isinstance(exc, json.JSONDecodeError)
+            else ""
+        )
         excerpt = stripped if len(stripped) <= 60 else stripped[:57] + "..."
-        raise StructuredOutputError(f"the reply is not valid JSON{where}: {excerpt!r}", text=text, event=event) from None
+        raise StructuredOutputError(
+            f"the reply is not valid JSON{where}: {excerpt!r}", text=text, event=event
+        ) from None
 
 
 def _no_constant(name: str) -> Any:
@@ -228,7 +241,7 @@ def _problems(exc: ValueError) -> list[tuple[str, str]]:
         elif not path and unexpected:
             path, problem = _key(unexpected.group(1)), "unexpected field"
         elif problem.startswith("invalid arguments: "):
-            problem = "invalid value: " + problem[len("invalid arguments: "):]
+            problem = "invalid value: " + problem[len("invalid arguments: ") :]
         out.append((path, problem))
     return out
 
@@ -255,7 +268,9 @@ def _check_schema(schema: dict[str, Any]) -> None:
     try:
         json.dumps(schema, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"response_format: a JSON Schema dict must be JSON-serialisable: {exc}") from None
+        raise TypeError(
+            f"response_format: a JSON Schema dict must be JSON-serialisable: {exc}"
+        ) from None
 
 
 def _strict_compatible(schema: Any) -> bool:
@@ -277,7 +292,9 @@ def _strict_node(node: Any) -> bool:
     if types == "object" or (isinstance(types, list) and "object" in types):
         properties = node.get("properties")
         properties = properties if isinstance(properties, dict) else {}
-        if node.get("additionalProperties") is not False or set(node.get("required") or ()) != set(properties):
+        if node.get("additionalProperties") is not False or set(node.get("required") or ()) != set(
+            properties
+        ):
             return False
     for key, value in node.items():
         if key in ("properties", "$defs", "definitions"):

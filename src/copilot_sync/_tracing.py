@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping
-from typing import Any, Callable, Optional, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 __all__ = ["FIELDS", "attached", "capture", "incoming", "outgoing", "run_in"]
 
@@ -57,9 +57,15 @@ def outgoing() -> dict[str, str]:
     try:
         carrier: dict[str, str] = {}
         api[2].inject(carrier)
-        return {key: carrier[key] for key in FIELDS if isinstance(carrier.get(key), str) and carrier[key]}
+        return {
+            key: carrier[key]
+            for key in FIELDS
+            if isinstance(carrier.get(key), str) and carrier[key]
+        }
     except Exception:
-        logger.debug("could not read the current trace context; the request goes without it", exc_info=True)
+        logger.debug(
+            "could not read the current trace context; the request goes without it", exc_info=True
+        )
         return {}
 
 
@@ -88,7 +94,7 @@ def incoming(params: Any) -> Any:
         return None
 
 
-def _carrier(fields: Mapping[str, Any]) -> Optional[dict[str, str]]:
+def _carrier(fields: Mapping[str, Any]) -> dict[str, str] | None:
     """The W3C fields of ``fields`` as a propagator carrier, or None without a traceparent."""
     traceparent = fields.get("traceparent")
     if not isinstance(traceparent, str) or not traceparent:

@@ -49,16 +49,17 @@ import functools
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ._wire.messages import fresh
-from ._wire.deadline_timer import deadlines as _deadlines
 from ._errors import CopilotTimeoutError
 from ._idle_timeout import wait_turn
-from ._wire.timeouts import WAIT_SLICE, Deadline, wait_interruptibly
-from ._turns import TurnWaiter, StreamSink, TurnEnd, queued_timeout, running_timeout
 from ._turn_state import DONE, NEW, QUEUED, SENT, STARTING, Turn
+from ._turns import StreamSink, TurnEnd, TurnWaiter, queued_timeout, running_timeout
+from ._wire.deadline_timer import deadlines as _deadlines
+from ._wire.messages import fresh
+from ._wire.timeouts import WAIT_SLICE, Deadline, wait_interruptibly
 
 if TYPE_CHECKING:
     from ._events import SessionEvent
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
     from ._idle_timeout import IdleTimeout
     from ._wire.connection import JsonRpcConnection
 
-__all__ = ["QueueSession", "SENT", "SessionTurns", "Turn"]
+__all__ = ["SENT", "QueueSession", "SessionTurns", "Turn"]
 
 logger = logging.getLogger("copilot_sync.session")
 
@@ -125,7 +126,15 @@ class SessionTurns:
         call_deadline: Deadline | None = None,
         idle: IdleTimeout | None = None,
     ) -> Turn:
-        return Turn(self, payload, future=future, sink=sink, timeout=timeout, call_deadline=call_deadline, idle=idle)
+        return Turn(
+            self,
+            payload,
+            future=future,
+            sink=sink,
+            timeout=timeout,
+            call_deadline=call_deadline,
+            idle=idle,
+        )
 
     def submit(self, turn: Turn) -> None:
         """Queue ``turn``, or send it from this thread if nothing is ahead of it."""
@@ -162,7 +171,9 @@ class SessionTurns:
                 if turn is not self._current:
                     return  # the session closed meanwhile
                 if turn.settled or turn.interrupted or (turn.sink is not None and turn.sink.closed):
-                    turn.state = DONE  # cancelled, timed out, interrupted or closed while next in line
+                    turn.state = (
+                        DONE  # cancelled, timed out, interrupted or closed while next in line
+                    )
                     turn = self._advance_locked()
                     continue
                 baseline = session.received
@@ -171,15 +182,23 @@ class SessionTurns:
                 if turn.sink is not None:
                     turn.sink.start(baseline)  # the stream's events count from here
                 turn.state = SENT
-                first = turn.timeout if turn.idle is None else turn.idle.start(session, turn.timeout)
-                if first is not None and turn.future is not None:  # send_async: counts from the moment the message is sent
-                    turn.deadline = _deadlines.add(first, functools.partial(self._route, self._on_timeout, turn))
+                first = (
+                    turn.timeout if turn.idle is None else turn.idle.start(session, turn.timeout)
+                )
+                if (
+                    first is not None and turn.future is not None
+                ):  # send_async: counts from the moment the message is sent
+                    turn.deadline = _deadlines.add(
+                        first, functools.partial(self._route, self._on_timeout, turn)
+                    )
             try:
                 session.check_open()
                 connection = session.ensure_connected()
                 # The write is bounded like the turn: by the blocking caller's deadline, or
                 # by send_async's timeout (which counts from here).
-                write_timeout = turn.timeout if turn.call_deadline is None else turn.call_deadline.remaining()
+                write_timeout = (
+                    turn.timeout if turn.call_deadline is None else turn.call_deadline.remaining()
+                )
                 connection.request_async(
                     "session.send",
                     turn.payload,
@@ -216,7 +235,12 @@ class SessionTurns:
         following = None
         settle = abort = False
         with self._lock:
-            if turn is not self._current or turn.answered or turn.end is None or turn.waiter is None:
+            if (
+                turn is not self._current
+                or turn.answered
+                or turn.end is None
+                or turn.waiter is None
+            ):
                 return
             turn.answered = True
             if error is not None:  # not accepted: no turn runs on the CLI
@@ -252,7 +276,9 @@ class SessionTurns:
                 return
             error = running_timeout(turn.timeout) if turn.idle is None else turn.idle.check()
             if not isinstance(error, BaseException):  # the session is active: look again then
-                turn.deadline = _deadlines.add(error, functools.partial(self._route, self._on_timeout, turn))
+                turn.deadline = _deadlines.add(
+                    error, functools.partial(self._route, self._on_timeout, turn)
+                )
                 return
             turn.settled = True
             turn.deadline = None
@@ -270,7 +296,11 @@ class SessionTurns:
             if where == "withdrawn":
                 raise queued_timeout(deadline.timeout, call, self._session.session_id)
             if where == "running":
-                raise idle.error() if idle is not None and idle.fired else running_timeout(deadline.timeout)
+                raise (
+                    idle.error()
+                    if idle is not None and idle.fired
+                    else running_timeout(deadline.timeout)
+                )
             wait_interruptibly(turn.signal, None)  # decided just now: the answer is on its way
         outcome = turn.outcome
         if isinstance(outcome, BaseException):
@@ -315,7 +345,10 @@ class SessionTurns:
         turn.interrupted = True
         try:
             threading.Thread(
-                target=self._on_interrupt, args=(turn,), name=f"copilot-abort-{self._session.session_id[:8]}", daemon=True
+                target=self._on_interrupt,
+                args=(turn,),
+                name=f"copilot-abort-{self._session.session_id[:8]}",
+                daemon=True,
             ).start()
         except RuntimeError:  # no thread to be had (interpreter shutting down, limits): do it here
             self._on_interrupt(turn)
@@ -328,7 +361,13 @@ class SessionTurns:
             turn.cancel_requested = True
             turn.settled = True
             self._withdraw_locked(turn)
-            if turn.state == SENT and turn.answered and turn.end is not None and not turn.end.ended and not turn.abort_sent:
+            if (
+                turn.state == SENT
+                and turn.answered
+                and turn.end is not None
+                and not turn.end.ended
+                and not turn.abort_sent
+            ):
                 turn.abort_sent = abort = True
             # sent but not yet accepted: _on_answer aborts it as soon as the CLI accepts it
         if turn.sink is not None:
@@ -344,7 +383,11 @@ class SessionTurns:
         with self._lock:
             if future.cancelled():
                 return True
-            if turn.settled or future.done() or (turn.waiter is not None and turn.waiter.outcome is not None):
+            if (
+                turn.settled
+                or future.done()
+                or (turn.waiter is not None and turn.waiter.outcome is not None)
+            ):
                 return False
             turn.settled = True
             turn.cancel_requested = True
@@ -363,7 +406,13 @@ class SessionTurns:
         """Event thread: abort a cancelled turn unless it already ended. Before its
         answer arrived it cannot be aborted yet: ``_on_answer`` does it then."""
         with self._lock:
-            if turn is not self._current or not turn.answered or turn.abort_sent or turn.end is None or turn.end.ended:
+            if (
+                turn is not self._current
+                or not turn.answered
+                or turn.abort_sent
+                or turn.end is None
+                or turn.end.ended
+            ):
                 return
             turn.abort_sent = True
         self._send_abort()
@@ -385,7 +434,9 @@ class SessionTurns:
 
     # ------------------------------------------------------------------ completing
 
-    def _finish(self, turn: Turn, *, error: BaseException | None = None, outcome: Any = None) -> None:
+    def _finish(
+        self, turn: Turn, *, error: BaseException | None = None, outcome: Any = None
+    ) -> None:
         """Report the outcome (no lock held: done callbacks run here). Called once per
         turn, by whoever set ``settled``."""
         deadline, turn.deadline = turn.deadline, None
@@ -516,7 +567,9 @@ class SessionTurns:
                 self._finish(turn, error=fresh(error))
             else:
                 if turn.sink is not None:
-                    turn.sink.fail(fresh(error))  # decided, but its stream may not have had the last event
+                    turn.sink.fail(
+                        fresh(error)
+                    )  # decided, but its stream may not have had the last event
                 self._finish(turn, outcome=decided)
 
     # ------------------------------------------------------------------ plain sends and idle
@@ -541,7 +594,11 @@ class SessionTurns:
 
     def _idle_locked(self) -> bool:
         return (
-            self._current is None and not self._queue and not self._marks and not self._busy and not self._reporting
+            self._current is None
+            and not self._queue
+            and not self._marks
+            and not self._busy
+            and not self._reporting
         )
 
     def _idle(self) -> bool:

@@ -28,9 +28,27 @@ class Turn:
     Exactly one way to report the outcome: a ``TurnFuture`` (``send_async``), a one-shot
     ``signal`` the blocking caller waits on (``send_and_wait``), or a stream ``sink``."""
 
-    __slots__ = ("owner", "future", "sink", "signal", "payload", "timeout", "state", "waiter", "end",
-                 "answered", "settled", "cancel_requested", "abort_sent", "interrupted", "deadline",
-                 "outcome", "message_id", "call_deadline", "idle")  # fmt: skip
+    __slots__ = (
+        "abort_sent",
+        "answered",
+        "call_deadline",
+        "cancel_requested",
+        "deadline",
+        "end",
+        "future",
+        "idle",
+        "interrupted",
+        "message_id",
+        "outcome",
+        "owner",
+        "payload",
+        "settled",
+        "signal",
+        "sink",
+        "state",
+        "timeout",
+        "waiter",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -62,6 +80,8 @@ class Turn:
         self.cancel_requested = False
         self.abort_sent = False
         self.interrupted = False  # Ctrl-C: never send it (a plain flag: set without the lock)
-        self.deadline: list[Any] | None = None  # send_async's timer (its timeout, or its idle checks)
+        self.deadline: list[Any] | None = (
+            None  # send_async's timer (its timeout, or its idle checks)
+        )
         self.outcome: Any = None  # for the blocking caller: the answer, or the exception to raise
         self.message_id: str | None = None

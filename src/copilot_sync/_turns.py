@@ -31,7 +31,8 @@ the queue, which sends the next message only then) and ``TextCollector``
 from __future__ import annotations
 
 import queue
-from typing import TYPE_CHECKING, Any, Iterator, cast
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 from ._errors import CopilotTimeoutError, SessionError, session_error_from
 from ._wire.reentrancy import blocking
@@ -41,7 +42,13 @@ if TYPE_CHECKING:
     from ._events import SessionEvent
     from ._turn_queue import Turn
 
-__all__ = ["TurnWaiter", "EventStream", "TurnAbortedError", "interrupt_stream", "session_error_from"]
+__all__ = [
+    "EventStream",
+    "TurnAbortedError",
+    "TurnWaiter",
+    "interrupt_stream",
+    "session_error_from",
+]
 
 
 class TurnAbortedError(SessionError):
@@ -57,7 +64,7 @@ _NOT_SENT = float("inf")
 class _TurnTracker:
     """Decides which events belong to the turn of one send (see the module docstring)."""
 
-    __slots__ = ("baseline", "sent_seq", "started", "rejected")
+    __slots__ = ("baseline", "rejected", "sent_seq", "started")
 
     def __init__(self, baseline: int) -> None:
         self.baseline = baseline
@@ -134,7 +141,7 @@ class TurnWaiter:
     ``TurnFuture`` and the turn behind a stream). Fed on the event thread, before the
     ``on()`` handlers (``observe``); its owner acts on ``outcome`` after them."""
 
-    __slots__ = ("tracker", "last", "last_with_text", "outcome")
+    __slots__ = ("last", "last_with_text", "outcome", "tracker")
 
     def __init__(self, baseline: int) -> None:
         self.tracker = _TurnTracker(baseline)
@@ -176,7 +183,7 @@ class TurnEnd:
     an earlier turn's. Sub-agent events do not count.
     """
 
-    __slots__ = ("baseline", "sent_seq", "started", "ended")
+    __slots__ = ("baseline", "ended", "sent_seq", "started")
 
     def __init__(self, baseline: int) -> None:
         self.baseline = baseline
@@ -210,7 +217,7 @@ class TextCollector:
     turn's ``user.message`` is a late part of an earlier turn and is ignored.
     """
 
-    __slots__ = ("on_text", "delivered", "started", "last", "last_with_text")
+    __slots__ = ("delivered", "last", "last_with_text", "on_text", "started")
 
     def __init__(self, on_text: Any) -> None:
         self.on_text = on_text
@@ -283,7 +290,7 @@ class StreamSink:
     turn's message is sent (``start``). It holds no reference to the iterator the user
     holds, so dropping that iterator lets it be collected, which closes this sink."""
 
-    __slots__ = ("tracker", "queue", "closed", "finished")
+    __slots__ = ("closed", "finished", "queue", "tracker")
 
     def __init__(self, buffer_size: int) -> None:
         self.tracker: _TurnTracker | None = None  # set when the message is sent
@@ -382,7 +389,9 @@ class EventStream:
         try:
             item = self._get()
         except KeyboardInterrupt:
-            while True:  # hand the abort off; a second Ctrl-C during the hand-off must not cancel it
+            while (
+                True
+            ):  # hand the abort off; a second Ctrl-C during the hand-off must not cancel it
                 try:
                     self._interrupted()
                     break
@@ -464,7 +473,7 @@ class EventStream:
     def __enter__(self) -> EventStream:
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __del__(self) -> None:

@@ -16,9 +16,8 @@ it reads the same here. Differences on purpose:
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Literal, get_args
 
 from ._fields import (
@@ -519,7 +518,9 @@ class SessionLifecycleEvent:
         return cls(
             type=kind if isinstance(kind, str) and kind in _LIFECYCLE_TYPES else "session.updated",
             session_id=as_str(data.get("sessionId")),
-            metadata=SessionLifecycleEventMetadata.from_dict(metadata) if isinstance(metadata, dict) else None,
+            metadata=SessionLifecycleEventMetadata.from_dict(metadata)
+            if isinstance(metadata, dict)
+            else None,
             raw=raw_of(params),
         )
 

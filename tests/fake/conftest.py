@@ -51,7 +51,7 @@ def capture_in_thread(fn, *args, **kwargs) -> tuple[threading.Thread, list[BaseE
     def run():
         try:
             fn(*args, **kwargs)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
+        except BaseException as exc:
             caught.append(exc)
 
     thread = threading.Thread(target=run)

@@ -29,7 +29,11 @@ PARTIAL = [("assistant.message", {"messageId": "m1", "content": "half an ans"})]
 def _hanging(times=1):
     """session.send: accepted, the turn starts and writes part of a reply, then nothing (the
     test emits the rest). Later sends get the fake's own turn."""
-    return Rule(method="session.send", times=times, actions=[reply({"messageId": "hang"}), events(STARTED + PARTIAL)])
+    return Rule(
+        method="session.send",
+        times=times,
+        actions=[reply({"messageId": "hang"}), events(STARTED + PARTIAL)],
+    )
 
 
 def _on(session, event_type):
@@ -71,7 +75,9 @@ def test_abort_from_another_thread_fails_send_and_wait_at_once_and_the_queue_goe
         assert "aborted (user_initiated)" in str(error)  # not the partial reply
         # the queued turn waits for the aborted turn's own idle, then runs
         time.sleep(0.3)
-        assert not queued.done() and [m["params"]["prompt"] for m in fake.requests("session.send")] == ["slow"]
+        assert not queued.done() and [
+            m["params"]["prompt"] for m in fake.requests("session.send")
+        ] == ["slow"]
         _end_the_aborted_turn(fake, session)
         assert queued.result(WAIT).data.content == "echo: next"
 
@@ -167,12 +173,12 @@ def test_an_abort_before_the_cli_accepted_the_message_is_not_this_turns():
         events([("user.message", {"content": "hi"}), ("assistant.message", {"messageId": "a", "content": "fine"}),
                 ("session.idle", {})]),
     ])  # fmt: skip
-    with running([rule]) as (fake, client):
+    with running([rule]) as (_fake, client):
         assert client.create_session().send_and_wait("hi", timeout=WAIT).data.content == "fine"
 
 
 def test_an_abort_by_another_client_is_reported_too():
-    turn = STARTED + [("abort", {"reason": "remote_command"})]
+    turn = [*STARTED, ("abort", {"reason": "remote_command"})]
     rule = Rule(method="session.send", times=1, actions=[reply({"messageId": "m"}), events(turn)])
     with running([rule]) as (fake, client):
         session = client.create_session()
@@ -180,7 +186,6 @@ def test_an_abort_by_another_client_is_reported_too():
             session.send_and_wait("hi", timeout=WAIT)
         _end_the_aborted_turn(fake, session)
         assert session.send_and_wait("again", timeout=WAIT).data.content == "echo: again"
-
 
 
 REJECTED = [
@@ -198,7 +203,7 @@ def test_a_bare_reject_ends_the_turn_normally_on_every_cli(streamed):
     # (1.0.81 just goes idle): the application said no, nobody aborted the turn
     turn = STARTED + REJECTED + [("abort", {"reason": "user_initiated"}), ("session.idle", {})]
     rule = Rule(method="session.send", times=1, actions=[reply({"messageId": "m"}), events(turn)])
-    with running([rule]) as (fake, client):
+    with running([rule]) as (_fake, client):
         session = client.create_session()
         if streamed:
             with session.stream("rm it", timeout=WAIT) as stream:
@@ -211,13 +216,18 @@ def test_a_bare_reject_ends_the_turn_normally_on_every_cli(streamed):
 
 def test_an_abort_after_a_reject_with_feedback_is_an_abort():
     # with feedback the model is asked again (a new assistant turn): an abort then is real
-    turn = STARTED + REJECTED + [("assistant.turn_start", {"turnId": "1"}), ("abort", {"reason": "user_initiated"})]
+    turn = (
+        STARTED
+        + REJECTED
+        + [("assistant.turn_start", {"turnId": "1"}), ("abort", {"reason": "user_initiated"})]
+    )
     rule = Rule(method="session.send", times=1, actions=[reply({"messageId": "m"}), events(turn)])
     with running([rule]) as (fake, client):
         session = client.create_session()
         with pytest.raises(TurnAbortedError, match=r"aborted \(user_initiated\)"):
             session.send_and_wait("rm it", timeout=WAIT)
         _end_the_aborted_turn(fake, session)
+
 
 # --------------------------------------------------------------------------- idle_timeout
 
@@ -235,8 +245,14 @@ def _busy(seconds=3.0, every=0.3):
 
 def _silent(seconds=2.0):
     """session.send: the turn starts, then nothing for ``seconds`` s, then its reply."""
-    actions = [reply({"messageId": "quiet"}), events(STARTED), sleep(seconds),
-               events([("assistant.message", {"messageId": "q", "content": "late"}), ("session.idle", {})])]
+    actions = [
+        reply({"messageId": "quiet"}),
+        events(STARTED),
+        sleep(seconds),
+        events(
+            [("assistant.message", {"messageId": "q", "content": "late"}), ("session.idle", {})]
+        ),
+    ]
     return Rule(method="session.send", times=1, actions=actions)
 
 
@@ -246,7 +262,9 @@ def _run(session, method, **kwargs):
     if method == "send_async":
         return session.send_async("go", **kwargs).result(WAIT).data.content
     if method == "stream":
-        return [e for e in session.stream("go", **kwargs) if e.type == "assistant.message"][-1].data.content
+        return [e for e in session.stream("go", **kwargs) if e.type == "assistant.message"][
+            -1
+        ].data.content
     return session.send_and_collect("go", **kwargs)
 
 
@@ -256,7 +274,7 @@ IDLE_METHODS = ["send_and_wait", "send_async", "stream", "send_and_collect"]
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("method", IDLE_METHODS)
 def test_a_busy_turn_longer_than_the_idle_timeout_completes(method):
-    with running([_busy()]) as (fake, client):
+    with running([_busy()]) as (_fake, client):
         session = client.create_session()
         began = time.monotonic()
         assert _run(session, method, idle_timeout=1, timeout=WAIT) == "done after a while"
@@ -285,7 +303,7 @@ def test_a_silent_turn_fails_fast_and_is_left_running(method):
 
 @pytest.mark.timeout(60)
 def test_idle_time_counts_from_the_send_not_from_the_queue():
-    with running([_silent(1.5)]) as (fake, client):
+    with running([_silent(1.5)]) as (_fake, client):
         session = client.create_session()
         first = session.send_async("first", timeout=WAIT)  # 1.5 s of silence, no idle limit
         began = time.monotonic()
@@ -298,7 +316,7 @@ def test_idle_time_counts_from_the_send_not_from_the_queue():
 
 @pytest.mark.timeout(60)
 def test_the_first_of_timeout_and_idle_timeout_wins():
-    with running([_busy(seconds=3.0), _silent(2.0)]) as (fake, client):
+    with running([_busy(seconds=3.0), _silent(2.0)]) as (_fake, client):
         session = client.create_session()
         began = time.monotonic()
         with pytest.raises(CopilotTimeoutError, match="Timeout after 1s waiting for session.idle"):
@@ -307,7 +325,9 @@ def test_the_first_of_timeout_and_idle_timeout_wins():
         session.wait_for_idle(WAIT)
         began = time.monotonic()
         with pytest.raises(CopilotTimeoutError, match="idle_timeout"):
-            session.send_and_wait("silent", timeout=5, idle_timeout=0.5)  # silent: the idle timeout fires
+            session.send_and_wait(
+                "silent", timeout=5, idle_timeout=0.5
+            )  # silent: the idle timeout fires
         assert time.monotonic() - began < 1.3
         session.wait_for_idle(WAIT)
 
@@ -334,7 +354,9 @@ def test_a_running_tool_handler_stops_the_idle_clock():
         time.sleep(1.5)  # the CLI sends nothing while it waits for the tool
         return "tool result"
 
-    rule = Rule(method="session.send", times=1, actions=[reply({"messageId": "t"}), events(STARTED)])
+    rule = Rule(
+        method="session.send", times=1, actions=[reply({"messageId": "t"}), events(STARTED)]
+    )
     with running([rule]) as (fake, client):
         session = client.create_session(tools=[Tool("slow", "A slow tool", slow_tool)])
         future = session.send_async("use the tool", idle_timeout=0.5)
@@ -362,5 +384,8 @@ def test_ctrl_c_while_waiting_with_an_idle_timeout_aborts_the_turn():
                 session.send_and_wait("interrupted", timeout=WAIT, idle_timeout=5)
         finally:
             timer.cancel()
-        assert session.send_and_wait("after", timeout=WAIT, idle_timeout=5).data.content == "echo: after"
+        assert (
+            session.send_and_wait("after", timeout=WAIT, idle_timeout=5).data.content
+            == "echo: after"
+        )
         assert len(fake.requests("session.abort")) == 1

@@ -33,7 +33,12 @@ ELICITATION_ANSWER = "session.ui.handlePendingElicitation"
 
 def request_tool(fake, session_id, name, arguments=None, *, request_id=None, agent_id=None):
     request_id = request_id or str(uuid.uuid4())
-    data = {"requestId": request_id, "sessionId": session_id, "toolCallId": f"call-{request_id[:8]}", "toolName": name}
+    data = {
+        "requestId": request_id,
+        "sessionId": session_id,
+        "toolCallId": f"call-{request_id[:8]}",
+        "toolName": name,
+    }
     if arguments is not None:
         data["arguments"] = arguments
     fake.emit(session_id, "external_tool.requested", data, agent_id=agent_id)
@@ -42,7 +47,9 @@ def request_tool(fake, session_id, name, arguments=None, *, request_id=None, age
 
 def answer_to(fake, method, request_id, timeout=5.0):
     """The params of the SDK's answer to ``request_id``."""
-    message = fake.wait_for_request(method, timeout, predicate=lambda m: m["params"].get("requestId") == request_id)
+    message = fake.wait_for_request(
+        method, timeout, predicate=lambda m: m["params"].get("requestId") == request_id
+    )
     return message["params"]
 
 
@@ -71,10 +78,19 @@ def test_a_tool_call_is_answered_with_the_handlers_result():
     assert params == {
         "sessionId": session.session_id,
         "requestId": rid,
-        "result": {"textResultForLlm": "done", "resultType": "success", "sessionLog": "ran", "toolTelemetry": {"n": 1}},
+        "result": {
+            "textResultForLlm": "done",
+            "resultType": "success",
+            "sessionLog": "ran",
+            "toolTelemetry": {"n": 1},
+        },
     }
     (invocation,) = seen
-    assert (invocation.tool_name, invocation.arguments, invocation.request_id) == ("work", {"n": 3}, rid)
+    assert (invocation.tool_name, invocation.arguments, invocation.request_id) == (
+        "work",
+        {"n": 3},
+        rid,
+    )
     assert invocation.tool_call_id == f"call-{rid[:8]}" and invocation.agent_id == "sub-1"
     assert invocation.session_id == session.session_id
 
@@ -92,7 +108,11 @@ def test_the_tool_list_is_announced_on_create():
         {
             "name": "lookup",
             "description": "Look a key up.",
-            "parameters": {"type": "object", "properties": {"key": {"type": "string"}}, "required": ["key"]},
+            "parameters": {
+                "type": "object",
+                "properties": {"key": {"type": "string"}},
+                "required": ["key"],
+            },
             "skipPermission": True,
         },
         {"name": "echo", "description": "Echo the text", "overridesBuiltInTool": True},
@@ -120,11 +140,22 @@ def test_fifty_concurrent_tool_calls_through_a_pool_of_four_are_all_answered(cap
         fake.emit_many(
             session.session_id,
             [
-                ("external_tool.requested", {"requestId": rid, "toolCallId": rid, "toolName": "slow", "arguments": {"i": i}})
+                (
+                    "external_tool.requested",
+                    {
+                        "requestId": rid,
+                        "toolCallId": rid,
+                        "toolName": "slow",
+                        "arguments": {"i": i},
+                    },
+                )
                 for i, rid in enumerate(ids)
             ],
         )
-        answers = {rid: answer_to(fake, TOOL_ANSWER, rid, timeout=10)["result"]["textResultForLlm"] for rid in ids}
+        answers = {
+            rid: answer_to(fake, TOOL_ANSWER, rid, timeout=10)["result"]["textResultForLlm"]
+            for rid in ids
+        }
         workers = {t.name for t in threading.enumerate() if t.name.startswith("copilot-worker")}
     assert answers == {rid: str(i) for i, rid in enumerate(ids)}
     assert peak[0] == 4  # concurrent, and never more than the pool
@@ -134,11 +165,15 @@ def test_fifty_concurrent_tool_calls_through_a_pool_of_four_are_all_answered(cap
 
 def test_a_request_for_another_clients_tool_gets_no_answer():
     with running() as (fake, client):
-        session = client.create_session(tools=[echo_tool(), Tool("declared_only", "no handler here")])
+        session = client.create_session(
+            tools=[echo_tool(), Tool("declared_only", "no handler here")]
+        )
         foreign = request_tool(fake, session.session_id, "not_ours", {"text": "x"})
         declared = request_tool(fake, session.session_id, "declared_only", {"text": "x"})
         ours = request_tool(fake, session.session_id, "echo", {"text": "x"})
-        answer_to(fake, TOOL_ANSWER, ours)  # events are handled in order: the others were seen first
+        answer_to(
+            fake, TOOL_ANSWER, ours
+        )  # events are handled in order: the others were seen first
         time.sleep(0.2)
         assert answered_ids(fake, TOOL_ANSWER) == [ours]
         assert foreign and declared
@@ -149,7 +184,11 @@ def test_a_malformed_request_event_still_reaches_the_handlers(caplog):
         session = client.create_session(tools=[echo_tool()])
         seen = []
         session.on("external_tool.requested", lambda e: seen.append(e.raw["data"]["requestId"]))
-        fake.emit(session.session_id, "external_tool.requested", {"requestId": "bad", "toolName": ["not", "a", "name"]})
+        fake.emit(
+            session.session_id,
+            "external_tool.requested",
+            {"requestId": "bad", "toolName": ["not", "a", "name"]},
+        )
         rid = request_tool(fake, session.session_id, "echo", {"text": "x"})
         answer_to(fake, TOOL_ANSWER, rid)
         deadline = time.monotonic() + 5
@@ -185,7 +224,9 @@ def test_no_answer_once_the_cli_reports_the_call_completed():
         session = client.create_session(tools=[Tool("t", "", blocked), echo_tool()])
         rid = request_tool(fake, session.session_id, "t", {})
         assert started.wait(5)
-        fake.emit(session.session_id, "external_tool.completed", {"requestId": rid})  # e.g. the turn was aborted
+        fake.emit(
+            session.session_id, "external_tool.completed", {"requestId": rid}
+        )  # e.g. the turn was aborted
         marker = request_tool(fake, session.session_id, "echo", {"text": "after"})
         answer_to(fake, TOOL_ANSWER, marker)  # the completed event has been processed
         release.set()
@@ -201,7 +242,11 @@ def test_a_raising_tool_is_answered_with_a_top_level_error(caplog):
         session = client.create_session(tools=[Tool("broken", "", broken)])
         rid = request_tool(fake, session.session_id, "broken", {})
         params = answer_to(fake, TOOL_ANSWER, rid)
-    assert params == {"sessionId": session.session_id, "requestId": rid, "error": "database is down"}
+    assert params == {
+        "sessionId": session.session_id,
+        "requestId": rid,
+        "error": "database is down",
+    }
     assert "tool 'broken' raised RuntimeError" in caplog.text and "database is down" in caplog.text
 
 
@@ -296,7 +341,11 @@ def test_a_hung_handler_blocks_neither_its_sessions_events_nor_other_sessions():
             stuck.on("session.info", lambda e: seen.append(e.data.message))
             request_tool(fake, stuck.session_id, "hang", {})
             assert started.wait(5)
-            fake.emit(stuck.session_id, "session.info", {"infoType": "notification", "message": "still flowing"})
+            fake.emit(
+                stuck.session_id,
+                "session.info",
+                {"infoType": "notification", "message": "still flowing"},
+            )
             rid = request_tool(fake, other.session_id, "echo", {"text": "hi"})
             assert answer_to(fake, TOOL_ANSWER, rid)["result"]["textResultForLlm"] == "echo hi"
             assert other.send_and_wait("hello", timeout=10).data.content
@@ -340,7 +389,10 @@ def test_register_and_unregister_tools_at_run_time():
 def test_a_refused_tool_list_leaves_the_tools_unchanged():
     from copilot_sync import JsonRpcError
 
-    with running([Rule(method="session.tools.set", actions=[error(-32603, "bad tool")])]) as (fake, client):
+    with running([Rule(method="session.tools.set", actions=[error(-32603, "bad tool")])]) as (
+        _fake,
+        client,
+    ):
         session = client.create_session(tools=[echo_tool()])
         with pytest.raises(JsonRpcError, match="bad tool"):
             session.register_tool(Tool("bad", ""))
@@ -356,7 +408,10 @@ def test_invoke_tool_runs_the_handler_locally_with_validation():
         session = client.create_session(tools=[add])
         assert session.invoke_tool("add", {"a": 1}).text_result_for_llm == "3"
         rejected = session.invoke_tool("add", {"a": "one"})
-        assert rejected.result_type == "failure" and "a: expected an integer" in rejected.text_result_for_llm
+        assert (
+            rejected.result_type == "failure"
+            and "a: expected an integer" in rejected.text_result_for_llm
+        )
         with pytest.raises(KeyError):
             session.invoke_tool("missing")
         assert fake.requests(TOOL_ANSWER) == []
@@ -367,7 +422,11 @@ def test_invoke_tool_runs_the_handler_locally_with_validation():
 
 def request_permission(fake, session_id, permission, **extra):
     request_id = str(uuid.uuid4())
-    fake.emit(session_id, "permission.requested", {"requestId": request_id, "permissionRequest": permission, **extra})
+    fake.emit(
+        session_id,
+        "permission.requested",
+        {"requestId": request_id, "permissionRequest": permission, **extra},
+    )
     return request_id
 
 
@@ -389,7 +448,9 @@ def test_the_permission_handler_gets_a_request_object_and_its_decision_is_sent()
 
     with running() as (fake, client):
         session = client.create_session(on_permission_request=policy)
-        rid = request_permission(fake, session.session_id, SHELL, promptRequest={"kind": "commands"})
+        rid = request_permission(
+            fake, session.session_id, SHELL, promptRequest={"kind": "commands"}
+        )
         params = answer_to(fake, PERMISSION_ANSWER, rid)
     assert params["result"] == {"kind": "reject", "feedback": "not on my watch"}
     request, invocation = seen[0]
@@ -426,7 +487,10 @@ def test_permission_requests_are_handled_at_the_same_time():
 
     with running() as (fake, client):
         session = client.create_session(on_permission_request=policy)
-        ids = [request_permission(fake, session.session_id, {"kind": "read", "path": f"/f{i}"}) for i in range(3)]
+        ids = [
+            request_permission(fake, session.session_id, {"kind": "read", "path": f"/f{i}"})
+            for i in range(3)
+        ]
         for rid in ids:
             assert answer_to(fake, PERMISSION_ANSWER, rid)["result"] == {"kind": "approve-once"}
 
@@ -435,12 +499,16 @@ def test_approve_all_and_deny_all():
     with running() as (fake, client):
         yes = client.create_session(on_permission_request=PermissionHandler.approve_all)
         no = client.create_session(on_permission_request=PermissionHandler.deny_all)
-        managed = request_permission(fake, yes.session_id, {"kind": "read", "path": "/x", "managedApprovalRequired": True})
+        managed = request_permission(
+            fake, yes.session_id, {"kind": "read", "path": "/x", "managedApprovalRequired": True}
+        )
         approved = request_permission(fake, yes.session_id, {"kind": "read", "path": "/x"})
         denied = request_permission(fake, no.session_id, {"kind": "read", "path": "/x"})
         assert answer_to(fake, PERMISSION_ANSWER, approved)["result"] == {"kind": "approve-once"}
         assert answer_to(fake, PERMISSION_ANSWER, denied)["result"]["kind"] == "reject"
-        assert managed not in answered_ids(fake, PERMISSION_ANSWER)  # no-result: another client decides
+        assert managed not in answered_ids(
+            fake, PERMISSION_ANSWER
+        )  # no-result: another client decides
 
 
 @pytest.mark.parametrize("behaviour", ["raises", "returns None", "returns junk kind"])
@@ -471,7 +539,10 @@ def test_no_permission_answer_without_a_handler_or_when_a_hook_resolved_it():
 
 
 def test_a_tool_denied_for_want_of_a_handler_warns_what_to_do(caplog, recwarn):
-    with running() as (fake, client), caplog.at_level(logging.WARNING, logger="copilot_sync.session"):
+    with (
+        running() as (fake, client),
+        caplog.at_level(logging.WARNING, logger="copilot_sync.session"),
+    ):
         session = client.create_session(tools=[echo_tool()])
         done = threading.Event()
         session.on("tool.execution_complete", lambda e: done.set())
@@ -493,7 +564,12 @@ def test_a_tool_denied_for_want_of_a_handler_warns_what_to_do(caplog, recwarn):
 
 def execute_command(fake, session_id, name, args=""):
     request_id = str(uuid.uuid4())
-    data = {"requestId": request_id, "command": f"/{name} {args}".strip(), "commandName": name, "args": args}
+    data = {
+        "requestId": request_id,
+        "command": f"/{name} {args}".strip(),
+        "commandName": name,
+        "args": args,
+    }
     fake.emit(session_id, "command.execute", data)
     return request_id
 
@@ -509,18 +585,31 @@ def test_a_command_runs_its_handler_and_unknown_ones_are_answered_too():
 
     with running() as (fake, client):
         session = client.create_session(
-            commands=[CommandDefinition("deploy", deploy, "Deploy"), CommandDefinition("broken", broken)]
+            commands=[
+                CommandDefinition("deploy", deploy, "Deploy"),
+                CommandDefinition("broken", broken),
+            ]
         )
         params = fake.wait_for_request("session.create")["params"]
-        assert params["commands"] == [{"name": "deploy", "description": "Deploy"}, {"name": "broken", "description": ""}]
+        assert params["commands"] == [
+            {"name": "deploy", "description": "Deploy"},
+            {"name": "broken", "description": ""},
+        ]
         ok = execute_command(fake, session.session_id, "deploy", "prod")
         bad = execute_command(fake, session.session_id, "broken")
         unknown = execute_command(fake, session.session_id, "nope")
-        assert answer_to(fake, COMMAND_ANSWER, ok) == {"sessionId": session.session_id, "requestId": ok}
+        assert answer_to(fake, COMMAND_ANSWER, ok) == {
+            "sessionId": session.session_id,
+            "requestId": ok,
+        }
         assert answer_to(fake, COMMAND_ANSWER, bad)["error"] == "target is locked"
         assert answer_to(fake, COMMAND_ANSWER, unknown)["error"] == "Unknown command: nope"
     (context,) = contexts
-    assert (context.command, context.command_name, context.args) == ("/deploy prod", "deploy", "prod")
+    assert (context.command, context.command_name, context.args) == (
+        "/deploy prod",
+        "deploy",
+        "prod",
+    )
 
 
 def test_a_session_without_commands_still_answers_command_execute():
@@ -532,7 +621,11 @@ def test_a_session_without_commands_still_answers_command_execute():
 
 def request_elicitation(fake, session_id, **data):
     request_id = str(uuid.uuid4())
-    fake.emit(session_id, "elicitation.requested", {"requestId": request_id, "message": "Pick one", **data})
+    fake.emit(
+        session_id,
+        "elicitation.requested",
+        {"requestId": request_id, "message": "Pick one", **data},
+    )
     return request_id
 
 
@@ -554,7 +647,10 @@ def test_the_elicitation_handler_answers_and_failures_cancel(caplog):
         ok = request_elicitation(fake, session.session_id, requestedSchema=schema, mode="form")
         boom = request_elicitation(fake, session.session_id, message="explode")
         junk = request_elicitation(fake, session.session_id, message="junk")
-        assert answer_to(fake, ELICITATION_ANSWER, ok)["result"] == {"action": "accept", "content": {"choice": "b"}}
+        assert answer_to(fake, ELICITATION_ANSWER, ok)["result"] == {
+            "action": "accept",
+            "content": {"choice": "b"},
+        }
         assert answer_to(fake, ELICITATION_ANSWER, boom)["result"] == {"action": "cancel"}
         assert answer_to(fake, ELICITATION_ANSWER, junk)["result"] == {"action": "cancel"}
     assert contexts[0] == {
@@ -570,8 +666,14 @@ def test_the_elicitation_handler_answers_and_failures_cancel(caplog):
 def test_ui_calls_need_the_capability_and_go_through_the_cli():
     from copilot_sync import CapabilityError
 
-    answer = {"action": "accept", "content": {"confirmed": True, "selection": "blue", "value": "typed"}}
-    with running([Rule(method="session.ui.elicitation", actions=[reply(answer)])]) as (fake, client):
+    answer = {
+        "action": "accept",
+        "content": {"confirmed": True, "selection": "blue", "value": "typed"},
+    }
+    with running([Rule(method="session.ui.elicitation", actions=[reply(answer)])]) as (
+        fake,
+        client,
+    ):
         session = client.create_session()
         with pytest.raises(CapabilityError, match="does not support elicitation"):
             session.ui.confirm("Deploy?")
@@ -584,7 +686,9 @@ def test_ui_calls_need_the_capability_and_go_through_the_cli():
         assert session.ui.input("Name?", {"maxLength": 10}) == "typed"
         sent = [m["params"] for m in fake.requests("session.ui.elicitation")]
     assert sent[0]["message"] == "Deploy?"
-    assert sent[0]["requestedSchema"]["properties"] == {"confirmed": {"type": "boolean", "default": True}}
+    assert sent[0]["requestedSchema"]["properties"] == {
+        "confirmed": {"type": "boolean", "default": True}
+    }
     assert sent[1]["requestedSchema"]["properties"]["selection"]["enum"] == ["red", "blue"]
     assert sent[2]["requestedSchema"]["properties"]["value"] == {"type": "string", "maxLength": 10}
 
@@ -609,12 +713,16 @@ def test_hooks_get_converted_input_and_their_output_reaches_the_cli():
                        "toolName": "bash", "toolArgs": {"command": "ls"}}},
         )  # fmt: skip
         unhooked = fake.request(
-            "hooks.invoke", {"sessionId": session.session_id, "hookType": "postToolUse", "input": {}}
+            "hooks.invoke",
+            {"sessionId": session.session_id, "hookType": "postToolUse", "input": {}},
         )
         unknown_type = fake.request(
-            "hooks.invoke", {"sessionId": session.session_id, "hookType": "somethingNew", "input": {}}
+            "hooks.invoke",
+            {"sessionId": session.session_id, "hookType": "somethingNew", "input": {}},
         )
-    assert response["result"] == {"output": {"permissionDecision": "deny", "permissionDecisionReason": "no shell"}}
+    assert response["result"] == {
+        "output": {"permissionDecision": "deny", "permissionDecisionReason": "no shell"}
+    }
     assert unhooked["result"] == {} and unknown_type["result"] == {}
     hook_input, invocation = inputs[0]
     assert invocation == {"session_id": session.session_id}
@@ -630,7 +738,10 @@ def test_a_failing_hook_answers_with_no_output(behaviour, caplog):
             raise RuntimeError("hook bug")
         return ["not", "a", "dict"]
 
-    with running() as (fake, client), caplog.at_level(logging.WARNING, logger="copilot_sync.session"):
+    with (
+        running() as (fake, client),
+        caplog.at_level(logging.WARNING, logger="copilot_sync.session"),
+    ):
         session = client.create_session(hooks={"on_session_end": hook})
         response = fake.request(
             "hooks.invoke",
@@ -665,7 +776,9 @@ def test_system_message_transforms_answer_their_sections_and_keep_others():
             {"sessionId": session.session_id,
              "sections": {"tone": {"content": "be kind"}, "safety": {"content": "stay safe"}, "other": {"content": "x"}}},
         )  # fmt: skip
-        empty = fake.request("systemMessage.transform", {"sessionId": session.session_id, "sections": {}})
+        empty = fake.request(
+            "systemMessage.transform", {"sessionId": session.session_id, "sections": {}}
+        )
     assert wire == {
         "mode": "customize",
         "sections": {
@@ -676,7 +789,11 @@ def test_system_message_transforms_answer_their_sections_and_keep_others():
         },
     }
     assert response["result"] == {
-        "sections": {"tone": {"content": "BE KIND"}, "safety": {"content": "stay safe"}, "other": {"content": "x"}}
+        "sections": {
+            "tone": {"content": "BE KIND"},
+            "safety": {"content": "stay safe"},
+            "other": {"content": "x"},
+        }
     }
     assert "error" in empty
 
@@ -688,14 +805,23 @@ def test_user_input_requests_reach_the_handler():
         asked.append((request, invocation))
         if request["question"] == "fail":
             raise RuntimeError("no human here")
-        return "blue" if request["question"] == "color?" else {"answer": "free text", "wasFreeform": True}
+        return (
+            "blue"
+            if request["question"] == "color?"
+            else {"answer": "free text", "wasFreeform": True}
+        )
 
     with running() as (fake, client):
         session = client.create_session(on_user_input_request=answer)
         assert fake.wait_for_request("session.create")["params"]["requestUserInput"] is True
         sid = session.session_id
-        picked = fake.request("userInput.request", {"sessionId": sid, "question": "color?", "choices": ["red", "blue"]})
-        typed = fake.request("userInput.request", {"sessionId": sid, "question": "why?", "allowFreeform": True})
+        picked = fake.request(
+            "userInput.request",
+            {"sessionId": sid, "question": "color?", "choices": ["red", "blue"]},
+        )
+        typed = fake.request(
+            "userInput.request", {"sessionId": sid, "question": "why?", "allowFreeform": True}
+        )
         failed = fake.request("userInput.request", {"sessionId": sid, "question": "fail"})
     assert picked["result"] == {"answer": "blue", "wasFreeform": False}
     assert typed["result"] == {"answer": "free text", "wasFreeform": True}
@@ -706,7 +832,9 @@ def test_user_input_requests_reach_the_handler():
 def test_user_input_without_a_handler_is_an_error():
     with running() as (fake, client):
         session = client.create_session()
-        response = fake.request("userInput.request", {"sessionId": session.session_id, "question": "q"})
+        response = fake.request(
+            "userInput.request", {"sessionId": session.session_id, "question": "q"}
+        )
     assert response["error"]["message"] == "User input requested but no handler registered"
 
 
@@ -725,7 +853,7 @@ def _reentering_options(calls):
         try:
             holder["session"].send_and_wait(f"from the {kind} handler", timeout=5)
             calls[kind] = ("returned", time.monotonic() - began)
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
+        except BaseException as exc:
             calls[kind] = (type(exc).__name__, time.monotonic() - began, str(exc))
 
     @define_tool(name="reenter", description="re-enters")
@@ -752,15 +880,15 @@ def _reentering_options(calls):
         reenter("system message transform")
         return content
 
-    options = dict(
-        tools=[tool],
-        on_permission_request=permission,
-        commands=[CommandDefinition("reenter", lambda context: reenter("command"))],
-        on_elicitation_request=elicitation,
-        hooks={"on_pre_tool_use": hook},
-        on_user_input_request=user_input,
-        system_message={"mode": "customize", "sections": {"tone": transform}},
-    )
+    options = {
+        "tools": [tool],
+        "on_permission_request": permission,
+        "commands": [CommandDefinition("reenter", lambda context: reenter("command"))],
+        "on_elicitation_request": elicitation,
+        "hooks": {"on_pre_tool_use": hook},
+        "on_user_input_request": user_input,
+        "system_message": {"mode": "customize", "sections": {"tone": transform}},
+    }
     return holder, options
 
 
@@ -777,24 +905,47 @@ def test_every_handler_kind_calling_send_and_wait_on_its_session_fails_at_once()
         holder["session"] = session
         sid = session.session_id
         broadcasts = [
-            ("external_tool.requested", {"toolCallId": "c1", "toolName": "reenter", "arguments": {"n": 1}},
-             "session.tools.handlePendingToolCall"),
-            ("permission.requested", {"permissionRequest": {"kind": "shell", "fullCommandText": "ls"}},
-             "session.permissions.handlePendingPermissionRequest"),
-            ("elicitation.requested", {"message": "Sure?", "toolCallId": "c2"}, "session.ui.handlePendingElicitation"),
+            (
+                "external_tool.requested",
+                {"toolCallId": "c1", "toolName": "reenter", "arguments": {"n": 1}},
+                "session.tools.handlePendingToolCall",
+            ),
+            (
+                "permission.requested",
+                {"permissionRequest": {"kind": "shell", "fullCommandText": "ls"}},
+                "session.permissions.handlePendingPermissionRequest",
+            ),
+            (
+                "elicitation.requested",
+                {"message": "Sure?", "toolCallId": "c2"},
+                "session.ui.handlePendingElicitation",
+            ),
         ]
         for index, (event_type, data, method) in enumerate(broadcasts):
             request_id = f"reenter-{index}"
             fake.emit(sid, event_type, {"requestId": request_id, **data})
             answer_to(fake, method, request_id)
-        fake.request("hooks.invoke", {"sessionId": sid, "hookType": "preToolUse", "input": {"toolName": "bash"}})
-        fake.request("userInput.request", {"sessionId": sid, "question": "Which?", "choices": ["a"]})
-        fake.request("systemMessage.transform", {"sessionId": sid, "sections": {"tone": {"content": "x"}}})
+        fake.request(
+            "hooks.invoke",
+            {"sessionId": sid, "hookType": "preToolUse", "input": {"toolName": "bash"}},
+        )
+        fake.request(
+            "userInput.request", {"sessionId": sid, "question": "Which?", "choices": ["a"]}
+        )
+        fake.request(
+            "systemMessage.transform", {"sessionId": sid, "sections": {"tone": {"content": "x"}}}
+        )
         refused = dict(calls)
         calls.clear()
-        fake.emit(sid, "command.execute", {"requestId": "cmd", "command": "/reenter", "commandName": "reenter", "args": ""})
+        fake.emit(
+            sid,
+            "command.execute",
+            {"requestId": "cmd", "command": "/reenter", "commandName": "reenter", "args": ""},
+        )
         answer_to(fake, "session.commands.handlePendingCommand", "cmd", timeout=10)
-        fake.emit(sid, "elicitation.requested", {"requestId": "dialog", "message": "From another client?"})
+        fake.emit(
+            sid, "elicitation.requested", {"requestId": "dialog", "message": "From another client?"}
+        )
         answer_to(fake, "session.ui.handlePendingElicitation", "dialog", timeout=10)
         assert session.send_and_wait("still fine", timeout=10).data.content == "echo: still fine"
         sent = [m["params"]["prompt"] for m in fake.requests("session.send")]
@@ -804,7 +955,10 @@ def test_every_handler_kind_calling_send_and_wait_on_its_session_fails_at_once()
         assert outcome == ReentrancyError.__name__ and took < 1.0, (kind, outcome, took)
         assert f"from inside a{'n' if kind[0] in 'aeio' else ''} {kind} handler" in message, message
         assert "send_async() or send()" in message
-    assert {kind: outcome for kind, (outcome, *_rest) in calls.items()} == {"command": "returned", "elicitation": "returned"}
+    assert {kind: outcome for kind, (outcome, *_rest) in calls.items()} == {
+        "command": "returned",
+        "elicitation": "returned",
+    }
     # none of the refused calls sent anything; the two that could complete did
     assert sent == ["from the command handler", "from the elicitation handler", "still fine"]
 
@@ -813,7 +967,7 @@ def test_every_handler_kind_calling_send_and_wait_on_its_session_fails_at_once()
 def test_two_sessions_event_handlers_waiting_on_each_other_fail_at_once():
     from copilot_sync import ReentrancyError
 
-    with running([], think_time=0.3) as (fake, client):
+    with running([], think_time=0.3) as (_fake, client):
         a, b = client.create_session(), client.create_session()
         outcomes: dict[str, object] = {}
         done = threading.Event()
@@ -834,7 +988,9 @@ def test_two_sessions_event_handlers_waiting_on_each_other_fail_at_once():
             done.set()
 
         a.on("assistant.turn_start", a_handler)
-        b.on("user.message", lambda e: b_handler(e) if e.data.content == "from a's handler" else None)
+        b.on(
+            "user.message", lambda e: b_handler(e) if e.data.content == "from a's handler" else None
+        )
         a.send("start")
         assert done.wait(30)
         a.wait_for_idle(30)
@@ -843,7 +999,9 @@ def test_two_sessions_event_handlers_waiting_on_each_other_fail_at_once():
     assert outcomes["b_took"] < 1.0
     text = str(outcomes["b"])
     assert "deadlock" in text and a.session_id[:8] in text and b.session_id[:8] in text, text
-    assert outcomes["a"] == "echo: from a's handler"  # the first call, no longer in a ring, completed
+    assert (
+        outcomes["a"] == "echo: from a's handler"
+    )  # the first call, no longer in a ring, completed
 
 
 def test_invoke_tool_lets_a_keyboard_interrupt_through():
@@ -853,7 +1011,9 @@ def test_invoke_tool_lets_a_keyboard_interrupt_through():
     def interrupted(n: int) -> str:
         raise KeyboardInterrupt
 
-    with running() as (fake, client):
+    with running() as (_fake, client):
         session = client.create_session(tools=[interrupted])
-        with pytest.raises(KeyboardInterrupt):  # on the caller's thread: a real Ctrl-C must get through
+        with pytest.raises(
+            KeyboardInterrupt
+        ):  # on the caller's thread: a real Ctrl-C must get through
             session.invoke_tool("interrupted", {"n": 1})

@@ -36,7 +36,14 @@ def _wait_for_state(client, state, timeout=2.0):
     ids=["exit-3", "sigkill"],
 )
 def test_cli_dying_mid_turn_fails_send_and_wait_within_a_second(action, exit_code):
-    scenario = Scenario(rules=[Rule(method="session.send", actions=[events([("user.message", {"content": "x"})]), action])])
+    scenario = Scenario(
+        rules=[
+            Rule(
+                method="session.send",
+                actions=[events([("user.message", {"content": "x"})]), action],
+            )
+        ]
+    )
     fake, client = start_client(scenario)
     with fake:
         client.start()
@@ -53,7 +60,9 @@ def test_cli_dying_mid_turn_fails_send_and_wait_within_a_second(action, exit_cod
 
 
 def test_sigkill_while_waiting_fails_every_waiter_at_once():
-    fake, client = start_client(Scenario(think_time=30, rules=[Rule(method="session.getMessages", actions=[stall()])]))
+    fake, client = start_client(
+        Scenario(think_time=30, rules=[Rule(method="session.getMessages", actions=[stall()])])
+    )
     with fake:
         client.start()
         sessions = [client.create_session() for _ in range(2)]
@@ -63,7 +72,7 @@ def test_sigkill_while_waiting_fails_every_waiter_at_once():
         def wait(session):
             try:
                 session.send_and_wait("slow", timeout=30)
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 with lock:
                     outcomes.append(exc)
 
@@ -71,11 +80,14 @@ def test_sigkill_while_waiting_fails_every_waiter_at_once():
             try:
                 for _ in session.stream("slow", timeout=30):
                     pass
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 with lock:
                     outcomes.append(exc)
 
-        threads = [threading.Thread(target=wait, args=(sessions[0],)), threading.Thread(target=stream, args=(sessions[1],))]
+        threads = [
+            threading.Thread(target=wait, args=(sessions[0],)),
+            threading.Thread(target=stream, args=(sessions[1],)),
+        ]
         threads.append(threading.Thread(target=lambda: outcomes.append(_ping_error(client))))
         for thread in threads:
             thread.start()
@@ -88,7 +100,9 @@ def test_sigkill_while_waiting_fails_every_waiter_at_once():
         for thread in threads:
             thread.join(5)
         assert time.monotonic() - killed < 1.0
-        assert len(outcomes) == 3 and all(isinstance(o, ProcessExitedError) for o in outcomes), outcomes
+        assert len(outcomes) == 3 and all(isinstance(o, ProcessExitedError) for o in outcomes), (
+            outcomes
+        )
         assert all(o.exit_code == -signal.SIGKILL for o in outcomes)
         assert client.stop() == []
 
@@ -97,7 +111,7 @@ def _ping_error(client):
     # a request that the fake never answers (stall) is pending when the CLI dies
     try:
         client._request("session.getMessages", {"sessionId": "stalled"}, timeout=30)
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         return exc
     return None
 
@@ -129,11 +143,16 @@ def test_invalid_json_and_non_utf8_frames_are_skipped(fake, sdk, caplog):
     assert sdk.ping("survived").message == "pong: survived"
     assert sdk.state is ConnectionState.CONNECTED
     text = caplog.text
-    assert "not valid JSON" in text and "not a JSON object" in text and "neither method nor id" in text
+    assert (
+        "not valid JSON" in text and "not a JSON object" in text and "neither method nor id" in text
+    )
     assert "without Content-Length" in text
 
 
-@pytest.mark.parametrize("garbage", [b"Content-Length: -4\r\n\r\n{}", b"Content-Length: many\r\n\r\n{}", b"what is this\r\n\r\n"])
+@pytest.mark.parametrize(
+    "garbage",
+    [b"Content-Length: -4\r\n\r\n{}", b"Content-Length: many\r\n\r\n{}", b"what is this\r\n\r\n"],
+)
 def test_an_unreadable_header_fails_the_connection_with_a_protocol_error(garbage):
     scenario = Scenario(rules=[Rule(method="session.send", actions=[raw(garbage), stall()])])
     fake, client = start_client(scenario)
@@ -147,7 +166,14 @@ def test_an_unreadable_header_fails_the_connection_with_a_protocol_error(garbage
 
 
 def test_a_truncated_frame_then_exit_is_a_process_exit():
-    scenario = Scenario(rules=[Rule(method="session.send", actions=[raw(b"Content-Length: 100\r\n\r\n{\"jsonrpc\""), exit(7)])])
+    scenario = Scenario(
+        rules=[
+            Rule(
+                method="session.send",
+                actions=[raw(b'Content-Length: 100\r\n\r\n{"jsonrpc"'), exit(7)],
+            )
+        ]
+    )
     fake, client = start_client(scenario)
     with fake:
         client.start()

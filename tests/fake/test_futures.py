@@ -12,12 +12,12 @@ import pytest
 from copilot_sync import (
     CopilotTimeoutError,
     ProcessExitedError,
+    ReentrancyError,
     SessionClosedError,
     SessionError,
     TurnAbortedError,
     TurnFuture,
 )
-from copilot_sync import ReentrancyError
 from copilot_sync.testing import Rule
 from copilot_sync.testing.actions import default, events, reply, sleep
 
@@ -28,7 +28,9 @@ WAIT = 10  # seconds: the most any single wait in this file may take
 
 def _scripted(turn, *, times=None):
     """A session.send rule that answers at once, then emits exactly ``turn`` (no built-in turn)."""
-    return Rule(method="session.send", times=times, actions=[reply({"messageId": "scripted"}), events(turn)])
+    return Rule(
+        method="session.send", times=times, actions=[reply({"messageId": "scripted"}), events(turn)]
+    )
 
 
 def _deliveries(session):
@@ -55,7 +57,9 @@ def test_futures_run_one_at_a_time_in_order_and_each_gets_its_own_reply():
         assert time.monotonic() - began < 1.0  # send_async does not wait for the turn
         assert all(isinstance(f, TurnFuture) for f in futures)
         assert futures[0].running() and not futures[1].running() and not futures[1].done()
-        assert [f.result(WAIT).data.content for f in futures] == [f"echo: prompt {i}" for i in range(4)]
+        assert [f.result(WAIT).data.content for f in futures] == [
+            f"echo: prompt {i}" for i in range(4)
+        ]
         # each message reached the CLI while it was idle: never queued behind another turn
         session.wait_for_idle(WAIT)
         assert deliveries == ["idle"] * 4
@@ -68,32 +72,48 @@ def test_futures_run_one_at_a_time_in_order_and_each_gets_its_own_reply():
 def test_the_result_is_what_send_and_wait_returns():
     turn = [
         ("user.message", {"content": "hi"}),
-        ("assistant.message", {"messageId": "m1", "content": "", "toolRequests": [{"toolCallId": "c", "name": "t"}]}),
-        {"type": "assistant.message", "data": {"messageId": "sub", "content": "from a sub-agent"}, "agentId": "agent-7"},
+        (
+            "assistant.message",
+            {"messageId": "m1", "content": "", "toolRequests": [{"toolCallId": "c", "name": "t"}]},
+        ),
+        {
+            "type": "assistant.message",
+            "data": {"messageId": "sub", "content": "from a sub-agent"},
+            "agentId": "agent-7",
+        },
         {"type": "session.idle", "data": {}, "agentId": "agent-7"},
         ("assistant.message", {"messageId": "m2", "content": "the real answer"}),
         ("assistant.message", {"messageId": "m3", "content": ""}),
         ("session.idle", {}),
     ]
-    with running([_scripted(turn, times=2)]) as (fake, client):
+    with running([_scripted(turn, times=2)]) as (_fake, client):
         session = client.create_session()
         blocking = session.send_and_wait("hi", timeout=WAIT)
         future = session.send_async("hi", timeout=WAIT)
         result = future.result(WAIT)
-        assert (result.data.message_id, result.data.content) == (blocking.data.message_id, blocking.data.content)
+        assert (result.data.message_id, result.data.content) == (
+            blocking.data.message_id,
+            blocking.data.content,
+        )
         assert result.data.message_id == "m2"
         assert future.message_id == "scripted"
 
 
 def test_a_turn_without_a_message_gives_none():
-    with running([_scripted([("user.message", {"content": "hi"}), ("session.idle", {})])]) as (fake, client):
+    with running([_scripted([("user.message", {"content": "hi"}), ("session.idle", {})])]) as (
+        _fake,
+        client,
+    ):
         assert client.create_session().send_async("hi", timeout=WAIT).result(WAIT) is None
 
 
 def test_session_error_fails_the_future_with_session_error():
     with running([], turn_error="Execution failed: no token") as (fake, client):
         session = client.create_session()
-        first, second = session.send_async("one", timeout=WAIT), session.send_async("two", timeout=WAIT)
+        first, second = (
+            session.send_async("one", timeout=WAIT),
+            session.send_async("two", timeout=WAIT),
+        )
         for future in (first, second):
             error = future.exception(WAIT)
             assert isinstance(error, SessionError) and not isinstance(error, TurnAbortedError)
@@ -104,11 +124,14 @@ def test_session_error_fails_the_future_with_session_error():
 
 
 def test_an_abort_fails_the_running_future_with_turn_aborted_and_the_queue_goes_on():
-    with running([], think_time=0.5) as (fake, client):
+    with running([], think_time=0.5) as (_fake, client):
         session = client.create_session()
         started = threading.Event()
         session.on("assistant.turn_start", lambda e: started.set())
-        first, second = session.send_async("one", timeout=WAIT), session.send_async("two", timeout=WAIT)
+        first, second = (
+            session.send_async("one", timeout=WAIT),
+            session.send_async("two", timeout=WAIT),
+        )
         assert started.wait(WAIT)
         assert session.abort() is True
         assert isinstance(first.exception(WAIT), TurnAbortedError)
@@ -116,10 +139,17 @@ def test_an_abort_fails_the_running_future_with_turn_aborted_and_the_queue_goes_
 
 
 def test_a_failed_send_rpc_fails_only_its_future():
-    rule = Rule(method="session.send", times=1, actions=[{"op": "error", "code": -32603, "message": "no way"}])
-    with running([rule]) as (fake, client):
+    rule = Rule(
+        method="session.send",
+        times=1,
+        actions=[{"op": "error", "code": -32603, "message": "no way"}],
+    )
+    with running([rule]) as (_fake, client):
         session = client.create_session()
-        first, second = session.send_async("one", timeout=WAIT), session.send_async("two", timeout=WAIT)
+        first, second = (
+            session.send_async("one", timeout=WAIT),
+            session.send_async("two", timeout=WAIT),
+        )
         error = first.exception(WAIT)
         assert error.__class__.__name__ == "JsonRpcError" and "no way" in str(error)
         assert second.result(WAIT).data.content == "echo: two"
@@ -147,8 +177,13 @@ def test_cancelling_the_running_turn_aborts_it_and_the_next_one_follows():
     with running([], think_time=1.0) as (fake, client):
         session = client.create_session()
         aborted_idles: list[bool] = []
-        session.on("session.idle", lambda e: aborted_idles.append(bool(e.raw["data"].get("aborted"))))
-        first, second = session.send_async("one", timeout=WAIT), session.send_async("two", timeout=WAIT)
+        session.on(
+            "session.idle", lambda e: aborted_idles.append(bool(e.raw["data"].get("aborted")))
+        )
+        first, second = (
+            session.send_async("one", timeout=WAIT),
+            session.send_async("two", timeout=WAIT),
+        )
         fake.wait_for_request("session.send")
         began = time.monotonic()
         assert first.cancel() is True
@@ -159,7 +194,9 @@ def test_cancelling_the_running_turn_aborts_it_and_the_next_one_follows():
         fake.wait_for_request("session.abort", timeout=WAIT)
         assert second.result(WAIT).data.content == "echo: two"
         # the next message went out only after the aborted turn's idle
-        methods = [m["method"] for m in fake.requests() if m["method"] in ("session.send", "session.abort")]
+        methods = [
+            m["method"] for m in fake.requests() if m["method"] in ("session.send", "session.abort")
+        ]
         assert methods == ["session.send", "session.abort", "session.send"]
         assert aborted_idles == [True, False]
         assert first.cancel() is True and second.cancel() is False
@@ -170,20 +207,27 @@ def test_cancel_before_the_cli_answered_the_send_aborts_once_it_did():
     with running([slow_send], think_time=1.0) as (fake, client):
         session = client.create_session()
         aborted_idles: list[bool] = []
-        session.on("session.idle", lambda e: aborted_idles.append(bool(e.raw["data"].get("aborted"))))
-        first, second = session.send_async("one", timeout=WAIT), session.send_async("two", timeout=WAIT)
+        session.on(
+            "session.idle", lambda e: aborted_idles.append(bool(e.raw["data"].get("aborted")))
+        )
+        first, second = (
+            session.send_async("one", timeout=WAIT),
+            session.send_async("two", timeout=WAIT),
+        )
         fake.wait_for_request("session.send")
         assert first.running() and first.cancel() is True
         fake.wait_for_request("session.abort", timeout=WAIT)
         assert second.result(WAIT).data.content == "echo: two"
         # an abort sent before the CLI accepted the message would have found no turn to abort
         assert aborted_idles == [True, False]
-        methods = [m["method"] for m in fake.requests() if m["method"] in ("session.send", "session.abort")]
+        methods = [
+            m["method"] for m in fake.requests() if m["method"] in ("session.send", "session.abort")
+        ]
         assert methods == ["session.send", "session.abort", "session.send"]
 
 
 def test_cancel_of_a_finished_future_returns_false():
-    with running([]) as (fake, client):
+    with running([]) as (_fake, client):
         future = client.create_session().send_async("hi", timeout=WAIT)
         assert future.result(WAIT).data.content == "echo: hi"
         assert future.cancel() is False and not future.cancelled()
@@ -193,7 +237,7 @@ def test_cancel_of_a_finished_future_returns_false():
 
 
 def test_the_timeout_counts_from_the_send_not_from_the_call():
-    with running([], think_time=0.8) as (fake, client):
+    with running([], think_time=0.8) as (_fake, client):
         session = client.create_session()
         first = session.send_async("one")
         # queued for ~0.8 s, then its own turn takes ~0.8 s: 1.2 s would be too short from the call
@@ -227,7 +271,7 @@ def test_disconnect_fails_every_queued_and_running_future():
         fake.wait_for_request("session.send")
         began = time.monotonic()
         session.disconnect()
-        done, pending = cf.wait(futures, timeout=WAIT)
+        _done, pending = cf.wait(futures, timeout=WAIT)
         assert not pending and time.monotonic() - began < 3
         assert all(isinstance(f.exception(0), SessionClosedError) for f in futures)
         with pytest.raises(SessionClosedError):
@@ -283,12 +327,14 @@ def test_done_callbacks_run_on_the_event_thread_and_may_queue_more_turns():
         assert _sent_prompts(fake) == ["one", "two", "from the callback"]  # FIFO by submission
         assert deliveries == ["idle"] * 3
         late: list[str] = []
-        first.add_done_callback(lambda f: late.append(threading.current_thread().name))  # already done: runs here
+        first.add_done_callback(
+            lambda f: late.append(threading.current_thread().name)
+        )  # already done: runs here
         assert late == [threading.current_thread().name]
 
 
 def test_concurrent_futures_wait_and_as_completed_work_with_cancelled_futures_too():
-    with running([], think_time=0.2) as (fake, client):
+    with running([], think_time=0.2) as (_fake, client):
         session = client.create_session()
         futures = [session.send_async(f"p{i}", timeout=WAIT) for i in range(4)]
         assert futures[2].cancel()
@@ -296,15 +342,20 @@ def test_concurrent_futures_wait_and_as_completed_work_with_cancelled_futures_to
         assert not pending and len(done) == 4
         order = [futures.index(f) for f in cf.as_completed(futures, timeout=WAIT)]
         assert sorted(order) == [0, 1, 2, 3]
-        only_cancelled = [session.send_async("x", timeout=WAIT), session.send_async("y", timeout=WAIT)]
+        only_cancelled = [
+            session.send_async("x", timeout=WAIT),
+            session.send_async("y", timeout=WAIT),
+        ]
         assert only_cancelled[1].cancel()
-        done, _ = cf.wait(only_cancelled[1:], timeout=1)  # a cancelled future counts as done at once
+        done, _ = cf.wait(
+            only_cancelled[1:], timeout=1
+        )  # a cancelled future counts as done at once
         assert done == {only_cancelled[1]}
         assert only_cancelled[0].result(WAIT).data.content == "echo: x"
 
 
 def test_a_future_cannot_be_waited_on_from_its_sessions_event_thread():
-    with running([], think_time=0.2) as (fake, client):
+    with running([], think_time=0.2) as (_fake, client):
         session = client.create_session()
         errors: list[BaseException] = []
         done = threading.Event()
@@ -346,7 +397,9 @@ def test_send_async_passes_attachments_and_mode():
     with running([]) as (fake, client):
         session = client.create_session()
         attachment = {"type": "file", "path": "/tmp/a.txt"}
-        session.send_async("look", attachments=[attachment], mode="immediate", timeout=WAIT).result(WAIT)
+        session.send_async("look", attachments=[attachment], mode="immediate", timeout=WAIT).result(
+            WAIT
+        )
         params = fake.requests("session.send")[0]["params"]
         assert params["attachments"] == [attachment] and params["mode"] == "immediate"
         assert params["sessionId"] == session.session_id
@@ -356,7 +409,7 @@ def test_send_async_passes_attachments_and_mode():
 
 
 def test_wait_for_idle_returns_at_once_when_idle():
-    with running([]) as (fake, client):
+    with running([]) as (_fake, client):
         session = client.create_session()
         began = time.monotonic()
         assert session.wait_for_idle() is None
@@ -365,7 +418,7 @@ def test_wait_for_idle_returns_at_once_when_idle():
 
 
 def test_wait_for_idle_waits_for_the_running_turn_and_every_queued_future():
-    with running([], think_time=0.3) as (fake, client):
+    with running([], think_time=0.3) as (_fake, client):
         session = client.create_session()
         idles: list[float] = []
         session.on("session.idle", lambda e: idles.append(time.monotonic()))
@@ -375,7 +428,7 @@ def test_wait_for_idle_waits_for_the_running_turn_and_every_queued_future():
 
 
 def test_wait_for_idle_after_send_waits_for_that_turn():
-    with running([], think_time=0.3) as (fake, client):
+    with running([], think_time=0.3) as (_fake, client):
         session = client.create_session()
         replies: list[str] = []
         session.on("assistant.message", lambda e: replies.append(e.data.content))
@@ -403,7 +456,9 @@ def test_wait_for_idle_follows_turns_it_did_not_send():
         fake.emit(session.session_id, "assistant.turn_start", {"turnId": "0"})
         with pytest.raises(CopilotTimeoutError):
             session.wait_for_idle(timeout=0.3)
-        fake.emit(session.session_id, "session.idle", {}, agent_id="sub-agent")  # not the session's idle
+        fake.emit(
+            session.session_id, "session.idle", {}, agent_id="sub-agent"
+        )  # not the session's idle
         with pytest.raises(CopilotTimeoutError):
             session.wait_for_idle(timeout=0.3)
         fake.emit(session.session_id, "session.idle", {})
@@ -411,7 +466,7 @@ def test_wait_for_idle_follows_turns_it_did_not_send():
 
 
 def test_wait_for_idle_ends_with_the_session():
-    with running([], think_time=5) as (fake, client):
+    with running([], think_time=5) as (_fake, client):
         session = client.create_session()
         session.send_async("slow")
         threading.Timer(0.3, session.disconnect).start()
@@ -439,7 +494,7 @@ def test_ctrl_c_interrupts_wait_for_idle_and_aborts_nothing():
 
 
 def test_wait_for_idle_refuses_to_run_on_the_event_thread():
-    with running([]) as (fake, client):
+    with running([]) as (_fake, client):
         session = client.create_session()
         errors: list[BaseException] = []
         done = threading.Event()
@@ -463,7 +518,7 @@ def test_wait_for_idle_refuses_to_run_on_the_event_thread():
 
 
 def test_send_and_collect_without_streaming_passes_the_whole_message_once():
-    with running([]) as (fake, client):
+    with running([]) as (_fake, client):
         session = client.create_session()
         chunks: list[str] = []
         assert session.send_and_collect("hi", timeout=WAIT, on_text=chunks.append) == "echo: hi"
@@ -472,7 +527,7 @@ def test_send_and_collect_without_streaming_passes_the_whole_message_once():
 
 
 def test_send_and_collect_with_streaming_passes_each_delta_once():
-    with running([], streaming_chunks=4) as (fake, client):
+    with running([], streaming_chunks=4) as (_fake, client):
         session = client.create_session(streaming=True)
         chunks: list[str] = []
         threads: set[str] = set()
@@ -492,10 +547,24 @@ def test_send_and_collect_completes_partial_deltas_and_skips_sub_agents():
         ("assistant.message", {"messageId": "old", "content": "late text of an earlier turn"}),
         ("user.message", {"content": "hi"}),
         ("assistant.message_delta", {"messageId": "m1", "deltaContent": "Let me "}),
-        ("assistant.message", {"messageId": "m1", "content": "Let me look.", "toolRequests": [{"toolCallId": "c"}]}),
-        {"type": "assistant.message_delta", "data": {"messageId": "s", "deltaContent": "sub "}, "agentId": "agent-1"},
-        {"type": "assistant.message", "data": {"messageId": "s", "content": "sub text"}, "agentId": "agent-1"},
-        ("assistant.message_delta", {"messageId": "t", "deltaContent": "tool ", "parentToolCallId": "c"}),
+        (
+            "assistant.message",
+            {"messageId": "m1", "content": "Let me look.", "toolRequests": [{"toolCallId": "c"}]},
+        ),
+        {
+            "type": "assistant.message_delta",
+            "data": {"messageId": "s", "deltaContent": "sub "},
+            "agentId": "agent-1",
+        },
+        {
+            "type": "assistant.message",
+            "data": {"messageId": "s", "content": "sub text"},
+            "agentId": "agent-1",
+        },
+        (
+            "assistant.message_delta",
+            {"messageId": "t", "deltaContent": "tool ", "parentToolCallId": "c"},
+        ),
         ("assistant.message", {"messageId": "t", "content": "tool text", "parentToolCallId": "c"}),
         ("assistant.message_delta", {"messageId": "m2", "deltaContent": "Found"}),
         ("assistant.message_delta", {"messageId": "m2", "deltaContent": " it"}),
@@ -505,7 +574,7 @@ def test_send_and_collect_completes_partial_deltas_and_skips_sub_agents():
         ("assistant.message", {"messageId": "m4", "content": ""}),
         ("session.idle", {}),
     ]
-    with running([_scripted(turn)]) as (fake, client):
+    with running([_scripted(turn)]) as (_fake, client):
         session = client.create_session()
         chunks: list[str] = []
         assert session.send_and_collect("hi", timeout=WAIT, on_text=chunks.append) == "Done."
@@ -525,7 +594,7 @@ def test_send_and_collect_returns_empty_text_without_a_message_and_raises_like_s
 
 
 def test_send_and_collect_times_out_and_an_on_text_error_propagates():
-    with running([], think_time=1.0) as (fake, client):
+    with running([], think_time=1.0) as (_fake, client):
         session = client.create_session()
         with pytest.raises(CopilotTimeoutError):
             session.send_and_collect("slow", timeout=0.3)
@@ -557,4 +626,6 @@ def test_send_and_collect_refuses_to_run_on_the_event_thread():
         assert done.wait(WAIT)
         assert isinstance(errors[0], ReentrancyError)
         assert "send_and_collect() on session" in str(errors[0]) and "can" in str(errors[0])
-        assert [m["params"]["prompt"] for m in fake.requests("session.send")] == ["outer"]  # nothing sent
+        assert [m["params"]["prompt"] for m in fake.requests("session.send")] == [
+            "outer"
+        ]  # nothing sent

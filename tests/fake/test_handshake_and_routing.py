@@ -25,7 +25,13 @@ def test_connect_handshake_and_the_spawn_arguments(fake, sdk):
     assert sdk.state is ConnectionState.CONNECTED
     assert sdk.protocol_version == 3 and sdk.server_version == "1.0.81-fake"
     instance = fake.wait_for_instance()
-    assert instance.argv[-5:] == ["--headless", "--no-auto-update", "--log-level", "info", "--stdio"]
+    assert instance.argv[-5:] == [
+        "--headless",
+        "--no-auto-update",
+        "--log-level",
+        "info",
+        "--stdio",
+    ]
     first = fake.received[0]
     assert first["method"] == "connect" and first["params"] == {}
 
@@ -80,17 +86,31 @@ def test_server_request_ids_that_collide_with_ours_are_routed_by_method(fake, sd
 def test_session_requests_have_defaults(fake, sdk):
     session = sdk.create_session()
     sid = session.session_id
-    transform = fake.request("systemMessage.transform", {"sessionId": sid, "sections": {"tone": {"content": "Be kind."}}})
+    transform = fake.request(
+        "systemMessage.transform", {"sessionId": sid, "sections": {"tone": {"content": "Be kind."}}}
+    )
     assert transform["result"] == {"sections": {"tone": {"content": "Be kind."}}}
-    assert fake.request("exitPlanMode.request", {"sessionId": sid, "summary": "s", "actions": []})["result"] == {
-        "approved": True
+    assert fake.request("exitPlanMode.request", {"sessionId": sid, "summary": "s", "actions": []})[
+        "result"
+    ] == {"approved": True}
+    assert fake.request("autoModeSwitch.request", {"sessionId": sid})["result"] == {
+        "response": "no"
     }
-    assert fake.request("autoModeSwitch.request", {"sessionId": sid})["result"] == {"response": "no"}
-    assert fake.request("hooks.invoke", {"sessionId": sid, "hookType": "preToolUse", "input": {}})["result"] == {}
+    assert (
+        fake.request("hooks.invoke", {"sessionId": sid, "hookType": "preToolUse", "input": {}})[
+            "result"
+        ]
+        == {}
+    )
     no_handler = fake.request("userInput.request", {"sessionId": sid, "question": "?"})
     assert no_handler["error"]["code"] == -32603 and "no handler" in no_handler["error"]["message"]
-    unknown = fake.request("hooks.invoke", {"sessionId": "nobody", "hookType": "preToolUse", "input": {}})
-    assert unknown["error"]["code"] == -32603 and "unknown session nobody" in unknown["error"]["message"]
+    unknown = fake.request(
+        "hooks.invoke", {"sessionId": "nobody", "hookType": "preToolUse", "input": {}}
+    )
+    assert (
+        unknown["error"]["code"] == -32603
+        and "unknown session nobody" in unknown["error"]["message"]
+    )
     session.disconnect()
 
 
@@ -100,7 +120,10 @@ def test_hooks_and_user_input_handlers_answer_from_worker_threads(fake, sdk):
     def pre_tool_use(hook_input, invocation):
         threads.append(threading.current_thread().name)
         assert invocation == {"session_id": session.session_id}
-        return {"permissionDecision": "deny", "permissionDecisionReason": f"no {hook_input['toolName']}"}
+        return {
+            "permissionDecision": "deny",
+            "permissionDecisionReason": f"no {hook_input['toolName']}",
+        }
 
     def failing_hook(hook_input, invocation):
         raise RuntimeError("hook bug")
@@ -110,15 +133,27 @@ def test_hooks_and_user_input_handlers_answer_from_worker_threads(fake, sdk):
         return {"answer": request["choices"][1], "wasFreeform": False}
 
     session = sdk.create_session(
-        hooks={"on_pre_tool_use": pre_tool_use, "on_session_end": failing_hook}, on_user_input_request=ask
+        hooks={"on_pre_tool_use": pre_tool_use, "on_session_end": failing_hook},
+        on_user_input_request=ask,
     )
     sid = session.session_id
     created = fake.wait_for_request("session.create")
     assert created["params"]["hooks"] is True and created["params"]["requestUserInput"] is True
-    hook = fake.request("hooks.invoke", {"sessionId": sid, "hookType": "preToolUse", "input": {"toolName": "shell"}})
-    assert hook["result"] == {"output": {"permissionDecision": "deny", "permissionDecisionReason": "no shell"}}
-    assert fake.request("hooks.invoke", {"sessionId": sid, "hookType": "sessionEnd", "input": {}})["result"] == {}
-    answer = fake.request("userInput.request", {"sessionId": sid, "question": "Pick", "choices": ["red", "blue"]})
+    hook = fake.request(
+        "hooks.invoke", {"sessionId": sid, "hookType": "preToolUse", "input": {"toolName": "shell"}}
+    )
+    assert hook["result"] == {
+        "output": {"permissionDecision": "deny", "permissionDecisionReason": "no shell"}
+    }
+    assert (
+        fake.request("hooks.invoke", {"sessionId": sid, "hookType": "sessionEnd", "input": {}})[
+            "result"
+        ]
+        == {}
+    )
+    answer = fake.request(
+        "userInput.request", {"sessionId": sid, "question": "Pick", "choices": ["red", "blue"]}
+    )
     assert answer["result"] == {"answer": "blue", "wasFreeform": False}
     assert all(name.startswith("copilot-worker-") for name in threads)
     session.disconnect()
@@ -126,7 +161,12 @@ def test_hooks_and_user_input_handlers_answer_from_worker_threads(fake, sdk):
 
 def test_the_session_is_registered_before_create_so_early_events_are_seen():
     scenario = Scenario(
-        rules=[Rule(method="session.create", actions=[events([("session.info", {"infoType": "x", "message": "early"})])])]
+        rules=[
+            Rule(
+                method="session.create",
+                actions=[events([("session.info", {"infoType": "x", "message": "early"})])],
+            )
+        ]
     )
     fake, client = start_client(scenario)
     with fake:
@@ -150,7 +190,9 @@ def test_events_for_unknown_sessions_and_stray_responses_are_dropped(fake, sdk, 
     fake.notify("something.new", {"a": 1})
     assert sdk.ping("after").message == "pong: after"
     text = caplog.text
-    assert "unknown session" in text and "unknown request id 999" in text and "something.new" in text
+    assert (
+        "unknown session" in text and "unknown request id 999" in text and "something.new" in text
+    )
 
 
 def test_events_arrive_in_order_and_only_to_their_own_session(fake, sdk):
@@ -169,8 +211,14 @@ def test_events_arrive_in_order_and_only_to_their_own_session(fake, sdk):
 
     first.on(collect(first))
     second.on(collect(second))
-    fake.emit_many(first.session_id, [("session.info", {"infoType": "n", "message": str(i)}) for i in range(500)])
-    fake.emit_many(second.session_id, [("session.info", {"infoType": "n", "message": str(-i)}) for i in range(500)])
+    fake.emit_many(
+        first.session_id,
+        [("session.info", {"infoType": "n", "message": str(i)}) for i in range(500)],
+    )
+    fake.emit_many(
+        second.session_id,
+        [("session.info", {"infoType": "n", "message": str(-i)}) for i in range(500)],
+    )
     assert done.wait(20)
     assert got[first.session_id] == list(range(500))
     assert got[second.session_id] == [-i for i in range(500)]
@@ -203,7 +251,10 @@ def test_lifecycle_events_including_unknown_types(fake, sdk):
                                       "metadata": {"startTime": "2026-01-01T00:00:00Z", "modifiedTime": "2026-01-01T00:00:01Z"}})  # fmt: skip
     fake.notify("session.lifecycle", {"type": "session.renamed", "sessionId": "last"})
     assert done.wait(5)
-    assert [(e.type, e.session_id) for e in seen] == [("session.created", "a"), ("session.updated", "last")]
+    assert [(e.type, e.session_id) for e in seen] == [
+        ("session.created", "a"),
+        ("session.updated", "last"),
+    ]
     assert seen[0].metadata.start_time.year == 2026
 
 
@@ -232,16 +283,17 @@ def test_cli_url_with_and_without_the_right_token():
 
 def test_github_token_reaches_the_cli_through_its_environment_only():
     token = "ghp_" + "t" * 36
-    with FakeCLI(Scenario()) as fake:
-        with CopilotClient(cli_path=fake.cli_path, github_token=token):
-            instance = fake.wait_for_instance()
-            assert instance.env.get("COPILOT_GITHUB_TOKEN") == token
-            assert token not in " ".join(instance.argv)
-            assert "--auth-token-env" in instance.argv and "--no-auto-login" in instance.argv
+    with FakeCLI(Scenario()) as fake, CopilotClient(cli_path=fake.cli_path, github_token=token):
+        instance = fake.wait_for_instance()
+        assert instance.env.get("COPILOT_GITHUB_TOKEN") == token
+        assert token not in " ".join(instance.argv)
+        assert "--auth-token-env" in instance.argv and "--no-auto-login" in instance.argv
 
 
 def test_create_session_sends_the_options(fake, sdk):
-    session = sdk.create_session(model="m1", streaming=True, provider={"type": "openai", "base_url": "http://x"})
+    session = sdk.create_session(
+        model="m1", streaming=True, provider={"type": "openai", "base_url": "http://x"}
+    )
     params = fake.wait_for_request("session.create")["params"]
     assert params["sessionId"] == session.session_id
     assert params["model"] == "m1" and params["streaming"] is True
@@ -288,7 +340,9 @@ def test_lifecycle_handlers_survive_a_restart(fake):
             client.start()
             got.clear()
             fake.wait_for_instance(index=round_)
-            fake.notify("session.lifecycle", {"type": "session.updated", "sessionId": f"round-{round_}"})
+            fake.notify(
+                "session.lifecycle", {"type": "session.updated", "sessionId": f"round-{round_}"}
+            )
             assert got.wait(5)
             client.stop(timeout=5)
         assert seen == ["round-0", "round-1"]

@@ -45,7 +45,11 @@ def test_exit_plan_mode_handler_decides_and_gets_snake_case_keys(fake, sdk):
     params = {"sessionId": session.session_id, "summary": "Refactor", "planContent": "1. a", "actions": ["autopilot"],
               "recommendedAction": "autopilot"}  # fmt: skip
     answer = fake.request("exitPlanMode.request", params)
-    assert answer["result"] == {"approved": False, "feedback": "Too risky.", "selectedAction": "interactive"}
+    assert answer["result"] == {
+        "approved": False,
+        "feedback": "Too risky.",
+        "selectedAction": "interactive",
+    }
     ((request, invocation, thread),) = seen
     assert request == {"summary": "Refactor", "plan_content": "1. a", "actions": ["autopilot"],
                        "recommended_action": "autopilot"}  # fmt: skip
@@ -60,7 +64,9 @@ def test_exit_plan_mode_handler_decides_and_gets_snake_case_keys(fake, sdk):
 )  # fmt: skip
 def test_exit_plan_mode_answers(fake, sdk, returned, expected):
     session = sdk.create_session(on_exit_plan_mode_request=lambda r, i: returned)
-    answer = fake.request("exitPlanMode.request", {"sessionId": session.session_id, "summary": "s", "actions": []})
+    answer = fake.request(
+        "exitPlanMode.request", {"sessionId": session.session_id, "summary": "s", "actions": []}
+    )
     assert answer["result"] == expected
 
 
@@ -68,17 +74,24 @@ def test_exit_plan_mode_answers(fake, sdk, returned, expected):
     ("handler", "message"),
     [
         (lambda r, i: "yes", "must return a bool or a dict"),
-        (lambda r, i: {"approved": True, "selected_action": "warp"}, "selected_action must be one of"),
+        (
+            lambda r, i: {"approved": True, "selected_action": "warp"},
+            "selected_action must be one of",
+        ),
         (lambda r, i: {"approved": True, "colour": "red"}, "unknown key 'colour'"),
         (lambda r, i: 1 / 0, "division by zero"),
     ],
 )
 def test_exit_plan_mode_handler_errors_are_error_answers(fake, sdk, handler, message):
     session = sdk.create_session(on_exit_plan_mode_request=handler)
-    answer = fake.request("exitPlanMode.request", {"sessionId": session.session_id, "summary": "s", "actions": []})
+    answer = fake.request(
+        "exitPlanMode.request", {"sessionId": session.session_id, "summary": "s", "actions": []}
+    )
     assert answer["error"]["code"] == -32603 and message in answer["error"]["message"]
     # the client goes on
-    assert fake.request("autoModeSwitch.request", {"sessionId": session.session_id})["result"] == {"response": "no"}
+    assert fake.request("autoModeSwitch.request", {"sessionId": session.session_id})["result"] == {
+        "response": "no"
+    }
 
 
 def test_without_the_handlers_the_flags_are_off(fake, sdk):
@@ -94,7 +107,9 @@ def test_without_the_handlers_the_flags_are_off(fake, sdk):
                                                 (False, "no"), ("no", "no")])  # fmt: skip
 def test_auto_mode_switch_handler(fake, sdk, returned, wire):
     seen = []
-    session = sdk.create_session(on_auto_mode_switch_request=lambda r, i: seen.append(r) or returned)
+    session = sdk.create_session(
+        on_auto_mode_switch_request=lambda r, i: seen.append(r) or returned
+    )
     assert _create(fake)["requestAutoModeSwitch"] is True
     params = {"sessionId": session.session_id, "errorCode": "rate_limited", "retryAfterSeconds": 30}
     assert fake.request("autoModeSwitch.request", params)["result"] == {"response": wire}
@@ -136,16 +151,23 @@ def test_mcp_auth_handler_supplies_a_token_and_the_session_registers_interest(ca
 
         session = client.create_session(on_mcp_auth_request=authorize)
         (interest,) = fake.requests("session.eventLog.registerInterest")
-        assert interest["params"] == {"sessionId": session.session_id, "eventType": "mcp.oauth_required"}
+        assert interest["params"] == {
+            "sessionId": session.session_id,
+            "eventType": "mcp.oauth_required",
+        }
         fake.emit(session.session_id, "mcp.oauth_required", REQUIRED, ephemeral=True)
-        fake.emit(session.session_id, "mcp.oauth_required", REQUIRED, ephemeral=True)  # repeated: answered once
+        fake.emit(
+            session.session_id, "mcp.oauth_required", REQUIRED, ephemeral=True
+        )  # repeated: answered once
         answer = fake.wait_for_request("session.mcp.oauth.handlePendingRequest", timeout=WAIT)
         assert answer["params"] == {"sessionId": session.session_id, "requestId": "oauth-1",
                                     "result": {"kind": "token", "accessToken": TOKEN, "expiresIn": 600}}  # fmt: skip
         session.disconnect()
         assert len(fake.requests("session.mcp.oauth.handlePendingRequest")) == 1
     ((request, invocation),) = seen
-    assert request["server_name"] == "notes" and request["www_authenticate_params"] == {"scope": "notes.read"}
+    assert request["server_name"] == "notes" and request["www_authenticate_params"] == {
+        "scope": "notes.read"
+    }
     assert invocation == {"session_id": session.session_id}
     assert TOKEN not in caplog.text
 
@@ -157,7 +179,10 @@ def test_mcp_auth_handler_supplies_a_token_and_the_session_registers_interest(ca
         (lambda r, i: {"kind": "cancelled"}, {"kind": "cancelled"}),
         (lambda r, i: 1 / 0, {"kind": "cancelled"}),  # raised: logged, cancelled
         (lambda r, i: "token", {"kind": "cancelled"}),  # junk: logged, cancelled
-        (lambda r, i: {"kind": "runtime_refresh"}, {"kind": "cancelled"}),  # not offered by this request
+        (
+            lambda r, i: {"kind": "runtime_refresh"},
+            {"kind": "cancelled"},
+        ),  # not offered by this request
     ],
 )
 def test_mcp_auth_cancels_on_none_errors_and_junk(handler, expected, caplog):
@@ -181,7 +206,12 @@ def test_mcp_auth_completed_elsewhere_is_never_answered():
         session = client.create_session(on_mcp_auth_request=slow)
         fake.emit(session.session_id, "mcp.oauth_required", REQUIRED, ephemeral=True)
         assert started.wait(WAIT)
-        fake.emit(session.session_id, "mcp.oauth_completed", {"requestId": "oauth-1", "outcome": "token"}, ephemeral=True)
+        fake.emit(
+            session.session_id,
+            "mcp.oauth_completed",
+            {"requestId": "oauth-1", "outcome": "token"},
+            ephemeral=True,
+        )
         session.send_and_wait("hi", timeout=WAIT)  # the completion has been seen by now
         release.set()
         with pytest.raises(FakeCLITimeout):  # the handler has returned, and its answer is not sent
@@ -190,15 +220,25 @@ def test_mcp_auth_completed_elsewhere_is_never_answered():
 
 def test_mcp_auth_runtime_refresh_when_offered():
     with running([_interest_rule()]) as (fake, client):
-        session = client.create_session(on_mcp_auth_request=lambda r, i: {"kind": "runtime_refresh"})
-        fake.emit(session.session_id, "mcp.oauth_required", {**REQUIRED, "runtimeRefreshSupported": True}, ephemeral=True)
+        session = client.create_session(
+            on_mcp_auth_request=lambda r, i: {"kind": "runtime_refresh"}
+        )
+        fake.emit(
+            session.session_id,
+            "mcp.oauth_required",
+            {**REQUIRED, "runtimeRefreshSupported": True},
+            ephemeral=True,
+        )
         answer = fake.wait_for_request("session.mcp.oauth.handlePendingRequest", timeout=WAIT)
         assert answer["params"]["result"] == {"kind": "runtimeRefresh"}
 
 
 def test_mcp_auth_on_a_cli_without_register_interest_still_works(caplog):
     caplog.set_level(logging.INFO, logger="copilot_sync")
-    with running() as (fake, client):  # the fake answers registerInterest -32601, as an old CLI would
+    with running() as (
+        fake,
+        client,
+    ):  # the fake answers registerInterest -32601, as an old CLI would
         session = client.create_session(on_mcp_auth_request=lambda r, i: {"access_token": "t"})
         assert "could not register interest in mcp.oauth_required" in caplog.text
         fake.emit(session.session_id, "mcp.oauth_required", REQUIRED, ephemeral=True)
@@ -228,7 +268,9 @@ def test_github_token_and_provider_are_exclusive(sdk):
     with pytest.raises(ValueError, match="give one"):
         sdk.create_session(github_token=TOKEN, github_token_provider=lambda args: None)
     with pytest.raises(ValueError, match="BYOK provider= has its own api_key"):
-        sdk.create_session(github_token_provider=lambda args: None, provider={"type": "openai", "base_url": "x"})
+        sdk.create_session(
+            github_token_provider=lambda args: None, provider={"type": "openai", "base_url": "x"}
+        )
     with pytest.raises(TypeError, match="github_token must be a str"):
         sdk.create_session(github_token=42)
 
@@ -247,18 +289,36 @@ def test_a_token_provider_answers_the_cli_under_its_registration(fake, sdk, capl
     assert isinstance(registration, str) and "gitHubToken" not in params
     answer = fake.request("gitHubToken.getToken", {"registrationId": registration, "host": "https://github.com",
                                                    "sessionId": session.session_id, "reason": "initial"})  # fmt: skip
-    assert answer["result"] == {"kind": "token", "accessToken": TOKEN, "expiresIn": 28800, "tokenType": "bearer"}
+    assert answer["result"] == {
+        "kind": "token",
+        "accessToken": TOKEN,
+        "expiresIn": 28800,
+        "tokenType": "bearer",
+    }
     ((args, thread),) = calls
-    assert args == {"host": "https://github.com", "session_id": session.session_id, "reason": "initial"}
+    assert args == {
+        "host": "https://github.com",
+        "session_id": session.session_id,
+        "reason": "initial",
+    }
     assert thread.startswith("copilot-worker")
     # no session id in the request (before a cloud session has one): the registration's
-    refresh = fake.request("gitHubToken.getToken", {"registrationId": registration, "host": "h", "reason": "refresh"})
-    assert refresh["result"]["accessToken"] == TOKEN and calls[1][0]["session_id"] == session.session_id
+    refresh = fake.request(
+        "gitHubToken.getToken", {"registrationId": registration, "host": "h", "reason": "refresh"}
+    )
+    assert (
+        refresh["result"]["accessToken"] == TOKEN
+        and calls[1][0]["session_id"] == session.session_id
+    )
     assert TOKEN not in caplog.text
     # a closed session's registration is gone
     session.disconnect()
-    gone = fake.request("gitHubToken.getToken", {"registrationId": registration, "host": "h", "reason": "refresh"})
-    assert gone["error"]["code"] == -32603 and "no GitHub token provider" in gone["error"]["message"]
+    gone = fake.request(
+        "gitHubToken.getToken", {"registrationId": registration, "host": "h", "reason": "refresh"}
+    )
+    assert (
+        gone["error"]["code"] == -32603 and "no GitHub token provider" in gone["error"]["message"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -270,7 +330,9 @@ def test_a_token_provider_answers_the_cli_under_its_registration(fake, sdk, capl
         ({"token": TOKEN, "expires_in": 7200}, "must return {'access_token'"),
     ],
 )
-def test_a_provider_returning_junk_is_an_error_that_never_quotes_the_token(fake, sdk, caplog, returned, message):
+def test_a_provider_returning_junk_is_an_error_that_never_quotes_the_token(
+    fake, sdk, caplog, returned, message
+):
     session = sdk.create_session(github_token_provider=lambda args: returned)
     registration = _create(fake)["gitHubTokenProviderRegistrationId"]
     answer = fake.request("gitHubToken.getToken", {"registrationId": registration, "host": "h", "reason": "initial",
@@ -304,7 +366,10 @@ def test_a_failed_create_drops_the_registration():
             client.create_session(github_token_provider=lambda args: None)
         (create,) = fake.requests("session.create")
         registration = create["params"]["gitHubTokenProviderRegistrationId"]
-        gone = fake.request("gitHubToken.getToken", {"registrationId": registration, "host": "h", "reason": "initial"})
+        gone = fake.request(
+            "gitHubToken.getToken",
+            {"registrationId": registration, "host": "h", "reason": "initial"},
+        )
         assert "no GitHub token provider" in gone["error"]["message"]
 
 
@@ -316,12 +381,17 @@ def test_on_list_models_answers_instead_of_the_cli():
 
     def models():
         calls.append(threading.current_thread().name)
-        return [{"id": "local-llama", "name": "Llama (local)"}, ModelInfo.from_dict({"id": "qwen", "name": "Qwen"})]
+        return [
+            {"id": "local-llama", "name": "Llama (local)"},
+            ModelInfo.from_dict({"id": "qwen", "name": "Qwen"}),
+        ]
 
     with running() as (fake, _):
         with CopilotClient(cli_path=fake.cli_path, on_list_models=models) as client:
             listed = client.list_models()
-            assert [m.id for m in listed] == ["local-llama", "qwen"] and listed[0].name == "Llama (local)"
+            assert [m.id for m in listed] == ["local-llama", "qwen"] and listed[
+                0
+            ].name == "Llama (local)"
             assert client.list_models() == listed and len(calls) == 1  # cached
             client.list_models(refresh=True)
             assert len(calls) == 2
@@ -332,6 +402,8 @@ def test_on_list_models_is_checked():
     with pytest.raises(TypeError, match="on_list_models"):
         CopilotClient(cli_path="copilot", on_list_models=lambda which: [])
     with running() as (fake, _):
-        with CopilotClient(cli_path=fake.cli_path, on_list_models=lambda: [{"name": "no id"}]) as client:
+        with CopilotClient(
+            cli_path=fake.cli_path, on_list_models=lambda: [{"name": "no id"}]
+        ) as client:
             with pytest.raises(TypeError, match="with an 'id'"):
                 client.list_models()

@@ -32,7 +32,9 @@ def test_an_unknown_request_kind_reaches_the_handler_as_a_string():
     with running() as (fake, client):
         session = client.create_session(on_permission_request=policy)
         rid = request_permission(
-            fake, session.session_id, {"kind": "teleport", "toolCallId": "c9", "destination": "moon", "steps": 3}
+            fake,
+            session.session_id,
+            {"kind": "teleport", "toolCallId": "c9", "destination": "moon", "steps": 3},
         )
         assert answer_to(fake, PERMISSION_ANSWER, rid)["result"] == {"kind": "approve-once"}
     (request,) = seen
@@ -44,12 +46,16 @@ def test_an_unknown_request_kind_reaches_the_handler_as_a_string():
 def test_approve_read_only_for_session_sends_its_directories():
     def policy(request, invocation):
         prompt = invocation["prompt_request"]
-        return PermissionRequestResult(kind="approve-read-only-for-session", directories=prompt["readOnlyDirectories"])
+        return PermissionRequestResult(
+            kind="approve-read-only-for-session", directories=prompt["readOnlyDirectories"]
+        )
 
     with running() as (fake, client):
         session = client.create_session(on_permission_request=policy)
         rid = request_permission(
-            fake, session.session_id, {"kind": "read", "path": "/etc/hostname", "toolCallId": "c1"},
+            fake,
+            session.session_id,
+            {"kind": "read", "path": "/etc/hostname", "toolCallId": "c1"},
             promptRequest=PATH_PROMPT,
         )
         result = answer_to(fake, PERMISSION_ANSWER, rid)["result"]
@@ -64,7 +70,9 @@ def test_approve_read_only_for_session_from_a_dict():
                 "directories": ["/etc"],
             }
         )
-        rid = request_permission(fake, session.session_id, {"kind": "read", "path": "/etc/x"}, promptRequest=PATH_PROMPT)
+        rid = request_permission(
+            fake, session.session_id, {"kind": "read", "path": "/etc/x"}, promptRequest=PATH_PROMPT
+        )
         assert answer_to(fake, PERMISSION_ANSWER, rid)["result"]["directories"] == ["/etc"]
 
 
@@ -72,7 +80,11 @@ def test_approve_read_only_for_session_from_a_dict():
     ("arguments", "error", "match"),
     [
         ({"kind": "approve-read-only-for-session"}, ValueError, "needs directories"),
-        ({"kind": "approve-read-only-for-session", "directories": "/etc"}, TypeError, "list of directory"),
+        (
+            {"kind": "approve-read-only-for-session", "directories": "/etc"},
+            TypeError,
+            "list of directory",
+        ),
         ({"kind": "Not A Kind!"}, ValueError, "unknown permission decision"),
         ({"kind": 3}, TypeError, "kind must be a string"),
     ],
@@ -85,6 +97,8 @@ def test_decisions_that_cannot_be_right_are_refused_at_once(arguments, error, ma
 def test_a_handler_returning_a_malformed_decision_still_answers():
     """The handler's bad decision is logged and answered with the documented default."""
     with running() as (fake, client):
-        session = client.create_session(on_permission_request=lambda request, invocation: "Not A Kind!")
+        session = client.create_session(
+            on_permission_request=lambda request, invocation: "Not A Kind!"
+        )
         rid = request_permission(fake, session.session_id, {"kind": "read", "path": "/x"})
         assert answer_to(fake, PERMISSION_ANSWER, rid)["result"] == {"kind": "user-not-available"}

@@ -59,7 +59,12 @@ WRITE = {
     "fileEdits": [{"after": {"path": "/w/new.txt", "content": "new content\n"}}], "canOfferSessionApproval": True,
 }  # fmt: skip
 #: The ``view`` tool.
-READ = {"kind": "read", "toolCallId": "c_view", "intention": "Read file: /w/notes.txt", "path": "/w/notes.txt"}
+READ = {
+    "kind": "read",
+    "toolCallId": "c_view",
+    "intention": "Read file: /w/notes.txt",
+    "path": "/w/notes.txt",
+}
 #: The ``web_fetch`` tool.
 URL = {
     "kind": "url", "toolCallId": "c_fetch", "intention": "Fetch content from this URL.", "url": "https://example.com/x",
@@ -81,9 +86,21 @@ MEMORY = {
 }  # fmt: skip
 HOOK = {"kind": "hook", "toolCallId": "c_hook", "toolName": "bash", "toolArgs": {"command": "rm -rf /"},
         "hookMessage": "Dangerous command"}  # fmt: skip
-EXTENSION_MANAGEMENT = {"kind": "extension-management", "operation": "reload", "extensionName": "my-ext"}
-EXTENSION_CAPABILITIES = {"kind": "extension-permission-access", "extensionName": "my-ext", "capabilities": ["net"]}
-EXTENSION_ENV = {"kind": "extension-env-access", "extensionName": "my-ext", "environmentVariables": ["API_KEY"]}
+EXTENSION_MANAGEMENT = {
+    "kind": "extension-management",
+    "operation": "reload",
+    "extensionName": "my-ext",
+}
+EXTENSION_CAPABILITIES = {
+    "kind": "extension-permission-access",
+    "extensionName": "my-ext",
+    "capabilities": ["net"],
+}
+EXTENSION_ENV = {
+    "kind": "extension-env-access",
+    "extensionName": "my-ext",
+    "environmentVariables": ["API_KEY"],
+}
 WORKFLOW = {
     "kind": "workflow", "operation": "run", "name": "nightly", "description": "Nightly checks",
     "phases": [{"name": "build"}], "approvalKey": "workflow:nightly", "canPersistApproval": True,
@@ -151,12 +168,19 @@ def _ask(payloads, policy=lambda request, invocation: "approve-once"):
         session = client.create_session(on_permission_request=handler)
         ids = [request_permission(fake, session.session_id, payload) for payload in payloads]
         answers = [answer_to(fake, PERMISSION_ANSWER, rid)["result"] for rid in ids]
-    by_call = {request.to_dict().get("toolCallId", request.to_dict().get("kind")): request for request in seen}
+    by_call = {
+        request.to_dict().get("toolCallId", request.to_dict().get("kind")): request
+        for request in seen
+    }
     return [by_call[p.get("toolCallId", p["kind"])] for p in payloads], answers
 
 
 def test_every_kind_arrives_as_its_class_with_typed_fields():
-    payloads = [payload for payload, _cls, _fields in CASES if payload is not SHELL_1_0_81 and payload is not FACTORY]
+    payloads = [
+        payload
+        for payload, _cls, _fields in CASES
+        if payload is not SHELL_1_0_81 and payload is not FACTORY
+    ]
     requests, answers = _ask(payloads)
     assert answers == [{"kind": "approve-once"}] * len(payloads)
     for request, payload in zip(requests, payloads):
@@ -171,7 +195,11 @@ def test_every_kind_arrives_as_its_class_with_typed_fields():
             assert request.hook_message is None  # a field of another kind, as before
 
 
-@pytest.mark.parametrize(("payload", "cls", "fields"), CASES, ids=[case[1].__name__ + f"-{i}" for i, case in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("payload", "cls", "fields"),
+    CASES,
+    ids=[case[1].__name__ + f"-{i}" for i, case in enumerate(CASES)],
+)
 def test_from_wire_gives_the_class_of_the_kind(payload, cls, fields, caplog):
     with caplog.at_level(logging.DEBUG, logger="copilot_sync.permissions"):
         request = PermissionRequest.from_wire(payload)
@@ -181,29 +209,46 @@ def test_from_wire_gives_the_class_of_the_kind(payload, cls, fields, caplog):
 
 
 def test_nested_objects_are_typed_views_too():
-    (shell, old, write, workflow), _ = _ask([SHELL, {**SHELL_1_0_81, "toolCallId": "c_old"}, WRITE, WORKFLOW])
+    (shell, old, write, workflow), _ = _ask(
+        [SHELL, {**SHELL_1_0_81, "toolCallId": "c_old"}, WRITE, WORKFLOW]
+    )
     (command,) = shell.commands
     assert (command.identifier, command.read_only) == ("echo hi", False)
     assert command["readOnly"] is False  # still a read-only mapping of the wire object
     (segment,) = shell.command_segments
     assert (segment.identifier, segment.full_command_text) == ("echo", "echo hi")
-    assert segment.has_unbound_executable_content is False  # keys the SDK does not type are still there
+    assert (
+        segment.has_unbound_executable_content is False
+    )  # keys the SDK does not type are still there
     assert [url.url for url in old.possible_urls] == ["https://example.com"]
-    assert old.commands[0].read_only is True and old.command_segments[0].full_command_text == "cat a.txt"
+    assert (
+        old.commands[0].read_only is True
+        and old.command_segments[0].full_command_text == "cat a.txt"
+    )
     assert write.file_edits[0].after.path == "/w/new.txt" and write.diff.endswith("+new content\n")
     assert workflow.phases[0].name == "build"
 
 
 def test_a_factory_request_of_cli_1_0_81_is_a_workflow_request():
     (request,), answers = _ask([FACTORY])
-    assert isinstance(request, WorkflowPermissionRequest) and type(request) is FactoryPermissionRequest
-    assert request.kind == "factory" and request.operation == "run" and answers == [{"kind": "approve-once"}]
+    assert (
+        isinstance(request, WorkflowPermissionRequest) and type(request) is FactoryPermissionRequest
+    )
+    assert (
+        request.kind == "factory"
+        and request.operation == "run"
+        and answers == [{"kind": "approve-once"}]
+    )
 
 
 def test_an_unknown_kind_stays_a_plain_request():
     payload = {"kind": "teleport", "toolCallId": "c_t", "destination": "mars", "fullCommandText": 3}
     (request,), answers = _ask([payload])
-    assert type(request) is PermissionRequest and request.kind == "teleport" and type(request.kind) is str
+    assert (
+        type(request) is PermissionRequest
+        and request.kind == "teleport"
+        and type(request.kind) is str
+    )
     assert request.destination == "mars" and request["destination"] == "mars"
     assert request.tool_call_id == "c_t" and request.file_name is None
     assert answers == [{"kind": "approve-once"}]
@@ -217,7 +262,13 @@ def test_missing_or_mistyped_fields_read_none_are_logged_and_the_turn_goes_on(ca
         "commandSegments": [{"identifier": 5, "fullCommandText": "x"}],
     }  # fmt: skip
     bad_read = {"kind": "read", "toolCallId": "c_read"}  # path and intention missing
-    bad_mcp = {"kind": "mcp", "toolCallId": "c_mcp", "serverName": {"x": 1}, "toolName": "t", "readOnly": 1}
+    bad_mcp = {
+        "kind": "mcp",
+        "toolCallId": "c_mcp",
+        "serverName": {"x": 1},
+        "toolName": "t",
+        "readOnly": 1,
+    }
     seen = []
 
     def policy(request, invocation):
@@ -229,17 +280,38 @@ def test_missing_or_mistyped_fields_read_none_are_logged_and_the_turn_goes_on(ca
     shell, read, mcp = requests
     assert answers == [{"kind": "reject"}] * 3  # every handler ran and was answered
     assert type(shell) is ShellPermissionRequest
-    assert (shell.full_command_text, shell.command, shell.intention, shell.commands) == (None, None, None, None)
-    assert (shell.possible_paths, shell.possible_urls, shell.has_write_file_redirection) == (None, None, None)
-    assert shell.command_segments[0].identifier is None and shell.command_segments[0].full_command_text == "x"
+    assert (shell.full_command_text, shell.command, shell.intention, shell.commands) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert (shell.possible_paths, shell.possible_urls, shell.has_write_file_redirection) == (
+        None,
+        None,
+        None,
+    )
+    assert (
+        shell.command_segments[0].identifier is None
+        and shell.command_segments[0].full_command_text == "x"
+    )
     assert shell["fullCommandText"] == ["not", "a", "string"]  # the raw value is still there
     assert (read.path, read.intention, read.tool_call_id) == (None, None, "c_read")
-    assert (mcp.server_name, mcp.tool_name, mcp.read_only, mcp.tool_title) == (None, "t", None, None)
+    assert (mcp.server_name, mcp.tool_name, mcp.read_only, mcp.tool_title) == (
+        None,
+        "t",
+        None,
+        None,
+    )
     text = caplog.text
     assert "'shell' permission request" in text and "fullCommandText is a list" in text
     assert "commandSegments[0].identifier is a int" in text
     assert "path is missing" in text and "serverName is a dict" in text
-    assert all(record.levelno == logging.DEBUG for record in caplog.records if record.name == "copilot_sync.permissions")
+    assert all(
+        record.levelno == logging.DEBUG
+        for record in caplog.records
+        if record.name == "copilot_sync.permissions"
+    )
 
 
 def test_a_handler_can_match_on_the_classes_and_its_answers_reach_the_wire():
@@ -272,7 +344,10 @@ def test_a_handler_can_match_on_the_classes_and_its_answers_reach_the_wire():
         {"kind": "reject", "feedback": "no writing /w/new.txt"},
         {"kind": "approve-once"},
         {"kind": "approve-for-session", "approval": {"kind": "custom-tool", "toolName": "shout"}},
-        {"kind": "approve-for-session", "approval": {"kind": "mcp", "serverName": "github", "toolName": "list_issues"}},
+        {
+            "kind": "approve-for-session",
+            "approval": {"kind": "mcp", "serverName": "github", "toolName": "list_issues"},
+        },
         {"kind": "reject", "feedback": "memory is not allowed"},
         {"kind": "reject", "feedback": "teleport is not allowed"},
     ]

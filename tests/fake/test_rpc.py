@@ -9,7 +9,13 @@ import time
 
 import pytest
 
-from copilot_sync import CopilotTimeoutError, JsonRpcError, SessionClosedError, ShellExit, ShellOutput
+from copilot_sync import (
+    CopilotTimeoutError,
+    JsonRpcError,
+    SessionClosedError,
+    ShellExit,
+    ShellOutput,
+)
 from copilot_sync.generated import rpc as generated
 from copilot_sync.testing import Rule
 from copilot_sync.testing.actions import error, notify, reply, stall
@@ -23,7 +29,9 @@ def _last_params(fake, method):
 
 def test_keyword_arguments_become_camel_case_params_and_none_is_left_out(sdk, fake):
     session = sdk.create_session()
-    result = session.rpc.model.switch_to(model_id="gpt-x", reasoning_effort="high", context_tier=None)
+    result = session.rpc.model.switch_to(
+        model_id="gpt-x", reasoning_effort="high", context_tier=None
+    )
     assert _last_params(fake, "session.model.switchTo") == {
         "sessionId": session.session_id,
         "modelId": "gpt-x",
@@ -39,9 +47,13 @@ def test_records_and_datetimes_in_params_go_out_as_wire_json():
         session = client.create_session()
         capabilities = generated.ModelCapabilitiesOverride.from_dict({"supports": {"vision": True}})
         session.rpc.model.switch_to(model_id="m", model_capabilities=capabilities, timeout=5)
-        assert _last_params(fake, "session.model.switchTo")["modelCapabilities"] == {"supports": {"vision": True}}
+        assert _last_params(fake, "session.model.switchTo")["modelCapabilities"] == {
+            "supports": {"vision": True}
+        }
         when = datetime.datetime(2026, 11, 21, 1, 2, 3, 456000, tzinfo=datetime.timezone.utc)
-        client.rpc.sessions.open({"mode": "resume", "sessionId": "s1", "since": when, "nested": {"at": [when]}})
+        client.rpc.sessions.open(
+            {"mode": "resume", "sessionId": "s1", "since": when, "nested": {"at": [when]}}
+        )
         sent = _last_params(fake, "sessions.open")
         assert sent["since"] == "2026-11-21T01:02:03.456Z"
         assert sent["nested"] == {"at": ["2026-11-21T01:02:03.456Z"]}
@@ -62,7 +74,7 @@ def test_unknown_result_fields_are_kept_and_odd_results_are_handed_over():
         Rule(method="session.metadata.isProcessing", actions=[reply(["not", "an", "object"])]),
         Rule(method="session.name.set", actions=[reply({"unexpected": True})]),
     ]
-    with running(rules) as (fake, client):
+    with running(rules) as (_fake, client):
         session = client.create_session()
         assert session.rpc.mode.get() == "autopilot"
         name = session.rpc.name.get()
@@ -124,7 +136,11 @@ def test_hand_written_methods_go_through_the_typed_path(sdk, fake):
         "reasoningEffort": "low",
     }
     assert session.log("hello", level="warning")
-    assert _last_params(fake, "session.log") == {"sessionId": session.session_id, "message": "hello", "level": "warning"}
+    assert _last_params(fake, "session.log") == {
+        "sessionId": session.session_id,
+        "message": "hello",
+        "level": "warning",
+    }
     assert sdk.ping().message.startswith("pong")
     assert _last_params(fake, "ping") == {}
     assert [m.id for m in sdk.list_models(refresh=True)]
@@ -133,7 +149,10 @@ def test_hand_written_methods_go_through_the_typed_path(sdk, fake):
 def test_reprs_name_the_namespace(sdk):
     session = sdk.create_session()
     assert repr(sdk.rpc) == "<ServerRpc server.* for the client>"
-    assert repr(session.rpc.model) == f"<SessionModelApi session.model.* for session {session.session_id[:8]}>"
+    assert (
+        repr(session.rpc.model)
+        == f"<SessionModelApi session.model.* for session {session.session_id[:8]}>"
+    )
     assert sdk.rpc is sdk.rpc and session.rpc is session.rpc
 
 
@@ -143,7 +162,11 @@ def test_reprs_name_the_namespace(sdk):
 def _exec_rule(process_id, notifications, *, before_reply):
     actions = [notify(method, params) for method, params in notifications]
     answer = reply({"processId": process_id})
-    return Rule(method="session.shell.exec", times=1, actions=actions + [answer] if before_reply else [answer] + actions)
+    return Rule(
+        method="session.shell.exec",
+        times=1,
+        actions=[*actions, answer] if before_reply else [answer, *actions],
+    )
 
 
 class _Recorder:
@@ -161,7 +184,9 @@ class _Recorder:
             self.done.set()
 
 
-@pytest.mark.parametrize("before_reply", [False, True], ids=["after-the-answer", "before-the-answer"])
+@pytest.mark.parametrize(
+    "before_reply", [False, True], ids=["after-the-answer", "before-the-answer"]
+)
 def test_shell_output_reaches_the_session_that_started_the_process_in_order(before_reply):
     notifications = [
         ("shell.output", {"processId": "p1", "stream": "stdout", "data": "one\n"}),
@@ -205,8 +230,11 @@ def test_shell_notifications_nobody_claims_are_dropped_and_bad_ones_skipped(sdk,
 
 
 def test_a_raising_shell_handler_is_logged_and_the_next_one_runs(caplog):
-    notifications = [("shell.output", {"processId": "p2", "stream": "stdout", "data": "x"}), ("shell.exit", {"processId": "p2"})]
-    with running([_exec_rule("p2", notifications, before_reply=False)]) as (fake, client):
+    notifications = [
+        ("shell.output", {"processId": "p2", "stream": "stdout", "data": "x"}),
+        ("shell.exit", {"processId": "p2"}),
+    ]
+    with running([_exec_rule("p2", notifications, before_reply=False)]) as (_fake, client):
         session = client.create_session()
 
         def broken(item):
@@ -222,7 +250,9 @@ def test_a_raising_shell_handler_is_logged_and_the_next_one_runs(caplog):
 
 def test_shell_handlers_are_checked_when_registered(sdk):
     session = sdk.create_session()
-    with pytest.raises(TypeError, match="on_shell_output handler must accept 1 positional argument"):
+    with pytest.raises(
+        TypeError, match="on_shell_output handler must accept 1 positional argument"
+    ):
         session.on_shell_output(lambda: None)
     with pytest.raises(TypeError, match="on_shell_exit handler must be callable"):
         session.on_shell_exit("nope")

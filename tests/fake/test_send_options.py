@@ -51,11 +51,16 @@ def test_every_sending_method_puts_the_options_on_the_wire_exactly(method):
         _call(session, method, "with options", mode="enqueue", **OPTIONS)
         plain, full = (m["params"] for m in fake.requests("session.send"))
         assert plain == {"sessionId": session.session_id, "prompt": "plain"}
-        assert full == {"sessionId": session.session_id, "prompt": "with options", "mode": "enqueue", **WIRE}
+        assert full == {
+            "sessionId": session.session_id,
+            "prompt": "with options",
+            "mode": "enqueue",
+            **WIRE,
+        }
 
 
 def test_the_user_message_shows_the_display_prompt_source_and_agent_mode():
-    with running() as (fake, client):
+    with running() as (_fake, client):
         session = client.create_session()
         seen = []
         session.on("user.message", lambda e: seen.append(e.raw["data"]))
@@ -66,7 +71,9 @@ def test_the_user_message_shows_the_display_prompt_source_and_agent_mode():
         ]
 
 
-@pytest.mark.parametrize("source", ["user", "system", "command-deploy", "schedule-42", "agent-reviewer-7"])
+@pytest.mark.parametrize(
+    "source", ["user", "system", "command-deploy", "schedule-42", "agent-reviewer-7"]
+)
 def test_every_source_the_schema_allows_is_accepted(source):
     with running() as (fake, client):
         session = client.create_session()
@@ -84,7 +91,11 @@ def test_every_agent_mode_is_accepted(agent_mode):
 
 
 BAD = [
-    ({"agent_mode": "planning"}, ValueError, "agent_mode must be one of interactive, plan, autopilot, shell"),
+    (
+        {"agent_mode": "planning"},
+        ValueError,
+        "agent_mode must be one of interactive, plan, autopilot, shell",
+    ),
     ({"agent_mode": 1}, TypeError, "agent_mode must be a string"),
     ({"request_headers": [("X-A", "1")]}, TypeError, "request_headers must be a dict"),
     ({"request_headers": {"X-A": 1}}, TypeError, r"request_headers\['X-A'\] must be a string"),
@@ -122,6 +133,5 @@ def test_wrong_options_raise_before_anything_is_sent(method):
 
 
 def test_send_takes_no_idle_timeout():
-    with running() as (fake, client):
-        with pytest.raises(TypeError):
-            client.create_session().send("hi", idle_timeout=1)
+    with running() as (_fake, client), pytest.raises(TypeError):
+        client.create_session().send("hi", idle_timeout=1)

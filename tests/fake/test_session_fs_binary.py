@@ -31,22 +31,35 @@ def test_binary_is_declared_to_the_cli():
 def test_binary_option_is_checked():
     with pytest.raises(TypeError, match="binary must be True or False"):
         SessionFsConfig("/w", "/s", binary="yes")  # type: ignore[arg-type]
-    assert SessionFsConfig.of({"initial_cwd": "/w", "session_state_path": "/s", "binary": True}).binary
+    assert SessionFsConfig.of(
+        {"initial_cwd": "/w", "session_state_path": "/s", "binary": True}
+    ).binary
 
 
 def test_bytes_round_trip_through_local_session_fs(tmp_path):
-    with FakeCLI(Scenario()) as fake, CopilotClient(cli_path=fake.cli_path, session_fs=BINARY) as client:
-        session = client.create_session(create_session_fs_handler=LocalSessionFs.per_session(tmp_path))
+    with (
+        FakeCLI(Scenario()) as fake,
+        CopilotClient(cli_path=fake.cli_path, session_fs=BINARY) as client,
+    ):
+        session = client.create_session(
+            create_session_fs_handler=LocalSessionFs.per_session(tmp_path)
+        )
         encoded = base64.b64encode(PNG).decode("ascii")
         assert fs_request(fake, session, "mkdir", path="/work", recursive=True)["result"] is None
-        written = fs_request(fake, session, "writeFileBytes", path="/work/image.png", content=encoded, mode=0o600)
+        written = fs_request(
+            fake, session, "writeFileBytes", path="/work/image.png", content=encoded, mode=0o600
+        )
         assert written["result"] is None
         read = fs_request(fake, session, "readFileBytes", path="/work/image.png")["result"]
         missing = fs_request(fake, session, "readFileBytes", path="/work/none.png")["result"]
         bad = fs_request(fake, session, "writeFileBytes", path="/work/x", content="not base64!")
     assert base64.b64decode(read["content"]) == PNG and "error" not in read
     local = list(tmp_path.rglob("image.png"))
-    assert len(local) == 1 and local[0].read_bytes() == PNG and (local[0].stat().st_mode & 0o777) == 0o600
+    assert (
+        len(local) == 1
+        and local[0].read_bytes() == PNG
+        and (local[0].stat().st_mode & 0o777) == 0o600
+    )
     assert missing["content"] == "" and missing["error"]["code"] == "ENOENT"
     assert bad["error"]["code"] == -32602 and "base64" in bad["error"]["message"]
 
@@ -86,10 +99,15 @@ class _TextOnly(SessionFsHandler):
 
 
 def test_a_handler_without_bytes_answers_with_an_error_result():
-    with FakeCLI(Scenario()) as fake, CopilotClient(cli_path=fake.cli_path, session_fs=BINARY) as client:
+    with (
+        FakeCLI(Scenario()) as fake,
+        CopilotClient(cli_path=fake.cli_path, session_fs=BINARY) as client,
+    ):
         session = client.create_session(create_session_fs_handler=lambda s: _TextOnly())
         read = fs_request(fake, session, "readFileBytes", path="/work/a.png")["result"]
-        write = fs_request(fake, session, "writeFileBytes", path="/work/a.png", content="AAEC")["result"]
+        write = fs_request(fake, session, "writeFileBytes", path="/work/a.png", content="AAEC")[
+            "result"
+        ]
     assert read["content"] == "" and read["error"]["code"] == "UNKNOWN"
     assert "not supported" in read["error"]["message"]
     assert write["code"] == "UNKNOWN" and "not supported" in write["message"]

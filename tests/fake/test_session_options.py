@@ -159,12 +159,16 @@ def test_the_tables_cover_every_option_sent_on_the_wire():
 @pytest.mark.parametrize("option", [o for o, *_ in CREATE_ONLY])
 def test_create_only_options_are_refused_on_resume(fake, sdk, option):
     session_id = sdk.create_session().session_id
-    with pytest.raises(TypeError, match=f"resume_session\\(\\) got an unexpected keyword argument '{option}'"):
-        sdk.resume_session(session_id, **{option: dict((o, v) for o, v, *_ in CREATE_ONLY)[option]})
+    with pytest.raises(
+        TypeError, match=f"resume_session\\(\\) got an unexpected keyword argument '{option}'"
+    ):
+        sdk.resume_session(session_id, **{option: {o: v for o, v, *_ in CREATE_ONLY}[option]})
     assert fake.requests("session.resume") == []
 
 
 def test_a_misspelt_option_is_refused_before_anything_is_sent(fake, sdk):
-    with pytest.raises(TypeError, match="'disabled_mcp_server'; did you mean 'disabled_mcp_servers'"):
+    with pytest.raises(
+        TypeError, match="'disabled_mcp_server'; did you mean 'disabled_mcp_servers'"
+    ):
         sdk.create_session(disabled_mcp_server=["x"])
     assert fake.requests("session.create") == []

@@ -48,7 +48,9 @@ class _Recorder:
             self._exit_event(item.process_id).set()
 
     def wait_exit(self, process_id, timeout=WAIT):
-        assert self._exit_event(process_id).wait(timeout), f"no exit for {process_id}; got {self.items}"
+        assert self._exit_event(process_id).wait(timeout), (
+            f"no exit for {process_id}; got {self.items}"
+        )
 
 
 def _output(call_id, text, sequence, stream=None):
@@ -76,15 +78,26 @@ def test_execute_user_requested_output_and_exit_arrive_in_order_on_the_shell_thr
     """The wire flow of CLI 1.0.102 for ``echo out; echo err >&2; sleep 0.5; echo late; exit 3``."""
     call = "3a61-call"
     flow = [
-        {"type": "tool.user_requested", "data": {"toolCallId": call, "toolName": "local_shell", "arguments": {"command": "x"}}},
+        {
+            "type": "tool.user_requested",
+            "data": {"toolCallId": call, "toolName": "local_shell", "arguments": {"command": "x"}},
+        },
         _output(call, "out\n", 0, "stdout"),
         _output(call, "err\n", 1, "stderr"),
         _output(call, "late\n", 2, "stdout"),
         _complete(call, 3),
     ]
-    answer = {"toolCallId": call, "success": False, "output": "out\nerr\nlate", "exitCode": 3, "error": "exit 3"}
-    rule = Rule(method="session.shell.executeUserRequested", times=1, actions=[events(flow), reply(answer)])
-    with running([rule], version="1.0.102") as (fake, client):
+    answer = {
+        "toolCallId": call,
+        "success": False,
+        "output": "out\nerr\nlate",
+        "exitCode": 3,
+        "error": "exit 3",
+    }
+    rule = Rule(
+        method="session.shell.executeUserRequested", times=1, actions=[events(flow), reply(answer)]
+    )
+    with running([rule], version="1.0.102") as (_fake, client):
         mine = client.create_session()
         other = client.create_session()
         recorder = _Recorder(mine)
@@ -116,7 +129,15 @@ def test_streams_default_to_stdout_and_terminal_is_kept():
                 _output("c1", "no stream ", 0),
                 _output("c1", "oops ", 1, "stderr"),
                 _output("c1", "merged", 2, "terminal"),
-                {"type": "tool.shell_output", "data": {"toolCallId": "c1", "text": "null stream", "sequence": 3, "stream": None}},
+                {
+                    "type": "tool.shell_output",
+                    "data": {
+                        "toolCallId": "c1",
+                        "text": "null stream",
+                        "sequence": 3,
+                        "stream": None,
+                    },
+                },
                 _complete("c1", 0),
             ],
         )
@@ -141,17 +162,37 @@ def test_malformed_payloads_are_skipped_and_logged(caplog):
                 {"type": "tool.shell_output", "data": None},  # the fake sends {}
                 {"type": "tool.shell_output", "data": "text"},
                 {"type": "tool.shell_output", "data": {"text": "no call id", "sequence": 0}},
-                {"type": "tool.shell_output", "data": {"toolCallId": "c2", "sequence": 0}},  # no text
-                {"type": "tool.shell_output", "data": {"toolCallId": "c2", "text": 5, "sequence": 0}},
-                {"type": "tool.shell_output", "data": {"toolCallId": "c2", "text": "x", "stream": 7, "sequence": 0}},
-                {"type": "tool.execution_complete", "data": {"toolCallId": "c2", "shellExecution": "done"}},
+                {
+                    "type": "tool.shell_output",
+                    "data": {"toolCallId": "c2", "sequence": 0},
+                },  # no text
+                {
+                    "type": "tool.shell_output",
+                    "data": {"toolCallId": "c2", "text": 5, "sequence": 0},
+                },
+                {
+                    "type": "tool.shell_output",
+                    "data": {"toolCallId": "c2", "text": "x", "stream": 7, "sequence": 0},
+                },
+                {
+                    "type": "tool.execution_complete",
+                    "data": {"toolCallId": "c2", "shellExecution": "done"},
+                },
                 {"type": "tool.execution_complete", "data": {"shellExecution": {"exitCode": 1}}},
-                {"type": "tool.execution_complete", "data": {"toolCallId": "not-shell", "success": True}},
-                {"type": "tool.execution_complete", "data": {"toolCallId": "c2", "shellExecution": {}}},
+                {
+                    "type": "tool.execution_complete",
+                    "data": {"toolCallId": "not-shell", "success": True},
+                },
+                {
+                    "type": "tool.execution_complete",
+                    "data": {"toolCallId": "c2", "shellExecution": {}},
+                },
             ],
         )
         recorder.wait_exit("c2")
-        assert recorder.items == [ShellExit("c2", None, "c2")]  # only the well-formed exit (code unknown)
+        assert recorder.items == [
+            ShellExit("c2", None, "c2")
+        ]  # only the well-formed exit (code unknown)
         assert caplog.text.count("malformed tool.shell_output") == 5
         assert "without data" in caplog.text
         assert caplog.text.count("malformed shellExecution") == 2
@@ -200,7 +241,9 @@ def test_a_raising_handler_does_not_stop_later_chunks_or_handlers(caplog):
         session.on_shell_output(broken)
         session.on_shell_exit(exits_first_broken)
         recorder = _Recorder(session)
-        fake.emit_many(session.session_id, [_output("c5", "a", 0), _output("c5", "b", 1), _complete("c5", 0)])
+        fake.emit_many(
+            session.session_id, [_output("c5", "a", 0), _output("c5", "b", 1), _complete("c5", 0)]
+        )
         recorder.wait_exit("c5")
         assert calls == ["a", "b"]
         assert [item.data for item in recorder.items if isinstance(item, ShellOutput)] == ["a", "b"]
@@ -222,7 +265,10 @@ def test_without_shell_handlers_no_shell_thread_starts_and_unsubscribed_handlers
         fake.emit_many(listening.session_id, [_output("c7", "b", 0), _complete("c7", 0)])
         recorder.wait_exit("c7")
         assert got == []
-        assert recorder.items == [ShellOutput("c7", "stdout", "b", "c7", 0), ShellExit("c7", 0, "c7")]
+        assert recorder.items == [
+            ShellOutput("c7", "stdout", "b", "c7", 0),
+            ShellExit("c7", 0, "c7"),
+        ]
         names = {thread.name for thread in threading.enumerate()}
         assert _shell_thread(quiet) not in names and _shell_thread(listening) in names
 
@@ -235,12 +281,14 @@ def _exec_rule():
 
 
 def _unobservable_warnings(caplog):
-    return [r for r in caplog.records if r.levelno == logging.WARNING and UNOBSERVABLE in r.getMessage()]
+    return [
+        r for r in caplog.records if r.levelno == logging.WARNING and UNOBSERVABLE in r.getMessage()
+    ]
 
 
 @pytest.mark.parametrize("version", ["1.0.92", "1.0.102", "v1.0.102-beta.1", "1.1"])
 def test_exec_with_handlers_on_a_newer_cli_warns_once_per_session(caplog, version):
-    with running([_exec_rule()], version=version) as (fake, client):
+    with running([_exec_rule()], version=version) as (_fake, client):
         assert client.server_version == version
         session = client.create_session()
         session.on_shell_output(lambda item: None)
@@ -260,7 +308,7 @@ def test_exec_with_handlers_on_a_newer_cli_warns_once_per_session(caplog, versio
 
 
 def test_exec_first_then_handlers_warns_when_the_handler_is_added(caplog):
-    with running([_exec_rule()], version="1.0.102") as (fake, client):
+    with running([_exec_rule()], version="1.0.102") as (_fake, client):
         session = client.create_session()
         session.rpc.shell.exec(command="ls")
         assert _unobservable_warnings(caplog) == []  # nobody listens: nothing to say
@@ -273,7 +321,7 @@ def test_exec_first_then_handlers_warns_when_the_handler_is_added(caplog):
 
 @pytest.mark.parametrize("version", ["1.0.81-fake", "1.0.89", "not-a-version"])
 def test_no_warning_where_exec_output_is_reported_or_the_version_is_unknown(caplog, version):
-    with running([_exec_rule()], version=version) as (fake, client):
+    with running([_exec_rule()], version=version) as (_fake, client):
         session = client.create_session()
         session.on_shell_output(lambda item: None)
         session.on_shell_exit(lambda item: None)
@@ -306,6 +354,16 @@ def test_version_parsing_is_tolerant():
     assert parse_version("1.0.81-fake") == (1, 0, 81)
     assert parse_version(" v1.0.102+build.7") == (1, 0, 102)
     assert parse_version("2.1") == (2, 1, 0)
-    assert parse_version("") is None and parse_version(None) is None and parse_version("fake") is None
-    assert exec_output_reported("1.0.89") and exec_output_reported("1.0.81-fake") and exec_output_reported(None)
-    assert not exec_output_reported("1.0.92") and not exec_output_reported("1.0.102") and not exec_output_reported("2.0.0")
+    assert (
+        parse_version("") is None and parse_version(None) is None and parse_version("fake") is None
+    )
+    assert (
+        exec_output_reported("1.0.89")
+        and exec_output_reported("1.0.81-fake")
+        and exec_output_reported(None)
+    )
+    assert (
+        not exec_output_reported("1.0.92")
+        and not exec_output_reported("1.0.102")
+        and not exec_output_reported("2.0.0")
+    )

@@ -53,7 +53,11 @@ def test_send_and_wait_sends_the_schema_and_returns_the_converted_reply():
         point = session.send_and_wait('{"x": 1, "y": 2}', response_format=Point, timeout=WAIT)
         assert point == Point(1, 2)
         (sent,) = fake.requests("session.send")
-        assert sent["params"] == {"sessionId": session.session_id, "prompt": '{"x": 1, "y": 2}', "responseFormat": POINT_FORMAT}
+        assert sent["params"] == {
+            "sessionId": session.session_id,
+            "prompt": '{"x": 1, "y": 2}',
+            "responseFormat": POINT_FORMAT,
+        }
 
 
 def test_the_format_goes_with_the_other_per_message_options():
@@ -66,7 +70,10 @@ def test_the_format_goes_with_the_other_per_message_options():
         assert verdict is Verdict.REJECT
         params = fake.requests("session.send")[0]["params"]
         assert (params["mode"], params["agentMode"], params["displayPrompt"], params["source"]) == (
-            "enqueue", "plan", "Judge it", "system"
+            "enqueue",
+            "plan",
+            "Judge it",
+            "system",
         )
         assert params["responseFormat"]["jsonSchema"]["schema"]["properties"] == {
             "value": {"type": "string", "enum": ["accept", "reject"]}
@@ -77,10 +84,15 @@ def test_a_json_schema_dict_is_sent_as_given_and_the_parsed_json_returned():
     schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
     with running(reply_text="{prompt}") as (fake, client):
         session = client.create_session()
-        assert session.send_and_wait('{"ok": true}', response_format=schema, timeout=WAIT) == {"ok": True}
+        assert session.send_and_wait('{"ok": true}', response_format=schema, timeout=WAIT) == {
+            "ok": True
+        }
         assert fake.requests("session.send")[0]["params"]["responseFormat"] == {
             "type": "json_schema",
-            "jsonSchema": {"name": "response", "schema": schema},  # not strict-compatible: strict left out
+            "jsonSchema": {
+                "name": "response",
+                "schema": schema,
+            },  # not strict-compatible: strict left out
         }
 
 
@@ -90,14 +102,19 @@ def test_a_reply_that_does_not_fit_raises_with_the_text_and_the_event():
         with pytest.raises(StructuredOutputError) as caught:
             session.send_and_wait('{"x": 1, "y": "two"}', response_format=Point, timeout=WAIT)
         error = caught.value
-        assert str(error) == "the reply does not match Point: $.y: expected an integer, got 'two' (str)"
+        assert (
+            str(error)
+            == "the reply does not match Point: $.y: expected an integer, got 'two' (str)"
+        )
         assert error.text == '{"x": 1, "y": "two"}'
         assert error.event.raw_type == "assistant.message"
         assert error.event.raw["data"]["content"] == error.text
         with pytest.raises(StructuredOutputError, match="not valid JSON"):
             session.send_and_wait("no JSON here", response_format=Point, timeout=WAIT)
         # the session goes on
-        assert session.send_and_wait('{"x": 5, "y": 6}', response_format=Point, timeout=WAIT) == Point(5, 6)
+        assert session.send_and_wait(
+            '{"x": 5, "y": 6}', response_format=Point, timeout=WAIT
+        ) == Point(5, 6)
 
 
 def test_send_async_future_gives_the_converted_reply_to_result_and_done_callbacks():
@@ -111,7 +128,9 @@ def test_send_async_future_gives_the_converted_reply_to_result_and_done_callback
         assert future.result(WAIT) == Point(3, 4)
         assert done.wait(WAIT) and seen == [Point(3, 4)]
         plain = session.send_async("plain")
-        assert plain.result(WAIT).data.content == "plain"  # without response_format: the event, as ever
+        assert (
+            plain.result(WAIT).data.content == "plain"
+        )  # without response_format: the event, as ever
         first, second = (m["params"] for m in fake.requests("session.send"))
         assert first["responseFormat"] == POINT_FORMAT and "responseFormat" not in second
 
@@ -122,7 +141,9 @@ def test_send_async_future_fails_with_the_error_for_a_bad_reply():
         bad = session.send_async('{"x": 1}', response_format=Point)
         good = session.send_async('{"value": [1, 2]}', response_format=list[int])
         error = bad.exception(WAIT)
-        assert isinstance(error, StructuredOutputError) and error.errors == [("$.y", "missing required field")]
+        assert isinstance(error, StructuredOutputError) and error.errors == [
+            ("$.y", "missing required field")
+        ]
         with pytest.raises(StructuredOutputError, match=r"\$\.y: missing required field"):
             bad.result(0)
         assert good.result(WAIT) == [1, 2]
@@ -132,7 +153,10 @@ def test_a_turn_without_an_assistant_message_raises():
     silent = Rule(
         method="session.send",
         times=2,
-        actions=[reply({"messageId": "m1"}), events([("user.message", {"content": "hi"}), ("session.idle", {})])],
+        actions=[
+            reply({"messageId": "m1"}),
+            events([("user.message", {"content": "hi"}), ("session.idle", {})]),
+        ],
     )
     with running([silent]) as (_fake, client):
         session = client.create_session()
@@ -174,7 +198,9 @@ def test_wrong_formats_raise_before_anything_is_sent(method):
     with running() as (fake, client):
         session = client.create_session()
         send = getattr(session, method)
-        with pytest.raises(ValueError, match='response_format cannot be combined with mode="immediate"'):
+        with pytest.raises(
+            ValueError, match='response_format cannot be combined with mode="immediate"'
+        ):
             send("hi", response_format=Point, mode="immediate")
         with pytest.raises(TypeError, match="unsupported type bytes"):
             send("hi", response_format=bytes)

@@ -19,23 +19,30 @@ import pytest
 
 pytest.importorskip("opentelemetry.sdk.trace")
 
-from opentelemetry import context as otel_context  # noqa: E402
-from opentelemetry import trace  # noqa: E402
-from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator  # noqa: E402
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from copilot_sync import PermissionHandler, Tool, ToolInvocation  # noqa: E402
-from copilot_sync import _tracing  # noqa: E402
+from copilot_sync import (
+    PermissionHandler,
+    Tool,
+    ToolInvocation,
+    _tracing,
+)
 
-from .conftest import running  # noqa: E402
+from .conftest import running
 
 WAIT = 10
 TOOL_ANSWER = "session.tools.handlePendingToolCall"
 PERMISSION_ANSWER = "session.permissions.handlePendingPermissionRequest"
 #: A remote parent with vendor state, as another service would hand it over.
-UPSTREAM = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "tracestate": "vendor=abc"}
+UPSTREAM = {
+    "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    "tracestate": "vendor=abc",
+}
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +93,9 @@ def _tool_request(fake, session_id, name, **trace_fields) -> str:
 
 
 def _answer(fake, method, request_id):
-    message = fake.wait_for_request(method, WAIT, predicate=lambda m: m["params"].get("requestId") == request_id)
+    message = fake.wait_for_request(
+        method, WAIT, predicate=lambda m: m["params"].get("requestId") == request_id
+    )
     return message["params"]
 
 
@@ -166,7 +175,9 @@ def test_a_tool_handler_runs_in_the_context_the_cli_sent(tracer, exporter):
             session.send("use the tool")
         sent = fake.wait_for_request("session.send", WAIT)["params"]["traceparent"]
         cli_span = _child_of(sent)  # the CLI's execute_tool span
-        rid = _tool_request(fake, session.session_id, "work", traceparent=cli_span, tracestate="cli=1")
+        rid = _tool_request(
+            fake, session.session_id, "work", traceparent=cli_span, tracestate="cli=1"
+        )
         assert _answer(fake, TOOL_ANSWER, rid)["result"]["textResultForLlm"] == "done"
         session.wait_for_idle(WAIT)
     (parent,) = seen
@@ -188,7 +199,9 @@ def test_without_a_context_from_the_cli_a_handler_runs_in_none(tracer, exporter)
 
     with running() as (fake, client):
         with tracer.start_as_current_span("caller"):
-            session = client.create_session(tools=[_spanning_tool(tracer, seen)], on_permission_request=permission)
+            session = client.create_session(
+                tools=[_spanning_tool(tracer, seen)], on_permission_request=permission
+            )
             rid = _tool_request(fake, session.session_id, "work")
             _answer(fake, TOOL_ANSWER, rid)
             perm_id = str(uuid.uuid4())
@@ -230,12 +243,16 @@ def test_hooks_and_direct_requests_run_in_the_context_of_their_params(tracer):
         return {"answer": "yes", "wasFreeform": True}
 
     with running() as (fake, client):
-        session = client.create_session(hooks={"on_pre_tool_use": pre_tool_use}, on_user_input_request=user_input)
+        session = client.create_session(
+            hooks={"on_pre_tool_use": pre_tool_use}, on_user_input_request=user_input
+        )
         sid = session.session_id
         hook = fake.request("hooks.invoke", {"sessionId": sid, "hookType": "preToolUse",
                                              "input": {"toolName": "bash", **UPSTREAM}})  # fmt: skip
         asked = fake.request("userInput.request", {"sessionId": sid, "question": "ok?", **UPSTREAM})
-        plain = fake.request("hooks.invoke", {"sessionId": sid, "hookType": "preToolUse", "input": {}})
+        plain = fake.request(
+            "hooks.invoke", {"sessionId": sid, "hookType": "preToolUse", "input": {}}
+        )
         assert "result" in hook and "result" in asked and "result" in plain
     expected = tuple(UPSTREAM["traceparent"].split("-")[1:3])
     traced_hook, plain_hook = seen["hook"]
@@ -247,7 +264,9 @@ def test_a_malformed_context_from_the_cli_is_ignored(tracer, caplog):
     seen = []
     with running() as (fake, client), caplog.at_level(logging.DEBUG, logger="copilot_sync.tracing"):
         session = client.create_session(tools=[_spanning_tool(tracer, seen)])
-        rid = _tool_request(fake, session.session_id, "work", traceparent="00-not-a-trace-context", tracestate="x")
+        rid = _tool_request(
+            fake, session.session_id, "work", traceparent="00-not-a-trace-context", tracestate="x"
+        )
         assert _answer(fake, TOOL_ANSWER, rid)["result"]["textResultForLlm"] == "done"
     assert not seen[0].is_valid
     assert "malformed trace context" in caplog.text
@@ -273,7 +292,11 @@ def test_a_tracing_failure_never_breaks_a_call(tracer, monkeypatch, caplog):
         assert "traceparent" not in fake.requests("session.send")[0]["params"]
     assert not seen[0].is_valid
     assert "propagator bug" in caplog.text
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.name == "copilot_sync.tracing"]
+    assert not [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and r.name == "copilot_sync.tracing"
+    ]
 
 
 # ---------------------------------------------------------------------------- without opentelemetry
@@ -283,7 +306,9 @@ def test_without_opentelemetry_in_process_nothing_is_sent_and_handlers_run(monke
     monkeypatch.setattr(_tracing, "_api", None)
     seen = []
     with running() as (fake, client), caplog.at_level(logging.DEBUG):
-        session = client.create_session(tools=[Tool("work", "", lambda inv: seen.append(inv) or "done")])
+        session = client.create_session(
+            tools=[Tool("work", "", lambda inv: seen.append(inv) or "done")]
+        )
         session.send_and_wait("hi", timeout=WAIT)
         rid = _tool_request(fake, session.session_id, "work", **UPSTREAM)
         assert _answer(fake, TOOL_ANSWER, rid)["result"]["textResultForLlm"] == "done"
@@ -342,5 +367,7 @@ def test_without_opentelemetry_installed_nothing_is_sent_raised_or_warned(tmp_pa
     assert result["answer"]["result"]["textResultForLlm"] == "done"
     assert "result" in result["hooked"]
     assert len(result["wire"]) == 2
-    assert all("traceparent" not in params and "tracestate" not in params for params in result["wire"])
+    assert all(
+        "traceparent" not in params and "tracestate" not in params for params in result["wire"]
+    )
     assert result["warnings"] == [] and result["otel"] == []

@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from copilot_sync import SessionError, TurnAbortedError
-from copilot_sync import ReentrancyError
+from copilot_sync import ReentrancyError, SessionError, TurnAbortedError
 from copilot_sync.testing import Rule
 from copilot_sync.testing.actions import events, reply
 
@@ -17,16 +16,23 @@ from .conftest import running
 
 def _scripted(turn, *, times=None):
     """A session.send rule that answers at once, then emits exactly ``turn`` (no built-in turn)."""
-    return Rule(method="session.send", times=times, actions=[reply({"messageId": "scripted"}), events(turn)])
-
-
+    return Rule(
+        method="session.send", times=times, actions=[reply({"messageId": "scripted"}), events(turn)]
+    )
 
 
 SCRIPTED_TURN = [
     ("user.message", {"content": "hi"}),
     ("assistant.turn_start", {"turnId": "0"}),
-    ("assistant.message", {"messageId": "m1", "content": "", "toolRequests": [{"toolCallId": "c", "name": "t"}]}),
-    {"type": "assistant.message", "data": {"messageId": "sub", "content": "from a sub-agent"}, "agentId": "agent-7"},
+    (
+        "assistant.message",
+        {"messageId": "m1", "content": "", "toolRequests": [{"toolCallId": "c", "name": "t"}]},
+    ),
+    {
+        "type": "assistant.message",
+        "data": {"messageId": "sub", "content": "from a sub-agent"},
+        "agentId": "agent-7",
+    },
     {"type": "session.idle", "data": {}, "agentId": "agent-7"},
     ("assistant.message", {"messageId": "m2", "content": "the real answer"}),
     ("assistant.message", {"messageId": "m3", "content": ""}),
@@ -36,7 +42,7 @@ SCRIPTED_TURN = [
 
 
 def test_send_and_wait_returns_the_last_root_message_with_text():
-    with running([_scripted(SCRIPTED_TURN)]) as (fake, client):
+    with running([_scripted(SCRIPTED_TURN)]) as (_fake, client):
         session = client.create_session()
         reply = session.send_and_wait("hi", timeout=10)
         assert reply.id is not None and reply.data.content == "the real answer"
@@ -45,12 +51,12 @@ def test_send_and_wait_returns_the_last_root_message_with_text():
 
 def test_send_and_wait_returns_none_when_the_turn_has_no_message():
     turn = [("user.message", {"content": "hi"}), ("session.idle", {})]
-    with running([_scripted(turn)]) as (fake, client):
+    with running([_scripted(turn)]) as (_fake, client):
         assert client.create_session().send_and_wait("hi", timeout=10) is None
 
 
 def test_session_error_raises_with_the_event():
-    with running([], turn_error="Execution failed: no token") as (fake, client):
+    with running([], turn_error="Execution failed: no token") as (_fake, client):
         session = client.create_session()
         with pytest.raises(SessionError) as info:
             session.send_and_wait("hi", timeout=10)
@@ -61,8 +67,12 @@ def test_session_error_raises_with_the_event():
 
 
 def test_an_aborted_idle_raises_turn_aborted():
-    turn = [("user.message", {"content": "hi"}), ("abort", {"reason": "remote_command"}), ("session.idle", {"aborted": True})]
-    with running([_scripted(turn, times=2)]) as (fake, client):
+    turn = [
+        ("user.message", {"content": "hi"}),
+        ("abort", {"reason": "remote_command"}),
+        ("session.idle", {"aborted": True}),
+    ]
+    with running([_scripted(turn, times=2)]) as (_fake, client):
         session = client.create_session()
         with pytest.raises(TurnAbortedError):
             session.send_and_wait("hi", timeout=10)
@@ -76,7 +86,7 @@ def test_a_stale_idle_before_this_turn_starts_does_not_end_it():
     # the idle of an earlier, aborted turn arrives after the next send was accepted
     turn = [("session.idle", {"aborted": True}), ("user.message", {"content": "hi"}),
             ("assistant.message", {"messageId": "m", "content": "fresh"}), ("session.idle", {})]  # fmt: skip
-    with running([_scripted(turn)]) as (fake, client):
+    with running([_scripted(turn)]) as (_fake, client):
         assert client.create_session().send_and_wait("hi", timeout=10).data.content == "fresh"
 
 
@@ -89,7 +99,9 @@ def test_overlapping_send_and_wait_calls_each_get_their_own_reply():
         deliveries: list[str] = []
         session.on("user.message", lambda e: deliveries.append(e.raw["data"].get("delivery")))
         results: list[str] = []
-        first = threading.Thread(target=lambda: results.append(session.send_and_wait("one", timeout=10).data.content))
+        first = threading.Thread(
+            target=lambda: results.append(session.send_and_wait("one", timeout=10).data.content)
+        )
         first.start()
         fake.wait_for_request("session.send")
         second = session.send_and_wait("two", timeout=10)
@@ -108,7 +120,9 @@ def test_a_plain_send_while_a_turn_runs_shares_that_turns_idle():
         deliveries: list[str] = []
         session.on("user.message", lambda e: deliveries.append(e.raw["data"].get("delivery")))
         results: list[str] = []
-        waiting = threading.Thread(target=lambda: results.append(session.send_and_wait("one", timeout=10).data.content))
+        waiting = threading.Thread(
+            target=lambda: results.append(session.send_and_wait("one", timeout=10).data.content)
+        )
         waiting.start()
         fake.wait_for_request("session.send")
         assert session.send("two")
@@ -119,7 +133,7 @@ def test_a_plain_send_while_a_turn_runs_shares_that_turns_idle():
 
 
 def test_stream_yields_the_whole_turn_in_order():
-    with running([]) as (fake, client):
+    with running([]) as (_fake, client):
         session = client.create_session(streaming=True)
         with session.stream("streamed", timeout=10) as stream:
             types = [event.raw_type for event in stream]
@@ -179,7 +193,7 @@ def test_a_stream_closed_before_its_turn_was_sent_never_sends_it():
 def test_stream_timeout_bounds_the_whole_turn():
     from copilot_sync import CopilotTimeoutError
 
-    with running([], think_time=30) as (fake, client):
+    with running([], think_time=30) as (_fake, client):
         session = client.create_session()
         began = time.monotonic()
         with pytest.raises(CopilotTimeoutError):
@@ -189,7 +203,7 @@ def test_stream_timeout_bounds_the_whole_turn():
 
 
 def test_handler_exceptions_are_logged_and_the_next_handler_runs(caplog):
-    with running([]) as (fake, client):
+    with running([]) as (_fake, client):
         session = client.create_session()
         seen: list[str] = []
 
@@ -204,7 +218,7 @@ def test_handler_exceptions_are_logged_and_the_next_handler_runs(caplog):
 
 
 def test_unsubscribe_and_bad_subscriptions():
-    with running([]) as (fake, client):
+    with running([]) as (_fake, client):
         session = client.create_session()
         seen: list[str] = []
         off = session.on(lambda e: seen.append(e.raw_type))
@@ -247,11 +261,13 @@ def test_send_and_wait_refuses_to_run_on_its_own_event_thread():
         assert "cannot be called from this session's own event handler" in str(errors[0])
         assert errors[1] < 1  # at once, not after its timeout
         session.wait_for_idle(10)
-        assert [m["params"]["prompt"] for m in fake.requests("session.send")] == ["outer"]  # nothing sent
+        assert [m["params"]["prompt"] for m in fake.requests("session.send")] == [
+            "outer"
+        ]  # nothing sent
 
 
 def test_destroy_is_a_deprecated_disconnect():
-    with running([]) as (fake, client):
+    with running([]) as (_fake, client):
         session = client.create_session()
         with pytest.warns(DeprecationWarning):
             session.destroy()
@@ -261,7 +277,7 @@ def test_destroy_is_a_deprecated_disconnect():
 def test_a_late_message_of_an_earlier_turn_is_not_the_answer():
     turn = [("assistant.message", {"messageId": "old", "content": "from the turn before"}),
             ("user.message", {"content": "hi"}), ("session.idle", {})]  # fmt: skip
-    with running([_scripted(turn)]) as (fake, client):
+    with running([_scripted(turn)]) as (_fake, client):
         assert client.create_session().send_and_wait("hi", timeout=10) is None
 
 
@@ -331,10 +347,12 @@ def test_disconnect_fails_queued_and_running_blocking_calls():
         def call(name):
             try:
                 session.send_and_wait(name, timeout=30)
-            except BaseException as exc:  # noqa: BLE001 - checked below
+            except BaseException as exc:
                 outcomes[name] = exc
 
-        threads = [threading.Thread(target=call, args=(name,)) for name in ("first", "second", "third")]
+        threads = [
+            threading.Thread(target=call, args=(name,)) for name in ("first", "second", "third")
+        ]
         for thread in threads:
             thread.start()
             if thread is threads[0]:

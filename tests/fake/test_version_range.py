@@ -33,7 +33,10 @@ def test_parse_cli_version_is_tolerant():
 
 
 def test_the_range_is_ordered_and_described():
-    oldest, newest = parse_cli_version(OLDEST_SUPPORTED_CLI_VERSION), parse_cli_version(DEFAULT_CLI_VERSION)
+    oldest, newest = (
+        parse_cli_version(OLDEST_SUPPORTED_CLI_VERSION),
+        parse_cli_version(DEFAULT_CLI_VERSION),
+    )
     assert oldest is not None and newest is not None and oldest <= newest
     assert describe_supported_range() == f"{OLDEST_SUPPORTED_CLI_VERSION} to {DEFAULT_CLI_VERSION}"
     assert cli_version_fit(OLDEST_SUPPORTED_CLI_VERSION) == "supported"
@@ -49,7 +52,10 @@ def test_the_range_is_ordered_and_described():
 
 @pytest.mark.parametrize(
     ("version", "words"),
-    [("1.0.50", "older than this SDK supports"), ("9.0.0", "newer than this SDK has been tested with")],
+    [
+        ("1.0.50", "older than this SDK supports"),
+        ("9.0.0", "newer than this SDK has been tested with"),
+    ],
 )
 def test_the_client_warns_once_outside_the_range(caplog, version, words):
     caplog.set_level(logging.WARNING, logger=RANGE_LOGGER)
@@ -63,7 +69,9 @@ def test_the_client_warns_once_outside_the_range(caplog, version, words):
     assert "install-cli" in message
 
 
-@pytest.mark.parametrize("version", [OLDEST_SUPPORTED_CLI_VERSION, DEFAULT_CLI_VERSION, "1.0.81-fake", "weird"])
+@pytest.mark.parametrize(
+    "version", [OLDEST_SUPPORTED_CLI_VERSION, DEFAULT_CLI_VERSION, "1.0.81-fake", "weird"]
+)
 def test_no_warning_inside_the_range_or_for_an_unknown_version(caplog, version):
     caplog.set_level(logging.WARNING, logger=RANGE_LOGGER)
     with running(version=version) as (_fake, client):
@@ -85,8 +93,14 @@ def test_doctor_reports_the_version_against_the_range(version, status, words):
         report = run_checks(fake.cli_path, start_timeout=20)
     (check,) = [c for c in report.checks if c.name == "cli-version"]
     assert check.status == status
-    assert words in check.message and version in check.message and describe_supported_range() in check.message
-    assert report.info["cli"]["version_fit"] == ("supported" if status == "ok" else words.split()[1])
+    assert (
+        words in check.message
+        and version in check.message
+        and describe_supported_range() in check.message
+    )
+    assert report.info["cli"]["version_fit"] == (
+        "supported" if status == "ok" else words.split()[1]
+    )
     assert report.info["sdk"]["supported_cli_range"] == {
         "oldest": OLDEST_SUPPORTED_CLI_VERSION,
         "newest_tested": DEFAULT_CLI_VERSION,

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from copilot_sync._versions import DEFAULT_CLI_VERSION, OLDEST_SUPPORTED_CLI_VERSION
 from copilot_sync._cli.chat import ABORTED_MESSAGE, PROMPT
+from copilot_sync._versions import DEFAULT_CLI_VERSION, OLDEST_SUPPORTED_CLI_VERSION
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX only (pty, signals)")
 
@@ -75,7 +75,9 @@ def test_run_shows_one_line_per_tool_call(model, real_cli, cli_env, tmp_path):
     notes.write_text("the secret word is parsnip\n")
     model.add_tool_call("view", {"path": str(notes)})
     model.add_reply("The word is parsnip.")
-    result = _run(_cmd("run", *_byok(model, real_cli), "--allow-all-tools", "Read the notes"), cli_env)
+    result = _run(
+        _cmd("run", *_byok(model, real_cli), "--allow-all-tools", "Read the notes"), cli_env
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "The word is parsnip.\n"
     assert _tool_lines(result.stderr) == [f'→ view {{"path": "{notes}"}}']
@@ -101,7 +103,9 @@ def test_run_denies_permissions_without_a_terminal(model, real_cli, cli_env, tmp
 
 
 def test_run_reads_the_prompt_from_stdin(model, real_cli, cli_env):
-    result = _run(_cmd("run", *_byok(model, real_cli), "-"), cli_env, stdin_text="a prompt\nover two lines\n")
+    result = _run(
+        _cmd("run", *_byok(model, real_cli), "-"), cli_env, stdin_text="a prompt\nover two lines\n"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "You said: a prompt\nover two lines\n"
     assert model.requests[0].user_prompt == "a prompt\nover two lines"
@@ -224,7 +228,9 @@ class Terminal:
             if remaining <= 0 or not self._read(min(0.2, remaining)):
                 if self.shown.find(text, self._seen) >= 0:
                     continue
-                raise AssertionError(f"{text!r} did not show within {timeout}s; the terminal shows:\n{self.shown}")
+                raise AssertionError(
+                    f"{text!r} did not show within {timeout}s; the terminal shows:\n{self.shown}"
+                )
 
     def type(self, text: str) -> None:
         os.write(self.master, text.encode())
@@ -348,7 +354,9 @@ def _env_without_any_cli(tmp_path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("COPILOT_CLI_PATH", "XDG_CACHE_HOME")}
     empty = tmp_path / "empty"
     empty.mkdir()
-    env.update(COPILOT_SYNC_CLI_HOME=str(empty), PATH=str(empty), COPILOT_HOME=str(tmp_path / "home"))
+    env.update(
+        COPILOT_SYNC_CLI_HOME=str(empty), PATH=str(empty), COPILOT_HOME=str(tmp_path / "home")
+    )
     return env
 
 
@@ -363,14 +371,24 @@ def test_doctor_with_the_real_cli(real_cli, copilot_home):
     found = next(line for line in lines if "Copilot CLI found" in line)
     assert found.startswith("[ ok ]") and real_cli.path in found
     started = next(line for line in lines if "Copilot CLI started" in line)
-    assert started == f"[ ok ] Copilot CLI started: version {DEFAULT_CLI_VERSION}, protocol version 3"
+    assert (
+        started == f"[ ok ] Copilot CLI started: version {DEFAULT_CLI_VERSION}, protocol version 3"
+    )
     supported = f"the supported range {OLDEST_SUPPORTED_CLI_VERSION} to {DEFAULT_CLI_VERSION}"
     assert f"[ ok ] CLI version {DEFAULT_CLI_VERSION} is in {supported}" in lines
-    assert any(f"supports CLI {OLDEST_SUPPORTED_CLI_VERSION} to {DEFAULT_CLI_VERSION}" in line for line in lines)
+    assert any(
+        f"supports CLI {OLDEST_SUPPORTED_CLI_VERSION} to {DEFAULT_CLI_VERSION}" in line
+        for line in lines
+    )
     assert "[ ok ] protocol version: the CLI speaks 3, this SDK speaks 3 (match)" in lines
-    auth = lines.index(next(line for line in lines if "authenticated" in line and line.startswith("[")))
+    auth = lines.index(
+        next(line for line in lines if "authenticated" in line and line.startswith("["))
+    )
     assert lines[auth].startswith("[warn] not authenticated")
-    assert lines[auth + 1].startswith("       fix: set GITHUB_TOKEN") and "--provider-url" in lines[auth + 1]
+    assert (
+        lines[auth + 1].startswith("       fix: set GITHUB_TOKEN")
+        and "--provider-url" in lines[auth + 1]
+    )
     assert lines[-1] == "The Copilot CLI is usable (1 warning)."
 
 
@@ -380,7 +398,9 @@ def test_doctor_json_with_cli_path(real_cli, cli_env):
     report = json.loads(result.stdout)
     assert report["usable"] is True and report["exit_status"] == 0
     assert report["cli"]["path"] == real_cli.path and report["cli"]["source"] == "cli_path"
-    assert report["cli"]["version"] == DEFAULT_CLI_VERSION and report["cli"]["protocol_version"] == 3
+    assert (
+        report["cli"]["version"] == DEFAULT_CLI_VERSION and report["cli"]["protocol_version"] == 3
+    )
     assert report["cli"]["version_fit"] == "supported"
     assert report["sdk"]["supported_cli_range"] == {
         "oldest": OLDEST_SUPPORTED_CLI_VERSION,
@@ -406,7 +426,10 @@ def test_doctor_with_a_missing_cli_path(cli_env, tmp_path):
     out = result.stdout
     assert "[FAIL] Copilot CLI not found" in out
     assert f"looked at cli_path argument '{missing}'" in out
-    assert "fix: pass the path of an existing Copilot CLI to --cli-path" in out and "copilot-sync install-cli" in out
+    assert (
+        "fix: pass the path of an existing Copilot CLI to --cli-path" in out
+        and "copilot-sync install-cli" in out
+    )
     assert "[skip]" in out
     assert out.splitlines()[-1] == "The Copilot CLI is not usable: 1 problem to fix."
 
@@ -420,7 +443,9 @@ def test_doctor_when_discovery_finds_nothing(tmp_path):
     assert "fix: run `copilot-sync install-cli`" in out
 
     (tmp_path / "second").mkdir()
-    broken = dict(_env_without_any_cli(tmp_path / "second"), COPILOT_CLI_PATH=str(tmp_path / "gone"))
+    broken = dict(
+        _env_without_any_cli(tmp_path / "second"), COPILOT_CLI_PATH=str(tmp_path / "gone")
+    )
     result = _run(_cmd("doctor", "--json"), broken)
     assert result.returncode == 1
     report = json.loads(result.stdout)

@@ -41,12 +41,18 @@ def test_a_slash_command_runs_its_handler(client, model):
     with open_session(client, model, commands=commands) as session:
         events: list[dict] = []
         session.on(lambda e: events.append(e.raw) if e.raw_type.startswith("command.") else None)
-        result = session._rpc("session.commands.invoke", {"name": "deploy", "input": "prod"}, timeout=10)
+        result = session._rpc(
+            "session.commands.invoke", {"name": "deploy", "input": "prod"}, timeout=10
+        )
         assert ran, "invoke returns once the handler has answered"
         completed = _wait_for(events, "command.completed")
         session_id = session.session_id
 
-    assert ran == [CommandContext(session_id=session_id, command="/deploy prod", command_name="deploy", args="prod")]
+    assert ran == [
+        CommandContext(
+            session_id=session_id, command="/deploy prod", command_name="deploy", args="prod"
+        )
+    ]
     assert threads[0].startswith("copilot-worker")
     execute = next(e for e in events if e["type"] == "command.execute")
     assert execute["data"]["commandName"] == "deploy"
@@ -62,28 +68,50 @@ def test_a_command_that_raises_is_answered_and_logged(client, model, caplog):
     with caplog.at_level(logging.WARNING, logger="copilot_sync.session"):
         with open_session(client, model, commands=[CommandDefinition("deploy", broken)]) as session:
             events: list[dict] = []
-            session.on(lambda e: events.append(e.raw) if e.raw_type.startswith("command.") else None)
+            session.on(
+                lambda e: events.append(e.raw) if e.raw_type.startswith("command.") else None
+            )
             # Observed on 1.0.81: invoke waits for the handler's answer and fails with its error.
-            with pytest.raises(JsonRpcError, match="Command /deploy failed: deploy target unreachable"):
+            with pytest.raises(
+                JsonRpcError, match="Command /deploy failed: deploy target unreachable"
+            ):
                 session._rpc("session.commands.invoke", {"name": "deploy", "input": ""}, timeout=10)
             _wait_for(events, "command.completed")
             # the session still works afterwards
-            assert session.send_and_wait("still there?", timeout=TIMEOUT).data.content == "You said: still there?"
+            assert (
+                session.send_and_wait("still there?", timeout=TIMEOUT).data.content
+                == "You said: still there?"
+            )
     assert any("/deploy raised" in r.getMessage() for r in caplog.records)
 
 
 def test_registered_commands_are_listed_and_unknown_ones_refused(client, model):
-    commands = [CommandDefinition("deploy", lambda c: None, "Deploy the app"), CommandDefinition("status", lambda c: None)]
+    commands = [
+        CommandDefinition("deploy", lambda c: None, "Deploy the app"),
+        CommandDefinition("status", lambda c: None),
+    ]
     with open_session(client, model, commands=commands) as session:
         listed = session._rpc("session.commands.list", {}, timeout=10)["commands"]
         with pytest.raises(JsonRpcError, match="Unknown slash command"):
             session._rpc("session.commands.invoke", {"name": "rollback", "input": ""}, timeout=10)
         # the other entry point: no command.execute for a name no client registered
-        refused = session._rpc("session.commands.execute", {"commandName": "rollback", "args": ""}, timeout=10)
+        refused = session._rpc(
+            "session.commands.execute", {"commandName": "rollback", "args": ""}, timeout=10
+        )
     ours = {c["name"]: c for c in listed if c.get("kind") == "client"}
     assert ours == {
-        "deploy": {"name": "deploy", "description": "Deploy the app", "kind": "client", "allowDuringAgentExecution": False},
-        "status": {"name": "status", "description": "", "kind": "client", "allowDuringAgentExecution": False},
+        "deploy": {
+            "name": "deploy",
+            "description": "Deploy the app",
+            "kind": "client",
+            "allowDuringAgentExecution": False,
+        },
+        "status": {
+            "name": "status",
+            "description": "",
+            "kind": "client",
+            "allowDuringAgentExecution": False,
+        },
     }
     assert refused == {"error": "No client found for command: rollback"}
 
@@ -128,7 +156,10 @@ def test_ui_select_input_and_decline(client, model):
 
     with open_session(client, model, on_elicitation_request=answer) as session:
         assert session.ui.select("Where to?", ["staging", "production"], timeout=10) == "staging"
-        assert session.ui.input("Version?", {"title": "Version", "minLength": 1}, timeout=10) == "v1.2.3"
+        assert (
+            session.ui.input("Version?", {"title": "Version", "minLength": 1}, timeout=10)
+            == "v1.2.3"
+        )
         assert session.ui.select("Where to?", ["staging"], timeout=10) is None
         assert session.ui.confirm("Sure?", timeout=10) is False
     assert schemas[0]["properties"]["selection"]["enum"] == ["staging", "production"]
@@ -176,10 +207,16 @@ def test_a_tool_may_ask_the_user_through_session_ui(client, model):
         asked.append(context["message"])
         return {"action": "accept", "content": {"confirmed": "prod" not in context["message"]}}
 
-    model.add_tool_calls([("deploy", {"target": "staging"}, "c_staging"), ("deploy", {"target": "prod"}, "c_prod")])
+    model.add_tool_calls(
+        [("deploy", {"target": "staging"}, "c_staging"), ("deploy", {"target": "prod"}, "c_prod")]
+    )
     model.add_reply("done")
     with open_session(
-        client, model, tools=[deploy], on_permission_request=PermissionHandler.approve_all, on_elicitation_request=answer
+        client,
+        model,
+        tools=[deploy],
+        on_permission_request=PermissionHandler.approve_all,
+        on_elicitation_request=answer,
     ) as session:
         holder["session"] = session
         session.send_and_wait("deploy both", timeout=TIMEOUT)
@@ -201,7 +238,9 @@ def test_a_command_handler_may_send_a_message(client, model):
         messages = []
         session.on("assistant.message", lambda e: messages.append(e.data.content))
         session.on("session.idle", lambda e: idle.set())
-        session._rpc("session.commands.invoke", {"name": "summarise", "input": "the README"}, timeout=10)
+        session._rpc(
+            "session.commands.invoke", {"name": "summarise", "input": "the README"}, timeout=10
+        )
         assert idle.wait(TIMEOUT)
     assert holder["message_id"]
     assert model.requests[0].user_prompt == "Summarise the README"

@@ -34,7 +34,9 @@ def test_a_sleeping_handler_delays_neither_other_sessions_nor_responses(client, 
         assert pong.message == "pong: still there?"
         assert reply.data.content == "You said: quick one"
         assert ping_time < 0.5, f"ping took {ping_time:.2f}s behind a sleeping handler"
-        assert fast_time < 1.8, f"another session's turn took {fast_time:.2f}s behind a sleeping handler"
+        assert fast_time < 1.8, (
+            f"another session's turn took {fast_time:.2f}s behind a sleeping handler"
+        )
         assert not slow_idle.is_set()  # the slow session's own events wait for its handler
         assert slow_idle.wait(10)
     finally:
@@ -52,7 +54,7 @@ def test_sessions_driven_from_many_threads_get_only_their_own_replies(client, mo
             for turn in range(3):
                 reply = session.send_and_wait(f"session {index} turn {turn}", timeout=60)
                 replies.setdefault(session.session_id, []).append(reply.data.content)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=drive, args=(s, i)) for i, s in enumerate(sessions)]
@@ -63,7 +65,9 @@ def test_sessions_driven_from_many_threads_get_only_their_own_replies(client, mo
     try:
         assert not errors, errors
         for index, session in enumerate(sessions):
-            assert replies[session.session_id] == [f"You said: session {index} turn {t}" for t in range(3)]
+            assert replies[session.session_id] == [
+                f"You said: session {index} turn {t}" for t in range(3)
+            ]
     finally:
         for session in sessions:
             session.disconnect()
@@ -100,8 +104,7 @@ def test_a_handler_may_send_and_call_the_client(client, model):
 
 @pytest.mark.timeout(120)
 def test_a_permission_handler_calling_send_and_wait_on_its_session_fails_at_once(client, model):
-    from copilot_sync import define_tool
-    from copilot_sync import ReentrancyError
+    from copilot_sync import ReentrancyError, define_tool
 
     holder = {}
     outcome = {}
@@ -145,9 +148,11 @@ def test_eight_threads_streaming_on_one_session_each_get_their_own_turn(client, 
             with session.stream(f"stream {index}", timeout=120) as stream:
                 events = list(stream)
             assert events[-1].raw_type == "session.idle"
-            text = "".join(e.data.delta_content for e in events if e.raw_type == "assistant.message_delta")
+            text = "".join(
+                e.data.delta_content for e in events if e.raw_type == "assistant.message_delta"
+            )
             replies[index] = text
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
@@ -173,12 +178,18 @@ def test_a_command_handler_may_wait_for_a_turn_of_its_own_session(client, model)
 
     def summarize(context):
         try:
-            outcome["reply"] = holder["session"].send_and_wait(f"summarize {context.args}", timeout=30).data.content
-        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcome["reply"] = (
+                holder["session"]
+                .send_and_wait(f"summarize {context.args}", timeout=30)
+                .data.content
+            )
+        except BaseException as exc:
             outcome["reply"] = exc
         finished.set()
 
-    with open_session(client, model, commands=[CommandDefinition("summarize", summarize)]) as session:
+    with open_session(
+        client, model, commands=[CommandDefinition("summarize", summarize)]
+    ) as session:
         holder["session"] = session
         session.rpc.commands.execute(command_name="summarize", args="the notes")
         assert finished.wait(60)

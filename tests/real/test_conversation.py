@@ -26,9 +26,15 @@ def test_send_and_wait_returns_the_models_reply(client, model):
 
 def test_a_multi_turn_conversation_remembers(client, model):
     def remember(request):
-        history = " ".join(str(m.get("content")) for m in request.messages if m.get("role") in ("user", "assistant"))
+        history = " ".join(
+            str(m.get("content"))
+            for m in request.messages
+            if m.get("role") in ("user", "assistant")
+        )
         if "What is my name?" in request.last_user_message:
-            return Reply(text="Your name is Ada." if "My name is Ada" in history else "I don't know.")
+            return Reply(
+                text="Your name is Ada." if "My name is Ada" in history else "I don't know."
+            )
         return Reply(text="Nice to meet you.")
 
     model.responder = remember
@@ -40,7 +46,9 @@ def test_a_multi_turn_conversation_remembers(client, model):
     last = model.requests[-1]
     roles = [m["role"] for m in last.messages]
     assert roles.count("user") >= 2 and "assistant" in roles
-    assert any(m.get("content") == "Nice to meet you." for m in last.messages if m["role"] == "assistant")
+    assert any(
+        m.get("content") == "Nice to meet you." for m in last.messages if m["role"] == "assistant"
+    )
 
 
 def test_stream_yields_deltas_then_idle(client, model):
@@ -53,7 +61,9 @@ def test_stream_yields_deltas_then_idle(client, model):
     assert len(deltas) >= 2
     final = [e for e in events if e.type == "assistant.message"][-1]
     assert "".join(deltas) == final.data.content == "one two three four five six"
-    assert types.index("user.message") < types.index("assistant.message") < types.index("session.idle")
+    assert (
+        types.index("user.message") < types.index("assistant.message") < types.index("session.idle")
+    )
 
 
 def test_on_handlers_see_every_event_before_send_and_wait_returns(client, model):
@@ -86,7 +96,7 @@ def test_abort_ends_the_turn_and_the_session_stays_usable(client, model):
         def wait():
             try:
                 session.send_and_wait("slow question", timeout=60)
-            except BaseException as exc:  # noqa: BLE001 - recorded for the assertion
+            except BaseException as exc:
                 outcome.append(exc)
 
         waiter = threading.Thread(target=wait)
@@ -133,7 +143,9 @@ def test_set_model_applies(client, model):
     with open_session(client, model) as session:
         changes: list[str] = []
         changed = threading.Event()
-        session.on("session.model_change", lambda e: (changes.append(e.data.new_model), changed.set()))
+        session.on(
+            "session.model_change", lambda e: (changes.append(e.data.new_model), changed.set())
+        )
         result = session.set_model("other-model")
         assert result.status == "applied" and result.model_id == "other-model"
         assert changed.wait(10)

@@ -26,7 +26,10 @@ def test_twenty_turns_on_five_sessions_from_one_thread(client, model):
     try:
         deliveries: dict[str, list[str]] = {s.session_id: [] for s in sessions}
         for session in sessions:
-            session.on("user.message", lambda e, sid=session.session_id: deliveries[sid].append(e.data.delivery))
+            session.on(
+                "user.message",
+                lambda e, sid=session.session_id: deliveries[sid].append(e.data.delivery),
+            )
         began = time.monotonic()
         futures = {
             (s, t): session.send_async(f"Please answer with tok-{s}-{t}.", timeout=60)
@@ -34,7 +37,7 @@ def test_twenty_turns_on_five_sessions_from_one_thread(client, model):
             for s, session in enumerate(sessions)
         }
         assert time.monotonic() - began < 2.0  # all 20 submitted without waiting for a turn
-        done, pending = cf.wait(futures.values(), timeout=50)
+        _done, pending = cf.wait(futures.values(), timeout=50)
         assert not pending, f"{len(pending)} futures still pending"
         elapsed = time.monotonic() - began
         for (s, t), future in futures.items():
@@ -46,7 +49,11 @@ def test_twenty_turns_on_five_sessions_from_one_thread(client, model):
             assert deliveries[session.session_id] == ["idle"] * 4
         # per session, the model saw the prompts in submission order
         for s in range(5):
-            seen = [m.group(0) for r in model.requests if (m := _TOKEN.search(r.user_prompt)) and m.group(0).startswith(f"tok-{s}-")]
+            seen = [
+                m.group(0)
+                for r in model.requests
+                if (m := _TOKEN.search(r.user_prompt)) and m.group(0).startswith(f"tok-{s}-")
+            ]
             assert seen == [f"tok-{s}-{t}" for t in range(4)]
         print(f"20 turns on 5 sessions in {elapsed:.2f}s")
     finally:

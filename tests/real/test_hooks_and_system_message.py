@@ -9,8 +9,8 @@ import datetime as dt
 import logging
 import threading
 
-from copilot_sync._versions import cli_at_least
 from copilot_sync import PermissionHandler, define_tool
+from copilot_sync._versions import cli_at_least
 
 from .conftest import open_session
 
@@ -58,7 +58,13 @@ def test_hooks_fire_in_order_with_wire_inputs(client, model):
 
         return hook
 
-    names = ["on_user_prompt_submitted", "on_session_start", "on_pre_tool_use", "on_post_tool_use", "on_session_end"]
+    names = [
+        "on_user_prompt_submitted",
+        "on_session_start",
+        "on_pre_tool_use",
+        "on_post_tool_use",
+        "on_session_end",
+    ]
     model.add_tool_call("greet", {"name": "Ada"}, call_id="call_greet")
     model.add_reply("Greeted.")
     with open_session(
@@ -82,7 +88,10 @@ def test_hooks_fire_in_order_with_wire_inputs(client, model):
     by_name = {name: hook_input for name, hook_input, _ in fired}
     assert all(invocation == {"session_id": session_id} for _, _, invocation in fired)
     for hook_input in by_name.values():
-        assert isinstance(hook_input["timestamp"], dt.datetime) and hook_input["timestamp"].tzinfo is not None
+        assert (
+            isinstance(hook_input["timestamp"], dt.datetime)
+            and hook_input["timestamp"].tzinfo is not None
+        )
         assert "workingDirectory" in hook_input and "cwd" not in hook_input
     assert by_name["on_user_prompt_submitted"]["prompt"] == "Greet Ada"
     assert by_name["on_session_start"]["source"] == "new"
@@ -115,7 +124,10 @@ def test_pre_tool_use_deny_stops_the_tool(client, model):
         session.send_and_wait("Greet Mallory", timeout=TIMEOUT)
 
     assert calls == [] and asked == []
-    assert _tool_message(model.requests[1], "call_deny") == "Denied by preToolUse hook: Mallory is blocked"
+    assert (
+        _tool_message(model.requests[1], "call_deny")
+        == "Denied by preToolUse hook: Mallory is blocked"
+    )
 
 
 def test_pre_tool_use_modified_args_reach_the_tool(client, model):
@@ -171,7 +183,10 @@ def test_user_prompt_submitted_modified_prompt_reaches_the_model(client, model):
 
     def rewrite(hook_input, invocation):
         prompts.append(hook_input["prompt"])
-        return {"modifiedPrompt": hook_input["prompt"].upper() + " (rewritten)", "additionalContext": "CTX-USER-7"}
+        return {
+            "modifiedPrompt": hook_input["prompt"].upper() + " (rewritten)",
+            "additionalContext": "CTX-USER-7",
+        }
 
     with open_session(client, model, hooks={"on_user_prompt_submitted": rewrite}) as session:
         reply = session.send_and_wait("say hello", timeout=TIMEOUT)
@@ -194,7 +209,9 @@ def test_session_start_and_end_fire_with_effects(client, model):
     model.add_reply("one")
     model.add_reply("two")
     with open_session(
-        client, model, hooks={"on_session_start": on_start, "on_session_end": lambda i, inv: ends.append(i)}
+        client,
+        model,
+        hooks={"on_session_start": on_start, "on_session_end": lambda i, inv: ends.append(i)},
     ) as session:
         session.send_and_wait("first", timeout=TIMEOUT)
         session.send_and_wait("second", timeout=TIMEOUT)
@@ -203,7 +220,10 @@ def test_session_start_and_end_fire_with_effects(client, model):
     if cli_at_least(client.server_version, "1.0.102"):
         assert [e["reason"] for e in ends] == ["user_exit"]  # once, when the session closed
     else:
-        assert [e["reason"] for e in ends] == ["complete", "complete"]  # the end of every send's loop
+        assert [e["reason"] for e in ends] == [
+            "complete",
+            "complete",
+        ]  # the end of every send's loop
     # Observed on 1.0.81: the context arrives as a user message of its own, before the prompt.
     first_users = [m["content"] for m in model.requests[0].messages if m["role"] == "user"]
     assert first_users[0] == "START-CONTEXT-99" and first_users[-1].endswith("first")
@@ -224,7 +244,11 @@ def test_a_hook_that_raises_does_not_break_the_turn(client, model, caplog):
             model,
             tools=[_make_greet(calls)],
             on_permission_request=PermissionHandler.approve_all,
-            hooks={"on_user_prompt_submitted": broken, "on_pre_tool_use": broken, "on_post_tool_use": broken},
+            hooks={
+                "on_user_prompt_submitted": broken,
+                "on_pre_tool_use": broken,
+                "on_post_tool_use": broken,
+            },
         ) as session:
             reply = session.send_and_wait("Greet Ada", timeout=TIMEOUT)
 
@@ -277,7 +301,9 @@ def test_a_failing_transform_keeps_the_section(client, model, caplog):
         raise ValueError("transform bug")
 
     with caplog.at_level(logging.ERROR, logger="copilot_sync.session"):
-        with open_session(client, model, system_message={"mode": "customize", "sections": {"tone": broken}}) as session:
+        with open_session(
+            client, model, system_message={"mode": "customize", "sections": {"tone": broken}}
+        ) as session:
             reply = session.send_and_wait("hi", timeout=TIMEOUT)
     assert reply.data.content == "You said: hi"
     (original,) = seen
@@ -286,9 +312,13 @@ def test_a_failing_transform_keeps_the_section(client, model, caplog):
 
 
 def test_append_and_replace_modes(client, model):
-    with open_session(client, model, system_message={"mode": "append", "content": "APPENDED-MARKER-5"}) as session:
+    with open_session(
+        client, model, system_message={"mode": "append", "content": "APPENDED-MARKER-5"}
+    ) as session:
         session.send_and_wait("hi", timeout=TIMEOUT)
-    with open_session(client, model, system_message={"mode": "replace", "content": "You are REPLACED-MARKER-6."}) as session:
+    with open_session(
+        client, model, system_message={"mode": "replace", "content": "You are REPLACED-MARKER-6."}
+    ) as session:
         session.send_and_wait("hi", timeout=TIMEOUT)
     appended, replaced = model.requests
     assert "APPENDED-MARKER-5" in appended.system_prompt
@@ -303,7 +333,10 @@ def test_error_occurred_hook_fires_on_a_failed_model_call(client, model):
     with open_session(
         client,
         model,
-        hooks={"on_error_occurred": lambda i, inv: errors.append(i), "on_session_end": lambda i, inv: ends.append(i)},
+        hooks={
+            "on_error_occurred": lambda i, inv: errors.append(i),
+            "on_session_end": lambda i, inv: ends.append(i),
+        },
     ) as session:
         try:
             session.send_and_wait("hi", timeout=TIMEOUT)
@@ -316,7 +349,9 @@ def test_error_occurred_hook_fires_on_a_failed_model_call(client, model):
     assert isinstance(error["error"], str) and "scripted bad request" in error["error"]
     assert error["errorContext"] == "model_call"
     if cli_at_least(client.server_version, "1.0.102"):
-        assert [e["reason"] for e in ends] == ["user_exit"]  # no end for the error; one at the close
+        assert [e["reason"] for e in ends] == [
+            "user_exit"
+        ]  # no end for the error; one at the close
     else:
         assert [e["reason"] for e in ends] == ["error"]
         assert isinstance(ends[0].get("error", ""), str)
@@ -324,7 +359,9 @@ def test_error_occurred_hook_fires_on_a_failed_model_call(client, model):
 
 def test_a_hook_returning_junk_is_ignored(client, model, caplog):
     with caplog.at_level(logging.WARNING, logger="copilot_sync.session"):
-        with open_session(client, model, hooks={"on_user_prompt_submitted": lambda i, inv: "not a dict"}) as session:
+        with open_session(
+            client, model, hooks={"on_user_prompt_submitted": lambda i, inv: "not a dict"}
+        ) as session:
             reply = session.send_and_wait("plain", timeout=TIMEOUT)
     assert reply.data.content == "You said: plain"
     assert model.requests[0].user_prompt == "plain"
@@ -343,11 +380,18 @@ def test_customize_remove_drops_sections(client, model):
 
     sections = ("code_change_rules", "tool_efficiency")
     with open_session(
-        client, model, system_message={"mode": "customize", "sections": {s: keep(s) for s in sections}}
+        client,
+        model,
+        system_message={"mode": "customize", "sections": {s: keep(s) for s in sections}},
     ) as session:
         session.send_and_wait("hi", timeout=TIMEOUT)
     with open_session(
-        client, model, system_message={"mode": "customize", "sections": {s: {"action": "remove"} for s in sections}}
+        client,
+        model,
+        system_message={
+            "mode": "customize",
+            "sections": {s: {"action": "remove"} for s in sections},
+        },
     ) as session:
         session.send_and_wait("hi", timeout=TIMEOUT)
 
@@ -403,7 +447,11 @@ def test_pre_tool_use_allow_skips_the_permission_handler_and_ask_routes_to_it(cl
     model.add_tool_call("greet", {"name": "Asked"}, call_id="c_ask")
     model.add_reply("ok")
     with open_session(
-        client, model, tools=[_make_greet(calls)], on_permission_request=policy, hooks={"on_pre_tool_use": decide}
+        client,
+        model,
+        tools=[_make_greet(calls)],
+        on_permission_request=policy,
+        hooks={"on_pre_tool_use": decide},
     ) as session:
         session.send_and_wait("greet twice", timeout=TIMEOUT)
 
@@ -425,16 +473,23 @@ def test_post_tool_use_failure_hook_gets_the_error_not_the_exception(client, mod
         """Fails one way or another."""
         if mode == "raise":
             raise RuntimeError("internal secret detail")
-        return ToolResult("Structured failure for the model.", result_type="failure", error="upstream 503")
+        return ToolResult(
+            "Structured failure for the model.", result_type="failure", error="upstream 503"
+        )
 
-    model.add_tool_calls([("flaky", {"mode": "raise"}, "c_raise"), ("flaky", {"mode": "result"}, "c_result")])
+    model.add_tool_calls(
+        [("flaky", {"mode": "raise"}, "c_raise"), ("flaky", {"mode": "result"}, "c_result")]
+    )
     model.add_reply("ok")
     with open_session(
         client,
         model,
         tools=[flaky],
         on_permission_request=PermissionHandler.approve_all,
-        hooks={"on_post_tool_use_failure": lambda i, inv: failures.append(i), "on_post_tool_use": lambda i, inv: posts.append(i)},
+        hooks={
+            "on_post_tool_use_failure": lambda i, inv: failures.append(i),
+            "on_post_tool_use": lambda i, inv: posts.append(i),
+        },
     ) as session:
         session.send_and_wait("go", timeout=TIMEOUT)
 
@@ -455,5 +510,7 @@ def test_user_prompt_transformed_hook_replaces_the_wire_prompt(client, model):
         session.send_and_wait("original", timeout=TIMEOUT)
     (hook_input,) = seen
     assert hook_input["prompt"] == "original"
-    assert hook_input["transformedPrompt"].endswith("original")  # with the CLI's <current_datetime> block
+    assert hook_input["transformedPrompt"].endswith(
+        "original"
+    )  # with the CLI's <current_datetime> block
     assert model.requests[0].last_user_message == "TRANSFORMED-PROMPT-3"

@@ -26,7 +26,11 @@ def test_exit_plan_mode_handler_rejects_a_plan_with_feedback(client, model):
         asked.append((request, invocation, threading.current_thread().name))
         return {"approved": False, "feedback": "Do C instead."}
 
-    model.add_tool_call("exit_plan_mode", {"summary": "- do A\n- do B", "recommendedAction": "interactive"}, call_id="p1")
+    model.add_tool_call(
+        "exit_plan_mode",
+        {"summary": "- do A\n- do B", "recommendedAction": "interactive"},
+        call_id="p1",
+    )
     model.add_reply("Revised.")
     with open_session(client, model, on_exit_plan_mode_request=review) as session:
         reply = session.send_and_wait("plan it", agent_mode="plan", timeout=TIMEOUT)
@@ -43,8 +47,11 @@ def test_exit_plan_mode_handler_rejects_a_plan_with_feedback(client, model):
 def test_exit_plan_mode_approved_leaves_plan_mode(client, model):
     model.add_tool_call("exit_plan_mode", {"summary": "- do A"}, call_id="p2")
     model.add_reply("Starting.")
-    with open_session(client, model, on_exit_plan_mode_request=lambda r, i: {"approved": True,
-                                                                              "selected_action": "interactive"}) as session:
+    with open_session(
+        client,
+        model,
+        on_exit_plan_mode_request=lambda r, i: {"approved": True, "selected_action": "interactive"},
+    ) as session:
         session.send_and_wait("plan it", agent_mode="plan", timeout=TIMEOUT)
         assert session.rpc.mode.get() == "interactive"
     assert "approved" in model.requests[1].tool_results[0]["content"].lower()
@@ -61,7 +68,9 @@ def test_a_token_provider_is_asked_at_session_start(client, caplog):
         return {"access_token": TOKEN, "expires_in": 8 * 3600}
 
     with pytest.raises(JsonRpcError, match="GitHub token validation failed") as failed:
-        client.create_session(session_id="token-user-1", github_token_provider=provider, timeout=TIMEOUT)
+        client.create_session(
+            session_id="token-user-1", github_token_provider=provider, timeout=TIMEOUT
+        )
     ((args, thread),) = calls
     assert args == {"host": "https://github.com", "session_id": "token-user-1", "reason": "initial"}
     assert thread.startswith("copilot-worker")

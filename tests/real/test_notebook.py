@@ -36,7 +36,9 @@ WAIT = 30.0  # seconds: the longest any single wait in these tests may take
 @pytest.fixture(autouse=True)
 def _jupyter_installed():
     if _MISSING is not None:
-        pytest.fail(f"{_MISSING}: install the test extras (`bash scripts/setup.sh`, or pip install -e '.[test]')")
+        pytest.fail(
+            f"{_MISSING}: install the test extras (`bash scripts/setup.sh`, or pip install -e '.[test]')"
+        )
 
 
 class _VenvKernel:
@@ -65,7 +67,11 @@ class VenvKernelManager(_VenvKernel, KernelManager):
 
 def _kernel_env(cli_env, real_cli, model=None) -> dict[str, str]:
     env = dict(cli_env, COPILOT_CLI_PATH=real_cli.path, PYTHONUNBUFFERED="1")
-    for name in ("COPILOT_SYNC_PROVIDER_URL", "COPILOT_SYNC_MODEL", "COPILOT_SYNC_PROVIDER_API_KEY"):
+    for name in (
+        "COPILOT_SYNC_PROVIDER_URL",
+        "COPILOT_SYNC_MODEL",
+        "COPILOT_SYNC_PROVIDER_API_KEY",
+    ):
         env.pop(name, None)
     if model is not None:
         env["COPILOT_SYNC_PROVIDER_URL"] = model.base_url
@@ -112,7 +118,9 @@ def _run_notebook(env: dict[str, str], tmp_path: Path):
         shutdown_kernel="graceful",
         resources={"metadata": {"path": str(tmp_path)}},
     )
-    executor.execute(env=env)  # nbclient owns the kernel manager: it shuts the kernel down, even on errors
+    executor.execute(
+        env=env
+    )  # nbclient owns the kernel manager: it shuts the kernel down, even on errors
     assert executor.km is None or not executor.km.has_kernel, "nbclient left the kernel running"
     cells = {cell.get("id"): cell for cell in nb.cells}
     probe = json.loads(_stdout(cells["test-probe"]))
@@ -124,7 +132,11 @@ def _run_notebook(env: dict[str, str], tmp_path: Path):
 
 
 def _stdout(cell) -> str:
-    return "".join(o["text"] for o in cell.outputs if o.get("output_type") == "stream" and o.get("name") == "stdout")
+    return "".join(
+        o["text"]
+        for o in cell.outputs
+        if o.get("output_type") == "stream" and o.get("name") == "stdout"
+    )
 
 
 def _result(cell) -> dict:
@@ -157,10 +169,16 @@ def test_notebook_runs_against_the_scripted_model(cli_env, real_cli, model, tmp_
     _no_errors(cells)
 
     client_repr = _result(cells["setup"])["text/plain"]
-    assert re.fullmatch(rf"<CopilotClient connected stdio pid={probe['cli_pid']} cli=[\d.]+ sessions=0>", client_repr)
+    assert re.fullmatch(
+        rf"<CopilotClient connected stdio pid={probe['cli_pid']} cli=[\d.]+ sessions=0>",
+        client_repr,
+    )
     assert _stdout(cells["choose-model"]) == f"Using 'scripted-model' at {model.base_url}.\n"
     session_repr = _result(cells["session"])["text/plain"]
-    assert re.fullmatch(r"<CopilotSession '[0-9a-f-]{36}' open model='scripted-model' provider='openai'>", session_repr)
+    assert re.fullmatch(
+        r"<CopilotSession '[0-9a-f-]{36}' open model='scripted-model' provider='openai'>",
+        session_repr,
+    )
 
     # send_and_wait's SessionEvent renders as the reply's Markdown; the repr stays text/plain.
     reply = _result(cells["ask"])
@@ -173,7 +191,7 @@ def test_notebook_runs_against_the_scripted_model(cli_env, real_cli, model, tmp_
     # The tool: tried locally, then called by the model; its result reached the model.
     assert _result(cells["tool-define"])["text/plain"] == repr(FORECAST)
     assert _stdout(cells["tool-use"]) == (
-        "[tool call] get_weather({'city': 'Lisbon'})\n" f"[tool done] {FORECAST}\n"
+        f"[tool call] get_weather({{'city': 'Lisbon'}})\n[tool done] {FORECAST}\n"
     )
     assert _result(cells["tool-use"])["text/markdown"] == WEATHER
     requests = model.requests
@@ -302,7 +320,9 @@ def test_kernel_interrupt_aborts_the_turn_and_the_session_stays_usable(cli_env, 
             model.add_reply(f"after the {mode} interrupt")
             after = _Cell(kc, "session.send_and_wait('again', timeout=30).data.content").ok()
             assert after.result == {"text/plain": repr(f"after the {mode} interrupt")}
-            assert _Cell(kc, "aborts").ok().result == {"text/plain": repr(["user_initiated"] * round_number)}
+            assert _Cell(kc, "aborts").ok().result == {
+                "text/plain": repr(["user_initiated"] * round_number)
+            }
 
         assert _Cell(kc, "session.disconnect(); client.stop()").ok().result == {"text/plain": "[]"}
     finally:
@@ -319,6 +339,10 @@ def test_the_sdk_never_uses_asyncio():
     offenders = [
         str(path.relative_to(SRC))
         for path in SRC.rglob("*.py")
-        if re.search(r"^\s*(import|from)\s+asyncio\b|__import__\(.asyncio|import_module\(.asyncio", path.read_text(), re.MULTILINE)
+        if re.search(
+            r"^\s*(import|from)\s+asyncio\b|__import__\(.asyncio|import_module\(.asyncio",
+            path.read_text(),
+            re.MULTILINE,
+        )
     ]
     assert offenders == []

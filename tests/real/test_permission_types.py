@@ -58,7 +58,9 @@ def test_each_tool_asks_with_the_class_of_its_kind(client, model, tmp_path):
 
     model.add_tool_call("bash", {"command": "echo hi", "description": "x"}, call_id="call_bash")
     model.add_tool_call("view", {"path": str(notes)}, call_id="call_view")
-    model.add_tool_call("create", {"path": str(created), "file_text": "new content\n"}, call_id="call_create")
+    model.add_tool_call(
+        "create", {"path": str(created), "file_text": "new content\n"}, call_id="call_create"
+    )
     model.add_tool_call("shout", {"text": "hey"}, call_id="call_shout")
     model.add_tool_call("web_fetch", {"url": URL}, call_id="call_fetch")
     model.add_reply("done")
@@ -69,16 +71,22 @@ def test_each_tool_asks_with_the_class_of_its_kind(client, model, tmp_path):
     assert reply is not None and reply.data.content == "done"
 
     by_call = {request.tool_call_id: request for request in seen}
-    assert set(by_call) == {"call_bash", "call_view", "call_create", "call_shout", "call_fetch"}, seen
+    assert set(by_call) == {"call_bash", "call_view", "call_create", "call_shout", "call_fetch"}, (
+        seen
+    )
 
     shell = by_call["call_bash"]
     assert type(shell) is ShellPermissionRequest and shell.kind == "shell"
     assert shell.command == shell.full_command_text == "echo hi"
     assert shell.intention == "x"
-    assert [c.identifier for c in shell.commands] == ["echo hi"] and shell.commands[0].read_only is False
+    assert [c.identifier for c in shell.commands] == ["echo hi"] and shell.commands[
+        0
+    ].read_only is False
     assert shell.command_segments is not None and shell.command_segments[0].identifier == "echo"
     assert shell.possible_paths == [] and shell.possible_urls == []
-    assert shell.has_write_file_redirection is False and isinstance(shell.can_offer_session_approval, bool)
+    assert shell.has_write_file_redirection is False and isinstance(
+        shell.can_offer_session_approval, bool
+    )
     assert shell.shell_type in ("bash", None)  # 1.0.102 sends it; 1.0.81 does not
     assert shell["fullCommandText"] == "echo hi"  # dict-style access as before
 
@@ -103,7 +111,9 @@ def test_each_tool_asks_with_the_class_of_its_kind(client, model, tmp_path):
     assert fetch.request_sandbox_bypass in (False, None)
 
     # the decisions took effect
-    results = {r["tool_call_id"]: r["content"] for request in model.requests for r in request.tool_results}
+    results = {
+        r["tool_call_id"]: r["content"] for request in model.requests for r in request.tool_results
+    }
     assert "hi" in results["call_bash"]
     assert "parsnip" in results["call_view"]
     assert created.read_text() == "new content\n"

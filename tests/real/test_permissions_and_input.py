@@ -54,8 +54,12 @@ def setup_function():
 def test_approve_all_lets_the_tool_run(client, model):
     asked = []
     _script_delete(model)
-    with open_session(client, model, tools=[delete_file], on_permission_request=PermissionHandler.approve_all) as session:
-        session.on("permission.requested", lambda e: asked.append(e.raw["data"]["permissionRequest"]))
+    with open_session(
+        client, model, tools=[delete_file], on_permission_request=PermissionHandler.approve_all
+    ) as session:
+        session.on(
+            "permission.requested", lambda e: asked.append(e.raw["data"]["permissionRequest"])
+        )
         session.send_and_wait("delete /tmp/x", timeout=TIMEOUT)
     assert CALLED == ["/tmp/x"]
     (request,) = asked
@@ -70,7 +74,9 @@ def test_a_handler_sees_the_request_and_rejects_with_feedback(client, model):
 
     def policy(request: PermissionRequest, invocation: dict) -> PermissionRequestResult:
         seen.append((request, invocation))
-        return PermissionRequestResult(kind="reject", feedback="Deleting files is not allowed here.")
+        return PermissionRequestResult(
+            kind="reject", feedback="Deleting files is not allowed here."
+        )
 
     _script_delete(model)
     with open_session(client, model, tools=[delete_file], on_permission_request=policy) as session:
@@ -88,7 +94,10 @@ def test_a_handler_sees_the_request_and_rejects_with_feedback(client, model):
     assert request["toolName"] == "delete_file"
     assert invocation["session_id"] == session_id
     seen_by_model = _tool_message(model.requests[1], "call_del")
-    assert seen_by_model == "The user rejected this tool call. User feedback: Deleting files is not allowed here."
+    assert (
+        seen_by_model
+        == "The user rejected this tool call. User feedback: Deleting files is not allowed here."
+    )
     assert completed and completed[0]["result"]["kind"] == "denied-interactively-by-user"
 
 
@@ -97,7 +106,9 @@ def test_reject_without_feedback_ends_the_turn(client, model):
     while a ``reject`` with feedback gives the model the feedback and carries on."""
     done = []
     _script_delete(model, "call_bare")
-    with open_session(client, model, tools=[delete_file], on_permission_request=lambda r, i: "reject") as session:
+    with open_session(
+        client, model, tools=[delete_file], on_permission_request=lambda r, i: "reject"
+    ) as session:
         session.on("tool.execution_complete", lambda e: done.append(e.raw["data"]))
         reply = session.send_and_wait("delete", timeout=TIMEOUT)
     assert CALLED == []
@@ -114,14 +125,22 @@ def test_deny_all_and_kind_strings(client, model):
     decisions = iter([PermissionHandler.deny_all, lambda r, i: "user-not-available"])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with open_session(client, model, tools=[delete_file], on_permission_request=lambda r, i: next(decisions)(r, i)) as session:
+        with open_session(
+            client,
+            model,
+            tools=[delete_file],
+            on_permission_request=lambda r, i: next(decisions)(r, i),
+        ) as session:
             session.send_and_wait("delete", timeout=TIMEOUT)
             session.send_and_wait("delete again", timeout=TIMEOUT)
     # a handler that chose to deny is not a missing handler
     assert not [w for w in caught if issubclass(w.category, MissingPermissionHandlerWarning)]
     assert CALLED == []
     first = _tool_message(model.requests[1], "call_1")
-    assert first == "The user rejected this tool call. User feedback: Denied by the application's permission policy."
+    assert (
+        first
+        == "The user rejected this tool call. User feedback: Denied by the application's permission policy."
+    )
     second = _tool_message(model.requests[3], "call_2")
     assert second.startswith(DENIED)  # 1.0.102 adds a sentence (docs/CLI_VERSIONS.md)
 
@@ -147,7 +166,9 @@ def test_a_handler_that_raises_denies_and_logs(client, model, caplog):
 
     _script_delete(model)
     with caplog.at_level(logging.ERROR, logger="copilot_sync.session"):
-        with open_session(client, model, tools=[delete_file], on_permission_request=broken) as session:
+        with open_session(
+            client, model, tools=[delete_file], on_permission_request=broken
+        ) as session:
             reply = session.send_and_wait("delete", timeout=TIMEOUT)
     assert reply.data.content == "done"
     assert CALLED == []
@@ -180,9 +201,13 @@ def test_parallel_permission_requests_are_handled_together(client, model):
         barrier.wait()  # raises (→ denied) unless both requests are being decided at once
         return "approve-once"
 
-    model.add_tool_calls([("delete_file", {"path": "/p1"}, "c1"), ("delete_file", {"path": "/p2"}, "c2")])
+    model.add_tool_calls(
+        [("delete_file", {"path": "/p1"}, "c1"), ("delete_file", {"path": "/p2"}, "c2")]
+    )
     model.add_reply("both")
-    with open_session(client, model, tools=[delete_file], on_permission_request=wait_for_both) as session:
+    with open_session(
+        client, model, tools=[delete_file], on_permission_request=wait_for_both
+    ) as session:
         session.send_and_wait("delete both", timeout=TIMEOUT)
     assert sorted(CALLED) == ["/p1", "/p2"]
     last = model.requests[-1]
@@ -191,16 +216,23 @@ def test_parallel_permission_requests_are_handled_together(client, model):
 
 def test_without_a_permission_handler_the_cli_denies_and_the_sdk_says_why(client, model, caplog):
     _script_delete(model)
-    with caplog.at_level(logging.WARNING, logger="copilot_sync.session"), pytest.warns(
-        MissingPermissionHandlerWarning, match="on_permission_request"
+    with (
+        caplog.at_level(logging.WARNING, logger="copilot_sync.session"),
+        pytest.warns(MissingPermissionHandlerWarning, match="on_permission_request"),
+        open_session(client, model, tools=[delete_file]) as session,
     ):
-        with open_session(client, model, tools=[delete_file]) as session:
-            reply = session.send_and_wait("delete", timeout=TIMEOUT)
+        reply = session.send_and_wait("delete", timeout=TIMEOUT)
     assert reply.data.content == "done"
     assert CALLED == []
     assert DENIED in _tool_message(model.requests[1], "call_del")
-    warnings = [r.getMessage() for r in caplog.records if r.name == "copilot_sync.session" and r.levelno == logging.WARNING]
-    assert any("on_permission_request" in w and "PermissionHandler.approve_all" in w for w in warnings), warnings
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "copilot_sync.session" and r.levelno == logging.WARNING
+    ]
+    assert any(
+        "on_permission_request" in w and "PermissionHandler.approve_all" in w for w in warnings
+    ), warnings
 
 
 # ---------------------------------------------------------------------------- ask_user
@@ -213,11 +245,15 @@ def test_ask_user_round_trip(client, model):
         questions.append((request, invocation))
         return {"answer": "blue", "wasFreeform": False}
 
-    model.add_tool_call("ask_user", {"question": "Which color?", "choices": ["red", "blue"]}, call_id="call_ask")
+    model.add_tool_call(
+        "ask_user", {"question": "Which color?", "choices": ["red", "blue"]}, call_id="call_ask"
+    )
     model.add_reply("You picked blue.")
     with open_session(client, model, on_user_input_request=answer) as session:
         events = []
-        session.on(lambda e: events.append(e.raw_type) if e.raw_type.startswith("user_input.") else None)
+        session.on(
+            lambda e: events.append(e.raw_type) if e.raw_type.startswith("user_input.") else None
+        )
         reply = session.send_and_wait("Ask me for a color", timeout=TIMEOUT)
         session_id = session.session_id
 
@@ -235,7 +271,9 @@ def test_ask_user_round_trip(client, model):
 def test_ask_user_freeform_string_answer(client, model):
     model.add_tool_call("ask_user", {"question": "Your name?"}, call_id="call_name")
     model.add_reply("Hello Ada.")
-    with open_session(client, model, on_user_input_request=lambda request, invocation: "Ada Lovelace") as session:
+    with open_session(
+        client, model, on_user_input_request=lambda request, invocation: "Ada Lovelace"
+    ) as session:
         session.send_and_wait("Ask my name", timeout=TIMEOUT)
     assert _tool_message(model.requests[1], "call_name") == "User responded: Ada Lovelace"
 
@@ -257,5 +295,8 @@ def test_a_user_input_handler_that_raises_does_not_break_the_turn(client, model,
             reply = session.send_and_wait("ask", timeout=TIMEOUT)
     assert reply.data.content == "I could not ask."
     # Observed on 1.0.81: the CLI turns the JSON-RPC error into this text.
-    assert _tool_message(model.requests[1], "call_broken") == "User responded: The user was unable to respond due to an error"
+    assert (
+        _tool_message(model.requests[1], "call_broken")
+        == "User responded: The user was unable to respond due to an error"
+    )
     assert any(r.exc_info and "no terminal" in str(r.exc_info[1]) for r in caplog.records)

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from copilot_sync._versions import cli_at_least
 from copilot_sync import JsonRpcError, ShellExit, ShellOutput
+from copilot_sync._versions import cli_at_least
 from copilot_sync.generated import rpc as generated
 
 from .conftest import open_session
@@ -61,7 +61,9 @@ def test_server_ping_tools_commands_skills_settings(client, track):
 
     settings = client.rpc.user.settings.get()
     assert isinstance(settings.settings, dict) and settings.settings
-    assert all(isinstance(value, generated.UserSettingMetadata) for value in settings.settings.values())
+    assert all(
+        isinstance(value, generated.UserSettingMetadata) for value in settings.settings.values()
+    )
 
     discovered = client.rpc.extensions.discover()
     assert discovered.extensions == []
@@ -131,7 +133,11 @@ def test_session_state_after_a_turn(client, model, track):
         types = [event.get("type") for event in log.events]
         # 1.0.102 may log session.indexed_search events before session.start
         assert "session.start" in types and "user.message" in types and "assistant.message" in types
-        assert types.index("session.start") < types.index("user.message") < types.index("assistant.message")
+        assert (
+            types.index("session.start")
+            < types.index("user.message")
+            < types.index("assistant.message")
+        )
 
         snapshot = session.rpc.metadata.snapshot()
         assert snapshot.session_id == session.session_id
@@ -160,8 +166,13 @@ def test_session_permissions_agents_and_log(client, model, track):
         assert seen.wait(10) and messages == ["from the typed API"]
 
 
-def test_session_shell_exec_streams_output_to_the_session_that_started_it(client, model, track, tmp_path, caplog):
-    with open_session(client, model, working_directory=str(tmp_path)) as session, open_session(client, model) as other:
+def test_session_shell_exec_streams_output_to_the_session_that_started_it(
+    client, model, track, tmp_path, caplog
+):
+    with (
+        open_session(client, model, working_directory=str(tmp_path)) as session,
+        open_session(client, model) as other,
+    ):
         received: list = []
         finished = threading.Event()
         session.on_shell_output(received.append)
@@ -178,7 +189,9 @@ def test_session_shell_exec_streams_output_to_the_session_that_started_it(client
                 assert isinstance(started.process_id, str) and started.process_id
                 assert _eventually(lambda: (tmp_path / "exec-marker.txt").exists())
             assert [r for r in caplog.records if "session.rpc.shell.exec" in r.getMessage()]
-            answer = session.rpc.shell.execute_user_requested(request_id="r1", command="echo out; echo err >&2; pwd; exit 3")
+            answer = session.rpc.shell.execute_user_requested(
+                request_id="r1", command="echo out; echo err >&2; pwd; exit 3"
+            )
             assert answer.exit_code == 3
             assert finished.wait(20)
             ids = {answer.tool_call_id}
@@ -224,7 +237,9 @@ def test_shell_output_arrives_when_the_cli_sends_it(client, model, track):
             )
             runner.start()
             assert _eventually(lambda: arrivals, timeout=20)
-            assert sum(size for _, size in arrivals) == len("early\n")  # live, while the command sleeps
+            assert sum(size for _, size in arrivals) == len(
+                "early\n"
+            )  # live, while the command sleeps
             assert finished.wait(20)
             runner.join(20)
             assert sum(size for _, size in arrivals) == len("early\nlate\n")

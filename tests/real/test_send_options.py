@@ -28,22 +28,35 @@ def test_request_headers_reach_the_model_server(client, model):
     model.add_reply("first")
     model.add_reply("second")
     with open_session(client, model) as session:
-        session.send_and_wait("with headers", request_headers={"X-Trace-Id": "trace-42", "X-Tenant": "blue"}, timeout=60)
+        session.send_and_wait(
+            "with headers",
+            request_headers={"X-Trace-Id": "trace-42", "X-Tenant": "blue"},
+            timeout=60,
+        )
         session.send_and_wait("without", timeout=60)
     with_headers, without = model.requests[-2:]
-    assert with_headers.headers.get("x-trace-id") == "trace-42" and with_headers.headers.get("x-tenant") == "blue"
+    assert (
+        with_headers.headers.get("x-trace-id") == "trace-42"
+        and with_headers.headers.get("x-tenant") == "blue"
+    )
     assert "x-trace-id" not in without.headers  # per turn: not inherited by the next one
-    assert with_headers.headers.get("authorization") == "Bearer scripted"  # the provider's own still there
+    assert (
+        with_headers.headers.get("authorization") == "Bearer scripted"
+    )  # the provider's own still there
 
 
 def test_display_prompt_is_what_the_timeline_shows_and_the_model_gets_the_prompt(client, model):
     model.add_reply("done")
     with open_session(client, model) as session:
         seen = _user_messages(session)
-        reply = session.send_and_wait("the real, long prompt", display_prompt="Summarise", timeout=60)
+        reply = session.send_and_wait(
+            "the real, long prompt", display_prompt="Summarise", timeout=60
+        )
         assert reply.data.content == "done"
         assert [m["content"] for m in seen] == ["Summarise"]
-        history = [e.raw["data"]["content"] for e in session.get_messages() if e.raw_type == "user.message"]
+        history = [
+            e.raw["data"]["content"] for e in session.get_messages() if e.raw_type == "user.message"
+        ]
         assert history == ["Summarise"]
     assert model.requests[-1].user_prompt.endswith("the real, long prompt")
 
@@ -56,9 +69,12 @@ def test_agent_mode_and_source_are_carried_by_the_user_message(client, model):
         before = session.rpc.mode.get()
         session.send_and_wait("make a plan", agent_mode="plan", source="system", timeout=60)
         session.send_and_wait("and now?", timeout=60)
-        assert [(m.get("agentMode"), m.get("source")) for m in seen] == [("plan", "system"), (None, None)]
+        assert [(m.get("agentMode"), m.get("source")) for m in seen] == [
+            ("plan", "system"),
+            (None, None),
+        ]
         assert session.rpc.mode.get() == before  # the message's mode, not the session's
-    planned, plain = model.requests[-2:]
+    planned, _plain = model.requests[-2:]
     # CLI 1.0.102 gives the model its plan-mode instructions for a message sent in plan mode
     assert "plan_mode" in planned.user_prompt and "make a plan" in planned.user_prompt
 
@@ -68,9 +84,14 @@ def test_stream_send_async_and_send_and_collect_take_the_options_too(client, mod
         model.add_reply(text)
     with open_session(client, model) as session:
         seen = _user_messages(session)
-        list(session.stream("p1", display_prompt="shown 1", request_headers={"X-N": "1"}, timeout=60))
+        list(
+            session.stream("p1", display_prompt="shown 1", request_headers={"X-N": "1"}, timeout=60)
+        )
         session.send_async("p2", display_prompt="shown 2", request_headers={"X-N": "2"}).result(60)
-        assert session.send_and_collect("p3", display_prompt="shown 3", request_headers={"X-N": "3"}) == "three"
+        assert (
+            session.send_and_collect("p3", display_prompt="shown 3", request_headers={"X-N": "3"})
+            == "three"
+        )
         assert [m["content"] for m in seen] == ["shown 1", "shown 2", "shown 3"]
     assert [r.headers.get("x-n") for r in model.requests[-3:]] == ["1", "2", "3"]
 
@@ -79,7 +100,9 @@ def test_stream_send_async_and_send_and_collect_take_the_options_too(client, mod
 
 
 @pytest.mark.parametrize("call", ["send_and_wait", "stream", "future"])
-def test_abort_from_another_thread_raises_turn_aborted_at_once_and_the_queue_goes_on(client, model, call):
+def test_abort_from_another_thread_raises_turn_aborted_at_once_and_the_queue_goes_on(
+    client, model, call
+):
     model.add_reply("never finished", delay=30)
     model.add_reply("the next reply")
     with open_session(client, model) as session:
@@ -95,7 +118,7 @@ def test_abort_from_another_thread_raises_turn_aborted_at_once_and_the_queue_goe
                         pass
                 else:
                     session.send_async("slow").result(60)
-            except BaseException as exc:  # noqa: BLE001 - checked below
+            except BaseException as exc:
                 outcome.append(exc)
             raised_at.append(time.monotonic())
 
@@ -123,7 +146,9 @@ def test_a_long_streamed_reply_outlives_a_shorter_idle_timeout(client, model):
     with open_session(client, model, streaming=True) as session:
         began = time.monotonic()
         assert session.send_and_collect("talk slowly", timeout=60, idle_timeout=1.5) == text
-        assert time.monotonic() - began >= 2.5  # longer than the idle timeout, but never quiet that long
+        assert (
+            time.monotonic() - began >= 2.5
+        )  # longer than the idle timeout, but never quiet that long
 
 
 def test_a_silent_model_trips_the_idle_timeout_and_the_turn_goes_on(client, model):

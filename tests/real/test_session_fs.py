@@ -15,7 +15,6 @@ import time
 
 import pytest
 
-from copilot_sync._versions import cli_at_least
 from copilot_sync import (
     CopilotClient,
     JsonRpcError,
@@ -24,6 +23,7 @@ from copilot_sync import (
     SessionFsConfig,
     SessionFsHandler,
 )
+from copilot_sync._versions import cli_at_least
 
 from ..conftest import assert_no_sdk_threads
 
@@ -102,7 +102,9 @@ def local(handler, cli_path):
 
 
 def tool_results(model):
-    return [str(m.get("content")) for m in model.requests[-1].body["messages"] if m["role"] == "tool"]
+    return [
+        str(m.get("content")) for m in model.requests[-1].body["messages"] if m["role"] == "tool"
+    ]
 
 
 def tool_names(request):
@@ -112,7 +114,9 @@ def tool_names(request):
 # ============================================================================ create, a turn, resume
 
 
-def test_the_cli_keeps_the_session_state_in_the_handler(client, model, handlers, paths, copilot_home):
+def test_the_cli_keeps_the_session_state_in_the_handler(
+    client, model, handlers, paths, copilot_home
+):
     state = paths["state"]
     model.add_reply("Noted: the password is swordfish.")
     session = open_session(client, model, handlers)
@@ -123,10 +127,20 @@ def test_the_cli_keeps_the_session_state_in_the_handler(client, model, handlers,
     assert ("read_file", f"{state}/workspace.yaml") in during_create  # ENOENT: a new session
     assert ("mkdir", f"{state}/checkpoints", True, 0o700) in during_create
     assert ("mkdir", f"{state}/files", True, 0o700) in during_create
-    assert any(c[0] == "write_file" and c[1] == f"{state}/checkpoints/index.md" for c in during_create)
-    temp = [c for c in during_create if c[0] == "write_file" and c[1].startswith(f"{state}/workspace.yaml.tmp.")]
-    assert temp and temp[0][3] == 0o600  # workspace.yaml is written to a temp file with mode 0600...
-    renamed = during_create.index(("rename", temp[0][1], f"{state}/workspace.yaml"))  # ...then renamed over
+    assert any(
+        c[0] == "write_file" and c[1] == f"{state}/checkpoints/index.md" for c in during_create
+    )
+    temp = [
+        c
+        for c in during_create
+        if c[0] == "write_file" and c[1].startswith(f"{state}/workspace.yaml.tmp.")
+    ]
+    assert (
+        temp and temp[0][3] == 0o600
+    )  # workspace.yaml is written to a temp file with mode 0600...
+    renamed = during_create.index(
+        ("rename", temp[0][1], f"{state}/workspace.yaml")
+    )  # ...then renamed over
     assert during_create.index(("read_file", f"{state}/workspace.yaml")) < renamed
     # every path is absolute: under session_state_path, or under the CLI's own session-state dir
     own = f"{copilot_home}/session-state/{sid}"
@@ -140,11 +154,18 @@ def test_the_cli_keeps_the_session_state_in_the_handler(client, model, handlers,
     assert "sql" not in tool_names(model.requests[0])  # no sqlite capability declared: no sql tool
     session.disconnect()
 
-    events = [json.loads(line) for line in open(local(handler, f"{state}/events.jsonl"), encoding="utf-8")]
+    events = [
+        json.loads(line) for line in open(local(handler, f"{state}/events.jsonl"), encoding="utf-8")
+    ]
     types = [event["type"] for event in events]
-    assert types[0] == "session.start" and "user.message" in types and types[-1] == "session.shutdown"
+    assert (
+        types[0] == "session.start" and "user.message" in types and types[-1] == "session.shutdown"
+    )
     assert any(e["type"] == "user.message" and "swordfish" in e["data"]["content"] for e in events)
-    assert any(e["type"] == "assistant.message" and e["data"]["content"] == reply.data.content for e in events)
+    assert any(
+        e["type"] == "assistant.message" and e["data"]["content"] == reply.data.content
+        for e in events
+    )
     appends = handler.ops("append_file")
     assert appends and all(c[1] == f"{state}/events.jsonl" and c[3] == 0o600 for c in appends)
     workspace = open(local(handler, f"{state}/workspace.yaml"), encoding="utf-8").read()
@@ -154,7 +175,9 @@ def test_the_cli_keeps_the_session_state_in_the_handler(client, model, handlers,
     assert not os.path.exists(state) or os.listdir(state) == []
 
 
-def test_resume_reads_the_history_back_through_the_handler(client, model, handlers, paths, tmp_path):
+def test_resume_reads_the_history_back_through_the_handler(
+    client, model, handlers, paths, tmp_path
+):
     state = paths["state"]
     model.add_reply("The code word is tangerine, noted.")
     session = open_session(client, model, handlers)
@@ -162,7 +185,9 @@ def test_resume_reads_the_history_back_through_the_handler(client, model, handle
     session.send_and_wait("The code word is tangerine.", timeout=60)
     session.disconnect()
 
-    with pytest.raises(JsonRpcError, match="Session not found"):  # an empty filesystem has no such session
+    with pytest.raises(
+        JsonRpcError, match="Session not found"
+    ):  # an empty filesystem has no such session
         client.resume_session(sid, model=model.model, provider=model.provider(),
                               create_session_fs_handler=lambda s: LocalSessionFs(tmp_path / "empty"))  # fmt: skip
     assert sid not in [s.session_id for s in client.sessions]
@@ -176,13 +201,17 @@ def test_resume_reads_the_history_back_through_the_handler(client, model, handle
         history = resumed.get_messages()
         assert any(m.raw_type == "user.message" and "tangerine" in m.data.content for m in history)
         model.add_reply("It was tangerine.")
-        assert resumed.send_and_wait("What was the code word?", timeout=60).data.content == "It was tangerine."
+        assert (
+            resumed.send_and_wait("What was the code word?", timeout=60).data.content
+            == "It was tangerine."
+        )
         sent = model.requests[-1].body["messages"]
         assert any("tangerine" in str(m.get("content")) for m in sent if m["role"] == "user")
     finally:
         resumed.disconnect()
     resume_events = [
-        json.loads(line)["type"] for line in open(local(handler, f"{state}/events.jsonl"), encoding="utf-8")
+        json.loads(line)["type"]
+        for line in open(local(handler, f"{state}/events.jsonl"), encoding="utf-8")
     ]
     assert resume_events.count("session.resume") == 1
 
@@ -198,42 +227,74 @@ def test_plan_and_workspace_files_go_through_the_handler(client, model, handlers
     try:
         session.rpc.plan.update(content="# Plan\n- step one\n", timeout=30)
         assert open(plan, encoding="utf-8").read() == "# Plan\n- step one\n"
-        assert ("write_file", f"{state}/plan.md", "# Plan\n- step one\n", 0o600) in handler.ops("write_file")
+        assert ("write_file", f"{state}/plan.md", "# Plan\n- step one\n", 0o600) in handler.ops(
+            "write_file"
+        )
         assert not os.path.exists(os.path.join(state, "plan.md"))  # not on the CLI's disk
 
-        with open(plan, "w", encoding="utf-8") as edited:  # what the handler holds is what the CLI sees
+        with open(
+            plan, "w", encoding="utf-8"
+        ) as edited:  # what the handler holds is what the CLI sees
             edited.write("# Plan\n- edited here\n")
         read = session.rpc.plan.read(timeout=30)
-        assert (read.exists, read.content, read.path) == (True, "# Plan\n- edited here\n", f"{state}/plan.md")
+        assert (read.exists, read.content, read.path) == (
+            True,
+            "# Plan\n- edited here\n",
+            f"{state}/plan.md",
+        )
 
         session.rpc.workspaces.create_file(path="notes.txt", content="héllo ✓ 日本", timeout=30)
-        assert open(local(handler, f"{state}/files/notes.txt"), encoding="utf-8").read() == "héllo ✓ 日本"
+        assert (
+            open(local(handler, f"{state}/files/notes.txt"), encoding="utf-8").read()
+            == "héllo ✓ 日本"
+        )
         assert ("mkdir", f"{state}/files", True, None) in handler.ops("mkdir")
-        assert ("write_file", f"{state}/files/notes.txt", "héllo ✓ 日本", None) in handler.ops("write_file")
+        assert ("write_file", f"{state}/files/notes.txt", "héllo ✓ 日本", None) in handler.ops(
+            "write_file"
+        )
         assert session.rpc.workspaces.list_files(timeout=30).files == ["notes.txt"]
-        assert session.rpc.workspaces.read_file(path="notes.txt", timeout=30).content == "héllo ✓ 日本"
+        assert (
+            session.rpc.workspaces.read_file(path="notes.txt", timeout=30).content == "héllo ✓ 日本"
+        )
 
         session.rpc.plan.delete(timeout=30)
-        assert ("rm", f"{state}/plan.md", False, False) in handler.ops("rm")  # 1.0.81 sends no recursive/force
+        assert ("rm", f"{state}/plan.md", False, False) in handler.ops(
+            "rm"
+        )  # 1.0.81 sends no recursive/force
         assert not os.path.exists(plan)
     finally:
         session.disconnect()
 
 
-def test_the_models_file_tools_on_session_state_go_through_the_handler(client, model, handlers, paths):
+def test_the_models_file_tools_on_session_state_go_through_the_handler(
+    client, model, handlers, paths
+):
     state = paths["state"]
-    session = open_session(client, model, handlers, on_permission_request=PermissionHandler.approve_all)
+    session = open_session(
+        client, model, handlers, on_permission_request=PermissionHandler.approve_all
+    )
     handler = handlers.built[session.session_id]
     try:
-        model.add_tool_call("create", {"path": f"{state}/research/notes.md", "file_text": "# Notes\n- first\n"})
-        model.add_tool_call("edit", {"path": f"{state}/research/notes.md", "old_str": "first", "new_str": "second"})
+        model.add_tool_call(
+            "create", {"path": f"{state}/research/notes.md", "file_text": "# Notes\n- first\n"}
+        )
+        model.add_tool_call(
+            "edit", {"path": f"{state}/research/notes.md", "old_str": "first", "new_str": "second"}
+        )
         model.add_reply("Done.")
         session.send_and_wait("Write research notes.", timeout=60)
-        created, edited = [m["content"] for m in model.requests[-1].body["messages"] if m["role"] == "tool"]
+        created, edited = [
+            m["content"] for m in model.requests[-1].body["messages"] if m["role"] == "tool"
+        ]
         assert created == f"Created file {state}/research/notes.md with 16 characters"
         assert edited == f"File {state}/research/notes.md updated with changes."
-        assert open(local(handler, f"{state}/research/notes.md"), encoding="utf-8").read() == "# Notes\n- second\n"
-        assert ("stat", f"{state}/research/notes.md") in handler.ops("stat")  # create checks that it is missing
+        assert (
+            open(local(handler, f"{state}/research/notes.md"), encoding="utf-8").read()
+            == "# Notes\n- second\n"
+        )
+        assert ("stat", f"{state}/research/notes.md") in handler.ops(
+            "stat"
+        )  # create checks that it is missing
         writes = [c[1:3] for c in handler.ops("write_file") if c[1].endswith("notes.md")]
         assert writes == [
             (f"{state}/research/notes.md", "# Notes\n- first\n"),
@@ -249,18 +310,25 @@ def test_the_file_tools_and_the_plan_on_a_provided_filesystem(client, model, han
     filesystem ("invalid custom SessionFs stat result"), whatever the handler answers;
     session.plan.* work. CLI 1.0.102 edits it through the handler."""
     state = paths["state"]
-    session = open_session(client, model, handlers, on_permission_request=PermissionHandler.approve_all)
+    session = open_session(
+        client, model, handlers, on_permission_request=PermissionHandler.approve_all
+    )
     handler = handlers.built[session.session_id]
     try:
         session.rpc.plan.update(content="# Plan\n- step one\n", timeout=30)
-        model.add_tool_call("edit", {"path": f"{state}/plan.md", "old_str": "one", "new_str": "two"})
+        model.add_tool_call(
+            "edit", {"path": f"{state}/plan.md", "old_str": "one", "new_str": "two"}
+        )
         model.add_reply("Tried.")
         session.send_and_wait("Edit the plan.", timeout=60)
         plan = open(local(handler, f"{state}/plan.md"), encoding="utf-8").read()
         if cli_at_least(client.server_version, "1.0.102"):
             assert "updated" in tool_results(model)[0]
             assert plan == "# Plan\n- step two\n"
-            assert any(c[0] == "write_file" and c[1] == f"{state}/plan.md" and "two" in c[2] for c in handler.ops())
+            assert any(
+                c[0] == "write_file" and c[1] == f"{state}/plan.md" and "two" in c[2]
+                for c in handler.ops()
+            )
         else:
             assert "invalid custom SessionFs stat result" in tool_results(model)[0]
             assert ("stat", f"{state}/plan.md") in handler.ops("stat")
@@ -272,8 +340,12 @@ def test_the_file_tools_and_the_plan_on_a_provided_filesystem(client, model, han
 # ============================================================================ SQLite
 
 
-def test_with_sqlite_the_sql_tool_runs_on_the_handlers_database(cli_env, real_cli, model, paths, tmp_path):
-    config = SessionFsConfig(initial_cwd=paths["cwd"], session_state_path=paths["state"], sqlite=True)
+def test_with_sqlite_the_sql_tool_runs_on_the_handlers_database(
+    cli_env, real_cli, model, paths, tmp_path
+):
+    config = SessionFsConfig(
+        initial_cwd=paths["cwd"], session_state_path=paths["state"], sqlite=True
+    )
     built: list[Recording] = []
 
     def factory(session):
@@ -281,8 +353,12 @@ def test_with_sqlite_the_sql_tool_runs_on_the_handlers_database(cli_env, real_cl
         return built[-1]
 
     with CopilotClient(cli_path=real_cli.path, env=cli_env, session_fs=config) as client:
-        session = open_session(client, model, factory, on_permission_request=PermissionHandler.approve_all)
-        query = "INSERT INTO todos (id, title, status) VALUES ('t1', 'write the tests', 'in_progress')"
+        session = open_session(
+            client, model, factory, on_permission_request=PermissionHandler.approve_all
+        )
+        query = (
+            "INSERT INTO todos (id, title, status) VALUES ('t1', 'write the tests', 'in_progress')"
+        )
         model.add_tool_call("sql", {"description": "Add a todo", "query": query})
         model.add_reply("Added.")
         session.send_and_wait("Track a todo.", timeout=60)
@@ -312,7 +388,9 @@ class FailingDisk(SessionFsHandler):
         self.calls += 1
         raise OSError(errno.EIO, "Input/output error")
 
-    read_file = write_file = append_file = stat = mkdir = readdir = readdir_with_types = rm = rename = _fail
+    read_file = write_file = append_file = stat = mkdir = readdir = readdir_with_types = rm = (
+        rename
+    ) = _fail
 
     def exists(self, path):
         return False
@@ -328,7 +406,9 @@ def test_a_failing_handler_fails_create_with_its_error_not_a_hang(client, model,
     # the handler's error reaches the caller (1.0.81: "Failed to load workspace from
     # .../workspace.yaml: Error: UNKNOWN: EIO: ..."; 1.0.102: "Session approval storage failed
     # (UNKNOWN): EIO: ...")
-    assert re.search(r"session construction failed: .*EIO: Input/output error", info.value.message), info.value.message
+    assert re.search(
+        r"session construction failed: .*EIO: Input/output error", info.value.message
+    ), info.value.message
     assert client.sessions == []
     session = open_session(client, model, handlers)  # the client is still fine
     session.disconnect()

@@ -25,13 +25,25 @@ CWD = "/project"
 def _png(size: int = 32) -> bytes:
     """A valid PNG of random pixels: its compressed data holds (nearly) every byte value."""
     rng = random.Random(7)
-    rows = b"".join(b"\x00" + bytes(rng.randrange(256) for _ in range(size * 3)) for _ in range(size))
+    rows = b"".join(
+        b"\x00" + bytes(rng.randrange(256) for _ in range(size * 3)) for _ in range(size)
+    )
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 class ImageStore(LocalSessionFs):
@@ -78,5 +90,7 @@ def test_a_binary_file_round_trips_through_a_custom_provider(cli_env, real_cli, 
     assert done["success"] is True
     (binary,) = done["result"]["binaryResultsForLlm"]
     assert binary["mimeType"] == "image/png"
-    assert base64.b64decode(binary["data"]) == image  # the exact bytes, through the provider and the CLI
+    assert (
+        base64.b64decode(binary["data"]) == image
+    )  # the exact bytes, through the provider and the CLI
     assert not os.path.exists(f"{CWD}/picture.png")  # never on the CLI's own disk

@@ -51,7 +51,9 @@ def test_skip_custom_instructions_on_create_and_resume(client, model, repo):
     session_id = plain.session_id
     plain.disconnect()
 
-    skipping = open_session(client, model, working_directory=str(repo), skip_custom_instructions=True)
+    skipping = open_session(
+        client, model, working_directory=str(repo), skip_custom_instructions=True
+    )
     assert "PINEAPPLE-MARKER" not in one_turn(skipping, model).system_prompt
     skipping.disconnect()
 
@@ -100,7 +102,9 @@ def test_agent_and_instruction_directories_and_organization_instructions(client,
     (agents / "zebra.agent.md").write_text(agent)
     instructions = tmp_path / "instructions"
     instructions.mkdir()
-    (instructions / "extra.instructions.md").write_text("---\napplyTo: '**'\n---\nINSTRUCTION-DIR-MARKER\n")
+    (instructions / "extra.instructions.md").write_text(
+        "---\napplyTo: '**'\n---\nINSTRUCTION-DIR-MARKER\n"
+    )
     session = open_session(
         client, model, agent_directories=[str(agents)], instruction_directories=[str(instructions)],
         organization_custom_instructions="ORGANIZATION-MARKER",

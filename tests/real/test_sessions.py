@@ -7,7 +7,6 @@ import threading
 
 import pytest
 
-from copilot_sync._versions import DEFAULT_CLI_VERSION
 from copilot_sync import (
     ConnectionState,
     CopilotError,
@@ -18,6 +17,7 @@ from copilot_sync import (
     SessionLifecycleEvent,
     SessionMetadata,
 )
+from copilot_sync._versions import DEFAULT_CLI_VERSION
 
 from .conftest import open_session
 
@@ -32,7 +32,9 @@ def test_ping_and_status(client):
     assert isinstance(status, GetStatusResponse) and status.protocol_version == 3
     assert client.state is ConnectionState.CONNECTED
     assert client.server_version == DEFAULT_CLI_VERSION  # the whole suite runs on the default CLI
-    assert status.version == DEFAULT_CLI_VERSION  # the handshake's (1.0.81's status.get says "0.0.1")
+    assert (
+        status.version == DEFAULT_CLI_VERSION
+    )  # the handshake's (1.0.81's status.get says "0.0.1")
     auth = client.get_auth_status()
     assert auth.is_authenticated is False
 
@@ -54,16 +56,23 @@ def test_disconnect_then_resume_keeps_the_history(client, model):
         history = [m.raw_type for m in resumed.get_messages()]
         assert "user.message" in history and "assistant.message" in history
         model.add_reply("It was tangerine.")
-        assert resumed.send_and_wait("What was the secret word?", timeout=60).data.content == "It was tangerine."
+        assert (
+            resumed.send_and_wait("What was the secret word?", timeout=60).data.content
+            == "It was tangerine."
+        )
         last = model.requests[-1]
-        assert any("tangerine" in str(m.get("content")) for m in last.messages if m["role"] == "user")
+        assert any(
+            "tangerine" in str(m.get("content")) for m in last.messages if m["role"] == "user"
+        )
     finally:
         resumed.disconnect()
 
 
 def test_resume_of_an_unknown_session_raises(client, model):
     with pytest.raises(JsonRpcError) as info:
-        client.resume_session("00000000-0000-4000-8000-000000000000", model=model.model, provider=model.provider())
+        client.resume_session(
+            "00000000-0000-4000-8000-000000000000", model=model.model, provider=model.provider()
+        )
     assert "Session not found" in info.value.message
     assert "00000000-0000-4000-8000-000000000000" not in {s.session_id for s in client.sessions}
 
@@ -116,7 +125,9 @@ def test_lifecycle_events(client, model):
         session_id = session.session_id
         session.disconnect()
         deleted = threading.Event()
-        client.on_lifecycle("session.deleted", lambda e: deleted.set() if e.session_id == session_id else None)
+        client.on_lifecycle(
+            "session.deleted", lambda e: deleted.set() if e.session_id == session_id else None
+        )
         client.delete_session(session_id)
         assert deleted.wait(10)
         assert "session.updated" in everything

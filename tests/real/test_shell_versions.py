@@ -44,11 +44,17 @@ class _Recorder:
             self.finished.set()
 
     def text(self, stream):
-        return "".join(item.data for item in self.items if isinstance(item, ShellOutput) and item.stream == stream)
+        return "".join(
+            item.data
+            for item in self.items
+            if isinstance(item, ShellOutput) and item.stream == stream
+        )
 
 
 def _unobservable_warnings(caplog):
-    return [r for r in caplog.records if r.levelno == logging.WARNING and UNOBSERVABLE in r.getMessage()]
+    return [
+        r for r in caplog.records if r.levelno == logging.WARNING and UNOBSERVABLE in r.getMessage()
+    ]
 
 
 def test_shell_handlers_hear_the_command_the_cli_reports(client, model, tmp_path, caplog):
@@ -62,7 +68,9 @@ def test_shell_handlers_hear_the_command_the_cli_reports(client, model, tmp_path
             call = result.tool_call_id
             assert recorder.text("stdout") == "out\n" and recorder.text("stderr") == "err\n"
             assert recorder.items[-1] == ShellExit(call, 3, tool_call_id=call)
-            assert all(item.process_id == call and item.tool_call_id == call for item in recorder.items)
+            assert all(
+                item.process_id == call and item.tool_call_id == call for item in recorder.items
+            )
             outputs = [item for item in recorder.items if isinstance(item, ShellOutput)]
             assert [item.sequence for item in outputs] == list(range(len(outputs)))
 
@@ -78,19 +86,27 @@ def test_shell_handlers_hear_the_command_the_cli_reports(client, model, tmp_path
             assert recorder.finished.wait(WAIT), recorder.items
             assert recorder.text("stdout") == "out\n" and recorder.text("stderr") == "err\n"
             assert recorder.items[-1] == ShellExit(started.process_id, 3)
-            assert all(item.process_id == started.process_id and item.tool_call_id is None for item in recorder.items)
+            assert all(
+                item.process_id == started.process_id and item.tool_call_id is None
+                for item in recorder.items
+            )
             assert _unobservable_warnings(caplog) == []
         assert recorder.threads == {f"copilot-shell-{session.session_id[:8]}"}
 
 
 def test_the_agents_shell_tool_output_reaches_the_shell_handlers(client, model, tmp_path):
     model.add_tool_call(
-        "bash", {"command": "echo agent-out; echo agent-err >&2; exit 4", "description": "probe"}, call_id="call_bash"
+        "bash",
+        {"command": "echo agent-out; echo agent-err >&2; exit 4", "description": "probe"},
+        call_id="call_bash",
     )
     model.add_reply("ran it")
     completions: list[dict] = []
     with open_session(
-        client, model, working_directory=str(tmp_path), on_permission_request=PermissionHandler.approve_all
+        client,
+        model,
+        working_directory=str(tmp_path),
+        on_permission_request=PermissionHandler.approve_all,
     ) as session:
         session.on("tool.execution_complete", lambda event: completions.append(event.raw["data"]))
         recorder = _Recorder(session)
@@ -99,7 +115,10 @@ def test_the_agents_shell_tool_output_reaches_the_shell_handlers(client, model, 
         (complete,) = [data for data in completions if data.get("toolCallId") == "call_bash"]
         if _events_carry_shell_output(client):
             assert recorder.finished.wait(WAIT), recorder.items
-            assert recorder.text("stdout") == "agent-out\n" and recorder.text("stderr") == "agent-err\n"
+            assert (
+                recorder.text("stdout") == "agent-out\n"
+                and recorder.text("stderr") == "agent-err\n"
+            )
             assert recorder.items[-1] == ShellExit("call_bash", 4, tool_call_id="call_bash")
             assert {item.tool_call_id for item in recorder.items} == {"call_bash"}
             assert recorder.threads == {f"copilot-shell-{session.session_id[:8]}"}

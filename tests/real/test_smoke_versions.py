@@ -49,7 +49,7 @@ def versioned(request, copilot_home):
 
 @pytest.fixture(scope="module")
 def vclient(versioned):
-    version, path, env = versioned
+    _version, path, env = versioned
     before = {t.ident for t in threading.enumerate()}
     client = CopilotClient(cli_path=path, env=env)
     client.start()
@@ -88,7 +88,9 @@ def test_a_tool(vclient, model):
 
     model.add_tool_call("shout", {"text": "smoke"}, call_id="call_shout")
     model.add_reply("Shouted.")
-    with _open(vclient, model, tools=[shout], on_permission_request=PermissionHandler.approve_all) as session:
+    with _open(
+        vclient, model, tools=[shout], on_permission_request=PermissionHandler.approve_all
+    ) as session:
         reply = session.send_and_wait("Shout smoke", timeout=TIMEOUT)
     assert reply.data.content == "Shouted."
     assert seen == ["smoke"]
@@ -104,9 +106,13 @@ def test_a_permission_decides_the_agents_shell_command(vclient, model, tmp_path)
         kinds.append(request.kind)
         return PermissionRequestResult(kind="approve-once")
 
-    model.add_tool_call("bash", {"command": f"echo yes > {marker}", "description": "write a marker"}, call_id="c1")
+    model.add_tool_call(
+        "bash", {"command": f"echo yes > {marker}", "description": "write a marker"}, call_id="c1"
+    )
     model.add_reply("Done.")
-    with _open(vclient, model, on_permission_request=decide, working_directory=str(tmp_path)) as session:
+    with _open(
+        vclient, model, on_permission_request=decide, working_directory=str(tmp_path)
+    ) as session:
         assert session.send_and_wait("Write the marker", timeout=TIMEOUT).data.content == "Done."
     assert "shell" in kinds
     assert marker.read_text().strip() == "yes"
@@ -124,7 +130,13 @@ def test_hooks_fire(vclient, versioned, model):
 
         return hook
 
-    names = ["on_session_start", "on_user_prompt_submitted", "on_pre_tool_use", "on_post_tool_use", "on_session_end"]
+    names = [
+        "on_session_start",
+        "on_user_prompt_submitted",
+        "on_pre_tool_use",
+        "on_post_tool_use",
+        "on_session_end",
+    ]
 
     @define_tool
     def ping(text: str) -> str:
@@ -187,7 +199,9 @@ def test_shell_output_reaches_the_handlers(vclient, versioned, model):
         session.on_shell_exit(on_exit)
         if cli_at_least(version, "1.0.92"):
             # shell.exec no longer reports its output: the user-requested command does
-            session.rpc.shell.execute_user_requested(request_id="smoke", command="echo out; exit 3", timeout=TIMEOUT)
+            session.rpc.shell.execute_user_requested(
+                request_id="smoke", command="echo out; exit 3", timeout=TIMEOUT
+            )
         else:
             session.rpc.shell.exec(command="echo out; exit 3", timeout=TIMEOUT)
         assert ended.wait(TIMEOUT)

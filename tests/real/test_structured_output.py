@@ -38,14 +38,19 @@ POINT_SCHEMA = {
     "required": ["x", "y"],
     "additionalProperties": False,
 }
-OPENAI_FORMAT = {"type": "json_schema", "json_schema": {"name": "response", "schema": POINT_SCHEMA, "strict": True}}
+OPENAI_FORMAT = {
+    "type": "json_schema",
+    "json_schema": {"name": "response", "schema": POINT_SCHEMA, "strict": True},
+}
 
 
 def test_a_dataclass_reply_round_trip_and_the_model_gets_the_schema(client, model):
     model.add_reply('{"x": 3, "y": -4}')
     model.add_reply("plain text")
     with open_session(client, model) as session:
-        assert session.send_and_wait("Where is it?", response_format=Point, timeout=TIMEOUT) == Point(3, -4)
+        assert session.send_and_wait(
+            "Where is it?", response_format=Point, timeout=TIMEOUT
+        ) == Point(3, -4)
         reply = session.send_and_wait("And now?", timeout=TIMEOUT)
         assert reply.data.content == "plain text"
     structured, plain = model.requests[-2:]
@@ -95,16 +100,22 @@ def test_the_format_holds_for_every_model_call_of_the_turn(client, model):
     model.add_tool_call("locate", {"name": "home"})
     model.add_reply('{"x": 7, "y": 8}')
     with open_session(client, model, tools=[locate]) as session:
-        assert session.send_and_wait("Where is home?", response_format=Point, timeout=TIMEOUT) == Point(7, 8)
+        assert session.send_and_wait(
+            "Where is home?", response_format=Point, timeout=TIMEOUT
+        ) == Point(7, 8)
     assert calls == ["home"]
     tool_call, final = model.requests[-2:]
     assert tool_call.body["response_format"] == final.body["response_format"] == OPENAI_FORMAT
 
 
 def test_the_oldest_cli_drops_the_format_but_the_reply_is_still_converted(copilot_home, model):
-    installed = find_installed_cli(OLDEST_SUPPORTED_CLI_VERSION, cli_home(OLDEST_SUPPORTED_CLI_VERSION))
+    installed = find_installed_cli(
+        OLDEST_SUPPORTED_CLI_VERSION, cli_home(OLDEST_SUPPORTED_CLI_VERSION)
+    )
     if installed is None:  # a missing CLI is a set-up failure, never a silent skip
-        pytest.fail(f"Copilot CLI {OLDEST_SUPPORTED_CLI_VERSION} is not installed; run `bash scripts/setup.sh`")
+        pytest.fail(
+            f"Copilot CLI {OLDEST_SUPPORTED_CLI_VERSION} is not installed; run `bash scripts/setup.sh`"
+        )
     env = dict(os.environ, COPILOT_HOME=copilot_home, **installed.env)
     for name in ("GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN", "COPILOT_CLI_PATH"):
         env.pop(name, None)
@@ -112,19 +123,27 @@ def test_the_oldest_cli_drops_the_format_but_the_reply_is_still_converted(copilo
     model.add_reply('```json\n{"x": 5, "y": 6}\n```')
     with CopilotClient(cli_path=str(installed.executable), env=env) as old:
         with open_session(old, model) as session:
-            assert session.send_and_wait("Where?", response_format=Point, timeout=TIMEOUT) == Point(5, 6)
+            assert session.send_and_wait("Where?", response_format=Point, timeout=TIMEOUT) == Point(
+                5, 6
+            )
     assert_no_sdk_threads(before)
-    assert "response_format" not in model.requests[-1].body  # 1.0.81 accepts responseFormat and ignores it
+    assert (
+        "response_format" not in model.requests[-1].body
+    )  # 1.0.81 accepts responseFormat and ignores it
 
 
 def test_the_docs_snippets_run_offline(cli_env, real_cli):
     """docs/STRUCTURED_OUTPUT.md: every ```python block runs as it is, and prints what it says."""
     doc = Path(__file__).resolve().parents[2] / "docs" / "STRUCTURED_OUTPUT.md"
-    blocks = re.findall(r"^```python\n(.*?)^```$", doc.read_text(encoding="utf-8"), re.DOTALL | re.MULTILINE)
+    blocks = re.findall(
+        r"^```python\n(.*?)^```$", doc.read_text(encoding="utf-8"), re.DOTALL | re.MULTILINE
+    )
     assert blocks
     env = dict(cli_env, COPILOT_CLI_PATH=real_cli.path)
     for block in blocks:
-        done = subprocess.run([sys.executable, "-c", block], env=env, capture_output=True, text=True, timeout=50)
+        done = subprocess.run(
+            [sys.executable, "-c", block], env=env, capture_output=True, text=True, timeout=50
+        )
         assert done.returncode == 0, done.stderr
         for line in block.splitlines():  # each "print(...)  # shown" comment is the line printed
             if line.lstrip().startswith("print(") and "# " in line:

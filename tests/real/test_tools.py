@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import threading
-from typing import Annotated, Literal, Optional, TypedDict
+from typing import Annotated, Literal, TypedDict
 
 import pytest
 from typing_extensions import NotRequired, Required
@@ -54,7 +54,9 @@ def test_custom_tool_round_trip(client, model):
 
     model.add_tool_call("get_weather", {"city": "Paris"}, call_id="call_weather_1")
     model.add_reply("It is sunny in Paris.")
-    with open_session(client, model, tools=[get_weather], on_permission_request=PermissionHandler.approve_all) as session:
+    with open_session(
+        client, model, tools=[get_weather], on_permission_request=PermissionHandler.approve_all
+    ) as session:
         done = _completions(session)
         reply = session.send_and_wait("Weather in Paris?", timeout=TIMEOUT)
         session_id = session.session_id
@@ -64,7 +66,10 @@ def test_custom_tool_round_trip(client, model):
     first, second = model.requests
     offered = _offered(first, "get_weather")
     assert offered["description"] == "The current weather in a city."
-    assert offered["parameters"]["properties"]["city"] == {"type": "string", "description": "The city to look up"}
+    assert offered["parameters"]["properties"]["city"] == {
+        "type": "string",
+        "description": "The city to look up",
+    }
     assert offered["parameters"]["required"] == ["city"]
     assert _tool_message(second, "call_weather_1") == "Sunny, 22C in Paris"
     (complete,) = done
@@ -86,14 +91,24 @@ def test_return_values_reach_the_model_as_text_json_or_failure(client, model):
     @define_tool
     def as_failure(reason: str) -> ToolResult:
         """Returns a failure the model should read."""
-        return ToolResult("City not found; try a larger city.", result_type="failure", error=f"upstream said {reason}")
+        return ToolResult(
+            "City not found; try a larger city.",
+            result_type="failure",
+            error=f"upstream said {reason}",
+        )
 
     model.add_tool_calls(
-        [("as_dict", {"n": 3}, "c_dict"), ("as_none", {}, "c_none"), ("as_failure", {"reason": "404"}, "c_fail")]
+        [
+            ("as_dict", {"n": 3}, "c_dict"),
+            ("as_none", {}, "c_none"),
+            ("as_failure", {"reason": "404"}, "c_fail"),
+        ]
     )
     model.add_reply("ok")
     tools = [as_dict, as_none, as_failure]
-    with open_session(client, model, tools=tools, on_permission_request=PermissionHandler.approve_all) as session:
+    with open_session(
+        client, model, tools=tools, on_permission_request=PermissionHandler.approve_all
+    ) as session:
         done = _completions(session)
         session.send_and_wait("go", timeout=TIMEOUT)
 
@@ -117,19 +132,26 @@ def test_a_tool_that_raises_gives_the_model_a_generic_failure(client, model, cap
     model.add_tool_call("lookup", {"key": "k1"}, call_id="call_boom")
     model.add_reply("The lookup failed.")
     with caplog.at_level("WARNING", logger="copilot_sync.tools"):
-        with open_session(client, model, tools=[lookup], on_permission_request=PermissionHandler.approve_all) as session:
+        with open_session(
+            client, model, tools=[lookup], on_permission_request=PermissionHandler.approve_all
+        ) as session:
             done = _completions(session)
             reply = session.send_and_wait("look k1 up", timeout=TIMEOUT)
 
     assert reply.data.content == "The lookup failed."
     seen = _tool_message(model.requests[1], "call_boom")
     # The CLI's generic text (PROTOCOL §5.2): the exception's message never reaches the model.
-    assert seen == 'Failed to execute `lookup` tool with arguments: {"key":"k1"} due to error: Error: Tool execution failed'
+    assert (
+        seen
+        == 'Failed to execute `lookup` tool with arguments: {"key":"k1"} due to error: Error: Tool execution failed'
+    )
     (complete,) = done
     assert complete["success"] is False
     assert complete["error"] == {"message": "Tool execution failed", "code": "failure"}
     assert "hunter2" not in str(complete)
-    assert any("lookup" in r.getMessage() and "RuntimeError" in r.getMessage() for r in caplog.records)
+    assert any(
+        "lookup" in r.getMessage() and "RuntimeError" in r.getMessage() for r in caplog.records
+    )
 
 
 # ---------------------------------------------------------------------------- typed arguments
@@ -160,7 +182,7 @@ def _search_tool(calls):
         tags: list[str],
         options: Options,
         severity: Severity = Severity.LOW,
-        note: Optional[str] = None,
+        note: str | None = None,
     ) -> str:
         """Search the logs.
 
@@ -168,7 +190,17 @@ def _search_tool(calls):
             query: What to look for.
             window: The line window to search.
         """
-        calls.append(dict(query=query, window=window, level=level, tags=tags, options=options, severity=severity, note=note))
+        calls.append(
+            {
+                "query": query,
+                "window": window,
+                "level": level,
+                "tags": tags,
+                "options": options,
+                "severity": severity,
+                "note": note,
+            }
+        )
         return f"found {len(tags)} tags in {window.start}-{window.end}"
 
     return search_logs
@@ -177,10 +209,18 @@ def _search_tool(calls):
 def test_bad_typed_arguments_are_rejected_before_user_code(client, model):
     calls: list[dict] = []
     search_logs = _search_tool(calls)
-    bad = {"query": 7, "window": {"start": "zero"}, "level": "debug", "tags": "a,b", "options": {"verbose": True}}
+    bad = {
+        "query": 7,
+        "window": {"start": "zero"},
+        "level": "debug",
+        "tags": "a,b",
+        "options": {"verbose": True},
+    }
     model.add_tool_call("search_logs", bad, call_id="call_bad")
     model.add_reply("I will fix my arguments.")
-    with open_session(client, model, tools=[search_logs], on_permission_request=PermissionHandler.approve_all) as session:
+    with open_session(
+        client, model, tools=[search_logs], on_permission_request=PermissionHandler.approve_all
+    ) as session:
         done = _completions(session)
         session.send_and_wait("search", timeout=TIMEOUT)
 
@@ -212,14 +252,20 @@ def test_good_typed_arguments_arrive_converted(client, model):
     }
     model.add_tool_call("search_logs", good, call_id="call_good")
     model.add_reply("Found them.")
-    with open_session(client, model, tools=[search_logs], on_permission_request=PermissionHandler.approve_all) as session:
+    with open_session(
+        client, model, tools=[search_logs], on_permission_request=PermissionHandler.approve_all
+    ) as session:
         session.send_and_wait("search", timeout=TIMEOUT)
 
     (call,) = calls
     assert call["window"] == Window(start=5, end=100)
     assert isinstance(call["window"], Window)
     assert call["severity"] is Severity.HIGH
-    assert call["level"] == "error" and call["tags"] == ["net", "db"] and call["options"] == {"limit": 3}
+    assert (
+        call["level"] == "error"
+        and call["tags"] == ["net", "db"]
+        and call["options"] == {"limit": 3}
+    )
     assert call["note"] is None
     assert _tool_message(model.requests[1], "call_good") == "found 2 tags in 5-100"
 
@@ -240,7 +286,9 @@ def test_tool_calls_of_one_turn_run_concurrently(client, model):
 
     model.add_tool_calls([("slow_echo", {"text": t}, f"call_{t}") for t in ("a", "b", "c")])
     model.add_reply("all echoed")
-    with open_session(client, model, tools=[slow_echo], on_permission_request=PermissionHandler.approve_all) as session:
+    with open_session(
+        client, model, tools=[slow_echo], on_permission_request=PermissionHandler.approve_all
+    ) as session:
         done = _completions(session)
         reply = session.send_and_wait("echo three", timeout=TIMEOUT)
 
@@ -263,7 +311,9 @@ def test_a_tool_registered_at_run_time_is_offered_and_called(client, model):
     model.add_reply("no tools yet")
     model.add_tool_call("roll_die", {"sides": 20}, call_id="call_roll")
     model.add_reply("You rolled 20.")
-    with open_session(client, model, on_permission_request=PermissionHandler.approve_all) as session:
+    with open_session(
+        client, model, on_permission_request=PermissionHandler.approve_all
+    ) as session:
         session.send_and_wait("hello", timeout=TIMEOUT)
         assert session.get_tools() == []
         session.register_tool(roll_die)
@@ -290,7 +340,9 @@ def test_unregister_tool_removes_it_from_the_next_request(client, model):
 
     model.add_reply("one")
     model.add_reply("two")
-    with open_session(client, model, tools=[alpha, beta], on_permission_request=PermissionHandler.approve_all) as session:
+    with open_session(
+        client, model, tools=[alpha, beta], on_permission_request=PermissionHandler.approve_all
+    ) as session:
         session.send_and_wait("first", timeout=TIMEOUT)
         session.unregister_tool("alpha")
         assert [t.name for t in session.get_tools()] == ["beta"]
@@ -313,13 +365,19 @@ def test_raw_tool_and_skip_permission(client, model):
         "store",
         "Stores a key.",
         handler,
-        parameters={"type": "object", "properties": {"key": {"type": "string"}}, "required": ["key"]},
+        parameters={
+            "type": "object",
+            "properties": {"key": {"type": "string"}},
+            "required": ["key"],
+        },
         skip_permission=True,
     )
     asked = []
     model.add_tool_call("store", {"key": "k9"}, call_id="call_store")
     model.add_reply("stored")
-    with open_session(client, model, tools=[store], on_permission_request=lambda r, i: asked.append(r) or "reject") as session:
+    with open_session(
+        client, model, tools=[store], on_permission_request=lambda r, i: asked.append(r) or "reject"
+    ) as session:
         session.send_and_wait("store k9", timeout=TIMEOUT)
         local = session.invoke_tool("store", {"key": "local"})
 
@@ -342,7 +400,9 @@ def test_a_tool_handler_may_call_back_into_the_session(client, model):
 
     model.add_tool_call("noisy", {"step": "s1"}, call_id="call_noisy")
     model.add_reply("done")
-    with open_session(client, model, tools=[noisy], on_permission_request=PermissionHandler.approve_all) as session:
+    with open_session(
+        client, model, tools=[noisy], on_permission_request=PermissionHandler.approve_all
+    ) as session:
         holder["session"] = session
         session.on("session.info", lambda e: infos.append(e.raw["data"].get("message")))
         session.send_and_wait("go", timeout=TIMEOUT)
@@ -360,7 +420,9 @@ def test_overriding_a_built_in_tool(client, model):
 
     model.add_tool_call("grep", {"pattern": "TODO"}, call_id="call_grep")
     model.add_reply("nothing")
-    with open_session(client, model, tools=[our_grep], on_permission_request=PermissionHandler.approve_all) as session:
+    with open_session(
+        client, model, tools=[our_grep], on_permission_request=PermissionHandler.approve_all
+    ) as session:
         session.send_and_wait("find TODOs", timeout=TIMEOUT)
     assert seen == ["TODO"]
     offered = [t["function"] for t in model.requests[0].tools if t["function"]["name"] == "grep"]
@@ -375,9 +437,18 @@ def test_invoke_tool_runs_the_handler_locally_with_validation(client, model):
         bad = session.invoke_tool("search_logs", {"query": "x"})
         good = session.invoke_tool(
             "search_logs",
-            {"query": "x", "window": {"start": 1, "end": 2}, "level": "info", "tags": [], "options": {"limit": 1}},
+            {
+                "query": "x",
+                "window": {"start": 1, "end": 2},
+                "level": "info",
+                "tags": [],
+                "options": {"limit": 1},
+            },
         )
-    assert bad.result_type == "failure" and "missing required argument 'window'" in bad.text_result_for_llm
+    assert (
+        bad.result_type == "failure"
+        and "missing required argument 'window'" in bad.text_result_for_llm
+    )
     assert good == ToolResult("found 0 tags in 1-2")
     assert len(calls) == 1 and calls[0]["window"] == Window(1, 2)
     assert model.requests == []  # nothing went to the CLI or the model
@@ -386,7 +457,9 @@ def test_invoke_tool_runs_the_handler_locally_with_validation(client, model):
 def test_a_declaration_only_tool_is_left_to_whoever_answers(client, model):
     """The SDK never answers a tool it has no handler for (PROTOCOL §5.1); any client may,
     here this test itself through ``session.tools.handlePendingToolCall``."""
-    manual = Tool("manual_lookup", "Answered by hand.", parameters={"type": "object", "properties": {}})
+    manual = Tool(
+        "manual_lookup", "Answered by hand.", parameters={"type": "object", "properties": {}}
+    )
     answers = []
 
     def answer_by_hand(event):
@@ -395,7 +468,10 @@ def test_a_declaration_only_tool_is_left_to_whoever_answers(client, model):
             target=lambda: answers.append(
                 holder["session"]._rpc(
                     "session.tools.handlePendingToolCall",
-                    {"requestId": data["requestId"], "result": {"textResultForLlm": "by hand", "resultType": "success"}},
+                    {
+                        "requestId": data["requestId"],
+                        "result": {"textResultForLlm": "by hand", "resultType": "success"},
+                    },
                     timeout=10,
                 )
             )
@@ -404,7 +480,9 @@ def test_a_declaration_only_tool_is_left_to_whoever_answers(client, model):
     holder = {}
     model.add_tool_call("manual_lookup", {}, call_id="call_manual")
     model.add_reply("ok")
-    with open_session(client, model, tools=[manual], on_permission_request=PermissionHandler.approve_all) as session:
+    with open_session(
+        client, model, tools=[manual], on_permission_request=PermissionHandler.approve_all
+    ) as session:
         holder["session"] = session
         session.on("external_tool.requested", answer_by_hand)
         session.send_and_wait("look it up", timeout=TIMEOUT)
@@ -429,7 +507,9 @@ def test_a_tool_can_register_another_tool_mid_turn(client, model):
     model.add_tool_call("unlock", {}, call_id="call_unlock")
     model.add_tool_call("secret", {}, call_id="call_secret")
     model.add_reply("It is 42.")
-    with open_session(client, model, tools=[unlock], on_permission_request=PermissionHandler.approve_all) as session:
+    with open_session(
+        client, model, tools=[unlock], on_permission_request=PermissionHandler.approve_all
+    ) as session:
         holder["session"] = session
         reply = session.send_and_wait("unlock then tell me the secret", timeout=TIMEOUT)
     assert reply.data.content == "It is 42."
@@ -442,7 +522,11 @@ def test_a_tool_can_register_another_tool_mid_turn(client, model):
 def test_a_hand_written_schema_is_validated_and_raw_handlers_get_raw_arguments(client, model):
     @define_tool(
         name="pick",
-        parameters={"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}, "required": ["n"]},
+        parameters={
+            "type": "object",
+            "properties": {"n": {"type": "integer", "minimum": 1}},
+            "required": ["n"],
+        },
     )
     def pick(n):
         """Picks item n."""
@@ -453,12 +537,18 @@ def test_a_hand_written_schema_is_validated_and_raw_handlers_get_raw_arguments(c
         """Takes anything."""
         return f"raw got {invocation.arguments!r}"
 
-    model.add_tool_calls([("pick", {"n": 0}, "c_low"), ("pick", {"n": 2}, "c_ok"), ("raw", {"a": [1, 2]}, "c_raw")])
+    model.add_tool_calls(
+        [("pick", {"n": 0}, "c_low"), ("pick", {"n": 2}, "c_ok"), ("raw", {"a": [1, 2]}, "c_raw")]
+    )
     model.add_reply("ok")
-    with open_session(client, model, tools=[pick, raw], on_permission_request=PermissionHandler.approve_all) as session:
+    with open_session(
+        client, model, tools=[pick, raw], on_permission_request=PermissionHandler.approve_all
+    ) as session:
         session.send_and_wait("go", timeout=TIMEOUT)
     last = model.requests[-1]
-    assert _tool_message(last, "c_low") == "Invalid arguments for tool 'pick':\nn: must be >= 1; got 0"
+    assert (
+        _tool_message(last, "c_low") == "Invalid arguments for tool 'pick':\nn: must be >= 1; got 0"
+    )
     assert _tool_message(last, "c_ok") == "picked 2"
     assert _tool_message(last, "c_raw") == "raw got {'a': [1, 2]}"
     # Observed on 1.0.81: the CLI moves constraint keywords into the description the model sees.
@@ -477,7 +567,9 @@ def test_a_tool_named_like_a_built_in_needs_overrides_built_in_tool(client, mode
         return "mine"
 
     # Observed on 1.0.81: create succeeds; the first send fails before any model call.
-    with open_session(client, model, tools=[my_view], on_permission_request=PermissionHandler.approve_all) as session:
+    with open_session(
+        client, model, tools=[my_view], on_permission_request=PermissionHandler.approve_all
+    ) as session:
         with pytest.raises(SessionError, match="overridesBuiltInTool"):
             session.send_and_wait("view a file", timeout=TIMEOUT)
     assert model.requests == []

@@ -21,14 +21,14 @@ import pytest
 
 pytest.importorskip("opentelemetry.sdk.trace")
 
-from opentelemetry import trace  # noqa: E402
-from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from copilot_sync import CopilotClient, PermissionHandler, define_tool  # noqa: E402
+from copilot_sync import CopilotClient, PermissionHandler, define_tool
 
-from .conftest import open_session  # noqa: E402
+from .conftest import open_session
 
 TIMEOUT = 60
 
@@ -60,7 +60,9 @@ def _run_traced_turn(client, model, tracer, exporter):
             return f"value of {key}"
 
     def pre_tool_use(hook_input, invocation):
-        seen["hook"].append((hook_input.get("traceparent"), trace.get_current_span().get_span_context()))
+        seen["hook"].append(
+            (hook_input.get("traceparent"), trace.get_current_span().get_span_context())
+        )
 
     model.add_tool_call("lookup", {"key": "k1"}, call_id="call_trace_1")
     model.add_reply("Found it.")
@@ -76,7 +78,9 @@ def _run_traced_turn(client, model, tracer, exporter):
     return caller.get_span_context(), work, event, seen
 
 
-def test_default_cli_sends_no_context_back_so_a_tool_starts_a_new_trace(client, model, tracer, provider):
+def test_default_cli_sends_no_context_back_so_a_tool_starts_a_new_trace(
+    client, model, tracer, provider
+):
     caller, work, event, seen = _run_traced_turn(client, model, tracer, provider[1])
     assert "traceparent" not in event and "tracestate" not in event
     assert not seen["tool"].is_valid  # no special context: not the caller's
@@ -85,7 +89,9 @@ def test_default_cli_sends_no_context_back_so_a_tool_starts_a_new_trace(client, 
     assert hook_traceparent is None and not hook_context.is_valid
 
 
-def test_cli_with_telemetry_on_gives_one_trace_from_caller_to_tool(cli_env, real_cli, model, tracer, provider, tmp_path):
+def test_cli_with_telemetry_on_gives_one_trace_from_caller_to_tool(
+    cli_env, real_cli, model, tracer, provider, tmp_path
+):
     spans_file = tmp_path / "cli-spans.jsonl"
     env = {**cli_env, "COPILOT_OTEL_ENABLED": "true", "COPILOT_OTEL_EXPORTER_TYPE": "file",
            "COPILOT_OTEL_FILE_EXPORTER_PATH": str(spans_file)}  # fmt: skip
@@ -121,6 +127,8 @@ def test_the_docs_example_runs_offline(cli_env, real_cli, tmp_path):
     script = tmp_path / "tracing_example.py"
     script.write_text(snippet)
     env = dict(cli_env, COPILOT_CLI_PATH=real_cli.path)
-    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=55)
+    done = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=55
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["Found it.", "True"]

@@ -52,7 +52,13 @@ def test_second_client_attaches_by_cli_url(real_cli, cli_env, model, fresh_threa
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    owner = CopilotClient(cli_path=real_cli.path, env=cli_env, use_stdio=False, port=port, connection_token="s3cret-token")
+    owner = CopilotClient(
+        cli_path=real_cli.path,
+        env=cli_env,
+        use_stdio=False,
+        port=port,
+        connection_token="s3cret-token",
+    )
     owner.start()
     try:
         session = owner.create_session(model=model.model, provider=model.provider())
@@ -157,7 +163,12 @@ def test_interpreter_exit_without_stop_leaves_no_cli(real_cli, cli_env, tmp_path
         )
     )
     result = subprocess.run(
-        [sys.executable, str(script)], env=cli_env, capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, str(script)],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     pid = int(result.stdout.split()[0])
     deadline = time.monotonic() + 5

@@ -68,7 +68,9 @@ def _is_ours(nodeid: str) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "reliability_row(n): the row of docs/RELIABILITY.md a test belongs to")
+    config.addinivalue_line(
+        "markers", "reliability_row(n): the row of docs/RELIABILITY.md a test belongs to"
+    )
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -106,7 +108,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     _state.durations[item.nodeid] = _state.durations.get(item.nodeid, 0.0) + report.duration
     entry = _state.results.setdefault(
         item.nodeid,
-        {"nodeid": item.nodeid, "row": _row_of(item), "status": "pass", "detail": "", "doc": _doc_line(item)},
+        {
+            "nodeid": item.nodeid,
+            "row": _row_of(item),
+            "status": "pass",
+            "detail": "",
+            "doc": _doc_line(item),
+        },
     )
     if report.when == "call" and hasattr(report, "wasxfail"):
         entry["status"] = "xfail" if report.skipped else "FAIL"
@@ -132,7 +140,13 @@ def _doc_line(item: pytest.Item) -> str:
 def _short(report: pytest.TestReport) -> str:
     text = getattr(report, "longreprtext", "") or str(report.longrepr)
     lines = [line.strip() for line in text.splitlines() if line.strip().startswith("E ")]
-    return (lines[0][2:].strip() if lines else text.strip().splitlines()[-1] if text.strip() else "failed")[:200]
+    return (
+        lines[0][2:].strip()
+        if lines
+        else text.strip().splitlines()[-1]
+        if text.strip()
+        else "failed"
+    )[:200]
 
 
 def _full_run(session: pytest.Session) -> tuple[bool, str]:
@@ -149,7 +163,10 @@ def _full_run(session: pytest.Session) -> tuple[bool, str]:
         return False, f"not collected: {sorted(files - seen)}"
     reported = {n for n, e in _state.results.items() if "cases" in e}
     if _state.selected - reported:
-        return False, f"{len(_state.selected - reported)} selected reliability tests did not run to the end"
+        return (
+            False,
+            f"{len(_state.selected - reported)} selected reliability tests did not run to the end",
+        )
     return True, ""
 
 
@@ -232,7 +249,8 @@ def sdk_threads() -> list[threading.Thread]:
     return [
         t
         for t in threading.enumerate()
-        if t.name.startswith("copilot-") and not t.name.startswith(("copilot-fake", "copilot-model"))
+        if t.name.startswith("copilot-")
+        and not t.name.startswith(("copilot-fake", "copilot-model"))
     ]
 
 
@@ -276,7 +294,9 @@ def stop_client(client: CopilotClient) -> None:
 
 
 @contextlib.contextmanager
-def fake_client(scenario: Scenario | None = None, **client_options: Any) -> Iterator[tuple[FakeCLI, CopilotClient]]:
+def fake_client(
+    scenario: Scenario | None = None, **client_options: Any
+) -> Iterator[tuple[FakeCLI, CopilotClient]]:
     """A started client on a fake CLI; both stopped afterwards."""
     with FakeCLI(scenario or Scenario()) as fake:
         client = CopilotClient(cli_path=fake.cli_path, **client_options)
@@ -294,7 +314,7 @@ def run_in_thread(fn, *args, **kwargs) -> tuple[threading.Thread, dict[str, Any]
     def run() -> None:
         try:
             out["result"] = fn(*args, **kwargs)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
+        except BaseException as exc:
             out["error"] = exc
         out["at"] = time.monotonic()
 

@@ -24,7 +24,9 @@ _ids = itertools.count(1)
 ESCAPES = {
     "SystemExit": lambda: SystemExit(3),
     "KeyboardInterrupt": lambda: KeyboardInterrupt("raised by hand"),
-    "pytest.fail": lambda: pytest.fail.Exception("a test assertion inside a handler", pytrace=False),
+    "pytest.fail": lambda: pytest.fail.Exception(
+        "a test assertion inside a handler", pytrace=False
+    ),
     "pytest.skip": lambda: pytest.skip.Exception("skipped inside a handler"),
 }
 
@@ -50,15 +52,18 @@ class Escaping:
         def hook(data, context):
             self._escape("hook")
 
-        return dict(
-            tools=[tool],
-            on_permission_request=lambda request, invocation: self._escape("permission"),
-            commands=[CommandDefinition("escaping", lambda context: self._escape("command"))],
-            on_elicitation_request=lambda context: self._escape("elicitation"),
-            hooks={"on_pre_tool_use": hook},
-            on_user_input_request=lambda request, context: self._escape("user input"),
-            system_message={"mode": "customize", "sections": {"tone": lambda content: self._escape("transform")}},
-        )
+        return {
+            "tools": [tool],
+            "on_permission_request": lambda request, invocation: self._escape("permission"),
+            "commands": [CommandDefinition("escaping", lambda context: self._escape("command"))],
+            "on_elicitation_request": lambda context: self._escape("elicitation"),
+            "hooks": {"on_pre_tool_use": hook},
+            "on_user_input_request": lambda request, context: self._escape("user input"),
+            "system_message": {
+                "mode": "customize",
+                "sections": {"tone": lambda content: self._escape("transform")},
+            },
+        }
 
 
 def _broadcast(fake, session_id, event_type, data, answer_method):
@@ -70,16 +75,32 @@ def _broadcast(fake, session_id, event_type, data, answer_method):
 
 
 BROADCASTS = {
-    "tool": ("external_tool.requested", {"toolCallId": "c1", "toolName": "escaping", "arguments": {"n": 1}},
-             "session.tools.handlePendingToolCall"),
-    "permission": ("permission.requested", {"permissionRequest": {"kind": "shell", "fullCommandText": "ls"}},
-                   "session.permissions.handlePendingPermissionRequest"),
-    "command": ("command.execute", {"command": "/escaping now", "commandName": "escaping", "args": "now"},
-                "session.commands.handlePendingCommand"),
-    "elicitation": ("elicitation.requested", {"message": "Sure?"}, "session.ui.handlePendingElicitation"),
+    "tool": (
+        "external_tool.requested",
+        {"toolCallId": "c1", "toolName": "escaping", "arguments": {"n": 1}},
+        "session.tools.handlePendingToolCall",
+    ),
+    "permission": (
+        "permission.requested",
+        {"permissionRequest": {"kind": "shell", "fullCommandText": "ls"}},
+        "session.permissions.handlePendingPermissionRequest",
+    ),
+    "command": (
+        "command.execute",
+        {"command": "/escaping now", "commandName": "escaping", "args": "now"},
+        "session.commands.handlePendingCommand",
+    ),
+    "elicitation": (
+        "elicitation.requested",
+        {"message": "Sure?"},
+        "session.ui.handlePendingElicitation",
+    ),
 }
 DIRECT = {
-    "hook": ("hooks.invoke", {"hookType": "preToolUse", "input": {"toolName": "bash", "toolArgs": {}}}),
+    "hook": (
+        "hooks.invoke",
+        {"hookType": "preToolUse", "input": {"toolName": "bash", "toolArgs": {}}},
+    ),
     "user input": ("userInput.request", {"question": "Which?", "choices": ["a", "b"]}),
     "transform": ("systemMessage.transform", {"sections": {"tone": {"content": "original tone"}}}),
 }
@@ -112,18 +133,28 @@ def test_every_handler_kind_escaping_is_answered_and_logged(escape, record, capl
             began = time.monotonic()
             for _ in range(2):
                 for kind, (event_type, data, method) in BROADCASTS.items():
-                    answers.setdefault(kind, []).append(_broadcast(fake, sid, event_type, data, method))
+                    answers.setdefault(kind, []).append(
+                        _broadcast(fake, sid, event_type, data, method)
+                    )
                 for kind, (method, params) in DIRECT.items():
-                    answers.setdefault(kind, []).append(fake.request(method, {"sessionId": sid, **params}))
+                    answers.setdefault(kind, []).append(
+                        fake.request(method, {"sessionId": sid, **params})
+                    )
             took = time.monotonic() - began
             reply = session.send_and_wait("carry on", timeout=10)
             assert reply.data.content == "echo: carry on"
         finally:
             stop_client(client)
-    wrong = {kind: got for kind, got in answers.items() if not all(EXPECTED[kind](a, name) for a in got)}
+    wrong = {
+        kind: got for kind, got in answers.items() if not all(EXPECTED[kind](a, name) for a in got)
+    }
     assert not wrong, wrong
-    assert escaping.ran == {kind: 2 for kind in [*BROADCASTS, *DIRECT]}, escaping.ran
-    logged = [r for r in caplog.records if r.levelno >= logging.ERROR and r.exc_info and r.exc_info[0].__name__ == name]
+    assert escaping.ran == dict.fromkeys([*BROADCASTS, *DIRECT], 2), escaping.ran
+    logged = [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and r.exc_info and r.exc_info[0].__name__ == name
+    ]
     assert len(logged) >= 14, [r.getMessage() for r in caplog.records]
     record(
         f"tool, permission, command, elicitation, hook, user input, transform handlers raising {escape} (x2, 2 workers)",
@@ -205,8 +236,11 @@ def test_escaping_handlers_on_the_real_cli(real_cli, cli_env, record, caplog):
     try:
         with ScriptedModelServer(responder=respond) as model:
             session = client.create_session(
-                model=model.model, provider=model.provider(), tools=[shutdown_tool],
-                hooks={"on_pre_tool_use": hook}, on_permission_request=PermissionHandler.approve_all,
+                model=model.model,
+                provider=model.provider(),
+                tools=[shutdown_tool],
+                hooks={"on_pre_tool_use": hook},
+                on_permission_request=PermissionHandler.approve_all,
             )
             session.on("assistant.message", on_message)
             began = time.monotonic()

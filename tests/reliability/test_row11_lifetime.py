@@ -12,7 +12,8 @@ import platform
 import threading
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ from copilot_sync import (
 from copilot_sync.testing import FakeCLI, Rule, Scenario, ScriptedModelServer
 from copilot_sync.testing.actions import default, error, events, reply, sleep, stall
 
-from .conftest import fake_client, pid_alive, run_in_thread, stop_client, wait_until
+from .conftest import fake_client, pid_alive, run_in_thread, wait_until
 
 pytestmark = [pytest.mark.reliability_row(11), pytest.mark.timeout(120)]
 
@@ -48,7 +49,9 @@ def _label(value: Any) -> str:
 # ============================================================================ 7. one timeout rule
 
 
-def _entry_points(client: CopilotClient, session: Any) -> list[tuple[str, Callable[[Any], Any], str]]:
+def _entry_points(
+    client: CopilotClient, session: Any
+) -> list[tuple[str, Callable[[Any], Any], str]]:
     """(label, call with a timeout, the wire method it would send)."""
     return [
         ("client.ping", lambda t: client.ping(timeout=t), "ping"),
@@ -56,12 +59,20 @@ def _entry_points(client: CopilotClient, session: Any) -> list[tuple[str, Callab
         ("client.list_sessions", lambda t: client.list_sessions(timeout=t), "session.list"),
         ("client.rpc.models.list", lambda t: client.rpc.models.list(timeout=t), "models.list"),
         ("client.create_session", lambda t: client.create_session(timeout=t), "session.create"),
-        ("client.resume_session", lambda t: client.resume_session(session.session_id, timeout=t), "session.resume"),
+        (
+            "client.resume_session",
+            lambda t: client.resume_session(session.session_id, timeout=t),
+            "session.resume",
+        ),
         ("session.send", lambda t: session.send("t", timeout=t), "session.send"),
         ("session.send_and_wait", lambda t: session.send_and_wait("t", timeout=t), "session.send"),
         ("session.send_async", lambda t: session.send_async("t", timeout=t), "session.send"),
         ("session.stream", lambda t: session.stream("t", timeout=t), "session.send"),
-        ("session.send_and_collect", lambda t: session.send_and_collect("t", timeout=t), "session.send"),
+        (
+            "session.send_and_collect",
+            lambda t: session.send_and_collect("t", timeout=t),
+            "session.send",
+        ),
         ("session.wait_for_idle", lambda t: session.wait_for_idle(timeout=t), ""),
         ("session.abort", lambda t: session.abort(timeout=t), "session.abort"),
         ("session.get_messages", lambda t: session.get_messages(timeout=t), "session.getMessages"),
@@ -95,12 +106,14 @@ def test_every_timeout_is_checked_before_anything_is_sent(record):
 def test_none_means_no_limit(record):
     """timeout=None waits as long as it takes (here: an answer 0.3 s late)."""
     scenario = Scenario(rules=[Rule(method="ping", actions=[sleep(0.3), default()])])
-    with fake_client(scenario) as (fake, client):
+    with fake_client(scenario) as (_fake, client):
         started = time.monotonic()
         client.ping(timeout=None)
         took = time.monotonic() - started
     assert took >= 0.3
-    record("client.ping(timeout=None), answer after 0.3 s", figure=f"{took:.2f} s", outcome="answered")
+    record(
+        "client.ping(timeout=None), answer after 0.3 s", figure=f"{took:.2f} s", outcome="answered"
+    )
 
 
 # ============================================================================ 8. one deadline per call
@@ -110,7 +123,7 @@ def test_none_means_no_limit(record):
 def test_a_wait_ends_at_its_deadline(record, timeout):
     """A request that is never answered raises CopilotTimeoutError at its deadline, not a slice later."""
     scenario = Scenario(rules=[Rule(method="ping", actions=[stall()])])
-    with fake_client(scenario) as (fake, client):
+    with fake_client(scenario) as (_fake, client):
         late = []
         for _ in range(3):
             started = time.monotonic()
@@ -129,8 +142,10 @@ def test_a_wait_ends_at_its_deadline(record, timeout):
 
 def test_send_and_wait_has_one_deadline(record):
     """timeout=2 with a send answered after 1.5 s and no idle: 2 s in all, not 2 + 1.5."""
-    scenario = Scenario(rules=[Rule(method="session.send", actions=[sleep(1.5), reply({"messageId": "m"})])])
-    with fake_client(scenario) as (fake, client):
+    scenario = Scenario(
+        rules=[Rule(method="session.send", actions=[sleep(1.5), reply({"messageId": "m"})])]
+    )
+    with fake_client(scenario) as (_fake, client):
         session = client.create_session()
         started = time.monotonic()
         with pytest.raises(CopilotTimeoutError) as info:
@@ -150,12 +165,14 @@ def test_send_and_wait_has_one_deadline(record):
 
 def test_resume_of_an_open_session_takes_it_over(record):
     """The new object gets the events and the handlers; the old one is closed and says why."""
-    with fake_client() as (fake, client):
+    with fake_client() as (_fake, client):
         old_events: list[str] = []
         new_events: list[str] = []
         old = client.create_session(on_event=lambda e: old_events.append(e.raw_type))
         assert old.send_and_wait("one", timeout=10).data.content == "echo: one"
-        new = client.resume_session(old.session_id, on_event=lambda e: new_events.append(e.raw_type))
+        new = client.resume_session(
+            old.session_id, on_event=lambda e: new_events.append(e.raw_type)
+        )
         assert new is not old and old.closed and not new.closed
         assert client.sessions == [new]
         with pytest.raises(SessionClosedError, match="resumed by another CopilotSession"):
@@ -163,8 +180,11 @@ def test_resume_of_an_open_session_takes_it_over(record):
         old_count = len(old_events)
         assert new.send_and_wait("two", timeout=10).data.content == "echo: two"
         assert "session.idle" in new_events and len(old_events) == old_count
-    record("resume_session(id) while the first object is open", figure="—",
-           outcome="new object receives events; old raises SessionClosedError('resumed by another ...')")
+    record(
+        "resume_session(id) while the first object is open",
+        figure="—",
+        outcome="new object receives events; old raises SessionClosedError('resumed by another ...')",
+    )
 
 
 def test_resume_of_an_open_session_wakes_the_old_objects_waiters(record):
@@ -178,20 +198,28 @@ def test_resume_of_an_open_session_wakes_the_old_objects_waiters(record):
         thread.join(10)
         assert isinstance(out.get("error"), SessionClosedError), out
         woke = out["at"] - started
-    record("a thread waits on the old object when it is resumed", figure=f"woken in {woke:.2f} s",
-           outcome="SessionClosedError")
+    record(
+        "a thread waits on the old object when it is resumed",
+        figure=f"woken in {woke:.2f} s",
+        outcome="SessionClosedError",
+    )
 
 
 def test_failed_resume_restores_the_old_registration(record):
-    scenario = Scenario(rules=[Rule(method="session.resume", actions=[error(-32000, "resume refused")])])
-    with fake_client(scenario) as (fake, client):
+    scenario = Scenario(
+        rules=[Rule(method="session.resume", actions=[error(-32000, "resume refused")])]
+    )
+    with fake_client(scenario) as (_fake, client):
         old = client.create_session()
         with pytest.raises(JsonRpcError, match="resume refused"):
             client.resume_session(old.session_id)
         assert not old.closed and client.sessions == [old]
         assert old.send_and_wait("still mine", timeout=10).data.content == "echo: still mine"
-    record("resume_session(id) of an open session fails", figure="—",
-           outcome="the old object stays registered and keeps working")
+    record(
+        "resume_session(id) of an open session fails",
+        figure="—",
+        outcome="the old object stays registered and keeps working",
+    )
 
 
 def test_create_with_an_id_already_open_is_refused(record):
@@ -202,8 +230,11 @@ def test_create_with_an_id_already_open_is_refused(record):
             client.create_session(session_id="fixed-id")
         assert not any(m.get("method") == "session.create" for m in fake.received[before:])
         assert first.send_and_wait("ok", timeout=10).data.content == "echo: ok"
-    record("create_session(session_id=<open id>)", figure="nothing sent",
-           outcome="ValueError pointing at resume_session(); the open session is untouched")
+    record(
+        "create_session(session_id=<open id>)",
+        figure="nothing sent",
+        outcome="ValueError pointing at resume_session(); the open session is untouched",
+    )
 
 
 def test_resume_of_an_open_session_on_the_real_cli(record, real_cli, cli_env, model):
@@ -216,7 +247,11 @@ def test_resume_of_an_open_session_on_the_real_cli(record, real_cli, cli_env, mo
         assert reply_two is not None and "two" in reply_two.data.content
         with pytest.raises(SessionClosedError):
             old.send("three")
-    record("resume_session(id) while open, real CLI", figure="—", outcome="the new object answers the next turn")
+    record(
+        "resume_session(id) while open, real CLI",
+        figure="—",
+        outcome="the new object answers the next turn",
+    )
 
 
 # ============================================================================ 9. fork
@@ -230,7 +265,7 @@ def _in_child(fn: Callable[[], str]) -> str:
         os.close(read_end)
         try:
             text = fn()
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        except BaseException as exc:
             text = f"raised {type(exc).__name__}: {exc}"
         os.write(write_end, text.encode("utf-8", "replace"))
         os._exit(0)
@@ -260,7 +295,7 @@ def _child_uses(client: CopilotClient, session: Any) -> str:
         except ClientStateError as exc:
             took = time.monotonic() - started
             results.append(f"{label}: ClientStateError in {took:.3f}s: {'fork' in str(exc)}")
-        except BaseException as exc:  # noqa: BLE001 - reported
+        except BaseException as exc:
             results.append(f"{label}: {type(exc).__name__}: {exc}")
     errors = client.stop(timeout=5)
     results.append(f"stop: {errors!r}")
@@ -275,13 +310,21 @@ def test_a_forked_child_cannot_use_the_parents_client(record):
         sends_before = sum(1 for m in fake.received if m.get("method") in ("ping", "session.send"))
         report = _in_child(lambda: _child_uses(client, session))
         lines = report.splitlines()
-        assert all("ClientStateError" in line and line.endswith("True") for line in lines[:3]), report
+        assert all("ClientStateError" in line and line.endswith("True") for line in lines[:3]), (
+            report
+        )
         assert lines[3] == "stop: []", report
         assert pid_alive(pid)
-        assert sum(1 for m in fake.received if m.get("method") in ("ping", "session.send")) == sends_before
+        assert (
+            sum(1 for m in fake.received if m.get("method") in ("ping", "session.send"))
+            == sends_before
+        )
         assert session.send_and_wait("parent", timeout=10).data.content == "echo: parent"
-    record("os.fork(); the child calls ping, send_and_wait, create_session, stop", figure="nothing sent by the child",
-           outcome="ClientStateError at once naming the fork; child stop() leaves the parent's CLI running")
+    record(
+        "os.fork(); the child calls ping, send_and_wait, create_session, stop",
+        figure="nothing sent by the child",
+        outcome="ClientStateError at once naming the fork; child stop() leaves the parent's CLI running",
+    )
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -293,7 +336,11 @@ def test_a_forked_child_leaves_the_real_cli_alone(record, real_cli, cli_env, mod
         assert pid_alive(client.pid)
         reply_event = session.send_and_wait("after the fork", timeout=60)
         assert reply_event is not None and "after the fork" in reply_event.data.content
-    record("os.fork() with the real CLI", figure="—", outcome="the parent's turn after the child's stop() works")
+    record(
+        "os.fork() with the real CLI",
+        figure="—",
+        outcome="the parent's turn after the child's stop() works",
+    )
 
 
 FORK_EXIT_CHILD = """
@@ -319,12 +366,20 @@ def test_a_forked_child_exiting_normally_leaves_the_parents_cli(record, real_cli
     from .conftest import PYTHON, ROOT
 
     env = dict(cli_env, PYTHONPATH=str(ROOT / "src"))
-    done = subprocess.run([PYTHON, "-c", FORK_EXIT_CHILD, real_cli.path], env=env, capture_output=True, text=True,
-                          timeout=90)
+    done = subprocess.run(
+        [PYTHON, "-c", FORK_EXIT_CHILD, real_cli.path],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["pong", "[]"], (done.stdout, done.stderr)
-    record("a forked child ends with sys.exit(0) (its atexit hooks run), real CLI", figure="—",
-           outcome="the parent's CLI still answers ping and stops cleanly")
+    record(
+        "a forked child ends with sys.exit(0) (its atexit hooks run), real CLI",
+        figure="—",
+        outcome="the parent's CLI still answers ping and stops cleanly",
+    )
 
 
 # ============================================================================ 11. dropped clients
@@ -334,14 +389,17 @@ def _threads_named(names: set[str]) -> list[str]:
     return [t.name for t in threading.enumerate() if t.name in names and t.is_alive()]
 
 
-def _drop_and_collect(make: Callable[[], tuple[CopilotClient, Any]]) -> tuple[int, float, list[str]]:
+def _drop_and_collect(
+    make: Callable[[], tuple[CopilotClient, Any]],
+) -> tuple[int, float, list[str]]:
     client, session = make()
     pid = client.pid
     assert pid is not None
     names = {
         t.name
         for t in threading.enumerate()
-        if t.name.startswith("copilot-") and not t.name.startswith(("copilot-fake", "copilot-model"))
+        if t.name.startswith("copilot-")
+        and not t.name.startswith(("copilot-fake", "copilot-model"))
     } - BASELINE_THREADS
     del client, session
     started = time.monotonic()
@@ -369,11 +427,14 @@ def test_a_dropped_client_is_collected_with_its_cli(record, caplog):
             return client, session
 
         with caplog.at_level("WARNING", logger="copilot_sync.client"):
-            pid, took, left = _drop_and_collect(make)
+            _pid, took, left = _drop_and_collect(make)
     assert not left, f"threads left: {left}"
     assert any("garbage-collected without stop()" in r.getMessage() for r in caplog.records)
-    record("client and session dropped without stop() (fake CLI)", figure=f"CLI gone {took:.2f} s after gc.collect()",
-           outcome="CLI killed, reader/events/lifecycle threads ended, a warning logged")
+    record(
+        "client and session dropped without stop() (fake CLI)",
+        figure=f"CLI gone {took:.2f} s after gc.collect()",
+        outcome="CLI killed, reader/events/lifecycle threads ended, a warning logged",
+    )
 
 
 def test_a_dropped_real_client_is_collected_with_its_cli(record, real_cli, cli_env, model):
@@ -386,17 +447,24 @@ def test_a_dropped_real_client_is_collected_with_its_cli(record, real_cli, cli_e
         session.send_and_wait("hello", timeout=60)
         return client, session
 
-    pid, took, left = _drop_and_collect(make)
+    _pid, took, left = _drop_and_collect(make)
     assert not left, f"threads left: {left}"
-    record("client dropped without stop() (real CLI, ~250 MB)", figure=f"CLI gone {took:.2f} s after gc.collect()",
-           outcome="CLI killed and threads ended")
+    record(
+        "client dropped without stop() (real CLI, ~250 MB)",
+        figure=f"CLI gone {took:.2f} s after gc.collect()",
+        outcome="CLI killed and threads ended",
+    )
 
 
 # ============================================================================ 13. errors that say what to do
 
 
 def test_not_signed_in_says_how_to_sign_in(record, real_cli, cli_env):
-    env = {k: v for k, v in cli_env.items() if k not in ("GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN")}
+    env = {
+        k: v
+        for k, v in cli_env.items()
+        if k not in ("GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN")
+    }
     with CopilotClient(cli_path=real_cli.path, env=env, use_logged_in_user=False) as client:
         session = client.create_session()
         with pytest.raises(AuthenticationError) as info:
@@ -405,8 +473,11 @@ def test_not_signed_in_says_how_to_sign_in(record, real_cli, cli_env):
     assert isinstance(info.value, SessionError)
     for hint in ("/login", "github_token", "provider"):
         assert hint in text, text
-    record("a turn with no GitHub credentials and no provider (real CLI)", figure="—",
-           outcome="AuthenticationError (a SessionError): sign in, pass github_token, or use a BYOK provider")
+    record(
+        "a turn with no GitHub credentials and no provider (real CLI)",
+        figure="—",
+        outcome="AuthenticationError (a SessionError): sign in, pass github_token, or use a BYOK provider",
+    )
 
 
 @pytest.mark.parametrize("program", ["/bin/true", "/bin/cat"])
@@ -418,13 +489,23 @@ def test_a_program_that_is_not_the_cli_is_named(record, program):
     took = time.monotonic() - started
     client.force_stop()
     assert program in str(info.value) and "Copilot CLI" in str(info.value), str(info.value)
-    record(f"cli_path={program}", figure=f"{took:.2f} s",
-           outcome=f"{type(info.value).__name__} naming {program} and asking whether it is the CLI")
+    record(
+        f"cli_path={program}",
+        figure=f"{took:.2f} s",
+        outcome=f"{type(info.value).__name__} naming {program} and asking whether it is the CLI",
+    )
 
 
-@pytest.mark.parametrize("content", [b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + b"\x02\x00\xb7\x00" + b"\x00" * 64,
-                                     b"no shebang, not a binary\n"])
-def test_an_executable_for_another_platform_is_cli_not_found(record, tmp_path: pathlib.Path, content):
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + b"\x02\x00\xb7\x00" + b"\x00" * 64,
+        b"no shebang, not a binary\n",
+    ],
+)
+def test_an_executable_for_another_platform_is_cli_not_found(
+    record, tmp_path: pathlib.Path, content
+):
     path = tmp_path / "copilot"
     path.write_bytes(content)
     path.chmod(0o755)
@@ -434,20 +515,27 @@ def test_an_executable_for_another_platform_is_cli_not_found(record, tmp_path: p
     text = str(info.value)
     assert str(path) in text and platform.machine() in text, text
     assert client.state.value == "error"
-    record("cli_path to an executable this machine cannot run (ENOEXEC)", figure="—",
-           outcome="CLINotFoundError naming the path and this platform")
+    record(
+        "cli_path to an executable this machine cannot run (ENOEXEC)",
+        figure="—",
+        outcome="CLINotFoundError naming the path and this platform",
+    )
 
 
 def test_an_unsupported_method_names_itself_and_the_cli_version(record):
-    scenario = Scenario(rules=[Rule(method="models.list", actions=[error(-32601, "Unhandled method models.list")])])
-    with fake_client(scenario) as (fake, client):
-        with pytest.raises(UnsupportedMethodError) as info:
-            client.rpc.models.list()
+    scenario = Scenario(
+        rules=[Rule(method="models.list", actions=[error(-32601, "Unhandled method models.list")])]
+    )
+    with fake_client(scenario) as (_fake, client), pytest.raises(UnsupportedMethodError) as info:
+        client.rpc.models.list()
     exc = info.value
     assert isinstance(exc, CapabilityError) and isinstance(exc, JsonRpcError) and exc.code == -32601
     assert "models.list" in str(exc) and "1.0.81-fake" in str(exc) and "not supported" in str(exc)
-    record("a method the CLI does not have", figure="—",
-           outcome="UnsupportedMethodError (CapabilityError and JsonRpcError) naming method and CLI version")
+    record(
+        "a method the CLI does not have",
+        figure="—",
+        outcome="UnsupportedMethodError (CapabilityError and JsonRpcError) naming method and CLI version",
+    )
 
 
 def test_status_reports_the_real_cli_version(record, real_cli, cli_env):
@@ -455,7 +543,11 @@ def test_status_reports_the_real_cli_version(record, real_cli, cli_env):
         status = client.get_status()
         assert status.version == client.server_version
         assert status.version and status.version != "0.0.1"
-    record("get_status().version on the real CLI", figure=status.version, outcome="the handshake's version, not 0.0.1")
+    record(
+        "get_status().version on the real CLI",
+        figure=status.version,
+        outcome="the handshake's version, not 0.0.1",
+    )
 
 
 # ============================================================================ 14. secrets
@@ -464,14 +556,27 @@ def test_status_reports_the_real_cli_version(record, real_cli, cli_env):
 def test_the_token_is_in_no_exception(record):
     token = "tok-" + uuid.uuid4().hex
     rules = [
-        Rule(method="session.getMessages", actions=[error(-32000, f"bad token {token}", {"token": token, "l": [token]})]),
-        Rule(method="session.send", actions=[
-            reply({"messageId": "m"}),
-            events([("user.message", {"content": "x"}),
-                    ("session.error", {"errorType": "query", "message": f"rejected {token}", "stack": token})]),
-        ]),
+        Rule(
+            method="session.getMessages",
+            actions=[error(-32000, f"bad token {token}", {"token": token, "l": [token]})],
+        ),
+        Rule(
+            method="session.send",
+            actions=[
+                reply({"messageId": "m"}),
+                events(
+                    [
+                        ("user.message", {"content": "x"}),
+                        (
+                            "session.error",
+                            {"errorType": "query", "message": f"rejected {token}", "stack": token},
+                        ),
+                    ]
+                ),
+            ],
+        ),
     ]
-    with fake_client(Scenario(rules=rules), github_token=token) as (fake, client):
+    with fake_client(Scenario(rules=rules), github_token=token) as (_fake, client):
         session = client.create_session()
         with pytest.raises(JsonRpcError) as rpc_info:
             session.get_messages()
@@ -482,24 +587,38 @@ def test_the_token_is_in_no_exception(record):
         assert token not in shown, shown
     assert token not in repr(turn_info.value.event) and token not in repr(turn_info.value.event.raw)
     assert token not in repr(rpc_info.value.data)
-    record("the CLI quotes the token in an error message, its data and a session.error event", figure="—",
-           outcome="[REDACTED] in str, repr, args, data and the attached event")
+    record(
+        "the CLI quotes the token in an error message, its data and a session.error event",
+        figure="—",
+        outcome="[REDACTED] in str, repr, args, data and the attached event",
+    )
 
 
 def test_the_agents_commands_do_not_see_the_token(record, real_cli, cli_env):
     token = "ghp_" + uuid.uuid4().hex[:36]
-    with ScriptedModelServer() as model, CopilotClient(cli_path=real_cli.path, env=cli_env, github_token=token) as client:
-        session = client.create_session(model=model.model, provider=model.provider(),
-                                        on_permission_request=PermissionHandler.approve_all)
+    with (
+        ScriptedModelServer() as model,
+        CopilotClient(cli_path=real_cli.path, env=cli_env, github_token=token) as client,
+    ):
+        session = client.create_session(
+            model=model.model,
+            provider=model.provider(),
+            on_permission_request=PermissionHandler.approve_all,
+        )
         model.add_tool_call("bash", {"command": "env", "description": "print the environment"})
         model.add_reply("done")
         session.send_and_wait("show the environment", timeout=90)
-        output = " ".join(str(r.get("content")) for req in model.wait_for_requests(2) for r in req.tool_results)
+        output = " ".join(
+            str(r.get("content")) for req in model.wait_for_requests(2) for r in req.tool_results
+        )
     assert "PATH=" in output, output[:500]
     assert token not in output
     assert "COPILOT_SDK_AUTH_TOKEN" not in output and "COPILOT_GITHUB_TOKEN" not in output
-    record("github_token=..., the agent runs `env` (real CLI)", figure="—",
-           outcome="the token is not in the command's environment (COPILOT_GITHUB_TOKEN is stripped by the CLI)")
+    record(
+        "github_token=..., the agent runs `env` (real CLI)",
+        figure="—",
+        outcome="the token is not in the command's environment (COPILOT_GITHUB_TOKEN is stripped by the CLI)",
+    )
 
 
 # ============================================================================ 10. max_frame_bytes on the client
@@ -523,5 +642,8 @@ def test_client_max_frame_bytes_fails_an_oversized_answer_at_once(record):
             client.force_stop()
     assert info.value.limit == 2048 and info.value.size is not None and info.value.size > 4096
     assert took < 2.0
-    record("CopilotClient(max_frame_bytes=2048), a 4 KiB answer", figure=f"{took:.2f} s",
-           outcome="FrameTooLargeError (size, limit) for the waiter at once")
+    record(
+        "CopilotClient(max_frame_bytes=2048), a 4 KiB answer",
+        figure=f"{took:.2f} s",
+        outcome="FrameTooLargeError (size, limit) for the waiter at once",
+    )

@@ -11,12 +11,20 @@ import time
 
 import pytest
 
+from copilot_sync import ConnectionState, CopilotClient, ProcessExitedError
 from copilot_sync._versions import cli_at_least
-from copilot_sync import ConnectionState, CopilotClient, ProcessExitedError, SessionClosedError
 from copilot_sync.testing import FakeCLI, Rule, Scenario
-from copilot_sync.testing.actions import default, request, stall
+from copilot_sync.testing.actions import stall
 
-from .conftest import PYTHON, child_env, fake_client, pid_alive, run_in_thread, sdk_threads, stop_client, wait_until
+from .conftest import (
+    PYTHON,
+    child_env,
+    pid_alive,
+    run_in_thread,
+    sdk_threads,
+    stop_client,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.reliability_row(1), pytest.mark.timeout(60)]
 
@@ -85,7 +93,9 @@ def test_sigkill_mid_handshake(record):
 
 def test_sigkill_mid_turn_fails_every_waiter(record):
     """send_and_wait, stream, a pending RPC and a second session's waiter all fail at once."""
-    scenario = Scenario(think_time=30, rules=[Rule(method="session.getMessages", actions=[stall()])])
+    scenario = Scenario(
+        think_time=30, rules=[Rule(method="session.getMessages", actions=[stall()])]
+    )
     with FakeCLI(scenario) as fake:
         client = CopilotClient(cli_path=fake.cli_path)
         client.start()
@@ -127,7 +137,11 @@ def test_sigkill_mid_turn_fails_every_waiter(record):
 
 def test_sigkill_mid_tool_call(record, caplog):
     """The CLI dies while a handler (a preToolUse hook: a tool call in progress) runs on a worker."""
-    hook = {"sessionId": None, "hookType": "preToolUse", "input": {"toolName": "bash", "toolArgs": {}}}
+    hook = {
+        "sessionId": None,
+        "hookType": "preToolUse",
+        "input": {"toolName": "bash", "toolArgs": {}},
+    }
     entered, release = threading.Event(), threading.Event()
 
     def on_pre_tool_use(data, context):
@@ -143,7 +157,9 @@ def test_sigkill_mid_tool_call(record, caplog):
             hook["sessionId"] = session.session_id
             thread, out = run_in_thread(session.send_and_wait, "use a tool", timeout=30)
             fake.wait_for_request("session.send")
-            asker = threading.Thread(target=lambda: _quiet(fake.request, "hooks.invoke", hook, 30), daemon=True)
+            asker = threading.Thread(
+                target=lambda: _quiet(fake.request, "hooks.invoke", hook, 30), daemon=True
+            )
             asker.start()
             assert entered.wait(5), "the hook never ran"
             killed_at = time.monotonic()
@@ -185,8 +201,16 @@ def test_sigkill_mid_tool_call_external_tool(record):
             session = client.create_session(tools=[slow_tool])
             thread, out = run_in_thread(session.send_and_wait, "use the tool", timeout=30)
             fake.wait_for_request("session.send")
-            fake.emit(session.session_id, "external_tool.requested",
-                      {"requestId": "r1", "toolCallId": "c1", "toolName": "slow_tool", "arguments": {"n": 1}})
+            fake.emit(
+                session.session_id,
+                "external_tool.requested",
+                {
+                    "requestId": "r1",
+                    "toolCallId": "c1",
+                    "toolName": "slow_tool",
+                    "arguments": {"n": 1},
+                },
+            )
             assert entered.wait(5), "the tool never ran"
             killed_at = time.monotonic()
             fake.kill()
@@ -210,7 +234,7 @@ def test_sigkill_mid_tool_call_external_tool(record):
 def _quiet(fn, *args):
     try:
         fn(*args)
-    except Exception:  # noqa: BLE001 - the fake died under its own request: expected
+    except Exception:
         pass
 
 
@@ -346,7 +370,9 @@ def test_stop_while_handlers_run_twice_and_from_a_handler(record):
         session.on(slow_event_handler)
         session.send("hello")
         hook = {"sessionId": session.session_id, "hookType": "sessionStart", "input": {}}
-        threading.Thread(target=lambda: _quiet(fake.request, "hooks.invoke", hook, 10), daemon=True).start()
+        threading.Thread(
+            target=lambda: _quiet(fake.request, "hooks.invoke", hook, 10), daemon=True
+        ).start()
         assert entered_event.wait(5) and entered_hook.wait(5)
         began = time.monotonic()
         first = client.stop(timeout=10)
@@ -389,7 +415,9 @@ def test_stop_while_handlers_run_twice_and_from_a_handler(record):
 
         session = client.create_session(hooks={"on_session_start": stop_from_hook})
         hook = {"sessionId": session.session_id, "hookType": "sessionStart", "input": {}}
-        threading.Thread(target=lambda: _quiet(fake.request, "hooks.invoke", hook, 10), daemon=True).start()
+        threading.Thread(
+            target=lambda: _quiet(fake.request, "hooks.invoke", hook, 10), daemon=True
+        ).start()
         assert hook_done.wait(10)
         assert inside["hook_errors"] == [] and client.state is ConnectionState.DISCONNECTED
     record(
@@ -397,7 +425,11 @@ def test_stop_while_handlers_run_twice_and_from_a_handler(record):
         figure=f"returned in {busy_stop:.2f} s (handlers busy for 1 s)",
         outcome="[] (no errors); state=disconnected",
     )
-    record("stop() twice", figure=f"second call returned in {twice * 1000:.1f} ms", outcome="[]; no error")
+    record(
+        "stop() twice",
+        figure=f"second call returned in {twice * 1000:.1f} ms",
+        outcome="[]; no error",
+    )
     record(
         "stop() from inside an event handler / a worker handler",
         figure=f"{inside['seconds']:.2f} s / {inside['hook_seconds']:.2f} s",
@@ -415,7 +447,10 @@ def test_no_sdk_thread_survives_stop(record):
             client = CopilotClient(cli_path=fake.cli_path, use_stdio=use_stdio, max_workers=4)
             client.start()
             client.on_lifecycle(lambda event: None)
-            sessions = [client.create_session(hooks={"on_session_start": lambda d, c: None}) for _ in range(3)]
+            sessions = [
+                client.create_session(hooks={"on_session_start": lambda d, c: None})
+                for _ in range(3)
+            ]
             for session in sessions:
                 session.send_and_wait("hi", timeout=10)
                 fake.request("hooks.invoke", {**hook, "sessionId": session.session_id}, 5)
@@ -423,7 +458,9 @@ def test_no_sdk_thread_survives_stop(record):
             assert client.stop(timeout=10) == []
             left = [t for t in sdk_threads() if t.ident not in before and t.is_alive()]
             # joined by stop(); the drains end with the pipes: allow them a moment
-            assert wait_until(lambda: not [t for t in left if t.is_alive()], 1.0), [t.name for t in left if t.is_alive()]
+            assert wait_until(lambda: not [t for t in left if t.is_alive()], 1.0), [
+                t.name for t in left if t.is_alive()
+            ]
     import re
 
     kinds = sorted({re.sub(r"(-[0-9a-f]{8}|-\d+)+$", "", name) for name in seen})
@@ -456,12 +493,17 @@ def test_interpreter_exit_without_stop_leaves_no_cli(real_cli, cli_env, tmp_path
         pids: list[int] = []
         for how in ("return", "raise"):
             result = subprocess.run(
-                [PYTHON, str(script), how], env={**child_env(), **cli_env, "PYTHONPATH": child_env()["PYTHONPATH"]},
-                capture_output=True, text=True, timeout=60,
+                [PYTHON, str(script), how],
+                env={**child_env(), **cli_env, "PYTHONPATH": child_env()["PYTHONPATH"]},
+                capture_output=True,
+                text=True,
+                timeout=60,
             )
             assert result.stdout.strip(), result.stderr
             pids += [int(p) for p in result.stdout.split()]
-        assert wait_until(lambda: not any(pid_alive(p) for p in pids), 5.0), [p for p in pids if pid_alive(p)]
+        assert wait_until(lambda: not any(pid_alive(p) for p in pids), 5.0), [
+            p for p in pids if pid_alive(p)
+        ]
     record(
         "Interpreter exit without stop() (normal end and uncaught exit), real CLI and TCP fake",
         figure=f"{len(pids)} CLI processes started by 2 child interpreters; 0 alive afterwards",
@@ -484,9 +526,14 @@ def test_sigkill_with_async_turns_queued_and_running(record):
             fake.kill()
             errors = [future.exception(timeout=5) for future in futures]
             latency = time.monotonic() - killed_at
-            assert all(isinstance(error, ProcessExitedError) and error.exit_code == -signal.SIGKILL for error in errors), errors
+            assert all(
+                isinstance(error, ProcessExitedError) and error.exit_code == -signal.SIGKILL
+                for error in errors
+            ), errors
             assert latency < LIMIT, latency
-            assert len({id(error) for error in errors}) == len(errors)  # each future its own exception
+            assert len({id(error) for error in errors}) == len(
+                errors
+            )  # each future its own exception
         finally:
             stop_client(client)
     record(
@@ -501,14 +548,18 @@ def test_sigkill_while_a_shell_command_streams(real_cli, cli_env, model, tmp_pat
     client = CopilotClient(cli_path=real_cli.path, env=cli_env)
     client.start()
     try:
-        session = client.create_session(model=model.model, provider=model.provider(), working_directory=str(tmp_path))
+        session = client.create_session(
+            model=model.model, provider=model.provider(), working_directory=str(tmp_path)
+        )
         chunks: list[str] = []
         first = threading.Event()
         session.on_shell_output(lambda out: (chunks.append(out.data), first.set()))
         command = "yes tick | head -c 131072; sleep 30"
         if cli_at_least(client.server_version, "1.0.92"):
             # a user-requested command streams live, and its request waits for the command
-            running = run_in_thread(session.rpc.shell.execute_user_requested, request_id="r", command=command)
+            running = run_in_thread(
+                session.rpc.shell.execute_user_requested, request_id="r", command=command
+            )
         else:
             # CLI 1.0.81 sends a command's output in 64 KiB pieces (the rest when it exits):
             # two full pieces at once, then the command keeps running

@@ -17,9 +17,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copilot_sync import ConnectionState, JsonRpcError, ProcessExitedError, ProtocolError, SessionEventType
+from copilot_sync import (
+    ConnectionState,
+    JsonRpcError,
+    ProcessExitedError,
+    ProtocolError,
+    SessionEventType,
+)
 from copilot_sync._events import RawEventData, event_type_names, parse_event
-from copilot_sync._wire.framing import FrameReader, FrameTooLargeError, FramingError, TruncatedFrameError, encode_frame
+from copilot_sync._wire.framing import (
+    FrameReader,
+    FrameTooLargeError,
+    FramingError,
+    TruncatedFrameError,
+    encode_frame,
+)
 from copilot_sync.testing import Rule, Scenario
 from copilot_sync.testing.actions import stall
 
@@ -41,20 +53,49 @@ def _logged(caplog, level: int, text: str) -> bool:
 # ----------------------------------------------------------------------------- skipped and logged
 
 SKIP_CASES = [
-    ("Header block without Content-Length", b"X-Only: header\r\nContent-Type: x\r\n\r\n", "without Content-Length"),
+    (
+        "Header block without Content-Length",
+        b"X-Only: header\r\nContent-Type: x\r\n\r\n",
+        "without Content-Length",
+    ),
     ("Invalid JSON body", b"Content-Length: 9\r\n\r\n{not json", "not valid JSON"),
     ("Non-UTF-8 body", b"Content-Length: 4\r\n\r\n\xff\xfe\xfd\xfc", "not valid JSON"),
-    ("JSON that is not an object (array)", b"Content-Length: 7\r\n\r\n[1,2,3]", "not a JSON object"),
+    (
+        "JSON that is not an object (array)",
+        b"Content-Length: 7\r\n\r\n[1,2,3]",
+        "not a JSON object",
+    ),
     ("Object with neither method nor id", b"Content-Length: 2\r\n\r\n{}", "neither method nor id"),
-    ("Method that is not a string", _frame({"jsonrpc": "2.0", "method": 42, "params": {}}), "method is not a string"),
-    ("Response to an unknown request id", _frame({"jsonrpc": "2.0", "id": 98765, "result": {}}), "unknown request id"),
-    ("Response with an unhashable id", _frame({"jsonrpc": "2.0", "id": [1], "result": {}}), "unknown request id"),
-    ("session.event without sessionId/event", _frame({"jsonrpc": "2.0", "method": "session.event", "params": {"x": 1}}),
-     "without sessionId/event"),
-    ("shell.output without processId", _frame({"jsonrpc": "2.0", "method": "shell.output", "params": {"data": "x"}}),
-     "without a processId"),
-    ("shell.exit whose params are not an object", _frame({"jsonrpc": "2.0", "method": "shell.exit", "params": [3]}),
-     "without a processId"),
+    (
+        "Method that is not a string",
+        _frame({"jsonrpc": "2.0", "method": 42, "params": {}}),
+        "method is not a string",
+    ),
+    (
+        "Response to an unknown request id",
+        _frame({"jsonrpc": "2.0", "id": 98765, "result": {}}),
+        "unknown request id",
+    ),
+    (
+        "Response with an unhashable id",
+        _frame({"jsonrpc": "2.0", "id": [1], "result": {}}),
+        "unknown request id",
+    ),
+    (
+        "session.event without sessionId/event",
+        _frame({"jsonrpc": "2.0", "method": "session.event", "params": {"x": 1}}),
+        "without sessionId/event",
+    ),
+    (
+        "shell.output without processId",
+        _frame({"jsonrpc": "2.0", "method": "shell.output", "params": {"data": "x"}}),
+        "without a processId",
+    ),
+    (
+        "shell.exit whose params are not an object",
+        _frame({"jsonrpc": "2.0", "method": "shell.exit", "params": [3]}),
+        "without a processId",
+    ),
 ]
 
 
@@ -66,12 +107,18 @@ def test_skipped_and_logged(name, data, logged, caplog, record):
         began = time.monotonic()
         fake.send_raw(data)
         assert client.ping("after").message == "pong: after"
-        assert session.send_and_wait("still talking?", timeout=10).data.content == "echo: still talking?"
+        assert (
+            session.send_and_wait("still talking?", timeout=10).data.content
+            == "echo: still talking?"
+        )
         elapsed = time.monotonic() - began
         assert client.state is ConnectionState.CONNECTED
         assert _logged(caplog, logging.WARNING, logged), caplog.text
-    record(name, figure=f"{len(data)} bytes injected; next ping + turn in {elapsed * 1000:.0f} ms",
-           outcome=f"{SKIPPED}: '{logged}'")
+    record(
+        name,
+        figure=f"{len(data)} bytes injected; next ping + turn in {elapsed * 1000:.0f} ms",
+        outcome=f"{SKIPPED}: '{logged}'",
+    )
 
 
 def test_event_for_an_unknown_session(caplog, record):
@@ -89,8 +136,11 @@ def test_event_for_an_unknown_session(caplog, record):
             time.sleep(0.01)
         assert [e.data.message for e in seen] == ["mine"]
         assert _logged(caplog, logging.DEBUG, "unknown session")
-    record("Event for an unknown session", figure="1 stray event, 1 own event",
-           outcome="stray event dropped, logged at DEBUG (routine after a session is closed); own session unaffected")
+    record(
+        "Event for an unknown session",
+        figure="1 stray event, 1 own event",
+        outcome="stray event dropped, logged at DEBUG (routine after a session is closed); own session unaffected",
+    )
 
 
 def test_request_for_an_unknown_session_and_unknown_method(caplog, record):
@@ -98,32 +148,58 @@ def test_request_for_an_unknown_session_and_unknown_method(caplog, record):
     caplog.set_level(logging.DEBUG, logger="copilot_sync")
     with fake_client() as (fake, client):
         began = time.monotonic()
-        unknown_session = fake.request("hooks.invoke", {"sessionId": "nope", "hookType": "preToolUse", "input": {}})
+        unknown_session = fake.request(
+            "hooks.invoke", {"sessionId": "nope", "hookType": "preToolUse", "input": {}}
+        )
         unknown_method = fake.request("no.such.method", {"sessionId": "nope"})
         no_params = fake.request("userInput.request", None)
         elapsed = time.monotonic() - began
-        assert unknown_session["error"]["code"] == -32603 and "unknown session nope" in unknown_session["error"]["message"]
+        assert (
+            unknown_session["error"]["code"] == -32603
+            and "unknown session nope" in unknown_session["error"]["message"]
+        )
         assert unknown_method["error"]["code"] == -32601
         assert no_params["error"]["code"] == -32603
         assert _logged(caplog, logging.WARNING, "unknown session")
         assert client.ping().protocol_version == 3
-    record("Request for an unknown session", figure=f"answered in {elapsed * 1000 / 3:.1f} ms on average",
-           outcome="JSON-RPC error -32603 'unknown session <id>', WARNING logged; the CLI is never left waiting")
-    record("Request with an unknown method", figure="1 request",
-           outcome="JSON-RPC error -32601 'Method not found' (a WARNING, once per method name)")
+    record(
+        "Request for an unknown session",
+        figure=f"answered in {elapsed * 1000 / 3:.1f} ms on average",
+        outcome="JSON-RPC error -32603 'unknown session <id>', WARNING logged; the CLI is never left waiting",
+    )
+    record(
+        "Request with an unknown method",
+        figure="1 request",
+        outcome="JSON-RPC error -32601 'Method not found' (a WARNING, once per method name)",
+    )
 
 
 def test_response_without_result_or_error(record):
     """A response to a pending request with neither result nor error fails that request only."""
     # connect is request 1 on a new connection, the first ping request 2
     bad = _frame({"jsonrpc": "2.0", "id": 2})
-    with fake_client(Scenario(rules=[Rule(method="ping", times=1, actions=[
-        {"op": "raw", "b64": __import__("base64").b64encode(bad).decode()}, stall()])])) as (fake, client):
+    with fake_client(
+        Scenario(
+            rules=[
+                Rule(
+                    method="ping",
+                    times=1,
+                    actions=[
+                        {"op": "raw", "b64": __import__("base64").b64encode(bad).decode()},
+                        stall(),
+                    ],
+                )
+            ]
+        )
+    ) as (_fake, client):
         with pytest.raises(JsonRpcError, match="no result and no error") as info:
             client.ping("first", timeout=5)
         assert client.ping("second").message == "pong: second"
-    record("Response with neither result nor error", figure="1 request",
-           outcome=f"that request raises JsonRpcError({info.value.code}); the connection goes on")
+    record(
+        "Response with neither result nor error",
+        figure="1 request",
+        outcome=f"that request raises JsonRpcError({info.value.code}); the connection goes on",
+    )
 
 
 def test_duplicate_events(record):
@@ -135,17 +211,21 @@ def test_duplicate_events(record):
         reply = session.send_and_wait("one", timeout=10)
         idle = [e for e in seen if e.type == "session.idle"][-1]
         # replay the last idle and the last assistant.message, ids and all
-        fake.emit(session.session_id, "session.idle", idle.raw.get("data"), id=idle.id, ephemeral=True)
+        fake.emit(
+            session.session_id, "session.idle", idle.raw.get("data"), id=idle.id, ephemeral=True
+        )
         fake.emit(session.session_id, "assistant.message", reply.raw["data"], id=reply.id)
         assert client.ping().protocol_version == 3
         second = session.send_and_wait("two", timeout=10)
         assert second.data.content == "echo: two"
         ids = [e.id for e in seen]
         assert ids.count(idle.id) == 2 and ids.count(reply.id) == 2
-    record("Duplicate events (an idle and a message replayed with their ids)",
-           figure=f"{len(seen)} events delivered, 2 of them duplicates",
-           outcome="delivered as received, in order (no de-duplication); a replayed idle does not end the next turn, "
-                   "which returns its own reply")
+    record(
+        "Duplicate events (an idle and a message replayed with their ids)",
+        figure=f"{len(seen)} events delivered, 2 of them duplicates",
+        outcome="delivered as received, in order (no de-duplication); a replayed idle does not end the next turn, "
+        "which returns its own reply",
+    )
 
 
 def test_unknown_event_types_and_fields(record):
@@ -157,12 +237,23 @@ def test_unknown_event_types_and_fields(record):
         session.on(seen.append)
         session.on("future.event_kind", typed.append)
         fake.emit(session.session_id, "future.event_kind", {"anything": [1, {"b": None}]})
-        fake.emit(session.session_id, "assistant.message",
-                  {"messageId": "m1", "content": "hi", "brandNewField": {"x": 1}, "toolRequests": "not-a-list"})
+        fake.emit(
+            session.session_id,
+            "assistant.message",
+            {
+                "messageId": "m1",
+                "content": "hi",
+                "brandNewField": {"x": 1},
+                "toolRequests": "not-a-list",
+            },
+        )
         fake.emit(session.session_id, "session.info", None)
         assert client.ping().protocol_version == 3
         deadline = time.monotonic() + 2
-        while len([e for e in seen if e.raw_type != "session.start"]) < 3 and time.monotonic() < deadline:
+        while (
+            len([e for e in seen if e.raw_type != "session.start"]) < 3
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.01)
         future, message, empty = [e for e in seen if e.raw_type != "session.start"]
         assert future.type is SessionEventType.UNKNOWN and future.raw_type == "future.event_kind"
@@ -172,14 +263,17 @@ def test_unknown_event_types_and_fields(record):
         assert message.data.tool_requests == "not-a-list"  # kept as received, never raises
         assert empty.data is not None
         repr(future), repr(message), repr(empty)
-    record("Unknown event type, unknown fields, wrong-typed and missing data",
-           figure="3 events", outcome="delivered: type UNKNOWN with raw_type kept, unknown fields kept in `raw`, "
-                                      "wrong-typed values kept as received; nothing raises")
+    record(
+        "Unknown event type, unknown fields, wrong-typed and missing data",
+        figure="3 events",
+        outcome="delivered: type UNKNOWN with raw_type kept, unknown fields kept in `raw`, "
+        "wrong-typed values kept as received; nothing raises",
+    )
 
 
 def test_twenty_megabyte_frame(record):
     """A 20 MB message arrives whole (the limit is 256 MB per frame)."""
-    content = ("0123456789abcdef" * (20 * 1024 * 1024 // 16))
+    content = "0123456789abcdef" * (20 * 1024 * 1024 // 16)
     with fake_client() as (fake, client):
         session = client.create_session()
         got: list = []
@@ -191,18 +285,26 @@ def test_twenty_megabyte_frame(record):
         elapsed = time.monotonic() - began
         assert got[0].data.content == content
         assert client.ping().protocol_version == 3
-    record("A 20 MB frame", figure=f"{len(content) / 2**20:.0f} MiB event delivered intact in {elapsed:.2f} s",
-           outcome="delivered; frames above `max_frame_bytes` (256 MiB) fail the connection with ProtocolError (row 9)")
+    record(
+        "A 20 MB frame",
+        figure=f"{len(content) / 2**20:.0f} MiB event delivered intact in {elapsed:.2f} s",
+        outcome="delivered; frames above `max_frame_bytes` (256 MiB) fail the connection with ProtocolError (row 9)",
+    )
 
 
 def test_oversized_frame_fails_the_stream_at_once(record):
     stream = io.BufferedReader(io.BytesIO(encode_frame(b"x" * 5000) + encode_frame(b'{"ok":1}')))
     reader = FrameReader(stream, max_frame_bytes=4096)
-    with pytest.raises(FrameTooLargeError, match="5,000-byte frame is above the limit of 4,096 bytes"):
+    with pytest.raises(
+        FrameTooLargeError, match="5,000-byte frame is above the limit of 4,096 bytes"
+    ):
         reader.read_frame()
-    record("A frame above max_frame_bytes", figure="5,000-byte frame, limit 4,096 bytes",
-           outcome="FrameTooLargeError at once, nothing of the body read; the connection closes with "
-                   "ProtocolError naming size and limit (row 9)")
+    record(
+        "A frame above max_frame_bytes",
+        figure="5,000-byte frame, limit 4,096 bytes",
+        outcome="FrameTooLargeError at once, nothing of the body read; the connection closes with "
+        "ProtocolError naming size and limit (row 9)",
+    )
 
 
 # ----------------------------------------------------------------------------- connection fails, typed
@@ -213,28 +315,39 @@ FATAL_CASES = [
     ("Header line without a colon", b"what is this\r\n\r\n", ProtocolError),
     ("Header line over 8 KiB", b"X-Long: " + b"a" * 9000 + b"\r\n\r\n", ProtocolError),
     ("More than 64 header lines", b"X: y\r\n" * 65 + b"\r\n", ProtocolError),
-    ("Wrong Content-Length, too short (5 of a 45-byte body)",
-     b"Content-Length: 5\r\n\r\n" + json.dumps({"jsonrpc": "2.0", "method": "x", "params": {}}).encode(),
-     ProtocolError),
-    ("Wrong Content-Length, too long (swallows the next frame)",
-     b"Content-Length: 60\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"x\"}" + _frame({"jsonrpc": "2.0", "method": "y"}),
-     ProtocolError),
+    (
+        "Wrong Content-Length, too short (5 of a 45-byte body)",
+        b"Content-Length: 5\r\n\r\n"
+        + json.dumps({"jsonrpc": "2.0", "method": "x", "params": {}}).encode(),
+        ProtocolError,
+    ),
+    (
+        "Wrong Content-Length, too long (swallows the next frame)",
+        b'Content-Length: 60\r\n\r\n{"jsonrpc":"2.0","method":"x"}'
+        + _frame({"jsonrpc": "2.0", "method": "y"}),
+        ProtocolError,
+    ),
 ]
 
 
 @pytest.mark.parametrize("name, data, error", FATAL_CASES, ids=[c[0] for c in FATAL_CASES])
 def test_unreadable_stream_fails_every_waiter_with_a_typed_error(name, data, error, record):
-    scenario = Scenario(think_time=30, rules=[Rule(method="session.getMessages", actions=[stall()])])
+    scenario = Scenario(
+        think_time=30, rules=[Rule(method="session.getMessages", actions=[stall()])]
+    )
     with fake_client(scenario) as (fake, client):
         session = client.create_session()
-        waiters = [run_in_thread(session.send_and_wait, "x", timeout=30), run_in_thread(session.get_messages, timeout=30)]
+        waiters = [
+            run_in_thread(session.send_and_wait, "x", timeout=30),
+            run_in_thread(session.get_messages, timeout=30),
+        ]
         fake.wait_for_request("session.send")
         fake.wait_for_request("session.getMessages")
         sent_at = time.monotonic()
         fake.send_raw(data)
         try:  # the peer goes on talking: the next frame shows where the boundaries went
             fake.emit(session.session_id, "session.info", {"infoType": "x", "message": "next"})
-        except Exception:  # noqa: BLE001 - the SDK may have closed its end already
+        except Exception:
             pass
         for thread, _ in waiters:
             thread.join(5)
@@ -243,11 +356,17 @@ def test_unreadable_stream_fails_every_waiter_with_a_typed_error(name, data, err
         latency = max(out["at"] for _, out in waiters) - sent_at
         assert latency < 1.0
         assert client.state is ConnectionState.ERROR
-    record(name, figure=f"2 waiters failed {latency * 1000:.0f} ms after the bytes were sent",
-           outcome=f"connection closed at once; every waiter: {error.__name__} ('cannot be read as a frame'); state=error")
+    record(
+        name,
+        figure=f"2 waiters failed {latency * 1000:.0f} ms after the bytes were sent",
+        outcome=f"connection closed at once; every waiter: {error.__name__} ('cannot be read as a frame'); state=error",
+    )
 
 
-TRUNCATED = {"body": b'Content-Length: 100\r\n\r\n{"jsonrpc":"2.0","method"', "header": b"Content-Len"}
+TRUNCATED = {
+    "body": b'Content-Length: 100\r\n\r\n{"jsonrpc":"2.0","method"',
+    "header": b"Content-Len",
+}
 
 
 @pytest.mark.parametrize("where", ["body", "header"])
@@ -276,18 +395,26 @@ def test_truncated_frame(where, how, record):
         assert client.state is ConnectionState.ERROR
         if how == "exits":
             assert error.exit_code == 7
-    record(f"Truncated {where}, then the peer {how}",
-           figure=f"waiter failed {latency * 1000:.0f} ms after the stream ended",
-           outcome="the end of the connection (WARNING 'ended inside a frame'): ProcessExitedError"
-                   + (" with the exit code (7)" if how == "exits" else
-                      "; the SDK first waits up to 1 s for the still-running CLI's exit code"))
+    record(
+        f"Truncated {where}, then the peer {how}",
+        figure=f"waiter failed {latency * 1000:.0f} ms after the stream ended",
+        outcome="the end of the connection (WARNING 'ended inside a frame'): ProcessExitedError"
+        + (
+            " with the exit code (7)"
+            if how == "exits"
+            else "; the SDK first waits up to 1 s for the still-running CLI's exit code"
+        ),
+    )
 
 
 # ----------------------------------------------------------------------------- property-based
 
 _bodies = st.binary(min_size=0, max_size=2048)
 _extra_headers = st.lists(
-    st.sampled_from([b"Content-Type: application/vscode-jsonrpc; charset=utf-8", b"X-Extra: 1", b"x-y:z"]), max_size=2
+    st.sampled_from(
+        [b"Content-Type: application/vscode-jsonrpc; charset=utf-8", b"X-Extra: 1", b"x-y:z"]
+    ),
+    max_size=2,
 )
 
 
@@ -316,9 +443,26 @@ def test_frame_reader_round_trip(frames):
 
 
 @settings(max_examples=1500, deadline=None)
-@given(st.binary(max_size=300) | st.lists(st.sampled_from(
-    [b"Content-Length: ", b"3", b"-1", b"\r\n", b"\n", b":", b"{}", b"x", b"\xff", b"Content-Length: 2\r\n\r\n{}"]),
-    max_size=30).map(b"".join))
+@given(
+    st.binary(max_size=300)
+    | st.lists(
+        st.sampled_from(
+            [
+                b"Content-Length: ",
+                b"3",
+                b"-1",
+                b"\r\n",
+                b"\n",
+                b":",
+                b"{}",
+                b"x",
+                b"\xff",
+                b"Content-Length: 2\r\n\r\n{}",
+            ]
+        ),
+        max_size=30,
+    ).map(b"".join)
+)
 def test_frame_reader_on_arbitrary_bytes_only_returns_or_raises_framing_errors(data):
     _counts["garbage"] += 1
     reader = FrameReader(io.BytesIO(data), max_frame_bytes=64)
@@ -334,7 +478,10 @@ def test_frame_reader_on_arbitrary_bytes_only_returns_or_raises_framing_errors(d
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(_frames(), min_size=1, max_size=6), st.lists(st.integers(1, 64), min_size=1, max_size=20))
+@given(
+    st.lists(_frames(), min_size=1, max_size=6),
+    st.lists(st.integers(1, 64), min_size=1, max_size=20),
+)
 def test_frame_reader_over_a_pipe_with_arbitrary_write_boundaries(frames, cuts):
     """Real pipe, bytes written in arbitrary pieces: the reader reassembles every frame."""
     _counts["pipe"] += 1
@@ -346,7 +493,7 @@ def test_frame_reader_over_a_pipe_with_arbitrary_write_boundaries(frames, cuts):
             pos, i = 0, 0
             while pos < len(data):
                 step = cuts[i % len(cuts)]
-                out.write(data[pos:pos + step])
+                out.write(data[pos : pos + step])
                 pos += step
                 i += 1
 
@@ -370,7 +517,9 @@ def test_truncated_inputs_raise_truncated_frame_error():
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=20,
 )
 _types = st.sampled_from(sorted(event_type_names())) | st.text(max_size=20)
@@ -378,7 +527,11 @@ _types = st.sampled_from(sorted(event_type_names())) | st.text(max_size=20)
 
 @st.composite
 def _raw_events(draw):
-    raw = draw(st.dictionaries(st.sampled_from(["id", "timestamp", "parentId", "ephemeral", "agentId", "extra"]), _json))
+    raw = draw(
+        st.dictionaries(
+            st.sampled_from(["id", "timestamp", "parentId", "ephemeral", "agentId", "extra"]), _json
+        )
+    )
     if draw(st.booleans()):
         raw["type"] = draw(_types)
     if draw(st.booleans()):
@@ -386,7 +539,9 @@ def _raw_events(draw):
         raw["data"] = draw(_json | st.dictionaries(st.text(max_size=15), _json, max_size=6))
         del event_type
     if draw(st.booleans()):
-        raw["timestamp"] = draw(st.sampled_from(["2025-01-02T03:04:05.678Z", "2025-13-99T00:00:00Z", "yesterday", ""]))
+        raw["timestamp"] = draw(
+            st.sampled_from(["2025-01-02T03:04:05.678Z", "2025-13-99T00:00:00Z", "yesterday", ""])
+        )
     return raw
 
 
@@ -415,14 +570,23 @@ def test_event_parser_rejects_non_objects_with_type_error(value):
 
 def test_property_based_totals(record):
     """Summary line for the property-based tests above (they run first, in file order)."""
-    record("Property: frame reader round trip (random headers, case, LF/CRLF, stray blank lines)",
-           figure=f"{_counts['roundtrip']} generated streams of up to 8 frames",
-           outcome="every body read back exactly, then a clean end (None)")
-    record("Property: frame reader on arbitrary bytes",
-           figure=f"{_counts['garbage']} generated inputs (limit 64 bytes)",
-           outcome="returns frames, ends cleanly, or raises FramingError/TruncatedFrameError; never hangs, never another error")
-    record("Property: frame reader over a real pipe, arbitrary write boundaries",
-           figure=f"{_counts['pipe']} generated streams", outcome="every frame reassembled")
-    record("Property: event parser on arbitrary event objects (known and random types, random data)",
-           figure=f"{_counts['events']} generated events",
-           outcome="never raises (type, timestamp, data, repr, to_dict); non-objects raise TypeError")
+    record(
+        "Property: frame reader round trip (random headers, case, LF/CRLF, stray blank lines)",
+        figure=f"{_counts['roundtrip']} generated streams of up to 8 frames",
+        outcome="every body read back exactly, then a clean end (None)",
+    )
+    record(
+        "Property: frame reader on arbitrary bytes",
+        figure=f"{_counts['garbage']} generated inputs (limit 64 bytes)",
+        outcome="returns frames, ends cleanly, or raises FramingError/TruncatedFrameError; never hangs, never another error",
+    )
+    record(
+        "Property: frame reader over a real pipe, arbitrary write boundaries",
+        figure=f"{_counts['pipe']} generated streams",
+        outcome="every frame reassembled",
+    )
+    record(
+        "Property: event parser on arbitrary event objects (known and random types, random data)",
+        figure=f"{_counts['events']} generated events",
+        outcome="never raises (type, timestamp, data, repr, to_dict); non-objects raise TypeError",
+    )

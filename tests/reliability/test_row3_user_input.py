@@ -42,18 +42,63 @@ def _varargs_tool(x, *args) -> str:
 
 CLIENT_CASES = [
     ("CopilotClient(port='80')", lambda: CopilotClient(port="80"), ValueError, "port"),
-    ("CopilotClient(cli_args='--flag')", lambda: CopilotClient(cli_args="--flag"), TypeError, "cli_args"),
-    ("CopilotClient(max_workers=0)", lambda: CopilotClient(max_workers=0), ValueError, "max_workers"),
-    ("CopilotClient(cli_url='no url here')", lambda: CopilotClient(cli_url="no url here"), ValueError, "cli_url"),
+    (
+        "CopilotClient(cli_args='--flag')",
+        lambda: CopilotClient(cli_args="--flag"),
+        TypeError,
+        "cli_args",
+    ),
+    (
+        "CopilotClient(max_workers=0)",
+        lambda: CopilotClient(max_workers=0),
+        ValueError,
+        "max_workers",
+    ),
+    (
+        "CopilotClient(cli_url='no url here')",
+        lambda: CopilotClient(cli_url="no url here"),
+        ValueError,
+        "cli_url",
+    ),
     ("CopilotClient(env=[1])", lambda: CopilotClient(env=[1]), TypeError, "env"),
-    ("CopilotClient(log_level='loud')", lambda: CopilotClient(log_level="loud"), ValueError, "log_level"),
-    ("CopilotClient(github_token='')", lambda: CopilotClient(github_token=""), ValueError, "github_token"),
-    ("CopilotClient(connection_token=..., stdio)", lambda: CopilotClient(connection_token="x"), ValueError, "connection_token"),
-    ("define_tool(f) with a socket.socket parameter", lambda: define_tool(_socket_tool), TypeError, "cannot infer a JSON schema"),
-    ("define_tool(f) with a threading.Lock parameter", lambda: define_tool(_lock_tool), TypeError, "cannot infer a JSON schema"),
+    (
+        "CopilotClient(log_level='loud')",
+        lambda: CopilotClient(log_level="loud"),
+        ValueError,
+        "log_level",
+    ),
+    (
+        "CopilotClient(github_token='')",
+        lambda: CopilotClient(github_token=""),
+        ValueError,
+        "github_token",
+    ),
+    (
+        "CopilotClient(connection_token=..., stdio)",
+        lambda: CopilotClient(connection_token="x"),
+        ValueError,
+        "connection_token",
+    ),
+    (
+        "define_tool(f) with a socket.socket parameter",
+        lambda: define_tool(_socket_tool),
+        TypeError,
+        "cannot infer a JSON schema",
+    ),
+    (
+        "define_tool(f) with a threading.Lock parameter",
+        lambda: define_tool(_lock_tool),
+        TypeError,
+        "cannot infer a JSON schema",
+    ),
     ("define_tool(f) with *args", lambda: define_tool(_varargs_tool), TypeError, "*args"),
     ("define_tool(5)", lambda: define_tool(5), TypeError, "define_tool"),
-    ("CommandDefinition handler with 2 parameters", lambda: CommandDefinition("x", lambda a, b: 0), TypeError, "must accept 1"),
+    (
+        "CommandDefinition handler with 2 parameters",
+        lambda: CommandDefinition("x", lambda a, b: 0),
+        TypeError,
+        "must accept 1",
+    ),
 ]
 
 
@@ -66,53 +111,129 @@ def test_definition_time_errors(label, call, error, text, record):
 
 
 SESSION_CASES = [
-    ("create_session(bogus=1) (unknown option)", dict(bogus=1), TypeError, "'bogus'"),
-    ("create_session(modle=...) (typo)", dict(modle="x"), TypeError, "did you mean 'model'"),
-    ("create_session(streaming='yes')", dict(streaming="yes"), TypeError, "streaming"),
-    ("create_session(model=5)", dict(model=5), TypeError, "model"),
-    ("create_session(provider='openai')", dict(provider="openai"), TypeError, "provider"),
-    ("create_session(system_message={'mode': 'zap'})", dict(system_message={"mode": "zap"}), ValueError, "mode"),
-    ("hooks with an unknown hook name", dict(hooks={"on_pre_tool": lambda a, b: 0}), TypeError, "on_pre_tool_use"),
-    ("hook with the wrong signature", dict(hooks={"on_pre_tool_use": lambda a: 0}), TypeError, "must accept 2"),
-    ("on_permission_request with the wrong signature", dict(on_permission_request=lambda: 0), TypeError, "must accept 2"),
-    ("on_permission_request not callable", dict(on_permission_request="yes"), TypeError, "callable"),
-    ("on_user_input_request with the wrong signature", dict(on_user_input_request=lambda a, b, c: 0), TypeError, "must accept 2"),
-    ("on_elicitation_request with the wrong signature", dict(on_elicitation_request=lambda a, b: 0), TypeError, "must accept 1"),
-    ("on_event with the wrong signature", dict(on_event=lambda: 0), TypeError, "must accept 1"),
-    ("tools=<a Tool> (not a list)", dict(tools=_tool()), TypeError, "list"),
-    ("tools=[5]", dict(tools=[5]), TypeError, "name"),
-    ("two tools with the same name", dict(tools=[_tool(), _tool()]), ValueError, "two tools"),
-    ("commands=[5]", dict(commands=[5]), TypeError, "command"),
+    ("create_session(bogus=1) (unknown option)", {"bogus": 1}, TypeError, "'bogus'"),
+    ("create_session(modle=...) (typo)", {"modle": "x"}, TypeError, "did you mean 'model'"),
+    ("create_session(streaming='yes')", {"streaming": "yes"}, TypeError, "streaming"),
+    ("create_session(model=5)", {"model": 5}, TypeError, "model"),
+    ("create_session(provider='openai')", {"provider": "openai"}, TypeError, "provider"),
+    (
+        "create_session(system_message={'mode': 'zap'})",
+        {"system_message": {"mode": "zap"}},
+        ValueError,
+        "mode",
+    ),
+    (
+        "hooks with an unknown hook name",
+        {"hooks": {"on_pre_tool": lambda a, b: 0}},
+        TypeError,
+        "on_pre_tool_use",
+    ),
+    (
+        "hook with the wrong signature",
+        {"hooks": {"on_pre_tool_use": lambda a: 0}},
+        TypeError,
+        "must accept 2",
+    ),
+    (
+        "on_permission_request with the wrong signature",
+        {"on_permission_request": lambda: 0},
+        TypeError,
+        "must accept 2",
+    ),
+    (
+        "on_permission_request not callable",
+        {"on_permission_request": "yes"},
+        TypeError,
+        "callable",
+    ),
+    (
+        "on_user_input_request with the wrong signature",
+        {"on_user_input_request": lambda a, b, c: 0},
+        TypeError,
+        "must accept 2",
+    ),
+    (
+        "on_elicitation_request with the wrong signature",
+        {"on_elicitation_request": lambda a, b: 0},
+        TypeError,
+        "must accept 1",
+    ),
+    ("on_event with the wrong signature", {"on_event": lambda: 0}, TypeError, "must accept 1"),
+    ("tools=<a Tool> (not a list)", {"tools": _tool()}, TypeError, "list"),
+    ("tools=[5]", {"tools": [5]}, TypeError, "name"),
+    ("two tools with the same name", {"tools": [_tool(), _tool()]}, ValueError, "two tools"),
+    ("commands=[5]", {"commands": [5]}, TypeError, "command"),
 ]
 
 
-@pytest.mark.parametrize("label, options, error, text", SESSION_CASES, ids=[c[0] for c in SESSION_CASES])
+@pytest.mark.parametrize(
+    "label, options, error, text", SESSION_CASES, ids=[c[0] for c in SESSION_CASES]
+)
 def test_create_session_errors(client, label, options, error, text, record):
     sent_before = len(client.fake.received)
     with pytest.raises(error) as info:
         client.create_session(**options)
     assert text in str(info.value)
     assert len(client.fake.received) == sent_before, "something reached the CLI"
-    record(label, figure="0 messages sent to the CLI", outcome=f"{error.__name__}: {str(info.value)[:110]}")
+    record(
+        label,
+        figure="0 messages sent to the CLI",
+        outcome=f"{error.__name__}: {str(info.value)[:110]}",
+    )
 
 
 CALL_CASES = [
     ("send_and_wait(123)", lambda s: s.send_and_wait(123), TypeError, "prompt"),
-    ("send(..., attachments='file')", lambda s: s.send("x", attachments="file"), TypeError, "attachments"),
+    (
+        "send(..., attachments='file')",
+        lambda s: s.send("x", attachments="file"),
+        TypeError,
+        "attachments",
+    ),
     ("send(..., mode='now')", lambda s: s.send("x", mode="now"), ValueError, "mode"),
-    ("stream(..., buffer_size=1)", lambda s: s.stream("x", buffer_size=1), ValueError, "buffer_size"),
+    (
+        "stream(..., buffer_size=1)",
+        lambda s: s.stream("x", buffer_size=1),
+        ValueError,
+        "buffer_size",
+    ),
     ("on('x', 5)", lambda s: s.on("x", 5), TypeError, "callable"),
     ("set_model(3)", lambda s: s.set_model(3), TypeError, "model"),
     ("log('x', level='loud')", lambda s: s.log("x", level="loud"), ValueError, "level"),
     ("resume_session('')", lambda s: s.client.resume_session(""), TypeError, "session_id"),
     ("on_lifecycle(5)", lambda s: s.client.on_lifecycle(5), TypeError, "handler"),
-    ("rpc.model.switch_to() without model_id", lambda s: s.rpc.model.switch_to(), TypeError, "model_id"),
-    ("rpc.shell.exec('ls') (positional)", lambda s: s.rpc.shell.exec("ls"), TypeError, "positional"),
+    (
+        "rpc.model.switch_to() without model_id",
+        lambda s: s.rpc.model.switch_to(),
+        TypeError,
+        "model_id",
+    ),
+    (
+        "rpc.shell.exec('ls') (positional)",
+        lambda s: s.rpc.shell.exec("ls"),
+        TypeError,
+        "positional",
+    ),
     ("rpc.mode.get(timeout=0)", lambda s: s.rpc.mode.get(timeout=0), ValueError, "timeout"),
     ("rpc.mode.get(timeout='5')", lambda s: s.rpc.mode.get(timeout="5"), ValueError, "timeout"),
-    ("rpc.log(message=object()) (not JSON)", lambda s: s.rpc.log(message=object()), TypeError, "session.log: the params cannot be sent as JSON"),
-    ("client.rpc.sessions.open(5)", lambda s: s.client.rpc.sessions.open(5), TypeError, "params must be a mapping"),
-    ("on_shell_output(lambda: 0)", lambda s: s.on_shell_output(lambda: 0), TypeError, "must accept 1"),
+    (
+        "rpc.log(message=object()) (not JSON)",
+        lambda s: s.rpc.log(message=object()),
+        TypeError,
+        "session.log: the params cannot be sent as JSON",
+    ),
+    (
+        "client.rpc.sessions.open(5)",
+        lambda s: s.client.rpc.sessions.open(5),
+        TypeError,
+        "params must be a mapping",
+    ),
+    (
+        "on_shell_output(lambda: 0)",
+        lambda s: s.on_shell_output(lambda: 0),
+        TypeError,
+        "must accept 1",
+    ),
     ("on_shell_exit('x')", lambda s: s.on_shell_exit("x"), TypeError, "callable"),
 ]
 
@@ -128,7 +249,11 @@ def test_session_call_errors(client, label, call, error, text, record):
         assert len(client.fake.received) == sent_before, "something reached the CLI"
     finally:
         session.disconnect()
-    record(label, figure="0 messages sent to the CLI", outcome=f"{error.__name__}: {str(info.value)[:110]}")
+    record(
+        label,
+        figure="0 messages sent to the CLI",
+        outcome=f"{error.__name__}: {str(info.value)[:110]}",
+    )
 
 
 def test_non_json_tool_return_value(client, record, caplog):
@@ -140,17 +265,25 @@ def test_non_json_tool_return_value(client, record, caplog):
 
     session = client.create_session(tools=[junk])
     try:
-        client.fake.emit(session.session_id, "external_tool.requested",
-                         {"requestId": "junk-1", "toolCallId": "c1", "toolName": "junk", "arguments": {"n": 1}})
+        client.fake.emit(
+            session.session_id,
+            "external_tool.requested",
+            {"requestId": "junk-1", "toolCallId": "c1", "toolName": "junk", "arguments": {"n": 1}},
+        )
         answer = client.fake.wait_for_request(
-            "session.tools.handlePendingToolCall", predicate=lambda m: m["params"].get("requestId") == "junk-1")
+            "session.tools.handlePendingToolCall",
+            predicate=lambda m: m["params"].get("requestId") == "junk-1",
+        )
         error = answer["params"].get("error")
         assert error and "junk" in error and "not JSON" in error
         assert session.send_and_wait("still fine?", timeout=10).data.content == "echo: still fine?"
     finally:
         session.disconnect()
-    record("A tool returning a value that is not JSON", figure="1 call",
-           outcome=f"the call is answered with error {error[:90]!r}, logged at ERROR; the session carries on")
+    record(
+        "A tool returning a value that is not JSON",
+        figure="1 call",
+        outcome=f"the call is answered with error {error[:90]!r}, logged at ERROR; the session carries on",
+    )
 
 
 def test_wrong_arguments_from_the_model_are_a_failure_result(client, record):
@@ -160,20 +293,37 @@ def test_wrong_arguments_from_the_model_are_a_failure_result(client, record):
 
     session = client.create_session(tools=[typed])
     try:
-        client.fake.emit(session.session_id, "external_tool.requested",
-                         {"requestId": "typed-1", "toolCallId": "c1", "toolName": "typed", "arguments": {"count": "many"}})
+        client.fake.emit(
+            session.session_id,
+            "external_tool.requested",
+            {
+                "requestId": "typed-1",
+                "toolCallId": "c1",
+                "toolName": "typed",
+                "arguments": {"count": "many"},
+            },
+        )
         answer = client.fake.wait_for_request(
-            "session.tools.handlePendingToolCall", predicate=lambda m: m["params"].get("requestId") == "typed-1")
+            "session.tools.handlePendingToolCall",
+            predicate=lambda m: m["params"].get("requestId") == "typed-1",
+        )
         result = answer["params"]["result"]
         assert result["resultType"] == "failure" and "count" in result["textResultForLlm"]
     finally:
         session.disconnect()
-    record("Tool arguments that do not fit the inferred schema", figure="1 call",
-           outcome="answered before the function runs: resultType=failure naming the field, so the model can retry")
+    record(
+        "Tool arguments that do not fit the inferred schema",
+        figure="1 call",
+        outcome="answered before the function runs: resultType=failure naming the field, so the model can retry",
+    )
 
 
 def test_start_timeout_of_the_wrong_type_fails_at_the_constructor(record):
-    record("CopilotClient(start_timeout='x')", figure="—", outcome="ValueError at the constructor, naming start_timeout")
+    record(
+        "CopilotClient(start_timeout='x')",
+        figure="—",
+        outcome="ValueError at the constructor, naming start_timeout",
+    )
     with pytest.raises((TypeError, ValueError), match="start_timeout"):
         CopilotClient(start_timeout="x")
 
@@ -181,7 +331,11 @@ def test_start_timeout_of_the_wrong_type_fails_at_the_constructor(record):
 def test_on_with_a_handler_of_the_wrong_signature_fails_at_the_call(client, record):
     session = client.create_session()
     try:
-        record("session.on(lambda: ...) (takes no event)", figure="—", outcome="TypeError at on(), naming the expected argument")
+        record(
+            "session.on(lambda: ...) (takes no event)",
+            figure="—",
+            outcome="TypeError at on(), naming the expected argument",
+        )
         with pytest.raises(TypeError, match="must accept 1"):
             session.on(lambda: None)
     finally:

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.reliability_row(5), pytest.mark.timeout(120)]
 
 def test_100_sessions_from_16_threads_no_deadlock_no_cross_talk(record):
     sessions_total, threads_total, turns = 100, 16, 3
-    with fake_client() as (fake, client):
+    with fake_client() as (_fake, client):
         events: dict[str, list] = {}
         errors: list[BaseException] = []
         replies: dict[str, list[str]] = {}
@@ -39,16 +39,21 @@ def test_100_sessions_from_16_threads_no_deadlock_no_cross_talk(record):
                     mine.append(session)
                 for turn in range(turns):  # interleave this thread's sessions
                     for session in mine:
-                        reply = session.send_and_wait(f"{session.session_id}/turn-{turn}", timeout=30)
+                        reply = session.send_and_wait(
+                            f"{session.session_id}/turn-{turn}", timeout=30
+                        )
                         replies[session.session_id].append(reply.data.content)
                 for session in mine:
                     session.disconnect()
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 with lock:
                     errors.append(exc)
 
         began = time.monotonic()
-        workers = [threading.Thread(target=drive, args=(n,), name=f"test-driver-{n}") for n in range(threads_total)]
+        workers = [
+            threading.Thread(target=drive, args=(n,), name=f"test-driver-{n}")
+            for n in range(threads_total)
+        ]
         for worker in workers:
             worker.start()
         for worker in workers:
@@ -163,9 +168,10 @@ def test_10000_turn_soak_memory(record):
     record(
         "10,000-turn soak (send_and_wait, one session)",
         figure=f"{turns:,} turns in {elapsed:.1f} s ({turns / elapsed:,.0f} turns/s); RSS {start_rss / 1024:.1f} → "
-               f"{end_rss / 1024:.1f} MB (growth {growth_mb:+.2f} MB; target < 5 MB)",
+        f"{end_rss / 1024:.1f} MB (growth {growth_mb:+.2f} MB; target < 5 MB)",
         outcome="every turn answered with its own reply; memory flat (RSS every 2,000 turns: "
-                + ", ".join(f"{(s - start_rss) / 1024:+.2f}" for s in samples) + " MB)",
+        + ", ".join(f"{(s - start_rss) / 1024:+.2f}" for s in samples)
+        + " MB)",
     )
 
 
@@ -197,16 +203,34 @@ def test_1000_concurrent_tool_calls_through_8_workers(record):
             gc.collect()
             rss_before = rss_kb()
             began = time.monotonic()
-            fake.emit_many(session.session_id, [
-                ("external_tool.requested", {"requestId": f"r{i}", "toolCallId": f"c{i}", "toolName": "double",
-                                             "arguments": {"n": i}}) for i in range(calls)])
+            fake.emit_many(
+                session.session_id,
+                [
+                    (
+                        "external_tool.requested",
+                        {
+                            "requestId": f"r{i}",
+                            "toolCallId": f"c{i}",
+                            "toolName": "double",
+                            "arguments": {"n": i},
+                        },
+                    )
+                    for i in range(calls)
+                ],
+            )
             deadline = time.monotonic() + 60
-            while len(fake.requests("session.tools.handlePendingToolCall")) < calls and time.monotonic() < deadline:
+            while (
+                len(fake.requests("session.tools.handlePendingToolCall")) < calls
+                and time.monotonic() < deadline
+            ):
                 time.sleep(0.02)
             elapsed = time.monotonic() - began
             answers = fake.requests("session.tools.handlePendingToolCall")
             rss_after = rss_kb()
-            assert session.send_and_wait("after the storm", timeout=10).data.content == "echo: after the storm"
+            assert (
+                session.send_and_wait("after the storm", timeout=10).data.content
+                == "echo: after the storm"
+            )
         finally:
             client.stop(timeout=10)
     got = {a["params"]["requestId"]: a["params"]["result"]["textResultForLlm"] for a in answers}
@@ -217,7 +241,7 @@ def test_1000_concurrent_tool_calls_through_8_workers(record):
     record(
         "1,000 concurrent tool calls through a pool of 8 (`max_workers=8`)",
         figure=f"{len(answers):,}/{calls:,} answered correctly in {elapsed:.2f} s; at most {state['peak']} at once on "
-               f"{len(names)} worker threads; RSS {growth:+.1f} MB",
+        f"{len(names)} worker threads; RSS {growth:+.1f} MB",
         outcome="all answered exactly once, none lost; memory bounded (the queue holds at most 1,024 jobs)",
     )
 
@@ -229,14 +253,26 @@ def test_a_thousand_async_turns_on_twenty_sessions_from_one_thread(record):
         sessions = [client.create_session() for _ in range(20)]
         threads_before = threading.active_count()
         started = time.monotonic()
-        futures = {(s, i): session.send_async(f"s{s}-t{i}", timeout=60) for s, session in enumerate(sessions) for i in range(50)}
+        futures = {
+            (s, i): session.send_async(f"s{s}-t{i}", timeout=60)
+            for s, session in enumerate(sessions)
+            for i in range(50)
+        }
         extra_threads = threading.active_count() - threads_before
         replies = {key: future.result(timeout=60) for key, future in futures.items()}
         elapsed = time.monotonic() - started
-        wrong = [key for key, reply in replies.items() if reply.data.content != f"echo: s{key[0]}-t{key[1]}"]
+        wrong = [
+            key
+            for key, reply in replies.items()
+            if reply.data.content != f"echo: s{key[0]}-t{key[1]}"
+        ]
         assert not wrong, wrong[:5]
         for s in range(20):  # the fake saw each session's prompts in submission order
-            prompts = [m["params"]["prompt"] for m in fake.requests("session.send") if m["params"]["sessionId"] == sessions[s].session_id]
+            prompts = [
+                m["params"]["prompt"]
+                for m in fake.requests("session.send")
+                if m["params"]["sessionId"] == sessions[s].session_id
+            ]
             assert prompts == [f"s{s}-t{i}" for i in range(50)]
         # at most the shared deadline timer and the connection's background writer (one per
         # connection, for frames handed over while another frame was being written)

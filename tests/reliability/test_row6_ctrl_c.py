@@ -292,7 +292,11 @@ def _run_double(mode: str, cli: str, tmp_path, env=None, gap: float = 0.005) -> 
     script = tmp_path / "double_child.py"
     script.write_text(DOUBLE_CHILD)
     child = subprocess.Popen(
-        [PYTHON, str(script), mode, cli], env=env or child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [PYTHON, str(script), mode, cli],
+        env=env or child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = child.stdout.readline()
@@ -315,7 +319,9 @@ def test_two_ctrl_c_5_ms_apart_still_abort_the_turn_fake(mode, tmp_path, record)
     """Two SIGINTs 5 ms apart: the second never cancels the first one's abort; the next turn works."""
     report = _run_double(mode, "fake", tmp_path)
     assert report["outcome"] == "KeyboardInterrupt" and report["interrupts"] == 2, report
-    assert report["abort_requests"] == 1 and report["abort_event"] and report["aborted_idle"], report
+    assert report["abort_requests"] == 1 and report["abort_event"] and report["aborted_idle"], (
+        report
+    )
     assert report["ping"] == "pong: after" and report["next_reply"] == "echo: again", report
     assert report["state"] == "connected" and report["stop"] == []
     record(
@@ -326,7 +332,9 @@ def test_two_ctrl_c_5_ms_apart_still_abort_the_turn_fake(mode, tmp_path, record)
 
 
 @pytest.mark.parametrize("mode", ["send_and_wait", "send_and_collect"])
-def test_two_ctrl_c_5_ms_apart_still_abort_the_turn_real_cli(mode, real_cli, cli_env, tmp_path, record):
+def test_two_ctrl_c_5_ms_apart_still_abort_the_turn_real_cli(
+    mode, real_cli, cli_env, tmp_path, record
+):
     env = {**cli_env, "PYTHONPATH": child_env()["PYTHONPATH"]}
     report = _run_double(mode, real_cli.path, tmp_path, env=env)
     assert report["outcome"] == "KeyboardInterrupt" and report["interrupts"] == 2, report

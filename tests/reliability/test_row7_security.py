@@ -10,7 +10,6 @@ import pathlib
 import socket
 import stat
 import threading
-import time
 import uuid
 
 import pytest
@@ -21,7 +20,7 @@ from copilot_sync._wire.framing import FrameReader, encode_frame
 from copilot_sync.testing import FakeCLI, Rule, Scenario
 from copilot_sync.testing.actions import error, events, reply
 
-from .conftest import fake_client, run_in_thread, stop_client
+from .conftest import fake_client, stop_client
 
 pytestmark = [pytest.mark.reliability_row(7), pytest.mark.timeout(60)]
 
@@ -99,7 +98,9 @@ def test_token_never_on_a_command_line_real_cli(real_cli, cli_env, record):
             client.ping()
             pids = _descendants(client.pid) + _descendants(os.getpid())
             for pid in set(pids):
-                assert secret.encode() not in _cmdline(pid), f"token on the command line of pid {pid}"
+                assert secret.encode() not in _cmdline(pid), (
+                    f"token on the command line of pid {pid}"
+                )
                 checked += 1
             with open(f"/proc/{client.pid}/environ", "rb") as fh:
                 assert b"COPILOT_GITHUB_TOKEN=" + secret.encode() in fh.read().split(b"\0")
@@ -120,12 +121,17 @@ def test_token_never_on_a_command_line_tcp_fake(record):
             line = _cmdline(client.pid)
             assert token not in " ".join(argv) and token.encode() not in line
             assert fake.instance.env.get("COPILOT_GITHUB_TOKEN") == token
-            assert fake.instance.env.get("COPILOT_CONNECTION_TOKEN")  # generated per spawn, also via env
+            assert fake.instance.env.get(
+                "COPILOT_CONNECTION_TOKEN"
+            )  # generated per spawn, also via env
             assert fake.instance.env["COPILOT_CONNECTION_TOKEN"] not in " ".join(argv)
         finally:
             client.stop(timeout=5)
-    record("Token and connection token on no command line (TCP spawn)", figure="argv of the spawned CLI",
-           outcome="both passed through the environment only")
+    record(
+        "Token and connection token on no command line (TCP spawn)",
+        figure="argv of the spawned CLI",
+        outcome="both passed through the environment only",
+    )
 
 
 def test_token_in_no_log_line_and_no_error_message(real_cli, cli_env, tmp_path, capture, record):
@@ -137,7 +143,9 @@ def test_token_in_no_log_line_and_no_error_message(real_cli, cli_env, tmp_path, 
     file_handler = copilot_sync.enable_file_logging(log_file, level="DEBUG")
     try:
         # 1. the real CLI, logging everything it can, with the token in its environment
-        with CopilotClient(cli_path=real_cli.path, env=cli_env, github_token=token, log_level="all") as client:
+        with CopilotClient(
+            cli_path=real_cli.path, env=cli_env, github_token=token, log_level="all"
+        ) as client:
             client.ping()
             client.list_models() if False else None
         channels.append("real CLI run with --log-level all (stderr logged at DEBUG)")
@@ -154,15 +162,33 @@ def test_token_in_no_log_line_and_no_error_message(real_cli, cli_env, tmp_path, 
 
         # 3. the peer echoes the token in a JSON-RPC error, a session.error, an event, a bad frame
         rules = [
-            Rule(method="session.getMessages", actions=[error(-32000, f"bad credentials {token}", {"token": token})]),
-            Rule(method="session.send", match={"prompt": "fail"}, actions=[
-                reply({"messageId": "m"}),
-                events([("user.message", {"content": "fail"}),
-                        ("session.error", {"errorType": "authentication", "message": f"token {token} rejected"}),
-                        {"type": "session.idle", "data": {}, "ephemeral": True}]),
-            ]),
+            Rule(
+                method="session.getMessages",
+                actions=[error(-32000, f"bad credentials {token}", {"token": token})],
+            ),
+            Rule(
+                method="session.send",
+                match={"prompt": "fail"},
+                actions=[
+                    reply({"messageId": "m"}),
+                    events(
+                        [
+                            ("user.message", {"content": "fail"}),
+                            (
+                                "session.error",
+                                {
+                                    "errorType": "authentication",
+                                    "message": f"token {token} rejected",
+                                },
+                            ),
+                            {"type": "session.idle", "data": {}, "ephemeral": True},
+                        ]
+                    ),
+                ],
+            ),
         ]
         with fake_client(Scenario(rules=rules), github_token=token) as (fake, client):
+
             def hook(data, context):
                 raise ValueError(f"the hook saw {token}")
 
@@ -172,13 +198,19 @@ def test_token_in_no_log_line_and_no_error_message(real_cli, cli_env, tmp_path, 
             errors.append(str(rpc_error.value))
             errors.append(str(rpc_error.value.message))
             channels.append("JSON-RPC error carrying the token (JsonRpcError)")
-            with pytest.raises(SessionError):  # its message: see test_session_error_message_is_redacted
+            with pytest.raises(
+                SessionError
+            ):  # its message: see test_session_error_message_is_redacted
                 session.send_and_wait("fail", timeout=5)
             channels.append("session.error carrying the token (logged only if the SDK logs it)")
-            answer = fake.request("hooks.invoke", {"sessionId": session.session_id, "hookType": "sessionStart",
-                                                   "input": {}})
+            answer = fake.request(
+                "hooks.invoke",
+                {"sessionId": session.session_id, "hookType": "sessionStart", "input": {}},
+            )
             assert token not in str(answer)
-            channels.append("a user handler raising with the token in its message (logged with traceback)")
+            channels.append(
+                "a user handler raising with the token in its message (logged with traceback)"
+            )
             fake.send_raw(encode_frame(f'["{token}"]'.encode()))
             fake.send_raw(encode_frame(f'{{"jsonrpc":"2.0","id":"{token}","result":1}}'.encode()))
             assert client.ping().protocol_version == 3
@@ -194,7 +226,8 @@ def test_token_in_no_log_line_and_no_error_message(real_cli, cli_env, tmp_path, 
     assert not leaked_errors, leaked_errors
     record(
         "Token in no log line at any level (a root handler at level 1, and enable_file_logging)",
-        figure=f"{len(capture.lines):,} log lines over {len(channels)} channels: " + "; ".join(channels),
+        figure=f"{len(capture.lines):,} log lines over {len(channels)} channels: "
+        + "; ".join(channels),
         outcome="0 lines with the token; tokens show as [REDACTED]",
     )
     record(
@@ -207,18 +240,33 @@ def test_token_in_no_log_line_and_no_error_message(real_cli, cli_env, tmp_path, 
 def test_session_error_message_is_redacted(record):
     """A session.error that quotes the token must not put it in SessionError's message."""
     token = _token()
-    rules = [Rule(method="session.send", actions=[
-        reply({"messageId": "m"}),
-        events([("user.message", {"content": "x"}),
-                ("session.error", {"errorType": "authentication", "message": f"token {token} rejected"}),
-                {"type": "session.idle", "data": {}, "ephemeral": True}]),
-    ])]
-    with fake_client(Scenario(rules=rules), github_token=token) as (fake, client):
+    rules = [
+        Rule(
+            method="session.send",
+            actions=[
+                reply({"messageId": "m"}),
+                events(
+                    [
+                        ("user.message", {"content": "x"}),
+                        (
+                            "session.error",
+                            {"errorType": "authentication", "message": f"token {token} rejected"},
+                        ),
+                        {"type": "session.idle", "data": {}, "ephemeral": True},
+                    ]
+                ),
+            ],
+        )
+    ]
+    with fake_client(Scenario(rules=rules), github_token=token) as (_fake, client):
         session = client.create_session()
         with pytest.raises(SessionError) as info:
             session.send_and_wait("x", timeout=5)
-    record("Token redacted from SessionError (a session.error quoting the token)", figure="1 error",
-           outcome=f"token in str(): {token in str(info.value)}; in .message: {token in str(info.value.message)}")
+    record(
+        "Token redacted from SessionError (a session.error quoting the token)",
+        figure="1 error",
+        outcome=f"token in str(): {token in str(info.value)}; in .message: {token in str(info.value.message)}",
+    )
     assert token not in str(info.value) and token not in str(info.value.message)
 
 
@@ -233,18 +281,36 @@ def test_no_shell_anywhere_in_src(record):
                 continue
             calls += 1
             for keyword in node.keywords:
-                if keyword.arg == "shell" and not (isinstance(keyword.value, ast.Constant) and keyword.value.value is False):
+                if keyword.arg == "shell" and not (
+                    isinstance(keyword.value, ast.Constant) and keyword.value.value is False
+                ):
                     offenders.append(f"{path.relative_to(SRC)}:{node.lineno} shell=")
             func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-            owner = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else ""
-            if (owner, name) in {("os", "system"), ("os", "popen"), ("subprocess", "getoutput"),
-                                 ("subprocess", "getstatusoutput")} or (owner == "os" and name.startswith("spawn")):
+            name = (
+                func.attr
+                if isinstance(func, ast.Attribute)
+                else func.id
+                if isinstance(func, ast.Name)
+                else ""
+            )
+            owner = (
+                func.value.id
+                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                else ""
+            )
+            if (owner, name) in {
+                ("os", "system"),
+                ("os", "popen"),
+                ("subprocess", "getoutput"),
+                ("subprocess", "getstatusoutput"),
+            } or (owner == "os" and name.startswith("spawn")):
                 offenders.append(f"{path.relative_to(SRC)}:{node.lineno} {owner}.{name}")
     assert not offenders, offenders
-    record("No shell anywhere in src (AST scan)",
-           figure=f"{len(files)} files, {calls:,} calls checked",
-           outcome="no shell=True (nor a non-constant shell=), no os.system/os.popen/os.spawn*/subprocess.getoutput")
+    record(
+        "No shell anywhere in src (AST scan)",
+        figure=f"{len(files)} files, {calls:,} calls checked",
+        outcome="no shell=True (nor a non-constant shell=), no os.system/os.popen/os.spawn*/subprocess.getoutput",
+    )
 
 
 def _free_port() -> int:
@@ -257,14 +323,20 @@ def _raw_request(port: int, method: str, params: dict) -> dict:
     import json
 
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(encode_frame(json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()))
+        sock.sendall(
+            encode_frame(
+                json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
+            )
+        )
         return json.loads(FrameReader(sock.makefile("rb")).read_frame())
 
 
 def test_tcp_server_with_a_connection_token_rejects_strangers_real_cli(real_cli, cli_env, record):
     port = _free_port()
     secret = _token()
-    owner = CopilotClient(cli_path=real_cli.path, env=cli_env, use_stdio=False, port=port, connection_token=secret)
+    owner = CopilotClient(
+        cli_path=real_cli.path, env=cli_env, use_stdio=False, port=port, connection_token=secret
+    )
     owner.start()
     outcomes = []
     try:
@@ -295,7 +367,9 @@ def test_file_logging_is_owner_only(tmp_path, record):
     handler = None
     try:
         path = tmp_path / "logs" / "sdk.log"
-        handler = copilot_sync.enable_file_logging(path, level="DEBUG", max_bytes=2000, backup_count=3)
+        handler = copilot_sync.enable_file_logging(
+            path, level="DEBUG", max_bytes=2000, backup_count=3
+        )
         log = logging.getLogger("copilot_sync.client")
         for i in range(200):
             log.info("line %d %s", i, "x" * 40)

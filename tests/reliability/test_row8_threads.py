@@ -11,8 +11,12 @@ import time
 
 import pytest
 
-from copilot_sync import CopilotClient, CopilotTimeoutError, PermissionHandler, define_tool
-from copilot_sync import ReentrancyError
+from copilot_sync import (
+    CopilotClient,
+    CopilotTimeoutError,
+    ReentrancyError,
+    define_tool,
+)
 from copilot_sync.testing import Reply, ScriptedModelServer, ToolCall
 
 from .conftest import fake_client, run_in_thread, stop_client
@@ -35,7 +39,9 @@ def _echo(request) -> Reply:
     return Reply(text=f"Reply to: {request.user_prompt}", delay=0.05)
 
 
-def _run_threads(count, target) -> tuple[list[threading.Thread], dict[int, object], list[BaseException]]:
+def _run_threads(
+    count, target
+) -> tuple[list[threading.Thread], dict[int, object], list[BaseException]]:
     results: dict[int, object] = {}
     errors: list[BaseException] = []
     start = threading.Barrier(count)
@@ -44,10 +50,12 @@ def _run_threads(count, target) -> tuple[list[threading.Thread], dict[int, objec
         try:
             start.wait(30)
             results[index] = target(index)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(i,), name=f"test-caller-{i}") for i in range(count)]
+    threads = [
+        threading.Thread(target=run, args=(i,), name=f"test-caller-{i}") for i in range(count)
+    ]
     for thread in threads:
         thread.start()
     return threads, results, errors
@@ -82,7 +90,9 @@ def test_eight_threads_send_and_wait_on_one_session_each_get_their_own_reply(rea
             took = time.monotonic() - began
             # each prompt reached the model once: the SDK sent one message at a time
             seen = [r.user_prompt for r in model.requests]
-            assert sorted(seen) == sorted(f"thread {i} round {r}" for i in range(THREADS) for r in range(2))
+            assert sorted(seen) == sorted(
+                f"thread {i} round {r}" for i in range(THREADS) for r in range(2)
+            )
         finally:
             session.disconnect()
     record(
@@ -96,17 +106,30 @@ def test_mixed_blocking_calls_and_futures_from_eight_threads(real_client, record
     """send_and_wait, stream, send_and_collect and send_async from eight threads share one order."""
     calls = {
         0: ("send_and_wait", lambda s, p: s.send_and_wait(p, timeout=120).data.content),
-        1: ("stream", lambda s, p: [e.data.content for e in s.stream(p, timeout=120) if e.raw_type == "assistant.message"][-1]),
+        1: (
+            "stream",
+            lambda s, p: [
+                e.data.content
+                for e in s.stream(p, timeout=120)
+                if e.raw_type == "assistant.message"
+            ][-1],
+        ),
         2: ("send_and_collect", lambda s, p: s.send_and_collect(p, timeout=120)),
         3: ("send_async", lambda s, p: s.send_async(p, timeout=120).result(120).data.content),
     }
     with ScriptedModelServer(responder=_echo) as model:
-        session = real_client.create_session(model=model.model, provider=model.provider(), streaming=True)
+        session = real_client.create_session(
+            model=model.model, provider=model.provider(), streaming=True
+        )
         try:
             prompts = [f"{calls[i % 4][0]} from thread {i}" for i in range(THREADS)]
-            threads, results, errors = _run_threads(THREADS, lambda i: calls[i % 4][1](session, prompts[i]))
+            threads, results, errors = _run_threads(
+                THREADS, lambda i: calls[i % 4][1](session, prompts[i])
+            )
             # wait_for_idle waits for the queue to drain: every turn reached the model by then
-            model.wait_for_requests(2, timeout=60)  # the callers have long queued their turns by then
+            model.wait_for_requests(
+                2, timeout=60
+            )  # the callers have long queued their turns by then
             session.wait_for_idle(timeout=120)
             requests_at_idle = len(model.requests)
             _join(threads)
@@ -126,7 +149,7 @@ def test_overlapping_calls_never_make_the_cli_queue_a_message(record):
     """Fake CLI: eight overlapping send_and_wait calls; the CLI receives each message while idle."""
     from copilot_sync.testing import Scenario
 
-    with fake_client(Scenario(think_time=0.05)) as (fake, client):
+    with fake_client(Scenario(think_time=0.05)) as (_fake, client):
         session = client.create_session()
         deliveries: list[str] = []
         session.on("user.message", lambda e: deliveries.append(e.raw["data"].get("delivery")))
@@ -164,7 +187,9 @@ def test_a_deadline_that_passes_in_the_queue_sends_nothing(call, record):
             else:
                 session.send_and_collect("queued", timeout=0.5)
         took = time.monotonic() - began
-        assert "still waiting for earlier turns" in str(info.value) and "never sent" in str(info.value)
+        assert "still waiting for earlier turns" in str(info.value) and "never sent" in str(
+            info.value
+        )
         assert took < 1.5
         assert first.result(30).data.content == "echo: first"
         assert session.send_and_wait("after", timeout=30).data.content == "echo: after"
@@ -218,7 +243,7 @@ def test_bad_timeouts_are_refused_at_once_by_every_blocking_call(record):
             "abort": lambda t: session.abort(timeout=t),
         }
         began = time.monotonic()
-        for name, call in calls.items():
+        for _name, call in calls.items():
             for bad in BAD:
                 with pytest.raises(ValueError, match="timeout"):
                     call(bad)
@@ -265,16 +290,21 @@ def test_send_and_wait_on_its_own_session_from_a_tool_fails_at_once(real_client,
         except ReentrancyError as exc:
             seen["took"] = time.monotonic() - began
             return f"ReentrancyError: {exc}"
-        except Exception as exc:  # noqa: BLE001 - the old behaviour: a timeout after 10 s
+        except Exception as exc:
             seen["took"] = time.monotonic() - began
             return f"{type(exc).__name__}: {exc}"
 
     routes = {
-        "use the tool": (ToolCall("ask_myself", {"question": "inner question"}), lambda out: f"final: {out[:60]}"),
+        "use the tool": (
+            ToolCall("ask_myself", {"question": "inner question"}),
+            lambda out: f"final: {out[:60]}",
+        ),
         "inner question": ("the inner reply", None),
     }
     with ScriptedModelServer(responder=_script(routes)) as model:
-        session = real_client.create_session(model=model.model, provider=model.provider(), tools=[ask_myself])
+        session = real_client.create_session(
+            model=model.model, provider=model.provider(), tools=[ask_myself]
+        )
         holder["session"] = session
         try:
             began = time.monotonic()
@@ -311,19 +341,25 @@ def test_a_ring_of_two_sessions_fails_at_once_on_the_second_call(real_client, re
             except ReentrancyError as exc:
                 timings[name] = time.monotonic() - began
                 return f"ReentrancyError: {exc}"
-            except Exception as exc:  # noqa: BLE001 - the old behaviour: both time out
+            except Exception as exc:
                 timings[name] = time.monotonic() - began
                 return f"{type(exc).__name__}: {exc}"
 
         return ask
 
     routes = {
-        "start on A": (ToolCall("ask_b", {"question": "from A to B"}), lambda out: f"A done after: {out[:40]}"),
-        "from A to B": (ToolCall("ask_a", {"question": "from B to A"}), lambda out: f"B done after: {out[:30]}"),
+        "start on A": (
+            ToolCall("ask_b", {"question": "from A to B"}),
+            lambda out: f"A done after: {out[:40]}",
+        ),
+        "from A to B": (
+            ToolCall("ask_a", {"question": "from B to A"}),
+            lambda out: f"B done after: {out[:30]}",
+        ),
         "from B to A": ("A answered B", None),
     }
     with ScriptedModelServer(responder=_script(routes)) as model:
-        options = dict(model=model.model, provider=model.provider())
+        options = {"model": model.model, "provider": model.provider()}
         sessions["a"] = real_client.create_session(tools=[make_tool("ask_b", "b")], **options)
         sessions["b"] = real_client.create_session(tools=[make_tool("ask_a", "a")], **options)
         try:
@@ -334,7 +370,9 @@ def test_a_ring_of_two_sessions_fails_at_once_on_the_second_call(real_client, re
         finally:
             for session in sessions.values():
                 session.disconnect()
-    assert list(timings) == ["ask_a"] and timings["ask_a"] < 1.0, timings  # only the second call failed
+    assert list(timings) == ["ask_a"] and timings["ask_a"] < 1.0, (
+        timings
+    )  # only the second call failed
     assert reply.data.content.startswith("A done after: B done after: ReentrancyError")
     assert "from B to A" not in prompts  # the call that closed the ring sent nothing
     assert took < 20
@@ -360,12 +398,15 @@ def test_calls_that_can_complete_from_a_tool_do(real_client, record):
         return out["b_reply"]
 
     routes = {
-        "consult B": (ToolCall("consult", {"question": "hello B"}), lambda text: f"A heard: {text}"),
+        "consult B": (
+            ToolCall("consult", {"question": "hello B"}),
+            lambda text: f"A heard: {text}",
+        ),
         "hello B": ("B says hi", None),
         "a follow-up": ("follow-up answered", None),
     }
     with ScriptedModelServer(responder=_script(routes)) as model:
-        options = dict(model=model.model, provider=model.provider())
+        options = {"model": model.model, "provider": model.provider()}
         holder["a"] = real_client.create_session(tools=[consult], **options)
         holder["b"] = real_client.create_session(**options)
         try:
@@ -413,8 +454,11 @@ def test_wait_for_idle_and_future_result_from_a_tool_of_the_same_session(record)
         holder["session"] = session
         thread, result = run_in_thread(session.send_and_wait, "outer", timeout=30)
         fake.wait_for_request("session.send")
-        fake.emit(session.session_id, "external_tool.requested",
-                  {"requestId": "r1", "toolCallId": "c1", "toolName": "probe", "arguments": {}})
+        fake.emit(
+            session.session_id,
+            "external_tool.requested",
+            {"requestId": "r1", "toolCallId": "c1", "toolName": "probe", "arguments": {}},
+        )
         answer = fake.wait_for_request("session.tools.handlePendingToolCall", timeout=10)["params"]
         thread.join(30)
         session.wait_for_idle(30)  # the queued "later" turn ran after the outer one

@@ -13,15 +13,18 @@ import argparse
 import sys
 
 from .connect import StartFailure, open_session, start_client
-
 from .options import Deadline, provider_from_args, setup_logging
-
 from .permission_prompt import PermissionPolicy
-
 from .printing import TurnPrinter
-
-from .status import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, configure_output, error
-
+from .status import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    configure_output,
+    error,
+)
 from .turn import FAILED, INTERRUPTED, LOST, TIMED_OUT, IdleWatch, run_turn
 
 __all__ = ["ABORTED_MESSAGE", "PROMPT", "cmd_chat"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from typing import Any
+
 from .._errors import CLINotFoundError, CopilotError, CopilotTimeoutError
 from .options import Deadline
 from .permission_prompt import PermissionPolicy
@@ -33,11 +34,14 @@ def start_client(cli_path: str | None, deadline: Deadline, *, start_timeout: flo
     try:
         client.start()
     except CLINotFoundError as exc:
-        raise StartFailure(EXIT_CLI_UNAVAILABLE, f"{exc}\n(`copilot-sync doctor` checks the whole set-up)") from None
+        raise StartFailure(
+            EXIT_CLI_UNAVAILABLE, f"{exc}\n(`copilot-sync doctor` checks the whole set-up)"
+        ) from None
     except CopilotTimeoutError as exc:
         if deadline.expired:
             raise StartFailure(
-                EXIT_TIMEOUT, f"timed out after {deadline.seconds:g}s while starting the Copilot CLI"
+                EXIT_TIMEOUT,
+                f"timed out after {deadline.seconds:g}s while starting the Copilot CLI",
             ) from None
         raise StartFailure(EXIT_CLI_UNAVAILABLE, f"the Copilot CLI did not start: {exc}") from None
     except (CopilotError, OSError) as exc:
@@ -53,7 +57,11 @@ def start_client(cli_path: str | None, deadline: Deadline, *, start_timeout: flo
 
 
 def open_session(
-    client: Any, args: argparse.Namespace, provider: dict[str, Any] | None, policy: PermissionPolicy, deadline: Deadline
+    client: Any,
+    args: argparse.Namespace,
+    provider: dict[str, Any] | None,
+    policy: PermissionPolicy,
+    deadline: Deadline,
 ) -> Any:
     """Create the streaming session, or raise :class:`StartFailure` (1, or 124)."""
     options: dict[str, Any] = {"streaming": True, "on_permission_request": policy}
@@ -64,7 +72,9 @@ def open_session(
     try:
         return client.create_session(timeout=deadline.cap(120.0), **options)
     except CopilotTimeoutError:
-        raise StartFailure(EXIT_TIMEOUT, f"timed out after {deadline.seconds:g}s while creating the session") from None
+        raise StartFailure(
+            EXIT_TIMEOUT, f"timed out after {deadline.seconds:g}s while creating the session"
+        ) from None
     except CLINotFoundError as exc:  # pragma: no cover - the client is already started
         raise StartFailure(EXIT_CLI_UNAVAILABLE, str(exc)) from None
     except CopilotError as exc:

@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .options import setup_logging
-
 from .status import EXIT_FAILED, EXIT_OK, configure_output
 
 __all__ = ["Check", "cmd_doctor", "run_checks"]
@@ -47,7 +46,12 @@ class Report:
     info: dict[str, Any] = field(default_factory=dict)
 
     def add(
-        self, name: str, status: str, message: str, fix: str | None = None, details: list[str] | None = None
+        self,
+        name: str,
+        status: str,
+        message: str,
+        fix: str | None = None,
+        details: list[str] | None = None,
     ) -> Check:
         check = Check(name, status, message, fix, list(details or []))
         self.checks.append(check)
@@ -99,7 +103,10 @@ def run_checks(cli_path: str | None, *, start_timeout: float = 30.0) -> Report:
         "version": sdk,
         "protocol_version": SDK_PROTOCOL_VERSION,
         "pinned_cli_version": PINNED_CLI_VERSION,
-        "supported_cli_range": {"oldest": OLDEST_SUPPORTED_CLI_VERSION, "newest_tested": PINNED_CLI_VERSION},
+        "supported_cli_range": {
+            "oldest": OLDEST_SUPPORTED_CLI_VERSION,
+            "newest_tested": PINNED_CLI_VERSION,
+        },
     }
     report.add(
         "copilot-sync",
@@ -113,7 +120,11 @@ def run_checks(cli_path: str | None, *, start_timeout: float = 30.0) -> Report:
         resolved = resolve_cli(cli_path)
     except CLINotFoundError as exc:
         report.add(
-            "cli-found", FAIL, "Copilot CLI not found", _not_found_fix(cli_path), [f"looked at {t}" for t in exc.tried]
+            "cli-found",
+            FAIL,
+            "Copilot CLI not found",
+            _not_found_fix(cli_path),
+            [f"looked at {t}" for t in exc.tried],
         )
         report.info["cli"] = {"found": False, "tried": exc.tried}
         _skip_rest(report, "the CLI was not found")
@@ -158,7 +169,11 @@ def run_checks(cli_path: str | None, *, start_timeout: float = 30.0) -> Report:
         except (CopilotError, OSError) as exc:
             stderr = getattr(exc, "stderr", "") or ""
             lines = [f"stderr: {line}" for line in stderr.strip().splitlines()[-5:]]
-            why = "did not answer in time" if isinstance(exc, CopilotTimeoutError) else "could not be started"
+            why = (
+                "did not answer in time"
+                if isinstance(exc, CopilotTimeoutError)
+                else "could not be started"
+            )
             report.add(
                 "cli-start",
                 FAIL,
@@ -188,7 +203,11 @@ def run_checks(cli_path: str | None, *, start_timeout: float = 30.0) -> Report:
         fit = cli_version_fit(version)
         cli_info["version_fit"] = fit
         if fit == "supported":
-            report.add("cli-version", OK, f"CLI version {version} is in the supported range {describe_supported_range()}")
+            report.add(
+                "cli-version",
+                OK,
+                f"CLI version {version} is in the supported range {describe_supported_range()}",
+            )
         elif fit == "newer":
             report.add(
                 "cli-version",
@@ -211,7 +230,12 @@ def run_checks(cli_path: str | None, *, start_timeout: float = 30.0) -> Report:
         try:
             auth = client.get_auth_status(timeout=start_timeout)
         except CopilotError as exc:
-            report.add("auth", WARN, f"could not ask the CLI for its authentication status: {exc}", AUTH_FIX)
+            report.add(
+                "auth",
+                WARN,
+                f"could not ask the CLI for its authentication status: {exc}",
+                AUTH_FIX,
+            )
         else:
             report.info["auth"] = auth.to_dict()
             if auth.is_authenticated:
@@ -252,7 +276,9 @@ def _print_text(report: Report) -> None:
         extra = f" ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else ""
         print(f"The Copilot CLI is usable{extra}.")
     else:
-        print(f"The Copilot CLI is not usable: {failures} problem{'s' if failures != 1 else ''} to fix.")
+        print(
+            f"The Copilot CLI is not usable: {failures} problem{'s' if failures != 1 else ''} to fix."
+        )
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

@@ -9,9 +9,17 @@ import sys
 import time
 from collections.abc import Mapping
 from typing import Any, TextIO
-from .status import API_KEY_ENV, PROVIDER_TYPES, UsageError, WIRE_APIS
 
-__all__ = ["Deadline", "add_connection_options", "positive_seconds", "provider_from_args", "read_prompt", "setup_logging"]
+from .status import API_KEY_ENV, PROVIDER_TYPES, WIRE_APIS, UsageError
+
+__all__ = [
+    "Deadline",
+    "add_connection_options",
+    "positive_seconds",
+    "provider_from_args",
+    "read_prompt",
+    "setup_logging",
+]
 
 
 # ---------------------------------------------------------------------------
@@ -32,15 +40,21 @@ def positive_seconds(text: str) -> float:
 
 def add_connection_options(parser: argparse.ArgumentParser, *, timeout_help: str) -> None:
     """The options ``run`` and ``chat`` share: which CLI, which model, BYOK, permissions."""
-    parser.add_argument("--model", "-m", default=None, help="the model to use (default: the CLI's default)")
-    parser.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS", help=timeout_help)
+    parser.add_argument(
+        "--model", "-m", default=None, help="the model to use (default: the CLI's default)"
+    )
+    parser.add_argument(
+        "--timeout", type=positive_seconds, default=None, metavar="SECONDS", help=timeout_help
+    )
     parser.add_argument(
         "--cli-path",
         default=None,
         metavar="PATH",
         help="the Copilot CLI to run (default: found as `copilot-sync where` shows)",
     )
-    byok = parser.add_argument_group("bring your own key (BYOK): use any model endpoint, no GitHub account")
+    byok = parser.add_argument_group(
+        "bring your own key (BYOK): use any model endpoint, no GitHub account"
+    )
     byok.add_argument(
         "--provider-url",
         default=None,
@@ -48,10 +62,16 @@ def add_connection_options(parser: argparse.ArgumentParser, *, timeout_help: str
         help="base URL of the model provider, e.g. http://127.0.0.1:8000/v1",
     )
     byok.add_argument(
-        "--provider-type", default="openai", choices=PROVIDER_TYPES, help="the provider's API (default: openai)"
+        "--provider-type",
+        default="openai",
+        choices=PROVIDER_TYPES,
+        help="the provider's API (default: openai)",
     )
     byok.add_argument(
-        "--wire-api", default=None, choices=WIRE_APIS, help="openai/azure API format (default: the CLI's, completions)"
+        "--wire-api",
+        default=None,
+        choices=WIRE_APIS,
+        help="openai/azure API format (default: the CLI's, completions)",
     )
     byok.add_argument(
         "--api-key",
@@ -64,10 +84,17 @@ def add_connection_options(parser: argparse.ArgumentParser, *, timeout_help: str
         action="store_true",
         help="approve every permission request (default: ask on the terminal; deny when stdin is not a terminal)",
     )
-    parser.add_argument("--verbose", "-v", action="store_true", help="log the SDK's (and the CLI's) messages to stderr")
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="log the SDK's (and the CLI's) messages to stderr",
+    )
 
 
-def provider_from_args(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+def provider_from_args(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None
+) -> dict[str, Any] | None:
     """The ``provider`` session option for the BYOK options, or ``None`` without ``--provider-url``."""
     environ = os.environ if environ is None else environ
     if args.provider_url is None:

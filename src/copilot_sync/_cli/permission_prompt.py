@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from typing import Any, TextIO
+
 from .._requests.permissions import PermissionHandler, PermissionRequest, PermissionRequestResult
 from .printing import one_line
 from .status import stderr_lock
@@ -50,7 +51,9 @@ def describe_request(request: Any) -> str:
     return what
 
 
-_DENY_FEEDBACK = "Denied: no one is at a terminal to approve it, and --allow-all-tools was not given."
+_DENY_FEEDBACK = (
+    "Denied: no one is at a terminal to approve it, and --allow-all-tools was not given."
+)
 
 
 class PermissionPolicy:
@@ -94,7 +97,9 @@ class PermissionPolicy:
         what = describe_request(request)
         if self.mode == "deny":
             decision = PermissionRequestResult(kind="reject", feedback=_DENY_FEEDBACK)
-            self._say(f"✗ permission denied: {what} (stdin is not a terminal; pass --allow-all-tools to allow)")
+            self._say(
+                f"✗ permission denied: {what} (stdin is not a terminal; pass --allow-all-tools to allow)"
+            )
         else:
             with self._ask_lock:
                 decision = self._ask(what)

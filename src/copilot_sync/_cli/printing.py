@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import sys
 from typing import Any, TextIO
-from .status import error, stderr_lock
+
+from .status import stderr_lock
 
 __all__ = ["TurnPrinter", "format_arguments", "one_line"]
 
@@ -41,11 +42,17 @@ class TurnPrinter:
     call fails. Events of sub-agents print their tool lines only."""
 
     def __init__(
-        self, out: TextIO | None = None, err: TextIO | None = None, *, refused: set[str] | None = None
+        self,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        *,
+        refused: set[str] | None = None,
     ) -> None:
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
-        self.refused = refused if refused is not None else set()  # tool calls whose refusal was already shown
+        self.refused = (
+            refused if refused is not None else set()
+        )  # tool calls whose refusal was already shown
         self._streamed: set[str] = set()
         self._tools: dict[str, str] = {}
         self._mid_line = False  # ``out`` is not at the start of a line

@@ -9,15 +9,10 @@ import argparse
 import sys
 
 from .connect import StartFailure, open_session, start_client
-
 from .options import Deadline, provider_from_args, read_prompt, setup_logging
-
 from .permission_prompt import PermissionPolicy
-
 from .printing import TurnPrinter
-
 from .status import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, configure_output, error
-
 from .turn import COMPLETED, INTERRUPTED, LOST, TIMED_OUT, IdleWatch, run_turn
 
 __all__ = ["cmd_run"]

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 import threading
 
-__all__ = ["ABORT_SETTLE", "API_KEY_ENV", "EXIT_CLI_UNAVAILABLE", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_STATUSES", "EXIT_TIMEOUT", "EXIT_USAGE", "PROVIDER_TYPES", "UsageError", "WIRE_APIS", "configure_output", "error", "stderr_lock"]
+__all__ = [
+    "ABORT_SETTLE",
+    "API_KEY_ENV",
+    "EXIT_CLI_UNAVAILABLE",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_STATUSES",
+    "EXIT_TIMEOUT",
+    "EXIT_USAGE",
+    "PROVIDER_TYPES",
+    "WIRE_APIS",
+    "UsageError",
+    "configure_output",
+    "error",
+    "stderr_lock",
+]
 
 
 # ---------------------------------------------------------------------------
@@ -14,7 +29,9 @@ __all__ = ["ABORT_SETTLE", "API_KEY_ENV", "EXIT_CLI_UNAVAILABLE", "EXIT_FAILED",
 # ---------------------------------------------------------------------------
 
 EXIT_OK = 0  #: the turn completed (doctor: the CLI is usable)
-EXIT_FAILED = 1  #: the turn failed: session.error, aborted elsewhere, the CLI died, the session was refused
+EXIT_FAILED = (
+    1  #: the turn failed: session.error, aborted elsewhere, the CLI died, the session was refused
+)
 EXIT_USAGE = 2  #: bad command line (argparse's own status)
 EXIT_CLI_UNAVAILABLE = 3  #: the Copilot CLI was not found, or could not be started
 EXIT_TIMEOUT = 124  #: --timeout ran out (the turn is aborted first), as timeout(1) does

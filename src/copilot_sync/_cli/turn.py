@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
 from .._errors import (
     ClientStateError,
     ConnectionLostError,
@@ -17,16 +17,31 @@ from .._errors import (
 )
 from .permission_prompt import PermissionPolicy
 from .printing import TurnPrinter
-from .status import ABORT_SETTLE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, error
+from .status import ABORT_SETTLE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT
 
-__all__ = ["COMPLETED", "FAILED", "INTERRUPTED", "IdleWatch", "LOST", "TIMED_OUT", "TurnResult", "run_turn"]
+__all__ = [
+    "COMPLETED",
+    "FAILED",
+    "INTERRUPTED",
+    "LOST",
+    "TIMED_OUT",
+    "IdleWatch",
+    "TurnResult",
+    "run_turn",
+]
 
 
 # ---------------------------------------------------------------------------
 # one turn
 # ---------------------------------------------------------------------------
 
-COMPLETED, FAILED, TIMED_OUT, INTERRUPTED, LOST = "completed", "failed", "timed out", "interrupted", "lost"
+COMPLETED, FAILED, TIMED_OUT, INTERRUPTED, LOST = (
+    "completed",
+    "failed",
+    "timed out",
+    "interrupted",
+    "lost",
+)
 
 
 @dataclass
@@ -121,7 +136,9 @@ def run_turn(
     except (ConnectionLostError, SessionClosedError, ClientStateError) as exc:
         printer.finish_turn()
         return TurnResult(LOST, exc)
-    except CopilotError as exc:  # SessionError (session.error), TurnAbortedError (aborted elsewhere), JsonRpcError
+    except (
+        CopilotError
+    ) as exc:  # SessionError (session.error), TurnAbortedError (aborted elsewhere), JsonRpcError
         printer.finish_turn()
         return TurnResult(FAILED, exc)
     printer.finish_turn()

@@ -19,4 +19,6 @@ def check_arity(fn: Any, count: int, what: str) -> None:
     try:
         signature.bind(*range(count))
     except TypeError:
-        raise TypeError(f"{what} must accept {count} positional argument{'s' if count != 1 else ''}; {fn!r} has signature {signature}") from None
+        raise TypeError(
+            f"{what} must accept {count} positional argument{'s' if count != 1 else ''}; {fn!r} has signature {signature}"
+        ) from None

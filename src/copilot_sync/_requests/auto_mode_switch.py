@@ -29,5 +29,7 @@ def answer(context: RequestContext, method: str, params: dict[str, Any]) -> dict
     if isinstance(value, bool):
         return {"response": "yes" if value else "no"}
     if value not in RESPONSES:
-        raise ValueError(f"on_auto_mode_switch_request must return one of {', '.join(RESPONSES)} or a bool; got {value!r}")
+        raise ValueError(
+            f"on_auto_mode_switch_request must return one of {', '.join(RESPONSES)} or a bool; got {value!r}"
+        )
     return {"response": value}

@@ -30,12 +30,12 @@ from __future__ import annotations
 import collections
 import logging
 import threading
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from .._tracing import attached, capture, incoming, run_in
 from .._errors import CopilotError, JsonRpcError
 from .._session_config import transform_callbacks
+from .._tracing import attached, capture, incoming, run_in
 from .._wire.connection import INTERNAL_ERROR
 from .._wire.reentrancy import handler_scope, run_as_handler
 from . import mcp_auth, router
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from .._events import SessionEvent
     from .protocol import RequestSession
 
-__all__ = ["SessionCallbacks", "MissingPermissionHandlerWarning"]
+__all__ = ["MissingPermissionHandlerWarning", "SessionCallbacks"]
 
 logger = logging.getLogger("copilot_sync.session")
 
@@ -63,20 +63,32 @@ class SessionCallbacks:
         self.session = session
         self.tools = tool_table(options.get("tools"))
         self._tools_lock = threading.Lock()  # serialises run-time tool list changes
-        self.permission_handler: Optional[Callable[..., Any]] = options.get("on_permission_request")
-        self.user_input_handler: Optional[Callable[..., Any]] = options.get("on_user_input_request")
-        self.elicitation_handler: Optional[Callable[..., Any]] = options.get("on_elicitation_request")
-        self.exit_plan_mode_handler: Optional[Callable[..., Any]] = options.get("on_exit_plan_mode_request")
-        self.auto_mode_switch_handler: Optional[Callable[..., Any]] = options.get("on_auto_mode_switch_request")
-        self.mcp_auth_handler: Optional[Callable[..., Any]] = options.get("on_mcp_auth_request")
-        self.hooks: dict[str, Callable[..., Any]] = {k: v for k, v in (options.get("hooks") or {}).items() if v}
+        self.permission_handler: Callable[..., Any] | None = options.get("on_permission_request")
+        self.user_input_handler: Callable[..., Any] | None = options.get("on_user_input_request")
+        self.elicitation_handler: Callable[..., Any] | None = options.get("on_elicitation_request")
+        self.exit_plan_mode_handler: Callable[..., Any] | None = options.get(
+            "on_exit_plan_mode_request"
+        )
+        self.auto_mode_switch_handler: Callable[..., Any] | None = options.get(
+            "on_auto_mode_switch_request"
+        )
+        self.mcp_auth_handler: Callable[..., Any] | None = options.get("on_mcp_auth_request")
+        self.hooks: dict[str, Callable[..., Any]] = {
+            k: v for k, v in (options.get("hooks") or {}).items() if v
+        }
         self.commands = {c.name: c for c in map(as_command, options.get("commands") or ())}
         self.transforms = transform_callbacks(options.get("system_message"))
-        self.session_fs: Optional[SessionFsAdapter] = None  # set by the client before session.create/resume
+        self.session_fs: SessionFsAdapter | None = (
+            None  # set by the client before session.create/resume
+        )
         self.denial_warned = False
         self._lock = threading.Lock()
-        self._pending: dict[str, str] = {}  # request id -> what it asks (scheduled, not yet answered)
-        self._done: collections.OrderedDict[str, None] = collections.OrderedDict()  # answered or completed
+        self._pending: dict[
+            str, str
+        ] = {}  # request id -> what it asks (scheduled, not yet answered)
+        self._done: collections.OrderedDict[str, None] = (
+            collections.OrderedDict()
+        )  # answered or completed
 
     @property
     def session_id(self) -> str:
@@ -109,7 +121,12 @@ class SessionCallbacks:
     def take(self, request_id: str, kind: str) -> bool:
         with self._lock:
             if request_id in self._pending or request_id in self._done:
-                logger.debug("session %s: %s %s seen again; already handled", self.session_id, kind, request_id)
+                logger.debug(
+                    "session %s: %s %s seen again; already handled",
+                    self.session_id,
+                    kind,
+                    request_id,
+                )
                 return False
             self._pending[request_id] = kind
             return True
@@ -132,7 +149,7 @@ class SessionCallbacks:
         if len(self._done) > 4096:
             self._done.popitem(last=False)
 
-    def submit(self, kind: Optional[str], fn: Callable[..., Any], *args: Any) -> None:
+    def submit(self, kind: str | None, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on the worker pool, as a ``kind`` handler of this session (one
         the session's running turn waits for) unless ``kind`` is None. It runs in the
         submitter's OpenTelemetry context (:meth:`react` attaches the one the CLI sent)."""
@@ -144,24 +161,41 @@ class SessionCallbacks:
         else:
             submitted = self.session.submit(run_as_handler, self.session.owner, kind, fn, *args)
         if not submitted:
-            logger.warning("session %s: the client is stopping; a request from the CLI was not answered", self.session_id)
+            logger.warning(
+                "session %s: the client is stopping; a request from the CLI was not answered",
+                self.session_id,
+            )
 
     # ------------------------------------------------------------ worker threads: broadcast answers
 
-    def call(self, method: str, params: Any = None, *, timeout: Optional[float]) -> Any:
+    def call(self, method: str, params: Any = None, *, timeout: float | None) -> Any:
         return self.session.call(method, params, timeout=timeout)
 
     def send_answer(self, method: str, request_id: str, params: dict[str, Any]) -> None:
         if not self._claim(request_id):
-            logger.debug("session %s: %s for %s not sent: no longer pending", self.session_id, method, request_id)
+            logger.debug(
+                "session %s: %s for %s not sent: no longer pending",
+                self.session_id,
+                method,
+                request_id,
+            )
             return
         try:
-            result = self.session.call(method, {"requestId": request_id, **params}, timeout=ANSWER_TIMEOUT)
+            result = self.session.call(
+                method, {"requestId": request_id, **params}, timeout=ANSWER_TIMEOUT
+            )
         except CopilotError as exc:
-            logger.debug("session %s: %s for %s failed: %s", self.session_id, method, request_id, exc)
+            logger.debug(
+                "session %s: %s for %s failed: %s", self.session_id, method, request_id, exc
+            )
             return
         if isinstance(result, Mapping) and result.get("success") is False:
-            logger.debug("session %s: %s for %s: the request was already resolved", self.session_id, method, request_id)
+            logger.debug(
+                "session %s: %s for %s: the request was already resolved",
+                self.session_id,
+                method,
+                request_id,
+            )
 
     # ------------------------------------------------------------ worker threads: direct requests
 
@@ -179,35 +213,47 @@ class SessionCallbacks:
             except Exception:
                 raise
             except BaseException as exc:
-                logger.exception("session %s: the %s handler for %s raised %s", self.session_id, kind, method,
-                                 type(exc).__name__)
+                logger.exception(
+                    "session %s: the %s handler for %s raised %s",
+                    self.session_id,
+                    kind,
+                    method,
+                    type(exc).__name__,
+                )
                 raise JsonRpcError(INTERNAL_ERROR, escaped_text(exc)) from None
 
     # ------------------------------------------------------------ run-time tools
 
-    def add_tool(self, tool: Tool, *, timeout: Optional[float]) -> None:
+    def add_tool(self, tool: Tool, *, timeout: float | None) -> None:
         with self._tools_lock:
             self._replace_tools({**self.tools, tool.name: tool}, timeout=timeout)
 
-    def remove_tool(self, name: str, *, timeout: Optional[float]) -> None:
+    def remove_tool(self, name: str, *, timeout: float | None) -> None:
         with self._tools_lock:
             if name not in self.tools:
                 raise KeyError(f"session {self.session_id} has no tool named {name!r}")
-            self._replace_tools({key: value for key, value in self.tools.items() if key != name}, timeout=timeout)
+            self._replace_tools(
+                {key: value for key, value in self.tools.items() if key != name}, timeout=timeout
+            )
 
-    def _replace_tools(self, tools: dict[str, Tool], *, timeout: Optional[float]) -> None:
+    def _replace_tools(self, tools: dict[str, Tool], *, timeout: float | None) -> None:
         """Send ``session.tools.set`` with ``tools``; once the CLI accepts, they become this
         session's tools (so a refused list changes nothing). Called with ``_tools_lock`` held."""
-        self.session.rpc.tools.set(tools=[tool.to_wire() for tool in tools.values()], timeout=timeout)
+        self.session.rpc.tools.set(
+            tools=[tool.to_wire() for tool in tools.values()], timeout=timeout
+        )
         self.tools = tools
 
-    def invoke_tool(self, name: str, arguments: Any, tool_call_id: Optional[str]) -> ToolResult:
+    def invoke_tool(self, name: str, arguments: Any, tool_call_id: str | None) -> ToolResult:
         tool = self.tools.get(name)
         if tool is None:
             raise KeyError(f"session {self.session_id} has no tool named {name!r}")
         if tool.handler is None:
             raise ValueError(f"tool {name!r} is declaration-only (it has no handler)")
         invocation = ToolInvocation(
-            session_id=self.session_id, tool_call_id=tool_call_id or "local", tool_name=name, arguments=arguments
+            session_id=self.session_id,
+            tool_call_id=tool_call_id or "local",
+            tool_name=name,
+            arguments=arguments,
         )
         return run_handler(tool, invocation)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .._logging import redact
 from .arity import check_arity
@@ -44,14 +44,18 @@ class CommandDefinition:
 
     name: str
     handler: CommandHandler
-    description: Optional[str] = None
+    description: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise TypeError(f"every command needs a non-empty string name; got {self.name!r}")
         if self.name.startswith("/") or any(ch.isspace() for ch in self.name):
-            raise ValueError(f"a command name is one word without the leading '/'; got {self.name!r}")
-        check_arity(self.handler, 1, f"the handler of command {self.name!r} (it receives a CommandContext)")
+            raise ValueError(
+                f"a command name is one word without the leading '/'; got {self.name!r}"
+            )
+        check_arity(
+            self.handler, 1, f"the handler of command {self.name!r} (it receives a CommandContext)"
+        )
 
     def to_wire(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description or ""}
@@ -65,7 +69,9 @@ def as_command(value: Any) -> CommandDefinition:
         return CommandDefinition(value.get("name"), value.get("handler"), value.get("description"))  # type: ignore[arg-type]
     if not hasattr(value, "name"):
         raise TypeError(f"commands must be CommandDefinition objects or dicts, not {value!r}")
-    return CommandDefinition(value.name, getattr(value, "handler", None), getattr(value, "description", None))
+    return CommandDefinition(
+        value.name, getattr(value, "handler", None), getattr(value, "description", None)
+    )
 
 
 # ---------------------------------------------------------------------------- command.execute
@@ -73,7 +79,9 @@ def as_command(value: Any) -> CommandDefinition:
 _session_logger = logging.getLogger("copilot_sync.session")
 
 
-def on_execute(context: RequestContext, raw: Mapping[str, Any], data: dict[str, Any], request_id: str) -> None:
+def on_execute(
+    context: RequestContext, raw: Mapping[str, Any], data: dict[str, Any], request_id: str
+) -> None:
     """Event thread: a slash command of this session ran; always answered."""
     if context.take(request_id, "command.execute"):
         # Not a handler of the running turn: a command runs beside turns (observed:
@@ -98,9 +106,13 @@ def answer(context: RequestContext, data: dict[str, Any]) -> None:
         try:
             command.handler(command_context)
         except Exception as exc:
-            _session_logger.warning("session %s: command /%s raised", context.session_id, name, exc_info=True)
+            _session_logger.warning(
+                "session %s: command /%s raised", context.session_id, name, exc_info=True
+            )
             params["error"] = redact(str(exc)) or type(exc).__name__
         except BaseException as exc:  # SystemExit...: still answered
-            _session_logger.exception("session %s: command /%s raised %s", context.session_id, name, type(exc).__name__)
+            _session_logger.exception(
+                "session %s: command /%s raised %s", context.session_id, name, type(exc).__name__
+            )
             params["error"] = escaped_text(exc)
     context.send_answer("session.commands.handlePendingCommand", data["requestId"], params)

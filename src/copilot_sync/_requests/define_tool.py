@@ -4,13 +4,12 @@ from its signature, arguments validated and converted before it runs), and ``too
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import logging
 import types
 import typing
-from collections.abc import Iterable, Mapping
-from typing import Any, Callable, Literal, Optional, TypeVar, Union, overload
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal, TypeVar, Union, overload
 
 from .tools import RawToolHandler, Tool, ToolInvocation, invalid_arguments_result
 
@@ -24,15 +23,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _wrap_function(
-    fn: Callable[..., Any], name: str, parameters: Optional[Mapping[str, Any]]
-) -> tuple[RawToolHandler, Optional[dict[str, Any]], Optional[str]]:
+    fn: Callable[..., Any], name: str, parameters: Mapping[str, Any] | None
+) -> tuple[RawToolHandler, dict[str, Any] | None, str | None]:
     """The raw handler for ``fn``, the JSON Schema to announce, and the docstring description."""
     from .._schema import ArgumentError, inspect_tool_function
 
     if parameters is not None:
         from .._schema import docstring_description
 
-        return _explicit_schema_handler(fn, name, dict(parameters)), dict(parameters), docstring_description(fn)
+        return (
+            _explicit_schema_handler(fn, name, dict(parameters)),
+            dict(parameters),
+            docstring_description(fn),
+        )
     signature = inspect_tool_function(fn, invocation_type=ToolInvocation, name=name)
     schema = signature.parameters
     if schema is not None and not schema.get("properties") and _takes_only_invocation(fn):
@@ -59,25 +62,35 @@ def _takes_only_invocation(fn: Callable[..., Any]) -> bool:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return False
-    return len(params) == 1 and params[0].kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return len(params) == 1 and params[0].kind not in (
+        inspect.Parameter.VAR_POSITIONAL,
+        inspect.Parameter.VAR_KEYWORD,
+    )
 
 
-def _explicit_schema_handler(fn: Callable[..., Any], name: str, schema: dict[str, Any]) -> RawToolHandler:
+def _explicit_schema_handler(
+    fn: Callable[..., Any], name: str, schema: dict[str, Any]
+) -> RawToolHandler:
     """With a hand-written JSON Schema: validate against it, then call ``fn`` with keyword
     arguments when its parameters are named after the schema's properties, else with the
     arguments dict (plus the invocation, if it asks for one)."""
     from .._schema import ArgumentError, validate_against_schema
 
     params = [
-        p for p in inspect.signature(fn).parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        p
+        for p in inspect.signature(fn).parameters.values()
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     ]
     hints = _type_hints(fn)
     wants_invocation = [p.name for p in params if _is_invocation_type(hints.get(p.name))]
     plain = [p for p in params if p.name not in wants_invocation]
     properties = set((schema.get("properties") or {}).keys())
-    by_keyword = bool(plain) and {p.name for p in plain} <= properties | {
-        p.name for p in plain if p.default is not p.empty
-    } and (len(plain) > 1 or plain[0].name in properties)
+    by_keyword = (
+        bool(plain)
+        and {p.name for p in plain}
+        <= properties | {p.name for p in plain if p.default is not p.empty}
+        and (len(plain) > 1 or plain[0].name in properties)
+    )
 
     def handler(invocation: ToolInvocation) -> Any:
         arguments = {} if invocation.arguments is None else invocation.arguments
@@ -86,9 +99,11 @@ def _explicit_schema_handler(fn: Callable[..., Any], name: str, schema: dict[str
         except ArgumentError as exc:
             logger.info("tool %r: rejected arguments before calling it: %s", name, exc)
             return invalid_arguments_result(name, exc)
-        extra = {key: invocation for key in wants_invocation}
+        extra = dict.fromkeys(wants_invocation, invocation)
         if by_keyword:
-            return fn(**{k: v for k, v in arguments.items() if k in {p.name for p in plain}}, **extra)
+            return fn(
+                **{k: v for k, v in arguments.items() if k in {p.name for p in plain}}, **extra
+            )
         if plain:
             return fn(arguments, **extra)
         return fn(**extra)
@@ -108,7 +123,9 @@ _UNION_TYPES = (Union, getattr(types, "UnionType", Union))
 
 def _is_invocation_type(annotation: Any) -> bool:
     if typing.get_origin(annotation) in _UNION_TYPES:
-        return any(_is_invocation_type(arg) for arg in typing.get_args(annotation) if arg is not type(None))
+        return any(
+            _is_invocation_type(arg) for arg in typing.get_args(annotation) if arg is not type(None)
+        )
     return isinstance(annotation, type) and issubclass(annotation, ToolInvocation)
 
 
@@ -121,33 +138,33 @@ def define_tool(fn: Callable[..., Any], /) -> Tool: ...
 
 @overload
 def define_tool(
-    name_or_fn: Optional[str] = None,
+    name_or_fn: str | None = None,
     /,
     *,
-    name: Optional[str] = None,
-    description: Optional[str] = None,
-    parameters: Optional[Mapping[str, Any]] = None,
+    name: str | None = None,
+    description: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
     overrides_built_in_tool: bool = False,
     skip_permission: bool = False,
-    defer: Optional[Literal["auto", "never"]] = None,
-    metadata: Optional[dict[str, Any]] = None,
+    defer: Literal["auto", "never"] | None = None,
+    metadata: dict[str, Any] | None = None,
     is_terminal: bool = False,
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
 @overload
 def define_tool(
-    name_or_fn: Optional[str] = None,
+    name_or_fn: str | None = None,
     /,
     *,
-    name: Optional[str] = None,
+    name: str | None = None,
     handler: Callable[..., Any],
-    description: Optional[str] = None,
-    parameters: Optional[Mapping[str, Any]] = None,
+    description: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
     overrides_built_in_tool: bool = False,
     skip_permission: bool = False,
-    defer: Optional[Literal["auto", "never"]] = None,
-    metadata: Optional[dict[str, Any]] = None,
+    defer: Literal["auto", "never"] | None = None,
+    metadata: dict[str, Any] | None = None,
     is_terminal: bool = False,
 ) -> Tool: ...
 
@@ -156,10 +173,10 @@ def define_tool(
     name_or_fn: Any = None,
     /,
     *,
-    name: Optional[str] = None,
-    handler: Optional[Callable[..., Any]] = None,
-    description: Optional[str] = None,
-    parameters: Optional[Mapping[str, Any]] = None,
+    name: str | None = None,
+    handler: Callable[..., Any] | None = None,
+    description: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
     **flags: Any,
 ) -> Any:
     """Make a :class:`Tool` from a function, inferring its JSON Schema from the signature.
@@ -199,7 +216,9 @@ def define_tool(
         return _build(name_or_fn, name, description, parameters, flags)
     if name_or_fn is not None:
         if not isinstance(name_or_fn, str):
-            raise TypeError(f"define_tool() takes a function or a tool name, not {type(name_or_fn).__name__}")
+            raise TypeError(
+                f"define_tool() takes a function or a tool name, not {type(name_or_fn).__name__}"
+            )
         if name is not None and name != name_or_fn:
             raise TypeError("define_tool() got the tool name twice")
         name = name_or_fn
@@ -218,9 +237,9 @@ def define_tool(
 
 def _build(
     fn: Callable[..., Any],
-    name: Optional[str],
-    description: Optional[str],
-    parameters: Optional[Mapping[str, Any]],
+    name: str | None,
+    description: str | None,
+    parameters: Mapping[str, Any] | None,
     flags: dict[str, Any],
 ) -> Tool:
     if inspect.iscoroutinefunction(fn):
@@ -257,7 +276,9 @@ def as_tool(value: Any) -> Tool:
     else:
         names = ("name", "description", "handler", "parameters", "overrides_built_in_tool", "skip_permission",
                  "defer", "metadata", "is_terminal")  # fmt: skip
-        fields = {name: getattr(value, name) for name in names if getattr(value, name, None) is not None}
+        fields = {
+            name: getattr(value, name) for name in names if getattr(value, name, None) is not None
+        }
     unknown = sorted(set(fields) - (set(Tool.__dataclass_fields__) - {"function"}))
     if unknown:
         raise TypeError(f"tool {fields.get('name')!r}: unknown field {unknown[0]!r}")
@@ -270,7 +291,7 @@ def _snake_key(key: str) -> str:
     return "".join("_" + ch.lower() if ch.isupper() else ch for ch in key)
 
 
-def tool_table(tools: Optional[Iterable[Any]]) -> dict[str, Tool]:
+def tool_table(tools: Iterable[Any] | None) -> dict[str, Tool]:
     """Tools by name; ``ValueError`` on a duplicate name."""
     table: dict[str, Tool] = {}
     for item in tools or ():

@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, TypedDict, Union
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Union
 
 from typing_extensions import Required
 
@@ -24,7 +24,14 @@ if TYPE_CHECKING:
     from .._session import CopilotSession
     from .protocol import RequestContext
 
-__all__ = ["ElicitationContext", "ElicitationHandler", "ElicitationResult", "InputOptions", "SessionUI", "result_to_wire"]
+__all__ = [
+    "ElicitationContext",
+    "ElicitationHandler",
+    "ElicitationResult",
+    "InputOptions",
+    "SessionUI",
+    "result_to_wire",
+]
 
 _session_logger = logging.getLogger("copilot_sync.session")
 
@@ -68,7 +75,10 @@ ElicitationHandler = Callable[[ElicitationContext], Any]
 
 
 def context_from_event(session_id: str, data: Mapping[str, Any]) -> ElicitationContext:
-    context: ElicitationContext = {"session_id": session_id, "message": str(data.get("message") or "")}
+    context: ElicitationContext = {
+        "session_id": session_id,
+        "message": str(data.get("message") or ""),
+    }
     for key in ("requestedSchema", "mode", "elicitationSource", "url", "toolCallId", "requestId"):
         if data.get(key) is not None:
             context[key] = data[key]  # type: ignore[literal-required]
@@ -80,7 +90,9 @@ def result_to_wire(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         value = {"action": value}
     if not isinstance(value, Mapping):
-        raise TypeError(f"an elicitation handler must return a dict like {{'action': 'accept', ...}}, not {value!r}")
+        raise TypeError(
+            f"an elicitation handler must return a dict like {{'action': 'accept', ...}}, not {value!r}"
+        )
     action = value.get("action", "cancel")
     if action not in _ACTIONS:
         raise ValueError(f"elicitation action must be one of {', '.join(_ACTIONS)}; got {action!r}")
@@ -123,10 +135,10 @@ class SessionUI:
 
     def elicitation(
         self,
-        message: Union[str, Mapping[str, Any]],
-        requested_schema: Optional[Mapping[str, Any]] = None,
+        message: str | Mapping[str, Any],
+        requested_schema: Mapping[str, Any] | None = None,
         *,
-        timeout: Optional[float] = None,
+        timeout: float | None = None,
     ) -> ElicitationResult:
         """Ask with a form described by a JSON Schema object. Also takes the official SDK's
         single ``{"message": ..., "requestedSchema": ...}`` dict."""
@@ -153,13 +165,19 @@ class SessionUI:
                 answer["content"] = dict(result["content"])
         return answer
 
-    def confirm(self, message: str, *, timeout: Optional[float] = None) -> bool:
+    def confirm(self, message: str, *, timeout: float | None = None) -> bool:
         """A yes/no question; ``True`` only if the user accepted and confirmed."""
-        schema = {"type": "object", "properties": {"confirmed": {"type": "boolean", "default": True}}, "required": ["confirmed"]}
+        schema = {
+            "type": "object",
+            "properties": {"confirmed": {"type": "boolean", "default": True}},
+            "required": ["confirmed"],
+        }
         result = self.elicitation(message, schema, timeout=timeout)
         return result["action"] == "accept" and result.get("content", {}).get("confirmed") is True
 
-    def select(self, message: str, options: Sequence[str], *, timeout: Optional[float] = None) -> Optional[str]:
+    def select(
+        self, message: str, options: Sequence[str], *, timeout: float | None = None
+    ) -> str | None:
         """Pick one of ``options``; ``None`` if the user declined or cancelled."""
         if isinstance(options, str) or not all(isinstance(option, str) for option in options):
             raise TypeError("options must be a list of strings")
@@ -172,12 +190,16 @@ class SessionUI:
         selection = result.get("content", {}).get("selection")
         return str(selection) if result["action"] == "accept" and selection is not None else None
 
-    def input(self, message: str, options: Optional[InputOptions] = None, *, timeout: Optional[float] = None) -> Optional[str]:
+    def input(
+        self, message: str, options: InputOptions | None = None, *, timeout: float | None = None
+    ) -> str | None:
         """Free text, optionally constrained; ``None`` if the user declined or cancelled."""
         field: dict[str, Any] = {"type": "string"}
         for key, value in (options or {}).items():
             if key not in InputOptions.__annotations__:
-                raise TypeError(f"unknown input option {key!r}; use {', '.join(InputOptions.__annotations__)}")
+                raise TypeError(
+                    f"unknown input option {key!r}; use {', '.join(InputOptions.__annotations__)}"
+                )
             field[key] = value
         schema = {"type": "object", "properties": {"value": field}, "required": ["value"]}
         result = self.elicitation(message, schema, timeout=timeout)
@@ -188,13 +210,17 @@ class SessionUI:
 # ---------------------------------------------------------------------------- elicitation.requested
 
 
-def on_requested(context: RequestContext, raw: Mapping[str, Any], data: dict[str, Any], request_id: str) -> None:
+def on_requested(
+    context: RequestContext, raw: Mapping[str, Any], data: dict[str, Any], request_id: str
+) -> None:
     """Event thread: the CLI shows a dialog; the session's ``on_elicitation_request`` answers."""
     handler = context.elicitation_handler
     if handler is not None and context.take(request_id, "elicitation.requested"):
         # A dialog a tool call asked for holds that turn up; one another client
         # asked for (session.ui.elicitation) does not.
-        context.submit("elicitation" if data.get("toolCallId") else None, answer, context, handler, data)
+        context.submit(
+            "elicitation" if data.get("toolCallId") else None, answer, context, handler, data
+        )
 
 
 def answer(context: RequestContext, handler: Callable[..., Any], data: dict[str, Any]) -> None:
@@ -202,6 +228,10 @@ def answer(context: RequestContext, handler: Callable[..., Any], data: dict[str,
     try:
         result = result_to_wire(handler(context_from_event(context.session_id, data)))
     except BaseException:
-        _session_logger.exception("session %s: elicitation handler failed; answering cancel", context.session_id)
+        _session_logger.exception(
+            "session %s: elicitation handler failed; answering cancel", context.session_id
+        )
         result = {"action": "cancel"}
-    context.send_answer("session.ui.handlePendingElicitation", data["requestId"], {"result": result})
+    context.send_answer(
+        "session.ui.handlePendingElicitation", data["requestId"], {"result": result}
+    )

@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .._errors import JsonRpcError
 from .._wire.connection import INTERNAL_ERROR
@@ -38,7 +39,7 @@ MIN_EXPIRES_IN = 3601
 
 
 class _Registration:
-    __slots__ = ("provider", "session_id", "owner")
+    __slots__ = ("owner", "provider", "session_id")
 
     def __init__(self, provider: Callable[..., Any], session_id: str, owner: Any) -> None:
         self.provider = provider
@@ -90,16 +91,28 @@ class TokenProviders:
         with self._lock:
             registration = self._by_id.get(params["registrationId"])
         if registration is None:
-            raise JsonRpcError(INTERNAL_ERROR, "no GitHub token provider is registered under that id")
+            raise JsonRpcError(
+                INTERNAL_ERROR, "no GitHub token provider is registered under that id"
+            )
         session_id = params.get("sessionId") or registration.session_id
-        args = {"host": params.get("host"), "session_id": session_id, "reason": params.get("reason")}
+        args = {
+            "host": params.get("host"),
+            "session_id": session_id,
+            "reason": params.get("reason"),
+        }
         with handler_scope(registration.owner, "GitHub token provider"):
             try:
                 value = registration.provider(args)
             except Exception as exc:
-                logger.error("session %s: github_token_provider raised %s", session_id, type(exc).__name__,
-                             exc_info=True)
-                raise JsonRpcError(INTERNAL_ERROR, f"the GitHub token provider raised {type(exc).__name__}") from None
+                logger.error(
+                    "session %s: github_token_provider raised %s",
+                    session_id,
+                    type(exc).__name__,
+                    exc_info=True,
+                )
+                raise JsonRpcError(
+                    INTERNAL_ERROR, f"the GitHub token provider raised {type(exc).__name__}"
+                ) from None
         try:
             return token_result(value)
         except (TypeError, ValueError) as exc:
@@ -111,4 +124,6 @@ def token_result(value: Any) -> dict[str, Any]:
     """The wire ``GitHubTokenAcquireResult`` for what a provider returned; ``TypeError`` or
     ``ValueError`` (never quoting the value) for anything else. The CLI refreshes a token
     with an hour or less left, so ``expires_in`` is required and above that."""
-    return token_answer(value, "github_token_provider", min_expires_in=MIN_EXPIRES_IN, expires_required=True)
+    return token_answer(
+        value, "github_token_provider", min_expires_in=MIN_EXPIRES_IN, expires_required=True
+    )

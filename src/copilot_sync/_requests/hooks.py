@@ -40,16 +40,28 @@ def answer(context: RequestContext, method: str, params: dict[str, Any]) -> dict
         return {}
     raw_input = params.get("input")
     try:
-        output = hook(hook_input(hook_type, raw_input if isinstance(raw_input, dict) else {}), {"session_id": context.session_id})
+        output = hook(
+            hook_input(hook_type, raw_input if isinstance(raw_input, dict) else {}),
+            {"session_id": context.session_id},
+        )
     except BaseException:  # even SystemExit: answered with the documented default
-        logger.exception("session %s: hook %s raised; answering with no output", context.session_id, name)
+        logger.exception(
+            "session %s: hook %s raised; answering with no output", context.session_id, name
+        )
         return {}
     if output is None:
         return {}
     if not isinstance(output, Mapping):
-        logger.warning("session %s: hook %s returned %r, not a dict; ignored", context.session_id, name, output)
+        logger.warning(
+            "session %s: hook %s returned %r, not a dict; ignored", context.session_id, name, output
+        )
         return {}
-    return {"output": {camel(key) if isinstance(key, str) else key: _wire_value(value) for key, value in output.items()}}
+    return {
+        "output": {
+            camel(key) if isinstance(key, str) else key: _wire_value(value)
+            for key, value in output.items()
+        }
+    }
 
 
 def _wire_value(value: Any) -> Any:
@@ -73,7 +85,9 @@ def hook_input(hook_type: Any, raw: Mapping[str, Any]) -> dict[str, Any]:
             data["timestamp"] = _dt.datetime.fromtimestamp(timestamp / 1000, tz=_dt.timezone.utc)
         except (OverflowError, OSError, ValueError):
             pass
-    if hook_type in ("errorOccurred", "sessionEnd", "postToolUseFailure") and isinstance(data.get("error"), Mapping):
+    if hook_type in ("errorOccurred", "sessionEnd", "postToolUseFailure") and isinstance(
+        data.get("error"), Mapping
+    ):
         error = data["error"]
         data["error"] = str(error.get("message") or error.get("name") or error)
     return data

@@ -21,8 +21,8 @@ A handler that raises or returns anything else is logged and answered ``cancelle
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .._fields import snake_keys
 from .token_answers import CANCELLED, token_answer
@@ -40,7 +40,9 @@ INTEREST = "mcp.oauth_required"
 COMPLETED = "mcp.oauth_completed"
 
 
-def on_requested(context: RequestContext, raw: Mapping[str, Any], data: dict[str, Any], request_id: str) -> None:
+def on_requested(
+    context: RequestContext, raw: Mapping[str, Any], data: dict[str, Any], request_id: str
+) -> None:
     """Event thread: schedule the handler on the worker pool (at most once per request)."""
     handler = context.mcp_auth_handler
     if handler is not None and context.take(request_id, INTEREST):
@@ -51,14 +53,18 @@ def _answer(context: RequestContext, handler: Callable[..., Any], data: dict[str
     """Worker: run the handler and send its answer."""
     refresh_ok = data.get("runtimeRefreshSupported") is True
     try:
-        result = result_to_wire(handler(snake_keys(dict(data)), {"session_id": context.session_id}), refresh_ok)
+        result = result_to_wire(
+            handler(snake_keys(dict(data)), {"session_id": context.session_id}), refresh_ok
+        )
     except BaseException as exc:
         logger.error(
             "session %s: on_mcp_auth_request for server %r failed (%s); answering cancelled",
             context.session_id, data.get("serverName"), type(exc).__name__, exc_info=isinstance(exc, Exception),
         )  # fmt: skip
         result = dict(CANCELLED)
-    context.send_answer("session.mcp.oauth.handlePendingRequest", data["requestId"], {"result": result})
+    context.send_answer(
+        "session.mcp.oauth.handlePendingRequest", data["requestId"], {"result": result}
+    )
 
 
 def result_to_wire(value: Any, runtime_refresh_supported: bool = False) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterator, Mapping
-from typing import Any, Callable, ClassVar, Generic, Optional, TypeVar, overload
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from .._fields import snake_case
 
@@ -47,21 +47,27 @@ __all__ = [
 
 logger = logging.getLogger("copilot_sync.permissions")
 
+
 class WireObject(Mapping[str, Any]):
     """A read-only view of a wire object: ``obj.full_command_text`` and
     ``obj["fullCommandText"]`` both work; nested objects are views too; ``to_dict()`` gives
     the original dict. A field the object does not carry reads as ``None`` when it is one
     of ``known`` (the fields of some kind of request), else raises ``AttributeError``."""
 
-    __slots__ = ("_data", "_attrs", "_known", "_free_form")
+    __slots__ = ("_attrs", "_data", "_free_form", "_known")
 
     def __init__(
-        self, data: Mapping[str, Any], known: frozenset[str] = frozenset(), free_form: frozenset[str] = frozenset()
+        self,
+        data: Mapping[str, Any],
+        known: frozenset[str] = frozenset(),
+        free_form: frozenset[str] = frozenset(),
     ) -> None:
         self._data = dict(data)
         self._attrs = {snake_case(key): key for key in self._data if isinstance(key, str)}
         self._known = known
-        self._free_form = free_form  # wire keys whose values are the user's own data: given as they are
+        self._free_form = (
+            free_form  # wire keys whose values are the user's own data: given as they are
+        )
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -89,7 +95,9 @@ class WireObject(Mapping[str, Any]):
         return dict(self._data)
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{attr}={self._data[key]!r}" for attr, key in list(self._attrs.items())[:8])
+        fields = ", ".join(
+            f"{attr}={self._data[key]!r}" for attr, key in list(self._attrs.items())[:8]
+        )
         return f"{type(self).__name__}({fields})"
 
 
@@ -111,7 +119,9 @@ class Field(Generic[T]):
     """A typed, read-only attribute of a wire object: the value of the wire key ``wire``,
     or ``None`` when it is missing, ``null`` or of another type."""
 
-    def __init__(self, wire: str, convert: Callable[[Any], Any], doc: str, required: bool = False) -> None:
+    def __init__(
+        self, wire: str, convert: Callable[[Any], Any], doc: str, required: bool = False
+    ) -> None:
         self.wire = wire
         self.convert = convert
         self.required = required  # the schema requires it: its absence is logged
@@ -122,10 +132,10 @@ class Field(Generic[T]):
         self.name = name
 
     @overload
-    def __get__(self, obj: None, owner: Optional[type] = None) -> Field[T]: ...
+    def __get__(self, obj: None, owner: type | None = None) -> Field[T]: ...
     @overload
-    def __get__(self, obj: WireObject, owner: Optional[type] = None) -> Optional[T]: ...
-    def __get__(self, obj: Optional[WireObject], owner: Optional[type] = None) -> Any:
+    def __get__(self, obj: WireObject, owner: type | None = None) -> T | None: ...
+    def __get__(self, obj: WireObject | None, owner: type | None = None) -> Any:
         if obj is None:
             return self
         value = obj._data.get(self.wire)
@@ -158,11 +168,15 @@ def _number(value: Any) -> Any:
 
 
 def _strings(value: Any) -> Any:
-    return list(value) if isinstance(value, list) and all(isinstance(i, str) for i in value) else _BAD
+    return (
+        list(value) if isinstance(value, list) and all(isinstance(i, str) for i in value) else _BAD
+    )
 
 
 def _string_map(value: Any) -> Any:
-    ok = isinstance(value, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    ok = isinstance(value, Mapping) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
     return dict(value) if ok else _BAD
 
 
@@ -211,7 +225,7 @@ def as_is(wire: str, doc: str) -> Field[Any]:
     return Field(wire, _as_is, doc)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fields_of(cls: type) -> tuple[Field[Any], ...]:
     """The typed fields of a class, one per wire key (an alias such as ``command`` is skipped)."""
     found: dict[str, Field[Any]] = {}
@@ -271,7 +285,7 @@ class PermissionRequest(WireObject):
     __slots__ = ()
 
     #: The wire ``kind`` a subclass stands for (``None`` on this class).
-    KIND: ClassVar[Optional[str]] = None
+    KIND: ClassVar[str | None] = None
 
     tool_call_id = text("toolCallId", "The id of the tool call that needs the permission.")
 
@@ -295,14 +309,18 @@ class PermissionRequest(WireObject):
         request = target(data)
         problems = _problems(request)
         if problems:
-            logger.debug("a %r permission request read with None for: %s", kind, "; ".join(problems))
+            logger.debug(
+                "a %r permission request read with None for: %s", kind, "; ".join(problems)
+            )
         return request
 
 
 _MANAGED = "Whether a managed policy requires a person to answer (an application should not approve it on its own)."
 _BYPASS = "True when the tool asks to run this outside the CLI's sandbox (the risk is higher)."
 _BYPASS_REASON = "Why the sandbox bypass is asked for (with ``request_sandbox_bypass``)."
-_GRANT = "The sandbox policy change that would let this run inside the sandbox (CLI 1.0.102; a view)."
+_GRANT = (
+    "The sandbox policy change that would let this run inside the sandbox (CLI 1.0.102; a view)."
+)
 _RESOLVED = "The CLI's canonical form of the path (CLI 1.0.102; internal, experimental: show the other one)."
 
 
@@ -313,7 +331,9 @@ class ShellCommand(WireObject):
     """One command of a shell request's ``commands``."""
 
     __slots__ = ()
-    identifier = text("identifier", "The command as the CLI identifies it (``\"echo hi\"``, ``\"git status\"``).")
+    identifier = text(
+        "identifier", 'The command as the CLI identifies it (``"echo hi"``, ``"git status"``).'
+    )
     read_only = flag("readOnly", "Whether the command has no side effects.")
 
 
@@ -321,7 +341,7 @@ class ShellCommandSegment(WireObject):
     """One segment of a shell request's ``command_segments`` (the CLI's policy matching)."""
 
     __slots__ = ()
-    identifier = text("identifier", "The executable (``\"echo\"``).")
+    identifier = text("identifier", 'The executable (``"echo"``).')
     full_command_text = text("fullCommandText", "The segment's text with its arguments.")
 
 
@@ -342,31 +362,48 @@ class ShellPermissionRequest(PermissionRequest):
     command = text("fullCommandText", "The command line to run: the same as ``full_command_text``.")
     intention = text("intention", "What the command is for, in the model's words.", required=True)
     commands: Field[list[ShellCommand]] = Field(
-        "commands", _views(ShellCommand), "The commands found in the line (:class:`ShellCommand`).", True
+        "commands",
+        _views(ShellCommand),
+        "The commands found in the line (:class:`ShellCommand`).",
+        True,
     )
     command_segments: Field[list[ShellCommandSegment]] = Field(
         "commandSegments", _views(ShellCommandSegment), "The line's segments with their arguments."
     )
     possible_paths = texts("possiblePaths", "Files the command may read or write.", required=True)
     possible_urls: Field[list[ShellPossibleUrl]] = Field(
-        "possibleUrls", _views(ShellPossibleUrl), "URLs the command may access (:class:`ShellPossibleUrl`).", True
+        "possibleUrls",
+        _views(ShellPossibleUrl),
+        "URLs the command may access (:class:`ShellPossibleUrl`).",
+        True,
     )
     has_write_file_redirection = flag(
-        "hasWriteFileRedirection", "Whether the line writes a file with ``>`` or ``>>``.", required=True
+        "hasWriteFileRedirection",
+        "Whether the line writes a file with ``>`` or ``>>``.",
+        required=True,
     )
     can_offer_session_approval = flag(
-        "canOfferSessionApproval", "Whether an approval for the whole session may be offered.", required=True
+        "canOfferSessionApproval",
+        "Whether an approval for the whole session may be offered.",
+        required=True,
     )
     warning = text("warning", "A warning about the command's risks.")
-    shell_type = text("shellType", "The shell (``\"bash\"``; sent by CLI 1.0.102, not in its schema).")
+    shell_type = text(
+        "shellType", 'The shell (``"bash"``; sent by CLI 1.0.102, not in its schema).'
+    )
     managed_approval_required = flag("managedApprovalRequired", _MANAGED)
-    resolved_working_directory = text("resolvedWorkingDirectory", "The canonical working directory (CLI 1.0.102).")
+    resolved_working_directory = text(
+        "resolvedWorkingDirectory", "The canonical working directory (CLI 1.0.102)."
+    )
     resolved_paths: Field[dict[str, str]] = Field(
-        "resolvedPaths", _string_map, "Each of ``possible_paths`` -> its canonical path (CLI 1.0.102)."
+        "resolvedPaths",
+        _string_map,
+        "Each of ``possible_paths`` -> its canonical path (CLI 1.0.102).",
     )
     request_sandbox_bypass = flag("requestSandboxBypass", _BYPASS)
     request_sandbox_permissive = flag(
-        "requestSandboxPermissive", "True when the escalation asked for is a permissive sandboxed retry (CLI 1.0.102)."
+        "requestSandboxPermissive",
+        "True when the escalation asked for is a permissive sandboxed retry (CLI 1.0.102).",
     )
     request_sandbox_bypass_reason = text("requestSandboxBypassReason", _BYPASS_REASON)
     sandbox_path_grant = view("sandboxPathGrant", _GRANT)
@@ -382,14 +419,18 @@ class WritePermissionRequest(PermissionRequest):
     KIND = "write"
 
     file_name = text("fileName", "The path of the file to write.", required=True)
-    intention = text("intention", "What the change is for (``\"Create file\"``).", required=True)
+    intention = text("intention", 'What the change is for (``"Create file"``).', required=True)
     diff = text("diff", "A unified diff of the change.", required=True)
     new_file_contents = text("newFileContents", "The whole content of a file being created.")
     file_edits: Field[list[WireObject]] = Field(
-        "fileEdits", _views(WireObject), "Before/after previews (views with ``before``/``after``; CLI 1.0.102)."
+        "fileEdits",
+        _views(WireObject),
+        "Before/after previews (views with ``before``/``after``; CLI 1.0.102).",
     )
     can_offer_session_approval = flag(
-        "canOfferSessionApproval", "Whether an approval of writes for the whole session may be offered.", required=True
+        "canOfferSessionApproval",
+        "Whether an approval of writes for the whole session may be offered.",
+        required=True,
     )
     managed_approval_required = flag("managedApprovalRequired", _MANAGED)
     resolved_path = text("resolvedPath", _RESOLVED)
@@ -405,7 +446,9 @@ class ReadPermissionRequest(PermissionRequest):
     KIND = "read"
 
     path = text("path", "The file or directory to read.", required=True)
-    intention = text("intention", "Why it is read (``\"Read file: /tmp/notes.txt\"``).", required=True)
+    intention = text(
+        "intention", 'Why it is read (``"Read file: /tmp/notes.txt"``).', required=True
+    )
     managed_approval_required = flag("managedApprovalRequired", _MANAGED)
     resolved_path = text("resolvedPath", _RESOLVED)
     request_sandbox_bypass = flag("requestSandboxBypass", _BYPASS)
@@ -421,7 +464,9 @@ class UrlPermissionRequest(PermissionRequest):
 
     url = text("url", "The URL to fetch.", required=True)
     intention = text("intention", "Why it is fetched.", required=True)
-    redirected_from = text("redirectedFrom", "The URL that redirected here, when this is a redirect's target.")
+    redirected_from = text(
+        "redirectedFrom", "The URL that redirected here, when this is a redirect's target."
+    )
     managed_approval_required = flag("managedApprovalRequired", _MANAGED)
     request_sandbox_bypass = flag("requestSandboxBypass", _BYPASS)
     request_sandbox_bypass_reason = text("requestSandboxBypassReason", _BYPASS_REASON)
@@ -442,7 +487,8 @@ class McpPermissionRequest(PermissionRequest):
     read_only = flag("readOnly", "Whether the tool has no side effects.", required=True)
     args = as_is("args", "The tool's arguments, as the model gave them (a plain dict).")
     permission_recommendation = text(
-        "permissionRecommendation", "The CLI's advice (``\"approve\"``); the decision stays the handler's."
+        "permissionRecommendation",
+        "The CLI's advice (``\"approve\"``); the decision stays the handler's.",
     )
 
 
@@ -456,7 +502,9 @@ class CustomToolPermissionRequest(PermissionRequest):
     tool_name = text("toolName", "The tool's name.", required=True)
     tool_description = text("toolDescription", "The tool's description.", required=True)
     args = as_is("args", "The tool's arguments, as the model gave them (a plain dict).")
-    skip_permission = flag("skipPermission", "Whether the tool said permission may be skipped unless a rule denies it.")
+    skip_permission = flag(
+        "skipPermission", "Whether the tool said permission may be skipped unless a rule denies it."
+    )
 
 
 class HookPermissionRequest(PermissionRequest):
@@ -477,14 +525,16 @@ class MemoryPermissionRequest(PermissionRequest):
     KIND = "memory"
 
     fact = text("fact", "The fact stored or voted on.", required=True)
-    action = text("action", "``\"store\"`` or ``\"vote\"`` (an open set).")
+    action = text("action", '``"store"`` or ``"vote"`` (an open set).')
     subject = text("subject", "The memory's topic (store).")
     citations = text("citations", "The fact's sources (store).")
-    direction = text("direction", "``\"upvote\"`` or ``\"downvote\"`` (vote).")
+    direction = text("direction", '``"upvote"`` or ``"downvote"`` (vote).')
     reason = text("reason", "Why the vote (vote).")
-    scope = text("scope", "``\"repository\"`` or ``\"user\"`` (store).")
+    scope = text("scope", '``"repository"`` or ``"user"`` (store).')
     repo_nwo = text("repoNwo", "The repository (``owner/name``) of the memory (store).")
-    assisted_approval = view("assistedApproval", "The assisted-approval judge's view (assisted mode only).")
+    assisted_approval = view(
+        "assistedApproval", "The assisted-approval judge's view (assisted mode only)."
+    )
 
 
 # ---------------------------------------------------------------------------- extensions and workflows
@@ -496,7 +546,7 @@ class ExtensionManagementPermissionRequest(PermissionRequest):
     __slots__ = ()
     KIND = "extension-management"
 
-    operation = text("operation", "The operation (``\"scaffold\"``, ``\"reload\"``).", required=True)
+    operation = text("operation", 'The operation (``"scaffold"``, ``"reload"``).', required=True)
     extension_name = text("extensionName", "The extension's name.")
 
 
@@ -517,7 +567,9 @@ class ExtensionEnvAccessPermissionRequest(PermissionRequest):
     KIND = "extension-env-access"
 
     extension_name = text("extensionName", "The extension's name.", required=True)
-    environment_variables = texts("environmentVariables", "The variables' names (never their values).", required=True)
+    environment_variables = texts(
+        "environmentVariables", "The variables' names (never their values).", required=True
+    )
 
 
 class WorkflowPermissionRequest(PermissionRequest):
@@ -527,18 +579,28 @@ class WorkflowPermissionRequest(PermissionRequest):
     __slots__ = ()
     KIND = "workflow"
 
-    operation = text("operation", "``\"run\"`` or ``\"author\"`` (an open set).", required=True)
+    operation = text("operation", '``"run"`` or ``"author"`` (an open set).', required=True)
     name = text("name", "The workflow's name.", required=True)
     description = text("description", "The workflow's description.", required=True)
-    phases: Field[list[WireObject]] = Field("phases", _views(WireObject), "Its declared phases (views).", True)
+    phases: Field[list[WireObject]] = Field(
+        "phases", _views(WireObject), "Its declared phases (views).", True
+    )
     approval_key = text("approvalKey", "The key an approval of it is remembered by.", required=True)
-    can_persist_approval = flag("canPersistApproval", "Whether it may be approved for good.", required=True)
-    max_concurrent_subagents = integer("maxConcurrentSubagents", "Subagents at once (``None``: no limit).")
+    can_persist_approval = flag(
+        "canPersistApproval", "Whether it may be approved for good.", required=True
+    )
+    max_concurrent_subagents = integer(
+        "maxConcurrentSubagents", "Subagents at once (``None``: no limit)."
+    )
     max_total_subagents = integer("maxTotalSubagents", "Subagents in all (``None``: no limit).")
     timeout_seconds = number("timeoutSeconds", "Active time limit in seconds (``None``: no limit).")
     max_ai_credits = number("maxAiCredits", "AI-credit limit (``None``: no limit).")
-    declared_max_concurrent_subagents = integer("declaredMaxConcurrentSubagents", "As declared, before overrides.")
-    declared_max_total_subagents = integer("declaredMaxTotalSubagents", "As declared, before overrides.")
+    declared_max_concurrent_subagents = integer(
+        "declaredMaxConcurrentSubagents", "As declared, before overrides."
+    )
+    declared_max_total_subagents = integer(
+        "declaredMaxTotalSubagents", "As declared, before overrides."
+    )
     declared_timeout_seconds = number("declaredTimeoutSeconds", "As declared, before overrides.")
     declared_max_ai_credits = number("declaredMaxAiCredits", "As declared, before overrides.")
     managed_approval_required = flag("managedApprovalRequired", _MANAGED + " (CLI 1.0.102)")

@@ -17,8 +17,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import warnings
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Union
 
 from .permission_kinds import PermissionRequest, WireObject, snake_case
 
@@ -26,10 +26,10 @@ if TYPE_CHECKING:
     from .protocol import RequestContext
 
 __all__ = [
+    "PermissionDecision",
     "PermissionHandler",
     "PermissionRequest",
     "PermissionRequestResult",
-    "PermissionDecision",
     "WireObject",
     "decision_to_wire",
 ]
@@ -37,7 +37,13 @@ __all__ = [
 logger = logging.getLogger("copilot_sync.permissions")
 
 #: The decision kinds the CLI accepts (observed on 1.0.81), plus "no-result".
-WIRE_KINDS = ("approve-once", "approve-for-session", "approve-for-location", "reject", "user-not-available")
+WIRE_KINDS = (
+    "approve-once",
+    "approve-for-session",
+    "approve-for-location",
+    "reject",
+    "user-not-available",
+)
 #: Kinds newer CLIs accept: 1.0.92 added ``approve-read-only-for-session {directories}``
 #: for the path-access prompt (``promptRequest.kind == "path"``; docs/CLI_VERSIONS.md).
 NEWER_WIRE_KINDS = ("approve-read-only-for-session",)
@@ -61,6 +67,7 @@ _OLD_KINDS = {
     "denied-no-approval-rule-and-could-not-request-from-user": "user-not-available",
 }
 
+
 @dataclasses.dataclass
 class PermissionRequestResult:
     """A decision on a permission request.
@@ -79,15 +86,15 @@ class PermissionRequestResult:
     """
 
     kind: str = "approve-once"
-    feedback: Optional[str] = None
-    approval: Optional[dict[str, Any]] = None
-    location_key: Optional[str] = None
-    domain: Optional[str] = None
-    approved_interactively: Optional[bool] = None
+    feedback: str | None = None
+    approval: dict[str, Any] | None = None
+    location_key: str | None = None
+    domain: str | None = None
+    approved_interactively: bool | None = None
     #: Sent beside the decision as ``decisionContext`` (outcome, source, surface).
-    decision_context: Optional[dict[str, Any]] = None
+    decision_context: dict[str, Any] | None = None
     #: For ``approve-read-only-for-session``: the directories to allow reading in.
-    directories: Optional[list[str]] = None
+    directories: list[str] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, str):
@@ -99,7 +106,9 @@ class PermissionRequestResult:
                 f"{', '.join(WIRE_KINDS + NEWER_WIRE_KINDS)} or {NO_RESULT!r}"
             )
         if self.directories is not None:
-            if isinstance(self.directories, str) or not all(isinstance(d, str) for d in self.directories):
+            if isinstance(self.directories, str) or not all(
+                isinstance(d, str) for d in self.directories
+            ):
                 raise TypeError("directories must be a list of directory paths (strings)")
             self.directories = list(self.directories)
         if kind == "approve-read-only-for-session" and not self.directories:
@@ -108,7 +117,7 @@ class PermissionRequestResult:
             )
         self.kind = kind
 
-    def to_wire(self, request: Optional[PermissionRequest] = None) -> dict[str, Any]:
+    def to_wire(self, request: PermissionRequest | None = None) -> dict[str, Any]:
         """The ``result`` object of ``session.permissions.handlePendingPermissionRequest``."""
         wire: dict[str, Any] = {"kind": self.kind}
         if self.kind == "reject" and self.feedback is not None:
@@ -128,7 +137,7 @@ class PermissionRequestResult:
         return wire
 
 
-def _approval_for(request: Optional[PermissionRequest]) -> Optional[dict[str, Any]]:
+def _approval_for(request: PermissionRequest | None) -> dict[str, Any] | None:
     """What an ``approve-for-session`` should remember for this request (PROTOCOL §5.3)."""
     if request is None:
         return None
@@ -137,7 +146,9 @@ def _approval_for(request: Optional[PermissionRequest]) -> Optional[dict[str, An
     if kind == "custom-tool" and data.get("toolName"):
         return {"kind": "custom-tool", "toolName": data["toolName"]}
     if kind == "shell":
-        identifiers = [c.get("identifier") for c in data.get("commands") or [] if isinstance(c, Mapping)]
+        identifiers = [
+            c.get("identifier") for c in data.get("commands") or [] if isinstance(c, Mapping)
+        ]
         identifiers = [i for i in identifiers if isinstance(i, str)]
         return {"kind": "commands", "commandIdentifiers": identifiers} if identifiers else None
     if kind in ("read", "write", "memory"):
@@ -168,10 +179,12 @@ def coerce_decision(value: Any) -> PermissionRequestResult:
     kind = getattr(value, "kind", None)  # decision objects of other SDKs (kind attribute)
     if isinstance(kind, str):
         return PermissionRequestResult(kind=kind, feedback=getattr(value, "feedback", None))
-    raise TypeError(f"a permission handler must return a PermissionRequestResult or a kind string, not {value!r}")
+    raise TypeError(
+        f"a permission handler must return a PermissionRequestResult or a kind string, not {value!r}"
+    )
 
 
-def decision_to_wire(value: Any, request: Optional[PermissionRequest]) -> Optional[dict[str, Any]]:
+def decision_to_wire(value: Any, request: PermissionRequest | None) -> dict[str, Any] | None:
     """The params to send (``result`` and maybe ``decisionContext``), or ``None`` for "no-result"."""
     decision = coerce_decision(value)
     if decision.kind == NO_RESULT:
@@ -186,16 +199,22 @@ class PermissionHandler:
     """Ready-made permission handlers: ``on_permission_request=PermissionHandler.approve_all``."""
 
     @staticmethod
-    def approve_all(request: PermissionRequest, invocation: Mapping[str, Any]) -> PermissionRequestResult:
+    def approve_all(
+        request: PermissionRequest, invocation: Mapping[str, Any]
+    ) -> PermissionRequestResult:
         """Approve every request once, except those that need a managed approval (left to another client)."""
         if getattr(request, "managed_approval_required", None) is True:
             return PermissionRequestResult(kind=NO_RESULT)
         return PermissionRequestResult(kind="approve-once")
 
     @staticmethod
-    def deny_all(request: PermissionRequest, invocation: Mapping[str, Any]) -> PermissionRequestResult:
+    def deny_all(
+        request: PermissionRequest, invocation: Mapping[str, Any]
+    ) -> PermissionRequestResult:
         """Reject every request; the model is told the user declined."""
-        return PermissionRequestResult(kind="reject", feedback="Denied by the application's permission policy.")
+        return PermissionRequestResult(
+            kind="reject", feedback="Denied by the application's permission policy."
+        )
 
 
 # ---------------------------------------------------------------------------- permission.requested
@@ -208,10 +227,16 @@ class MissingPermissionHandlerWarning(UserWarning):
     """A tool was denied because the session has no ``on_permission_request`` handler."""
 
 
-def on_requested(context: RequestContext, raw: Mapping[str, Any], data: dict[str, Any], request_id: str) -> None:
+def on_requested(
+    context: RequestContext, raw: Mapping[str, Any], data: dict[str, Any], request_id: str
+) -> None:
     """Event thread: the CLI asks whether a tool may run; ask the session's handler."""
     handler = context.permission_handler
-    if handler is None or data.get("resolvedByHook") or not isinstance(data.get("permissionRequest"), dict):
+    if (
+        handler is None
+        or data.get("resolvedByHook")
+        or not isinstance(data.get("permissionRequest"), dict)
+    ):
         return
     if context.take(request_id, "permission.requested"):
         context.submit("permission", answer, context, handler, data)
@@ -245,7 +270,11 @@ def notice_denial(context: RequestContext, data: Mapping[str, Any]) -> None:
         return
     error = data.get("error")
     message = error.get("message") if isinstance(error, Mapping) else error
-    if isinstance(message, str) and _PERMISSION_UNREQUESTABLE in message and not context.denial_warned:
+    if (
+        isinstance(message, str)
+        and _PERMISSION_UNREQUESTABLE in message
+        and not context.denial_warned
+    ):
         context.denial_warned = True
         text = (
             f"session {context.session_id}: the CLI denied a tool call because this session has no "

@@ -8,8 +8,8 @@ and that context reaches its session only through :class:`RequestSession`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ..generated.rpc import SessionRpc
@@ -33,7 +33,7 @@ class RequestSession(Protocol):
     @property
     def rpc(self) -> SessionRpc: ...
 
-    def call(self, method: str, params: Any = None, *, timeout: Optional[float]) -> Any:
+    def call(self, method: str, params: Any = None, *, timeout: float | None) -> Any:
         """A session-scoped RPC to the CLI (``sessionId`` added)."""
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> bool:
@@ -45,16 +45,16 @@ class RequestContext(Protocol):
 
     session: RequestSession
     tools: dict[str, Tool]
-    permission_handler: Optional[Callable[..., Any]]
-    user_input_handler: Optional[Callable[..., Any]]
-    elicitation_handler: Optional[Callable[..., Any]]
-    exit_plan_mode_handler: Optional[Callable[..., Any]]
-    auto_mode_switch_handler: Optional[Callable[..., Any]]
-    mcp_auth_handler: Optional[Callable[..., Any]]
+    permission_handler: Callable[..., Any] | None
+    user_input_handler: Callable[..., Any] | None
+    elicitation_handler: Callable[..., Any] | None
+    exit_plan_mode_handler: Callable[..., Any] | None
+    auto_mode_switch_handler: Callable[..., Any] | None
+    mcp_auth_handler: Callable[..., Any] | None
     hooks: dict[str, Callable[..., Any]]
     commands: dict[str, CommandDefinition]
     transforms: dict[str, Callable[[str], Any]]
-    session_fs: Optional[SessionFsAdapter]
+    session_fs: SessionFsAdapter | None
     denial_warned: bool
 
     @property
@@ -66,13 +66,13 @@ class RequestContext(Protocol):
     def finish(self, request_id: str) -> None:
         """Never answer ``request_id`` (completed, or left to another client)."""
 
-    def submit(self, kind: Optional[str], fn: Callable[..., Any], *args: Any) -> None:
+    def submit(self, kind: str | None, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on the worker pool, as a ``kind`` handler of the session."""
 
     def send_answer(self, method: str, request_id: str, params: dict[str, Any]) -> None:
         """Worker: answer a broadcast request with a session RPC, at most once."""
 
-    def call(self, method: str, params: Any = None, *, timeout: Optional[float]) -> Any:
+    def call(self, method: str, params: Any = None, *, timeout: float | None) -> Any:
         """A session RPC to the CLI."""
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from .._errors import JsonRpcError
 from .._wire.connection import METHOD_NOT_FOUND
@@ -40,7 +40,17 @@ from . import (
 )
 from .protocol import EventReaction, RequestAnswer
 
-__all__ = ["CLIENT_REQUESTS", "DECLINED", "EVENTS", "PREFIXES", "REACTS_TO", "REQUESTS", "Request", "find", "method_not_found"]
+__all__ = [
+    "CLIENT_REQUESTS",
+    "DECLINED",
+    "EVENTS",
+    "PREFIXES",
+    "REACTS_TO",
+    "REQUESTS",
+    "Request",
+    "find",
+    "method_not_found",
+]
 
 logger = logging.getLogger("copilot_sync.client")
 
@@ -122,7 +132,7 @@ REACTS_TO = frozenset(
 )
 
 
-def find(method: str) -> Optional[Request]:
+def find(method: str) -> Request | None:
     """The direct request ``method``, or None if the SDK does not answer it."""
     request = REQUESTS.get(method)
     if request is not None:
@@ -148,7 +158,11 @@ def method_not_found(method: str) -> JsonRpcError:
     if first:
         reason = DECLINED.get(method)
         if reason is not None:
-            logger.info("the CLI sent %s, which this SDK declines (%s): answered -32601", method, reason)
+            logger.info(
+                "the CLI sent %s, which this SDK declines (%s): answered -32601", method, reason
+            )
         else:
-            logger.warning("the CLI sent a request this SDK does not know: %.120s (answered -32601)", method)
+            logger.warning(
+                "the CLI sent a request this SDK does not know: %.120s (answered -32601)", method
+            )
     return JsonRpcError(METHOD_NOT_FOUND, f"Method not found: {method}")

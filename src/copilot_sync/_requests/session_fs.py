@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from .._wire.connection import INTERNAL_ERROR
 from .._errors import JsonRpcError
+from .._wire.connection import INTERNAL_ERROR
 
 __all__ = [
     "SessionFsConfig",
@@ -93,7 +93,9 @@ class SessionFsConfig:
 
     def __post_init__(self) -> None:
         if self.conventions not in CONVENTIONS:
-            raise ValueError(f"session_fs conventions must be 'posix' or 'windows', not {self.conventions!r}")
+            raise ValueError(
+                f"session_fs conventions must be 'posix' or 'windows', not {self.conventions!r}"
+            )
         for name in ("initial_cwd", "session_state_path"):
             value = getattr(self, name)
             if isinstance(value, os.PathLike):
@@ -102,10 +104,14 @@ class SessionFsConfig:
             if not isinstance(value, str) or not value:
                 raise TypeError(f"session_fs {name} must be a non-empty string, not {value!r}")
             if not _absolute(value, self.conventions):
-                raise ValueError(f"session_fs {name} must be an absolute {self.conventions} path, not {value!r}")
+                raise ValueError(
+                    f"session_fs {name} must be an absolute {self.conventions} path, not {value!r}"
+                )
         for flag in ("sqlite", "binary"):
             if not isinstance(getattr(self, flag), bool):
-                raise TypeError(f"session_fs {flag} must be True or False, not {getattr(self, flag)!r}")
+                raise TypeError(
+                    f"session_fs {flag} must be True or False, not {getattr(self, flag)!r}"
+                )
 
     @classmethod
     def of(cls, value: Any) -> SessionFsConfig:
@@ -113,7 +119,10 @@ class SessionFsConfig:
         if isinstance(value, cls):
             return value
         if isinstance(value, Mapping):
-            unknown = sorted(set(value) - {"initial_cwd", "session_state_path", "conventions", "sqlite", "binary"})
+            unknown = sorted(
+                set(value)
+                - {"initial_cwd", "session_state_path", "conventions", "sqlite", "binary"}
+            )
             if unknown:
                 raise TypeError(
                     f"session_fs has no field {unknown[0]!r}; "
@@ -125,7 +134,9 @@ class SessionFsConfig:
                 if "missing" in str(exc):
                     raise TypeError("session_fs needs initial_cwd and session_state_path") from None
                 raise
-        raise TypeError(f"session_fs must be a SessionFsConfig or a dict of its fields, not {type(value).__name__}")
+        raise TypeError(
+            f"session_fs must be a SessionFsConfig or a dict of its fields, not {type(value).__name__}"
+        )
 
     def to_wire(self) -> dict[str, Any]:
         """The params of ``sessionFs.setProvider``."""
@@ -189,7 +200,9 @@ class SessionFsSqliteError(Exception):
 
     def __init__(self, message: str, error_class: str = "fatal") -> None:
         if error_class not in _ERROR_CLASSES:
-            raise ValueError(f"error_class must be one of {', '.join(_ERROR_CLASSES)}, not {error_class!r}")
+            raise ValueError(
+                f"error_class must be one of {', '.join(_ERROR_CLASSES)}, not {error_class!r}"
+            )
         super().__init__(message)
         self.error_class = error_class
 
@@ -264,7 +277,9 @@ class SessionFsHandler(abc.ABC):
         count and last row id). ``params`` are named bind parameters."""
         raise NotImplementedError(_NO_SQLITE)
 
-    def sqlite_transaction(self, statements: Sequence[Mapping[str, Any]]) -> list[SessionFsSqliteResult]:
+    def sqlite_transaction(
+        self, statements: Sequence[Mapping[str, Any]]
+    ) -> list[SessionFsSqliteResult]:
         """Run ``statements`` (``{"query", "queryType", "params"?}``) atomically; one result each."""
         raise NotImplementedError(_NO_SQLITE)
 

@@ -30,6 +30,7 @@ __all__ = ["LocalSessionFs"]
 
 logger = logging.getLogger("copilot_sync.session_fs")
 
+
 def _utc(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc)
 
@@ -91,7 +92,9 @@ class LocalSessionFs(SessionFsHandler):
         return f"LocalSessionFs({self.root!r})"
 
     @classmethod
-    def per_session(cls, base: str | os.PathLike[str], **options: Any) -> Callable[[CopilotSession], LocalSessionFs]:
+    def per_session(
+        cls, base: str | os.PathLike[str], **options: Any
+    ) -> Callable[[CopilotSession], LocalSessionFs]:
         """A ``create_session_fs_handler`` factory: ``<base>/<session id>`` for each session."""
         base = os.fspath(base)
         return lambda session: cls(os.path.join(base, session.session_id), **options)
@@ -114,7 +117,9 @@ class LocalSessionFs(SessionFsHandler):
                 continue
             if part == "..":
                 if not parts:
-                    raise PermissionError(errno.EACCES, "path climbs above the session filesystem root", path)
+                    raise PermissionError(
+                        errno.EACCES, "path climbs above the session filesystem root", path
+                    )
                 parts.pop()
                 continue
             parts.append(part)
@@ -122,7 +127,9 @@ class LocalSessionFs(SessionFsHandler):
         target = local if follow or not parts else os.path.dirname(local)
         real = os.path.realpath(target)
         if real != self._real_root and not real.startswith(self._real_root.rstrip(os.sep) + os.sep):
-            raise PermissionError(errno.EACCES, "path leads outside the session filesystem root", path)
+            raise PermissionError(
+                errno.EACCES, "path leads outside the session filesystem root", path
+            )
         return local
 
     def _not_root(self, local: str, path: str, what: str) -> None:
@@ -166,7 +173,9 @@ class LocalSessionFs(SessionFsHandler):
             if os.path.isdir(local):
                 raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
             fd = os.open(
-                local, flags | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0), 0o666 if mode is None else mode
+                local,
+                flags | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0),
+                0o666 if mode is None else mode,
             )
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -225,7 +234,8 @@ class LocalSessionFs(SessionFsHandler):
         local = self.local_path(path)
         with self._as(path), os.scandir(local) as entries:
             found = [
-                SessionFsEntry(e.name, "directory" if e.is_dir(follow_symlinks=False) else "file") for e in entries
+                SessionFsEntry(e.name, "directory" if e.is_dir(follow_symlinks=False) else "file")
+                for e in entries
             ]
         return sorted(found, key=lambda entry: entry.name)
 
@@ -241,7 +251,9 @@ class LocalSessionFs(SessionFsHandler):
                 raise
             if _stat.S_ISDIR(info.st_mode):
                 if not recursive:
-                    raise IsADirectoryError(errno.EISDIR, "is a directory (remove it with recursive)", path)
+                    raise IsADirectoryError(
+                        errno.EISDIR, "is a directory (remove it with recursive)", path
+                    )
                 import shutil
 
                 shutil.rmtree(local)
@@ -262,7 +274,10 @@ class LocalSessionFs(SessionFsHandler):
         import sqlite3
 
         return sqlite3.connect(
-            self.sqlite_path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+            self.sqlite_path,
+            timeout=self.busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
         )
 
     def sqlite_exists(self) -> bool:
@@ -277,7 +292,9 @@ class LocalSessionFs(SessionFsHandler):
         finally:
             connection.close()
 
-    def sqlite_transaction(self, statements: Sequence[Mapping[str, Any]]) -> list[SessionFsSqliteResult]:
+    def sqlite_transaction(
+        self, statements: Sequence[Mapping[str, Any]]
+    ) -> list[SessionFsSqliteResult]:
         import sqlite3
 
         connection = self._connect()
@@ -361,11 +378,16 @@ def _run_statement(
     try:
         if query_type == "query":
             columns = [column[0] for column in cursor.description or ()]
-            rows = [{name: _json_value(value) for name, value in zip(columns, row)} for row in cursor.fetchall()]
+            rows = [
+                {name: _json_value(value) for name, value in zip(columns, row)}
+                for row in cursor.fetchall()
+            ]
             return SessionFsSqliteResult(columns=columns, rows=rows)
         cursor.fetchall()
         if query_type == "run":
-            return SessionFsSqliteResult(rows_affected=max(cursor.rowcount, 0), last_insert_rowid=cursor.lastrowid)
+            return SessionFsSqliteResult(
+                rows_affected=max(cursor.rowcount, 0), last_insert_rowid=cursor.lastrowid
+            )
         return SessionFsSqliteResult()
     finally:
         cursor.close()

@@ -13,13 +13,13 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from .._wire.connection import METHOD_NOT_FOUND
 from .._errors import JsonRpcError
 from .._logging import redact
+from .._wire.connection import METHOD_NOT_FOUND
 from .session_fs import (
     EPOCH,
-    SessionFsConfig,
     INVALID_PARAMS,
+    SessionFsConfig,
     SessionFsEntry,
     SessionFsHandler,
     SessionFsSqliteError,
@@ -39,6 +39,7 @@ logger = logging.getLogger("copilot_sync.session_fs")
 
 def _utc(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc)
+
 
 def _error(exc: BaseException) -> dict[str, str]:
     """The schema's ``SessionFsError`` for an exception: ``ENOENT`` or ``UNKNOWN``."""
@@ -62,7 +63,9 @@ def _wire_time(value: Any) -> str:
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         moment = _utc(float(value))
     else:
-        raise TypeError(f"stat times must be datetimes or epoch seconds, not {type(value).__name__}")
+        raise TypeError(
+            f"stat times must be datetimes or epoch seconds, not {type(value).__name__}"
+        )
     moment = moment.astimezone(timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
@@ -92,9 +95,13 @@ def _entry_wire(entry: Any) -> dict[str, str]:
     elif isinstance(entry, tuple) and len(entry) == 2:
         name, kind = entry
     else:
-        raise TypeError(f"readdir_with_types() entries must be SessionFsEntry, not {type(entry).__name__}")
+        raise TypeError(
+            f"readdir_with_types() entries must be SessionFsEntry, not {type(entry).__name__}"
+        )
     if not isinstance(name, str) or kind not in ("file", "directory"):
-        raise TypeError(f"bad directory entry {entry!r}: needs a name and type 'file' or 'directory'")
+        raise TypeError(
+            f"bad directory entry {entry!r}: needs a name and type 'file' or 'directory'"
+        )
     return {"name": name, "type": kind}
 
 
@@ -118,18 +125,28 @@ def _sqlite_wire(result: Any) -> dict[str, Any]:
     if result is None:
         return SessionFsSqliteResult().to_wire()
     if not isinstance(result, SessionFsSqliteResult):
-        raise TypeError(f"SQLite methods must return SessionFsSqliteResult, not {type(result).__name__}")
+        raise TypeError(
+            f"SQLite methods must return SessionFsSqliteResult, not {type(result).__name__}"
+        )
     return result.to_wire()
 
 
 def _param(
-    params: Mapping[str, Any], name: str, kind: type | tuple[type, ...], method: str, *, required: bool = True
+    params: Mapping[str, Any],
+    name: str,
+    kind: type | tuple[type, ...],
+    method: str,
+    *,
+    required: bool = True,
 ) -> Any:
     value = params.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise JsonRpcError(INVALID_PARAMS, f"Invalid params for {method}: '{name}' is missing or has the wrong type")
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise JsonRpcError(
+            INVALID_PARAMS,
+            f"Invalid params for {method}: '{name}' is missing or has the wrong type",
+        )
     return value
 
 
@@ -157,13 +174,15 @@ class SessionFsAdapter:
     def _failed(self, method: str, target: Any, exc: BaseException) -> dict[str, str]:
         error = _error(exc)
         level = logging.DEBUG if error["code"] == "ENOENT" else logging.WARNING
-        logger.log(level, "session %s: %s %r failed: %s", self.session_id, method, target, error["message"])
+        logger.log(
+            level, "session %s: %s %r failed: %s", self.session_id, method, target, error["message"]
+        )
         return error
 
     def _void(self, method: str, call: Callable[[], Any], target: Any) -> Any:
         try:
             call()
-        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
+        except BaseException as exc:
             return self._failed(method, target, exc)
         return None  # the CLI wants null on success ({} fails to decode)
 
@@ -171,21 +190,23 @@ class SessionFsAdapter:
         path = _param(params, "path", str, method)
         try:
             return {"content": _text(self.handler.read_file(path))}
-        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
+        except BaseException as exc:
             return {"content": "", "error": self._failed(method, path, exc)}
 
     def _write_file(self, method: str, params: Mapping[str, Any]) -> Any:
         path = _param(params, "path", str, method)
         content = _param(params, "content", str, method)
         mode = _param(params, "mode", int, method, required=False)
-        writer = self.handler.append_file if method.endswith("appendFile") else self.handler.write_file
+        writer = (
+            self.handler.append_file if method.endswith("appendFile") else self.handler.write_file
+        )
         return self._void(method, lambda: writer(path, content, mode), path)
 
     def _exists(self, method: str, params: Mapping[str, Any]) -> dict[str, bool]:
         path = _param(params, "path", str, method)
         try:
             found = self.handler.exists(path)
-        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
+        except BaseException as exc:
             self._failed(method, path, exc)
             return {"exists": False}
         return {"exists": bool(found)}
@@ -194,7 +215,7 @@ class SessionFsAdapter:
         path = _param(params, "path", str, method)
         try:
             return _stat_wire(self.handler.stat(path))
-        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
+        except BaseException as exc:
             error = self._failed(method, path, exc)
             return {
                 "isFile": False,
@@ -215,9 +236,13 @@ class SessionFsAdapter:
         path = _param(params, "path", str, method)
         try:
             if method.endswith("WithTypes"):
-                return {"entries": [_entry_wire(entry) for entry in self.handler.readdir_with_types(path)]}
+                return {
+                    "entries": [
+                        _entry_wire(entry) for entry in self.handler.readdir_with_types(path)
+                    ]
+                }
             return {"entries": _names(self.handler.readdir(path))}
-        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
+        except BaseException as exc:
             return {"entries": [], "error": self._failed(method, path, exc)}
 
     def _rm(self, method: str, params: Mapping[str, Any]) -> Any:
@@ -236,8 +261,13 @@ class SessionFsAdapter:
         bind = params.get("params")
         try:
             return _sqlite_wire(self.handler.sqlite_query(query_type, query, bind))
-        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
-            return {"rows": [], "columns": [], "rowsAffected": 0, "error": self._failed(method, query_type, exc)}
+        except BaseException as exc:
+            return {
+                "rows": [],
+                "columns": [],
+                "rowsAffected": 0,
+                "error": self._failed(method, query_type, exc),
+            }
 
     def _sqlite_transaction(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
         statements = _param(params, "statements", list, method)
@@ -245,18 +275,22 @@ class SessionFsAdapter:
             results = self.handler.sqlite_transaction(statements)
             wire = [_sqlite_wire(result) for result in results]
             if len(wire) != len(statements):
-                raise SessionFsSqliteError(f"the handler returned {len(wire)} results for {len(statements)} statements")
-        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
+                raise SessionFsSqliteError(
+                    f"the handler returned {len(wire)} results for {len(statements)} statements"
+                )
+        except BaseException as exc:
             error_class = exc.error_class if isinstance(exc, SessionFsSqliteError) else "fatal"
             message = str(exc) or type(exc).__name__
-            logger.warning("session %s: %s failed (%s): %s", self.session_id, method, error_class, message)
+            logger.warning(
+                "session %s: %s failed (%s): %s", self.session_id, method, error_class, message
+            )
             return {"results": [], "error": {"errorClass": error_class, "message": message}}
         return {"results": wire}
 
     def _sqlite_exists(self, method: str, params: Mapping[str, Any]) -> dict[str, bool]:
         try:
             return {"exists": bool(self.handler.sqlite_exists())}
-        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
+        except BaseException as exc:
             self._failed(method, None, exc)
             return {"exists": False}
 
@@ -267,7 +301,7 @@ class SessionFsAdapter:
             if not isinstance(data, (bytes, bytearray, memoryview)):
                 raise TypeError(f"read_file_bytes() must return bytes, not {type(data).__name__}")
             return {"content": base64.b64encode(bytes(data)).decode("ascii")}
-        except BaseException as exc:  # noqa: BLE001 - any handler failure is answered
+        except BaseException as exc:
             return {"content": "", "error": self._failed(method, path, exc)}
 
     def _write_file_bytes(self, method: str, params: Mapping[str, Any]) -> Any:
@@ -277,7 +311,9 @@ class SessionFsAdapter:
         try:
             content = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
-            raise JsonRpcError(INVALID_PARAMS, f"Invalid params for {method}: 'content' is not base64") from None
+            raise JsonRpcError(
+                INVALID_PARAMS, f"Invalid params for {method}: 'content' is not base64"
+            ) from None
         return self._void(method, lambda: self.handler.write_file_bytes(path, content, mode), path)
 
     _OPS: dict[str, Callable[[SessionFsAdapter, str, Mapping[str, Any]], Any]] = {
@@ -299,7 +335,9 @@ class SessionFsAdapter:
     }
 
 
-def session_fs_adapter(session: CopilotSession, factory: Any, config: SessionFsConfig) -> SessionFsAdapter:
+def session_fs_adapter(
+    session: CopilotSession, factory: Any, config: SessionFsConfig
+) -> SessionFsAdapter:
     """Build a session's handler with its factory (at create/resume, before the RPC)."""
     handler = factory(session)
     if not isinstance(handler, SessionFsHandler):

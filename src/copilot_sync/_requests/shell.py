@@ -34,8 +34,9 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .._versions import parse_cli_version
 from .._wire.dispatch import EventDispatcher, Subscribers
@@ -62,7 +63,6 @@ SHELL_EVENT_TYPES = frozenset({"tool.shell_output", "tool.execution_complete"})
 
 #: The first CLI version that no longer reports the output of ``session.shell.exec``.
 EXEC_OUTPUT_SILENT_FROM = (1, 0, 92)
-
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,11 @@ def _parse(method: str, params: Any) -> ShellOutput | ShellExit | None:
     if method == "shell.output":
         data = params.get("data")
         stream = params.get("stream")
-        return ShellOutput(process_id, stream if isinstance(stream, str) else "stdout", data if isinstance(data, str) else "")
+        return ShellOutput(
+            process_id,
+            stream if isinstance(stream, str) else "stdout",
+            data if isinstance(data, str) else "",
+        )
     code = params.get("exitCode")
     return ShellExit(process_id, code if _is_int(code) else None)
 
@@ -149,18 +153,29 @@ def _from_event(session_id: str, event_type: str, data: Any) -> ShellOutput | Sh
         code = execution.get("exitCode")
         return ShellExit(tool_call_id, code if _is_int(code) else None, tool_call_id)
     if not isinstance(data, dict):
-        logger.warning("session %s: skipped a tool.shell_output event without data: %.160r", session_id, data)
+        logger.warning(
+            "session %s: skipped a tool.shell_output event without data: %.160r", session_id, data
+        )
         return None
     tool_call_id = data.get("toolCallId")
     text = data.get("text")
     stream = data.get("stream", "stdout")
     if stream is None:
         stream = "stdout"
-    if not isinstance(tool_call_id, str) or not tool_call_id or not isinstance(text, str) or not isinstance(stream, str):
-        logger.warning("session %s: skipped a malformed tool.shell_output event: %.160r", session_id, data)
+    if (
+        not isinstance(tool_call_id, str)
+        or not tool_call_id
+        or not isinstance(text, str)
+        or not isinstance(stream, str)
+    ):
+        logger.warning(
+            "session %s: skipped a malformed tool.shell_output event: %.160r", session_id, data
+        )
         return None
     sequence = data.get("sequence")
-    return ShellOutput(tool_call_id, stream, text, tool_call_id, sequence if _is_int(sequence) else None)
+    return ShellOutput(
+        tool_call_id, stream, text, tool_call_id, sequence if _is_int(sequence) else None
+    )
 
 
 class SessionShell:
@@ -173,8 +188,12 @@ class SessionShell:
         self._lock = threading.Lock()
         self._dispatcher: EventDispatcher | None = None
         self._closed = False
-        self._seen: OrderedDict[tuple[str, Any], None] = OrderedDict()  # event-sourced items delivered
-        self._silent_exec: str | None = None  # the CLI version, once an exec ran on a CLI that hides its output
+        self._seen: OrderedDict[tuple[str, Any], None] = (
+            OrderedDict()
+        )  # event-sourced items delivered
+        self._silent_exec: str | None = (
+            None  # the CLI version, once an exec ran on a CLI that hides its output
+        )
         self._exec_warned = False
 
     def __repr__(self) -> str:
@@ -188,7 +207,9 @@ class SessionShell:
                 if self._closed:
                     return
                 if self._dispatcher is None:
-                    self._dispatcher = EventDispatcher(f"copilot-shell-{self.session_id[:8]}", self._deliver)
+                    self._dispatcher = EventDispatcher(
+                        f"copilot-shell-{self.session_id[:8]}", self._deliver
+                    )
                 dispatcher = self._dispatcher
         dispatcher.put(item)
 
@@ -211,7 +232,12 @@ class SessionShell:
         if item.tool_call_id is not None and key[1] is not None:
             with self._lock:
                 if key in self._seen:
-                    logger.debug("session %s: %s for %s seen again; delivered once", self.session_id, event_type, key)
+                    logger.debug(
+                        "session %s: %s for %s seen again; delivered once",
+                        self.session_id,
+                        event_type,
+                        key,
+                    )
                     return
                 self._seen[key] = None
                 if len(self._seen) > _SEEN_MAX:
@@ -233,7 +259,11 @@ class SessionShell:
         warning per session if there are shell handlers that will never hear of it."""
         with self._lock:
             version = self._silent_exec
-            if version is None or self._exec_warned or not (len(self.output_handlers) or len(self.exit_handlers)):
+            if (
+                version is None
+                or self._exec_warned
+                or not (len(self.output_handlers) or len(self.exit_handlers))
+            ):
                 return
             self._exec_warned = True
         logger.warning(
@@ -267,7 +297,9 @@ class ShellRouter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._owners: dict[str, SessionShell] = {}
-        self._unclaimed: OrderedDict[str, tuple[float, list[ShellOutput | ShellExit]]] = OrderedDict()
+        self._unclaimed: OrderedDict[str, tuple[float, list[ShellOutput | ShellExit]]] = (
+            OrderedDict()
+        )
 
     def route(self, method: str, params: Any) -> None:
         """Reader thread: deliver one notification, or keep it until its process id is claimed."""

@@ -25,8 +25,8 @@ import enum
 import json
 import logging
 import pathlib
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from .._errors import CopilotError
 from .._logging import redact
@@ -61,11 +61,11 @@ class ToolInvocation:
     tool_name: str = ""
     arguments: Any = None
     #: The CLI's id for this pending call (what ``session.tools.handlePendingToolCall`` takes).
-    request_id: Optional[str] = None
+    request_id: str | None = None
     #: The sub-agent that made the call, or ``None`` for the root agent.
-    agent_id: Optional[str] = None
+    agent_id: str | None = None
     #: Only for a handler of ``tool_search_tool``: the session's current tools.
-    available_tools: Optional[list[Any]] = None
+    available_tools: list[Any] | None = None
 
 
 @dataclasses.dataclass
@@ -90,20 +90,24 @@ class ToolResult:
 
     text_result_for_llm: str = ""
     result_type: ToolResultType = "success"
-    error: Optional[str] = None
-    binary_results_for_llm: Optional[list[Union[ToolBinaryResult, Mapping[str, Any]]]] = None
-    session_log: Optional[str] = None
-    tool_telemetry: Optional[dict[str, Any]] = None
-    tool_references: Optional[list[str]] = None
+    error: str | None = None
+    binary_results_for_llm: list[ToolBinaryResult | Mapping[str, Any]] | None = None
+    session_log: str | None = None
+    tool_telemetry: dict[str, Any] | None = None
+    tool_references: list[str] | None = None
     #: True when the result stands for an exception raised by the handler: it is then sent
     #: as the answer's top-level ``error`` (the model sees a generic failure).
     from_exception: bool = dataclasses.field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.text_result_for_llm, str):
-            raise TypeError(f"text_result_for_llm must be a string, not {type(self.text_result_for_llm).__name__}")
+            raise TypeError(
+                f"text_result_for_llm must be a string, not {type(self.text_result_for_llm).__name__}"
+            )
         if self.result_type not in _RESULT_TYPES:
-            raise ValueError(f"result_type must be one of {', '.join(_RESULT_TYPES)}; got {self.result_type!r}")
+            raise ValueError(
+                f"result_type must be one of {', '.join(_RESULT_TYPES)}; got {self.result_type!r}"
+            )
 
     @property
     def ok(self) -> bool:
@@ -111,12 +115,16 @@ class ToolResult:
 
     def to_wire(self) -> dict[str, Any]:
         """The ``result`` object of ``session.tools.handlePendingToolCall`` (``None`` fields dropped)."""
-        wire: dict[str, Any] = {"textResultForLlm": self.text_result_for_llm, "resultType": self.result_type}
+        wire: dict[str, Any] = {
+            "textResultForLlm": self.text_result_for_llm,
+            "resultType": self.result_type,
+        }
         if self.error is not None:
             wire["error"] = self.error
         if self.binary_results_for_llm:
             wire["binaryResultsForLlm"] = [
-                item.to_wire() if isinstance(item, ToolBinaryResult) else dict(item) for item in self.binary_results_for_llm
+                item.to_wire() if isinstance(item, ToolBinaryResult) else dict(item)
+                for item in self.binary_results_for_llm
             ]
         if self.session_log is not None:
             wire["sessionLog"] = self.session_log
@@ -142,27 +150,35 @@ class Tool:
 
     name: str
     description: str = ""
-    handler: Optional[RawToolHandler] = None
-    parameters: Optional[dict[str, Any]] = None
+    handler: RawToolHandler | None = None
+    parameters: dict[str, Any] | None = None
     overrides_built_in_tool: bool = False
     skip_permission: bool = False
-    defer: Optional[Literal["auto", "never"]] = None
-    metadata: Optional[dict[str, Any]] = None
+    defer: Literal["auto", "never"] | None = None
+    metadata: dict[str, Any] | None = None
     is_terminal: bool = False
     #: The wrapped function when built by :func:`define_tool` (for tests and introspection).
-    function: Optional[Callable[..., Any]] = dataclasses.field(default=None, repr=False, compare=False)
+    function: Callable[..., Any] | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise TypeError(f"a tool needs a non-empty string name, not {self.name!r}")
         if not isinstance(self.description, str):
-            raise TypeError(f"tool {self.name!r}: description must be a string, not {type(self.description).__name__}")
+            raise TypeError(
+                f"tool {self.name!r}: description must be a string, not {type(self.description).__name__}"
+            )
         if self.handler is not None:
-            check_arity(self.handler, 1, f"the handler of tool {self.name!r} (it receives a ToolInvocation)")
+            check_arity(
+                self.handler, 1, f"the handler of tool {self.name!r} (it receives a ToolInvocation)"
+            )
         if self.parameters is not None and not isinstance(self.parameters, Mapping):
-            raise TypeError(f"tool {self.name!r}: parameters must be a JSON Schema dict, not {type(self.parameters).__name__}")
+            raise TypeError(
+                f"tool {self.name!r}: parameters must be a JSON Schema dict, not {type(self.parameters).__name__}"
+            )
         if self.defer not in (None, "auto", "never"):
-            raise ValueError(f"tool {self.name!r}: defer must be 'auto', 'never' or None; got {self.defer!r}")
+            raise ValueError(
+                f"tool {self.name!r}: defer must be 'auto', 'never' or None; got {self.defer!r}"
+            )
 
     def to_wire(self) -> dict[str, Any]:
         """The tool's definition as ``session.create``/``session.tools.set`` take it."""
@@ -184,7 +200,9 @@ class Tool:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the wrapped function directly (only for tools built by :func:`define_tool`)."""
         if self.function is None:
-            raise TypeError(f"tool {self.name!r} wraps no function; call tool.handler(invocation) instead")
+            raise TypeError(
+                f"tool {self.name!r} wraps no function; call tool.handler(invocation) instead"
+            )
         return self.function(*args, **kwargs)
 
 
@@ -230,7 +248,10 @@ def normalize_result(value: Any) -> ToolResult:
         return ToolResult(text_result_for_llm=value)
     if value is None:
         return ToolResult(
-            text_result_for_llm=NO_RESULT_TEXT, result_type="failure", error="tool returned no result", tool_telemetry={}
+            text_result_for_llm=NO_RESULT_TEXT,
+            result_type="failure",
+            error="tool returned no result",
+            tool_telemetry={},
         )
     if isinstance(value, (Mapping, list, tuple, set, frozenset)) or (
         dataclasses.is_dataclass(value) and not isinstance(value, type)
@@ -253,13 +274,19 @@ def exception_result(exc: BaseException) -> ToolResult:
     if not isinstance(exc, Exception):  # SystemExit(3) would read "3": name what escaped
         message = f"{type(exc).__name__}: {message}" if message != type(exc).__name__ else message
     return ToolResult(
-        text_result_for_llm=EXCEPTION_TEXT, result_type="failure", error=message, tool_telemetry={}, from_exception=True
+        text_result_for_llm=EXCEPTION_TEXT,
+        result_type="failure",
+        error=message,
+        tool_telemetry={},
+        from_exception=True,
     )
 
 
 def invalid_arguments_result(tool_name: str, exc: Exception) -> ToolResult:
     text = f"Invalid arguments for tool '{tool_name}':\n{exc}"
-    return ToolResult(text_result_for_llm=text, result_type="failure", error=text, tool_telemetry={})
+    return ToolResult(
+        text_result_for_llm=text, result_type="failure", error=text, tool_telemetry={}
+    )
 
 
 def run_handler(tool: Tool, invocation: ToolInvocation, *, contain_all: bool = False) -> ToolResult:
@@ -276,19 +303,28 @@ def run_handler(tool: Tool, invocation: ToolInvocation, *, contain_all: bool = F
         value = tool.handler(invocation)
     except Exception as exc:
         logger.warning(
-            "tool %r raised %s; the model is told the call failed", tool.name, type(exc).__name__, exc_info=True
+            "tool %r raised %s; the model is told the call failed",
+            tool.name,
+            type(exc).__name__,
+            exc_info=True,
         )
         return exception_result(exc)
     except BaseException as exc:
         if not contain_all:
             raise
-        logger.exception("tool %r raised %s; the model is told the call failed", tool.name, type(exc).__name__)
+        logger.exception(
+            "tool %r raised %s; the model is told the call failed", tool.name, type(exc).__name__
+        )
         return exception_result(exc)
     try:
         return normalize_result(value)
     except (TypeError, ValueError) as exc:
-        logger.error("tool %r returned a value that cannot be sent to the model: %s", tool.name, exc)
-        return exception_result(TypeError(f"tool {tool.name!r} returned a value that is not JSON: {exc}"))
+        logger.error(
+            "tool %r returned a value that cannot be sent to the model: %s", tool.name, exc
+        )
+        return exception_result(
+            TypeError(f"tool {tool.name!r} returned a value that is not JSON: {exc}")
+        )
 
 
 # ---------------------------------------------------------------------------- external_tool.requested
@@ -298,7 +334,9 @@ _TOOL_SEARCH = "tool_search_tool"
 ANSWER_TIMEOUT = 30.0
 
 
-def on_requested(context: RequestContext, raw: Mapping[str, Any], data: dict[str, Any], request_id: str) -> None:
+def on_requested(
+    context: RequestContext, raw: Mapping[str, Any], data: dict[str, Any], request_id: str
+) -> None:
     """Event thread: the model called a tool; run it if it is this client's."""
     tool = context.tools.get(data.get("toolName"))  # type: ignore[arg-type]
     if tool is None or tool.handler is None:
@@ -322,16 +360,24 @@ def answer(context: RequestContext, tool: Tool, data: dict[str, Any], agent_id: 
         invocation.available_tools = current_tools(context)
     result = run_handler(tool, invocation, contain_all=True)
     if result.from_exception:
-        context.send_answer("session.tools.handlePendingToolCall", request_id, {"error": result.error or "tool failed"})
+        context.send_answer(
+            "session.tools.handlePendingToolCall",
+            request_id,
+            {"error": result.error or "tool failed"},
+        )
     else:
-        context.send_answer("session.tools.handlePendingToolCall", request_id, {"result": result.to_wire()})
+        context.send_answer(
+            "session.tools.handlePendingToolCall", request_id, {"result": result.to_wire()}
+        )
 
 
-def current_tools(context: RequestContext) -> Optional[list[Any]]:
+def current_tools(context: RequestContext) -> list[Any] | None:
     try:
         result = context.call("session.tools.getCurrentMetadata", timeout=ANSWER_TIMEOUT)
     except CopilotError as exc:
-        _session_logger.debug("session %s: tools.getCurrentMetadata failed: %s", context.session_id, exc)
+        _session_logger.debug(
+            "session %s: tools.getCurrentMetadata failed: %s", context.session_id, exc
+        )
         return None
     tools = result.get("tools") if isinstance(result, Mapping) else None
     return list(tools) if isinstance(tools, list) else None

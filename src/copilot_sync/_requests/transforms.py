@@ -19,7 +19,9 @@ logger = logging.getLogger("copilot_sync.session")
 def answer(context: RequestContext, method: str, params: dict[str, Any]) -> dict[str, Any]:
     sections = params.get("sections")
     if not isinstance(sections, dict) or not sections:
-        raise JsonRpcError(INTERNAL_ERROR, "systemMessage.transform needs a non-empty sections object")
+        raise JsonRpcError(
+            INTERNAL_ERROR, "systemMessage.transform needs a non-empty sections object"
+        )
     result: dict[str, Any] = {}
     for section_id, section in sections.items():
         content = section.get("content", "") if isinstance(section, dict) else ""
@@ -28,7 +30,11 @@ def answer(context: RequestContext, method: str, params: dict[str, Any]) -> dict
             try:
                 new = transform(content)
             except BaseException:
-                logger.exception("session %s: transform of section %r raised; kept it", context.session_id, section_id)
+                logger.exception(
+                    "session %s: transform of section %r raised; kept it",
+                    context.session_id,
+                    section_id,
+                )
             else:
                 if isinstance(new, str):
                     content = new

@@ -18,7 +18,9 @@ def answer(context: RequestContext, method: str, params: dict[str, Any]) -> dict
     handler = context.user_input_handler
     if handler is None:
         raise JsonRpcError(INTERNAL_ERROR, "User input requested but no handler registered")
-    request = {key: params[key] for key in ("question", "choices", "allowFreeform") if key in params}
+    request = {
+        key: params[key] for key in ("question", "choices", "allowFreeform") if key in params
+    }
     value = handler(request, {"session_id": context.session_id})
     if isinstance(value, str):
         choices = request.get("choices") or []

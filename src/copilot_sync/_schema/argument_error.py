@@ -73,7 +73,9 @@ def key_path(path: str, key: object) -> str:
     return f"{path}[{json.dumps(key, ensure_ascii=False, default=str)}]"
 
 
-ALL_KINDS = frozenset({"null", "boolean", "integer", "number", "string", "array", "object", "other"})
+ALL_KINDS = frozenset(
+    {"null", "boolean", "integer", "number", "string", "array", "object", "other"}
+)
 _KIND_OF_TYPE = {
     type(None): "null",
     bool: "boolean",

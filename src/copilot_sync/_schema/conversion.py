@@ -8,12 +8,37 @@ import abc
 import enum
 import math
 import sys
+from collections.abc import Callable
 from datetime import date, datetime, time
-from typing import Any, Callable, cast
+from typing import Any, cast
+
 from .argument_error import ALL_KINDS, canonical, got, key_path, kind_of, short
 from .typing_info import is_class
 
-__all__ = ["AnyNode", "BoolNode", "ChoiceNode", "DictNode", "Field", "FloatNode", "IntNode", "ListNode", "ModelNode", "Node", "NullNode", "ObjectNode", "Pending", "RefNode", "StrNode", "TupleNode", "UnionNode", "Unsupported", "copy_json", "json_value", "special_node", "strip_titles"]
+__all__ = [
+    "AnyNode",
+    "BoolNode",
+    "ChoiceNode",
+    "DictNode",
+    "Field",
+    "FloatNode",
+    "IntNode",
+    "ListNode",
+    "ModelNode",
+    "Node",
+    "NullNode",
+    "ObjectNode",
+    "Pending",
+    "RefNode",
+    "StrNode",
+    "TupleNode",
+    "UnionNode",
+    "Unsupported",
+    "copy_json",
+    "json_value",
+    "special_node",
+    "strip_titles",
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,7 +231,9 @@ class ListNode(Node):
     kinds = frozenset({"array"})
     expected = "an array"
 
-    def __init__(self, item: Node, factory: Callable[[list[Any]], Any] = list, unique: bool = False) -> None:
+    def __init__(
+        self, item: Node, factory: Callable[[list[Any]], Any] = list, unique: bool = False
+    ) -> None:
         self.item = item
         self.factory = factory
         self.unique = unique
@@ -216,7 +243,7 @@ class ListNode(Node):
             self.schema["items"] = item.schema
         if unique:
             self.schema["uniqueItems"] = True
-        self.hashable = factory is tuple and item.hashable or factory is frozenset
+        self.hashable = (factory is tuple and item.hashable) or factory is frozenset
 
     def convert(self, value: Any, path: str, errs: list[tuple[str, str]]) -> Any:
         if not isinstance(value, (list, tuple)):
@@ -259,7 +286,10 @@ class TupleNode(Node):
             errs.append((path, f"expected {self.expected}, got {n} item{'s' if n != 1 else ''}"))
             return _BAD
         before = len(errs)
-        out = tuple(node.convert(v, f"{path}[{i}]", errs) for i, (node, v) in enumerate(zip(self.items, value)))
+        out = tuple(
+            node.convert(v, f"{path}[{i}]", errs)
+            for i, (node, v) in enumerate(zip(self.items, value))
+        )
         if len(errs) != before:
             return _BAD
         return out
@@ -575,9 +605,13 @@ def strip_titles(schema: Any) -> Any:
         for key, value in schema.items():
             if key == "title" and isinstance(value, str):
                 continue
-            if key in ("properties", "$defs", "definitions", "patternProperties", "dependentSchemas") and isinstance(
-                value, dict
-            ):
+            if key in (
+                "properties",
+                "$defs",
+                "definitions",
+                "patternProperties",
+                "dependentSchemas",
+            ) and isinstance(value, dict):
                 out[key] = {name: strip_titles(sub) for name, sub in value.items()}
             elif key in ("default", "const", "enum", "examples"):
                 out[key] = value

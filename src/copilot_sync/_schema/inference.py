@@ -10,11 +10,48 @@ import math
 import re
 import sys
 import typing
-from datetime import date, datetime, time
-from typing import Any, Callable
-from .conversion import AnyNode, BoolNode, ChoiceNode, DictNode, Field, FloatNode, IntNode, ListNode, ModelNode, Node, NullNode, ObjectNode, Pending, RefNode, StrNode, TupleNode, UnionNode, Unsupported, copy_json, json_value, special_node, strip_titles
+from collections.abc import Callable
+from typing import Any
+
+from .conversion import (
+    AnyNode,
+    BoolNode,
+    ChoiceNode,
+    DictNode,
+    Field,
+    FloatNode,
+    IntNode,
+    ListNode,
+    ModelNode,
+    Node,
+    NullNode,
+    ObjectNode,
+    Pending,
+    RefNode,
+    StrNode,
+    TupleNode,
+    UnionNode,
+    Unsupported,
+    copy_json,
+    json_value,
+    special_node,
+    strip_titles,
+)
 from .docstrings import class_doc, parse_docstring
-from .typing_info import MAPPING_ORIGINS, SEQUENCE_ORIGINS, SET_ORIGINS, UNION_TYPE, description_from_metadata, is_annotated, is_class, is_model, is_typeddict, split_annotated, strip_qualifiers, type_name
+from .typing_info import (
+    MAPPING_ORIGINS,
+    SEQUENCE_ORIGINS,
+    SET_ORIGINS,
+    UNION_TYPE,
+    description_from_metadata,
+    is_annotated,
+    is_class,
+    is_model,
+    is_typeddict,
+    split_annotated,
+    strip_qualifiers,
+    type_name,
+)
 
 __all__ = ["Builder", "doc_of", "globals_of", "localns_from"]
 
@@ -68,15 +105,21 @@ class Builder:
             localns = self.localns()
             if localns:
                 try:
-                    return typing.get_type_hints(cls, None, {**localns, **vars(cls)}, include_extras=True)
+                    return typing.get_type_hints(
+                        cls, None, {**localns, **vars(cls)}, include_extras=True
+                    )
                 except Exception:
                     pass
-            raise self.error(f"cannot resolve the type annotations of {type_name(cls)}: {first}") from None
+            raise self.error(
+                f"cannot resolve the type annotations of {type_name(cls)}: {first}"
+            ) from None
 
     # -- building ------------------------------------------------------------------------------
 
     def unsupported(self, tp: Any, why: str = "") -> Unsupported:
-        return self.error(f"unsupported type {type_name(tp)}", why or f"; supported are {_SUPPORTED}")
+        return self.error(
+            f"unsupported type {type_name(tp)}", why or f"; supported are {_SUPPORTED}"
+        )
 
     def error(self, text: str, hint: str = "") -> Unsupported:
         inner = self.where[-1] if self.where else None
@@ -118,9 +161,11 @@ class Builder:
             text = tp if isinstance(tp, str) else tp.__forward_arg__
             globalns, classns = self.namespaces[-1] if self.namespaces else ({}, {})
             try:
-                resolved = eval(text, globalns, {**self.localns(), **classns})  # noqa: S307
+                resolved = eval(text, globalns, {**self.localns(), **classns})
             except Exception:
-                raise self.unsupported(tp, "; the forward reference could not be resolved") from None
+                raise self.unsupported(
+                    tp, "; the forward reference could not be resolved"
+                ) from None
             return self.build(resolved)
         if isinstance(tp, typing.TypeVar):
             raise self.unsupported(tp, "; type variables are not supported")
@@ -141,7 +186,7 @@ class Builder:
             if origin in SEQUENCE_ORIGINS:
                 return ListNode(self.build(args[0]) if args else AnyNode())
             if origin is tuple:
-                if tp is tuple or tp is typing.Tuple:
+                if tp is tuple or tp is tuple:
                     return ListNode(AnyNode(), tuple)
                 if len(args) == 2 and args[1] is Ellipsis:
                     return ListNode(self.build(args[0]), tuple)
@@ -152,7 +197,9 @@ class Builder:
                 factory = SET_ORIGINS[origin]
                 item = self.build(args[0]) if args else AnyNode()
                 if not item.hashable:
-                    raise self.unsupported(tp, "; set items must be hashable (use list or frozenset/tuple items)")
+                    raise self.unsupported(
+                        tp, "; set items must be hashable (use list or frozenset/tuple items)"
+                    )
                 return ListNode(item, factory, unique=True)
             if origin in MAPPING_ORIGINS:
                 if not args:
@@ -183,7 +230,9 @@ class Builder:
             else:
                 json_value = value
             if not (json_value is None or isinstance(json_value, (str, int, bool))):
-                raise self.unsupported(tp, f"; literal value {value!r} is not a JSON string, number, boolean or null")
+                raise self.unsupported(
+                    tp, f"; literal value {value!r} is not a JSON string, number, boolean or null"
+                )
             choices.append((json_value, value))
         return ChoiceNode(choices)
 
@@ -191,8 +240,14 @@ class Builder:
         choices = []
         for member in cls:
             value = member.value
-            if not (value is None or isinstance(value, (str, int, bool)) or (isinstance(value, float) and math.isfinite(value))):
-                raise self.unsupported(cls, f"; the value of {member!r} is not a JSON string or number")
+            if not (
+                value is None
+                or isinstance(value, (str, int, bool))
+                or (isinstance(value, float) and math.isfinite(value))
+            ):
+                raise self.unsupported(
+                    cls, f"; the value of {member!r} is not a JSON string or number"
+                )
             choices.append((value, member))
         if not choices:
             raise self.unsupported(cls, "; the enum has no members")
@@ -271,7 +326,14 @@ class Builder:
             if required is None:
                 required = key in required_keys
             fields.append(
-                self.field(cls.__qualname__, key, tp, required=required, default=_NO_DEFAULT, doc=docs.get(key))
+                self.field(
+                    cls.__qualname__,
+                    key,
+                    tp,
+                    required=required,
+                    default=_NO_DEFAULT,
+                    doc=docs.get(key),
+                )
             )
         return ObjectNode(fields, extra=None, build=None, closed=True, description=description)
 
@@ -303,14 +365,21 @@ class Builder:
             )
         hashable = getattr(cls, "__hash__", None) is not None
         return ObjectNode(
-            fields, extra=None, build=lambda kw: cls(**kw), closed=True, description=description, hashable=hashable
+            fields,
+            extra=None,
+            build=lambda kw: cls(**kw),
+            closed=True,
+            description=description,
+            hashable=hashable,
         )
 
     def model(self, cls: type) -> Node:
         try:
             schema = cls.model_json_schema()  # type: ignore[attr-defined]
         except Exception as exc:
-            raise self.unsupported(cls, f"; {cls.__qualname__}.model_json_schema() failed: {exc}") from None
+            raise self.unsupported(
+                cls, f"; {cls.__qualname__}.model_json_schema() failed: {exc}"
+            ) from None
         if not isinstance(schema, dict):
             raise self.unsupported(cls, "; model_json_schema() did not return a dict")
         schema = strip_titles(schema)
@@ -318,7 +387,9 @@ class Builder:
         if isinstance(defs, dict):
             for name, sub in defs.items():
                 if name in self.defs and self.defs[name] != sub:
-                    raise self.unsupported(cls, f"; two different schemas are both named {name!r} in $defs")
+                    raise self.unsupported(
+                        cls, f"; two different schemas are both named {name!r} in $defs"
+                    )
                 self.defs[name] = sub
         return ModelNode(cls, schema)
 

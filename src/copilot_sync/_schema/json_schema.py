@@ -92,7 +92,11 @@ class _Validator:
 
     def deref(self, schema: Any) -> Any:
         for _ in range(32):
-            if isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and len(schema) == 1:
+            if (
+                isinstance(schema, dict)
+                and isinstance(schema.get("$ref"), str)
+                and len(schema) == 1
+            ):
                 target = self.resolve(schema["$ref"])
                 if target is None:
                     return schema
@@ -152,7 +156,13 @@ class _Validator:
                         self.active.discard(key)
         t = schema.get("type")
         if t is not None:
-            allowed = [t] if isinstance(t, str) else [x for x in t if isinstance(x, str)] if isinstance(t, list) else []
+            allowed = (
+                [t]
+                if isinstance(t, str)
+                else [x for x in t if isinstance(x, str)]
+                if isinstance(t, list)
+                else []
+            )
             if allowed and not any(_is_json_type(value, x) for x in allowed):
                 words = " or ".join(_TYPE_WORDS.get(x, x) for x in allowed)
                 errs.append((path, f"expected {words}, got {got(value)}"))
@@ -191,7 +201,13 @@ class _Validator:
                 errs.append((path, "must not match the excluded schema"))
 
     def check_alternatives(
-        self, subs: list[Any], value: Any, path: str, errs: list[tuple[str, str]], *, exactly_one: bool
+        self,
+        subs: list[Any],
+        value: Any,
+        path: str,
+        errs: list[tuple[str, str]],
+        *,
+        exactly_one: bool,
     ) -> None:
         failures: list[tuple[Any, list[tuple[str, str]]]] = []
         matched = 0
@@ -216,7 +232,9 @@ class _Validator:
             words = " or ".join(dict.fromkeys(self.describe(sub) for sub in subs))
             errs.append((path, f"expected {words}, got {got(value)}"))
 
-    def check_number(self, s: dict[str, Any], v: float, path: str, errs: list[tuple[str, str]]) -> None:
+    def check_number(
+        self, s: dict[str, Any], v: float, path: str, errs: list[tuple[str, str]]
+    ) -> None:
         def num(key: str) -> float | None:
             x = s.get(key)
             return x if isinstance(x, (int, float)) and not isinstance(x, bool) else None
@@ -244,7 +262,9 @@ class _Validator:
             if not (math.isfinite(q) and abs(q - round(q)) < 1e-9):
                 errs.append((path, f"must be a multiple of {_num(x)}; got {_num(v)}"))
 
-    def check_string(self, s: dict[str, Any], v: str, path: str, errs: list[tuple[str, str]]) -> None:
+    def check_string(
+        self, s: dict[str, Any], v: str, path: str, errs: list[tuple[str, str]]
+    ) -> None:
         lo, hi = s.get("minLength"), s.get("maxLength")
         if isinstance(lo, int) and len(v) < lo:
             errs.append((path, f"must be at least {_plural(lo, 'character')} long"))
@@ -256,7 +276,13 @@ class _Validator:
             if compiled is not None and not compiled.search(v):
                 errs.append((path, f"does not match the pattern {pattern!r}: {short(v)}"))
 
-    def check_array(self, s: dict[str, Any], v: list[Any] | tuple[Any, ...], path: str, errs: list[tuple[str, str]]) -> None:
+    def check_array(
+        self,
+        s: dict[str, Any],
+        v: list[Any] | tuple[Any, ...],
+        path: str,
+        errs: list[tuple[str, str]],
+    ) -> None:
         lo, hi = s.get("minItems"), s.get("maxItems")
         if isinstance(lo, int) and len(v) < lo:
             errs.append((path, f"must have at least {_plural(lo, 'item')}, got {len(v)}"))
@@ -279,11 +305,15 @@ class _Validator:
             for i, item in enumerate(v):
                 key = canonical(item)
                 if key in seen:
-                    errs.append((f"{path}[{i}]", f"duplicate of item {seen[key]}; items must be unique"))
+                    errs.append(
+                        (f"{path}[{i}]", f"duplicate of item {seen[key]}; items must be unique")
+                    )
                 else:
                     seen[key] = i
 
-    def check_object(self, s: dict[str, Any], v: dict[str, Any], path: str, errs: list[tuple[str, str]]) -> None:
+    def check_object(
+        self, s: dict[str, Any], v: dict[str, Any], path: str, errs: list[tuple[str, str]]
+    ) -> None:
         required = s.get("required")
         if isinstance(required, list):
             for key in required:

@@ -7,15 +7,23 @@ import collections.abc
 import inspect
 import sys
 import typing
-from datetime import time
-from typing import Any, Callable
-from .argument_error import ArgumentError, got
+from collections.abc import Callable
+from typing import Any
+
+from .argument_error import ArgumentError
 from .conversion import Node, ObjectNode, Unsupported
 from .docstrings import parse_docstring
 from .inference import Builder, doc_of, globals_of, localns_from
 from .typing_info import UNION_TYPE, is_class, is_object_type, split_annotated, type_name
 
-__all__ = ["ToolSignature", "TypeConverter", "converter_for_type", "docstring_description", "inspect_tool_function", "schema_for_type"]
+__all__ = [
+    "ToolSignature",
+    "TypeConverter",
+    "converter_for_type",
+    "docstring_description",
+    "inspect_tool_function",
+    "schema_for_type",
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -25,7 +33,15 @@ __all__ = ["ToolSignature", "TypeConverter", "converter_for_type", "docstring_de
 class ToolSignature:
     """What :func:`inspect_tool_function` learned about a tool function."""
 
-    __slots__ = ("parameters", "description", "_node", "_mode", "_positional", "_kw_invocation", "_kw_whole")
+    __slots__ = (
+        "_kw_invocation",
+        "_kw_whole",
+        "_mode",
+        "_node",
+        "_positional",
+        "description",
+        "parameters",
+    )
 
     parameters: dict[str, Any] | None
     description: str | None
@@ -102,7 +118,7 @@ def _is_invocation(tp: Any, invocation_type: type) -> bool:
 
 def _is_raw_dict(tp: Any) -> bool:
     tp, _ = split_annotated(tp)
-    if tp is dict or tp is typing.Dict or tp is collections.abc.Mapping or tp is typing.Mapping:
+    if tp is dict or tp is dict or tp is collections.abc.Mapping or tp is typing.Mapping:
         return True
     origin = typing.get_origin(tp)
     if origin in (dict, collections.abc.Mapping):
@@ -110,7 +126,9 @@ def _is_raw_dict(tp: Any) -> bool:
     return False
 
 
-def inspect_tool_function(fn: Callable[..., Any], *, invocation_type: type, name: str | None = None) -> ToolSignature:
+def inspect_tool_function(
+    fn: Callable[..., Any], *, invocation_type: type, name: str | None = None
+) -> ToolSignature:
     """Infer the JSON Schema of ``fn``'s arguments and prepare their conversion.
 
     Raises TypeError, naming the tool, parameter and type, when no schema can be inferred.
@@ -130,7 +148,9 @@ def inspect_tool_function(fn: Callable[..., Any], *, invocation_type: type, name
         del frame
 
 
-def _inspect(fn: Any, sig: inspect.Signature, tool: str, invocation_type: type, builder: Builder) -> ToolSignature:
+def _inspect(
+    fn: Any, sig: inspect.Signature, tool: str, invocation_type: type, builder: Builder
+) -> ToolSignature:
     globalns = globals_of(fn)
     description, param_docs = parse_docstring(doc_of(fn))
 
@@ -175,8 +195,10 @@ def _inspect(fn: Any, sig: inspect.Signature, tool: str, invocation_type: type, 
             kw_whole = p.name
 
     try:
-        if len(params) == 1 and var_kw is None and (
-            is_object_type(split_annotated(params[0][1])[0]) or _is_raw_dict(params[0][1])
+        if (
+            len(params) == 1
+            and var_kw is None
+            and (is_object_type(split_annotated(params[0][1])[0]) or _is_raw_dict(params[0][1]))
         ):
             p, tp = params[0]
             if _is_raw_dict(tp):
@@ -198,7 +220,14 @@ def _inspect(fn: Any, sig: inspect.Signature, tool: str, invocation_type: type, 
             for p, tp in params:
                 required = p.default is P.empty
                 fields.append(
-                    builder.field("", p.name, tp, required=required, default=p.default, doc=param_docs.get(p.name))
+                    builder.field(
+                        "",
+                        p.name,
+                        tp,
+                        required=required,
+                        default=p.default,
+                        doc=param_docs.get(p.name),
+                    )
                 )
             extra = None
             if var_kw is not None:
@@ -213,7 +242,9 @@ def _inspect(fn: Any, sig: inspect.Signature, tool: str, invocation_type: type, 
                 elif q.kind is P.POSITIONAL_ONLY:
                     positional.append(("field", q.name, q.default))
     except Unsupported as exc:
-        raise TypeError(f"tool {tool!r}: cannot infer a JSON schema for {exc.param or 'a parameter'}: {exc}") from None
+        raise TypeError(
+            f"tool {tool!r}: cannot infer a JSON schema for {exc.param or 'a parameter'}: {exc}"
+        ) from None
     finally:
         builder.release_frame()
     return ToolSignature(schema, description, node, mode, positional, kw_invocation, kw_whole)
@@ -237,7 +268,7 @@ class TypeConverter:
     """One annotation read once by the schema engine: its JSON Schema, and :meth:`convert`
     for JSON values of that schema (used by structured output)."""
 
-    __slots__ = ("schema", "_node")
+    __slots__ = ("_node", "schema")
 
     schema: dict[str, Any]
 

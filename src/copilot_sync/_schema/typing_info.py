@@ -6,9 +6,24 @@ import collections.abc
 import dataclasses
 import types
 import typing
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-__all__ = ["MAPPING_ORIGINS", "SEQUENCE_ORIGINS", "SET_ORIGINS", "UNION_TYPE", "description_from_metadata", "is_annotated", "is_class", "is_model", "is_object_type", "is_typeddict", "split_annotated", "strip_qualifiers", "type_name"]
+__all__ = [
+    "MAPPING_ORIGINS",
+    "SEQUENCE_ORIGINS",
+    "SET_ORIGINS",
+    "UNION_TYPE",
+    "description_from_metadata",
+    "is_annotated",
+    "is_class",
+    "is_model",
+    "is_object_type",
+    "is_typeddict",
+    "split_annotated",
+    "strip_qualifiers",
+    "type_name",
+]
 
 
 # --------------------------------------------------------------------------------------------

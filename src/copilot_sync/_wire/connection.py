@@ -52,13 +52,19 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from .._errors import CLINotReadingError, ConnectionLostError, CopilotTimeoutError, JsonRpcError, ProtocolError
+from .._errors import (
+    ConnectionLostError,
+    CopilotTimeoutError,
+    JsonRpcError,
+    ProtocolError,
+)
 from .._errors import FrameTooLargeError as FrameTooLargeProtocolError
+from .._logging import redact
 from .framing import (
     BACKGROUND_WRITE_TIMEOUT,
     FrameReader,
@@ -67,13 +73,10 @@ from .framing import (
     FramingError,
     TruncatedFrameError,
 )
-from .writer import FrameWriter
-from .._logging import redact
 from .messages import (
-    CallbackPending,
     INTERNAL_ERROR,
-    INVALID_PARAMS,
     METHOD_NOT_FOUND,
+    CallbackPending,
     NestedTooDeeply,
     Pending,
     Unsendable,
@@ -84,12 +87,13 @@ from .messages import (
     write_timeout_error,
 )
 from .timeouts import Deadline, wait_interruptibly
+from .writer import FrameWriter
 
 __all__ = [
     "BACKGROUND_WRITE_TIMEOUT",
     "INTERNAL_ERROR",
-    "JsonRpcConnection",
     "METHOD_NOT_FOUND",
+    "JsonRpcConnection",
     "wait_interruptibly",
 ]
 
@@ -132,7 +136,9 @@ class JsonRpcConnection:
         self._thread = threading.Thread(target=self._read_loop, name=name, daemon=True)
         self._background_write_timeout = background_write_timeout
         writer.background_timeout = background_write_timeout
-        writer.thread_name = name.replace("reader", "writer") if "reader" in name else f"{name}-writer"
+        writer.thread_name = (
+            name.replace("reader", "writer") if "reader" in name else f"{name}-writer"
+        )
         self.messages_read = 0
         self.messages_skipped = 0
 
@@ -196,7 +202,9 @@ class JsonRpcConnection:
             raise
         if not completed:
             if self._pending.pop(request_id, None) is not None:
-                raise CopilotTimeoutError(f"Timeout after {timeout}s waiting for the response to {method}")
+                raise CopilotTimeoutError(
+                    f"Timeout after {timeout}s waiting for the response to {method}"
+                )
             pending.lock.acquire()  # completed at the very moment the wait ended
         if pending.error is not None:
             raise fresh(pending.error)
@@ -243,7 +251,9 @@ class JsonRpcConnection:
         bound = self._background_write_timeout if write_timeout is None else write_timeout
         try:
             self._writer.write_frame_nowait(
-                data, functools.partial(self._async_write_failed, request_id, method, bound), timeout=bound
+                data,
+                functools.partial(self._async_write_failed, request_id, method, bound),
+                timeout=bound,
             )
         except (OSError, ValueError) as exc:
             lost = self._lost(exc)  # closing calls back every pending request, this one included
@@ -254,13 +264,18 @@ class JsonRpcConnection:
                 raise
             # the connection closed meanwhile, and close() already called back
 
-    def notify(self, method: str, params: Any = None, *, timeout: float | None = BACKGROUND_WRITE_TIMEOUT) -> None:
+    def notify(
+        self, method: str, params: Any = None, *, timeout: float | None = BACKGROUND_WRITE_TIMEOUT
+    ) -> None:
         """Send a notification within ``timeout``; ``CopilotTimeoutError`` if it could not be
         sent, ``TypeError`` if ``params`` cannot be sent as JSON."""
         if self._closed is not None:
             raise fresh(self._closed)
         try:
-            data = encode({"jsonrpc": "2.0", "method": method, "params": {} if params is None else params}, method)
+            data = encode(
+                {"jsonrpc": "2.0", "method": method, "params": {} if params is None else params},
+                method,
+            )
         except Unsendable as exc:
             raise TypeError(f"{method}: the params cannot be sent as JSON: {exc}") from None
         try:
@@ -279,8 +294,12 @@ class JsonRpcConnection:
         try:
             data = encode({"jsonrpc": "2.0", "id": request_id, "result": result}, what)
         except Unsendable as exc:
-            logger.error("%s cannot be sent as JSON (%s); answering with an error instead", what, exc)
-            self.respond_error(request_id, INTERNAL_ERROR, f"the handler's result cannot be sent as JSON: {exc}")
+            logger.error(
+                "%s cannot be sent as JSON (%s); answering with an error instead", what, exc
+            )
+            self.respond_error(
+                request_id, INTERNAL_ERROR, f"the handler's result cannot be sent as JSON: {exc}"
+            )
             return
         self._send_response(data, request_id)
 
@@ -311,7 +330,9 @@ class JsonRpcConnection:
             logger.debug("connection closed; dropped the answer to request %r", request_id)
             return
         try:
-            self._write(data, self._background_write_timeout, f"the answer to request {request_id!r}")
+            self._write(
+                data, self._background_write_timeout, f"the answer to request {request_id!r}"
+            )
         except FrameWriteTimeout as exc:
             logger.error(
                 "could not send the answer to request %r within %gs: %s%s",
@@ -326,7 +347,12 @@ class JsonRpcConnection:
             logger.exception("could not send the answer to request %r", request_id)
 
     def _encode_request(self, request_id: int, method: str, params: Any) -> bytes:
-        message = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": {} if params is None else params}
+        message = {
+            "jsonrpc": "2.0",
+            "id": request_id,
+            "method": method,
+            "params": {} if params is None else params,
+        }
         try:
             return encode(message, method)
         except Unsendable as exc:  # nothing was sent
@@ -337,7 +363,9 @@ class JsonRpcConnection:
         a dead stream closes it too and raises its close error."""
         try:
             self._writer.write_frame(
-                data, timeout, on_background_error=functools.partial(self._background_write_failed, what)
+                data,
+                timeout,
+                on_background_error=functools.partial(self._background_write_failed, what),
             )
         except FrameWriteTimeout as exc:
             if exc.cut:
@@ -363,7 +391,9 @@ class JsonRpcConnection:
         else:
             logger.error("writing %s failed: %r", what, exc)
 
-    def _async_write_failed(self, request_id: int, method: str, bound: float, exc: BaseException) -> None:
+    def _async_write_failed(
+        self, request_id: int, method: str, bound: float, exc: BaseException
+    ) -> None:
         """The background write of a ``request_async`` request failed (writer thread)."""
         if isinstance(exc, FrameWriteTimeout) and exc.cut:
             self.close(stopped_reading(exc, method))  # calls back every pending request
@@ -399,7 +429,9 @@ class JsonRpcConnection:
         except FrameTooLargeError as exc:
             logger.error("the CLI sent a frame too large to read: %s", exc)
             error = FrameTooLargeProtocolError(
-                f"the CLI sent data that cannot be read as a frame: {exc}", size=exc.size, limit=exc.limit
+                f"the CLI sent data that cannot be read as a frame: {exc}",
+                size=exc.size,
+                limit=exc.limit,
             )
         except FramingError as exc:
             logger.error("unreadable data from the CLI: %s", exc)
@@ -420,7 +452,9 @@ class JsonRpcConnection:
     def _route(self, body: bytes) -> None:
         try:
             message = loads(body)
-        except ValueError as exc:  # invalid JSON or invalid UTF-8 (UnicodeDecodeError is a ValueError)
+        except (
+            ValueError
+        ) as exc:  # invalid JSON or invalid UTF-8 (UnicodeDecodeError is a ValueError)
             self.messages_skipped += 1
             logger.warning("skipped a frame that is not valid JSON (%d bytes): %s", len(body), exc)
             return
@@ -475,17 +509,25 @@ class JsonRpcConnection:
             err = message["error"]
             if isinstance(err, dict):
                 pending.error = JsonRpcError(
-                    err.get("code", INTERNAL_ERROR) if isinstance(err.get("code"), int) else INTERNAL_ERROR,
+                    err.get("code", INTERNAL_ERROR)
+                    if isinstance(err.get("code"), int)
+                    else INTERNAL_ERROR,
                     redact(str(err.get("message", ""))),  # the peer may quote a token back
                     err.get("data"),
                     method=pending.method,
                 )
             else:
-                pending.error = JsonRpcError(INTERNAL_ERROR, redact(str(err)), method=pending.method)
+                pending.error = JsonRpcError(
+                    INTERNAL_ERROR, redact(str(err)), method=pending.method
+                )
         elif "result" in message:
             pending.result = message["result"]
         else:
-            pending.error = JsonRpcError(INTERNAL_ERROR, "invalid JSON-RPC response: no result and no error", method=pending.method)
+            pending.error = JsonRpcError(
+                INTERNAL_ERROR,
+                "invalid JSON-RPC response: no result and no error",
+                method=pending.method,
+            )
         pending.lock.release()
 
     # ---------------------------------------------------------------- closing

@@ -9,7 +9,8 @@ import itertools
 import logging
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["deadlines"]
 
@@ -31,7 +32,9 @@ class _Deadlines:
         with self._cond:
             heapq.heappush(self._heap, entry)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="copilot-deadlines", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="copilot-deadlines", daemon=True
+                )
                 self._thread.start()
             else:
                 self._cond.notify()

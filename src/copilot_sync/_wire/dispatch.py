@@ -18,7 +18,8 @@ import logging
 import queue
 import threading
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .reentrancy import EVENT, handler_scope
 
@@ -34,7 +35,9 @@ class EventDispatcher:
 
     def __init__(self, name: str, deliver: Callable[[Any], None], *, owner: Any = None) -> None:
         self.name = name
-        self._owner = None if owner is None else weakref.ref(owner)  # weak: the thread must not keep it alive
+        self._owner = (
+            None if owner is None else weakref.ref(owner)
+        )  # weak: the thread must not keep it alive
         self._deliver = deliver
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.put = self._queue.put  # the reader's hot path: a bound C method
@@ -100,7 +103,7 @@ class Subscribers:
 
     def add(self, item: Any) -> Callable[[], None]:
         with self._lock:
-            self._items = self._items + (item,)
+            self._items = (*self._items, item)
 
         def remove() -> None:
             self.remove(item)

@@ -68,12 +68,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from typing import Any, BinaryIO, Protocol
-
-from .timeouts import WAIT_SLICE
 
 __all__ = [
     "BACKGROUND_WRITE_TIMEOUT",
@@ -180,9 +177,20 @@ def encode_frame(body: bytes) -> bytes:
 class FrameReader:
     """Reads frames from a buffered binary stream (``io.BufferedReader`` or ``socket.makefile``)."""
 
-    __slots__ = ("_stream", "max_frame_bytes", "frames_read", "frames_skipped", "_guard", "_active", "_closing", "_closed")
+    __slots__ = (
+        "_active",
+        "_closed",
+        "_closing",
+        "_guard",
+        "_stream",
+        "frames_read",
+        "frames_skipped",
+        "max_frame_bytes",
+    )
 
-    def __init__(self, stream: _Readable | BinaryIO, *, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
+    def __init__(
+        self, stream: _Readable | BinaryIO, *, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    ) -> None:
         self._stream = stream
         self.max_frame_bytes = check_max_frame_bytes(max_frame_bytes)
         self.frames_read = 0
@@ -204,7 +212,9 @@ class FrameReader:
                 raise FrameTooLargeError(length, self.max_frame_bytes)
             body = self._stream.read(length) if length else b""
             if len(body) != length:
-                raise TruncatedFrameError(f"stream ended inside a frame body ({len(body)} of {length} bytes)")
+                raise TruncatedFrameError(
+                    f"stream ended inside a frame body ({len(body)} of {length} bytes)"
+                )
             self.frames_read += 1
             return body
 
@@ -228,7 +238,9 @@ class FrameReader:
                 lines += 1
                 continue
             if not line.endswith(b"\n"):
-                if len(line) < _MAX_HEADER_LINE:  # readline stops short of a newline only at the end
+                if (
+                    len(line) < _MAX_HEADER_LINE
+                ):  # readline stops short of a newline only at the end
                     raise TruncatedFrameError("stream ended inside a frame header")
                 raise FramingError(f"header line longer than {_MAX_HEADER_LINE} bytes")
             lines += 1

@@ -2,10 +2,13 @@
 waiting for their answers, and the errors a write that missed its deadline becomes."""
 
 from __future__ import annotations
+
 import json
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
+
 from .._errors import CLINotReadingError, CopilotTimeoutError
 from .framing import FrameWriteTimeout
 
@@ -82,7 +85,7 @@ def json_problem(exc: BaseException) -> str:
 class Pending:
     """One request waiting for its response; the lock is released when it completes."""
 
-    __slots__ = ("lock", "method", "result", "error")
+    __slots__ = ("error", "lock", "method", "result")
 
     def __init__(self, method: str) -> None:
         self.lock = threading.Lock()
@@ -97,7 +100,7 @@ class CallbackPending:
     that completes requests: that code sets ``result`` or ``error`` and then calls
     ``lock.release()``, which here calls the callback instead of waking a thread."""
 
-    __slots__ = ("lock", "method", "result", "error")
+    __slots__ = ("error", "lock", "method", "result")
 
     def __init__(self, method: str, callback: Callable[[Any, BaseException | None], None]) -> None:
         self.method = method
@@ -107,9 +110,11 @@ class CallbackPending:
 
 
 class CallOnRelease:
-    __slots__ = ("_pending", "_callback")
+    __slots__ = ("_callback", "_pending")
 
-    def __init__(self, pending: CallbackPending, callback: Callable[[Any, BaseException | None], None]) -> None:
+    def __init__(
+        self, pending: CallbackPending, callback: Callable[[Any, BaseException | None], None]
+    ) -> None:
         self._pending = pending
         self._callback: Callable[[Any, BaseException | None], None] | None = callback
 
@@ -132,7 +137,9 @@ def stopped_reading(exc: FrameWriteTimeout, what: str) -> CLINotReadingError:
     )
 
 
-def write_timeout_error(exc: FrameWriteTimeout, method: str, timeout: float | None) -> CopilotTimeoutError:
+def write_timeout_error(
+    exc: FrameWriteTimeout, method: str, timeout: float | None
+) -> CopilotTimeoutError:
     if exc.cut:
         return CopilotTimeoutError(
             f"Timeout after {timeout}s sending {method}: the CLI stopped reading its input "

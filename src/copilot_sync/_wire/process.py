@@ -27,12 +27,13 @@ import subprocess
 import threading
 import time
 import weakref
-from typing import IO, Sequence
+from collections.abc import Sequence
+from typing import IO
 
 from .._errors import ProcessExitedError
+from .._logging import redact
 from .framing import DEFAULT_MAX_FRAME_BYTES, FrameReader
 from .writer import FrameWriter, PipeSink
-from .._logging import redact
 
 __all__ = ["CLIProcess"]
 
@@ -44,14 +45,16 @@ cli_logger = logging.getLogger("copilot_sync.cli")
 _PORT_PATTERN = re.compile(rb"listening on port (\d+)", re.IGNORECASE)
 _STDERR_TAIL_LINES = 40
 
-_live: "weakref.WeakSet[CLIProcess]" = weakref.WeakSet()
+_live: weakref.WeakSet[CLIProcess] = weakref.WeakSet()
 _live_lock = threading.Lock()
 
 
 class CLIProcess:
     """One spawned CLI. ``stdio=True`` keeps stdin/stdout as the JSON-RPC pipes."""
 
-    def __init__(self, argv: Sequence[str], *, env: dict[str, str], cwd: str | None, stdio: bool) -> None:
+    def __init__(
+        self, argv: Sequence[str], *, env: dict[str, str], cwd: str | None, stdio: bool
+    ) -> None:
         self.argv = list(argv)
         self.stdio = stdio
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=_STDERR_TAIL_LINES)
@@ -62,7 +65,7 @@ class CLIProcess:
         self._frame_writer: FrameWriter | None = None
         self._frames_lock = threading.Lock()
         logger.debug("starting CLI: %s (cwd=%s)", redact(" ".join(self.argv)), cwd)
-        self.popen = subprocess.Popen(  # noqa: S603 - argv list, never a shell
+        self.popen = subprocess.Popen(
             self.argv,
             stdin=subprocess.PIPE if stdio else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -106,7 +109,9 @@ class CLIProcess:
         assert self.popen.stdout is not None
         return self.popen.stdout
 
-    def frames(self, *, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> tuple[FrameReader, FrameWriter]:
+    def frames(
+        self, *, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    ) -> tuple[FrameReader, FrameWriter]:
         """stdio mode: the frame reader over stdout and the frame writer over stdin.
 
         Created once and owned here, so that :meth:`close_stdin`, :meth:`kill` and
@@ -172,8 +177,7 @@ class CLIProcess:
             if time.monotonic() >= deadline:
                 self.kill()
                 raise ProcessExitedError(
-                    f"the CLI did not announce its TCP port within {timeout:g}s"
-                    + self._context(),
+                    f"the CLI did not announce its TCP port within {timeout:g}s" + self._context(),
                     exit_code=self.popen.poll(),
                     stderr=self.stderr_tail(),
                 )
@@ -207,7 +211,9 @@ class CLIProcess:
         except subprocess.TimeoutExpired:
             return None
 
-    def exited_error(self, what: str = "CLI process exited", *, wait: float = 1.0) -> ProcessExitedError:
+    def exited_error(
+        self, what: str = "CLI process exited", *, wait: float = 1.0
+    ) -> ProcessExitedError:
         """A ProcessExitedError describing how the process ended (waits up to ``wait`` for it)."""
         code = self.wait(wait)
         tail = self.stderr_tail()
@@ -237,7 +243,9 @@ class CLIProcess:
         if self.popen.poll() is None:
             self._signal(signal.SIGTERM)
             if self.wait(timeout) is None:
-                logger.warning("CLI pid %d ignored SIGTERM for %.1fs; killing it", self.pid, timeout)
+                logger.warning(
+                    "CLI pid %d ignored SIGTERM for %.1fs; killing it", self.pid, timeout
+                )
                 self._signal(signal.SIGKILL)
                 self.wait(min(timeout, 1.0))
         self._release()
@@ -299,5 +307,5 @@ def _reap_all() -> None:
                 logger.debug("atexit: killing CLI pid %d that was never stopped", process.pid)
                 process._signal(signal.SIGKILL)
                 process.wait(2.0)
-        except Exception:  # noqa: BLE001 - best effort at interpreter exit
+        except Exception:
             pass

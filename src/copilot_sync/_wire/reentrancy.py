@@ -34,12 +34,21 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
-from collections.abc import Iterator
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from .._errors import ReentrancyError
 
-__all__ = ["EVENT", "ReentrancyError", "blocking", "check", "handler_scope", "handlers_running", "run_as_handler", "current_handler"]
+__all__ = [
+    "EVENT",
+    "ReentrancyError",
+    "blocking",
+    "check",
+    "current_handler",
+    "handler_scope",
+    "handlers_running",
+    "run_as_handler",
+]
 
 T = TypeVar("T")
 
@@ -47,7 +56,9 @@ T = TypeVar("T")
 # Sessions are held weakly: a session's event thread stays in _handlers for the session's
 # whole life, and must not keep a session (and its client) nobody else holds alive.
 _lock = threading.Lock()
-_handlers: dict[int, list[tuple[weakref.ref[Any], str]]] = {}  # thread -> (session, kind) of the handlers it runs
+_handlers: dict[
+    int, list[tuple[weakref.ref[Any], str]]
+] = {}  # thread -> (session, kind) of the handlers it runs
 _waiting: dict[int, tuple[weakref.ref[Any], str]] = {}  # thread -> (session, call) it is blocked on
 
 #: The handler kind of a session's event thread (``on()`` handlers, futures' done callbacks).
@@ -102,7 +113,11 @@ def handlers_running(session: Any) -> bool:
     """Whether a handler of ``session`` the CLI may be waiting for runs now: any kind but
     its event thread's (a tool, permission, user-input, hook, session-filesystem handler...)."""
     with _lock:
-        return any(kind != EVENT and held() is session for stack in _handlers.values() for held, kind in stack)
+        return any(
+            kind != EVENT and held() is session
+            for stack in _handlers.values()
+            for held, kind in stack
+        )
 
 
 def _find_cycle(caller: int, target: Any) -> list[tuple[Any, str, Any]] | None:
@@ -121,11 +136,11 @@ def _find_cycle(caller: int, target: Any) -> list[tuple[Any, str, Any]] | None:
                 if held() is not session:
                     continue
                 if ident == caller:
-                    return chain + [(session, kind, None)]
+                    return [*chain, (session, kind, None)]
                 waited = _waiting.get(ident)
                 waits_on = waited[0]() if waited is not None else None
                 if waits_on is not None:
-                    todo.append((waits_on, chain + [(session, kind, waits_on)]))
+                    todo.append((waits_on, [*chain, (session, kind, waits_on)]))
     return None
 
 

@@ -23,7 +23,7 @@ import math
 import time
 from typing import Any
 
-__all__ = ["Deadline", "WAIT_SLICE", "check_timeout", "wait_interruptibly"]
+__all__ = ["WAIT_SLICE", "Deadline", "check_timeout", "wait_interruptibly"]
 
 #: Waits happen in slices at most this long so that Ctrl-C is delivered promptly.
 WAIT_SLICE = 0.25
@@ -55,7 +55,7 @@ class Deadline:
     ``expired`` says whether it has passed.
     """
 
-    __slots__ = ("timeout", "end")
+    __slots__ = ("end", "timeout")
 
     def __init__(self, timeout: float | None) -> None:
         self.timeout = timeout
@@ -79,7 +79,11 @@ class Deadline:
 
     def __repr__(self) -> str:
         left = self.remaining()
-        return "<Deadline none>" if left is None else f"<Deadline {left:.3f}s left of {self.timeout:g}s>"
+        return (
+            "<Deadline none>"
+            if left is None
+            else f"<Deadline {left:.3f}s left of {self.timeout:g}s>"
+        )
 
 
 def wait_interruptibly(lock: Any, timeout: float | None) -> bool:

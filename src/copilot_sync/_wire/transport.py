@@ -16,10 +16,10 @@ from typing import Any
 
 from .._errors import ConnectionLostError, ProcessExitedError
 from .framing import DEFAULT_MAX_FRAME_BYTES, FrameReader, check_max_frame_bytes
-from .writer import FrameWriter, SocketSink
 from .process import CLIProcess
+from .writer import FrameWriter, SocketSink
 
-__all__ = ["StdioTransport", "SocketTransport", "parse_cli_url"]
+__all__ = ["SocketTransport", "StdioTransport", "parse_cli_url"]
 
 logger = logging.getLogger("copilot_sync.transport")
 
@@ -33,14 +33,16 @@ def parse_cli_url(url: str) -> tuple[str, int]:
     text = url.strip()
     for prefix in ("http://", "https://"):
         if text.lower().startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
     text = text.rstrip("/")
     if text.isdigit():
         host, port_text = "localhost", text
     else:
         host, sep, port_text = text.rpartition(":")
         if not sep or not port_text.isdigit():
-            raise ValueError(f"cli_url {url!r} must look like 'host:port', 'port' or 'http://host:port'")
+            raise ValueError(
+                f"cli_url {url!r} must look like 'host:port', 'port' or 'http://host:port'"
+            )
         host = host.strip("[]") or "localhost"
     port = int(port_text)
     if not 1 <= port <= 65535:
@@ -51,9 +53,13 @@ def parse_cli_url(url: str) -> tuple[str, int]:
 class StdioTransport:
     """Frames over the child's stdin/stdout pipes (owned by the :class:`CLIProcess`)."""
 
-    def __init__(self, process: CLIProcess, *, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
+    def __init__(
+        self, process: CLIProcess, *, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    ) -> None:
         self.process = process
-        self.reader, self.writer = process.frames(max_frame_bytes=check_max_frame_bytes(max_frame_bytes))
+        self.reader, self.writer = process.frames(
+            max_frame_bytes=check_max_frame_bytes(max_frame_bytes)
+        )
 
     def describe_end(self, exc: BaseException | None) -> ConnectionLostError:
         return self.process.exited_error()
@@ -91,7 +97,9 @@ class SocketTransport:
                 exit_code=process.returncode if process else None,
                 stderr=process.stderr_tail() if process else "",
             ) from exc
-        sock.settimeout(None)  # blocking, for the reader thread; writes use MSG_DONTWAIT (SocketSink)
+        sock.settimeout(
+            None
+        )  # blocking, for the reader thread; writes use MSG_DONTWAIT (SocketSink)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
@@ -105,7 +113,9 @@ class SocketTransport:
         if self.process is not None:
             return self.process.exited_error()
         detail = f": {exc}" if exc else ""
-        return ProcessExitedError(f"the Copilot CLI server at {self.host}:{self.port} closed the connection{detail}")
+        return ProcessExitedError(
+            f"the Copilot CLI server at {self.host}:{self.port} closed the connection{detail}"
+        )
 
     def close(self) -> None:
         """Never blocks: ``shutdown`` wakes the reader thread (its read returns the end of

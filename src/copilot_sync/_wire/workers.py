@@ -16,9 +16,10 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-__all__ = ["WorkerPool", "DEFAULT_MAX_WORKERS", "check_max_workers"]
+__all__ = ["DEFAULT_MAX_WORKERS", "WorkerPool", "check_max_workers"]
 
 logger = logging.getLogger("copilot_sync.workers")
 
@@ -37,7 +38,13 @@ def check_max_workers(max_workers: object) -> int:
 class WorkerPool:
     """A fixed-size pool of daemon threads fed by a bounded FIFO queue."""
 
-    def __init__(self, max_workers: int | None = None, *, queue_size: int | None = None, name: str = "copilot-worker") -> None:
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        *,
+        queue_size: int | None = None,
+        name: str = "copilot-worker",
+    ) -> None:
         max_workers = check_max_workers(max_workers)
         self.max_workers = max_workers
         self.queue_size = queue_size if queue_size is not None else max(1024, 64 * max_workers)
@@ -89,20 +96,27 @@ class WorkerPool:
                     )
             if len(self._jobs) >= self.queue_size:
                 if wait:
-                    logger.warning("worker queue is full (%d jobs); waiting for a free slot", self.queue_size)
+                    logger.warning(
+                        "worker queue is full (%d jobs); waiting for a free slot", self.queue_size
+                    )
                     while len(self._jobs) >= self.queue_size and not self._shutdown:
                         self._has_room.wait(0.5)
                     if self._shutdown:
                         logger.warning("worker pool shut down while waiting; dropped %r", fn)
                         return False
                 else:
-                    logger.warning("worker queue is full (%d jobs); queued one more from a thread that cannot wait", self.queue_size)
+                    logger.warning(
+                        "worker queue is full (%d jobs); queued one more from a thread that cannot wait",
+                        self.queue_size,
+                    )
             self._jobs.append((fn, args))
             self._has_jobs.notify()
         return True
 
     def _start_worker(self) -> None:
-        thread = threading.Thread(target=self._run, name=f"{self._name}-{len(self._threads) + 1}", daemon=True)
+        thread = threading.Thread(
+            target=self._run, name=f"{self._name}-{len(self._threads) + 1}", daemon=True
+        )
         self._threads.append(thread)
         self._idle += 1
         thread.start()

@@ -13,14 +13,15 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any, BinaryIO, Protocol, runtime_checkable
-from .timeouts import WAIT_SLICE, wait_interruptibly
+
 from .framing import (
     BACKGROUND_WRITE_TIMEOUT,
     FrameWriteTimeout,
-    WriterClosedError,
     Writable,
+    WriterClosedError,
     encode_frame,
 )
+from .timeouts import WAIT_SLICE, wait_interruptibly
 
 __all__ = ["ByteSink", "FrameWriter", "PipeSink", "SocketSink"]
 
@@ -28,6 +29,7 @@ logger = logging.getLogger("copilot_sync.transport")
 
 _MSG_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 _monotonic = time.monotonic
+
 
 @runtime_checkable
 class ByteSink(Protocol):
@@ -64,12 +66,14 @@ class PipeSink:
     buffer, so closing never flushes (a flush into a full pipe blocks).
     """
 
-    __slots__ = ("_stream", "_fd")
+    __slots__ = ("_fd", "_stream")
 
     def __init__(self, stream: BinaryIO | Any) -> None:
         self._stream = stream
         self._fd: int = stream.fileno()
-        os.set_blocking(self._fd, False)  # only our end: the child's read end is its own file description
+        os.set_blocking(
+            self._fd, False
+        )  # only our end: the child's read end is its own file description
 
     def send(self, data: memoryview) -> int:
         try:
@@ -100,7 +104,9 @@ class SocketSink:
         self._sock = sock
 
     def send(self, data: memoryview) -> int:
-        if not _MSG_DONTWAIT:  # pragma: no cover - platforms without MSG_DONTWAIT: small, polled sends
+        if (
+            not _MSG_DONTWAIT
+        ):  # pragma: no cover - platforms without MSG_DONTWAIT: small, polled sends
             _wait_writable(self._sock.fileno(), 0)
             data = data[:4096]
         try:
@@ -152,8 +158,17 @@ class FrameWriter:
     never interleave), each within its caller's deadline. See the module docstring."""
 
     __slots__ = (
-        "_sink", "_lock", "_state", "_closed", "_close_sink", "_sink_closed", "_failed", "background_timeout", "thread_name",
-        "_backlog", "_drainer",
+        "_backlog",
+        "_close_sink",
+        "_closed",
+        "_drainer",
+        "_failed",
+        "_lock",
+        "_sink",
+        "_sink_closed",
+        "_state",
+        "background_timeout",
+        "thread_name",
     )
 
     def __init__(
@@ -175,7 +190,9 @@ class FrameWriter:
         self.thread_name = thread_name
         # Frames handed over by write_frame_nowait() while another frame was being written,
         # in order; one drainer thread at a time writes them (never a thread per frame).
-        self._backlog: collections.deque[tuple[memoryview, float, WriteErrorCallback | None]] = collections.deque()
+        self._backlog: collections.deque[tuple[memoryview, float, WriteErrorCallback | None]] = (
+            collections.deque()
+        )
         self._drainer: threading.Thread | None = None
 
     @property
@@ -189,7 +206,13 @@ class FrameWriter:
 
     # ------------------------------------------------------------------ writing
 
-    def write_frame(self, body: bytes, timeout: float | None = None, *, on_background_error: WriteErrorCallback | None = None) -> None:
+    def write_frame(
+        self,
+        body: bytes,
+        timeout: float | None = None,
+        *,
+        on_background_error: WriteErrorCallback | None = None,
+    ) -> None:
         """Write one frame within ``timeout`` seconds (``None``: no limit; Ctrl-C still works).
 
         Raises :class:`FrameWriteTimeout` (``sent`` says whether the stream was cut),
@@ -201,10 +224,14 @@ class FrameWriter:
         data = encode_frame(body)
         end = None if timeout is None else _monotonic() + timeout
         if not self._lock.acquire(blocking=False) and not wait_interruptibly(self._lock, timeout):
-            raise FrameWriteTimeout(0, len(data), f"another frame was still being written after {timeout:g}s")
+            raise FrameWriteTimeout(
+                0, len(data), f"another frame was still being written after {timeout:g}s"
+            )
         self._write_holding_lock(memoryview(data), end, on_background_error)
 
-    def write_frame_nowait(self, body: bytes, on_error: WriteErrorCallback, timeout: float | None = None) -> bool:
+    def write_frame_nowait(
+        self, body: bytes, on_error: WriteErrorCallback, timeout: float | None = None
+    ) -> bool:
         """Write one frame without ever waiting: True if it went out whole at once; False if
         it (or its rest) is being written by a background thread (``copilot-writer``) within
         ``timeout`` (default :attr:`background_timeout`), which calls ``on_error(exc)`` if that
@@ -232,7 +259,9 @@ class FrameWriter:
         self._start_background(data, progress[0], end, on_error, holding_lock=True)
         return False
 
-    def _write_holding_lock(self, data: memoryview, end: float | None, on_background_error: WriteErrorCallback | None) -> None:
+    def _write_holding_lock(
+        self, data: memoryview, end: float | None, on_background_error: WriteErrorCallback | None
+    ) -> None:
         progress = [0]
         try:
             self._check_usable()
@@ -247,7 +276,11 @@ class FrameWriter:
                 # Ctrl-C in the middle of a frame: finish it in the background rather than cut
                 # the stream (which would end the connection).
                 self._start_background(
-                    data, progress[0], _monotonic() + self.background_timeout, on_background_error, holding_lock=True
+                    data,
+                    progress[0],
+                    _monotonic() + self.background_timeout,
+                    on_background_error,
+                    holding_lock=True,
                 )
             else:
                 self._fail_if_cut(progress[0], len(data), exc)
@@ -255,7 +288,9 @@ class FrameWriter:
             raise
         self._release()
 
-    def _pump(self, data: memoryview, progress: list[int], end: float | None, *, wait: bool) -> bool:
+    def _pump(
+        self, data: memoryview, progress: list[int], end: float | None, *, wait: bool
+    ) -> bool:
         """Write ``data[progress[0]:]``, keeping ``progress[0]`` up to date. True when all of it
         is written; False when nothing more fits and ``wait`` is False; ``_DeadlinePassed``."""
         send = self._sink.send
@@ -263,7 +298,7 @@ class FrameWriter:
         while True:
             if self._closed is not None:
                 raise WriterClosedError(self._closed)
-            sent = send(data[progress[0]:])
+            sent = send(data[progress[0] :])
             progress[0] += sent
             if progress[0] >= total:
                 return True
@@ -303,7 +338,10 @@ class FrameWriter:
         holding_lock: bool,
     ) -> None:
         thread = threading.Thread(
-            target=self._background, args=(data, sent, end, on_error, holding_lock), name=self.thread_name, daemon=True
+            target=self._background,
+            args=(data, sent, end, on_error, holding_lock),
+            name=self.thread_name,
+            daemon=True,
         )
         try:
             thread.start()
@@ -313,13 +351,17 @@ class FrameWriter:
                 self._release()
             raise
 
-    def _queue_background(self, data: memoryview, end: float, on_error: WriteErrorCallback | None) -> None:
+    def _queue_background(
+        self, data: memoryview, end: float, on_error: WriteErrorCallback | None
+    ) -> None:
         """Hand a whole frame to the drainer thread, starting it if none runs."""
         with self._state:
             self._backlog.append((data, end, on_error))
             if self._drainer is not None:
                 return
-            thread = self._drainer = threading.Thread(target=self._drain, name=self.thread_name, daemon=True)
+            thread = self._drainer = threading.Thread(
+                target=self._drain, name=self.thread_name, daemon=True
+            )
         try:
             thread.start()
         except BaseException:  # no thread (interpreter shutting down): nothing will write it
@@ -339,24 +381,33 @@ class FrameWriter:
             self._background(data, 0, end, on_error, False)
 
     def _background(
-        self, data: memoryview, sent: int, end: float, on_error: WriteErrorCallback | None, holding_lock: bool
+        self,
+        data: memoryview,
+        sent: int,
+        end: float,
+        on_error: WriteErrorCallback | None,
+        holding_lock: bool,
     ) -> None:
         try:
             if not holding_lock and not self._acquire_until(end):
-                raise FrameWriteTimeout(0, len(data), "another frame was still being written when the deadline passed")
+                raise FrameWriteTimeout(
+                    0, len(data), "another frame was still being written when the deadline passed"
+                )
             progress = [sent]
             try:
                 self._check_usable()
                 self._pump(data, progress, end, wait=True)
             except _DeadlinePassed:
                 self._fail_if_cut(progress[0], len(data), None)
-                raise FrameWriteTimeout(progress[0], len(data), _stalled(progress[0], len(data))) from None
+                raise FrameWriteTimeout(
+                    progress[0], len(data), _stalled(progress[0], len(data))
+                ) from None
             except BaseException as exc:
                 self._fail_if_cut(progress[0], len(data), exc)
                 raise
             finally:
                 self._release()
-        except BaseException as exc:  # noqa: BLE001 - reported to the owner, never lost
+        except BaseException as exc:
             if on_error is None:
                 logger.error("a frame could not be written: %s", exc)
                 return

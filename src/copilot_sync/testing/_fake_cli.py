@@ -72,8 +72,6 @@ Choices worth knowing:
 from __future__ import annotations
 
 import atexit
-import base64
-import dataclasses
 import errno
 import itertools
 import json
@@ -88,14 +86,14 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import copilot_sync
+
 from ._fake_commands import FakeCLICommands
-from ._fake_scenario import (  # noqa: F401  (re-exported: the scenario vocabulary)
+from ._fake_scenario import (
     FakeCLIError,
     FakeCLITimeout,
     Rule,
@@ -249,7 +247,9 @@ class FakeCLI(FakeCLICommands):
     def _write_launcher(self, scenario_path: str, home: str) -> str:
         src = os.path.dirname(os.path.dirname(os.path.abspath(copilot_sync.__file__)))
         python = sys.executable
-        text = _LAUNCHER.format(python=python, control=self.control_address, scenario=scenario_path, home=home, src=src)
+        text = _LAUNCHER.format(
+            python=python, control=self.control_address, scenario=scenario_path, home=home, src=src
+        )
         script = os.path.join(self.dir, "copilot")
         if len(python) > 120 or " " in python:  # shebang limits: go through /bin/sh
             body = os.path.join(self.dir, "fake_cli_main.py")
@@ -268,8 +268,9 @@ class FakeCLI(FakeCLICommands):
         return thread
 
     @classmethod
-    def serve_tcp(cls, scenario: Scenario | None = None, *, token: str | None = None,
-                  timeout: float = 10.0) -> FakeCLI:
+    def serve_tcp(
+        cls, scenario: Scenario | None = None, *, token: str | None = None, timeout: float = 10.0
+    ) -> FakeCLI:
         """Start a fake CLI server process on a free TCP port (for ``cli_url`` tests).
 
         ``token`` becomes its ``COPILOT_CONNECTION_TOKEN``. Sets ``url``, ``port``, ``process``.
@@ -290,7 +291,11 @@ class FakeCLI(FakeCLICommands):
         self.token = token
         proc = subprocess.Popen(
             [self.cli_path, "--headless", "--no-auto-update", "--log-level", "info", "--port", "0"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
         self.process = proc
         lines: queue.Queue[str | None] = queue.Queue()
         self._start_thread(self._drain_stdout, "copilot-fake-server-stdout", proc, lines)
@@ -298,11 +303,15 @@ class FakeCLI(FakeCLICommands):
         try:
             first = lines.get(timeout=timeout)
         except queue.Empty:
-            raise FakeCLITimeout(f"the fake CLI server did not announce its port within {timeout}s") from None
+            raise FakeCLITimeout(
+                f"the fake CLI server did not announce its port within {timeout}s"
+            ) from None
         if first is None or "listening on port" not in first:
             proc.wait(2)
-            raise FakeCLIError(f"the fake CLI server failed to start (exit code {proc.returncode}); "
-                               f"stdout: {first!r}; stderr: {' | '.join(self.stderr_lines[-10:])}")
+            raise FakeCLIError(
+                f"the fake CLI server failed to start (exit code {proc.returncode}); "
+                f"stdout: {first!r}; stderr: {' | '.join(self.stderr_lines[-10:])}"
+            )
         self.port = int(first.rsplit(" ", 1)[1])
         self.url = f"127.0.0.1:{self.port}"
         self.wait_for_instance(timeout)
@@ -384,7 +393,12 @@ class FakeCLI(FakeCLICommands):
         with self._cond:
             inst = Instance(len(self._instances), hello, sock)
             if self.mode != inst.mode and self.process is None:
-                logger.warning("fake CLI instance #%d runs in %s mode, FakeCLI(mode=%r)", inst.index, inst.mode, self.mode)
+                logger.warning(
+                    "fake CLI instance #%d runs in %s mode, FakeCLI(mode=%r)",
+                    inst.index,
+                    inst.mode,
+                    self.mode,
+                )
             inst._send({"t": "welcome", "index": inst.index, "settings": list(self._settings)})
             self._instances.append(inst)
             self._cond.notify_all()
@@ -415,12 +429,16 @@ class FakeCLI(FakeCLICommands):
             while len(self._instances) <= want:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise FakeCLITimeout(f"no fake CLI instance #{want} connected within {timeout}s "
-                                         f"(cli_path={self.cli_path})")
+                    raise FakeCLITimeout(
+                        f"no fake CLI instance #{want} connected within {timeout}s "
+                        f"(cli_path={self.cli_path})"
+                    )
                 self._cond.wait(remaining)
             return self._instances[-1] if index is None else self._instances[index]
 
-    def wait_for_exit(self, timeout: float = 5.0, *, instance: Instance | int | None = None) -> None:
+    def wait_for_exit(
+        self, timeout: float = 5.0, *, instance: Instance | int | None = None
+    ) -> None:
         """Wait until the instance's process is gone (its control connection closed)."""
         inst = self._target(instance)
         deadline = time.monotonic() + timeout
@@ -428,7 +446,9 @@ class FakeCLI(FakeCLICommands):
             while inst._alive:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise FakeCLITimeout(f"fake CLI instance #{inst.index} (pid {inst.pid}) still running after {timeout}s")
+                    raise FakeCLITimeout(
+                        f"fake CLI instance #{inst.index} (pid {inst.pid}) still running after {timeout}s"
+                    )
                 self._cond.wait(remaining)
 
     def _send_control(self, inst: Instance, obj: dict[str, Any]) -> None:
@@ -440,7 +460,9 @@ class FakeCLI(FakeCLICommands):
             if isinstance(instance, Instance):
                 return instance
             if not self._instances:
-                raise FakeCLIError(f"no fake CLI instance has connected yet (was {self.cli_path} started?)")
+                raise FakeCLIError(
+                    f"no fake CLI instance has connected yet (was {self.cli_path} started?)"
+                )
             return self._instances[-1 if instance is None else instance]
 
     # ------------------------------------------------------------------ traffic
@@ -455,13 +477,20 @@ class FakeCLI(FakeCLICommands):
     def responses(self) -> list[dict[str, Any]]:
         """The SDK's responses to server-to-client requests, all instances, in order."""
         with self._cond:
-            return [m for m in self._received if isinstance(m, dict) and "method" not in m and "id" in m]
+            return [
+                m for m in self._received if isinstance(m, dict) and "method" not in m and "id" in m
+            ]
 
     def requests(self, method: str | None = None) -> list[dict[str, Any]]:
         """Requests and notifications the SDK sent (optionally only ``method``)."""
         with self._cond:
-            return [m for m in self._received if isinstance(m, dict) and "method" in m
-                    and (method is None or m["method"] == method)]
+            return [
+                m
+                for m in self._received
+                if isinstance(m, dict)
+                and "method" in m
+                and (method is None or m["method"] == method)
+            ]
 
     def clear_received(self) -> None:
         """Forget the traffic recorded so far (all instances), so that a long soak test does not
@@ -472,8 +501,12 @@ class FakeCLI(FakeCLICommands):
             for inst in self._instances:
                 inst.received.clear()
 
-    def wait_for_request(self, method: str | None, timeout: float = 5.0,
-                         predicate: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+    def wait_for_request(
+        self,
+        method: str | None,
+        timeout: float = 5.0,
+        predicate: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> dict[str, Any]:
         """The first not-yet-returned message from the SDK with this ``method`` (None: any)
         that satisfies ``predicate``; waits for it. Each message is returned once."""
         deadline = time.monotonic() + timeout
@@ -493,8 +526,14 @@ class FakeCLI(FakeCLICommands):
                 start = len(self._received)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    seen = [m.get("method") for m in self._received if isinstance(m, dict) and "method" in m]
-                    raise FakeCLITimeout(f"no {method or 'message'} from the SDK within {timeout}s; saw {seen[-20:]}")
+                    seen = [
+                        m.get("method")
+                        for m in self._received
+                        if isinstance(m, dict) and "method" in m
+                    ]
+                    raise FakeCLITimeout(
+                        f"no {method or 'message'} from the SDK within {timeout}s; saw {seen[-20:]}"
+                    )
                 self._cond.wait(remaining)
 
     # ------------------------------------------------------------------ teardown

@@ -7,8 +7,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ._fake_records import RpcError, dumps
 from copilot_sync._wire.framing import encode_frame
+
+from ._fake_records import RpcError, dumps
 
 __all__ = ["Conn"]
 
@@ -20,7 +21,9 @@ CHUNK = 256 * 1024
 class Conn:
     """One SDK connection: a frame reader plus a locked writer. Index 0 is the stdio pipe."""
 
-    def __init__(self, index: int, rfile: Any, write: Callable[[bytes], Any], close_out: Callable[[], Any]) -> None:
+    def __init__(
+        self, index: int, rfile: Any, write: Callable[[bytes], Any], close_out: Callable[[], Any]
+    ) -> None:
         self.index = index
         self.rfile = rfile
         self._write = write
@@ -42,7 +45,7 @@ class Conn:
                     self._write(data)
                 else:
                     for start in range(0, len(data), CHUNK):
-                        self._write(data[start:start + CHUNK])
+                        self._write(data[start : start + CHUNK])
                 return True
             except (OSError, ValueError) as exc:
                 logger.debug("connection %d: write failed: %s", self.index, exc)
@@ -81,7 +84,9 @@ class Conn:
             self.pending.pop(rid, None)
             raise TimeoutError(f"no response to {method} (id {rid}) within {timeout}s")
         if slot[1] is None:
-            raise ConnectionError(f"connection {self.index} closed before answering {method} (id {rid})")
+            raise ConnectionError(
+                f"connection {self.index} closed before answering {method} (id {rid})"
+            )
         response: dict[str, Any] = slot[1]
         return response
 
@@ -89,7 +94,9 @@ class Conn:
         msg_id = msg.get("id")
         slot = self.pending.pop(msg_id, None) if isinstance(msg_id, int) else None
         if slot is None:
-            logger.warning("connection %d: response to unknown request id %r", self.index, msg.get("id"))
+            logger.warning(
+                "connection %d: response to unknown request id %r", self.index, msg.get("id")
+            )
             return
         slot[1] = msg
         slot[0].set()

@@ -2,10 +2,13 @@
 link: emit events, send requests, exit, stall...); a mixin of :class:`~._fake_engine.Engine`."""
 
 from __future__ import annotations
+
 import base64
 import logging
 from typing import TYPE_CHECKING, Any
+
 from ._fake_records import AUTO
+
 if TYPE_CHECKING:
     from ._fake_conn import Conn
 
@@ -39,10 +42,17 @@ class EngineControl:
             ids = self.emit_many(cmd["sessionId"], [spec], require_conn=True)
             return {"id": ids[0]}
         if op == "emit_many":
-            return {"ids": self.emit_many(cmd["sessionId"], cmd.get("events") or [], require_conn=True)}
+            return {
+                "ids": self.emit_many(cmd["sessionId"], cmd.get("events") or [], require_conn=True)
+            }
         if op == "emit_deltas":
-            ids = self.emit_deltas(cmd["sessionId"], int(cmd["n"]), cmd["messageId"], cmd.get("text", "{i}"),
-                                   bool(cmd.get("ephemeral", True)))
+            ids = self.emit_deltas(
+                cmd["sessionId"],
+                int(cmd["n"]),
+                cmd["messageId"],
+                cmd.get("text", "{i}"),
+                bool(cmd.get("ephemeral", True)),
+            )
             return {"lastId": ids[-1] if ids else None}
         if op == "notify":
             count = self.broadcast(cmd["method"], cmd.get("params"))
@@ -50,8 +60,16 @@ class EngineControl:
                 raise RuntimeError("no SDK connection is open")
             return {"connections": count}
         if op == "request":
-            conn = self._latest_conn((cmd.get("params") or {}).get("sessionId") if isinstance(cmd.get("params"), dict) else None)
-            return {"response": conn.request(cmd["method"], cmd.get("params"), float(cmd.get("seconds", 5)))}
+            conn = self._latest_conn(
+                (cmd.get("params") or {}).get("sessionId")
+                if isinstance(cmd.get("params"), dict)
+                else None
+            )
+            return {
+                "response": conn.request(
+                    cmd["method"], cmd.get("params"), float(cmd.get("seconds", 5))
+                )
+            }
         if op == "send_raw":
             if not self._latest_conn().write(base64.b64decode(cmd.get("b64", ""))):
                 raise RuntimeError("the SDK connection is closed")
@@ -65,8 +83,15 @@ class EngineControl:
             self.apply_setting(cmd)
             return {}
         if op == "sessions":
-            return {s.id: {"known": s.known, "active": s.active, "events": len(s.history), "running": s.running}
-                    for s in list(self.sessions.values())}
+            return {
+                s.id: {
+                    "known": s.known,
+                    "active": s.active,
+                    "events": len(s.history),
+                    "running": s.running,
+                }
+                for s in list(self.sessions.values())
+            }
         raise ValueError(f"unknown command {op!r}")
 
     def apply_setting(self, cmd: dict[str, Any]) -> None:

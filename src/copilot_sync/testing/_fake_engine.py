@@ -9,24 +9,19 @@ objects. The behaviour list lives in :mod:`copilot_sync.testing._fake_cli`.
 from __future__ import annotations
 
 import base64
-import contextlib
 import fnmatch
-import json
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from copilot_sync._wire.framing import encode_frame
 
 from ._fake_control import EngineControl
-from ._fake_turns import EngineTurns
 from ._fake_records import (
     ANSWERS,
     ASK_TYPES,
@@ -43,6 +38,7 @@ from ._fake_records import (
     iso_ns,
     subset,
 )
+from ._fake_turns import EngineTurns
 
 if TYPE_CHECKING:
     from ._fake_conn import Conn
@@ -53,8 +49,15 @@ logger = logging.getLogger("copilot_sync.testing")
 
 
 class Engine(EngineTurns, EngineControl):
-    def __init__(self, scenario: dict[str, Any], *, home: str, create_dirs: bool, server_token: str | None,
-                 tcp: bool) -> None:
+    def __init__(
+        self,
+        scenario: dict[str, Any],
+        *,
+        home: str,
+        create_dirs: bool,
+        server_token: str | None,
+        tcp: bool,
+    ) -> None:
         self.sc = {**DEFAULT_SCENARIO, **scenario}
         self.rules: list[dict[str, Any]] = [dict(r, _fired=0) for r in self.sc.get("rules") or []]
         self.home = home
@@ -71,15 +74,29 @@ class Engine(EngineTurns, EngineControl):
         self.turn_error: str | None = self.sc["turn_error"]
         self.turn_errors: dict[str, str] = dict(self.sc["turn_errors"] or {})
         self.handlers: dict[str, Callable[[Conn, dict[str, Any], str], Reply]] = {
-            "connect": self.h_connect, "ping": self.h_ping, "status.get": self.h_status,
-            "auth.getStatus": self.h_auth, "models.list": self.h_models, "runtime.shutdown": self.h_shutdown,
-            "session.create": self.h_create, "session.resume": self.h_resume, "session.destroy": self.h_destroy,
-            "session.delete": self.h_delete, "session.list": self.h_list, "session.getMetadata": self.h_metadata,
-            "session.getLastId": self.h_last_id, "session.getForeground": self.h_get_foreground,
-            "session.setForeground": self.h_set_foreground, "session.getMessages": self.h_messages,
-            "session.send": self.h_send, "session.abort": self.h_abort, "session.log": self.h_log,
-            "session.model.switchTo": self.h_switch_model, "session.model.getCurrent": self.h_current_model,
-            "session.mode.get": self.h_mode_get, "session.detach": self.h_detach,
+            "connect": self.h_connect,
+            "ping": self.h_ping,
+            "status.get": self.h_status,
+            "auth.getStatus": self.h_auth,
+            "models.list": self.h_models,
+            "runtime.shutdown": self.h_shutdown,
+            "session.create": self.h_create,
+            "session.resume": self.h_resume,
+            "session.destroy": self.h_destroy,
+            "session.delete": self.h_delete,
+            "session.list": self.h_list,
+            "session.getMetadata": self.h_metadata,
+            "session.getLastId": self.h_last_id,
+            "session.getForeground": self.h_get_foreground,
+            "session.setForeground": self.h_set_foreground,
+            "session.getMessages": self.h_messages,
+            "session.send": self.h_send,
+            "session.abort": self.h_abort,
+            "session.log": self.h_log,
+            "session.model.switchTo": self.h_switch_model,
+            "session.model.getCurrent": self.h_current_model,
+            "session.mode.get": self.h_mode_get,
+            "session.detach": self.h_detach,
             "session.tools.set": self.h_tools_set,
             "sessionFs.setProvider": self.h_session_fs_provider,
         }
@@ -113,14 +130,24 @@ class Engine(EngineTurns, EngineControl):
         is_request = "id" in msg
         if self.server_token is not None and not conn.authed and method != "connect":
             if is_request:
-                conn.respond(msg["id"], error=RpcError(-32001, "Authentication required: send connect with the connection token first"))
+                conn.respond(
+                    msg["id"],
+                    error=RpcError(
+                        -32001,
+                        "Authentication required: send connect with the connection token first",
+                    ),
+                )
             return
         rule = self._match_rule(method, msg.get("params"))
         if rule is not None:
             actions = rule.get("actions") or []
             if any(a.get("op") in ("sleep", "request") for a in actions):
-                threading.Thread(target=self._run_actions, args=(conn, msg, actions), daemon=True,
-                                 name=f"copilot-fake-rule-{method}").start()
+                threading.Thread(
+                    target=self._run_actions,
+                    args=(conn, msg, actions),
+                    daemon=True,
+                    name=f"copilot-fake-rule-{method}",
+                ).start()
             else:
                 self._run_actions(conn, msg, actions)
         elif is_request:
@@ -137,7 +164,9 @@ class Engine(EngineTurns, EngineControl):
                 pattern = rule.get("method") or "*"
                 if pattern != method and not fnmatch.fnmatchcase(method, pattern):
                     continue
-                if rule.get("match") and not subset(rule["match"], params if params is not None else {}):
+                if rule.get("match") and not subset(
+                    rule["match"], params if params is not None else {}
+                ):
                     continue
                 rule["_fired"] += 1
                 return rule
@@ -162,16 +191,25 @@ class Engine(EngineTurns, EngineControl):
                 elif op == "error":
                     if not answered:
                         answered = True
-                        conn.respond(msg["id"], error=RpcError(act.get("code", -32603), act.get("message", ""), act.get("data")))
+                        conn.respond(
+                            msg["id"],
+                            error=RpcError(
+                                act.get("code", -32603), act.get("message", ""), act.get("data")
+                            ),
+                        )
                 elif op == "stall":
                     answered = True
                 elif op == "events":
                     sid = act.get("sessionId") or params.get("sessionId")
                     if not sid:
-                        raise ValueError("events(): the request has no sessionId and the action names none")
+                        raise ValueError(
+                            "events(): the request has no sessionId and the action names none"
+                        )
                     self.emit_many(sid, act.get("events") or [])
                 elif op == "notify":
-                    conn.send({"jsonrpc": "2.0", "method": act["method"], "params": act.get("params")})
+                    conn.send(
+                        {"jsonrpc": "2.0", "method": act["method"], "params": act.get("params")}
+                    )
                 elif op == "request":
                     conn.request(act["method"], act.get("params"), float(act.get("timeout", 30)))
                 elif op == "sleep":
@@ -186,7 +224,7 @@ class Engine(EngineTurns, EngineControl):
                     conn.close_output()
                 else:
                     logger.warning("unknown scenario action %r", op)
-            except Exception as exc:  # noqa: BLE001 - a broken action must not kill the connection
+            except Exception as exc:
                 logger.warning("scenario action %r failed: %s", op, exc)
         if not answered:
             self.default(conn, msg)
@@ -227,7 +265,9 @@ class Engine(EngineTurns, EngineControl):
         with self.lock:
             sess = self.sessions.get(sid) if isinstance(sid, str) else None
         if sess is None or not sess.known or not sess.active:
-            raise RpcError(-32603, f"Request {method} failed with message: Session not found: {sid}")
+            raise RpcError(
+                -32603, f"Request {method} failed with message: Session not found: {sid}"
+            )
         return sess
 
     def _targets(self, sess: Session) -> list[Conn]:
@@ -237,8 +277,13 @@ class Engine(EngineTurns, EngineControl):
 
     def _build(self, sess: Session, spec: dict[str, Any]) -> dict[str, Any]:
         """Turn a spec into a full event and chain it; call with ``sess.emit_lock`` held."""
-        event: dict[str, Any] = {"id": spec.get("id") or str(uuid.uuid4()), "timestamp": spec.get("timestamp") or iso_ms(),
-                                 "parentId": sess.last_event_id if spec.get("parentId", AUTO) is AUTO else spec["parentId"]}
+        event: dict[str, Any] = {
+            "id": spec.get("id") or str(uuid.uuid4()),
+            "timestamp": spec.get("timestamp") or iso_ms(),
+            "parentId": sess.last_event_id
+            if spec.get("parentId", AUTO) is AUTO
+            else spec["parentId"],
+        }
         if spec.get("ephemeral") is not None:
             event["ephemeral"] = spec["ephemeral"]
         if spec.get("agentId") is not None:
@@ -253,15 +298,29 @@ class Engine(EngineTurns, EngineControl):
                 self._mod += 1
                 sess.mod_seq = self._mod
             sess.modified_time = event["timestamp"]
-        if event["type"] in ASK_TYPES and isinstance(data, dict) and isinstance(data.get("requestId"), str):
+        if (
+            event["type"] in ASK_TYPES
+            and isinstance(data, dict)
+            and isinstance(data.get("requestId"), str)
+        ):
             sess.asks[data["requestId"]] = event["type"]
         return event
 
     @staticmethod
     def _frame(sid: str, event: dict[str, Any]) -> bytes:
-        return encode_frame(dumps({"jsonrpc": "2.0", "method": "session.event", "params": {"sessionId": sid, "event": event}}))
+        return encode_frame(
+            dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "session.event",
+                    "params": {"sessionId": sid, "event": event},
+                }
+            )
+        )
 
-    def emit(self, sid: str | Session, etype: str, data: Any = None, *, copies: int = 1, **spec: Any) -> dict[str, Any]:
+    def emit(
+        self, sid: str | Session, etype: str, data: Any = None, *, copies: int = 1, **spec: Any
+    ) -> dict[str, Any]:
         sess = sid if isinstance(sid, Session) else self.session(sid)
         with sess.emit_lock:
             event = self._build(sess, {"type": etype, "data": data, **spec})
@@ -278,7 +337,11 @@ class Engine(EngineTurns, EngineControl):
             conns = self._targets(sess)
             if require_conn and not conns:
                 raise RuntimeError("no SDK connection to emit events to")
-            head = b'{"jsonrpc":"2.0","method":"session.event","params":{"sessionId":' + dumps(sess.id) + b',"event":'
+            head = (
+                b'{"jsonrpc":"2.0","method":"session.event","params":{"sessionId":'
+                + dumps(sess.id)
+                + b',"event":'
+            )
             batch: list[bytes] = []
             size = 0
             for spec in specs:
@@ -302,14 +365,27 @@ class Engine(EngineTurns, EngineControl):
             for conn in conns:
                 conn.write(data)
 
-    def emit_deltas(self, sid: str, n: int, message_id: str, text: str, ephemeral: bool = True) -> list[str]:
+    def emit_deltas(
+        self, sid: str, n: int, message_id: str, text: str, ephemeral: bool = True
+    ) -> list[str]:
         """``n`` ``assistant.message_delta`` events generated here (one control command, not n);
         ``{i}`` in ``text`` becomes the delta's index."""
         templated = "{i}" in text
-        return self.emit_many(sid, ({"type": "assistant.message_delta", "ephemeral": ephemeral or None,
-                                     "data": {"messageId": message_id,
-                                              "deltaContent": text.replace("{i}", str(i)) if templated else text}}
-                                    for i in range(n)), require_conn=True)
+        return self.emit_many(
+            sid,
+            (
+                {
+                    "type": "assistant.message_delta",
+                    "ephemeral": ephemeral or None,
+                    "data": {
+                        "messageId": message_id,
+                        "deltaContent": text.replace("{i}", str(i)) if templated else text,
+                    },
+                }
+                for i in range(n)
+            ),
+            require_conn=True,
+        )
 
     def broadcast(self, method: str, params: Any) -> int:
         with self.lock:
@@ -341,19 +417,30 @@ class Engine(EngineTurns, EngineControl):
                 raise RpcError(-32002, "Authentication failed: invalid connection token")
             conn.authed = True
         elif token:
-            raise RpcError(-32003, "Authentication not configured: this server does not require a connection token")
+            raise RpcError(
+                -32003,
+                "Authentication not configured: this server does not require a connection token",
+            )
         return Reply({"ok": True, **self._version_fields(), "version": self.sc["version"]})
 
     def h_ping(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
         message = params.get("message")
-        return Reply({"message": "pong" if message is None else f"pong: {message}", "timestamp": iso_ns(),
-                      **self._version_fields(not self.sc["ping_without_version"])})
+        return Reply(
+            {
+                "message": "pong" if message is None else f"pong: {message}",
+                "timestamp": iso_ns(),
+                **self._version_fields(not self.sc["ping_without_version"]),
+            }
+        )
 
     def h_status(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
         return Reply({"version": "0.0.1", **self._version_fields()})
 
     def h_auth(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
-        return Reply(self.sc["auth_status"] or {"isAuthenticated": False, "statusMessage": "Not authenticated"})
+        return Reply(
+            self.sc["auth_status"]
+            or {"isAuthenticated": False, "statusMessage": "Not authenticated"}
+        )
 
     def h_models(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
         models = self.sc["models"]
@@ -365,6 +452,7 @@ class Engine(EngineTurns, EngineControl):
             timer.name = "copilot-fake-shutdown"
             timer.daemon = True
             timer.start()
+
         return Reply(None, after=later)
 
     # ------------------------------------------------------------------ session handlers
@@ -392,18 +480,31 @@ class Engine(EngineTurns, EngineControl):
                 os.makedirs(path, exist_ok=True)
             except OSError as exc:
                 logger.debug("cannot create %s: %s", path, exc)
-        return {"sessionId": sess.id, "nativeSessionId": sess.id, "startTime": sess.start_time, "isRemote": False,
-                "mode": "interactive", "workspacePath": path,
-                "capabilities": {"ui": {"elicitation": sess.elicitation, "mcpApps": False, "canvases": False},
-                                 "extensions": False}}
+        return {
+            "sessionId": sess.id,
+            "nativeSessionId": sess.id,
+            "startTime": sess.start_time,
+            "isRemote": False,
+            "mode": "interactive",
+            "workspacePath": path,
+            "capabilities": {
+                "ui": {"elicitation": sess.elicitation, "mcpApps": False, "canvases": False},
+                "extensions": False,
+            },
+        }
 
     def h_create(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
         sid = params.get("sessionId") or str(uuid.uuid4())
         sess = self.session(sid)
         self._configure(sess, conn, params)
         self._lifecycle("session.created", sess)
-        data: dict[str, Any] = {"sessionId": sid, "version": 1, "producer": "copilot-agent", "copilotVersion": "0.0.0",
-                                "startTime": sess.start_time}
+        data: dict[str, Any] = {
+            "sessionId": sid,
+            "version": 1,
+            "producer": "copilot-agent",
+            "copilotVersion": "0.0.0",
+            "startTime": sess.start_time,
+        }
         if sess.model:
             data["selectedModel"] = sess.model
         data["context"] = {"cwd": sess.cwd}
@@ -414,17 +515,28 @@ class Engine(EngineTurns, EngineControl):
         with self.lock:
             sess = self.sessions.get(sid) if isinstance(sid, str) else None
         if sess is None or not sess.known:
-            raise RpcError(-32603, f"Request session.resume failed with message: Failed to load session events: Session not found: {sid}")
+            raise RpcError(
+                -32603,
+                f"Request session.resume failed with message: Failed to load session events: Session not found: {sid}",
+            )
         was_active = sess.active
         self._configure(sess, conn, params)
         data: dict[str, Any] = {"resumeTime": iso_ms(), "eventCount": len(sess.history)}
         if sess.model:
             data["selectedModel"] = sess.model
-        data.update({"context": {"cwd": sess.cwd}, "alreadyInUse": was_active, "sessionWasActive": was_active,
-                     "remoteSteerable": False})
+        data.update(
+            {
+                "context": {"cwd": sess.cwd},
+                "alreadyInUse": was_active,
+                "sessionWasActive": was_active,
+                "remoteSteerable": False,
+            }
+        )
         if "continuePendingWork" in params:
             data["continuePendingWork"] = bool(params["continuePendingWork"])
-        return Reply(self._open_result(sess), after=lambda: self.emit(sess, "session.resume", data, copies=2))
+        return Reply(
+            self._open_result(sess), after=lambda: self.emit(sess, "session.resume", data, copies=2)
+        )
 
     def h_destroy(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
         sid = params.get("sessionId")
@@ -434,11 +546,19 @@ class Engine(EngineTurns, EngineControl):
             return Reply({"success": False})
         if sess.active:
             sess.abort.set()
-            self.emit(sess, "session.shutdown", {
-                "shutdownType": "routine", "totalApiDurationMs": 0,
-                "sessionStartTime": int(time.time() * 1000), "eventsFileSizeBytes": 0,
-                "codeChanges": {"linesAdded": 0, "linesRemoved": 0, "filesModified": []}, "modelMetrics": {},
-                **({"currentModel": sess.model} if sess.model else {})})
+            self.emit(
+                sess,
+                "session.shutdown",
+                {
+                    "shutdownType": "routine",
+                    "totalApiDurationMs": 0,
+                    "sessionStartTime": int(time.time() * 1000),
+                    "eventsFileSizeBytes": 0,
+                    "codeChanges": {"linesAdded": 0, "linesRemoved": 0, "filesModified": []},
+                    "modelMetrics": {},
+                    **({"currentModel": sess.model} if sess.model else {}),
+                },
+            )
             with self.lock:
                 sess.active = False
                 sess.conns.clear()
@@ -453,7 +573,10 @@ class Engine(EngineTurns, EngineControl):
             del self.sessions[sid]
             sess.active = False
             sess.abort.set()
-        return Reply({"success": True}, after=lambda: self._lifecycle("session.deleted", sess, with_metadata=False))
+        return Reply(
+            {"success": True},
+            after=lambda: self._lifecycle("session.deleted", sess, with_metadata=False),
+        )
 
     def _known_sessions(self) -> list[Session]:
         with self.lock:
@@ -481,8 +604,12 @@ class Engine(EngineTurns, EngineControl):
         return Reply({})
 
     def h_set_foreground(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
-        return Reply({"success": False,
-                      "error": "Not running in TUI+server mode - no foreground session change handler registered"})
+        return Reply(
+            {
+                "success": False,
+                "error": "Not running in TUI+server mode - no foreground session change handler registered",
+            }
+        )
 
     def h_messages(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
         sess = self._live(params, method)
@@ -493,12 +620,19 @@ class Engine(EngineTurns, EngineControl):
         sess = self._live(params, method)
         level = params.get("level") or "info"
         if level not in ("info", "warning", "error"):
-            raise RpcError(-32602, f"Invalid params: level must be info, warning or error, not {level!r}")
-        data: dict[str, Any] = {f"{level}Type": params.get("type") or "notification", "message": params.get("message", "")}
+            raise RpcError(
+                -32602, f"Invalid params: level must be info, warning or error, not {level!r}"
+            )
+        data: dict[str, Any] = {
+            f"{level}Type": params.get("type") or "notification",
+            "message": params.get("message", ""),
+        }
         for key in ("url", "tip") if level == "info" else ("url",):
             if params.get(key) is not None:
                 data[key] = params[key]
-        etype = {"info": "session.info", "warning": "session.warning", "error": "session.error"}[level]
+        etype = {"info": "session.info", "warning": "session.warning", "error": "session.error"}[
+            level
+        ]
         event = self.emit(sess, etype, data, ephemeral=True if params.get("ephemeral") else None)
         return Reply({"eventId": event["id"]})
 
@@ -517,7 +651,15 @@ class Engine(EngineTurns, EngineControl):
         data["source"] = params.get("source") or "sdk"
         sess.model = model
         self.emit(sess, "session.model_change", data)
-        return Reply({"status": "applied", "deferred": False, "modelId": model, "message": "", "deprecationWarnings": []})
+        return Reply(
+            {
+                "status": "applied",
+                "deferred": False,
+                "modelId": model,
+                "message": "",
+                "deprecationWarnings": [],
+            }
+        )
 
     def h_current_model(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
         sess = self._live(params, method)
@@ -545,8 +687,11 @@ class Engine(EngineTurns, EngineControl):
                 raise RpcError(-32603, f"Invalid sessionFs.setProvider params: missing {key}")
         with self.lock:
             if any(sess.active for sess in self.sessions.values()):
-                raise RpcError(-32603, "Cannot set session filesystem provider while sessions are active. "
-                                       "Call sessionFs.setProvider before creating any sessions.")
+                raise RpcError(
+                    -32603,
+                    "Cannot set session filesystem provider while sessions are active. "
+                    "Call sessionFs.setProvider before creating any sessions.",
+                )
         return Reply({"success": True})
 
     def h_detach(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
@@ -571,5 +716,14 @@ class Engine(EngineTurns, EngineControl):
         elif done_type == "elicitation.completed" and isinstance(result, dict):
             data.update({k: result[k] for k in ("action", "content") if k in result})
         elif done_type == "user_input.completed" and isinstance(params.get("response"), dict):
-            data.update({k: params["response"][k] for k in ("answer", "wasFreeform") if k in params["response"]})
-        return Reply({"success": True}, after=lambda: self.emit(sess, done_type, data, ephemeral=True if ephemeral else None))
+            data.update(
+                {
+                    k: params["response"][k]
+                    for k in ("answer", "wasFreeform")
+                    if k in params["response"]
+                }
+            )
+        return Reply(
+            {"success": True},
+            after=lambda: self.emit(sess, done_type, data, ephemeral=True if ephemeral else None),
+        )

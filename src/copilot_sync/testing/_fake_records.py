@@ -21,7 +21,12 @@ logger = logging.getLogger("copilot_sync.testing")
 
 AUTO: Any = object()  # "fill in the parentId yourself"
 CHUNK = 256 * 1024
-REPORTED_ENV = ("COPILOT_SDK_AUTH_TOKEN", "COPILOT_CONNECTION_TOKEN", "XDG_CACHE_HOME", "COPILOT_HOME")
+REPORTED_ENV = (
+    "COPILOT_SDK_AUTH_TOKEN",
+    "COPILOT_CONNECTION_TOKEN",
+    "XDG_CACHE_HOME",
+    "COPILOT_HOME",
+)
 
 DEFAULT_SCENARIO: dict[str, Any] = {
     "rules": [],
@@ -45,9 +50,16 @@ DEFAULT_MODELS: list[dict[str, Any]] = [
         "name": "GPT-4o",
         "capabilities": {
             "supports": {"vision": True, "reasoningEffort": False},
-            "limits": {"max_prompt_tokens": 64000, "max_output_tokens": 4096, "max_context_window_tokens": 128000},
+            "limits": {
+                "max_prompt_tokens": 64000,
+                "max_output_tokens": 4096,
+                "max_context_window_tokens": 128000,
+            },
         },
-        "policy": {"state": "enabled", "terms": "Enable access to the latest GPT-4o model from OpenAI."},
+        "policy": {
+            "state": "enabled",
+            "terms": "Enable access to the latest GPT-4o model from OpenAI.",
+        },
         "billing": {"multiplier": 0},
     },
     {
@@ -55,7 +67,11 @@ DEFAULT_MODELS: list[dict[str, Any]] = [
         "name": "Claude Sonnet 4.5",
         "capabilities": {
             "supports": {"vision": True, "reasoningEffort": True},
-            "limits": {"max_prompt_tokens": 128000, "max_output_tokens": 16000, "max_context_window_tokens": 200000},
+            "limits": {
+                "max_prompt_tokens": 128000,
+                "max_output_tokens": 16000,
+                "max_context_window_tokens": 200000,
+            },
         },
         "policy": {"state": "enabled", "terms": "Enable access to Claude Sonnet 4.5."},
         "billing": {"multiplier": 1},
@@ -66,13 +82,29 @@ DEFAULT_MODELS: list[dict[str, Any]] = [
 
 # answer method -> (request event type, completion event type, completion is ephemeral)
 ANSWERS: dict[str, tuple[str, str, bool]] = {
-    "session.tools.handlePendingToolCall": ("external_tool.requested", "external_tool.completed", False),
-    "session.permissions.handlePendingPermissionRequest": ("permission.requested", "permission.completed", False),
+    "session.tools.handlePendingToolCall": (
+        "external_tool.requested",
+        "external_tool.completed",
+        False,
+    ),
+    "session.permissions.handlePendingPermissionRequest": (
+        "permission.requested",
+        "permission.completed",
+        False,
+    ),
     "session.commands.handlePendingCommand": ("command.execute", "command.completed", True),
     "session.ui.handlePendingElicitation": ("elicitation.requested", "elicitation.completed", True),
     "session.ui.handlePendingUserInput": ("user_input.requested", "user_input.completed", True),
-    "session.ui.handlePendingExitPlanMode": ("exit_plan_mode.requested", "exit_plan_mode.completed", True),
-    "session.ui.handlePendingAutoModeSwitch": ("auto_mode_switch.requested", "auto_mode_switch.completed", True),
+    "session.ui.handlePendingExitPlanMode": (
+        "exit_plan_mode.requested",
+        "exit_plan_mode.completed",
+        True,
+    ),
+    "session.ui.handlePendingAutoModeSwitch": (
+        "auto_mode_switch.requested",
+        "auto_mode_switch.completed",
+        True,
+    ),
     "session.mcp.oauth.handlePendingRequest": ("mcp.oauth_required", "mcp.oauth_completed", True),
 }
 ASK_TYPES = frozenset(v[0] for v in ANSWERS.values())
@@ -97,7 +129,9 @@ def dumps(obj: Any) -> bytes:
 def subset(expected: Any, actual: Any) -> bool:
     """True when ``expected`` is a recursive subset of ``actual`` (dicts); equality otherwise."""
     if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(k in actual and subset(v, actual[k]) for k, v in expected.items())
+        return isinstance(actual, dict) and all(
+            k in actual and subset(v, actual[k]) for k, v in expected.items()
+        )
     return bool(expected == actual)
 
 
@@ -125,8 +159,14 @@ class Reply:
 
     __slots__ = ("after", "defer", "error", "result")
 
-    def __init__(self, result: Any = None, *, error: RpcError | None = None,
-                 after: Callable[[], Any] | None = None, defer: Callable[[Any], Any] | None = None) -> None:
+    def __init__(
+        self,
+        result: Any = None,
+        *,
+        error: RpcError | None = None,
+        after: Callable[[], Any] | None = None,
+        defer: Callable[[Any], Any] | None = None,
+    ) -> None:
         # ``defer``: answer later; called with the request id instead of sending a response now
         self.result, self.error, self.after, self.defer = result, error, after, defer
 
@@ -158,8 +198,13 @@ class Session:
         self.abort = threading.Event()
 
     def metadata(self) -> dict[str, Any]:
-        meta: dict[str, Any] = {"sessionId": self.id, "startTime": self.start_time, "modifiedTime": self.modified_time,
-                                "isRemote": False, "isDetached": False}
+        meta: dict[str, Any] = {
+            "sessionId": self.id,
+            "startTime": self.start_time,
+            "modifiedTime": self.modified_time,
+            "isRemote": False,
+            "isDetached": False,
+        }
         if self.summary is not None:
             meta["summary"] = self.summary
         meta["context"] = {"cwd": self.cwd}

@@ -5,12 +5,28 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import socket
-import time
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["Action", "FakeCLIError", "FakeCLITimeout", "Rule", "Scenario", "close_stdout", "default", "error", "events", "exit", "kill", "notify", "raw", "reply", "request", "sleep", "stall"]
+__all__ = [
+    "Action",
+    "FakeCLIError",
+    "FakeCLITimeout",
+    "Rule",
+    "Scenario",
+    "close_stdout",
+    "default",
+    "error",
+    "events",
+    "exit",
+    "kill",
+    "notify",
+    "raw",
+    "reply",
+    "request",
+    "sleep",
+    "stall",
+]
 
 Action = dict[str, Any]
 ANSWER_OPS = frozenset({"default", "reply", "error", "stall"})
@@ -45,13 +61,18 @@ def default() -> Action:
     return {"op": "default"}
 
 
-def events(items: Iterable[dict[str, Any] | tuple[str, Any]], *, session_id: str | None = None) -> Action:
+def events(
+    items: Iterable[dict[str, Any] | tuple[str, Any]], *, session_id: str | None = None
+) -> Action:
     """Emit events for the request's ``sessionId`` (or ``session_id``).
 
     Each item is ``(type, data)`` or a dict with ``type``, ``data`` and optionally ``ephemeral``,
     ``agentId``, ``id``, ``parentId``; ``id``, ``timestamp`` and ``parentId`` are filled in.
     """
-    specs = [{"type": i[0], "data": i[1] if len(i) > 1 else None} if isinstance(i, tuple) else dict(i) for i in items]
+    specs = [
+        {"type": i[0], "data": i[1] if len(i) > 1 else None} if isinstance(i, tuple) else dict(i)
+        for i in items
+    ]
     act: Action = {"op": "events", "events": specs}
     if session_id is not None:
         act["sessionId"] = session_id

@@ -37,17 +37,21 @@ import socket
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
-from copilot_sync._wire.framing import FrameReader, FramingError, encode_frame
+from copilot_sync._wire.framing import FrameReader, FramingError
 
 from ._fake_conn import Conn
-from ._fake_engine import Engine, RpcError, dumps, hard_exit
+from ._fake_engine import Engine, dumps, hard_exit
 
 logger = logging.getLogger("copilot_sync.testing")
 
-_REPORTED_ENV = ("COPILOT_SDK_AUTH_TOKEN", "COPILOT_CONNECTION_TOKEN", "XDG_CACHE_HOME", "COPILOT_HOME")
+_REPORTED_ENV = (
+    "COPILOT_SDK_AUTH_TOKEN",
+    "COPILOT_CONNECTION_TOKEN",
+    "XDG_CACHE_HOME",
+    "COPILOT_HOME",
+)
 
 # --------------------------------------------------------------------------- connections
 
@@ -91,7 +95,9 @@ class ControlLink:
         threading.Thread(target=self._read_loop, name="copilot-fake-control", daemon=True).start()
         if not self._welcomed.wait(15):
             raise RuntimeError("the controller did not welcome this fake CLI within 15 s")
-        threading.Thread(target=self._command_loop, name="copilot-fake-commands", daemon=True).start()
+        threading.Thread(
+            target=self._command_loop, name="copilot-fake-commands", daemon=True
+        ).start()
         return self.welcome
 
     def mirror(self, conn: int, msg: Any) -> None:
@@ -119,8 +125,12 @@ class ControlLink:
                     self.welcome = obj
                     self._welcomed.set()
                 elif kind == "cmd" and obj.get("op") == "request":
-                    threading.Thread(target=self._command, args=(obj,), daemon=True,
-                                     name="copilot-fake-cmd-request").start()
+                    threading.Thread(
+                        target=self._command,
+                        args=(obj,),
+                        daemon=True,
+                        name="copilot-fake-cmd-request",
+                    ).start()
                 elif kind == "cmd":
                     with self._commands_ready:
                         self._commands.append(obj)
@@ -143,8 +153,10 @@ class ControlLink:
         assert self._engine is not None
         try:
             result = self._engine.execute(op, cmd)
-        except Exception as exc:  # noqa: BLE001 - reported to the controller
-            self.send({"t": "ack", "cid": cid, "ok": False, "error": str(exc), "kind": type(exc).__name__})
+        except Exception as exc:
+            self.send(
+                {"t": "ack", "cid": cid, "ok": False, "error": str(exc), "kind": type(exc).__name__}
+            )
             return
         self.send({"t": "ack", "cid": cid, "ok": True, "result": result})
         if op == "exit":
@@ -164,7 +176,13 @@ def serve_conn(engine: Engine, conn: Conn, control: ControlLink | None) -> None:
             except ValueError:
                 logger.warning("connection %d: undecodable frame %r", conn.index, body[:200])
                 if control is not None:
-                    control.send({"t": "rx_invalid", "conn": conn.index, "raw": body[:4096].decode("utf-8", "replace")})
+                    control.send(
+                        {
+                            "t": "rx_invalid",
+                            "conn": conn.index,
+                            "raw": body[:4096].decode("utf-8", "replace"),
+                        }
+                    )
                 continue
             for item in msg if isinstance(msg, list) else [msg]:
                 if control is not None:
@@ -193,8 +211,11 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    logging.basicConfig(stream=sys.stderr, level=os.environ.get("COPILOT_FAKE_LOG_LEVEL", "WARNING").upper(),
-                        format="fake-cli[%(process)d] %(levelname)s %(threadName)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=os.environ.get("COPILOT_FAKE_LOG_LEVEL", "WARNING").upper(),
+        format="fake-cli[%(process)d] %(levelname)s %(threadName)s: %(message)s",
+    )
     args = _parse_args(argv)
     # Keep the protocol stream private: fd 1 becomes a copy of stderr.
     out_fd = os.dup(1)
@@ -218,8 +239,13 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             logger.error("cannot reach the fake CLI controller at %s: %s", address, exc)
             return 70
-    engine = Engine(scenario, home=home, create_dirs=bool(env_home or fake_home),
-                    server_token=os.environ.get("COPILOT_CONNECTION_TOKEN") or None, tcp=tcp)
+    engine = Engine(
+        scenario,
+        home=home,
+        create_dirs=bool(env_home or fake_home),
+        server_token=os.environ.get("COPILOT_CONNECTION_TOKEN") or None,
+        tcp=tcp,
+    )
 
     listener = None
     if tcp:
@@ -234,12 +260,25 @@ def main(argv: list[str] | None = None) -> int:
     port = listener.getsockname()[1] if listener is not None else None
 
     if control is not None:
-        env = {k: v for k, v in os.environ.items()
-               if (k in _REPORTED_ENV or k.startswith(("COPILOT_", "OTEL_"))) and not k.startswith("COPILOT_FAKE_")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if (k in _REPORTED_ENV or k.startswith(("COPILOT_", "OTEL_")))
+            and not k.startswith("COPILOT_FAKE_")
+        }
         if args.auth_token_env and args.auth_token_env in os.environ:
             env[args.auth_token_env] = os.environ[args.auth_token_env]
-        welcome = control.handshake({"pid": os.getpid(), "argv": argv, "env": env, "cwd": os.getcwd(),
-                                     "mode": "tcp" if tcp else "stdio", "port": port}, engine)
+        welcome = control.handshake(
+            {
+                "pid": os.getpid(),
+                "argv": argv,
+                "env": env,
+                "cwd": os.getcwd(),
+                "mode": "tcp" if tcp else "stdio",
+                "port": port,
+            },
+            engine,
+        )
         engine.index = int(welcome.get("index", 0))
         for setting in welcome.get("settings") or []:
             engine.apply_setting(setting)
@@ -254,7 +293,9 @@ def main(argv: list[str] | None = None) -> int:
 
     assert listener is not None
     if not os.environ.get("COPILOT_CONNECTION_TOKEN"):
-        logger.warning("No COPILOT_CONNECTION_TOKEN was set, so connections will be accepted from any client")
+        logger.warning(
+            "No COPILOT_CONNECTION_TOKEN was set, so connections will be accepted from any client"
+        )
     write_out(f"CLI server listening on port {port}\n".encode())
     for index in itertools.count():
         sock, _addr = listener.accept()
@@ -264,8 +305,12 @@ def main(argv: list[str] | None = None) -> int:
             s.shutdown(socket.SHUT_WR)
 
         conn = Conn(index, sock.makefile("rb"), sock.sendall, close_out)
-        threading.Thread(target=serve_conn, args=(engine, conn, control), name=f"copilot-fake-conn-{index}",
-                         daemon=True).start()
+        threading.Thread(
+            target=serve_conn,
+            args=(engine, conn, control),
+            name=f"copilot-fake-conn-{index}",
+            daemon=True,
+        ).start()
     return 0
 
 

@@ -2,11 +2,14 @@
 permission round trips, abort; a mixin of :class:`~._fake_engine.Engine`."""
 
 from __future__ import annotations
+
 import logging
 import threading
 import uuid
 from typing import TYPE_CHECKING, Any
+
 from ._fake_records import Reply, Session
+
 if TYPE_CHECKING:
     from ._fake_conn import Conn
 
@@ -24,15 +27,24 @@ class EngineTurns:
         sess = self._live(params, method)
         prompt = params.get("prompt")
         prompt = prompt if isinstance(prompt, str) else ""
-        item: dict[str, Any] = {"prompt": prompt, "attachments": params.get("attachments"), "mode": params.get("mode"),
-                                "agentMode": params.get("agentMode"), "messageId": str(uuid.uuid4()), "wait": None,
-                                "displayPrompt": params.get("displayPrompt"), "source": params.get("source")}
+        item: dict[str, Any] = {
+            "prompt": prompt,
+            "attachments": params.get("attachments"),
+            "mode": params.get("mode"),
+            "agentMode": params.get("agentMode"),
+            "messageId": str(uuid.uuid4()),
+            "wait": None,
+            "displayPrompt": params.get("displayPrompt"),
+            "source": params.get("source"),
+        }
         if sess.summary is None and prompt:
             sess.summary = prompt[:100]
         if params.get("wait"):  # answered after the session.idle that ends this message's batch
+
             def defer(msg_id: Any) -> None:
                 item["wait"] = (conn, msg_id)
                 self._enqueue(sess, item)
+
             return Reply(defer=defer)
         return Reply({"messageId": item["messageId"]}, after=lambda: self._enqueue(sess, item))
 
@@ -47,8 +59,12 @@ class EngineTurns:
                 return
             sess.running = True
             sess.abort.clear()
-        threading.Thread(target=self._run_turns, args=(sess,), daemon=True,
-                         name=f"copilot-fake-turns-{sess.id[:8]}").start()
+        threading.Thread(
+            target=self._run_turns,
+            args=(sess,),
+            daemon=True,
+            name=f"copilot-fake-turns-{sess.id[:8]}",
+        ).start()
 
     def _run_turns(self, sess: Session) -> None:
         done: list[dict[str, Any]] = []
@@ -104,7 +120,9 @@ class EngineTurns:
         abort = sess.abort
         if abort.is_set():
             return True
-        shown = item.get("displayPrompt")  # as the real CLI: the timeline shows it, the model gets the prompt
+        shown = item.get(
+            "displayPrompt"
+        )  # as the real CLI: the timeline shows it, the model gets the prompt
         user: dict[str, Any] = {"content": shown if isinstance(shown, str) else item["prompt"]}
         if item.get("source"):
             user["source"] = item["source"]
@@ -130,13 +148,28 @@ class EngineTurns:
             self.emit(sess, "assistant.message_start", {"messageId": message_id}, ephemeral=True)
             chunks = max(1, int(self.sc.get("streaming_chunks") or 1))
             size = -(-len(text) // chunks) if text else 0
-            self.emit_many(sess.id, [{"type": "assistant.message_delta", "ephemeral": True,
-                                      "data": {"messageId": message_id, "deltaContent": text[i:i + size]}}
-                                     for i in range(0, len(text), size or 1)] if text else [])
+            self.emit_many(
+                sess.id,
+                [
+                    {
+                        "type": "assistant.message_delta",
+                        "ephemeral": True,
+                        "data": {"messageId": message_id, "deltaContent": text[i : i + size]},
+                    }
+                    for i in range(0, len(text), size or 1)
+                ]
+                if text
+                else [],
+            )
         if abort.is_set():
             return True
-        message: dict[str, Any] = {"messageId": message_id, "content": text, "toolRequests": [],
-                                   "interactionId": interaction, "turnId": "0"}
+        message: dict[str, Any] = {
+            "messageId": message_id,
+            "content": text,
+            "toolRequests": [],
+            "interactionId": interaction,
+            "turnId": "0",
+        }
         if sess.model:
             message["model"] = sess.model
         self.emit(sess, "assistant.message", message)

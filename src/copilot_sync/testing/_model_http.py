@@ -10,12 +10,23 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator, Mapping, Protocol
+from typing import Any, Protocol
 
-from ._model_types import Headers, ModelRequest, Reply, ToolCall, error_body, error_type, normalize_call, split_text, usage_of
+from ._model_types import (
+    Headers,
+    ModelRequest,
+    Reply,
+    ToolCall,
+    error_body,
+    error_type,
+    normalize_call,
+    split_text,
+    usage_of,
+)
 
-__all__ = ["ClientGone", "ModelBackend", "ModelHandler", "ModelHTTPServer"]
+__all__ = ["ClientGone", "ModelBackend", "ModelHTTPServer", "ModelHandler"]
 
 logger = logging.getLogger("copilot_sync.testing")
 
@@ -46,7 +57,7 @@ class ModelHTTPServer(ThreadingHTTPServer):
     block_on_close = False  # stop() joins the connection threads itself, with a deadline
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], owner: "ModelBackend") -> None:
+    def __init__(self, address: tuple[str, int], owner: ModelBackend) -> None:
         self.owner = owner
         self._conn_counter = itertools.count(1)
         self._conn_lock = threading.Lock()
@@ -116,7 +127,9 @@ class ModelHandler(BaseHTTPRequestHandler):
             body_bytes = self._read_body()
         except (ValueError, OSError) as exc:
             self.close_connection = True
-            self._send_json(400, error_body(f"unreadable request body: {exc}", "invalid_request_error"))
+            self._send_json(
+                400, error_body(f"unreadable request body: {exc}", "invalid_request_error")
+            )
             return
         path = self.path.split("?", 1)[0]
         normalized = path.rstrip("/") or "/"
@@ -152,7 +165,9 @@ class ModelHandler(BaseHTTPRequestHandler):
                     self._send_json(200, owner.model_object())
                 else:
                     message = f"The model '{model_id}' does not exist"
-                    self._send_json(404, error_body(message, "invalid_request_error", "model_not_found"))
+                    self._send_json(
+                        404, error_body(message, "invalid_request_error", "model_not_found")
+                    )
             else:
                 message = f"Unknown path: {method} {path}"
                 self._send_json(404, error_body(message, "invalid_request_error", "not_found"))
@@ -208,7 +223,11 @@ class ModelHandler(BaseHTTPRequestHandler):
         message: dict[str, Any] = {"role": "assistant", "content": content}
         if calls:
             message["tool_calls"] = [
-                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json()}}
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments_json()},
+                }
                 for c in calls
             ]
         self._send_json(
@@ -218,7 +237,9 @@ class ModelHandler(BaseHTTPRequestHandler):
                 "object": "chat.completion",
                 "created": created,
                 "model": model,
-                "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+                "choices": [
+                    {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
+                ],
                 "usage": usage,
             },
             headers,
@@ -237,7 +258,9 @@ class ModelHandler(BaseHTTPRequestHandler):
     ) -> None:
         owner = self.server.owner
         stream_options = request.body.get("stream_options")
-        include_usage = isinstance(stream_options, dict) and bool(stream_options.get("include_usage"))
+        include_usage = isinstance(stream_options, dict) and bool(
+            stream_options.get("include_usage")
+        )
 
         def chunk(delta: dict, finish_reason: str | None = None) -> dict:
             return {
@@ -245,7 +268,9 @@ class ModelHandler(BaseHTTPRequestHandler):
                 "object": "chat.completion.chunk",
                 "created": created,
                 "model": model,
-                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+                "choices": [
+                    {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+                ],
             }
 
         def events() -> Iterator[dict]:
@@ -266,7 +291,9 @@ class ModelHandler(BaseHTTPRequestHandler):
                     }
                 )
                 for piece in split_text(call.arguments_json(), 2):
-                    yield chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+                    yield chunk(
+                        {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
+                    )
             yield chunk({}, finish)
             if include_usage:
                 yield {
@@ -290,7 +317,9 @@ class ModelHandler(BaseHTTPRequestHandler):
             if not first and reply.chunk_delay > 0 and owner.sleep(reply.chunk_delay):
                 raise ClientGone()
             first = False
-            self._write_chunk(b"data: " + json.dumps(event, separators=(",", ":")).encode("utf-8") + b"\n\n")
+            self._write_chunk(
+                b"data: " + json.dumps(event, separators=(",", ":")).encode("utf-8") + b"\n\n"
+            )
         self._write_chunk(b"data: [DONE]\n\n")
         self._write_raw(b"0\r\n\r\n")
 
@@ -306,7 +335,9 @@ class ModelHandler(BaseHTTPRequestHandler):
     def _write_chunk(self, data: bytes) -> None:
         self._write_raw(f"{len(data):X}\r\n".encode("ascii") + data + b"\r\n")
 
-    def _send_json(self, status: int, payload: Any, headers: Mapping[str, Any] | None = None) -> None:
+    def _send_json(
+        self, status: int, payload: Any, headers: Mapping[str, Any] | None = None
+    ) -> None:
         data = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         try:
             self.send_response(status)
@@ -319,5 +350,5 @@ class ModelHandler(BaseHTTPRequestHandler):
             raise ClientGone() from exc
         self._write_raw(data)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (BaseHTTPRequestHandler's name)
+    def log_message(self, format: str, *args: Any) -> None:
         logger.debug("model server: " + format, *args)

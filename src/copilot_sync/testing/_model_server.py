@@ -53,18 +53,12 @@ time, so a test never hangs on it.
 
 from __future__ import annotations
 
-import itertools
-import json
 import logging
-import re
-import socket
 import threading
 import time
-import uuid
 from collections import deque
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterable, Iterator, Mapping, Union
+from collections.abc import Callable
+from typing import Any
 
 from ._model_http import IDLE_CONNECTION_TIMEOUT, ModelHTTPServer  # noqa: F401  (IDLE_CONNECTION_TIMEOUT re-exported)
 from ._model_types import (  # noqa: F401  (split_text, content_text, strip_cli_wrappers re-exported)
@@ -83,9 +77,9 @@ from ._model_types import (  # noqa: F401  (split_text, content_text, strip_cli_
 )
 
 __all__ = [
-    "ScriptedModelServer",
     "ModelRequest",
     "Reply",
+    "ScriptedModelServer",
     "ToolCall",
 ]
 
@@ -93,7 +87,6 @@ logger = logging.getLogger("copilot_sync.testing")
 
 #: How long :meth:`ScriptedModelServer.stop` waits, in total, for its threads to finish.
 STOP_JOIN_TIMEOUT = 5.0
-
 
 
 # --------------------------------------------------------------------------- the server
@@ -132,11 +125,13 @@ class ScriptedModelServer:
 
     # -- lifecycle
 
-    def start(self) -> "ScriptedModelServer":
+    def start(self) -> ScriptedModelServer:
         """Bind and start serving (idempotent while running). Returns ``self``."""
         with self._lock:
             if self._stopped:
-                raise RuntimeError("a stopped ScriptedModelServer cannot be restarted; create a new one")
+                raise RuntimeError(
+                    "a stopped ScriptedModelServer cannot be restarted; create a new one"
+                )
             if self._server is not None:
                 return self
             self._server = ModelHTTPServer((self.host, self._requested_port), _Backend(self))
@@ -171,13 +166,15 @@ class ScriptedModelServer:
                 continue
             t.join(max(0.0, deadline - time.monotonic()))
             if t.is_alive():
-                logger.warning("model server: thread %s did not finish within %.1fs", t.name, STOP_JOIN_TIMEOUT)
+                logger.warning(
+                    "model server: thread %s did not finish within %.1fs", t.name, STOP_JOIN_TIMEOUT
+                )
         logger.info("model server on port %s stopped", server.server_address[1])
 
-    def __enter__(self) -> "ScriptedModelServer":
+    def __enter__(self) -> ScriptedModelServer:
         return self.start()
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     @property
@@ -266,7 +263,7 @@ class ScriptedModelServer:
             all_headers["Retry-After"] = format_seconds(retry_after)
         self._push(Reply(status=status, error=message, delay=delay, headers=all_headers or None))
 
-    def add_response(self, fn: Callable[[ModelRequest], Union[Reply, str]] | Reply) -> None:
+    def add_response(self, fn: Callable[[ModelRequest], Reply | str] | Reply) -> None:
         """Queue a dynamic answer: ``fn(request)`` returns a :class:`Reply` or a str, at request time.
 
         A :class:`Reply` may also be queued directly. If ``fn`` raises, the request gets a 500.
@@ -348,7 +345,9 @@ class ScriptedModelServer:
             return to_reply(item(request))
         except Exception as exc:  # a test's bug becomes a visible 500, never a dead connection
             logger.exception("model server: scripted responder failed")
-            return Reply(status=500, error=f"scripted responder failed: {type(exc).__name__}: {exc}")
+            return Reply(
+                status=500, error=f"scripted responder failed: {type(exc).__name__}: {exc}"
+            )
 
     def _sleep(self, seconds: float) -> bool:
         """Wait ``seconds``; return True if the server is stopping (the caller should give up)."""

@@ -8,10 +8,29 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Union
+from typing import Any, Union
 
-__all__ = ["DATETIME_PREFIX", "Headers", "ModelRequest", "Reply", "Responder", "ScriptItem", "ToolCall", "content_text", "error_body", "error_type", "estimate_tokens", "format_seconds", "normalize_call", "split_text", "strip_cli_wrappers", "to_reply", "usage_of"]
+__all__ = [
+    "DATETIME_PREFIX",
+    "Headers",
+    "ModelRequest",
+    "Reply",
+    "Responder",
+    "ScriptItem",
+    "ToolCall",
+    "content_text",
+    "error_body",
+    "error_type",
+    "estimate_tokens",
+    "format_seconds",
+    "normalize_call",
+    "split_text",
+    "strip_cli_wrappers",
+    "to_reply",
+    "usage_of",
+]
 
 logger = logging.getLogger("copilot_sync.testing")
 
@@ -29,8 +48,8 @@ class ToolCall:
     """
 
     name: str
-    arguments: Union[dict, str] = field(default_factory=dict)
-    id: Union[str, None] = None
+    arguments: dict | str = field(default_factory=dict)
+    id: str | None = None
 
     def arguments_json(self) -> str:
         if isinstance(self.arguments, str):
@@ -57,13 +76,13 @@ class Reply:
 
     text: str = ""
     tool_calls: list = field(default_factory=list)
-    finish_reason: Union[str, None] = None
-    chunks: Union[int, None] = None
+    finish_reason: str | None = None
+    chunks: int | None = None
     delay: float = 0.0
     chunk_delay: float = 0.0
     status: int = 200
-    error: Union[str, None] = None
-    headers: Union[dict, None] = None
+    error: str | None = None
+    headers: dict | None = None
 
     @property
     def is_error(self) -> bool:
@@ -125,7 +144,7 @@ class ModelRequest:
     parsed JSON body (``{}`` when there is none).
     """
 
-    __slots__ = ("method", "path", "headers", "body", "stream", "received_at")
+    __slots__ = ("body", "headers", "method", "path", "received_at", "stream")
 
     def __init__(
         self,
@@ -210,8 +229,8 @@ class ModelRequest:
         )
 
 
-Responder = Callable[[ModelRequest], Union[Reply, str]]
-ScriptItem = Union[Reply, Callable[[ModelRequest], Union[Reply, str]]]
+Responder = Callable[[ModelRequest], Reply | str]
+ScriptItem = Union[Reply, Callable[[ModelRequest], Reply | str]]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -240,7 +259,9 @@ def normalize_call(call: Any) -> ToolCall:
     elif isinstance(call, Mapping):
         result = ToolCall(call["name"], call.get("arguments", {}), call.get("id"))
     else:
-        raise TypeError(f"not a tool call: {call!r} (use ToolCall(name, arguments) or (name, arguments))")
+        raise TypeError(
+            f"not a tool call: {call!r} (use ToolCall(name, arguments) or (name, arguments))"
+        )
     if not result.id:
         result.id = f"call_{uuid.uuid4().hex[:24]}"
     return result
@@ -256,8 +277,14 @@ def usage_of(request: ModelRequest, text: str, calls: list[ToolCall]) -> dict:
         if isinstance(message, dict):
             prompt_chars += len(content_text(message.get("content")))
     prompt = max(1, (prompt_chars + 3) // 4)
-    completion = estimate_tokens(text) + sum(estimate_tokens(c.name + c.arguments_json()) for c in calls)
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    completion = estimate_tokens(text) + sum(
+        estimate_tokens(c.name + c.arguments_json()) for c in calls
+    )
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
 
 
 def format_seconds(seconds: float) -> str:
