@@ -8,14 +8,19 @@ relative imports resolved, ``from pkg import module`` counted as an edge to that
 from __future__ import annotations
 
 import ast
+import io
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import pytest
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / "src" / "copilot_sync"
-MAX_LINES = 600
+#: Size limit in logical lines (statements, as ``tokenize`` counts NEWLINE tokens), so the
+#: limit measures code, not how the formatter wraps it (ruff format turned ~560-line modules
+#: into ~630 physical lines without adding a statement).
+MAX_STATEMENTS = 480
 
 #: Private names a module may import from another, with the reason. Keep it short.
 PRIVATE_IMPORT_ALLOWED = {
@@ -175,10 +180,12 @@ def test_every_module_imports_on_its_own_in_a_fresh_interpreter() -> None:
 @pytest.mark.parametrize(
     "name", sorted(n for n in MODULES if not n.startswith("copilot_sync.generated"))
 )
-def test_no_hand_written_module_is_over_600_lines(name: str) -> None:
-    lines = MODULES[name].read_text(encoding="utf-8").count("\n")
-    assert lines <= MAX_LINES, (
-        f"{name} has {lines} lines; split it by concern (docs/ARCHITECTURE.md)"
+def test_no_hand_written_module_is_over_480_statements(name: str) -> None:
+    source = MODULES[name].read_text(encoding="utf-8")
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    statements = sum(1 for token in tokens if token.type == tokenize.NEWLINE)
+    assert statements <= MAX_STATEMENTS, (
+        f"{name} has {statements} statements; split it by concern (docs/ARCHITECTURE.md)"
     )
 
 

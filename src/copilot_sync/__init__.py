@@ -118,6 +118,7 @@ from ._types import (
     SessionListFilter,
     SessionMetadata,
 )
+from ._version import __version__
 
 if TYPE_CHECKING:
     from ._discovery import ResolvedCLI
@@ -125,7 +126,6 @@ if TYPE_CHECKING:
     from ._events import SessionEventType
     from ._install import InstalledCLI, install_cli
 
-__version__ = "0.1.0"
 
 __all__ = [
     "SDK_PROTOCOL_VERSION",

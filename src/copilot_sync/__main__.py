@@ -296,12 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _sdk_version() -> str:
-    try:
-        from importlib.metadata import version
+    from ._version import __version__
 
-        return version("copilot-sync")
-    except Exception:  # not installed as a distribution (running from a source tree)
-        return "unknown"
+    return __version__
 
 
 def main(argv: Sequence[str] | None = None) -> int:

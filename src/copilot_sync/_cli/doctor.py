@@ -63,14 +63,9 @@ class Report:
 
 
 def _sdk_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from .._version import __version__
 
-    try:
-        return version("copilot-sync")
-    except PackageNotFoundError:  # running from a source tree
-        from .. import __version__
-
-        return __version__
+    return __version__
 
 
 def _not_found_fix(cli_path: str | None) -> str:
