@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, List, Literal, Optional, Union
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -204,7 +204,7 @@ TYPE_CASES = [
         "x[1]: expected an integer, got '2' (str)",
     ),
     (
-        list[str],
+        List[str],
         {"type": "array", "items": {"type": "string"}},
         ["a"],
         ["a"],
@@ -306,7 +306,7 @@ TYPE_CASES = [
         "x: must be one of 1, 2; got true",
     ),
     (
-        (Literal["a", 1] | None),
+        Literal["a", 1, None],  # None inside the Literal is the case under test
         {"enum": ["a", 1, None]},
         None,
         None,
@@ -1420,7 +1420,10 @@ json_values = st.recursive(
 
 
 def simple(
-    a: int, b: list[str] | None = None, c: Literal["x", 1] = "x", d: dict[str, float] | None = None
+    a: int,
+    b: Optional[list[str]] = None,
+    c: Literal["x", 1] = "x",
+    d: dict[str, float] | None = None,
 ) -> None:
     pass
 
@@ -1460,7 +1463,10 @@ def test_converter_and_validator_agree(arguments: dict[str, Any]) -> None:
         (set, {"type": "array", "uniqueItems": True}),
         (tuple, {"type": "array"}),
         (tuple[()], {"type": "array", "minItems": 0, "maxItems": 0}),
-        (frozenset[int], {"type": "array", "items": {"type": "integer"}, "uniqueItems": True}),
+        (
+            typing.FrozenSet[int],
+            {"type": "array", "items": {"type": "integer"}, "uniqueItems": True},
+        ),
         (typing.Mapping[str, int], {"type": "object", "additionalProperties": {"type": "integer"}}),
         (typing.Iterable[str], {"type": "array", "items": {"type": "string"}}),
     ],
