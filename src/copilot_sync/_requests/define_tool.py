@@ -9,7 +9,9 @@ import logging
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal, TypeVar, Union, overload
+from typing import Any, Literal, Protocol, TypeVar, Union, overload
+
+from typing_extensions import ParamSpec
 
 from .tools import RawToolHandler, Tool, ToolInvocation, invalid_arguments_result
 
@@ -19,7 +21,15 @@ logger = logging.getLogger("copilot_sync.tools")
 
 # ---------------------------------------------------------------------------- define_tool
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class ToolDecorator(Protocol):
+    """What ``define_tool(name=..., ...)`` returns: a decorator turning a function into a
+    :class:`Tool` that keeps the function's signature for direct calls."""
+
+    def __call__(self, fn: Callable[P, R], /) -> Tool[P, R]: ...
 
 
 def _wrap_function(
@@ -133,7 +143,7 @@ _TOOL_FLAGS = ("overrides_built_in_tool", "skip_permission", "defer", "metadata"
 
 
 @overload
-def define_tool(fn: Callable[..., Any], /) -> Tool: ...
+def define_tool(fn: Callable[P, R], /) -> Tool[P, R]: ...
 
 
 @overload
@@ -149,7 +159,7 @@ def define_tool(
     defer: Literal["auto", "never"] | None = None,
     metadata: dict[str, Any] | None = None,
     is_terminal: bool = False,
-) -> Callable[[Callable[..., Any]], Tool]: ...
+) -> ToolDecorator: ...
 
 
 @overload
@@ -158,7 +168,7 @@ def define_tool(
     /,
     *,
     name: str | None = None,
-    handler: Callable[..., Any],
+    handler: Callable[P, R],
     description: str | None = None,
     parameters: Mapping[str, Any] | None = None,
     overrides_built_in_tool: bool = False,
@@ -166,7 +176,7 @@ def define_tool(
     defer: Literal["auto", "never"] | None = None,
     metadata: dict[str, Any] | None = None,
     is_terminal: bool = False,
-) -> Tool: ...
+) -> Tool[P, R]: ...
 
 
 def define_tool(
@@ -227,7 +237,7 @@ def define_tool(
             raise TypeError(f"handler must be callable, not {type(handler).__name__}")
         return _build(handler, name, description, parameters, flags)
 
-    def decorate(fn: Callable[..., Any]) -> Tool:
+    def decorate(fn: Callable[..., Any]) -> Tool[..., Any]:
         if not callable(fn):
             raise TypeError(f"@define_tool decorates a function, not {type(fn).__name__}")
         return _build(fn, name, description, parameters, flags)
@@ -241,7 +251,7 @@ def _build(
     description: str | None,
     parameters: Mapping[str, Any] | None,
     flags: dict[str, Any],
-) -> Tool:
+) -> Tool[..., Any]:
     if inspect.iscoroutinefunction(fn):
         raise TypeError(
             f"{getattr(fn, '__name__', fn)!r} is a coroutine function; copilot-sync runs tools on worker "
@@ -266,7 +276,7 @@ def _build(
 # ---------------------------------------------------------------------------- tool lists
 
 
-def as_tool(value: Any) -> Tool:
+def as_tool(value: Any) -> Tool[..., Any]:
     """A :class:`Tool` from a Tool, a dict of its fields (snake_case or camelCase), or an
     object with the same attributes (e.g. another SDK's tool dataclass)."""
     if isinstance(value, Tool):
@@ -291,9 +301,9 @@ def _snake_key(key: str) -> str:
     return "".join("_" + ch.lower() if ch.isupper() else ch for ch in key)
 
 
-def tool_table(tools: Iterable[Any] | None) -> dict[str, Tool]:
+def tool_table(tools: Iterable[Any] | None) -> dict[str, Tool[..., Any]]:
     """Tools by name; ``ValueError`` on a duplicate name."""
-    table: dict[str, Tool] = {}
+    table: dict[str, Tool[..., Any]] = {}
     for item in tools or ():
         tool = as_tool(item)
         if tool.name in table:

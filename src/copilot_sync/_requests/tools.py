@@ -26,7 +26,9 @@ import json
 import logging
 import pathlib
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal
+
+from typing_extensions import ParamSpec, TypeVar
 
 from .._errors import CopilotError
 from .._logging import redact
@@ -137,9 +139,14 @@ class ToolResult:
 
 RawToolHandler = Callable[[ToolInvocation], Any]
 
+#: The parameters and return type of the function a :class:`Tool` wraps (``...``/``Any``
+#: for a tool built from a raw handler or a dict).
+ToolParams = ParamSpec("ToolParams", default=...)
+ToolReturn = TypeVar("ToolReturn", default=Any)
+
 
 @dataclasses.dataclass
-class Tool:
+class Tool(Generic[ToolParams, ToolReturn]):
     """A tool the model can call.
 
     ``handler`` takes one :class:`ToolInvocation` and returns a :class:`ToolResult`, a
@@ -158,7 +165,9 @@ class Tool:
     metadata: dict[str, Any] | None = None
     is_terminal: bool = False
     #: The wrapped function when built by :func:`define_tool` (for tests and introspection).
-    function: Callable[..., Any] | None = dataclasses.field(default=None, repr=False, compare=False)
+    function: Callable[ToolParams, ToolReturn] | None = dataclasses.field(
+        default=None, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -197,7 +206,7 @@ class Tool:
             wire["isTerminal"] = True
         return wire
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: ToolParams.args, **kwargs: ToolParams.kwargs) -> ToolReturn:
         """Call the wrapped function directly (only for tools built by :func:`define_tool`)."""
         if self.function is None:
             raise TypeError(
