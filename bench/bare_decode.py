@@ -34,7 +34,7 @@ def main() -> int:
     )
     assert proc.stdin is not None and proc.stdout is not None
     out = proc.stdout
-    reader = open(out.fileno(), "rb", buffering=1 << 16, closefd=False)  # noqa: SIM115
+    reader = open(out.fileno(), "rb", buffering=1 << 16, closefd=False)
     readline, read, loads = reader.readline, reader.read, json.loads
     ids = iter(range(1, 1 << 30))
 

@@ -55,7 +55,7 @@ RESULTS = HERE / "RESULTS.md"
 FINDINGS_MARK = "<!-- Everything below this line is kept when bench/run.py rewrites this file. -->"
 
 sys.path.insert(0, str(HERE))
-import import_time
+import import_time  # noqa: E402  (a sibling module: importable once HERE is on sys.path)
 
 FULL = {
     "reps": 5,
@@ -441,7 +441,10 @@ def median_of(runner: Runner, key: str, sdk: str, figure: str) -> float | None:
 
 def targets(runner: Runner) -> dict[str, tuple[str, bool | None]]:
     """label -> (target text, holds?) for the rows the issue sets a target on."""
-    m = lambda key, sdk, fig: median_of(runner, key, sdk, fig)
+
+    def m(key: str, sdk: str, fig: str) -> float | None:
+        return median_of(runner, key, sdk, fig)
+
     out: dict[str, tuple[str, bool | None]] = {}
 
     def check(label: str, text: str, *values: float | None, ok: Callable[..., bool]) -> None:
@@ -542,10 +545,13 @@ def table(runner: Runner, cfg: dict[str, Any]) -> list[str]:
                 )
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     lines = [
-        "| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |",
+        "| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |",
         "|" + "|".join("-" * (w + 2) for w in widths) + "|",
     ]
-    lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in rows]
+    lines += [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+        for row in rows
+    ]
     return lines
 
 

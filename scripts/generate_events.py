@@ -425,7 +425,7 @@ class Generator:
             return None
         variants: dict[str, str] = {}
         base_stem, suffix = (name[:-4], "Data") if name.endswith("Data") else (name, "")
-        for (ref, schema), value in zip(resolved, values):
+        for (ref, schema), value in zip(resolved, values, strict=True):
             assert value is not None
             if ref is not None:
                 variant = self.class_names[ref]

@@ -380,11 +380,11 @@ def _own_private_names(tree: ast.Module, only_class: str | None = None) -> set[s
             and isinstance(node.args[1], ast.Constant)
         ):
             func = node.func
-            if (isinstance(func, ast.Name) and func.id == "setattr") or (
-                isinstance(func, ast.Attribute) and func.attr == "__setattr__"
-            ):
-                if isinstance(node.args[1].value, str):
-                    defined.add(node.args[1].value)
+            if (
+                (isinstance(func, ast.Name) and func.id == "setattr")
+                or (isinstance(func, ast.Attribute) and func.attr == "__setattr__")
+            ) and isinstance(node.args[1].value, str):
+                defined.add(node.args[1].value)
     return {name for name in defined if _is_private(name)}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import inspect
 import json
 import logging
 import os
@@ -616,7 +617,7 @@ def test_every_annotation_is_understood() -> None:
     for cls in classes:
         hints = {}
         for klass in reversed(cls.__mro__):
-            hints.update(klass.__dict__.get("__annotations__", {}))
+            hints.update(inspect.get_annotations(klass))
         for attr, wire, accepted, convert, _required in _records._field_spec(cls):
             annotation = hints[attr]
             if accepted is None and convert is None:
@@ -654,7 +655,7 @@ def test_module_getattr() -> None:
     assert _events.SessionEventType is SessionEventType
     assert _events.EVENT_DATA_TYPES is EVENT_DATA_TYPES
     with pytest.raises(AttributeError):
-        _events.NoSuchThing  # noqa: B018
+        _events.NoSuchThing
 
 
 # --------------------------------------------------------------------------- generator
@@ -865,7 +866,7 @@ def payload_for(cls: type, depth: int = 0) -> st.SearchStrategy[Any]:
         return st.dictionaries(st.text(max_size=8), json_values, max_size=4)
     hints: dict[str, str] = {}
     for klass in reversed(cls.__mro__):
-        hints.update(klass.__dict__.get("__annotations__", {}))
+        hints.update(inspect.get_annotations(klass))
     optional = {wire: plausible(hints[attr], depth) for attr, wire in cls.wire_names().items()}
     return st.fixed_dictionaries({}, optional=optional)
 

@@ -742,7 +742,7 @@ def test_emit_notify_and_request_from_the_controller(fake, procs):
         "s1", [("a.one", {"n": 1}), {"type": "a.two", "data": {"n": 2}, "ephemeral": True}]
     )
     peer.wait(lambda m: m.get("params", {}).get("event", {}).get("id") == ids[1])
-    assert list((e["type"] for e in peer.events("s1")))[-2:] == [
+    assert [e["type"] for e in peer.events("s1")][-2:] == [
         "a.one",
         "a.two",
     ]

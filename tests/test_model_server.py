@@ -720,7 +720,7 @@ def test_provider_config():
 def test_base_url_needs_start():
     server = ScriptedModelServer()
     with pytest.raises(RuntimeError):
-        server.base_url  # noqa: B018
+        server.base_url
     assert "not started" in repr(server)
     server.stop()  # stopping a never-started server is fine
 

@@ -90,7 +90,7 @@ def test_options_map_to_wire_keys():
                 {"name": "deploy", "description": "Deploy it", "handler": print},
                 {"name": "noop", "handler": print},
             ],
-        },  # fmt: skip
+        },
         resume=False,
     )
     assert (
@@ -143,7 +143,7 @@ def test_mcp_servers_and_custom_agents():
                     "mcp_servers": {"m": {"type": "http", "url": "http://m"}},
                 }
             ],
-        },  # fmt: skip
+        },
         resume=False,
     )
     assert params["mcpServers"] == {
@@ -174,7 +174,10 @@ def test_tools_become_definitions():
     class ToolLike:
         name = "get_weather"
         description = "Weather"
-        parameters = {"type": "object", "properties": {"city": {"type": "string"}}}
+        parameters: typing.ClassVar[dict[str, typing.Any]] = {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+        }
         overrides_built_in_tool = False
         skip_permission = True
 
@@ -249,7 +252,7 @@ def test_every_declared_option_has_a_docstring():
             "SessionOptions",
             "ResumeOptions",
         ):
-            for field, after in zip(node.body, node.body[1:]):
+            for field, after in zip(node.body, node.body[1:], strict=False):
                 docstring = isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
                 if isinstance(field, ast.AnnAssign) and docstring:
                     documented.add(field.target.id)
@@ -378,7 +381,7 @@ def test_new_options_map_to_the_official_wire_shapes():
             "enable_mcp_apps": True,
             "excluded_builtin_agents": ["explore"],
             "disabled_mcp_servers": ["srv"],
-        },  # fmt: skip
+        },
         resume=False,
     )
     assert params["name"] == "my session" and params["isExperimentalMode"] is True

@@ -113,7 +113,7 @@ def test_a_schema_strict_mode_would_refuse_is_sent_without_strict():
         (Color, {"type": "string", "enum": ["red", "green"]}),
         (Literal["yes", "no"], {"type": "string", "enum": ["yes", "no"]}),
         (int, {"type": "integer"}),
-        (Optional[str], {"anyOf": [{"type": "string"}, {"type": "null"}]}),
+        (Optional[str], {"anyOf": [{"type": "string"}, {"type": "null"}]}),  # noqa: UP045  (the old spelling on purpose)
     ],
 )
 def test_a_non_object_schema_is_wrapped_in_an_object(tp, inner):

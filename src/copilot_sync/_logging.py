@@ -56,7 +56,7 @@ def redact_value(value: Any) -> Any:
         return value if all(cleaned[k] is value[k] for k in value) else cleaned
     if isinstance(value, (list, tuple)):
         items = [redact_value(item) for item in value]
-        if all(a is b for a, b in zip(items, value)):
+        if all(a is b for a, b in zip(items, value, strict=True)):
             return value
         return type(value)(items) if isinstance(value, tuple) else items
     return value

@@ -315,7 +315,7 @@ def _field_spec(cls: type) -> tuple:
     module = sys.modules.get(owner.__module__)
     namespace = vars(module) if module is not None else {}
     fields = []
-    for index, (attr, wire_name) in enumerate(zip(slots, wire)):
+    for index, (attr, wire_name) in enumerate(zip(slots, wire, strict=False)):
         annotation = annotations.get(attr, "Any")
         if not isinstance(annotation, str):
             annotation = "Any"
@@ -338,10 +338,11 @@ class _DataclassFields:
         fields = _dataclass_fields.get(owner)
         if fields is None:
             import dataclasses
+            import inspect
 
             annotations: dict[str, Any] = {}
             for klass in reversed(owner.__mro__):
-                annotations.update(klass.__dict__.get("__annotations__") or {})
+                annotations.update(inspect.get_annotations(klass))
             fields = {}
             for attr, *_rest in _specs.get(owner) or _field_spec(owner):
                 field = dataclasses.field(default=None)
@@ -378,7 +379,7 @@ class _Record:
             raise TypeError(
                 f"{type(self).__name__}() takes at most {len(names)} positional arguments"
             )
-        for name, value in zip(names, args):
+        for name, value in zip(names, args, strict=False):
             setattr(self, name, value)
         for name in names[len(args) :]:
             setattr(self, name, kwargs.pop(name, None))
@@ -393,11 +394,10 @@ class _Record:
         """Build from a wire dict. Never raises (see the module docstring)."""
         spec = _specs.get(cls) or _field_spec(cls)
         self = object.__new__(cls)
-        if type(d) is not dict:
-            if not isinstance(d, dict):
-                if d is not None:
-                    _wrong_type(cls.__name__, "<payload>", d, "object")
-                d = {}
+        if type(d) is not dict and not isinstance(d, dict):
+            if d is not None:
+                _wrong_type(cls.__name__, "<payload>", d, "object")
+            d = {}
         get = d.get
         for attr, wire, accepted, convert, required in spec:
             value = get(wire)

@@ -24,6 +24,8 @@ import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
+from typing_extensions import Self
+
 from ._errors import ConnectionLostError, JsonRpcError, SessionClosedError
 from ._events import SessionEvent, parse_event
 from ._futures import SessionTurns
@@ -521,7 +523,7 @@ class CopilotSession(TurnMethods):
             self._link.shell_router.forget(shell)
             shell.close(wait=wait)
 
-    def __enter__(self) -> CopilotSession:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -329,7 +329,7 @@ SHAPES: dict[str, Callable[[Any], Any]] = {
             "github_mcp_tool_config",
             "managed_settings",
         )
-    },  # fmt: skip
+    },
     **{
         name: _strings(name)
         for name in (
@@ -347,5 +347,5 @@ SHAPES: dict[str, Callable[[Any], Any]] = {
             "disabled_mcp_servers",
             "excluded_managed_settings",
         )
-    },  # fmt: skip
+    },
 }

@@ -183,7 +183,7 @@ def test_every_kind_arrives_as_its_class_with_typed_fields():
     ]
     requests, answers = _ask(payloads)
     assert answers == [{"kind": "approve-once"}] * len(payloads)
-    for request, payload in zip(requests, payloads):
+    for request, payload in zip(requests, payloads, strict=True):
         _payload, cls, fields = next(case for case in CASES if case[0] is payload)
         assert type(request) is cls and isinstance(request, PermissionRequest)
         assert request.kind == payload["kind"] == cls.KIND
@@ -329,7 +329,7 @@ def test_a_handler_can_match_on_the_classes_and_its_answers_reach_the_wire():
                 return "approve-once"
             case CustomToolPermissionRequest(tool_name="shout", args={"text": _}):
                 return "approve-for-session"
-            case McpPermissionRequest(server_name=server, tool_name=tool, read_only=True):
+            case McpPermissionRequest(server_name=_, tool_name=_, read_only=True):
                 return PermissionRequestResult(kind="approve-for-session")
             case PermissionRequest(kind=kind):
                 return PermissionRequestResult(kind="reject", feedback=f"{kind} is not allowed")

@@ -458,7 +458,7 @@ def test_no_sdk_thread_survives_stop(record):
             assert client.stop(timeout=10) == []
             left = [t for t in sdk_threads() if t.ident not in before and t.is_alive()]
             # joined by stop(); the drains end with the pipes: allow them a moment
-            assert wait_until(lambda: not [t for t in left if t.is_alive()], 1.0), [
+            assert wait_until(lambda left=left: not [t for t in left if t.is_alive()], 1.0), [
                 t.name for t in left if t.is_alive()
             ]
     import re

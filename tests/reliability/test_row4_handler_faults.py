@@ -236,10 +236,10 @@ def test_hung_handlers_do_not_stop_the_session_and_stop_is_bounded(record):
             try:
                 session = client.create_session(**faulty.options())
                 sid = session.session_id
-                for kind, trigger in TRIGGERS.items():
+                for trigger in TRIGGERS.values():
                     trigger(fake, sid)
                 askers = []
-                for kind, (method, params) in DIRECT.items():
+                for method, params in DIRECT.values():
                     thread = threading.Thread(
                         target=lambda m=method, p=params: _quiet(
                             fake.request, m, {"sessionId": sid, **p}, 20

@@ -81,7 +81,10 @@ def test_eight_threads_send_and_wait_on_one_session_each_get_their_own_reply(rea
             for round_number in range(2):
                 prompts = [f"thread {i} round {round_number}" for i in range(THREADS)]
                 threads, results, errors = _run_threads(
-                    THREADS, lambda i: session.send_and_wait(prompts[i], timeout=120).data.content
+                    THREADS,
+                    lambda i, prompts=prompts: (
+                        session.send_and_wait(prompts[i], timeout=120).data.content
+                    ),
                 )
                 _join(threads)
                 assert not errors, errors

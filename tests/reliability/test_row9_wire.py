@@ -334,7 +334,7 @@ def test_stop_and_force_stop_never_wait_for_a_stuck_writer(record):
             stuck, stuck_out = run_in_thread(client.ping, "z" * (32 << 20), timeout=None)
             connection = client._connection
             assert connection is not None
-            assert wait_until(lambda: connection.pending_count == 1, 5)
+            assert wait_until(lambda connection=connection: connection.pending_count == 1, 5)
             time.sleep(0.3)
             assert stuck.is_alive()
             _, error, _took = _timed(client.ping, "small", timeout=0.5)

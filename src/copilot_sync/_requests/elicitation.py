@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from typing_extensions import Required
 
@@ -35,7 +35,7 @@ __all__ = [
 
 _session_logger = logging.getLogger("copilot_sync.session")
 
-ElicitationFieldValue = Union[str, float, bool, list[str]]
+ElicitationFieldValue = str | float | bool | list[str]
 _ACTIONS = ("accept", "decline", "cancel")
 
 

@@ -18,7 +18,7 @@ import dataclasses
 import logging
 import warnings
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from .permission_kinds import PermissionRequest, WireObject, snake_case
 
@@ -158,7 +158,7 @@ def _approval_for(request: PermissionRequest | None) -> dict[str, Any] | None:
     return None
 
 
-PermissionDecision = Union[PermissionRequestResult, str, Mapping[str, Any], None]
+PermissionDecision = PermissionRequestResult | str | Mapping[str, Any] | None
 PermissionHandlerFn = Callable[[PermissionRequest, dict[str, Any]], PermissionDecision]
 
 

@@ -379,7 +379,7 @@ def _run_statement(
         if query_type == "query":
             columns = [column[0] for column in cursor.description or ()]
             rows = [
-                {name: _json_value(value) for name, value in zip(columns, row)}
+                {name: _json_value(value) for name, value in zip(columns, row, strict=True)}
                 for row in cursor.fetchall()
             ]
             return SessionFsSqliteResult(columns=columns, rows=rows)

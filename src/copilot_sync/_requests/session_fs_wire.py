@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._errors import JsonRpcError
 from .._logging import redact
@@ -316,7 +316,7 @@ class SessionFsAdapter:
             ) from None
         return self._void(method, lambda: self.handler.write_file_bytes(path, content, mode), path)
 
-    _OPS: dict[str, Callable[[SessionFsAdapter, str, Mapping[str, Any]], Any]] = {
+    _OPS: ClassVar[dict[str, Callable[[SessionFsAdapter, str, Mapping[str, Any]], Any]]] = {
         "readFile": _read_file,
         "readFileBytes": _read_file_bytes,
         "writeFileBytes": _write_file_bytes,

@@ -288,7 +288,7 @@ class TupleNode(Node):
         before = len(errs)
         out = tuple(
             node.convert(v, f"{path}[{i}]", errs)
-            for i, (node, v) in enumerate(zip(self.items, value))
+            for i, (node, v) in enumerate(zip(self.items, value, strict=False))
         )
         if len(errs) != before:
             return _BAD

@@ -178,10 +178,11 @@ class Builder:
             return UnionNode([self.build(a) for a in args])
         if origin is None and is_class(tp) and issubclass(tp, enum.Enum):
             return self.enum(tp)
-        if origin is None and is_class(tp):
-            # bare classes: list, tuple, set, dict, collections.abc.Sequence...
-            if tp in SEQUENCE_ORIGINS or tp is tuple or tp in SET_ORIGINS or tp in MAPPING_ORIGINS:
-                origin, args = tp, ()
+        # bare classes: list, tuple, set, dict, collections.abc.Sequence...
+        if (origin is None and is_class(tp)) and (
+            tp in SEQUENCE_ORIGINS or tp is tuple or tp in SET_ORIGINS or tp in MAPPING_ORIGINS
+        ):
+            origin, args = tp, ()
         if origin is not None:
             if origin in SEQUENCE_ORIGINS:
                 return ListNode(self.build(args[0]) if args else AnyNode())
@@ -431,7 +432,7 @@ def localns_from(fn: Any, frame: Any) -> Callable[[], dict[str, Any]]:
         code = getattr(fn, "__code__", None)
         closure = getattr(fn, "__closure__", None)
         if code is not None and closure:
-            for name, cell in zip(code.co_freevars, closure):
+            for name, cell in zip(code.co_freevars, closure, strict=False):
                 try:
                     ns[name] = cell.cell_contents
                 except ValueError:
@@ -464,7 +465,7 @@ def _unwrap_callable(fn: Any) -> Any:
     if inspect.isclass(f):
         f = f.__init__
     elif not (inspect.isfunction(f) or inspect.isbuiltin(f)) and callable(f):
-        f = getattr(type(f), "__call__", f)
+        f = getattr(type(f), "__call__", f)  # noqa: B004  (the class's __call__, not a callability test)
     return f
 
 

@@ -294,7 +294,7 @@ class _Validator:
             prefix, items = items, s.get("additionalItems")
         start = 0
         if isinstance(prefix, list):
-            for i, (sub, item) in enumerate(zip(prefix, v)):
+            for i, (sub, item) in enumerate(zip(prefix, v, strict=False)):
                 self.check(sub, item, f"{path}[{i}]", errs)
             start = len(prefix)
         if items is not None and items is not True:

@@ -90,6 +90,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from typing_extensions import Self
+
 import copilot_sync
 
 from ._fake_commands import FakeCLICommands
@@ -588,7 +590,7 @@ class FakeCLI(FakeCLICommands):
         shutil.rmtree(self.dir, ignore_errors=True)
         _open_fakes.discard(self)
 
-    def __enter__(self) -> FakeCLI:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

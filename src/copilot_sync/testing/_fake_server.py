@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     # Keep the protocol stream private: fd 1 becomes a copy of stderr.
     out_fd = os.dup(1)
     os.dup2(2, 1)
-    out = open(out_fd, "wb", buffering=1 << 16)  # noqa: SIM115 - lives as long as the process
+    out = open(out_fd, "wb", buffering=1 << 16)
 
     scenario: dict[str, Any] = {}
     path = os.environ.get("COPILOT_FAKE_SCENARIO")

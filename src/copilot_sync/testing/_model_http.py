@@ -83,7 +83,8 @@ class ModelHTTPServer(ThreadingHTTPServer):
                 self._connections.pop(threading.current_thread(), None)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        logger.debug("model server: connection from %s failed", client_address, exc_info=True)
+        # socketserver calls handle_error inside its except block: exc_info is that exception
+        logger.debug("model server: connection from %s failed", client_address, exc_info=True)  # noqa: LOG014
 
     def close_connections(self) -> list[threading.Thread]:
         """Shut down every open connection socket (unblocking its thread); return those threads."""

@@ -60,6 +60,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from typing_extensions import Self
+
 from ._model_http import IDLE_CONNECTION_TIMEOUT, ModelHTTPServer  # noqa: F401  (IDLE_CONNECTION_TIMEOUT re-exported)
 from ._model_types import (  # noqa: F401  (split_text, content_text, strip_cli_wrappers re-exported)
     ModelRequest,
@@ -125,7 +127,7 @@ class ScriptedModelServer:
 
     # -- lifecycle
 
-    def start(self) -> ScriptedModelServer:
+    def start(self) -> Self:
         """Bind and start serving (idempotent while running). Returns ``self``."""
         with self._lock:
             if self._stopped:
@@ -171,7 +173,7 @@ class ScriptedModelServer:
                 )
         logger.info("model server on port %s stopped", server.server_address[1])
 
-    def __enter__(self) -> ScriptedModelServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 __all__ = [
     "DATETIME_PREFIX",
@@ -230,7 +230,7 @@ class ModelRequest:
 
 
 Responder = Callable[[ModelRequest], Reply | str]
-ScriptItem = Union[Reply, Callable[[ModelRequest], Reply | str]]
+ScriptItem = Reply | Callable[[ModelRequest], Reply | str]
 
 
 # --------------------------------------------------------------------------- helpers
