@@ -1,6 +1,6 @@
 """The session filesystem without a CLI: LocalSessionFs (every operation, modes, text,
 confinement to its root, SQLite) and the adapter that turns handler results and
-exceptions into the wire results of CLI 1.0.81 (PROTOCOL §5.8, docs/SESSION_FS.md)."""
+exceptions into the wire results of CLI 1.0.81."""
 
 from __future__ import annotations
 

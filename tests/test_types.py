@@ -1,4 +1,4 @@
-"""Result types (``_types``): the wire shapes of PROTOCOL §2, round trips, and junk."""
+"""Result types (``_types``): their wire shapes, round trips, and junk."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ ALL_DATACLASSES = [
     SessionLifecycleEvent,
 ]
 
-# --- observed wire shapes (PROTOCOL §2, CLI 1.0.81) ---------------------------------
+# --- observed wire shapes ---------------------------------
 
 PING = {
     "message": "pong: hello",

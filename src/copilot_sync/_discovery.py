@@ -1,7 +1,7 @@
 """Finding the Copilot CLI executable to spawn.
 
-Looked up in this order (PROTOCOL §1.1, with our own installed copy in place of the
-official SDK's downloaded one):
+Looked up in this order (the official SDK's order, with our own installed copy in place
+of its downloaded one):
 
 1. the ``cli_path`` argument: an explicit request, so if it cannot be found the search
    stops there with :class:`CLINotFoundError` instead of quietly running another CLI;

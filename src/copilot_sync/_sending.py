@@ -4,7 +4,7 @@
 One order per session: ``send_and_wait``, ``stream``, ``send_and_collect`` and
 ``send_async`` are all turns in the session's FIFO queue (:mod:`._turn_queue`); the SDK
 sends a turn's message only once the previous turn's own ``session.idle`` arrived,
-because one idle can cover several messages (PROTOCOL §0.1 item 2). ``send()`` alone
+because one idle can cover several messages (docs/FUTURES.md). ``send()`` alone
 stays outside the queue. Every ``timeout`` is checked (:func:`check_timeout`) before
 anything is sent, and a blocking call has one :class:`Deadline`, time in the queue
 included; an ``idle_timeout`` (:mod:`._idle_timeout`) counts only the session's silence

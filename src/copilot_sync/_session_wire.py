@@ -210,7 +210,7 @@ def _custom_agents(value: Any) -> list[dict[str, Any]]:
 
 
 def _model_capabilities(value: Any) -> dict[str, Any]:
-    # The CLI reads limits in snake_case (PROTOCOL §0.1 #4): only the top level and
+    # The CLI reads limits in snake_case: only the top level and
     # "supports" are camelCase.
     out: dict[str, Any] = {}
     for key, item in _mapping("model_capabilities", value).items():

@@ -1,6 +1,6 @@
 """One session's queue of turns, and its busy/idle state behind ``wait_for_idle``.
 
-Why a queue: one ``session.idle`` can cover several messages (PROTOCOL §0.1 item 2). A
+Why a queue: one ``session.idle`` can cover several messages (docs/FUTURES.md). A
 message sent while a turn runs is queued by the CLI and answered before the one idle, so
 two callers whose messages overlap would both wake at that idle, and the first would get
 the second's reply. So every turn a blocking call or ``send_async`` starts

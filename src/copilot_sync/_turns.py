@@ -2,7 +2,7 @@
 
 Every turn a blocking call or ``send_async`` sends goes through the session's queue
 (``_turn_queue.SessionTurns``), which starts watching the events *before* the message is
-sent (PROTOCOL §7) and sees them on the session's event thread in two steps: ``observe``
+sent and sees them on the session's event thread in two steps: ``observe``
 (before the ``on()`` handlers run) feeds the :class:`TurnWaiter` that notes the outcome,
 ``release`` (after they ran) wakes the caller and feeds a stream's sink. So when
 ``send_and_wait`` returns, every ``on()`` handler has already seen the ``session.idle``

@@ -1,4 +1,4 @@
-"""Result types of the client-level calls (PROTOCOL §2), as plain dataclasses.
+"""Result types of the client-level calls, as plain dataclasses.
 
 Names and snake_case attributes follow the official Python SDK, so code written against
 it reads the same here. Differences on purpose:
@@ -181,7 +181,7 @@ class ModelVisionLimits:
 
 @dataclass
 class ModelLimits:
-    """Token limits of a model. The wire keys are **snake_case** (PROTOCOL §0.1 #4)."""
+    """Token limits of a model. The wire keys are **snake_case**."""
 
     max_prompt_tokens: int | None = None
     max_output_tokens: int | None = None

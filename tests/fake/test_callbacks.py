@@ -1,5 +1,5 @@
 """Tools, permissions, commands, elicitation, hooks, user input and transforms, answered on
-the worker pool, against the fake CLI (PROTOCOL §5)."""
+the worker pool, against the fake CLI."""
 
 from __future__ import annotations
 

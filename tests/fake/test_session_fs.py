@@ -1,6 +1,6 @@
 """The session filesystem through the fake CLI: ``sessionFs.setProvider`` in ``start()``,
 ``sessionFs.*`` requests routed to the right session's handler on the worker pool, errors
-as results (never a hang), and misuse caught at the call (PROTOCOL §1.8, §3.1, §5.8)."""
+as results (never a hang), and misuse caught at the call."""
 
 from __future__ import annotations
 

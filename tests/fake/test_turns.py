@@ -1,4 +1,4 @@
-"""send_and_wait and stream semantics (PROTOCOL §7), precisely, against the fake CLI."""
+"""send_and_wait and stream semantics, precisely, against the fake CLI."""
 
 from __future__ import annotations
 

@@ -123,7 +123,7 @@ def test_the_cli_keeps_the_session_state_in_the_handler(
     sid = session.session_id
     handler = handlers.built[sid]
     during_create = handler.ops()
-    assert during_create, "the CLI asks for files while session.create runs (PROTOCOL §3.1)"
+    assert during_create, "the CLI asks for files while session.create runs"
     assert ("read_file", f"{state}/workspace.yaml") in during_create  # ENOENT: a new session
     assert ("mkdir", f"{state}/checkpoints", True, 0o700) in during_create
     assert ("mkdir", f"{state}/files", True, 0o700) in during_create

@@ -140,7 +140,7 @@ def test_a_tool_that_raises_gives_the_model_a_generic_failure(client, model, cap
 
     assert reply.data.content == "The lookup failed."
     seen = _tool_message(model.requests[1], "call_boom")
-    # The CLI's generic text (PROTOCOL §5.2): the exception's message never reaches the model.
+    # The CLI's generic text: the exception's message never reaches the model.
     assert (
         seen
         == 'Failed to execute `lookup` tool with arguments: {"key":"k1"} due to error: Error: Tool execution failed'
@@ -455,7 +455,7 @@ def test_invoke_tool_runs_the_handler_locally_with_validation(client, model):
 
 
 def test_a_declaration_only_tool_is_left_to_whoever_answers(client, model):
-    """The SDK never answers a tool it has no handler for (PROTOCOL §5.1); any client may,
+    """The SDK never answers a tool it has no handler for; any client may,
     here this test itself through ``session.tools.handlePendingToolCall``."""
     manual = Tool(
         "manual_lookup", "Answered by hand.", parameters={"type": "object", "properties": {}}

@@ -1,5 +1,5 @@
 """Slash commands a session registers: ``/deploy prod`` typed in a UI, or invoked through
-``session.commands.invoke``, runs the handler here (PROTOCOL §5.4)."""
+``session.commands.invoke``, runs the handler here."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Elicitation: structured questions for a user, in both directions (PROTOCOL §5.5).
+"""Elicitation: structured questions for a user, in both directions.
 
 * The CLI asks this client: an ``elicitation.requested`` event runs the session's
   ``on_elicitation_request(context)`` handler on a worker thread, and its

@@ -1,4 +1,4 @@
-"""``hooks.invoke`` (PROTOCOL §5.9): the CLI asks a session's hook for its output."""
+"""``hooks.invoke``: the CLI asks a session's hook for its output."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def _wire_value(value: Any) -> Any:
 
 
 def hook_input(hook_type: Any, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """A hook's input as handlers receive it (PROTOCOL §5.9): wire keys, except ``cwd`` →
+    """A hook's input as handlers receive it: wire keys, except ``cwd`` →
     ``workingDirectory``, ``stop_hook_active`` → ``stopHookActive``, the epoch-ms
     ``timestamp`` → an aware ``datetime``, and an error object → its message."""
     data = dict(raw)

@@ -1,4 +1,4 @@
-"""Permission requests from the CLI and the decisions sent back (PROTOCOL §5.3).
+"""Permission requests from the CLI and the decisions sent back.
 
 The handler given as ``on_permission_request`` is called as ``handler(request,
 invocation)`` on a worker thread, where ``request`` is a :class:`PermissionRequest`
@@ -138,7 +138,7 @@ class PermissionRequestResult:
 
 
 def _approval_for(request: PermissionRequest | None) -> dict[str, Any] | None:
-    """What an ``approve-for-session`` should remember for this request (PROTOCOL §5.3)."""
+    """What an ``approve-for-session`` should remember for this request."""
     if request is None:
         return None
     data = request.to_dict()

@@ -1,7 +1,7 @@
 """The session filesystem: the CLI keeps a session's state (``workspace.yaml``,
 ``events.jsonl``, ``plan.md``, checkpoints, workspace files, and optionally its SQLite
 database) in storage this process provides, through ``sessionFs.*`` requests
-(PROTOCOL §1.8, §5.8; docs/SESSION_FS.md).
+(docs/SESSION_FS.md).
 
 * :class:`SessionFsConfig` is the client option: ``CopilotClient(session_fs=...)`` sends
   ``sessionFs.setProvider`` right after the handshake, before any session exists.

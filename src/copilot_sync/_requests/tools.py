@@ -6,7 +6,7 @@ builds that raw handler from an ordinary function: it infers the JSON Schema fro
 signature, validates and converts the model's arguments before the function runs, and
 turns whatever the function returns into a :class:`ToolResult`.
 
-How an outcome reaches the model (PROTOCOL §5.2):
+How an outcome reaches the model:
 
 * a return value becomes a structured result (``str`` as is; ``dict``/``list`` as JSON;
   ``None`` as the failure "Tool returned no result."; a :class:`ToolResult` unchanged);
@@ -349,7 +349,7 @@ def on_requested(
     """Event thread: the model called a tool; run it if it is this client's."""
     tool = context.tools.get(data.get("toolName"))  # type: ignore[arg-type]
     if tool is None or tool.handler is None:
-        return  # another client's tool: stay silent (PROTOCOL §5.1)
+        return  # another client's tool: stay silent
     if context.take(request_id, "external_tool.requested"):
         context.submit("tool", answer, context, tool, data, raw.get("agentId"))
 

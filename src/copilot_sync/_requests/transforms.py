@@ -1,4 +1,4 @@
-"""``systemMessage.transform`` (PROTOCOL §5.8): the session's section transforms rewrite the system message."""
+"""``systemMessage.transform``: the session's section transforms rewrite the system message."""
 
 from __future__ import annotations
 

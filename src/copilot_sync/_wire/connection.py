@@ -4,7 +4,7 @@ The reader thread (``copilot-reader``) only parses and routes: a response comple
 pending request; a notification or a server-to-client request is handed to callbacks
 that queue it for other threads. It never runs user code and never writes.
 
-Messages are routed by ``method`` first (PROTOCOL §1.6): the CLI numbers its own
+Messages are routed by ``method`` first (docs/ARCHITECTURE.md): the CLI numbers its own
 requests 1, 2, 3... and those ids overlap ours.
 
 When the stream ends or cannot be read any more, the connection closes once: every

@@ -27,7 +27,7 @@ _READ_BUFFER = 1 << 16
 
 
 def parse_cli_url(url: str) -> tuple[str, int]:
-    """``"host:port"``, ``"port"`` or ``"http://host:port"`` → ``(host, port)`` (PROTOCOL §1.4)."""
+    """``"host:port"``, ``"port"`` or ``"http://host:port"`` → ``(host, port)``."""
     if not isinstance(url, str) or not url.strip():
         raise ValueError(f"cli_url must be a non-empty string like 'localhost:3000', not {url!r}")
     text = url.strip()
