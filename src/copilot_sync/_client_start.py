@@ -9,8 +9,7 @@ import os
 import platform
 import time
 import uuid
-from typing import TYPE_CHECKING
-
+from ._client_state import ClientState
 from ._errors import (
     CLINotFoundError,
     ConnectionLostError,
@@ -31,9 +30,6 @@ from ._wire.process import CLIProcess
 from ._wire.transport import SocketTransport, StdioTransport
 from ._wire.workers import WorkerPool
 
-if TYPE_CHECKING:
-    pass
-
 __all__ = ["SDK_PROTOCOL_VERSION", "ClientStartup"]
 
 SDK_PROTOCOL_VERSION = 3
@@ -42,7 +38,7 @@ _AUTH_TOKEN_ENV = "COPILOT_GITHUB_TOKEN"
 logger = logging.getLogger("copilot_sync.client")
 
 
-class ClientStartup:
+class ClientStartup(ClientState):
     """Part of :class:`~copilot_sync.CopilotClient` (its state is set up there)."""
 
     # ================================================================ start

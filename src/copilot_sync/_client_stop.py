@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing_extensions import Self
 
+from ._client_state import ClientState
 from ._errors import ConnectionLostError, ProcessExitedError, SessionClosedError
 from ._lifetime import forked_error
 from ._types import ConnectionState
 from ._wire.timeouts import check_timeout
-
-if TYPE_CHECKING:
-    from ._client import CopilotClient
 
 __all__ = ["ClientShutdown"]
 
 logger = logging.getLogger("copilot_sync.client")
 
 
-class ClientShutdown:
+class ClientShutdown(ClientState):
     """Part of :class:`~copilot_sync.CopilotClient` (its state is set up there)."""
 
     # ================================================================ stop
@@ -167,7 +165,7 @@ class ClientShutdown:
             self._models = None
         return errors
 
-    def __enter__(self) -> CopilotClient:
+    def __enter__(self) -> Self:
         if self._state is not ConnectionState.CONNECTED:
             self.start()
         return self
