@@ -493,11 +493,13 @@ class CopilotClient(ClientStartup, ClientShutdown):
     def get_session_metadata(
         self, session_id: str, *, timeout: float | None = 60.0
     ) -> SessionMetadata | None:
+        """The stored metadata of one session (``SessionMetadata``), or ``None`` if the CLI does not know it."""
         result = self._request("session.getMetadata", {"sessionId": session_id}, timeout=timeout)
         session = result.get("session") if isinstance(result, dict) else None
         return SessionMetadata.from_dict(session) if isinstance(session, dict) else None
 
     def get_last_session_id(self, *, timeout: float | None = 60.0) -> str | None:
+        """The id of the most recently used session, or ``None`` when there is none."""
         result = self._request("session.getLastId", {}, timeout=timeout)
         value = result.get("sessionId") if isinstance(result, dict) else None
         return value if isinstance(value, str) and value else None
@@ -520,6 +522,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
         return value if isinstance(value, str) and value else None
 
     def set_foreground_session_id(self, session_id: str, *, timeout: float | None = 60.0) -> None:
+        """Tell the CLI which session is in the foreground (the one a TUI shows)."""
         result = self._request("session.setForeground", {"sessionId": session_id}, timeout=timeout)
         if isinstance(result, dict) and result.get("success") is False:
             raise CopilotError(
@@ -529,6 +532,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
     # ================================================================ server methods
 
     def ping(self, message: str | None = None, *, timeout: float | None = 60.0) -> PingResponse:
+        """Round-trip a message through the CLI; returns the echo, its timestamp and protocol version."""
         if message is not None and not isinstance(message, str):
             raise TypeError(f"message must be a string, not {type(message).__name__}")
         return PingResponse.from_dict(wire_of(self.rpc.ping(message=message, timeout=timeout)))
@@ -542,6 +546,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
         return status
 
     def get_auth_status(self, *, timeout: float | None = 60.0) -> GetAuthStatusResponse:
+        """Whether the CLI is signed in, and as whom (``GetAuthStatusResponse``)."""
         return GetAuthStatusResponse.from_dict(self._request("auth.getStatus", {}, timeout=timeout))
 
     def list_models(

@@ -164,10 +164,12 @@ class CopilotSession(TurnMethods):
 
     @property
     def client(self) -> CopilotClient:
+        """The :class:`CopilotClient` this session belongs to."""
         return self._client
 
     @property
     def closed(self) -> bool:
+        """``True`` once the session is disconnected (or its client stopped); calls then raise ``SessionClosedError``."""
         return self._closed is not None
 
     def _check_open(self) -> None:

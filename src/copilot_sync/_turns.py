@@ -459,6 +459,7 @@ class EventStream:
 
     @property
     def closed(self) -> bool:
+        """``True`` once the stream has ended (idle, error, abort, ``close()`` or a timeout)."""
         return self._done
 
     def close(self) -> None:

@@ -74,6 +74,7 @@ class PingResponse:
 
     @classmethod
     def from_dict(cls, d: Any) -> PingResponse:
+        """Build a ``PingResponse`` from the CLI's JSON object (camelCase keys); missing keys become defaults."""
         data = as_dict(d)
         return cls(
             message=as_str(data.get("message")),
@@ -83,6 +84,7 @@ class PingResponse:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """This ``PingResponse`` as the CLI's JSON object (camelCase keys), the inverse of ``from_dict``."""
         result: dict[str, Any] = {"message": self.message}
         put(result, "timestamp", format_timestamp(self.timestamp))
         put(result, "protocolVersion", self.protocol_version)
@@ -99,6 +101,7 @@ class GetStatusResponse:
 
     @classmethod
     def from_dict(cls, d: Any) -> GetStatusResponse:
+        """Build a ``GetStatusResponse`` from the CLI's JSON object (camelCase keys); missing keys become defaults."""
         data = as_dict(d)
         return cls(
             version=as_str(data.get("version")),
@@ -107,6 +110,7 @@ class GetStatusResponse:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """This ``GetStatusResponse`` as the CLI's JSON object (camelCase keys), the inverse of ``from_dict``."""
         result: dict[str, Any] = {"version": self.version}
         put(result, "protocolVersion", self.protocol_version)
         return result
@@ -128,6 +132,7 @@ class GetAuthStatusResponse:
 
     @classmethod
     def from_dict(cls, d: Any) -> GetAuthStatusResponse:
+        """Build a ``GetAuthStatusResponse`` from the CLI's JSON object (camelCase keys); missing keys become defaults."""
         data = as_dict(d)
         return cls(
             is_authenticated=as_bool(data.get("isAuthenticated")),
@@ -139,6 +144,7 @@ class GetAuthStatusResponse:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """This ``GetAuthStatusResponse`` as the CLI's JSON object (camelCase keys), the inverse of ``from_dict``."""
         result: dict[str, Any] = {"isAuthenticated": self.is_authenticated}
         put(result, "authType", self.auth_type)
         put(result, "host", self.host)
@@ -163,6 +169,7 @@ class ModelVisionLimits:
 
     @classmethod
     def from_dict(cls, d: Any) -> ModelVisionLimits:
+        """Build a ``ModelVisionLimits`` from the CLI's JSON object (camelCase keys); missing keys become defaults."""
         data = as_dict(d)
         return cls(
             supported_media_types=as_opt_str_list(data.get("supported_media_types")),
@@ -172,6 +179,7 @@ class ModelVisionLimits:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """This ``ModelVisionLimits`` as the CLI's JSON object (camelCase keys), the inverse of ``from_dict``."""
         result: dict[str, Any] = {}
         put(result, "supported_media_types", self.supported_media_types)
         put(result, "max_prompt_images", self.max_prompt_images)
@@ -191,6 +199,7 @@ class ModelLimits:
 
     @classmethod
     def from_dict(cls, d: Any) -> ModelLimits:
+        """Build a ``ModelLimits`` from the CLI's JSON object (camelCase keys); missing keys become defaults."""
         data = as_dict(d)
         vision = data.get("vision")
         return cls(
@@ -202,6 +211,7 @@ class ModelLimits:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """This ``ModelLimits`` as the CLI's JSON object (camelCase keys), the inverse of ``from_dict``."""
         result: dict[str, Any] = {}
         put(result, "max_prompt_tokens", self.max_prompt_tokens)
         put(result, "max_output_tokens", self.max_output_tokens)
@@ -222,6 +232,7 @@ class ModelSupports:
 
     @classmethod
     def from_dict(cls, d: Any) -> ModelSupports:
+        """Build a ``ModelSupports`` from the CLI's JSON object (camelCase keys); missing keys become defaults."""
         data = as_dict(d)
         return cls(
             vision=as_bool(data.get("vision")),
@@ -231,6 +242,7 @@ class ModelSupports:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """This ``ModelSupports`` as the CLI's JSON object (camelCase keys), the inverse of ``from_dict``."""
         result: dict[str, Any] = {"vision": self.vision, "reasoningEffort": self.reasoning_effort}
         put(result, "adaptive_thinking", self.adaptive_thinking)
         return result
@@ -246,6 +258,7 @@ class ModelCapabilities:
 
     @classmethod
     def from_dict(cls, d: Any) -> ModelCapabilities:
+        """Build a ``ModelCapabilities`` from the CLI's JSON object (camelCase keys); missing keys become defaults."""
         data = as_dict(d)
         return cls(
             supports=ModelSupports.from_dict(data.get("supports")),
@@ -254,6 +267,7 @@ class ModelCapabilities:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """This ``ModelCapabilities`` as the CLI's JSON object (camelCase keys), the inverse of ``from_dict``."""
         return {"supports": self.supports.to_dict(), "limits": self.limits.to_dict()}
 
 
@@ -267,10 +281,12 @@ class ModelPolicy:
 
     @classmethod
     def from_dict(cls, d: Any) -> ModelPolicy:
+        """Build a ``ModelPolicy`` from the CLI's JSON object (camelCase keys); missing keys become defaults."""
         data = as_dict(d)
         return cls(state=as_str(data.get("state")), terms=as_str(data.get("terms")), raw=raw_of(d))
 
     def to_dict(self) -> dict[str, Any]:
+        """This ``ModelPolicy`` as the CLI's JSON object (camelCase keys), the inverse of ``from_dict``."""
         return {"state": self.state, "terms": self.terms}
 
 
@@ -284,6 +300,7 @@ class ModelBilling:
 
     @classmethod
     def from_dict(cls, d: Any) -> ModelBilling:
+        """Build a ``ModelBilling`` from the CLI's JSON object (camelCase keys); missing keys become defaults."""
         data = as_dict(d)
         prices = data.get("tokenPrices")
         return cls(
@@ -293,6 +310,7 @@ class ModelBilling:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """This ``ModelBilling`` as the CLI's JSON object (camelCase keys), the inverse of ``from_dict``."""
         result: dict[str, Any] = {}
         put(result, "multiplier", self.multiplier)
         put(result, "tokenPrices", self.token_prices)
@@ -314,6 +332,7 @@ class ModelInfo:
 
     @classmethod
     def from_dict(cls, d: Any) -> ModelInfo:
+        """Build a ``ModelInfo`` from the CLI's JSON object (camelCase keys); missing keys become defaults."""
         data = as_dict(d)
         model_id = as_str(data.get("id"))
         policy = data.get("policy")
@@ -330,6 +349,7 @@ class ModelInfo:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """This ``ModelInfo`` as the CLI's JSON object (camelCase keys), the inverse of ``from_dict``."""
         result: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
@@ -361,6 +381,7 @@ class SessionContext:
 
     @classmethod
     def from_dict(cls, d: Any) -> SessionContext:
+        """Build a ``SessionContext`` from the CLI's JSON object (camelCase keys); missing keys become defaults."""
         data = as_dict(d)
         return cls(
             working_directory=as_str(data.get("cwd")),
@@ -371,6 +392,7 @@ class SessionContext:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """This ``SessionContext`` as the CLI's JSON object (camelCase keys), the inverse of ``from_dict``."""
         result: dict[str, Any] = {"cwd": self.working_directory}
         put(result, "gitRoot", self.git_root)
         put(result, "repository", self.repository)
@@ -390,6 +412,7 @@ class SessionListFilter:
 
     @classmethod
     def from_dict(cls, d: Any) -> SessionListFilter:
+        """Build a ``SessionListFilter`` from the CLI's JSON object (camelCase keys); missing keys become defaults."""
         data = as_dict(d)
         return cls(
             working_directory=as_opt_str(data.get("cwd")),
@@ -426,6 +449,7 @@ class SessionMetadata:
 
     @classmethod
     def from_dict(cls, d: Any) -> SessionMetadata:
+        """Build a ``SessionMetadata`` from the CLI's JSON object (camelCase keys); missing keys become defaults."""
         data = as_dict(d)
         context = data.get("context")
         return cls(
@@ -442,6 +466,7 @@ class SessionMetadata:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """This ``SessionMetadata`` as the CLI's JSON object (camelCase keys), the inverse of ``from_dict``."""
         result: dict[str, Any] = {"sessionId": self.session_id}
         put(result, "startTime", format_timestamp(self.start_time))
         put(result, "modifiedTime", format_timestamp(self.modified_time))
@@ -480,6 +505,7 @@ class SessionLifecycleEventMetadata:
 
     @classmethod
     def from_dict(cls, d: Any) -> SessionLifecycleEventMetadata:
+        """Build a ``SessionLifecycleEventMetadata`` from the CLI's JSON object (camelCase keys); missing keys become defaults."""
         data = as_dict(d)
         return cls(
             start_time=parse_timestamp(data.get("startTime")),
@@ -489,6 +515,7 @@ class SessionLifecycleEventMetadata:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """This ``SessionLifecycleEventMetadata`` as the CLI's JSON object (camelCase keys), the inverse of ``from_dict``."""
         result: dict[str, Any] = {}
         put(result, "startTime", format_timestamp(self.start_time))
         put(result, "modifiedTime", format_timestamp(self.modified_time))
@@ -530,6 +557,7 @@ class SessionLifecycleEvent:
         return cls.from_notification(d)
 
     def to_dict(self) -> dict[str, Any]:
+        """This ``SessionLifecycleEvent`` as the CLI's JSON object (camelCase keys), the inverse of ``from_dict``."""
         result: dict[str, Any] = {"type": self.type, "sessionId": self.session_id}
         if self.metadata is not None:
             result["metadata"] = self.metadata.to_dict()

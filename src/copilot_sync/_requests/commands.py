@@ -58,6 +58,7 @@ class CommandDefinition:
         )
 
     def to_wire(self) -> dict[str, Any]:
+        """The command as the CLI's ``session.create`` expects it: name and description."""
         return {"name": self.name, "description": self.description or ""}
 
 

@@ -122,6 +122,7 @@ class SessionUI:
 
     @property
     def available(self) -> bool:
+        """``True`` when the CLI reports that the session's host can show dialogs; otherwise the ``ui`` calls raise ``CapabilityError``."""
         ui = self._session.capabilities.get("ui")
         return isinstance(ui, Mapping) and ui.get("elicitation") is True
 

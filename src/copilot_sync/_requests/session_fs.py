@@ -183,6 +183,7 @@ class SessionFsSqliteResult:
     last_insert_rowid: int | None = None
 
     def to_wire(self) -> dict[str, Any]:
+        """The result as the CLI's ``sessionFs.sqlite`` response expects it."""
         wire: dict[str, Any] = {
             "rows": list(self.rows),
             "columns": list(self.columns),

@@ -80,6 +80,7 @@ class ToolBinaryResult:
     description: str = ""
 
     def to_wire(self) -> dict[str, Any]:
+        """The binary result as the CLI's tool result expects it (base64 data, MIME type)."""
         wire = {"type": self.type, "data": self.data, "mimeType": self.mime_type}
         if self.description:
             wire["description"] = self.description
@@ -113,6 +114,7 @@ class ToolResult:
 
     @property
     def ok(self) -> bool:
+        """``True`` when ``result_type`` is ``"success"``."""
         return self.result_type == "success"
 
     def to_wire(self) -> dict[str, Any]:

@@ -166,6 +166,7 @@ class Instance:
 
     @property
     def responses(self) -> list[dict[str, Any]]:
+        """The JSON-RPC responses this instance received from the SDK, in order."""
         return [m for m in self.received if "method" not in m and "id" in m]
 
     def _send(self, obj: dict[str, Any]) -> None:
@@ -410,6 +411,7 @@ class FakeCLI(FakeCLICommands):
 
     @property
     def instances(self) -> list[Instance]:
+        """Every process started from this fake so far, oldest first (:class:`Instance`)."""
         with self._cond:
             return list(self._instances)
 
@@ -421,6 +423,7 @@ class FakeCLI(FakeCLICommands):
 
     @property
     def pid(self) -> int:
+        """The process id of the most recent instance, or ``None`` before the first start."""
         return self._target(None).pid
 
     def wait_for_instance(self, timeout: float = 10.0, *, index: int | None = None) -> Instance:

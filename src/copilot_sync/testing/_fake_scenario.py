@@ -129,6 +129,7 @@ class Rule:
     instance: int | None = None  # only in the n-th spawned process (0-based)
 
     def to_dict(self) -> dict[str, Any]:
+        """The rule as the JSON object the fake CLI process reads."""
         return dataclasses.asdict(self)
 
 
@@ -157,6 +158,7 @@ class Scenario:
     auth_status: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The scenario as the JSON object the fake CLI process reads."""
         data = dataclasses.asdict(self)
         data["rules"] = [r.to_dict() if isinstance(r, Rule) else dict(r) for r in self.rules]
         return data

@@ -181,12 +181,14 @@ class ScriptedModelServer:
 
     @property
     def running(self) -> bool:
+        """``True`` between ``start()`` and ``stop()``."""
         return self._server is not None and not self._stopped
 
     # -- addresses
 
     @property
     def port(self) -> int:
+        """The TCP port the server listens on (on 127.0.0.1)."""
         if self._server is None:
             raise RuntimeError("the model server is not started; call start() first")
         return int(self._server.server_address[1])

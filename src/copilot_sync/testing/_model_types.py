@@ -52,6 +52,7 @@ class ToolCall:
     id: str | None = None
 
     def arguments_json(self) -> str:
+        """The call's arguments as the JSON text sent to the CLI."""
         if isinstance(self.arguments, str):
             return self.arguments
         return json.dumps(self.arguments, separators=(",", ":"))
@@ -86,6 +87,7 @@ class Reply:
 
     @property
     def is_error(self) -> bool:
+        """``True`` when this reply is an HTTP error rather than a completion."""
         return self.status >= 400
 
 
@@ -164,11 +166,13 @@ class ModelRequest:
 
     @property
     def model(self) -> str | None:
+        """The model name the CLI asked for."""
         model = self.body.get("model")
         return model if isinstance(model, str) else None
 
     @property
     def messages(self) -> list[dict]:
+        """The chat messages of the request (OpenAI format: dicts with ``role`` and ``content``...)."""
         messages = self.body.get("messages")
         return list(messages) if isinstance(messages, list) else []
 
@@ -206,6 +210,7 @@ class ModelRequest:
 
     @property
     def tool_names(self) -> list[str]:
+        """The names of the tools offered to the model in this request."""
         names = []
         for tool in self.tools:
             function = tool.get("function") if isinstance(tool, dict) else None
