@@ -17,6 +17,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 
+from ._cli.batch import register_batch, register_batch_summary
 from ._cli.status import EXIT_STATUSES
 from ._errors import CLINotFoundError, CopilotError
 
@@ -280,6 +281,8 @@ SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _register_doctor,
     _register_install_cli,
     _register_where,
+    register_batch,
+    register_batch_summary,
 ]
 
 

@@ -106,9 +106,15 @@ class BatchSummary:
             ("items recorded", str(self.total)),
             *((f"  {status}", str(n)) for status, n in sorted(self.counts.items())),
             *((f"    {kind}", str(n)) for kind, n in sorted(self.error_types.items())),
-            ("written this run", str(self.ran)),
-            ("already done", str(self.skipped)),
-            ("not done", str(self.pending)),
+            *(
+                [
+                    ("written this run", str(self.ran)),
+                    ("already done", str(self.skipped)),
+                    ("not done", str(self.pending)),
+                ]
+                if self.ran or self.skipped or self.pending
+                else []
+            ),
             ("retries", str(self.retries)),
             ("duration p50", seconds(self.p50_duration)),
             ("duration p95", seconds(self.p95_duration)),
