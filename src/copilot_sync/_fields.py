@@ -75,7 +75,8 @@ def _from_iso(text: str) -> datetime | None:
     try:
         from dateutil.parser import isoparse
 
-        return isoparse(text)
+        parsed: datetime = isoparse(text)
+        return parsed
     except (ValueError, OverflowError, ImportError):
         return None
 

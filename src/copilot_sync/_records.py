@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -59,7 +59,8 @@ def parse_datetime(value: Any) -> datetime | None:
         _fromisoformat = datetime.fromisoformat
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     try:
-        return _fromisoformat(text)
+        parsed: datetime = _fromisoformat(text)
+        return parsed
     except Exception:  # ValueError; be safe with odd input
         pass
     return _parse_datetime_slow(value, text)
@@ -76,17 +77,19 @@ def _parse_datetime_slow(value: str, text: str) -> datetime | None:
     )
     if normalised != text:
         try:
-            return _fromisoformat(normalised)
+            parsed: datetime = _fromisoformat(normalised)
+            return parsed
         except Exception:
             pass
     try:
         from dateutil.parser import isoparse
 
-        result = isoparse(value)
+        result: datetime = isoparse(value)
     except Exception:  # ValueError, OverflowError, ImportError, ...
         return None
     try:
-        if result.tzinfo is not None and result.utcoffset().total_seconds() == 0:
+        offset = result.utcoffset() if result.tzinfo is not None else None
+        if offset is not None and offset.total_seconds() == 0:
             result = result.replace(tzinfo=_utc)
     except Exception:
         pass
@@ -173,7 +176,7 @@ _SCALARS: dict[str, Any] = {
 }
 
 
-def _accepts(value: Any, accepted: frozenset) -> bool:
+def _accepts(value: Any, accepted: frozenset[type]) -> bool:
     """Slow path of the type check, for subclasses of the JSON types (never bool for int)."""
     if isinstance(value, bool):
         return bool in accepted
@@ -206,7 +209,7 @@ def _list_converter(item: tuple[Any, Any], expr: str) -> tuple[Any, Any]:
     if accepted is None and convert is None:
         return _LIST, None
 
-    def convert_list(value: list) -> list:
+    def convert_list(value: list[Any]) -> list[Any]:
         if convert is None:  # a list of scalars: check only, keep the list object
             for element in value:
                 if (
@@ -216,7 +219,7 @@ def _list_converter(item: tuple[Any, Any], expr: str) -> tuple[Any, Any]:
                 ):
                     _wrong_type(expr, "[]", element, expr)
             return value
-        out = []
+        out: list[Any] = []
         for element in value:
             if element is None:
                 out.append(None)
@@ -239,8 +242,8 @@ def _dict_converter(item: tuple[Any, Any], expr: str) -> tuple[Any, Any]:
     if accepted is None and convert is None:
         return _DICT, None
 
-    def convert_dict(value: dict) -> dict:
-        out = {}
+    def convert_dict(value: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for key, element in value.items():
             if element is None:
                 out[key] = None
@@ -272,6 +275,7 @@ def converter(expr: str, namespace: dict[str, Any]) -> tuple[Any, Any]:
     text = expr.strip()
     if text.endswith("| None"):
         text = text[: -len("| None")].strip()
+    result: tuple[Any, Any]
     if text in _SCALARS:
         result = _SCALARS[text]
     elif text == "datetime":
@@ -294,10 +298,10 @@ def converter(expr: str, namespace: dict[str, Any]) -> tuple[Any, Any]:
 # --------------------------------------------------------------------------- payload base
 
 
-_specs: dict[type, tuple] = {}
+_specs: dict[type, tuple[Any, ...]] = {}
 
 
-def _field_spec(cls: type) -> tuple:
+def _field_spec(cls: type) -> tuple[Any, ...]:
     """(attr, wire, accepted, convert, required) per field of ``cls``, built once."""
     spec = _specs.get(cls)
     if spec is not None:
@@ -345,7 +349,7 @@ class _DataclassFields:
                 annotations.update(inspect.get_annotations(klass))
             fields = {}
             for attr, *_rest in _specs.get(owner) or _field_spec(owner):
-                field = dataclasses.field(default=None)
+                field: dataclasses.Field[Any] = cast(Any, dataclasses.field(default=None))
                 field.name = attr
                 field.type = annotations.get(attr, "Any")
                 field._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
@@ -459,10 +463,10 @@ class _Record:
     __hash__ = None  # type: ignore[assignment]
 
 
-_variants: dict[type, dict[str, type]] = {}
+_variants: dict[type, dict[str, type[_Record]]] = {}
 
 
-def _resolve_variants(cls: type) -> dict[str, type]:
+def _resolve_variants(cls: type) -> dict[str, type[_Record]]:
     """``cls._VARIANTS`` (discriminator value → class name) with the names resolved."""
     module = sys.modules.get(cls.__module__)
     resolved = {}
@@ -498,7 +502,7 @@ class _UnionRecord(_Record):
         key = d.get(cls._DISCRIMINATOR) if isinstance(d, dict) else None
         target = variants.get(key) if type(key) is str else None
         if target is not None:
-            return target.from_dict(d)
+            return cast("Self", target.from_dict(d))
         _log.debug(
             "%s: unknown %s %.80r; kept as a bare %s",
             cls.__name__,
