@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import time
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
@@ -54,6 +55,9 @@ class Task:
     session_options: dict[str, Any]
     client_options: dict[str, Any]
     sessions_per_cli: int
+    #: Unique per submission: Dask keys tasks by their arguments, and a task cancelled in an
+    #: earlier run must not hand its cancellation to this one.
+    nonce: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
 
 
 def is_retryable(exc: BaseException, attempt: int) -> bool:
