@@ -97,6 +97,18 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def reply_text(reply: object) -> str | None:
+    """The text of a turn's final ``assistant.message`` event (``None`` without one)."""
+    raw: Any = getattr(reply, "raw", None)
+    if not isinstance(raw, dict):
+        return None
+    data: Any = cast(dict[str, Any], raw).get("data")
+    if not isinstance(data, dict):
+        return None
+    content: Any = cast(dict[str, Any], data).get("content")
+    return content if isinstance(content, str) else None
+
+
 def run_task(task: Task) -> dict[str, Any]:
     """Run one attempt in this process, on this process's cached clients (executor entry point)."""
     return run_attempt(task, worker_pool(task.client_options, task.sessions_per_cli))
@@ -140,7 +152,7 @@ def run_attempt(task: Task, pool: ClientPool) -> dict[str, Any]:
             if send.get("response_format") is not None:
                 text = to_jsonable(reply)
             else:
-                text = reply.data.content if isinstance(reply, SessionEvent) else None
+                text = reply_text(reply)
             outcome.update(status="ok", text=text, error_type=None, error=None, retryable=False)
         except CopilotTimeoutError:
             try:
