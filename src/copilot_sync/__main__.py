@@ -31,7 +31,7 @@ Handler = Callable[[argparse.Namespace], int]
 # ---------------------------------------------------------------------------
 
 
-def _register_install_cli(subparsers: argparse._SubParsersAction) -> None:
+def _register_install_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from ._install import PINNED_CLI_VERSION
 
     parser = subparsers.add_parser(
@@ -95,7 +95,7 @@ def _cmd_install_cli(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------
 
 
-def _register_where(subparsers: argparse._SubParsersAction) -> None:
+def _register_where(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "where",
         help="show which Copilot CLI copilot-sync would run",
@@ -157,7 +157,7 @@ examples:
 """
 
 
-def _register_run(subparsers: argparse._SubParsersAction) -> None:
+def _register_run(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from ._cli.options import add_connection_options
 
     parser = subparsers.add_parser(
@@ -196,7 +196,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------
 
 
-def _register_chat(subparsers: argparse._SubParsersAction) -> None:
+def _register_chat(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from ._cli.options import add_connection_options
 
     parser = subparsers.add_parser(
@@ -227,7 +227,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------
 
 
-def _register_doctor(subparsers: argparse._SubParsersAction) -> None:
+def _register_doctor(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from ._cli.options import positive_seconds
 
     parser = subparsers.add_parser(
@@ -275,7 +275,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------
 
 #: Functions that each add one subcommand; their order is the order in ``--help``.
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _register_run,
     _register_chat,
     _register_doctor,

@@ -41,6 +41,10 @@ logger = logging.getLogger("copilot_sync.client")
 class ClientStartup(ClientState):
     """Part of :class:`~copilot_sync.CopilotClient` (its state is set up there)."""
 
+    server_version: str | None
+    protocol_version: int | None
+    cli_source: str | None
+
     # ================================================================ start
 
     def start(self) -> None:

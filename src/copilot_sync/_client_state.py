@@ -66,9 +66,6 @@ class ClientState:
         _stopping: bool
         _resources: ClientResources
         _last_cli_path: str | None
-        server_version: str | None
-        protocol_version: int | None
-        cli_source: str | None
 
         def start(self) -> None: ...
         def _teardown(self, *, kill: bool, deadline: float | None = None) -> list[Exception]: ...

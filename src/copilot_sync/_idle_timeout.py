@@ -50,15 +50,15 @@ class IdleTimeout:
     __slots__ = ("count", "counter", "end", "fired", "limit", "session", "since", "step", "timeout")
 
     def __init__(self, timeout: float, session: Any) -> None:
-        self.timeout = timeout
-        self.session = session  # whose running handlers count as activity
-        self.step = min(max(timeout / 4, 0.05), 1.0)
+        self.timeout: float = timeout
+        self.session: Any = session  # whose running handlers count as activity
+        self.step: float = min(max(timeout / 4, 0.05), 1.0)
         self.counter: _Counter | None = None
-        self.count = 0
+        self.count: int = 0
         self.since: float | None = None  # the last sign of activity; None until sent
         self.limit: float | None = None  # send_async's timeout, which also counts from the send
         self.end: float | None = None
-        self.fired = False
+        self.fired: bool = False
 
     def __repr__(self) -> str:
         state = "not started" if self.since is None else ("fired" if self.fired else "running")

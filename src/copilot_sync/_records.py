@@ -460,7 +460,7 @@ class _Record:
             for entry in _specs.get(cls) or _field_spec(cls)
         )
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
 
 _variants: dict[type, dict[str, type[_Record]]] = {}
@@ -579,4 +579,4 @@ class RawEventData:
             return NotImplemented
         return self.raw == other.raw
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]

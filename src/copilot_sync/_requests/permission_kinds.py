@@ -126,7 +126,7 @@ class Field(Generic[T]):
         self.convert = convert
         self.required = required  # the schema requires it: its absence is logged
         self.__doc__ = doc
-        self.name = wire
+        self.name: str = wire
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -287,7 +287,9 @@ class PermissionRequest(WireObject):
     #: The wire ``kind`` a subclass stands for (``None`` on this class).
     KIND: ClassVar[str | None] = None
 
-    tool_call_id = text("toolCallId", "The id of the tool call that needs the permission.")
+    tool_call_id: Field[str] = text(
+        "toolCallId", "The id of the tool call that needs the permission."
+    )
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         super().__init__(data, _REQUEST_FIELDS, _FREE_FORM)
@@ -331,36 +333,44 @@ class ShellCommand(WireObject):
     """One command of a shell request's ``commands``."""
 
     __slots__ = ()
-    identifier = text(
+    identifier: Field[str] = text(
         "identifier", 'The command as the CLI identifies it (``"echo hi"``, ``"git status"``).'
     )
-    read_only = flag("readOnly", "Whether the command has no side effects.")
+    read_only: Field[bool] = flag("readOnly", "Whether the command has no side effects.")
 
 
 class ShellCommandSegment(WireObject):
     """One segment of a shell request's ``command_segments`` (the CLI's policy matching)."""
 
     __slots__ = ()
-    identifier = text("identifier", 'The executable (``"echo"``).')
-    full_command_text = text("fullCommandText", "The segment's text with its arguments.")
+    identifier: Field[str] = text("identifier", 'The executable (``"echo"``).')
+    full_command_text: Field[str] = text(
+        "fullCommandText", "The segment's text with its arguments."
+    )
 
 
 class ShellPossibleUrl(WireObject):
     """One URL of a shell request's ``possible_urls``."""
 
     __slots__ = ()
-    url = text("url", "A URL the command may access.")
+    url: Field[str] = text("url", "A URL the command may access.")
 
 
 class ShellPermissionRequest(PermissionRequest):
     """``kind: "shell"``: run a shell command (the agent's ``bash`` tool)."""
 
     __slots__ = ()
-    KIND = "shell"
+    KIND: ClassVar[str | None] = "shell"
 
-    full_command_text = text("fullCommandText", "The whole command line to run.", required=True)
-    command = text("fullCommandText", "The command line to run: the same as ``full_command_text``.")
-    intention = text("intention", "What the command is for, in the model's words.", required=True)
+    full_command_text: Field[str] = text(
+        "fullCommandText", "The whole command line to run.", required=True
+    )
+    command: Field[str] = text(
+        "fullCommandText", "The command line to run: the same as ``full_command_text``."
+    )
+    intention: Field[str] = text(
+        "intention", "What the command is for, in the model's words.", required=True
+    )
     commands: Field[list[ShellCommand]] = Field(
         "commands",
         _views(ShellCommand),
@@ -370,29 +380,31 @@ class ShellPermissionRequest(PermissionRequest):
     command_segments: Field[list[ShellCommandSegment]] = Field(
         "commandSegments", _views(ShellCommandSegment), "The line's segments with their arguments."
     )
-    possible_paths = texts("possiblePaths", "Files the command may read or write.", required=True)
+    possible_paths: Field[list[str]] = texts(
+        "possiblePaths", "Files the command may read or write.", required=True
+    )
     possible_urls: Field[list[ShellPossibleUrl]] = Field(
         "possibleUrls",
         _views(ShellPossibleUrl),
         "URLs the command may access (:class:`ShellPossibleUrl`).",
         True,
     )
-    has_write_file_redirection = flag(
+    has_write_file_redirection: Field[bool] = flag(
         "hasWriteFileRedirection",
         "Whether the line writes a file with ``>`` or ``>>``.",
         required=True,
     )
-    can_offer_session_approval = flag(
+    can_offer_session_approval: Field[bool] = flag(
         "canOfferSessionApproval",
         "Whether an approval for the whole session may be offered.",
         required=True,
     )
-    warning = text("warning", "A warning about the command's risks.")
-    shell_type = text(
+    warning: Field[str] = text("warning", "A warning about the command's risks.")
+    shell_type: Field[str] = text(
         "shellType", 'The shell (``"bash"``; sent by CLI 1.0.102, not in its schema).'
     )
-    managed_approval_required = flag("managedApprovalRequired", _MANAGED)
-    resolved_working_directory = text(
+    managed_approval_required: Field[bool] = flag("managedApprovalRequired", _MANAGED)
+    resolved_working_directory: Field[str] = text(
         "resolvedWorkingDirectory", "The canonical working directory (CLI 1.0.102)."
     )
     resolved_paths: Field[dict[str, str]] = Field(
@@ -400,13 +412,13 @@ class ShellPermissionRequest(PermissionRequest):
         _string_map,
         "Each of ``possible_paths`` -> its canonical path (CLI 1.0.102).",
     )
-    request_sandbox_bypass = flag("requestSandboxBypass", _BYPASS)
-    request_sandbox_permissive = flag(
+    request_sandbox_bypass: Field[bool] = flag("requestSandboxBypass", _BYPASS)
+    request_sandbox_permissive: Field[bool] = flag(
         "requestSandboxPermissive",
         "True when the escalation asked for is a permissive sandboxed retry (CLI 1.0.102).",
     )
-    request_sandbox_bypass_reason = text("requestSandboxBypassReason", _BYPASS_REASON)
-    sandbox_path_grant = view("sandboxPathGrant", _GRANT)
+    request_sandbox_bypass_reason: Field[str] = text("requestSandboxBypassReason", _BYPASS_REASON)
+    sandbox_path_grant: Field[WireObject] = view("sandboxPathGrant", _GRANT)
 
 
 # ---------------------------------------------------------------------------- files and URLs
@@ -416,60 +428,64 @@ class WritePermissionRequest(PermissionRequest):
     """``kind: "write"``: create or change a file (the ``create`` and ``edit`` tools)."""
 
     __slots__ = ()
-    KIND = "write"
+    KIND: ClassVar[str | None] = "write"
 
-    file_name = text("fileName", "The path of the file to write.", required=True)
-    intention = text("intention", 'What the change is for (``"Create file"``).', required=True)
-    diff = text("diff", "A unified diff of the change.", required=True)
-    new_file_contents = text("newFileContents", "The whole content of a file being created.")
+    file_name: Field[str] = text("fileName", "The path of the file to write.", required=True)
+    intention: Field[str] = text(
+        "intention", 'What the change is for (``"Create file"``).', required=True
+    )
+    diff: Field[str] = text("diff", "A unified diff of the change.", required=True)
+    new_file_contents: Field[str] = text(
+        "newFileContents", "The whole content of a file being created."
+    )
     file_edits: Field[list[WireObject]] = Field(
         "fileEdits",
         _views(WireObject),
         "Before/after previews (views with ``before``/``after``; CLI 1.0.102).",
     )
-    can_offer_session_approval = flag(
+    can_offer_session_approval: Field[bool] = flag(
         "canOfferSessionApproval",
         "Whether an approval of writes for the whole session may be offered.",
         required=True,
     )
-    managed_approval_required = flag("managedApprovalRequired", _MANAGED)
-    resolved_path = text("resolvedPath", _RESOLVED)
-    request_sandbox_bypass = flag("requestSandboxBypass", _BYPASS)
-    request_sandbox_bypass_reason = text("requestSandboxBypassReason", _BYPASS_REASON)
-    sandbox_path_grant = view("sandboxPathGrant", _GRANT)
+    managed_approval_required: Field[bool] = flag("managedApprovalRequired", _MANAGED)
+    resolved_path: Field[str] = text("resolvedPath", _RESOLVED)
+    request_sandbox_bypass: Field[bool] = flag("requestSandboxBypass", _BYPASS)
+    request_sandbox_bypass_reason: Field[str] = text("requestSandboxBypassReason", _BYPASS_REASON)
+    sandbox_path_grant: Field[WireObject] = view("sandboxPathGrant", _GRANT)
 
 
 class ReadPermissionRequest(PermissionRequest):
     """``kind: "read"``: read a file or directory (``view``, ``grep``, ``glob``...)."""
 
     __slots__ = ()
-    KIND = "read"
+    KIND: ClassVar[str | None] = "read"
 
-    path = text("path", "The file or directory to read.", required=True)
-    intention = text(
+    path: Field[str] = text("path", "The file or directory to read.", required=True)
+    intention: Field[str] = text(
         "intention", 'Why it is read (``"Read file: /tmp/notes.txt"``).', required=True
     )
-    managed_approval_required = flag("managedApprovalRequired", _MANAGED)
-    resolved_path = text("resolvedPath", _RESOLVED)
-    request_sandbox_bypass = flag("requestSandboxBypass", _BYPASS)
-    request_sandbox_bypass_reason = text("requestSandboxBypassReason", _BYPASS_REASON)
-    sandbox_path_grant = view("sandboxPathGrant", _GRANT)
+    managed_approval_required: Field[bool] = flag("managedApprovalRequired", _MANAGED)
+    resolved_path: Field[str] = text("resolvedPath", _RESOLVED)
+    request_sandbox_bypass: Field[bool] = flag("requestSandboxBypass", _BYPASS)
+    request_sandbox_bypass_reason: Field[str] = text("requestSandboxBypassReason", _BYPASS_REASON)
+    sandbox_path_grant: Field[WireObject] = view("sandboxPathGrant", _GRANT)
 
 
 class UrlPermissionRequest(PermissionRequest):
     """``kind: "url"``: fetch a URL (the ``web_fetch`` tool)."""
 
     __slots__ = ()
-    KIND = "url"
+    KIND: ClassVar[str | None] = "url"
 
-    url = text("url", "The URL to fetch.", required=True)
-    intention = text("intention", "Why it is fetched.", required=True)
-    redirected_from = text(
+    url: Field[str] = text("url", "The URL to fetch.", required=True)
+    intention: Field[str] = text("intention", "Why it is fetched.", required=True)
+    redirected_from: Field[str] = text(
         "redirectedFrom", "The URL that redirected here, when this is a redirect's target."
     )
-    managed_approval_required = flag("managedApprovalRequired", _MANAGED)
-    request_sandbox_bypass = flag("requestSandboxBypass", _BYPASS)
-    request_sandbox_bypass_reason = text("requestSandboxBypassReason", _BYPASS_REASON)
+    managed_approval_required: Field[bool] = flag("managedApprovalRequired", _MANAGED)
+    request_sandbox_bypass: Field[bool] = flag("requestSandboxBypass", _BYPASS)
+    request_sandbox_bypass_reason: Field[str] = text("requestSandboxBypassReason", _BYPASS_REASON)
 
 
 # ---------------------------------------------------------------------------- tools
@@ -479,14 +495,16 @@ class McpPermissionRequest(PermissionRequest):
     """``kind: "mcp"``: call a tool of an MCP server."""
 
     __slots__ = ()
-    KIND = "mcp"
+    KIND: ClassVar[str | None] = "mcp"
 
-    server_name = text("serverName", "The MCP server's name.", required=True)
-    tool_name = text("toolName", "The tool's name on that server.", required=True)
-    tool_title = text("toolTitle", "The tool's human-readable title.", required=True)
-    read_only = flag("readOnly", "Whether the tool has no side effects.", required=True)
-    args = as_is("args", "The tool's arguments, as the model gave them (a plain dict).")
-    permission_recommendation = text(
+    server_name: Field[str] = text("serverName", "The MCP server's name.", required=True)
+    tool_name: Field[str] = text("toolName", "The tool's name on that server.", required=True)
+    tool_title: Field[str] = text("toolTitle", "The tool's human-readable title.", required=True)
+    read_only: Field[bool] = flag(
+        "readOnly", "Whether the tool has no side effects.", required=True
+    )
+    args: Field[Any] = as_is("args", "The tool's arguments, as the model gave them (a plain dict).")
+    permission_recommendation: Field[str] = text(
         "permissionRecommendation",
         "The CLI's advice (``\"approve\"``); the decision stays the handler's.",
     )
@@ -497,12 +515,12 @@ class CustomToolPermissionRequest(PermissionRequest):
     was not defined with ``skip_permission=True``."""
 
     __slots__ = ()
-    KIND = "custom-tool"
+    KIND: ClassVar[str | None] = "custom-tool"
 
-    tool_name = text("toolName", "The tool's name.", required=True)
-    tool_description = text("toolDescription", "The tool's description.", required=True)
-    args = as_is("args", "The tool's arguments, as the model gave them (a plain dict).")
-    skip_permission = flag(
+    tool_name: Field[str] = text("toolName", "The tool's name.", required=True)
+    tool_description: Field[str] = text("toolDescription", "The tool's description.", required=True)
+    args: Field[Any] = as_is("args", "The tool's arguments, as the model gave them (a plain dict).")
+    skip_permission: Field[bool] = flag(
         "skipPermission", "Whether the tool said permission may be skipped unless a rule denies it."
     )
 
@@ -511,28 +529,28 @@ class HookPermissionRequest(PermissionRequest):
     """``kind: "hook"``: a hook asks for a person's confirmation of a tool call."""
 
     __slots__ = ()
-    KIND = "hook"
+    KIND: ClassVar[str | None] = "hook"
 
-    tool_name = text("toolName", "The tool the hook holds back.", required=True)
-    tool_args = as_is("toolArgs", "That tool call's arguments (as given).")
-    hook_message = text("hookMessage", "The hook's explanation.")
+    tool_name: Field[str] = text("toolName", "The tool the hook holds back.", required=True)
+    tool_args: Field[Any] = as_is("toolArgs", "That tool call's arguments (as given).")
+    hook_message: Field[str] = text("hookMessage", "The hook's explanation.")
 
 
 class MemoryPermissionRequest(PermissionRequest):
     """``kind: "memory"``: store a fact in the agent's memory, or vote on one."""
 
     __slots__ = ()
-    KIND = "memory"
+    KIND: ClassVar[str | None] = "memory"
 
-    fact = text("fact", "The fact stored or voted on.", required=True)
-    action = text("action", '``"store"`` or ``"vote"`` (an open set).')
-    subject = text("subject", "The memory's topic (store).")
-    citations = text("citations", "The fact's sources (store).")
-    direction = text("direction", '``"upvote"`` or ``"downvote"`` (vote).')
-    reason = text("reason", "Why the vote (vote).")
-    scope = text("scope", '``"repository"`` or ``"user"`` (store).')
-    repo_nwo = text("repoNwo", "The repository (``owner/name``) of the memory (store).")
-    assisted_approval = view(
+    fact: Field[str] = text("fact", "The fact stored or voted on.", required=True)
+    action: Field[str] = text("action", '``"store"`` or ``"vote"`` (an open set).')
+    subject: Field[str] = text("subject", "The memory's topic (store).")
+    citations: Field[str] = text("citations", "The fact's sources (store).")
+    direction: Field[str] = text("direction", '``"upvote"`` or ``"downvote"`` (vote).')
+    reason: Field[str] = text("reason", "Why the vote (vote).")
+    scope: Field[str] = text("scope", '``"repository"`` or ``"user"`` (store).')
+    repo_nwo: Field[str] = text("repoNwo", "The repository (``owner/name``) of the memory (store).")
+    assisted_approval: Field[WireObject] = view(
         "assistedApproval", "The assisted-approval judge's view (assisted mode only)."
     )
 
@@ -544,30 +562,34 @@ class ExtensionManagementPermissionRequest(PermissionRequest):
     """``kind: "extension-management"``: scaffold or reload a CLI extension."""
 
     __slots__ = ()
-    KIND = "extension-management"
+    KIND: ClassVar[str | None] = "extension-management"
 
-    operation = text("operation", 'The operation (``"scaffold"``, ``"reload"``).', required=True)
-    extension_name = text("extensionName", "The extension's name.")
+    operation: Field[str] = text(
+        "operation", 'The operation (``"scaffold"``, ``"reload"``).', required=True
+    )
+    extension_name: Field[str] = text("extensionName", "The extension's name.")
 
 
 class ExtensionCapabilitiesPermissionRequest(PermissionRequest):
     """``kind: "extension-permission-access"``: a CLI extension asks for capabilities."""
 
     __slots__ = ()
-    KIND = "extension-permission-access"
+    KIND: ClassVar[str | None] = "extension-permission-access"
 
-    extension_name = text("extensionName", "The extension's name.", required=True)
-    capabilities = texts("capabilities", "The capabilities it asks for.", required=True)
+    extension_name: Field[str] = text("extensionName", "The extension's name.", required=True)
+    capabilities: Field[list[str]] = texts(
+        "capabilities", "The capabilities it asks for.", required=True
+    )
 
 
 class ExtensionEnvAccessPermissionRequest(PermissionRequest):
     """``kind: "extension-env-access"``: a CLI extension asks to read sensitive environment variables."""
 
     __slots__ = ()
-    KIND = "extension-env-access"
+    KIND: ClassVar[str | None] = "extension-env-access"
 
-    extension_name = text("extensionName", "The extension's name.", required=True)
-    environment_variables = texts(
+    extension_name: Field[str] = text("extensionName", "The extension's name.", required=True)
+    environment_variables: Field[list[str]] = texts(
         "environmentVariables", "The variables' names (never their values).", required=True
     )
 
@@ -577,33 +599,47 @@ class WorkflowPermissionRequest(PermissionRequest):
     as ``kind: "factory"``, a :class:`FactoryPermissionRequest`)."""
 
     __slots__ = ()
-    KIND = "workflow"
+    KIND: ClassVar[str | None] = "workflow"
 
-    operation = text("operation", '``"run"`` or ``"author"`` (an open set).', required=True)
-    name = text("name", "The workflow's name.", required=True)
-    description = text("description", "The workflow's description.", required=True)
+    operation: Field[str] = text(
+        "operation", '``"run"`` or ``"author"`` (an open set).', required=True
+    )
+    name: Field[str] = text("name", "The workflow's name.", required=True)
+    description: Field[str] = text("description", "The workflow's description.", required=True)
     phases: Field[list[WireObject]] = Field(
         "phases", _views(WireObject), "Its declared phases (views).", True
     )
-    approval_key = text("approvalKey", "The key an approval of it is remembered by.", required=True)
-    can_persist_approval = flag(
+    approval_key: Field[str] = text(
+        "approvalKey", "The key an approval of it is remembered by.", required=True
+    )
+    can_persist_approval: Field[bool] = flag(
         "canPersistApproval", "Whether it may be approved for good.", required=True
     )
-    max_concurrent_subagents = integer(
+    max_concurrent_subagents: Field[int] = integer(
         "maxConcurrentSubagents", "Subagents at once (``None``: no limit)."
     )
-    max_total_subagents = integer("maxTotalSubagents", "Subagents in all (``None``: no limit).")
-    timeout_seconds = number("timeoutSeconds", "Active time limit in seconds (``None``: no limit).")
-    max_ai_credits = number("maxAiCredits", "AI-credit limit (``None``: no limit).")
-    declared_max_concurrent_subagents = integer(
+    max_total_subagents: Field[int] = integer(
+        "maxTotalSubagents", "Subagents in all (``None``: no limit)."
+    )
+    timeout_seconds: Field[float] = number(
+        "timeoutSeconds", "Active time limit in seconds (``None``: no limit)."
+    )
+    max_ai_credits: Field[float] = number("maxAiCredits", "AI-credit limit (``None``: no limit).")
+    declared_max_concurrent_subagents: Field[int] = integer(
         "declaredMaxConcurrentSubagents", "As declared, before overrides."
     )
-    declared_max_total_subagents = integer(
+    declared_max_total_subagents: Field[int] = integer(
         "declaredMaxTotalSubagents", "As declared, before overrides."
     )
-    declared_timeout_seconds = number("declaredTimeoutSeconds", "As declared, before overrides.")
-    declared_max_ai_credits = number("declaredMaxAiCredits", "As declared, before overrides.")
-    managed_approval_required = flag("managedApprovalRequired", _MANAGED + " (CLI 1.0.102)")
+    declared_timeout_seconds: Field[float] = number(
+        "declaredTimeoutSeconds", "As declared, before overrides."
+    )
+    declared_max_ai_credits: Field[float] = number(
+        "declaredMaxAiCredits", "As declared, before overrides."
+    )
+    managed_approval_required: Field[bool] = flag(
+        "managedApprovalRequired", _MANAGED + " (CLI 1.0.102)"
+    )
 
 
 class FactoryPermissionRequest(WorkflowPermissionRequest):
@@ -611,7 +647,7 @@ class FactoryPermissionRequest(WorkflowPermissionRequest):
     (same fields; ``isinstance(request, WorkflowPermissionRequest)`` holds)."""
 
     __slots__ = ()
-    KIND = "factory"
+    KIND: ClassVar[str | None] = "factory"
 
 
 #: Wire ``kind`` -> the class a handler gets.
