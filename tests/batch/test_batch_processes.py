@@ -54,3 +54,22 @@ def test_a_callers_broken_process_pool_ends_the_batch_and_a_rerun_finishes(tmp_p
             summary = run_batch(PROMPTS, output=out, executor=pool, progress=False, **options)
     assert_exactly_once(out, IDS)
     assert summary.skipped == len(first) and summary.counts == {"ok": 20}
+
+
+@pytest.mark.timeout(60)
+def test_unpicklable_tools_travel_by_reference(tmp_path):
+    from copilot_sync.batch import Ref
+
+    from ._tools import word_count
+
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(TypeError, match="Ref"):
+        run_batch(["x"], output=out, executor="processes", tools=[word_count])
+    with FakeCLI(Scenario()) as fake:
+        options = {"client_options": {"cli_path": fake.cli_path}, "progress": False}
+        run_batch(PROMPTS[:2], output=out, workers=2, executor="processes", tools=[Ref("tests.batch._tools:word_count")], **options)  # fmt: skip
+        creates = [m["params"] for m in fake.received if m.get("method") == "session.create"]
+    assert_exactly_once(out, IDS[:2])
+    assert [[t["name"] for t in p["tools"]] for p in creates] == [["word_count"], ["word_count"]]
+    with pytest.raises(ValueError):
+        Ref("no_colon")

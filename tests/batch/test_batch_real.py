@@ -39,6 +39,24 @@ def test_threads_end_to_end(real_cli, cli_env, model, tmp_path):
     assert summary.counts == {"ok": 20} and summary.p50_duration is not None
 
 
+@pytest.mark.timeout(60)
+def test_tool_calls_and_usage_are_recorded(real_cli, cli_env, model, tmp_path):
+    from copilot_sync import PermissionHandler
+
+    from ._tools import word_count
+
+    out = tmp_path / "out.jsonl"
+    model.add_tool_call("word_count", {"text": "one two three"})
+    model.add_reply("Three words.")
+    options_ = options(real_cli, cli_env, model)
+    run_batch(["count"], output=out, progress=False, tools=[word_count], on_permission_request=PermissionHandler.approve_all, **options_)  # fmt: skip
+    [record] = assert_exactly_once(out, ["0"])
+    assert record["status"] == "ok", record["error"]
+    assert record["text"] == "Three words."
+    assert record["tool_calls"] == [{"name": "word_count", "arguments": {"text": "one two three"}}]
+    assert record["usage"]["input_tokens"] > 0
+
+
 @pytest.mark.timeout(180)
 def test_dask_local_cluster_with_a_worker_killed_then_rerun(real_cli, cli_env, model, tmp_path):
     distributed = pytest.importorskip("distributed")

@@ -25,6 +25,7 @@ from typing import Any
 from ._clients import close_worker_clients
 from ._items import ITEM_OPTIONS
 from ._progress import BatchProgress, ProgressOption
+from ._refs import Ref
 from ._results import read_records
 from ._runner import BatchRunner, ExecutorOption
 from ._summary import BatchSummary
@@ -34,6 +35,7 @@ __all__ = [
     "BatchProgress",
     "BatchRunner",
     "BatchSummary",
+    "Ref",
     "close_worker_clients",
     "read_records",
     "run_batch",

@@ -34,7 +34,8 @@ def _check_picklable(name: str, value: Any) -> None:
         raise TypeError(
             f"{name} cannot be sent to worker processes ({type(exc).__name__}: {exc}); with a "
             "process or Dask executor, tools, handlers and response_format must be picklable: "
-            "module-level functions and classes, and plain data"
+            "module-level functions and classes, and plain data; name anything else by import path with "
+            "copilot_sync.batch.Ref('package.module:name') (a define_tool tool, for one)"
         ) from exc
 
 

@@ -20,6 +20,7 @@ from .._errors import (
 )
 from .._events import SessionEvent
 from ._clients import ClientPool, worker_pool
+from ._refs import resolve_refs
 
 __all__ = [
     "RECORD_KEYS",
@@ -143,10 +144,10 @@ def run_attempt(task: Task, pool: ClientPool) -> dict[str, Any]:
     try:
         client = pool.acquire()
         outcome["cli_version"] = client.server_version
-        session = client.create_session(**task.session_options)
+        session = client.create_session(**resolve_refs(task.session_options))
         try:
             session.on(on_event)
-            send = dict(task.send_options)
+            send = resolve_refs(dict(task.send_options))
             send.setdefault("timeout", 300.0)
             reply = session.send_and_wait(task.prompt, **send)
             if send.get("response_format") is not None:
