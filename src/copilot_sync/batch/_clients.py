@@ -99,6 +99,7 @@ def ensure_cli(options: Mapping[str, Any]) -> dict[str, Any]:
 
 _PROCESS_POOLS: dict[str, ClientPool] = {}
 _PROCESS_LOCK = threading.Lock()
+_AT_EXIT: list[bool] = []  # non-empty once close_worker_clients is registered with atexit
 
 
 def worker_pool(client_options: Mapping[str, Any], sessions_per_cli: int) -> ClientPool:
@@ -108,8 +109,9 @@ def worker_pool(client_options: Mapping[str, Any], sessions_per_cli: int) -> Cli
     with _PROCESS_LOCK:
         pool = _PROCESS_POOLS.get(key)
         if pool is None:
-            if not _PROCESS_POOLS:
+            if not _AT_EXIT:
                 atexit.register(close_worker_clients)
+                _AT_EXIT.append(True)
             pool = _PROCESS_POOLS[key] = ClientPool(client_options, sessions_per_cli, install=True)
         return pool
 
