@@ -71,7 +71,9 @@ def snake_case(name: str) -> str:
 def api_name(name: str) -> str:
     """A method or namespace attribute: snake_case, only keywords get a ``_`` (``get`` stays)."""
     text = snake_case(name)
-    if text.endswith("_") and text[:-1] in base.RESERVED_ATTRIBUTES:
+    if text.endswith("_") and (
+        text[:-1] in base.RESERVED_ATTRIBUTES or text[:-1] in base.ANNOTATION_NAMES
+    ):
         text = text[:-1]
     return text
 
@@ -134,8 +136,7 @@ class RpcGenerator(base.Generator):
         self.all_methods: list[tuple[Method, Namespace]] = []
 
     def _attr_name(self, wire: str) -> str:
-        text = snake_case(wire)
-        return text if text not in base.RESERVED_ATTRIBUTES else text + "_"
+        return snake_case(wire)
 
     # ------------------------------------------------------------- analysis
 
@@ -347,9 +348,12 @@ class RpcGenerator(base.Generator):
         )
         w('"""')
         w("")
+        # The record and namespace bases are the package's private runtime; the generated
+        # module is part of that package, so reaching them is not private usage.
+        w("# pyright: reportPrivateUsage=false")
         w("from __future__ import annotations")
         w("")
-        w("from typing import TYPE_CHECKING")
+        w("from typing import TYPE_CHECKING, cast")
         w("")
         w("from .._records import _Record, _UnionRecord")
         w("from .._rpc import _Api")
@@ -467,11 +471,18 @@ class RpcGenerator(base.Generator):
             params_expr = "{" + ", ".join(items) + "}"
         else:
             params_expr = "None"
-        call = f"        return self._call({json.dumps(method.wire)}, {params_expr}, {json.dumps(returns)}, timeout)"
+        # ``_call`` returns the parsed JSON result as ``Any``; ``cast`` (a no-op at run
+        # time) states what the runtime parsed it into, for mypy --strict and pyright.
+        quoted = json.dumps(returns)
+        cast_open, cast_close = ("", "") if returns == "Any" else (f"cast({quoted}, ", ")")
+        call = (
+            f"        return {cast_open}self._call({json.dumps(method.wire)}, {params_expr},"
+            f" {quoted}, timeout){cast_close}"
+        )
         if len(call) <= LINE_WIDTH:
             w(call)
             return
-        w("        return self._call(")
+        w(f"        return {cast_open}self._call(")
         w(f"            {json.dumps(method.wire)},")
         if method.params_union is None and method.params:
             w("            {")
@@ -480,9 +491,9 @@ class RpcGenerator(base.Generator):
             w("            },")
         else:
             w(f"            {params_expr},")
-        w(f"            {json.dumps(returns)},")
+        w(f"            {quoted},")
         w("            timeout,")
-        w("        )")
+        w(f"        ){cast_close}")
 
     def _method_docstring(self, method: Method, w: Any) -> None:
         width = LINE_WIDTH - 8

@@ -50,6 +50,7 @@ from ._errors import (
     CopilotTimeoutError,
     FrameTooLargeError,
     JsonRpcError,
+    NoReplyError,
     ProcessExitedError,
     ProtocolError,
     ProtocolVersionError,
@@ -59,7 +60,7 @@ from ._errors import (
     StructuredOutputError,
     UnsupportedMethodError,
 )
-from ._events import SessionEvent
+from ._events import SessionEvent, SessionEventBase, UnknownSessionEvent
 from ._futures import TurnFuture
 from ._logging import enable_file_logging
 from ._requests.commands import CommandContext, CommandDefinition
@@ -125,10 +126,12 @@ if TYPE_CHECKING:
     from ._discovery import resolve_cli as find_cli
     from ._events import SessionEventType
     from ._install import InstalledCLI, install_cli
+    from .generated.session_events import AssistantMessageEvent
 
 
 __all__ = [
     "SDK_PROTOCOL_VERSION",
+    "AssistantMessageEvent",
     "AuthenticationError",
     "CLIInstallError",
     "CLINotFoundError",
@@ -169,6 +172,7 @@ __all__ = [
     "ModelPolicy",
     "ModelSupports",
     "ModelVisionLimits",
+    "NoReplyError",
     "PermissionHandler",
     "PermissionRequest",
     "PermissionRequestResult",
@@ -184,6 +188,7 @@ __all__ = [
     "SessionContext",
     "SessionError",
     "SessionEvent",
+    "SessionEventBase",
     "SessionEventType",
     "SessionFsConfig",
     "SessionFsEntry",
@@ -207,6 +212,7 @@ __all__ = [
     "ToolResult",
     "TurnAbortedError",
     "TurnFuture",
+    "UnknownSessionEvent",
     "UnsupportedMethodError",
     "UrlPermissionRequest",
     "WorkflowPermissionRequest",
@@ -221,6 +227,7 @@ __all__ = [
 # Loaded on first use, so that `import copilot_sync` stays fast.
 _LAZY = {
     "SessionEventType": ("._events", "SessionEventType"),
+    "AssistantMessageEvent": ("._events", "AssistantMessageEvent"),
     "find_cli": ("._discovery", "resolve_cli"),
     "ResolvedCLI": ("._discovery", "ResolvedCLI"),
     "install_cli": ("._install", "install_cli"),

@@ -16,7 +16,8 @@
     ├── ProtocolVersionError          the CLI speaks a protocol version this SDK does not
     ├── SessionError                  the session reported ``session.error`` while a caller waited
     │   ├── AuthenticationError       ... because nobody is signed in (the message says how to fix it)
-    │   └── StructuredOutputError     a ``response_format=`` reply that is not JSON of the asked shape
+    │   ├── StructuredOutputError     a ``response_format=`` reply that is not JSON of the asked shape
+    │   └── NoReplyError              ``send_and_wait``'s turn ended without an assistant message
     ├── SessionClosedError            the session was disconnected while a caller used or waited on it
     ├── ClientStateError              the client is not in a state that allows the call (not started, forked...)
     ├── ReentrancyError               a blocking call from a handler where it can never complete
@@ -39,6 +40,8 @@ from typing import TYPE_CHECKING, Any
 from ._logging import redact, redact_value
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ._events import SessionEvent
 
 __all__ = [
@@ -53,6 +56,7 @@ __all__ = [
     "CopilotTimeoutError",
     "FrameTooLargeError",
     "JsonRpcError",
+    "NoReplyError",
     "ProcessExitedError",
     "ProtocolError",
     "ProtocolVersionError",
@@ -221,6 +225,35 @@ class StructuredOutputError(SessionError):
         super().__init__(message, event=event)
         self.text = redact(text)
         self.errors = [(path, redact(problem)) for path, problem in errors or ()]
+
+
+class NoReplyError(SessionError):
+    """The turn ended without any ``assistant.message``, so ``send_and_wait`` (or the
+    ``send_async`` future) has no reply to return.
+
+    The turn itself ended normally: its ``session.idle`` arrived, with no
+    ``session.error`` and no abort. It happens when the model answered only with tool
+    calls and the permission handler rejected one without feedback, which ends the turn
+    (``reason == "tool_rejected"``), or when the turn produced no message at all
+    (``reason == "empty"``). ``event`` is the event that ended the turn (its
+    ``session.idle``, or the ``abort`` a CLI sends after a bare reject) and ``events``
+    the turn's last few top-level events, oldest first. ``stream()`` and
+    ``send_and_collect()`` never raise it: they hand over what the turn had (``""`` for
+    no text), and a ``response_format=`` call raises :class:`StructuredOutputError`
+    instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        event: SessionEvent | None = None,
+        reason: str = "empty",
+        events: Sequence[SessionEvent] = (),
+    ) -> None:
+        super().__init__(message, event=event)
+        self.reason = reason
+        self.events: tuple[SessionEvent, ...] = tuple(_redacted_event(e) for e in events)
 
 
 #: What CLI 1.0.81 says in ``session.error`` when it has no credentials (observed), and

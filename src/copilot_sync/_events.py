@@ -1,14 +1,24 @@
-"""Session events: the ``SessionEvent`` envelope, ``parse_event``, and the lazy loading of
-the generated payload classes in :mod:`copilot_sync.generated.session_events` (their
-runtime is :mod:`copilot_sync._records`).
+"""Session events: the event classes' common base (``SessionEventBase``), ``parse_event``,
+and the lazy loading of the generated event and payload classes in
+:mod:`copilot_sync.generated.session_events` (their runtime is :mod:`copilot_sync._records`).
 
 Design notes
 ------------
-* ``SessionEvent`` is on the hot path (one object per ``session.event`` notification,
-  including every streaming delta). Construction only reads a few keys of the wire dict;
+* ``SessionEvent`` is, for type checkers, the union of one generated class per event type
+  (``AssistantMessageEvent``...) and ``UnknownSessionEvent``. Each class's ``type`` is a
+  ``Literal`` and its ``data`` the payload class, so ``if event.type ==
+  "assistant.message":`` (or ``isinstance(event.data, AssistantMessageData)``) narrows
+  ``event.data``. At run time ``SessionEvent`` is ``SessionEventBase``, the base of every
+  event class, so ``isinstance(x, SessionEvent)`` works without loading the generated
+  module; the exact union is ``copilot_sync.generated.session_events.SessionEvent``.
+* ``type`` stays the :class:`SessionEventType` member at run time: a ``str`` equal to the
+  literal, so ``event.type == "assistant.message"`` and ``event.type ==
+  SessionEventType.ASSISTANT_MESSAGE`` both hold.
+* Events are on the hot path (one object per ``session.event`` notification, including
+  every streaming delta). Construction only reads a few keys of the wire dict;
   ``timestamp`` and ``data`` are parsed on first access and cached.
-* The generated module (about 300 classes) is imported lazily, by the first
-  ``parse_event`` call, so ``import copilot_sync`` does not pay for it.
+* The generated module (about 300 payload classes and 120 event classes) is imported
+  lazily, by the first ``parse_event`` call, so ``import copilot_sync`` does not pay for it.
 * Nothing here raises on bad input: an unparsable timestamp is ``None``, a payload that
   does not parse is kept as ``RawEventData``; each is logged at DEBUG on the
   ``copilot_sync.events`` logger.
@@ -17,20 +27,28 @@ Design notes
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
 from ._records import RawEventData, parse_datetime, short_repr
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from .generated.session_events import SessionEventType
+    from .generated.session_events import (
+        EVENT_CLASSES,
+        EVENT_DATA_TYPES,
+        SessionEvent,
+        SessionEventType,
+    )
 
 __all__ = [
+    "EVENT_CLASSES",
     "EVENT_DATA_TYPES",
     "RawEventData",
     "SessionEvent",
+    "SessionEventBase",
     "SessionEventType",
+    "UnknownSessionEvent",
     "event_type_names",
     "parse_datetime",
     "parse_event",
@@ -38,8 +56,11 @@ __all__ = [
 
 _log = logging.getLogger("copilot_sync.events")
 
-_REPR_LIMIT = 60  # characters of each string shown by SessionEvent.__repr__
+_REPR_LIMIT = 60  # characters of each string shown by an event's __repr__
 _MAX_UNKNOWN_TYPES_LOGGED = 1024
+
+_T = TypeVar("_T", bound=str)
+_D = TypeVar("_D")
 
 
 # --------------------------------------------------------------------------- lazy module
@@ -57,6 +78,7 @@ class _NotLoaded:
 
 _type_map: Any = _NotLoaded()
 _data_types: dict[str, Any] = {}
+_event_classes: dict[str, Any] | None = None
 _unknown: Any = None
 _unknown_seen: set[str] = set()
 _type_names: tuple[str, ...] | None = None
@@ -64,12 +86,13 @@ _type_names: tuple[str, ...] | None = None
 
 def _load() -> Any:
     """Import the generated module and bind its tables here (idempotent, thread-safe)."""
-    global _type_map, _data_types, _unknown
+    global _type_map, _data_types, _unknown, _event_classes
     from .generated import session_events as module
 
     _data_types = module.EVENT_DATA_TYPES
     _unknown = module.SessionEventType.UNKNOWN
     _type_map = module.SessionEventType._value2member_map_
+    _event_classes = cast("dict[str, Any]", module.EVENT_CLASSES)
     return module
 
 
@@ -82,9 +105,14 @@ def _unknown_type(raw_type: str) -> Any:
     return _unknown
 
 
+_LAZY_NAMES = frozenset({"SessionEventType", "EVENT_DATA_TYPES", "EVENT_CLASSES"})
+
+
 def __getattr__(name: str) -> Any:  # lazy module attributes (PEP 562)
-    if name in ("SessionEventType", "EVENT_DATA_TYPES"):
-        return getattr(_load(), name)
+    if name in _LAZY_NAMES or (name.endswith("Event") and name[:1].isupper()):
+        module = _load()
+        if hasattr(module, name):
+            return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -103,13 +131,17 @@ def event_type_names() -> list[str]:
 # --------------------------------------------------------------------------- envelope
 
 
-class SessionEvent:
-    """One session event, as received in a ``session.event`` notification.
+class SessionEventBase(Generic[_T, _D]):
+    """The base of every session event class, as received in a ``session.event``
+    notification.
 
-    ``type`` is a :class:`SessionEventType` (a ``str`` enum, so ``event.type ==
-    "assistant.message"`` works); unknown type strings give ``SessionEventType.UNKNOWN``
-    and ``raw_type`` keeps the string. ``timestamp`` and ``data`` are parsed on first
-    access, cached, and never raise.
+    Each event type has its own subclass (``AssistantMessageEvent``...), generic in the
+    ``type`` literal and the ``data`` payload class; :data:`SessionEvent` is their union.
+    At run time ``type`` is a :class:`SessionEventType` (a ``str`` enum equal to the wire
+    string, so ``event.type == "assistant.message"`` works); unknown type strings give an
+    :class:`UnknownSessionEvent` whose ``type`` is ``SessionEventType.UNKNOWN`` and whose
+    ``raw_type`` keeps the string. ``timestamp`` and ``data`` are parsed on first access,
+    cached, and never raise. Build events with :func:`parse_event`.
     """
 
     __slots__ = (
@@ -126,11 +158,13 @@ class SessionEvent:
 
     raw: dict[str, Any]
     id: str | None
-    type: SessionEventType
+    type: _T
     raw_type: str
     parent_id: str | None
     ephemeral: bool
     agent_id: str | None
+    _data: _D
+    _timestamp: datetime | None
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
@@ -163,7 +197,7 @@ class SessionEvent:
         return result
 
     @property
-    def data(self) -> Any:
+    def data(self) -> _D:
         """The typed payload (``EVENT_DATA_TYPES[raw_type]``), or ``RawEventData`` for
         unknown and unschematised types. Parsed once; never raises."""
         try:
@@ -172,6 +206,7 @@ class SessionEvent:
             pass
         payload = self.raw.get("data")
         cls = _data_types.get(self.raw_type)
+        result: Any
         try:
             result = cls.from_dict(payload) if cls is not None else RawEventData(payload)
         except Exception:  # a bug in the parser must not kill the reader thread
@@ -180,7 +215,7 @@ class SessionEvent:
             )
             result = RawEventData(payload)
         self._data = result
-        return result
+        return self._data
 
     def to_dict(self) -> dict[str, Any]:
         """The event as a wire dict (a shallow copy of ``raw``, so the original ``type``
@@ -193,7 +228,7 @@ class SessionEvent:
             parts.append(f"agent_id={self.agent_id!r}")
         if self.ephemeral:
             parts.append("ephemeral=True")
-        data = self.data
+        data: object = self.data
         parts.append(f"data={short_repr(data, _REPR_LIMIT)}")
         return f"SessionEvent({', '.join(parts)})"
 
@@ -205,16 +240,21 @@ class SessionEvent:
         stays the ``text/plain`` part of an assistant message's display). Never raises."""
         if self.raw_type != "assistant.message":
             return None
-        data = self.raw.get("data")
+        data: object = self.raw.get("data")
         if not isinstance(data, dict):
             return None
-        content = data.get("content")
+        fields = cast("dict[str, object]", data)
+        content = fields.get("content")
         text = content if isinstance(content, str) and content.strip() else ""
-        names = []
-        requests = data.get("toolRequests")
+        names: list[str] = []
+        requests = fields.get("toolRequests")
         if isinstance(requests, list):
-            for request in requests:
-                name = request.get("name") if isinstance(request, dict) else None
+            for request in cast("list[object]", requests):
+                name = (
+                    cast("dict[str, object]", request).get("name")
+                    if isinstance(request, dict)
+                    else None
+                )
                 if isinstance(name, str) and name:
                     names.append("`" + name.replace("`", "") + "`")
         if not names:
@@ -223,8 +263,33 @@ class SessionEvent:
         return f"{text}\n\n{footer}" if text else footer
 
 
+class UnknownSessionEvent(SessionEventBase[Literal["unknown"], RawEventData]):
+    """An event whose type this SDK does not know (newer CLI): ``type`` is
+    ``SessionEventType.UNKNOWN`` (equal to ``"unknown"``), ``raw_type`` the wire string,
+    and ``data`` a :class:`RawEventData` (the wire dict, with attribute access)."""
+
+    __slots__ = ()
+
+
+if not TYPE_CHECKING:
+    # At run time every event class subclasses SessionEventBase, so it stands for the
+    # union in ``isinstance`` checks without importing the generated module.
+    SessionEvent = SessionEventBase
+
+
 def parse_event(raw: dict[str, Any]) -> SessionEvent:
-    """Wrap one wire event dict. Never raises for a dict; a non-dict raises ``TypeError``."""
-    if type(raw) is not dict and not isinstance(raw, dict):
-        raise TypeError(f"a session event must be a dict, not {type(raw).__name__}")
-    return SessionEvent(raw)
+    """Wrap one wire event dict in its event class (:class:`UnknownSessionEvent` for a type
+    not in the schema). Never raises for a dict; a non-dict raises ``TypeError``."""
+    raw_object = cast(object, raw)  # callers may pass anything at run time
+    if type(raw_object) is not dict and not isinstance(raw_object, dict):
+        raise TypeError(f"a session event must be a dict, not {type(raw_object).__name__}")
+    classes = _event_classes
+    if classes is None:
+        _load()
+        classes = _event_classes
+        assert classes is not None
+    raw_type = raw.get("type")
+    cls = classes.get(raw_type, UnknownSessionEvent) if type(raw_type) is str else None
+    if cls is None:
+        cls = UnknownSessionEvent
+    return cast("SessionEvent", cls(raw))

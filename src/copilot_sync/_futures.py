@@ -11,29 +11,31 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ._turn_queue import SessionTurns
 from ._turn_state import SENT
+from ._turns import no_reply_error
 from ._wire.reentrancy import blocking
 
 if TYPE_CHECKING:
-    from ._events import SessionEvent
     from ._idle_timeout import IdleTimeout
     from ._session import CopilotSession
     from ._turn_queue import Turn
+    from .generated.session_events import AssistantMessageEvent
 
 __all__ = ["SessionTurns", "TurnFuture", "new_turn_future"]
 
 logger = logging.getLogger("copilot_sync.session")
 
 
-class TurnFuture(Future["SessionEvent | None"]):
+class TurnFuture(Future["AssistantMessageEvent"]):
     """The future of one :meth:`CopilotSession.send_async` turn.
 
     Its result is what :meth:`CopilotSession.send_and_wait` would return (the turn's final
-    ``assistant.message`` event, or ``None``); its exception is what it would raise
-    (:class:`SessionError`, :class:`TurnAbortedError`, :class:`CopilotTimeoutError`,
+    ``assistant.message`` event, an :class:`AssistantMessageEvent`); its exception is what
+    it would raise (:class:`SessionError`, :class:`NoReplyError` for a turn that ended
+    without an assistant message, :class:`TurnAbortedError`, :class:`CopilotTimeoutError`,
     :class:`SessionClosedError`, :class:`ProcessExitedError`...).
 
     ``cancel()`` (from any thread): a turn still queued in the SDK is dropped without the
@@ -68,6 +70,10 @@ class TurnFuture(Future["SessionEvent | None"]):
         self.message_id: str | None = None
         self._turn: Turn | None = None
 
+    def bind(self, turn: Turn) -> None:
+        """Tie the future to its turn in the session's queue (for ``cancel()``/``running()``)."""
+        self._turn = turn
+
     def cancel(self) -> bool:
         turn = self._turn
         if turn is None:
@@ -78,7 +84,18 @@ class TurnFuture(Future["SessionEvent | None"]):
         turn = self._turn
         return turn is not None and turn.state == SENT and not self.done()
 
-    def result(self, timeout: float | None = None) -> SessionEvent | None:
+    def set_result(self, result: AssistantMessageEvent | None) -> None:
+        """Complete with the turn's reply; a turn that had none (``None``, from the
+        session's queue) completes with :class:`NoReplyError` instead, as
+        ``send_and_wait`` raises it. A subclass that converts the reply itself
+        (``response_format=``) overrides this and decides on its own."""
+        if result is None and type(self).set_result is TurnFuture.set_result:
+            turn = self._turn
+            self.set_exception(no_reply_error(None if turn is None else turn.waiter))
+            return
+        super().set_result(cast("AssistantMessageEvent", result))
+
+    def result(self, timeout: float | None = None) -> AssistantMessageEvent:
         if self.done():
             return super().result(0)
         with blocking(self.session, "TurnFuture.result()"):
@@ -124,5 +141,5 @@ def new_turn_future(
     each other; the caller submits the turn."""
     future = TurnFuture(session, prompt)
     turn = turns.new_turn(payload, future=future, timeout=timeout, idle=idle)
-    future._turn = turn
+    future.bind(turn)
     return future, turn

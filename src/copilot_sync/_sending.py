@@ -27,16 +27,16 @@ from ._futures import TurnFuture, new_turn_future
 from ._idle_timeout import IdleTimeout
 from ._send_options import AgentMode, SendMode, send_params
 from ._structured import OutputFormat, StructuredTurnFuture, new_structured_future, output_format
-from ._turns import EventStream, StreamSink, TextCollector, interrupt_stream
+from ._turns import EventStream, StreamSink, TextCollector, interrupt_stream, no_reply_error
 from ._wire.reentrancy import blocking
 from ._wire.reentrancy import check as check_reentrancy
 from ._wire.timeouts import Deadline, check_timeout
 
 if TYPE_CHECKING:
-    from ._events import SessionEvent
     from ._session import CopilotSession
     from ._turn_queue import SessionTurns
     from .generated.rpc import SessionRpc
+    from .generated.session_events import AssistantMessageEvent
 
 __all__ = ["TurnMethods", "send_params"]
 
@@ -102,8 +102,11 @@ class TurnMethods:
             agent_mode=agent_mode, request_headers=request_headers, display_prompt=display_prompt, source=source,
         )  # fmt: skip
         timeout = check_timeout(timeout)
-        result = self._rpc("session.send", params, timeout=timeout)
-        return result.get("messageId", "") if isinstance(result, dict) else ""
+        result: object = self._rpc("session.send", params, timeout=timeout)
+        if not isinstance(result, dict):
+            return ""
+        message_id = cast("dict[str, Any]", result).get("messageId", "")
+        return message_id if isinstance(message_id, str) else ""
 
     @overload
     def send_and_wait(
@@ -119,7 +122,7 @@ class TurnMethods:
         timeout: float | None = 60.0,
         idle_timeout: float | None = None,
         response_format: None = None,
-    ) -> SessionEvent | None: ...
+    ) -> AssistantMessageEvent: ...
 
     @overload
     def send_and_wait(
@@ -169,11 +172,15 @@ class TurnMethods:
     ) -> Any:
         """Send a message and block until its turn is over; return its reply.
 
-        Returns the turn's final ``assistant.message`` event (the last one with text), or
-        ``None`` if the turn produced none. Raises :class:`SessionError` on
-        ``session.error``, and :class:`TurnAbortedError` as soon as the CLI reports the
-        turn aborted (:meth:`abort` from any thread, or another client): the caller does
-        not wait for the aborted turn's ``session.idle``.
+        Returns the turn's final ``assistant.message`` event, an
+        :class:`AssistantMessageEvent` (the last top-level one with text, else the last
+        one): ``reply.data.content`` is the text. A turn that ends without any assistant
+        message (the model only asked for a tool and the permission handler rejected it
+        without feedback, or it produced nothing) raises :class:`NoReplyError`; it never
+        returns ``None``. Raises :class:`SessionError` on ``session.error``, and
+        :class:`TurnAbortedError` as soon as the CLI reports the turn aborted
+        (:meth:`abort` from any thread, or another client): the caller does not wait for
+        the aborted turn's ``session.idle``.
 
         Many threads may call it on one session at once: each call's turn waits its
         turn in the session's queue (shared with ``stream``, ``send_and_collect`` and
@@ -215,7 +222,11 @@ class TurnMethods:
             try:
                 self._turns.submit(turn)
                 reply = self._turns.wait(turn, deadline, "send_and_wait()")
-                return reply if output is None else output.convert_reply(reply)
+                if output is not None:
+                    return output.convert_reply(reply)
+                if reply is None:
+                    raise no_reply_error(turn.waiter)
+                return reply
             except KeyboardInterrupt:
                 while (
                     True
@@ -259,7 +270,8 @@ class TurnMethods:
         )  # fmt: skip
         deadline = Deadline.checked(timeout)
         idle = _idle(idle_timeout, self)
-        if isinstance(buffer_size, bool) or not isinstance(buffer_size, int) or buffer_size < 2:
+        size = cast(object, buffer_size)  # checked: callers may pass anything
+        if isinstance(size, bool) or not isinstance(size, int) or size < 2:
             raise ValueError("buffer_size must be an integer of at least 2")
         self._check_open()
         check_reentrancy(self, "stream()")  # it would be iterated right here, forever

@@ -31,22 +31,28 @@ the queue, which sends the next message only then) and ``TextCollector``
 from __future__ import annotations
 
 import queue
+from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
-from ._errors import CopilotTimeoutError, SessionError, session_error_from
+from ._errors import CopilotTimeoutError, NoReplyError, SessionError, session_error_from
 from ._wire.reentrancy import blocking
 from ._wire.timeouts import WAIT_SLICE, Deadline
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from ._events import SessionEvent
+    from ._idle_timeout import IdleTimeout
     from ._turn_queue import Turn
+    from .generated.session_events import AssistantMessageEvent
 
 __all__ = [
     "EventStream",
     "TurnAbortedError",
     "TurnWaiter",
     "interrupt_stream",
+    "no_reply_error",
     "session_error_from",
 ]
 
@@ -103,6 +109,13 @@ class _TurnTracker:
         return _outcome_of(event)
 
 
+def _data_of(event: SessionEvent) -> dict[str, Any]:
+    """The event's wire ``data`` dict (``{}`` if it is not a dict): the turn logic reads
+    the few keys it needs from the wire, without parsing the typed payload."""
+    data: object = event.raw.get("data")
+    return cast("dict[str, Any]", data) if isinstance(data, dict) else {}
+
+
 def _was_rejected(event: SessionEvent) -> bool:
     """A ``tool.execution_complete`` for a call the permission handler rejected.
 
@@ -110,15 +123,13 @@ def _was_rejected(event: SessionEvent) -> bool:
     1.0.102 also sends an ``abort`` (``user_initiated``) first. Either way the turn ended
     because the application said no, not because anyone aborted it: ``send_and_wait``
     returns the turn's last assistant message on every CLI, as the official SDK does."""
-    data = event.raw.get("data")
-    error = data.get("error") if isinstance(data, dict) else None
-    return isinstance(error, dict) and error.get("code") == "rejected"
+    error: object = _data_of(event).get("error")
+    return isinstance(error, dict) and cast("dict[str, Any]", error).get("code") == "rejected"
 
 
 def _aborted(event: SessionEvent) -> TurnAbortedError:
     """The outcome of a turn the CLI reports aborted (its ``abort`` event)."""
-    data = event.raw.get("data")
-    reason = data.get("reason") if isinstance(data, dict) else None
+    reason = _data_of(event).get("reason")
     because = f" ({reason})" if isinstance(reason, str) and reason else ""
     return TurnAbortedError(f"the turn was aborted{because} before it completed", event=event)
 
@@ -127,8 +138,7 @@ def _outcome_of(event: SessionEvent) -> BaseException | bool | None:
     """True when the event ends the turn normally; an exception when it ends it badly."""
     raw_type = event.raw_type
     if raw_type == "session.idle":
-        data = event.raw.get("data")
-        if isinstance(data, dict) and data.get("aborted"):
+        if _data_of(event).get("aborted"):
             return TurnAbortedError("the turn was aborted before it completed", event=event)
         return True
     if raw_type == "session.error":
@@ -141,13 +151,16 @@ class TurnWaiter:
     ``TurnFuture`` and the turn behind a stream). Fed on the event thread, before the
     ``on()`` handlers (``observe``); its owner acts on ``outcome`` after them."""
 
-    __slots__ = ("last", "last_with_text", "outcome", "tracker")
+    __slots__ = ("ended_by", "last", "last_with_text", "outcome", "recent", "tracker")
 
     def __init__(self, baseline: int) -> None:
         self.tracker = _TurnTracker(baseline)
-        self.last: SessionEvent | None = None
-        self.last_with_text: SessionEvent | None = None
+        self.last: AssistantMessageEvent | None = None
+        self.last_with_text: AssistantMessageEvent | None = None
         self.outcome: BaseException | bool | None = None
+        self.ended_by: SessionEvent | None = None  # the event that decided the outcome
+        # the turn's last top-level events, for NoReplyError (references, no copies)
+        self.recent: deque[SessionEvent] = deque(maxlen=_RECENT_EVENTS)
 
     def observe(self, seq: int, event: SessionEvent) -> None:
         if self.outcome is not None:
@@ -155,21 +168,53 @@ class TurnWaiter:
         outcome = self.tracker.feed(seq, event)
         if outcome is False or event.agent_id:
             return
-        if event.raw_type == "assistant.message":
+        if self.tracker.started:
+            self.recent.append(event)
+        if event.type == "assistant.message":
             if not self.tracker.started:
                 return  # a late message of an earlier turn
             self.last = event
-            data = event.raw.get("data")
-            if isinstance(data, dict) and data.get("content"):
+            if _data_of(event).get("content"):
                 self.last_with_text = event
             return
         if outcome is not None:
             self.outcome = outcome
+            self.ended_by = event
 
     @property
-    def answer(self) -> SessionEvent | None:
-        """What ``send_and_wait`` returns: the last root message with text, else the last one."""
+    def answer(self) -> AssistantMessageEvent | None:
+        """What ``send_and_wait`` returns: the last root message with text, else the last
+        one; ``None`` if the turn had none (``send_and_wait`` then raises
+        :func:`no_reply_error`)."""
         return self.last_with_text or self.last
+
+
+_RECENT_EVENTS = 8
+
+
+def no_reply_error(waiter: TurnWaiter | None) -> NoReplyError:
+    """The error for a turn that ended normally without an ``assistant.message``, saying
+    why if the waiter knows (a bare permission reject ended it)."""
+    if waiter is None:
+        return NoReplyError("the turn ended without an assistant message")
+    rejected = waiter.tracker.rejected or any(
+        event.raw_type == "tool.execution_complete" and _was_rejected(event)
+        for event in waiter.recent
+    )
+    if rejected:
+        message = (
+            "the turn ended without an assistant message: a tool call was rejected by the"
+            " permission handler, which ends the turn (reject with feedback to let the model"
+            " go on and answer)"
+        )
+    else:
+        message = "the turn ended without an assistant message (the model produced none)"
+    return NoReplyError(
+        message,
+        event=waiter.ended_by,
+        reason="tool_rejected" if rejected else "empty",
+        events=list(waiter.recent),
+    )
 
 
 class TurnEnd:
@@ -235,8 +280,11 @@ class TextCollector:
             return
         if not self.started or raw_type not in ("assistant.message_delta", "assistant.message"):
             return
-        data = event.raw.get("data")
-        if not isinstance(data, dict) or data.get("parentToolCallId"):
+        raw_data: object = event.raw.get("data")
+        if not isinstance(raw_data, dict):
+            return
+        data = cast("dict[str, Any]", raw_data)
+        if data.get("parentToolCallId"):
             return
         key = data.get("messageId")
         done = self.delivered.get(key, 0)
@@ -404,7 +452,7 @@ class EventStream:
         if isinstance(item, BaseException):
             self.close()
             raise item
-        return item
+        return cast("SessionEvent", item)
 
     def _get(self) -> Any:
         sink_queue = self._sink.queue
@@ -433,7 +481,7 @@ class EventStream:
                         return _END
                     continue
 
-    def _timed_out(self, idle: Any = None) -> CopilotTimeoutError:
+    def _timed_out(self, idle: IdleTimeout | None = None) -> CopilotTimeoutError:
         withdrawn = self._turn.owner.withdraw(self._turn)
         self.close()
         timeout = self._deadline.timeout
@@ -471,7 +519,7 @@ class EventStream:
         self._sink.closed = True
         self._turn.owner.withdraw(self._turn)
 
-    def __enter__(self) -> EventStream:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -489,4 +537,4 @@ def interrupt_stream(stream: EventStream) -> None:
     """Ctrl-C reached the code that started or iterates ``stream`` (``stream()``,
     ``send_and_collect``): as when it interrupts the iteration itself, a queued turn is
     dropped and a running one aborted (handed to another thread). Idempotent."""
-    stream._interrupted()
+    stream._interrupted()  # pyright: ignore[reportPrivateUsage]  # this module's own class

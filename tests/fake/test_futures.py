@@ -11,6 +11,7 @@ import pytest
 
 from copilot_sync import (
     CopilotTimeoutError,
+    NoReplyError,
     ProcessExitedError,
     ReentrancyError,
     SessionClosedError,
@@ -99,12 +100,15 @@ def test_the_result_is_what_send_and_wait_returns():
         assert future.message_id == "scripted"
 
 
-def test_a_turn_without_a_message_gives_none():
+def test_a_turn_without_a_message_fails_with_no_reply_error():
     with running([_scripted([("user.message", {"content": "hi"}), ("session.idle", {})])]) as (
         _fake,
         client,
     ):
-        assert client.create_session().send_async("hi", timeout=WAIT).result(WAIT) is None
+        future = client.create_session().send_async("hi", timeout=WAIT)
+        with pytest.raises(NoReplyError, match="without an assistant message"):
+            future.result(WAIT)
+        assert isinstance(future.exception(0), NoReplyError)
 
 
 def test_session_error_fails_the_future_with_session_error():

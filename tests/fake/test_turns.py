@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from copilot_sync import ReentrancyError, SessionError, TurnAbortedError
+from copilot_sync import NoReplyError, ReentrancyError, SessionError, TurnAbortedError
 from copilot_sync.testing import Rule
 from copilot_sync.testing.actions import events, reply
 
@@ -49,10 +49,30 @@ def test_send_and_wait_returns_the_last_root_message_with_text():
         assert reply.data.message_id == "m2"
 
 
-def test_send_and_wait_returns_none_when_the_turn_has_no_message():
+def test_send_and_wait_raises_no_reply_error_when_the_turn_has_no_message():
     turn = [("user.message", {"content": "hi"}), ("session.idle", {})]
     with running([_scripted(turn)]) as (_fake, client):
-        assert client.create_session().send_and_wait("hi", timeout=10) is None
+        with pytest.raises(NoReplyError, match="without an assistant message") as caught:
+            client.create_session().send_and_wait("hi", timeout=10)
+        assert isinstance(caught.value, SessionError)
+        assert caught.value.reason == "empty"
+        assert caught.value.event is not None and caught.value.event.type == "session.idle"
+        assert [e.raw_type for e in caught.value.events] == ["user.message", "session.idle"]
+
+
+def test_no_reply_error_names_a_bare_reject_that_ended_the_turn():
+    rejected = {"toolCallId": "c1", "success": False,
+                "error": {"message": "The user rejected this tool call.", "code": "rejected"}}
+    turn = [("user.message", {"content": "hi"}),
+            ("tool.execution_start", {"toolCallId": "c1", "toolName": "rm"}),
+            ("tool.execution_complete", rejected),
+            ("abort", {"reason": "user_initiated"}), ("session.idle", {})]  # fmt: skip
+    with running([_scripted(turn)]) as (_fake, client):
+        session = client.create_session()
+        with pytest.raises(NoReplyError, match="rejected by the permission handler") as caught:
+            session.send_and_wait("hi", timeout=10)
+        assert caught.value.reason == "tool_rejected"
+        assert caught.value.events[-1].raw_type == "session.idle"
 
 
 def test_session_error_raises_with_the_event():
@@ -278,7 +298,8 @@ def test_a_late_message_of_an_earlier_turn_is_not_the_answer():
     turn = [("assistant.message", {"messageId": "old", "content": "from the turn before"}),
             ("user.message", {"content": "hi"}), ("session.idle", {})]  # fmt: skip
     with running([_scripted(turn)]) as (_fake, client):
-        assert client.create_session().send_and_wait("hi", timeout=10) is None
+        with pytest.raises(NoReplyError):
+            client.create_session().send_and_wait("hi", timeout=10)
 
 
 # --------------------------------------------------------------------------- the queue: Ctrl-C and closing

@@ -14,9 +14,10 @@ raises, unknown fields are kept in ``raw`` and in ``to_dict()``). Every method i
 marked experimental in the schema of CLI 1.0.102. Runtime: ``copilot_sync._rpc``.
 """
 
+# pyright: reportPrivateUsage=false
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from .._records import _Record, _UnionRecord
 from .._rpc import _Api
@@ -11943,14 +11944,14 @@ class SessionMetadataSnapshot(_Record):
 class SessionModelList(_Record):
     """The list of models available to this session."""
 
-    __slots__ = ("list", "providers", "model_price_categories", "quota_snapshots", "auto")
+    __slots__ = ("list_", "providers", "model_price_categories", "quota_snapshots", "auto")
     _WIRE = ("list", "providers", "modelPriceCategories", "quotaSnapshots", "auto")
     _REQUIRED = 1
 
     #: Available models, ordered with the most preferred default first. Includes both Copilot
     #: (CAPI) models and any registry BYOK models; a BYOK model appears under its
     #: provider-qualified selection id (`provider/id`).
-    list: list[Any]
+    list_: list[Any]
     #: The model providers available to this session, in ordering order, resolved from the account
     #: roster; empty when no provider is entitled (logged out / seatless). Each model in `list`
     #: carries its own provider reference; this roster gives the deterministic provider sequence
@@ -16236,7 +16237,12 @@ class ServerAccountApi(_Api):
         Returns:
             List of all authenticated users.
         """
-        return self._call("account.getAllUsers", None, "list[AccountAllUsers]", timeout)
+        return cast("list[AccountAllUsers]", self._call(
+            "account.getAllUsers",
+            None,
+            "list[AccountAllUsers]",
+            timeout,
+        ))
 
     def get_current_auth(self, *, timeout: float | None = 60.0) -> AccountGetCurrentAuthResult:
         """Gets the currently active authentication credentials from the global auth manager.
@@ -16246,7 +16252,12 @@ class ServerAccountApi(_Api):
         Returns:
             Current authentication state.
         """
-        return self._call("account.getCurrentAuth", None, "AccountGetCurrentAuthResult", timeout)
+        return cast("AccountGetCurrentAuthResult", self._call(
+            "account.getCurrentAuth",
+            None,
+            "AccountGetCurrentAuthResult",
+            timeout,
+        ))
 
     def get_quota(
         self,
@@ -16268,7 +16279,7 @@ class ServerAccountApi(_Api):
         Returns:
             Quota usage snapshots for the resolved user, keyed by quota type.
         """
-        return self._call(
+        return cast("AccountGetQuotaResult", self._call(
             "account.getQuota",
             {
                 "selectionId": selection_id,
@@ -16276,7 +16287,7 @@ class ServerAccountApi(_Api):
             },
             "AccountGetQuotaResult",
             timeout,
-        )
+        ))
 
     def login(
         self,
@@ -16300,7 +16311,7 @@ class ServerAccountApi(_Api):
         Returns:
             Result of a successful login; throws on failure.
         """
-        return self._call(
+        return cast("AccountLoginResult", self._call(
             "account.login",
             {
                 "host": host,
@@ -16309,7 +16320,7 @@ class ServerAccountApi(_Api):
             },
             "AccountLoginResult",
             timeout,
-        )
+        ))
 
     def logout(
         self,
@@ -16329,7 +16340,7 @@ class ServerAccountApi(_Api):
         Returns:
             Logout result indicating if more users remain.
         """
-        return self._call(
+        return cast("AccountLogoutResult", self._call(
             "account.logout",
             {
                 "selectionId": selection_id,
@@ -16337,7 +16348,7 @@ class ServerAccountApi(_Api):
             },
             "AccountLogoutResult",
             timeout,
-        )
+        ))
 
 
 class ServerAgentRegistryApi(_Api):
@@ -16379,7 +16390,7 @@ class ServerAgentRegistryApi(_Api):
         Returns:
             Outcome of an agentRegistry.spawn call.
         """
-        return self._call(
+        return cast("AgentRegistrySpawnResult", self._call(
             "agentRegistry.spawn",
             {
                 "cwd": cwd,
@@ -16391,7 +16402,7 @@ class ServerAgentRegistryApi(_Api):
             },
             "AgentRegistrySpawnResult",
             timeout,
-        )
+        ))
 
 
 class ServerAgentsApi(_Api):
@@ -16428,7 +16439,7 @@ class ServerAgentsApi(_Api):
         Returns:
             Agents discovered across user, project, plugin, and remote sources.
         """
-        return self._call(
+        return cast("ServerAgentList", self._call(
             "agents.discover",
             {
                 "agentDirectories": agent_directories,
@@ -16437,7 +16448,7 @@ class ServerAgentsApi(_Api):
             },
             "ServerAgentList",
             timeout,
-        )
+        ))
 
     def get_discovery_paths(
         self,
@@ -16468,7 +16479,7 @@ class ServerAgentsApi(_Api):
             Canonical locations where custom agents can be created so the runtime will recognize
             them.
         """
-        return self._call(
+        return cast("AgentDiscoveryPathList", self._call(
             "agents.getDiscoveryPaths",
             {
                 "agentDirectories": agent_directories,
@@ -16477,7 +16488,7 @@ class ServerAgentsApi(_Api):
             },
             "AgentDiscoveryPathList",
             timeout,
-        )
+        ))
 
 
 class ServerAzureMlApi(_Api):
@@ -16505,7 +16516,7 @@ class ServerAzureMlApi(_Api):
         Returns:
             Opaque handle to a connection-owned family mutation interval.
         """
-        return self._call(
+        return cast("AzureMlFamilyLeaseResult", self._call(
             "azureMl.acquireFamily",
             {
                 "registry": registry,
@@ -16513,7 +16524,7 @@ class ServerAzureMlApi(_Api):
             },
             "AzureMlFamilyLeaseResult",
             timeout,
-        )
+        ))
 
     def cancel(self, *, request_id: str, timeout: float | None = 60.0) -> bool:
         """Cancels a connection-owned download; the download call reports terminal cleanup separately.
@@ -16526,7 +16537,14 @@ class ServerAzureMlApi(_Api):
         Returns:
             Whether an active connection-owned transfer accepted cancellation.
         """
-        return self._call("azureMl.cancel", {"requestId": request_id}, "bool", timeout)
+        return cast("bool", self._call(
+            "azureMl.cancel",
+            {
+                "requestId": request_id,
+            },
+            "bool",
+            timeout,
+        ))
 
     def catalog(
         self,
@@ -16547,7 +16565,7 @@ class ServerAzureMlApi(_Api):
         Returns:
             Eligible models and redacted validation warnings.
         """
-        return self._call(
+        return cast("AzureMlCatalogResult", self._call(
             "azureMl.catalog",
             {
                 "includeDev": include_dev,
@@ -16555,7 +16573,7 @@ class ServerAzureMlApi(_Api):
             },
             "AzureMlCatalogResult",
             timeout,
-        )
+        ))
 
     def discard(
         self,
@@ -16576,7 +16594,7 @@ class ServerAzureMlApi(_Api):
         Returns:
             Empty acknowledgement for a completed host lifecycle operation.
         """
-        return self._call(
+        return cast("HostEmptyResult", self._call(
             "azureMl.discard",
             {
                 "destination": destination,
@@ -16584,7 +16602,7 @@ class ServerAzureMlApi(_Api):
             },
             "HostEmptyResult",
             timeout,
-        )
+        ))
 
     def download(
         self,
@@ -16614,7 +16632,7 @@ class ServerAzureMlApi(_Api):
         Returns:
             Completed and verified Azure ML model files.
         """
-        return self._call(
+        return cast("AzureMlDownloadResult", self._call(
             "azureMl.download",
             {
                 "requestId": request_id,
@@ -16626,7 +16644,7 @@ class ServerAzureMlApi(_Api):
             },
             "AzureMlDownloadResult",
             timeout,
-        )
+        ))
 
     def latest(
         self,
@@ -16646,7 +16664,7 @@ class ServerAzureMlApi(_Api):
         Returns:
             Eligible Azure ML model version and its provider metadata.
         """
-        return self._call(
+        return cast("AzureMlModel", self._call(
             "azureMl.latest",
             {
                 "registry": registry,
@@ -16654,7 +16672,7 @@ class ServerAzureMlApi(_Api):
             },
             "AzureMlModel",
             timeout,
-        )
+        ))
 
     def release_family(
         self,
@@ -16677,7 +16695,7 @@ class ServerAzureMlApi(_Api):
         Returns:
             Empty acknowledgement for a completed host lifecycle operation.
         """
-        return self._call(
+        return cast("HostEmptyResult", self._call(
             "azureMl.releaseFamily",
             {
                 "leaseId": lease_id,
@@ -16686,7 +16704,7 @@ class ServerAzureMlApi(_Api):
             },
             "HostEmptyResult",
             timeout,
-        )
+        ))
 
     def resolve(
         self,
@@ -16708,7 +16726,7 @@ class ServerAzureMlApi(_Api):
         Returns:
             Resolved artifact facts without signed download URLs.
         """
-        return self._call(
+        return cast("AzureMlResolveResult", self._call(
             "azureMl.resolve",
             {
                 "registry": registry,
@@ -16717,7 +16735,7 @@ class ServerAzureMlApi(_Api):
             },
             "AzureMlResolveResult",
             timeout,
-        )
+        ))
 
     def status(self, *, request_id: str, timeout: float | None = 60.0) -> Any:
         """Returns progress for an active download owned by this connection, or null after completion.
@@ -16775,7 +16793,7 @@ class ServerCatalogApi(_Api):
             Outcome of catalog.getGeneratedFeed: the feed with its entries, or one typed refusal.
             An entry that cannot be presented never fails the feed.
         """
-        return self._call(
+        return cast("CatalogResourceGeneratedFeedResult", self._call(
             "catalog.getGeneratedFeed",
             {
                 "contract": contract,
@@ -16786,7 +16804,7 @@ class ServerCatalogApi(_Api):
             },
             "CatalogResourceGeneratedFeedResult",
             timeout,
-        )
+        ))
 
     def get_saved_feed(
         self,
@@ -16822,7 +16840,7 @@ class ServerCatalogApi(_Api):
             Outcome of catalog.getSavedFeed: the feed with its entries, or one typed refusal. An
             entry that cannot be presented never fails the feed.
         """
-        return self._call(
+        return cast("CatalogResourceSavedFeedResult", self._call(
             "catalog.getSavedFeed",
             {
                 "contract": contract,
@@ -16832,7 +16850,7 @@ class ServerCatalogApi(_Api):
             },
             "CatalogResourceSavedFeedResult",
             timeout,
-        )
+        ))
 
     def plan_install_from_reference(
         self,
@@ -16863,7 +16881,7 @@ class ServerCatalogApi(_Api):
             Planning result for a materialisation reference with the honoured contract, or a typed
             refusal.
         """
-        return self._call(
+        return cast("CatalogReferenceInstallationResult", self._call(
             "catalog.planInstallFromReference",
             {
                 "contract": contract,
@@ -16872,7 +16890,7 @@ class ServerCatalogApi(_Api):
             },
             "CatalogReferenceInstallationResult",
             timeout,
-        )
+        ))
 
     def search(
         self,
@@ -16923,7 +16941,7 @@ class ServerCatalogApi(_Api):
             Outcome of a catalog.search call: either bounded inert candidates, or one typed
             refusal. Never a partial success.
         """
-        return self._call(
+        return cast("CatalogSearchResult", self._call(
             "catalog.search",
             {
                 "contract": contract,
@@ -16936,7 +16954,7 @@ class ServerCatalogApi(_Api):
             },
             "CatalogSearchResult",
             timeout,
-        )
+        ))
 
     def select(
         self,
@@ -16970,7 +16988,7 @@ class ServerCatalogApi(_Api):
             Typed outcome of catalog.select. Only the selected host result carries a fresh
             candidate handle; the model-facing projection removes both that handle and searchId.
         """
-        return self._call(
+        return cast("CatalogSelectionResult", self._call(
             "catalog.select",
             {
                 "contract": contract,
@@ -16980,7 +16998,7 @@ class ServerCatalogApi(_Api):
             },
             "CatalogSelectionResult",
             timeout,
-        )
+        ))
 
 
 class ServerCommandsApi(_Api):
@@ -16999,7 +17017,7 @@ class ServerCommandsApi(_Api):
         Returns:
             Slash commands available in the session, after applying any include/exclude filters.
         """
-        return self._call("commands.list", None, "CommandList", timeout)
+        return cast("CommandList", self._call("commands.list", None, "CommandList", timeout))
 
 
 class ServerConnectorsApi(_Api):
@@ -17016,7 +17034,12 @@ class ServerConnectorsApi(_Api):
         Returns:
             Eligible accounts.
         """
-        return self._call("connectors.getAccounts", None, "ConnectorDiscoveryAccountList", timeout)
+        return cast("ConnectorDiscoveryAccountList", self._call(
+            "connectors.getAccounts",
+            None,
+            "ConnectorDiscoveryAccountList",
+            timeout,
+        ))
 
     def get_capabilities(self, *, timeout: float | None = 60.0) -> ConnectorDiscoveryCapabilities:
         """Returns feature availability.
@@ -17026,12 +17049,12 @@ class ServerConnectorsApi(_Api):
         Returns:
             Feature availability.
         """
-        return self._call(
+        return cast("ConnectorDiscoveryCapabilities", self._call(
             "connectors.getCapabilities",
             None,
             "ConnectorDiscoveryCapabilities",
             timeout,
-        )
+        ))
 
     def list(
         self,
@@ -17049,14 +17072,14 @@ class ServerConnectorsApi(_Api):
         Returns:
             Entries for the selected account.
         """
-        return self._call(
+        return cast("ConnectorDiscoveryCatalogResult", self._call(
             "connectors.list",
             {
                 "accountId": account_id,
             },
             "ConnectorDiscoveryCatalogResult",
             timeout,
-        )
+        ))
 
     def refresh(
         self,
@@ -17074,14 +17097,14 @@ class ServerConnectorsApi(_Api):
         Returns:
             Entries for the selected account.
         """
-        return self._call(
+        return cast("ConnectorDiscoveryCatalogResult", self._call(
             "connectors.refresh",
             {
                 "accountId": account_id,
             },
             "ConnectorDiscoveryCatalogResult",
             timeout,
-        )
+        ))
 
 
 class ServerContentExclusionApi(_Api):
@@ -17114,14 +17137,14 @@ class ServerContentExclusionApi(_Api):
             The accepted policies, parsed and normalized. A rejected input is reported as an error
             rather than in this result.
         """
-        return self._call(
+        return cast("ContentExclusionValidatePoliciesResult", self._call(
             "contentExclusion.validatePolicies",
             {
                 "policiesJson": policies_json,
             },
             "ContentExclusionValidatePoliciesResult",
             timeout,
-        )
+        ))
 
 
 class ServerEnvironmentsApi(_Api):
@@ -17148,14 +17171,14 @@ class ServerEnvironmentsApi(_Api):
         Returns:
             Acknowledgement that the requested environment was deleted.
         """
-        return self._call(
+        return cast("EnvironmentsDeleteResult", self._call(
             "environments.delete",
             {
                 "environmentId": environment_id,
             },
             "EnvironmentsDeleteResult",
             timeout,
-        )
+        ))
 
     def get(self, *, environment_id: str, timeout: float | None = 60.0) -> EnvironmentsGetResult:
         """Gets safe discovery information for a GitHub Mission Control environment without requiring
@@ -17169,14 +17192,14 @@ class ServerEnvironmentsApi(_Api):
         Returns:
             Safe discovery information for the requested environment.
         """
-        return self._call(
+        return cast("EnvironmentsGetResult", self._call(
             "environments.get",
             {
                 "environmentId": environment_id,
             },
             "EnvironmentsGetResult",
             timeout,
-        )
+        ))
 
     def list(
         self,
@@ -17197,7 +17220,7 @@ class ServerEnvironmentsApi(_Api):
         Returns:
             Environments visible to the authenticated caller and matching the supplied filters.
         """
-        return self._call(
+        return cast("EnvironmentsListResult", self._call(
             "environments.list",
             {
                 "kind": kind,
@@ -17205,7 +17228,7 @@ class ServerEnvironmentsApi(_Api):
             },
             "EnvironmentsListResult",
             timeout,
-        )
+        ))
 
 
 class ServerExtensionsApi(_Api):
@@ -17223,7 +17246,7 @@ class ServerExtensionsApi(_Api):
         Args:
             ids: Source-qualified user or plugin extension IDs to disable.
         """
-        return self._call("extensions.disable", {"ids": ids}, "None", timeout)
+        return cast("None", self._call("extensions.disable", {"ids": ids}, "None", timeout))
 
     def discover(self, *, timeout: float | None = 60.0) -> DiscoveredExtensions:
         """Discovers user and enabled installed-plugin extensions from persisted Copilot home state,
@@ -17235,7 +17258,12 @@ class ServerExtensionsApi(_Api):
             Extensions discovered from persisted Copilot home state and their effective loading
             mode. Launch-scoped additional plugins are not included.
         """
-        return self._call("extensions.discover", None, "DiscoveredExtensions", timeout)
+        return cast("DiscoveredExtensions", self._call(
+            "extensions.discover",
+            None,
+            "DiscoveredExtensions",
+            timeout,
+        ))
 
     def enable(self, *, ids: Sequence[str], timeout: float | None = 60.0) -> None:
         """Persistently enables extension IDs for future sessions. Active sessions are unchanged; use
@@ -17246,7 +17274,7 @@ class ServerExtensionsApi(_Api):
         Args:
             ids: Source-qualified user or plugin extension IDs to enable.
         """
-        return self._call("extensions.enable", {"ids": ids}, "None", timeout)
+        return cast("None", self._call("extensions.enable", {"ids": ids}, "None", timeout))
 
 
 class ServerHooksApi(_Api):
@@ -17288,7 +17316,7 @@ class ServerHooksApi(_Api):
             plugin, and managed-policy sources. Concrete sessions may include additional
             session-specific hook sources.
         """
-        return self._call(
+        return cast("HooksDiscoverResult", self._call(
             "hooks.discover",
             {
                 "hookDirectories": hook_directories,
@@ -17297,7 +17325,7 @@ class ServerHooksApi(_Api):
             },
             "HooksDiscoverResult",
             timeout,
-        )
+        ))
 
 
 class ServerHostApi(_Api):
@@ -17318,7 +17346,14 @@ class ServerHostApi(_Api):
         Returns:
             Empty acknowledgement for a completed host lifecycle operation.
         """
-        return self._call("host.dispose", {"hostId": host_id}, "HostEmptyResult", timeout)
+        return cast("HostEmptyResult", self._call(
+            "host.dispose",
+            {
+                "hostId": host_id,
+            },
+            "HostEmptyResult",
+            timeout,
+        ))
 
     def list_sessions(
         self,
@@ -17338,14 +17373,14 @@ class ServerHostApi(_Api):
         Returns:
             The complete live and dormant advertised catalog, without subscribing to sessions.
         """
-        return self._call(
+        return cast("HostListSessionsResult", self._call(
             "host.listSessions",
             {
                 "hostId": host_id,
             },
             "HostListSessionsResult",
             timeout,
-        )
+        ))
 
     def publish_session(
         self,
@@ -17365,7 +17400,7 @@ class ServerHostApi(_Api):
         Returns:
             The existing runtime identity and its resource on the listener.
         """
-        return self._call(
+        return cast("HostPublishSessionResult", self._call(
             "host.publishSession",
             {
                 "hostId": host_id,
@@ -17373,7 +17408,7 @@ class ServerHostApi(_Api):
             },
             "HostPublishSessionResult",
             timeout,
-        )
+        ))
 
     def start(
         self,
@@ -17406,7 +17441,7 @@ class ServerHostApi(_Api):
             Listener readiness, returned only after binding and the supervised participant's SDK
             handshake.
         """
-        return self._call(
+        return cast("HostStartResult", self._call(
             "host.start",
             {
                 "hostId": host_id,
@@ -17418,7 +17453,7 @@ class ServerHostApi(_Api):
             },
             "HostStartResult",
             timeout,
-        )
+        ))
 
     def unpublish_session(
         self,
@@ -17441,7 +17476,7 @@ class ServerHostApi(_Api):
             Publication withdrawal outcome; local history, worktrees and ongoing work are
             preserved.
         """
-        return self._call(
+        return cast("HostUnpublishSessionResult", self._call(
             "host.unpublishSession",
             {
                 "hostId": host_id,
@@ -17449,7 +17484,7 @@ class ServerHostApi(_Api):
             },
             "HostUnpublishSessionResult",
             timeout,
-        )
+        ))
 
 
 class ServerInstructionsApi(_Api):
@@ -17486,7 +17521,7 @@ class ServerInstructionsApi(_Api):
         Returns:
             Instruction sources discovered across user, repository, and plugin sources.
         """
-        return self._call(
+        return cast("ServerInstructionSourceList", self._call(
             "instructions.discover",
             {
                 "instructionDirectories": instruction_directories,
@@ -17495,7 +17530,7 @@ class ServerInstructionsApi(_Api):
             },
             "ServerInstructionSourceList",
             timeout,
-        )
+        ))
 
     def get_discovery_paths(
         self,
@@ -17526,7 +17561,7 @@ class ServerInstructionsApi(_Api):
             Canonical files and directories where custom instructions can be created so the runtime
             will recognize them.
         """
-        return self._call(
+        return cast("InstructionDiscoveryPathList", self._call(
             "instructions.getDiscoveryPaths",
             {
                 "instructionDirectories": instruction_directories,
@@ -17535,7 +17570,7 @@ class ServerInstructionsApi(_Api):
             },
             "InstructionDiscoveryPathList",
             timeout,
-        )
+        ))
 
 
 class ServerLlmInferenceApi(_Api):
@@ -17575,7 +17610,7 @@ class ServerLlmInferenceApi(_Api):
         Returns:
             Whether the chunk was accepted.
         """
-        return self._call(
+        return cast("LlmInferenceHttpResponseChunkResult", self._call(
             "llmInference.httpResponseChunk",
             {
                 "requestId": request_id,
@@ -17586,7 +17621,7 @@ class ServerLlmInferenceApi(_Api):
             },
             "LlmInferenceHttpResponseChunkResult",
             timeout,
-        )
+        ))
 
     def http_response_start(
         self,
@@ -17612,7 +17647,7 @@ class ServerLlmInferenceApi(_Api):
         Returns:
             Whether the start frame was accepted.
         """
-        return self._call(
+        return cast("LlmInferenceHttpResponseStartResult", self._call(
             "llmInference.httpResponseStart",
             {
                 "requestId": request_id,
@@ -17622,7 +17657,7 @@ class ServerLlmInferenceApi(_Api):
             },
             "LlmInferenceHttpResponseStartResult",
             timeout,
-        )
+        ))
 
     def set_provider(self, *, timeout: float | None = 60.0) -> LlmInferenceSetProviderResult:
         """Registers an SDK client as the LLM inference callback provider.
@@ -17632,12 +17667,12 @@ class ServerLlmInferenceApi(_Api):
         Returns:
             Indicates whether the calling client was registered as the LLM inference provider.
         """
-        return self._call(
+        return cast("LlmInferenceSetProviderResult", self._call(
             "llmInference.setProvider",
             None,
             "LlmInferenceSetProviderResult",
             timeout,
-        )
+        ))
 
 
 class ServerManagedSettingsPermissionsApi(_Api):
@@ -17672,7 +17707,7 @@ class ServerManagedSettingsPermissionsApi(_Api):
         Returns:
             Ordered managed permission verdicts and the supplied policy's fail-closed posture.
         """
-        return self._call(
+        return cast("ManagedPermissionsEvaluateResult", self._call(
             "managedSettings.permissions.evaluate",
             {
                 "context": context,
@@ -17680,7 +17715,7 @@ class ServerManagedSettingsPermissionsApi(_Api):
             },
             "ManagedPermissionsEvaluateResult",
             timeout,
-        )
+        ))
 
 
 class ServerManagedSettingsApi(_Api):
@@ -17709,7 +17744,7 @@ class ServerManagedSettingsApi(_Api):
 
         Wire method: ``managedSettings.clearCache``.
         """
-        return self._call("managedSettings.clearCache", None, "None", timeout)
+        return cast("None", self._call("managedSettings.clearCache", None, "None", timeout))
 
     def compose(
         self,
@@ -17741,14 +17776,14 @@ class ServerManagedSettingsApi(_Api):
             The effective managed settings the runtime would enforce for the given documents, in
             the same shape `managedSettings.resolve` returns.
         """
-        return self._call(
+        return cast("ManagedSettingsComposeResult", self._call(
             "managedSettings.compose",
             {
                 "layers": layers,
             },
             "ManagedSettingsComposeResult",
             timeout,
-        )
+        ))
 
     def read(self, *, timeout: float | None = 60.0) -> ManagedSettingsReadResult:
         """Discovers device-managed settings from production MDM and managed-file sources, validates
@@ -17761,7 +17796,12 @@ class ServerManagedSettingsApi(_Api):
         Returns:
             Validated device-managed settings discovered before a session exists.
         """
-        return self._call("managedSettings.read", None, "ManagedSettingsReadResult", timeout)
+        return cast("ManagedSettingsReadResult", self._call(
+            "managedSettings.read",
+            None,
+            "ManagedSettingsReadResult",
+            timeout,
+        ))
 
     def resolve(
         self,
@@ -17800,7 +17840,7 @@ class ServerManagedSettingsApi(_Api):
         Returns:
             Effective enterprise managed settings for an account, resolved without a session.
         """
-        return self._call(
+        return cast("ManagedSettingsResolveResult", self._call(
             "managedSettings.resolve",
             {
                 "selectionId": selection_id,
@@ -17810,7 +17850,7 @@ class ServerManagedSettingsApi(_Api):
             },
             "ManagedSettingsResolveResult",
             timeout,
-        )
+        ))
 
     def schema(self, *, timeout: float | None = 60.0) -> ManagedSettingsSchemaResult:
         """Returns the managed-settings authoring JSON schema with descriptive `x-composition`
@@ -17823,7 +17863,12 @@ class ServerManagedSettingsApi(_Api):
         Returns:
             The authoring JSON schema for managed settings recognized by this runtime.
         """
-        return self._call("managedSettings.schema", None, "ManagedSettingsSchemaResult", timeout)
+        return cast("ManagedSettingsSchemaResult", self._call(
+            "managedSettings.schema",
+            None,
+            "ManagedSettingsSchemaResult",
+            timeout,
+        ))
 
     def validate(
         self,
@@ -17851,7 +17896,7 @@ class ServerManagedSettingsApi(_Api):
         Returns:
             Result of validating a managed-settings document.
         """
-        return self._call(
+        return cast("ManagedSettingsValidateResult", self._call(
             "managedSettings.validate",
             {
                 "content": content,
@@ -17859,7 +17904,7 @@ class ServerManagedSettingsApi(_Api):
             },
             "ManagedSettingsValidateResult",
             timeout,
-        )
+        ))
 
 
 class ServerMcpConfigApi(_Api):
@@ -17877,7 +17922,15 @@ class ServerMcpConfigApi(_Api):
             name: Unique name for the MCP server.
             config: MCP server configuration (stdio process or remote HTTP/SSE).
         """
-        return self._call("mcp.config.add", {"name": name, "config": config}, "None", timeout)
+        return cast("None", self._call(
+            "mcp.config.add",
+            {
+                "name": name,
+                "config": config,
+            },
+            "None",
+            timeout,
+        ))
 
     def disable(self, *, names: Sequence[str], timeout: float | None = 60.0) -> None:
         """Disables MCP servers in user configuration for new sessions.
@@ -17889,7 +17942,7 @@ class ServerMcpConfigApi(_Api):
                 list so new sessions skip it. Already-disabled names are ignored. Active sessions
                 keep their current connections until they end.
         """
-        return self._call("mcp.config.disable", {"names": names}, "None", timeout)
+        return cast("None", self._call("mcp.config.disable", {"names": names}, "None", timeout))
 
     def enable(self, *, names: Sequence[str], timeout: float | None = 60.0) -> None:
         """Enables MCP servers in user configuration for new sessions.
@@ -17901,7 +17954,7 @@ class ServerMcpConfigApi(_Api):
                 disabled list so new sessions spawn it. Unknown or already-enabled names are
                 ignored.
         """
-        return self._call("mcp.config.enable", {"names": names}, "None", timeout)
+        return cast("None", self._call("mcp.config.enable", {"names": names}, "None", timeout))
 
     def list(self, *, timeout: float | None = 60.0) -> McpConfigList:
         """Lists MCP servers from user configuration.
@@ -17911,7 +17964,7 @@ class ServerMcpConfigApi(_Api):
         Returns:
             User-configured MCP servers, keyed by server name.
         """
-        return self._call("mcp.config.list", None, "McpConfigList", timeout)
+        return cast("McpConfigList", self._call("mcp.config.list", None, "McpConfigList", timeout))
 
     def reload(self, *, timeout: float | None = 60.0) -> None:
         """Drops this runtime process's in-memory MCP server-definition cache so the next MCP config
@@ -17919,7 +17972,7 @@ class ServerMcpConfigApi(_Api):
 
         Wire method: ``mcp.config.reload``.
         """
-        return self._call("mcp.config.reload", None, "None", timeout)
+        return cast("None", self._call("mcp.config.reload", None, "None", timeout))
 
     def remove(
         self,
@@ -17937,7 +17990,7 @@ class ServerMcpConfigApi(_Api):
             auth_client_id_metadata_url: OAuth Client ID Metadata Document URL whose persisted
                 credentials should also be removed.
         """
-        return self._call(
+        return cast("None", self._call(
             "mcp.config.remove",
             {
                 "name": name,
@@ -17945,7 +17998,7 @@ class ServerMcpConfigApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def update(self, *, name: str, config: Any, timeout: float | None = 60.0) -> None:
         """Updates an MCP server in user configuration.
@@ -17956,7 +18009,15 @@ class ServerMcpConfigApi(_Api):
             name: Name of the MCP server to update.
             config: MCP server configuration (stdio process or remote HTTP/SSE).
         """
-        return self._call("mcp.config.update", {"name": name, "config": config}, "None", timeout)
+        return cast("None", self._call(
+            "mcp.config.update",
+            {
+                "name": name,
+                "config": config,
+            },
+            "None",
+            timeout,
+        ))
 
 
 class ServerMcpInstallationsApi(_Api):
@@ -17986,7 +18047,7 @@ class ServerMcpInstallationsApi(_Api):
         Returns:
             Management result with contract receipt, or a typed request/negotiation refusal.
         """
-        return self._call(
+        return cast("McpInstallationManagementResult", self._call(
             "mcp.installations.cancel",
             {
                 "contract": contract,
@@ -17994,7 +18055,7 @@ class ServerMcpInstallationsApi(_Api):
             },
             "McpInstallationManagementResult",
             timeout,
-        )
+        ))
 
     def list(
         self,
@@ -18016,7 +18077,7 @@ class ServerMcpInstallationsApi(_Api):
         Returns:
             Management result with contract receipt, or a typed request/negotiation refusal.
         """
-        return self._call(
+        return cast("McpInstallationManagementResult", self._call(
             "mcp.installations.list",
             {
                 "contract": contract,
@@ -18024,7 +18085,7 @@ class ServerMcpInstallationsApi(_Api):
             },
             "McpInstallationManagementResult",
             timeout,
-        )
+        ))
 
     def recover(
         self,
@@ -18046,7 +18107,7 @@ class ServerMcpInstallationsApi(_Api):
         Returns:
             Management result with contract receipt, or a typed request/negotiation refusal.
         """
-        return self._call(
+        return cast("McpInstallationManagementResult", self._call(
             "mcp.installations.recover",
             {
                 "contract": contract,
@@ -18054,7 +18115,7 @@ class ServerMcpInstallationsApi(_Api):
             },
             "McpInstallationManagementResult",
             timeout,
-        )
+        ))
 
     def status(
         self,
@@ -18076,7 +18137,7 @@ class ServerMcpInstallationsApi(_Api):
         Returns:
             Management result with contract receipt, or a typed request/negotiation refusal.
         """
-        return self._call(
+        return cast("McpInstallationManagementResult", self._call(
             "mcp.installations.status",
             {
                 "contract": contract,
@@ -18084,7 +18145,7 @@ class ServerMcpInstallationsApi(_Api):
             },
             "McpInstallationManagementResult",
             timeout,
-        )
+        ))
 
 
 class ServerMcpApi(_Api):
@@ -18126,7 +18187,7 @@ class ServerMcpApi(_Api):
             An installation result together with the exact honoured contract, or a negotiation
             refusal.
         """
-        return self._call(
+        return cast("McpInstallationResult", self._call(
             "mcp.applyInstall",
             {
                 "contract": contract,
@@ -18135,7 +18196,7 @@ class ServerMcpApi(_Api):
             },
             "McpInstallationResult",
             timeout,
-        )
+        ))
 
     def apply_uninstall(
         self,
@@ -18160,7 +18221,7 @@ class ServerMcpApi(_Api):
             An installation result together with the exact honoured contract, or a negotiation
             refusal.
         """
-        return self._call(
+        return cast("McpInstallationResult", self._call(
             "mcp.applyUninstall",
             {
                 "contract": contract,
@@ -18169,7 +18230,7 @@ class ServerMcpApi(_Api):
             },
             "McpInstallationResult",
             timeout,
-        )
+        ))
 
     def discover(
         self,
@@ -18192,7 +18253,7 @@ class ServerMcpApi(_Api):
         Returns:
             MCP servers discovered from user, workspace, plugin, and built-in sources.
         """
-        return self._call(
+        return cast("McpDiscoverResult", self._call(
             "mcp.discover",
             {
                 "workingDirectory": working_directory,
@@ -18200,7 +18261,7 @@ class ServerMcpApi(_Api):
             },
             "McpDiscoverResult",
             timeout,
-        )
+        ))
 
     def plan_install(
         self,
@@ -18236,7 +18297,7 @@ class ServerMcpApi(_Api):
             Outcome of an mcp.planInstall call: either a normalised plan, or one typed refusal.
             Nothing is written in either case.
         """
-        return self._call(
+        return cast("McpPlanInstallResult", self._call(
             "mcp.planInstall",
             {
                 "contract": contract,
@@ -18246,7 +18307,7 @@ class ServerMcpApi(_Api):
             },
             "McpPlanInstallResult",
             timeout,
-        )
+        ))
 
     def plan_uninstall(
         self,
@@ -18270,7 +18331,7 @@ class ServerMcpApi(_Api):
         Returns:
             Management result with contract receipt, or a typed request/negotiation refusal.
         """
-        return self._call(
+        return cast("McpInstallationManagementResult", self._call(
             "mcp.planUninstall",
             {
                 "contract": contract,
@@ -18279,7 +18340,7 @@ class ServerMcpApi(_Api):
             },
             "McpInstallationManagementResult",
             timeout,
-        )
+        ))
 
     def prepare_install(
         self,
@@ -18320,7 +18381,7 @@ class ServerMcpApi(_Api):
         Returns:
             Management result with contract receipt, or a typed request/negotiation refusal.
         """
-        return self._call(
+        return cast("McpInstallationManagementResult", self._call(
             "mcp.prepareInstall",
             {
                 "contract": contract,
@@ -18334,7 +18395,7 @@ class ServerMcpApi(_Api):
             },
             "McpInstallationManagementResult",
             timeout,
-        )
+        ))
 
 
 class ServerModelsApi(_Api):
@@ -18353,7 +18414,12 @@ class ServerModelsApi(_Api):
             The running runtime's complete catalog of well-known built-in model IDs, including
             supported models and additional IDs with built-in metadata.
         """
-        return self._call("models.getBuiltInCatalog", None, "BuiltInModelCatalog", timeout)
+        return cast("BuiltInModelCatalog", self._call(
+            "models.getBuiltInCatalog",
+            None,
+            "BuiltInModelCatalog",
+            timeout,
+        ))
 
     def list(
         self,
@@ -18376,7 +18442,7 @@ class ServerModelsApi(_Api):
             List of Copilot models available to the resolved user, including capabilities and
             billing metadata.
         """
-        return self._call(
+        return cast("ModelList", self._call(
             "models.list",
             {
                 "selectionId": selection_id,
@@ -18384,7 +18450,7 @@ class ServerModelsApi(_Api):
             },
             "ModelList",
             timeout,
-        )
+        ))
 
     def list_token_price_units(
         self,
@@ -18408,7 +18474,7 @@ class ServerModelsApi(_Api):
         Returns:
             Price units for every catalog model that publishes token prices.
         """
-        return self._call(
+        return cast("ModelTokenPriceUnitList", self._call(
             "models.listTokenPriceUnits",
             {
                 "selectionId": selection_id,
@@ -18416,7 +18482,7 @@ class ServerModelsApi(_Api):
             },
             "ModelTokenPriceUnitList",
             timeout,
-        )
+        ))
 
 
 class ServerPluginsBuiltinApi(_Api):
@@ -18434,7 +18500,7 @@ class ServerPluginsBuiltinApi(_Api):
             paths: Complete replacement set of trusted built-in plugin directories. Every entry
                 must be an absolute local filesystem path no longer than 4096 characters.
         """
-        return self._call("plugins.builtin.set", {"paths": paths}, "None", timeout)
+        return cast("None", self._call("plugins.builtin.set", {"paths": paths}, "None", timeout))
 
 
 class ServerPluginsMarketplacesApi(_Api):
@@ -18465,7 +18531,7 @@ class ServerPluginsMarketplacesApi(_Api):
         Returns:
             Result of registering a new marketplace.
         """
-        return self._call(
+        return cast("MarketplaceAddResult", self._call(
             "plugins.marketplaces.add",
             {
                 "source": source,
@@ -18473,7 +18539,7 @@ class ServerPluginsMarketplacesApi(_Api):
             },
             "MarketplaceAddResult",
             timeout,
-        )
+        ))
 
     def browse(self, *, name: str, timeout: float | None = 60.0) -> MarketplaceBrowseResult:
         """Lists plugins advertised by a registered marketplace.
@@ -18486,14 +18552,14 @@ class ServerPluginsMarketplacesApi(_Api):
         Returns:
             Plugins advertised by the marketplace.
         """
-        return self._call(
+        return cast("MarketplaceBrowseResult", self._call(
             "plugins.marketplaces.browse",
             {
                 "name": name,
             },
             "MarketplaceBrowseResult",
             timeout,
-        )
+        ))
 
     def list(self, *, timeout: float | None = 60.0) -> MarketplaceListResult:
         """Lists all registered marketplaces (defaults + user-added).
@@ -18503,7 +18569,12 @@ class ServerPluginsMarketplacesApi(_Api):
         Returns:
             All registered marketplaces, including built-in defaults.
         """
-        return self._call("plugins.marketplaces.list", None, "MarketplaceListResult", timeout)
+        return cast("MarketplaceListResult", self._call(
+            "plugins.marketplaces.list",
+            None,
+            "MarketplaceListResult",
+            timeout,
+        ))
 
     def refresh(
         self,
@@ -18522,14 +18593,14 @@ class ServerPluginsMarketplacesApi(_Api):
         Returns:
             Result of refreshing one or more marketplace catalogs.
         """
-        return self._call(
+        return cast("MarketplaceRefreshResult", self._call(
             "plugins.marketplaces.refresh",
             {
                 "name": name,
             },
             "MarketplaceRefreshResult",
             timeout,
-        )
+        ))
 
     def remove(
         self,
@@ -18553,7 +18624,7 @@ class ServerPluginsMarketplacesApi(_Api):
         Returns:
             Outcome of the remove attempt, including dependent-plugin info when applicable.
         """
-        return self._call(
+        return cast("MarketplaceRemoveResult", self._call(
             "plugins.marketplaces.remove",
             {
                 "name": name,
@@ -18561,7 +18632,7 @@ class ServerPluginsMarketplacesApi(_Api):
             },
             "MarketplaceRemoveResult",
             timeout,
-        )
+        ))
 
 
 class ServerPluginsApi(_Api):
@@ -18603,7 +18674,7 @@ class ServerPluginsApi(_Api):
             Agent Plugin installation result with the honoured contract, or a typed
             request/negotiation refusal.
         """
-        return self._call(
+        return cast("PluginInstallationResult", self._call(
             "plugins.applyInstall",
             {
                 "contract": contract,
@@ -18612,7 +18683,7 @@ class ServerPluginsApi(_Api):
             },
             "PluginInstallationResult",
             timeout,
-        )
+        ))
 
     def disable(
         self,
@@ -18637,7 +18708,7 @@ class ServerPluginsApi(_Api):
                 directory, which may belong to a different repository. Defaults to the server's
                 current working directory.
         """
-        return self._call(
+        return cast("None", self._call(
             "plugins.disable",
             {
                 "names": names,
@@ -18645,7 +18716,7 @@ class ServerPluginsApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def enable(
         self,
@@ -18669,7 +18740,7 @@ class ServerPluginsApi(_Api):
                 directory, which may belong to a different repository. Defaults to the server's
                 current working directory.
         """
-        return self._call(
+        return cast("None", self._call(
             "plugins.enable",
             {
                 "names": names,
@@ -18677,7 +18748,7 @@ class ServerPluginsApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def install(
         self,
@@ -18701,7 +18772,7 @@ class ServerPluginsApi(_Api):
         Returns:
             Result of installing a plugin.
         """
-        return self._call(
+        return cast("PluginInstallResult", self._call(
             "plugins.install",
             {
                 "source": source,
@@ -18709,7 +18780,7 @@ class ServerPluginsApi(_Api):
             },
             "PluginInstallResult",
             timeout,
-        )
+        ))
 
     def list(self, *, timeout: float | None = 60.0) -> PluginListResult:
         """Lists plugins installed in user/global state.
@@ -18719,7 +18790,12 @@ class ServerPluginsApi(_Api):
         Returns:
             Plugins installed in user/global state.
         """
-        return self._call("plugins.list", None, "PluginListResult", timeout)
+        return cast("PluginListResult", self._call(
+            "plugins.list",
+            None,
+            "PluginListResult",
+            timeout,
+        ))
 
     def plan_install(
         self,
@@ -18747,7 +18823,7 @@ class ServerPluginsApi(_Api):
             Agent Plugin installation planning result with the honoured contract, or a typed
             refusal.
         """
-        return self._call(
+        return cast("PluginInstallationManagementResult", self._call(
             "plugins.planInstall",
             {
                 "contract": contract,
@@ -18756,7 +18832,7 @@ class ServerPluginsApi(_Api):
             },
             "PluginInstallationManagementResult",
             timeout,
-        )
+        ))
 
     def uninstall(
         self,
@@ -18775,7 +18851,7 @@ class ServerPluginsApi(_Api):
             direct_source_id: Stable source identity for a direct (non-marketplace) install.
                 Disambiguates uninstall when multiple installed plugins share the same name.
         """
-        return self._call(
+        return cast("None", self._call(
             "plugins.uninstall",
             {
                 "name": name,
@@ -18783,7 +18859,7 @@ class ServerPluginsApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def update(self, *, name: str, timeout: float | None = 60.0) -> PluginUpdateResult:
         """Updates an installed plugin to its latest published version.
@@ -18796,7 +18872,14 @@ class ServerPluginsApi(_Api):
         Returns:
             Result of updating a single plugin.
         """
-        return self._call("plugins.update", {"name": name}, "PluginUpdateResult", timeout)
+        return cast("PluginUpdateResult", self._call(
+            "plugins.update",
+            {
+                "name": name,
+            },
+            "PluginUpdateResult",
+            timeout,
+        ))
 
     def update_all(self, *, timeout: float | None = 60.0) -> PluginUpdateAllResult:
         """Updates every installed plugin to its latest published version.
@@ -18806,7 +18889,12 @@ class ServerPluginsApi(_Api):
         Returns:
             Result of updating all installed plugins.
         """
-        return self._call("plugins.updateAll", None, "PluginUpdateAllResult", timeout)
+        return cast("PluginUpdateAllResult", self._call(
+            "plugins.updateAll",
+            None,
+            "PluginUpdateAllResult",
+            timeout,
+        ))
 
 
 class ServerRuntimeApi(_Api):
@@ -18821,7 +18909,7 @@ class ServerRuntimeApi(_Api):
 
         Wire method: ``runtime.shutdown``.
         """
-        return self._call("runtime.shutdown", None, "None", timeout)
+        return cast("None", self._call("runtime.shutdown", None, "None", timeout))
 
 
 class ServerSandboxProxyCaApi(_Api):
@@ -18840,7 +18928,12 @@ class ServerSandboxProxyCaApi(_Api):
             True when this process can offer installing the sandbox credential-proxy certificate
             authority into OS trust.
         """
-        return self._call("sandbox.proxyCa.checkInstallationSupport", None, "bool", timeout)
+        return cast("bool", self._call(
+            "sandbox.proxyCa.checkInstallationSupport",
+            None,
+            "bool",
+            timeout,
+        ))
 
     def check_relevance(
         self,
@@ -18862,14 +18955,14 @@ class ServerSandboxProxyCaApi(_Api):
             True when the sandbox configuration uses the credential proxy and can need
             certificate-authority setup.
         """
-        return self._call(
+        return cast("bool", self._call(
             "sandbox.proxyCa.checkRelevance",
             {
                 "sandboxConfig": sandbox_config,
             },
             "bool",
             timeout,
-        )
+        ))
 
     def create(
         self,
@@ -18895,14 +18988,14 @@ class ServerSandboxProxyCaApi(_Api):
             Result of creating the persistent certificate authority of the sandbox credential
             proxy.
         """
-        return self._call(
+        return cast("SandboxProxyCaCreateResult", self._call(
             "sandbox.proxyCa.create",
             {
                 "sandboxConfig": sandbox_config,
             },
             "SandboxProxyCaCreateResult",
             timeout,
-        )
+        ))
 
     def get_status(
         self,
@@ -18923,14 +19016,14 @@ class ServerSandboxProxyCaApi(_Api):
         Returns:
             Status of the persistent certificate authority of the sandbox credential proxy.
         """
-        return self._call(
+        return cast("SandboxProxyCaStatus", self._call(
             "sandbox.proxyCa.getStatus",
             {
                 "sandboxConfig": sandbox_config,
             },
             "SandboxProxyCaStatus",
             timeout,
-        )
+        ))
 
     def remove(self, *, timeout: float | None = 60.0) -> SandboxProxyCaStatus:
         """Removes the persistent certificate authority of the sandbox credential proxy from OS trust.
@@ -18943,7 +19036,12 @@ class ServerSandboxProxyCaApi(_Api):
         Returns:
             Status of the persistent certificate authority of the sandbox credential proxy.
         """
-        return self._call("sandbox.proxyCa.remove", None, "SandboxProxyCaStatus", timeout)
+        return cast("SandboxProxyCaStatus", self._call(
+            "sandbox.proxyCa.remove",
+            None,
+            "SandboxProxyCaStatus",
+            timeout,
+        ))
 
     def rotate(
         self,
@@ -18966,14 +19064,14 @@ class ServerSandboxProxyCaApi(_Api):
         Returns:
             Status of the persistent certificate authority of the sandbox credential proxy.
         """
-        return self._call(
+        return cast("SandboxProxyCaStatus", self._call(
             "sandbox.proxyCa.rotate",
             {
                 "sandboxConfig": sandbox_config,
             },
             "SandboxProxyCaStatus",
             timeout,
-        )
+        ))
 
     def trust(
         self,
@@ -18996,14 +19094,14 @@ class ServerSandboxProxyCaApi(_Api):
         Returns:
             Status of the persistent certificate authority of the sandbox credential proxy.
         """
-        return self._call(
+        return cast("SandboxProxyCaStatus", self._call(
             "sandbox.proxyCa.trust",
             {
                 "sandboxConfig": sandbox_config,
             },
             "SandboxProxyCaStatus",
             timeout,
-        )
+        ))
 
 
 class ServerSandboxApi(_Api):
@@ -19027,7 +19125,12 @@ class ServerSandboxApi(_Api):
             `supported` once per process. A capability answer can change while the process runs,
             for example after the user installs a missing package.
         """
-        return self._call("sandbox.getHostSupport", None, "SandboxHostSupport", timeout)
+        return cast("SandboxHostSupport", self._call(
+            "sandbox.getHostSupport",
+            None,
+            "SandboxHostSupport",
+            timeout,
+        ))
 
 
 class ServerSecretsApi(_Api):
@@ -19053,14 +19156,14 @@ class ServerSecretsApi(_Api):
         Returns:
             Confirmation that the secret values were registered.
         """
-        return self._call(
+        return cast("SecretsAddFilterValuesResult", self._call(
             "secrets.addFilterValues",
             {
                 "values": values,
             },
             "SecretsAddFilterValuesResult",
             timeout,
-        )
+        ))
 
 
 class ServerSessionFsApi(_Api):
@@ -19094,7 +19197,7 @@ class ServerSessionFsApi(_Api):
         Returns:
             Indicates whether the calling client was registered as the session filesystem provider.
         """
-        return self._call(
+        return cast("SessionFsSetProviderResult", self._call(
             "sessionFs.setProvider",
             {
                 "initialCwd": initial_cwd,
@@ -19104,7 +19207,7 @@ class ServerSessionFsApi(_Api):
             },
             "SessionFsSetProviderResult",
             timeout,
-        )
+        ))
 
 
 class ServerSessionsApi(_Api):
@@ -19129,14 +19232,14 @@ class ServerSessionsApi(_Api):
         Returns:
             Map of sessionId -> bytes freed by removing the session's workspace directory.
         """
-        return self._call(
+        return cast("SessionBulkDeleteResult", self._call(
             "sessions.bulkDelete",
             {
                 "sessionIds": session_ids,
             },
             "SessionBulkDeleteResult",
             timeout,
-        )
+        ))
 
     def check_in_use(
         self,
@@ -19155,14 +19258,14 @@ class ServerSessionsApi(_Api):
         Returns:
             Session IDs from the input set that are currently in use by another process.
         """
-        return self._call(
+        return cast("SessionsCheckInUseResult", self._call(
             "sessions.checkInUse",
             {
                 "sessionIds": session_ids,
             },
             "SessionsCheckInUseResult",
             timeout,
-        )
+        ))
 
     def close(self, *, session_id: str, timeout: float | None = 60.0) -> SessionsCloseResult:
         """Closes a session: emits shutdown, flushes pending events, releases the in-use lock, and
@@ -19178,14 +19281,14 @@ class ServerSessionsApi(_Api):
             lock, disposes the active session. Idempotent: succeeds even if the session is not
             currently active.
         """
-        return self._call(
+        return cast("SessionsCloseResult", self._call(
             "sessions.close",
             {
                 "sessionId": session_id,
             },
             "SessionsCloseResult",
             timeout,
-        )
+        ))
 
     def connect(
         self,
@@ -19203,14 +19306,14 @@ class ServerSessionsApi(_Api):
         Returns:
             Remote session connection result.
         """
-        return self._call(
+        return cast("RemoteSessionConnectionResult", self._call(
             "sessions.connect",
             {
                 "sessionId": session_id,
             },
             "RemoteSessionConnectionResult",
             timeout,
-        )
+        ))
 
     def enrich_metadata(
         self,
@@ -19230,14 +19333,14 @@ class ServerSessionsApi(_Api):
             The enriched metadata records, with summary and context fields backfilled where
             available. Sessions confirmed empty and unnamed are omitted.
         """
-        return self._call(
+        return cast("SessionEnrichMetadataResult", self._call(
             "sessions.enrichMetadata",
             {
                 "sessions": sessions,
             },
             "SessionEnrichMetadataResult",
             timeout,
-        )
+        ))
 
     def find_by_prefix(
         self,
@@ -19256,14 +19359,14 @@ class ServerSessionsApi(_Api):
         Returns:
             Session ID matching the prefix, omitted when no unique match exists.
         """
-        return self._call(
+        return cast("SessionsFindByPrefixResult", self._call(
             "sessions.findByPrefix",
             {
                 "prefix": prefix,
             },
             "SessionsFindByPrefixResult",
             timeout,
-        )
+        ))
 
     def find_by_task_id(
         self,
@@ -19281,14 +19384,14 @@ class ServerSessionsApi(_Api):
         Returns:
             ID of the local session bound to the given GitHub task, or omitted when none.
         """
-        return self._call(
+        return cast("SessionsFindByTaskIDResult", self._call(
             "sessions.findByTaskId",
             {
                 "taskId": task_id,
             },
             "SessionsFindByTaskIDResult",
             timeout,
-        )
+        ))
 
     def fork(
         self,
@@ -19311,7 +19414,7 @@ class ServerSessionsApi(_Api):
         Returns:
             Identifier and optional friendly name assigned to the newly forked session.
         """
-        return self._call(
+        return cast("SessionsForkResult", self._call(
             "sessions.fork",
             {
                 "sessionId": session_id,
@@ -19320,7 +19423,7 @@ class ServerSessionsApi(_Api):
             },
             "SessionsForkResult",
             timeout,
-        )
+        ))
 
     def get_client_metadata(
         self,
@@ -19344,7 +19447,7 @@ class ServerSessionsApi(_Api):
         Returns:
             Ordered client metadata outcomes for the requested local sessions.
         """
-        return self._call(
+        return cast("list[SessionsClientMetadataEntry]", self._call(
             "sessions.getClientMetadata",
             {
                 "sessionIds": session_ids,
@@ -19352,7 +19455,7 @@ class ServerSessionsApi(_Api):
             },
             "list[SessionsClientMetadataEntry]",
             timeout,
-        )
+        ))
 
     def get_last_for_context(
         self,
@@ -19371,14 +19474,14 @@ class ServerSessionsApi(_Api):
         Returns:
             Most-relevant session ID for the supplied context, or omitted when no sessions exist.
         """
-        return self._call(
+        return cast("SessionsGetLastForContextResult", self._call(
             "sessions.getLastForContext",
             {
                 "context": context,
             },
             "SessionsGetLastForContextResult",
             timeout,
-        )
+        ))
 
     def get_remote_control_status(
         self,
@@ -19393,12 +19496,12 @@ class ServerSessionsApi(_Api):
         Returns:
             Wrapper for the singleton's current status.
         """
-        return self._call(
+        return cast("RemoteControlStatusResult", self._call(
             "sessions.getRemoteControlStatus",
             None,
             "RemoteControlStatusResult",
             timeout,
-        )
+        ))
 
     def get_sizes(self, *, timeout: float | None = 60.0) -> SessionSizes:
         """Returns the on-disk byte size of each session's workspace directory.
@@ -19408,7 +19511,7 @@ class ServerSessionsApi(_Api):
         Returns:
             Map of sessionId -> on-disk size in bytes for each session's workspace directory.
         """
-        return self._call("sessions.getSizes", None, "SessionSizes", timeout)
+        return cast("SessionSizes", self._call("sessions.getSizes", None, "SessionSizes", timeout))
 
     def list(
         self,
@@ -19444,7 +19547,7 @@ class ServerSessionsApi(_Api):
         Returns:
             Sessions matching the filter, ordered most-recently-modified first.
         """
-        return self._call(
+        return cast("SessionList", self._call(
             "sessions.list",
             {
                 "source": source,
@@ -19455,7 +19558,7 @@ class ServerSessionsApi(_Api):
             },
             "SessionList",
             timeout,
-        )
+        ))
 
     def load_deferred_repo_hooks(
         self,
@@ -19474,14 +19577,14 @@ class ServerSessionsApi(_Api):
         Returns:
             Queued repo-level startup prompts and the total hook command count after loading.
         """
-        return self._call(
+        return cast("SessionLoadDeferredRepoHooksResult", self._call(
             "sessions.loadDeferredRepoHooks",
             {
                 "sessionId": session_id,
             },
             "SessionLoadDeferredRepoHooksResult",
             timeout,
-        )
+        ))
 
     def open(
         self,
@@ -19500,7 +19603,12 @@ class ServerSessionsApi(_Api):
         Returns:
             Result of opening a session.
         """
-        return self._call("sessions.open", params, "SessionOpenResult", timeout)
+        return cast("SessionOpenResult", self._call(
+            "sessions.open",
+            params,
+            "SessionOpenResult",
+            timeout,
+        ))
 
     def prune_old(
         self,
@@ -19526,7 +19634,7 @@ class ServerSessionsApi(_Api):
             Outcome of the prune operation: deleted IDs, dry-run candidates, skipped IDs, total
             bytes freed, and the dry-run flag.
         """
-        return self._call(
+        return cast("SessionPruneResult", self._call(
             "sessions.pruneOld",
             {
                 "olderThanDays": older_than_days,
@@ -19536,7 +19644,7 @@ class ServerSessionsApi(_Api):
             },
             "SessionPruneResult",
             timeout,
-        )
+        ))
 
     def read_persisted_events(
         self,
@@ -19592,7 +19700,7 @@ class ServerSessionsApi(_Api):
         Returns:
             Batch of session events returned by a read, with cursor and continuation metadata.
         """
-        return self._call(
+        return cast("EventsReadResult", self._call(
             "sessions.readPersistedEvents",
             {
                 "sessionId": session_id,
@@ -19602,7 +19710,7 @@ class ServerSessionsApi(_Api):
             },
             "EventsReadResult",
             timeout,
-        )
+        ))
 
     def release_lock(
         self,
@@ -19621,14 +19729,14 @@ class ServerSessionsApi(_Api):
             Release the in-use lock held by this process for the given session. No-op when this
             process does not currently hold a lock for the session.
         """
-        return self._call(
+        return cast("SessionsReleaseLockResult", self._call(
             "sessions.releaseLock",
             {
                 "sessionId": session_id,
             },
             "SessionsReleaseLockResult",
             timeout,
-        )
+        ))
 
     def reload_plugin_hooks(
         self,
@@ -19651,7 +19759,7 @@ class ServerSessionsApi(_Api):
             Call after installing or removing plugins so their hooks take effect immediately. No-op
             when no active session matches the given sessionId.
         """
-        return self._call(
+        return cast("SessionsReloadPluginHooksResult", self._call(
             "sessions.reloadPluginHooks",
             {
                 "sessionId": session_id,
@@ -19659,7 +19767,7 @@ class ServerSessionsApi(_Api):
             },
             "SessionsReloadPluginHooksResult",
             timeout,
-        )
+        ))
 
     def save(self, *, session_id: str, timeout: float | None = 60.0) -> SessionsSaveResult:
         """Flushes a session's pending events to disk.
@@ -19673,14 +19781,14 @@ class ServerSessionsApi(_Api):
             Flush a session's pending events to disk. No-op when no writer exists for the session
             (e.g., already closed).
         """
-        return self._call(
+        return cast("SessionsSaveResult", self._call(
             "sessions.save",
             {
                 "sessionId": session_id,
             },
             "SessionsSaveResult",
             timeout,
-        )
+        ))
 
     def set_additional_plugins(
         self,
@@ -19701,14 +19809,14 @@ class ServerSessionsApi(_Api):
             reloads see the new set; already-running sessions keep their existing hook installation
             until the next reload.
         """
-        return self._call(
+        return cast("SessionsSetAdditionalPluginsResult", self._call(
             "sessions.setAdditionalPlugins",
             {
                 "plugins": plugins,
             },
             "SessionsSetAdditionalPluginsResult",
             timeout,
-        )
+        ))
 
     def set_remote_control_steering(
         self,
@@ -19729,14 +19837,14 @@ class ServerSessionsApi(_Api):
         Returns:
             Wrapper for the singleton's current status.
         """
-        return self._call(
+        return cast("RemoteControlStatusResult", self._call(
             "sessions.setRemoteControlSteering",
             {
                 "enabled": enabled,
             },
             "RemoteControlStatusResult",
             timeout,
-        )
+        ))
 
     def start_remote_control(
         self,
@@ -19758,7 +19866,7 @@ class ServerSessionsApi(_Api):
         Returns:
             Wrapper for the singleton's current status.
         """
-        return self._call(
+        return cast("RemoteControlStatusResult", self._call(
             "sessions.startRemoteControl",
             {
                 "sessionId": session_id,
@@ -19766,7 +19874,7 @@ class ServerSessionsApi(_Api):
             },
             "RemoteControlStatusResult",
             timeout,
-        )
+        ))
 
     def stop_remote_control(
         self,
@@ -19791,7 +19899,7 @@ class ServerSessionsApi(_Api):
         Returns:
             Outcome of a stopRemoteControl call.
         """
-        return self._call(
+        return cast("RemoteControlStopResult", self._call(
             "sessions.stopRemoteControl",
             {
                 "expectedSessionId": expected_session_id,
@@ -19799,7 +19907,7 @@ class ServerSessionsApi(_Api):
             },
             "RemoteControlStopResult",
             timeout,
-        )
+        ))
 
     def transfer_remote_control(
         self,
@@ -19824,7 +19932,7 @@ class ServerSessionsApi(_Api):
         Returns:
             Outcome of a transferRemoteControl call.
         """
-        return self._call(
+        return cast("RemoteControlTransferResult", self._call(
             "sessions.transferRemoteControl",
             {
                 "toSessionId": to_session_id,
@@ -19832,7 +19940,7 @@ class ServerSessionsApi(_Api):
             },
             "RemoteControlTransferResult",
             timeout,
-        )
+        ))
 
 
 class ServerSkillsConfigApi(_Api):
@@ -19854,14 +19962,14 @@ class ServerSkillsConfigApi(_Api):
         Args:
             disabled_skills: List of skill names to disable.
         """
-        return self._call(
+        return cast("None", self._call(
             "skills.config.setDisabledSkills",
             {
                 "disabledSkills": disabled_skills,
             },
             "None",
             timeout,
-        )
+        ))
 
     def set_skill_disabled(
         self,
@@ -19878,7 +19986,7 @@ class ServerSkillsConfigApi(_Api):
             name: Name of the skill to add to or remove from the disabled list.
             disabled: True to disable the skill, false to enable it.
         """
-        return self._call(
+        return cast("None", self._call(
             "skills.config.setSkillDisabled",
             {
                 "name": name,
@@ -19886,7 +19994,7 @@ class ServerSkillsConfigApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
 
 class ServerSkillsInstallationsApi(_Api):
@@ -19914,7 +20022,7 @@ class ServerSkillsInstallationsApi(_Api):
         Returns:
             Skill installation management result with the honoured contract, or a typed refusal.
         """
-        return self._call(
+        return cast("SkillInstallationManagementResult", self._call(
             "skills.installations.cancel",
             {
                 "contract": contract,
@@ -19922,7 +20030,7 @@ class ServerSkillsInstallationsApi(_Api):
             },
             "SkillInstallationManagementResult",
             timeout,
-        )
+        ))
 
     def list(
         self,
@@ -19943,7 +20051,7 @@ class ServerSkillsInstallationsApi(_Api):
         Returns:
             Skill installation management result with the honoured contract, or a typed refusal.
         """
-        return self._call(
+        return cast("SkillInstallationManagementResult", self._call(
             "skills.installations.list",
             {
                 "contract": contract,
@@ -19951,7 +20059,7 @@ class ServerSkillsInstallationsApi(_Api):
             },
             "SkillInstallationManagementResult",
             timeout,
-        )
+        ))
 
     def recover(
         self,
@@ -19972,7 +20080,7 @@ class ServerSkillsInstallationsApi(_Api):
         Returns:
             Skill installation management result with the honoured contract, or a typed refusal.
         """
-        return self._call(
+        return cast("SkillInstallationManagementResult", self._call(
             "skills.installations.recover",
             {
                 "contract": contract,
@@ -19980,7 +20088,7 @@ class ServerSkillsInstallationsApi(_Api):
             },
             "SkillInstallationManagementResult",
             timeout,
-        )
+        ))
 
     def set_enabled(
         self,
@@ -20006,7 +20114,7 @@ class ServerSkillsInstallationsApi(_Api):
         Returns:
             Skill installation management result with the honoured contract, or a typed refusal.
         """
-        return self._call(
+        return cast("SkillInstallationManagementResult", self._call(
             "skills.installations.setEnabled",
             {
                 "contract": contract,
@@ -20016,7 +20124,7 @@ class ServerSkillsInstallationsApi(_Api):
             },
             "SkillInstallationManagementResult",
             timeout,
-        )
+        ))
 
     def status(
         self,
@@ -20037,7 +20145,7 @@ class ServerSkillsInstallationsApi(_Api):
         Returns:
             Skill installation management result with the honoured contract, or a typed refusal.
         """
-        return self._call(
+        return cast("SkillInstallationManagementResult", self._call(
             "skills.installations.status",
             {
                 "contract": contract,
@@ -20045,7 +20153,7 @@ class ServerSkillsInstallationsApi(_Api):
             },
             "SkillInstallationManagementResult",
             timeout,
-        )
+        ))
 
 
 class ServerSkillsApi(_Api):
@@ -20085,7 +20193,7 @@ class ServerSkillsApi(_Api):
             Skill installation result with the honoured contract, or a typed request/negotiation
             refusal.
         """
-        return self._call(
+        return cast("SkillInstallationResult", self._call(
             "skills.applyInstall",
             {
                 "contract": contract,
@@ -20094,7 +20202,7 @@ class ServerSkillsApi(_Api):
             },
             "SkillInstallationResult",
             timeout,
-        )
+        ))
 
     def apply_uninstall(
         self,
@@ -20118,7 +20226,7 @@ class ServerSkillsApi(_Api):
             Skill installation result with the honoured contract, or a typed request/negotiation
             refusal.
         """
-        return self._call(
+        return cast("SkillInstallationResult", self._call(
             "skills.applyUninstall",
             {
                 "contract": contract,
@@ -20127,7 +20235,7 @@ class ServerSkillsApi(_Api):
             },
             "SkillInstallationResult",
             timeout,
-        )
+        ))
 
     def discover(
         self,
@@ -20157,7 +20265,7 @@ class ServerSkillsApi(_Api):
         Returns:
             Skills discovered across global and project sources.
         """
-        return self._call(
+        return cast("ServerSkillList", self._call(
             "skills.discover",
             {
                 "projectPaths": project_paths,
@@ -20167,7 +20275,7 @@ class ServerSkillsApi(_Api):
             },
             "ServerSkillList",
             timeout,
-        )
+        ))
 
     def get_discovery_paths(
         self,
@@ -20198,7 +20306,7 @@ class ServerSkillsApi(_Api):
         Returns:
             Canonical locations where skills can be created so the runtime will recognize them.
         """
-        return self._call(
+        return cast("SkillDiscoveryPathList", self._call(
             "skills.getDiscoveryPaths",
             {
                 "skillDirectories": skill_directories,
@@ -20208,7 +20316,7 @@ class ServerSkillsApi(_Api):
             },
             "SkillDiscoveryPathList",
             timeout,
-        )
+        ))
 
     def plan_install(
         self,
@@ -20233,7 +20341,7 @@ class ServerSkillsApi(_Api):
         Returns:
             Skill installation management result with the honoured contract, or a typed refusal.
         """
-        return self._call(
+        return cast("SkillInstallationManagementResult", self._call(
             "skills.planInstall",
             {
                 "contract": contract,
@@ -20242,7 +20350,7 @@ class ServerSkillsApi(_Api):
             },
             "SkillInstallationManagementResult",
             timeout,
-        )
+        ))
 
     def plan_uninstall(
         self,
@@ -20265,7 +20373,7 @@ class ServerSkillsApi(_Api):
         Returns:
             Skill installation management result with the honoured contract, or a typed refusal.
         """
-        return self._call(
+        return cast("SkillInstallationManagementResult", self._call(
             "skills.planUninstall",
             {
                 "contract": contract,
@@ -20274,7 +20382,7 @@ class ServerSkillsApi(_Api):
             },
             "SkillInstallationManagementResult",
             timeout,
-        )
+        ))
 
 
 class ServerToolsApi(_Api):
@@ -20296,7 +20404,7 @@ class ServerToolsApi(_Api):
             Built-in tools available for the requested model, with their parameters and
             instructions.
         """
-        return self._call("tools.list", {"model": model}, "ToolList", timeout)
+        return cast("ToolList", self._call("tools.list", {"model": model}, "ToolList", timeout))
 
 
 class ServerUserSettingsApi(_Api):
@@ -20317,7 +20425,12 @@ class ServerUserSettingsApi(_Api):
             Per-key metadata for every known user setting in settings.json, including settings left
             at their default. Excludes repository- and enterprise-managed overrides.
         """
-        return self._call("user.settings.get", None, "UserSettingsGetResult", timeout)
+        return cast("UserSettingsGetResult", self._call(
+            "user.settings.get",
+            None,
+            "UserSettingsGetResult",
+            timeout,
+        ))
 
     def set(self, *, settings: Any, timeout: float | None = 60.0) -> None:
         """Writes one or more user settings to settings.json, replacing each provided top-level key. A
@@ -20328,7 +20441,14 @@ class ServerUserSettingsApi(_Api):
         Args:
             settings: Partial user settings to write, as a free-form object keyed by setting name.
         """
-        return self._call("user.settings.set", {"settings": settings}, "None", timeout)
+        return cast("None", self._call(
+            "user.settings.set",
+            {
+                "settings": settings,
+            },
+            "None",
+            timeout,
+        ))
 
 
 class ServerUserApi(_Api):
@@ -20464,7 +20584,7 @@ class ServerRpc(_Api):
             Server liveness response, including the echoed message, current server timestamp, and
             protocol version.
         """
-        return self._call("ping", {"message": message}, "PingResult", timeout)
+        return cast("PingResult", self._call("ping", {"message": message}, "PingResult", timeout))
 
     def register_extension_launch_provider(self, *, timeout: float | None = 60.0) -> None:
         """Registers the calling SDK client as the per-entrypoint extension launch provider. Call
@@ -20473,7 +20593,7 @@ class ServerRpc(_Api):
 
         Wire method: ``registerExtensionLaunchProvider``.
         """
-        return self._call("registerExtensionLaunchProvider", None, "None", timeout)
+        return cast("None", self._call("registerExtensionLaunchProvider", None, "None", timeout))
 
 
 class SessionAccountsLoginApi(_Api):
@@ -20506,7 +20626,7 @@ class SessionAccountsLoginApi(_Api):
             github.com/GHEC web), while `needs-interaction` is PROVIDER-driven (the provider opens
             the browser or broker UI itself and does not surface a URL — Entra).
         """
-        return self._call(
+        return cast("AuthLoginStep", self._call(
             "session.accounts.login.advance",
             {
                 "flowId": flow_id,
@@ -20514,7 +20634,7 @@ class SessionAccountsLoginApi(_Api):
             },
             "AuthLoginStep",
             timeout,
-        )
+        ))
 
     def begin(
         self,
@@ -20538,7 +20658,7 @@ class SessionAccountsLoginApi(_Api):
         Returns:
             A started login flow: its opaque id and first step.
         """
-        return self._call(
+        return cast("AuthLoginBegun", self._call(
             "session.accounts.login.begin",
             {
                 "kind": kind,
@@ -20547,7 +20667,7 @@ class SessionAccountsLoginApi(_Api):
             },
             "AuthLoginBegun",
             timeout,
-        )
+        ))
 
     def cancel(self, *, flow_id: str, timeout: float | None = 60.0) -> None:
         """Cancel an in-flight login flow and release its resources.
@@ -20557,7 +20677,14 @@ class SessionAccountsLoginApi(_Api):
         Args:
             flow_id: Opaque flow id from begin.
         """
-        return self._call("session.accounts.login.cancel", {"flowId": flow_id}, "None", timeout)
+        return cast("None", self._call(
+            "session.accounts.login.cancel",
+            {
+                "flowId": flow_id,
+            },
+            "None",
+            timeout,
+        ))
 
 
 class SessionAccountsApi(_Api):
@@ -20587,14 +20714,14 @@ class SessionAccountsApi(_Api):
         Returns:
             The enumerated collection, keyed by the same selector as the query.
         """
-        return self._call(
+        return cast("AuthEnumerateValue", self._call(
             "session.accounts.enumerate",
             {
                 "query": query,
             },
             "AuthEnumerateValue",
             timeout,
-        )
+        ))
 
     def get(
         self,
@@ -20613,7 +20740,14 @@ class SessionAccountsApi(_Api):
         Returns:
             The read result, keyed by the same selector as the query.
         """
-        return self._call("session.accounts.get", {"query": query}, "AuthReadValue", timeout)
+        return cast("AuthReadValue", self._call(
+            "session.accounts.get",
+            {
+                "query": query,
+            },
+            "AuthReadValue",
+            timeout,
+        ))
 
     def set(
         self,
@@ -20632,7 +20766,14 @@ class SessionAccountsApi(_Api):
         Returns:
             Result of a non-interactive accounts mutation.
         """
-        return self._call("session.accounts.set", {"command": command}, "AuthWriteResult", timeout)
+        return cast("AuthWriteResult", self._call(
+            "session.accounts.set",
+            {
+                "command": command,
+            },
+            "AuthWriteResult",
+            timeout,
+        ))
 
 
 class SessionAgentApi(_Api):
@@ -20646,7 +20787,7 @@ class SessionAgentApi(_Api):
 
         Wire method: ``session.agent.deselect``.
         """
-        return self._call("session.agent.deselect", None, "None", timeout)
+        return cast("None", self._call("session.agent.deselect", None, "None", timeout))
 
     def get_current(self, *, timeout: float | None = 60.0) -> AgentGetCurrentResult:
         """Gets the currently selected custom agent for the session.
@@ -20656,7 +20797,12 @@ class SessionAgentApi(_Api):
         Returns:
             The currently selected custom agent, or null when using the default agent.
         """
-        return self._call("session.agent.getCurrent", None, "AgentGetCurrentResult", timeout)
+        return cast("AgentGetCurrentResult", self._call(
+            "session.agent.getCurrent",
+            None,
+            "AgentGetCurrentResult",
+            timeout,
+        ))
 
     def list(
         self,
@@ -20683,7 +20829,7 @@ class SessionAgentApi(_Api):
         Returns:
             Agents available to the session.
         """
-        return self._call(
+        return cast("AgentList", self._call(
             "session.agent.list",
             {
                 "includeBuiltInAgents": include_built_in_agents,
@@ -20691,7 +20837,7 @@ class SessionAgentApi(_Api):
             },
             "AgentList",
             timeout,
-        )
+        ))
 
     def reload(self, *, timeout: float | None = 60.0) -> AgentReloadResult:
         """Reloads custom agent definitions and returns the refreshed list.
@@ -20701,7 +20847,12 @@ class SessionAgentApi(_Api):
         Returns:
             Custom agents available to the session after reloading definitions from disk.
         """
-        return self._call("session.agent.reload", None, "AgentReloadResult", timeout)
+        return cast("AgentReloadResult", self._call(
+            "session.agent.reload",
+            None,
+            "AgentReloadResult",
+            timeout,
+        ))
 
     def select(self, *, name: str, timeout: float | None = 60.0) -> AgentSelectResult:
         """Selects a custom agent for subsequent turns in the session.
@@ -20714,7 +20865,14 @@ class SessionAgentApi(_Api):
         Returns:
             The newly selected custom agent.
         """
-        return self._call("session.agent.select", {"name": name}, "AgentSelectResult", timeout)
+        return cast("AgentSelectResult", self._call(
+            "session.agent.select",
+            {
+                "name": name,
+            },
+            "AgentSelectResult",
+            timeout,
+        ))
 
     def set_prompt(self, *, id: str, prompt: str, timeout: float | None = 60.0) -> None:
         """Sets an in-memory authored prompt override for an available agent. For built-in agents,
@@ -20729,7 +20887,15 @@ class SessionAgentApi(_Api):
             id: Stable effective agent id. Plugin namespace separators are normalized.
             prompt: Replacement authored prompt. Empty text is valid.
         """
-        return self._call("session.agent.setPrompt", {"id": id, "prompt": prompt}, "None", timeout)
+        return cast("None", self._call(
+            "session.agent.setPrompt",
+            {
+                "id": id,
+                "prompt": prompt,
+            },
+            "None",
+            timeout,
+        ))
 
 
 class SessionAutopilotObjectiveApi(_Api):
@@ -20746,12 +20912,12 @@ class SessionAutopilotObjectiveApi(_Api):
         Returns:
             Canonical runtime state for the session's current autopilot objective.
         """
-        return self._call(
+        return cast("AutopilotObjectiveGetStateResult", self._call(
             "session.autopilotObjective.getState",
             None,
             "AutopilotObjectiveGetStateResult",
             timeout,
-        )
+        ))
 
 
 class SessionCanvasActionApi(_Api):
@@ -20780,7 +20946,7 @@ class SessionCanvasActionApi(_Api):
         Returns:
             Canvas action invocation result.
         """
-        return self._call(
+        return cast("CanvasActionInvokeResult", self._call(
             "session.canvas.action.invoke",
             {
                 "instanceId": instance_id,
@@ -20789,7 +20955,7 @@ class SessionCanvasActionApi(_Api):
             },
             "CanvasActionInvokeResult",
             timeout,
-        )
+        ))
 
 
 class SessionCanvasApi(_Api):
@@ -20810,7 +20976,14 @@ class SessionCanvasApi(_Api):
         Args:
             instance_id: Open canvas instance identifier.
         """
-        return self._call("session.canvas.close", {"instanceId": instance_id}, "None", timeout)
+        return cast("None", self._call(
+            "session.canvas.close",
+            {
+                "instanceId": instance_id,
+            },
+            "None",
+            timeout,
+        ))
 
     def list(self, *, timeout: float | None = 60.0) -> CanvasList:
         """Lists canvases declared for the session.
@@ -20820,7 +20993,7 @@ class SessionCanvasApi(_Api):
         Returns:
             Declared canvases available in this session.
         """
-        return self._call("session.canvas.list", None, "CanvasList", timeout)
+        return cast("CanvasList", self._call("session.canvas.list", None, "CanvasList", timeout))
 
     def list_open(self, *, timeout: float | None = 60.0) -> CanvasListOpenResult:
         """Lists currently open canvas instances for the live session.
@@ -20830,7 +21003,12 @@ class SessionCanvasApi(_Api):
         Returns:
             Live open-canvas snapshot.
         """
-        return self._call("session.canvas.listOpen", None, "CanvasListOpenResult", timeout)
+        return cast("CanvasListOpenResult", self._call(
+            "session.canvas.listOpen",
+            None,
+            "CanvasListOpenResult",
+            timeout,
+        ))
 
     def open(
         self,
@@ -20856,7 +21034,7 @@ class SessionCanvasApi(_Api):
         Returns:
             Open canvas instance snapshot.
         """
-        return self._call(
+        return cast("OpenCanvasInstance", self._call(
             "session.canvas.open",
             {
                 "canvasId": canvas_id,
@@ -20866,7 +21044,7 @@ class SessionCanvasApi(_Api):
             },
             "OpenCanvasInstance",
             timeout,
-        )
+        ))
 
 
 class SessionCommandsApi(_Api):
@@ -20896,7 +21074,7 @@ class SessionCommandsApi(_Api):
         Returns:
             Indicates whether the command was accepted into the local execution queue.
         """
-        return self._call(
+        return cast("dict[str, Any]", self._call(
             "session.commands.enqueue",
             {
                 "command": command,
@@ -20904,7 +21082,7 @@ class SessionCommandsApi(_Api):
             },
             "dict[str, Any]",
             timeout,
-        )
+        ))
 
     def execute(
         self,
@@ -20924,7 +21102,7 @@ class SessionCommandsApi(_Api):
         Returns:
             Error message produced while executing the command, if any.
         """
-        return self._call(
+        return cast("ExecuteCommandResult", self._call(
             "session.commands.execute",
             {
                 "commandName": command_name,
@@ -20932,7 +21110,7 @@ class SessionCommandsApi(_Api):
             },
             "ExecuteCommandResult",
             timeout,
-        )
+        ))
 
     def handle_pending_command(
         self,
@@ -20952,7 +21130,7 @@ class SessionCommandsApi(_Api):
         Returns:
             Indicates whether the pending client-handled command was completed successfully.
         """
-        return self._call(
+        return cast("CommandsHandlePendingCommandResult", self._call(
             "session.commands.handlePendingCommand",
             {
                 "requestId": request_id,
@@ -20960,7 +21138,7 @@ class SessionCommandsApi(_Api):
             },
             "CommandsHandlePendingCommandResult",
             timeout,
-        )
+        ))
 
     def invoke(
         self,
@@ -20984,7 +21162,7 @@ class SessionCommandsApi(_Api):
             Result of invoking the slash command (text output, prompt to send to the agent,
             completion, or subcommand selection).
         """
-        return self._call(
+        return cast("SlashCommandInvocationResult", self._call(
             "session.commands.invoke",
             {
                 "name": name,
@@ -20993,7 +21171,7 @@ class SessionCommandsApi(_Api):
             },
             "SlashCommandInvocationResult",
             timeout,
-        )
+        ))
 
     def list(
         self,
@@ -21016,7 +21194,7 @@ class SessionCommandsApi(_Api):
         Returns:
             Slash commands available in the session, after applying any include/exclude filters.
         """
-        return self._call(
+        return cast("CommandList", self._call(
             "session.commands.list",
             {
                 "includeBuiltins": include_builtins,
@@ -21025,7 +21203,7 @@ class SessionCommandsApi(_Api):
             },
             "CommandList",
             timeout,
-        )
+        ))
 
     def respond_to_queued_command(
         self,
@@ -21046,7 +21224,7 @@ class SessionCommandsApi(_Api):
         Returns:
             Indicates whether the queued-command response was matched to a pending request.
         """
-        return self._call(
+        return cast("CommandsRespondToQueuedCommandResult", self._call(
             "session.commands.respondToQueuedCommand",
             {
                 "requestId": request_id,
@@ -21054,7 +21232,7 @@ class SessionCommandsApi(_Api):
             },
             "CommandsRespondToQueuedCommandResult",
             timeout,
-        )
+        ))
 
 
 class SessionCompletionsApi(_Api):
@@ -21079,12 +21257,12 @@ class SessionCompletionsApi(_Api):
             Empty when the session has no host-driven completions (e.g. local sessions, or a relay
             host that does not advertise `completionTriggerCharacters`).
         """
-        return self._call(
+        return cast("CompletionsGetTriggerCharactersResult", self._call(
             "session.completions.getTriggerCharacters",
             None,
             "CompletionsGetTriggerCharactersResult",
             timeout,
-        )
+        ))
 
     def request(
         self,
@@ -21106,7 +21284,7 @@ class SessionCompletionsApi(_Api):
             Host-driven completion items for the current composer input. Empty when the host
             returns no items or does not support completions.
         """
-        return self._call(
+        return cast("CompletionsRequestResult", self._call(
             "session.completions.request",
             {
                 "text": text,
@@ -21114,7 +21292,7 @@ class SessionCompletionsApi(_Api):
             },
             "CompletionsRequestResult",
             timeout,
-        )
+        ))
 
 
 class SessionConnectorsApi(_Api):
@@ -21144,7 +21322,7 @@ class SessionConnectorsApi(_Api):
         Returns:
             Typed result of initiating or continuing a Connector connection.
         """
-        return self._call(
+        return cast("ConnectorConnectResult", self._call(
             "session.connectors.connect",
             {
                 "accountId": account_id,
@@ -21152,7 +21330,7 @@ class SessionConnectorsApi(_Api):
             },
             "ConnectorConnectResult",
             timeout,
-        )
+        ))
 
     def continue_connection(
         self,
@@ -21181,7 +21359,7 @@ class SessionConnectorsApi(_Api):
         Returns:
             Typed result of initiating or continuing a Connector connection.
         """
-        return self._call(
+        return cast("ConnectorConnectResult", self._call(
             "session.connectors.continueConnection",
             {
                 "continuationId": continuation_id,
@@ -21191,7 +21369,7 @@ class SessionConnectorsApi(_Api):
             },
             "ConnectorConnectResult",
             timeout,
-        )
+        ))
 
     def disconnect(
         self,
@@ -21213,7 +21391,7 @@ class SessionConnectorsApi(_Api):
         Returns:
             Authoritative result after disconnect and MCP reconciliation.
         """
-        return self._call(
+        return cast("ConnectorDisconnectResult", self._call(
             "session.connectors.disconnect",
             {
                 "accountId": account_id,
@@ -21221,7 +21399,7 @@ class SessionConnectorsApi(_Api):
             },
             "ConnectorDisconnectResult",
             timeout,
-        )
+        ))
 
     def get_account(self, *, timeout: float | None = 60.0) -> Any:
         """Returns the session account selection, or null.
@@ -21242,12 +21420,12 @@ class SessionConnectorsApi(_Api):
         Returns:
             Feature detection and hard polling limits for the EXPERIMENTAL session connector API.
         """
-        return self._call(
+        return cast("ConnectorCapabilities", self._call(
             "session.connectors.getCapabilities",
             None,
             "ConnectorCapabilities",
             timeout,
-        )
+        ))
 
     def get_status(self, *, timeout: float | None = 60.0) -> ConnectorStatus:
         """Returns authoritative session Connector state from current availability, pinned account
@@ -21260,7 +21438,12 @@ class SessionConnectorsApi(_Api):
             Authoritative session connector state. Account IDs are opaque routing identifiers and
             credentials are never included.
         """
-        return self._call("session.connectors.getStatus", None, "ConnectorStatus", timeout)
+        return cast("ConnectorStatus", self._call(
+            "session.connectors.getStatus",
+            None,
+            "ConnectorStatus",
+            timeout,
+        ))
 
     def list(self, *, account_id: str, timeout: float | None = 60.0) -> ConnectorCatalogResult:
         """Returns the cached Connector catalog for the pinned opaque account selection, fetching it
@@ -21275,14 +21458,14 @@ class SessionConnectorsApi(_Api):
         Returns:
             Validated Connector catalog snapshot cached by the session.
         """
-        return self._call(
+        return cast("ConnectorCatalogResult", self._call(
             "session.connectors.list",
             {
                 "accountId": account_id,
             },
             "ConnectorCatalogResult",
             timeout,
-        )
+        ))
 
     def reconcile(
         self,
@@ -21309,7 +21492,7 @@ class SessionConnectorsApi(_Api):
             Authoritative session connector state. Account IDs are opaque routing identifiers and
             credentials are never included.
         """
-        return self._call(
+        return cast("ConnectorStatus", self._call(
             "session.connectors.reconcile",
             {
                 "accountId": account_id,
@@ -21318,7 +21501,7 @@ class SessionConnectorsApi(_Api):
             },
             "ConnectorStatus",
             timeout,
-        )
+        ))
 
     def reconnect(
         self,
@@ -21340,7 +21523,7 @@ class SessionConnectorsApi(_Api):
         Returns:
             Typed result of initiating or continuing a Connector connection.
         """
-        return self._call(
+        return cast("ConnectorConnectResult", self._call(
             "session.connectors.reconnect",
             {
                 "accountId": account_id,
@@ -21348,7 +21531,7 @@ class SessionConnectorsApi(_Api):
             },
             "ConnectorConnectResult",
             timeout,
-        )
+        ))
 
     def refresh(self, *, account_id: str, timeout: float | None = 60.0) -> ConnectorCatalogResult:
         """Refreshes and validates the Connector catalog for the pinned opaque account selection.
@@ -21362,14 +21545,14 @@ class SessionConnectorsApi(_Api):
         Returns:
             Validated Connector catalog snapshot cached by the session.
         """
-        return self._call(
+        return cast("ConnectorCatalogResult", self._call(
             "session.connectors.refresh",
             {
                 "accountId": account_id,
             },
             "ConnectorCatalogResult",
             timeout,
-        )
+        ))
 
 
 class SessionContentExclusionApi(_Api):
@@ -21399,14 +21582,14 @@ class SessionContentExclusionApi(_Api):
             Batch content-exclusion result. Callers must fail closed when policy evaluation is
             unavailable.
         """
-        return self._call(
+        return cast("ContentExclusionCheckPathsResult", self._call(
             "session.contentExclusion.checkPaths",
             {
                 "paths": paths,
             },
             "ContentExclusionCheckPathsResult",
             timeout,
-        )
+        ))
 
 
 class SessionCustomizationsApi(_Api):
@@ -21429,12 +21612,12 @@ class SessionCustomizationsApi(_Api):
             skipped, or failed subsystems; a rejection may follow partial mutation. Changes to the
             model-facing prompt and tools apply on the next turn.
         """
-        return self._call(
+        return cast("CustomizationsReloadResult", self._call(
             "session.customizations.reload",
             None,
             "CustomizationsReloadResult",
             timeout,
-        )
+        ))
 
 
 class SessionDebugApi(_Api):
@@ -21469,7 +21652,7 @@ class SessionDebugApi(_Api):
         Returns:
             Result of collecting a session debug bundle.
         """
-        return self._call(
+        return cast("DebugCollectLogsResult", self._call(
             "session.debug.collectLogs",
             {
                 "destination": destination,
@@ -21478,7 +21661,7 @@ class SessionDebugApi(_Api):
             },
             "DebugCollectLogsResult",
             timeout,
-        )
+        ))
 
 
 class SessionDiagnosticsApi(_Api):
@@ -21505,14 +21688,14 @@ class SessionDiagnosticsApi(_Api):
         Returns:
             Per-source session diagnostics configuration.
         """
-        return self._call(
+        return cast("DiagnosticsConfiguration", self._call(
             "session.diagnostics.configure",
             {
                 "sources": sources,
             },
             "DiagnosticsConfiguration",
             timeout,
-        )
+        ))
 
     def read(
         self,
@@ -21538,7 +21721,7 @@ class SessionDiagnosticsApi(_Api):
         Returns:
             One cursor-addressed page of retained session diagnostics.
         """
-        return self._call(
+        return cast("DiagnosticsReadResult", self._call(
             "session.diagnostics.read",
             {
                 "sources": sources,
@@ -21548,7 +21731,7 @@ class SessionDiagnosticsApi(_Api):
             },
             "DiagnosticsReadResult",
             timeout,
-        )
+        ))
 
 
 class SessionEventLogApi(_Api):
@@ -21619,7 +21802,7 @@ class SessionEventLogApi(_Api):
         Returns:
             Batch of session events returned by a read, with cursor and continuation metadata.
         """
-        return self._call(
+        return cast("EventsReadResult", self._call(
             "session.eventLog.read",
             {
                 "cursor": cursor,
@@ -21633,7 +21816,7 @@ class SessionEventLogApi(_Api):
             },
             "EventsReadResult",
             timeout,
-        )
+        ))
 
     def register_interest(
         self,
@@ -21667,14 +21850,14 @@ class SessionEventLogApi(_Api):
         Returns:
             Opaque handle representing an event-type interest registration.
         """
-        return self._call(
+        return cast("RegisterEventInterestResult", self._call(
             "session.eventLog.registerInterest",
             {
                 "eventType": event_type,
             },
             "RegisterEventInterestResult",
             timeout,
-        )
+        ))
 
     def release_interest(
         self,
@@ -21695,14 +21878,14 @@ class SessionEventLogApi(_Api):
         Returns:
             Indicates whether the operation succeeded.
         """
-        return self._call(
+        return cast("EventLogReleaseInterestResult", self._call(
             "session.eventLog.releaseInterest",
             {
                 "handle": handle,
             },
             "EventLogReleaseInterestResult",
             timeout,
-        )
+        ))
 
     def tail(self, *, timeout: float | None = 60.0) -> EventLogTailResult:
         """Returns a snapshot of the current tail cursor without consuming events.
@@ -21715,7 +21898,12 @@ class SessionEventLogApi(_Api):
             through the entire persisted history (which would happen if `read` were called without
             a cursor on a long-lived session).
         """
-        return self._call("session.eventLog.tail", None, "EventLogTailResult", timeout)
+        return cast("EventLogTailResult", self._call(
+            "session.eventLog.tail",
+            None,
+            "EventLogTailResult",
+            timeout,
+        ))
 
 
 class SessionExtensionsApi(_Api):
@@ -21734,7 +21922,7 @@ class SessionExtensionsApi(_Api):
         Args:
             id: Source-qualified extension ID to disable.
         """
-        return self._call("session.extensions.disable", {"id": id}, "None", timeout)
+        return cast("None", self._call("session.extensions.disable", {"id": id}, "None", timeout))
 
     def enable(self, *, id: str, timeout: float | None = 60.0) -> None:
         """Enables an extension for the session and persists the preference when the session has a
@@ -21746,7 +21934,7 @@ class SessionExtensionsApi(_Api):
         Args:
             id: Source-qualified extension ID to enable.
         """
-        return self._call("session.extensions.enable", {"id": id}, "None", timeout)
+        return cast("None", self._call("session.extensions.enable", {"id": id}, "None", timeout))
 
     def list(self, *, timeout: float | None = 60.0) -> ExtensionList:
         """Lists extensions discovered for the session and their current status.
@@ -21756,7 +21944,12 @@ class SessionExtensionsApi(_Api):
         Returns:
             Extensions discovered for the session, with their current status.
         """
-        return self._call("session.extensions.list", None, "ExtensionList", timeout)
+        return cast("ExtensionList", self._call(
+            "session.extensions.list",
+            None,
+            "ExtensionList",
+            timeout,
+        ))
 
     def reconcile(self, *, timeout: float | None = 60.0) -> ExtensionList:
         """Host-only reconciliation of authoritative session-effective extension membership and
@@ -21779,14 +21972,19 @@ class SessionExtensionsApi(_Api):
         Returns:
             Extensions discovered for the session, with their current status.
         """
-        return self._call("session.extensions.reconcile", None, "ExtensionList", timeout)
+        return cast("ExtensionList", self._call(
+            "session.extensions.reconcile",
+            None,
+            "ExtensionList",
+            timeout,
+        ))
 
     def reload(self, *, timeout: float | None = 60.0) -> None:
         """Reloads extension definitions and processes for the session.
 
         Wire method: ``session.extensions.reload``.
         """
-        return self._call("session.extensions.reload", None, "None", timeout)
+        return cast("None", self._call("session.extensions.reload", None, "None", timeout))
 
     def send_attachments_to_message(
         self,
@@ -21810,7 +22008,7 @@ class SessionExtensionsApi(_Api):
                 stamps canvasId/instanceId onto each extension_context entry. When omitted, no
                 resolution runs and those fields stay unset on the attachment.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.extensions.sendAttachmentsToMessage",
             {
                 "attachments": attachments,
@@ -21818,7 +22016,7 @@ class SessionExtensionsApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
 
 class SessionFleetApi(_Api):
@@ -21852,7 +22050,7 @@ class SessionFleetApi(_Api):
         Returns:
             Indicates whether fleet mode was successfully activated.
         """
-        return self._call(
+        return cast("FleetStartResult", self._call(
             "session.fleet.start",
             {
                 "prompt": prompt,
@@ -21862,7 +22060,7 @@ class SessionFleetApi(_Api):
             },
             "FleetStartResult",
             timeout,
-        )
+        ))
 
 
 class SessionGithubAuthApi(_Api):
@@ -21879,7 +22077,12 @@ class SessionGithubAuthApi(_Api):
         Returns:
             Authentication status and account metadata for the session.
         """
-        return self._call("session.gitHubAuth.getStatus", None, "SessionAuthStatus", timeout)
+        return cast("SessionAuthStatus", self._call(
+            "session.gitHubAuth.getStatus",
+            None,
+            "SessionAuthStatus",
+            timeout,
+        ))
 
     def set_credentials(
         self,
@@ -21906,14 +22109,14 @@ class SessionGithubAuthApi(_Api):
         Returns:
             Indicates whether the credential update succeeded.
         """
-        return self._call(
+        return cast("SessionSetCredentialsResult", self._call(
             "session.gitHubAuth.setCredentials",
             {
                 "credentials": credentials,
             },
             "SessionSetCredentialsResult",
             timeout,
-        )
+        ))
 
 
 class SessionHistoryApi(_Api):
@@ -21934,12 +22137,12 @@ class SessionHistoryApi(_Api):
         Returns:
             Indicates whether an in-progress manual compaction was aborted.
         """
-        return self._call(
+        return cast("HistoryAbortManualCompactionResult", self._call(
             "session.history.abortManualCompaction",
             None,
             "HistoryAbortManualCompactionResult",
             timeout,
-        )
+        ))
 
     def cancel_background_compaction(
         self,
@@ -21953,12 +22156,12 @@ class SessionHistoryApi(_Api):
         Returns:
             Indicates whether an in-progress background compaction was cancelled.
         """
-        return self._call(
+        return cast("HistoryCancelBackgroundCompactionResult", self._call(
             "session.history.cancelBackgroundCompaction",
             None,
             "HistoryCancelBackgroundCompactionResult",
             timeout,
-        )
+        ))
 
     def clear_context(
         self,
@@ -21984,14 +22187,14 @@ class SessionHistoryApi(_Api):
             What a successful clear removed. A clear that could not be applied rejects instead of
             reporting a count.
         """
-        return self._call(
+        return cast("HistoryClearContextResult", self._call(
             "session.history.clearContext",
             {
                 "prompt": prompt,
             },
             "HistoryClearContextResult",
             timeout,
-        )
+        ))
 
     def compact(
         self,
@@ -22025,7 +22228,7 @@ class SessionHistoryApi(_Api):
             Compaction outcome with the number of tokens and messages removed, summary text, and
             the resulting context window breakdown.
         """
-        return self._call(
+        return cast("HistoryCompactResult", self._call(
             "session.history.compact",
             {
                 "customInstructions": custom_instructions,
@@ -22034,7 +22237,7 @@ class SessionHistoryApi(_Api):
             },
             "HistoryCompactResult",
             timeout,
-        )
+        ))
 
     def list_rewind_points(self, *, timeout: float | None = 60.0) -> HistoryListRewindPointsResult:
         """Lists the user turns that the session can rewind to. Never rejects for a busy session:
@@ -22047,12 +22250,12 @@ class SessionHistoryApi(_Api):
         Returns:
             Rewind points and file-change-tracking availability for the session.
         """
-        return self._call(
+        return cast("HistoryListRewindPointsResult", self._call(
             "session.history.listRewindPoints",
             None,
             "HistoryListRewindPointsResult",
             timeout,
-        )
+        ))
 
     def preview_rewind(
         self,
@@ -22070,14 +22273,14 @@ class SessionHistoryApi(_Api):
         Returns:
             Files and aggregate changes for a prospective rewind.
         """
-        return self._call(
+        return cast("HistoryPreviewRewindResult", self._call(
             "session.history.previewRewind",
             {
                 "eventId": event_id,
             },
             "HistoryPreviewRewindResult",
             timeout,
-        )
+        ))
 
     def rewind(
         self,
@@ -22107,7 +22310,7 @@ class SessionHistoryApi(_Api):
         Returns:
             Structured outcome of a rewind request.
         """
-        return self._call(
+        return cast("HistoryRewindResult", self._call(
             "session.history.rewind",
             {
                 "eventId": event_id,
@@ -22115,7 +22318,7 @@ class SessionHistoryApi(_Api):
             },
             "HistoryRewindResult",
             timeout,
-        )
+        ))
 
     def summarize_for_handoff(
         self,
@@ -22129,12 +22332,12 @@ class SessionHistoryApi(_Api):
         Returns:
             Markdown summary of the conversation context (empty when not available).
         """
-        return self._call(
+        return cast("HistorySummarizeForHandoffResult", self._call(
             "session.history.summarizeForHandoff",
             None,
             "HistorySummarizeForHandoffResult",
             timeout,
-        )
+        ))
 
     def truncate(self, *, event_id: str, timeout: float | None = 60.0) -> HistoryTruncateResult:
         """Truncates persisted session history to a specific event.
@@ -22148,14 +22351,14 @@ class SessionHistoryApi(_Api):
         Returns:
             Number of events that were removed by the truncation.
         """
-        return self._call(
+        return cast("HistoryTruncateResult", self._call(
             "session.history.truncate",
             {
                 "eventId": event_id,
             },
             "HistoryTruncateResult",
             timeout,
-        )
+        ))
 
 
 class SessionInstructionsApi(_Api):
@@ -22172,12 +22375,12 @@ class SessionInstructionsApi(_Api):
         Returns:
             Instruction sources loaded for the session, in merge order.
         """
-        return self._call(
+        return cast("InstructionsGetSourcesResult", self._call(
             "session.instructions.getSources",
             None,
             "InstructionsGetSourcesResult",
             timeout,
-        )
+        ))
 
     def reload(self, *, timeout: float | None = 60.0) -> InstructionsGetSourcesResult:
         """For local sessions, invalidates instruction discovery and the model-facing prompt, then
@@ -22189,12 +22392,12 @@ class SessionInstructionsApi(_Api):
         Returns:
             Instruction sources loaded for the session, in merge order.
         """
-        return self._call(
+        return cast("InstructionsGetSourcesResult", self._call(
             "session.instructions.reload",
             None,
             "InstructionsGetSourcesResult",
             timeout,
-        )
+        ))
 
 
 class SessionLimitPredictionApi(_Api):
@@ -22224,7 +22427,7 @@ class SessionLimitPredictionApi(_Api):
             Prediction result. Available results include prediction details; unavailable results
             include an explicit reason.
         """
-        return self._call(
+        return cast("SessionLimitPredictionResult", self._call(
             "session.limitPrediction.predict",
             {
                 "modelId": model_id,
@@ -22232,7 +22435,7 @@ class SessionLimitPredictionApi(_Api):
             },
             "SessionLimitPredictionResult",
             timeout,
-        )
+        ))
 
 
 class SessionLspApi(_Api):
@@ -22261,7 +22464,7 @@ class SessionLspApi(_Api):
             force: Force re-initialization even when LSP configs were already loaded for the
                 working directory.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.lsp.initialize",
             {
                 "workingDirectory": working_directory,
@@ -22270,7 +22473,7 @@ class SessionLspApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
 
 class SessionManagedSettingsApi(_Api):
@@ -22295,12 +22498,12 @@ class SessionManagedSettingsApi(_Api):
             restrictively. Session-local SDK-client policy is included only in session results.
             Marked experimental while the managed-settings surface stabilizes.
         """
-        return self._call(
+        return cast("ManagedSettingsResolvedData", self._call(
             "session.managedSettings.get",
             None,
             "ManagedSettingsResolvedData",
             timeout,
-        )
+        ))
 
 
 class SessionMcpAppsApi(_Api):
@@ -22335,7 +22538,7 @@ class SessionMcpAppsApi(_Api):
         Returns:
             Standard MCP CallToolResult.
         """
-        return self._call(
+        return cast("dict[str, Any]", self._call(
             "session.mcp.apps.callTool",
             {
                 "serverName": server_name,
@@ -22345,7 +22548,7 @@ class SessionMcpAppsApi(_Api):
             },
             "dict[str, Any]",
             timeout,
-        )
+        ))
 
     def diagnose(self, *, server_name: str, timeout: float | None = 60.0) -> McpAppsDiagnoseResult:
         """Diagnose MCP Apps wiring for a specific MCP server. Reports the session capability,
@@ -22359,14 +22562,14 @@ class SessionMcpAppsApi(_Api):
         Returns:
             Diagnostic snapshot of MCP Apps wiring for the named server.
         """
-        return self._call(
+        return cast("McpAppsDiagnoseResult", self._call(
             "session.mcp.apps.diagnose",
             {
                 "serverName": server_name,
             },
             "McpAppsDiagnoseResult",
             timeout,
-        )
+        ))
 
     def get_host_context(self, *, timeout: float | None = 60.0) -> McpAppsHostContext:
         """Read the current host context advertised to MCP App guests.
@@ -22376,7 +22579,12 @@ class SessionMcpAppsApi(_Api):
         Returns:
             Current host context advertised to MCP App guests.
         """
-        return self._call("session.mcp.apps.getHostContext", None, "McpAppsHostContext", timeout)
+        return cast("McpAppsHostContext", self._call(
+            "session.mcp.apps.getHostContext",
+            None,
+            "McpAppsHostContext",
+            timeout,
+        ))
 
     def list_tools(
         self,
@@ -22399,7 +22607,7 @@ class SessionMcpAppsApi(_Api):
         Returns:
             App-callable tools from the named MCP server.
         """
-        return self._call(
+        return cast("McpAppsListToolsResult", self._call(
             "session.mcp.apps.listTools",
             {
                 "serverName": server_name,
@@ -22407,7 +22615,7 @@ class SessionMcpAppsApi(_Api):
             },
             "McpAppsListToolsResult",
             timeout,
-        )
+        ))
 
     def read_resource(
         self,
@@ -22428,7 +22636,7 @@ class SessionMcpAppsApi(_Api):
         Returns:
             Resource contents returned by the MCP server.
         """
-        return self._call(
+        return cast("McpAppsReadResourceResult", self._call(
             "session.mcp.apps.readResource",
             {
                 "serverName": server_name,
@@ -22436,7 +22644,7 @@ class SessionMcpAppsApi(_Api):
             },
             "McpAppsReadResourceResult",
             timeout,
-        )
+        ))
 
     def set_host_context(
         self,
@@ -22452,7 +22660,14 @@ class SessionMcpAppsApi(_Api):
         Args:
             context: Host context advertised to MCP App guests.
         """
-        return self._call("session.mcp.apps.setHostContext", {"context": context}, "None", timeout)
+        return cast("None", self._call(
+            "session.mcp.apps.setHostContext",
+            {
+                "context": context,
+            },
+            "None",
+            timeout,
+        ))
 
 
 class SessionMcpHeadersApi(_Api):
@@ -22481,7 +22696,7 @@ class SessionMcpHeadersApi(_Api):
         Returns:
             Indicates whether the pending MCP headers refresh response was accepted.
         """
-        return self._call(
+        return cast("McpHeadersHandlePendingHeadersRefreshRequestResult", self._call(
             "session.mcp.headers.handlePendingHeadersRefreshRequest",
             {
                 "requestId": request_id,
@@ -22489,7 +22704,7 @@ class SessionMcpHeadersApi(_Api):
             },
             "McpHeadersHandlePendingHeadersRefreshRequestResult",
             timeout,
-        )
+        ))
 
 
 class SessionMcpOauthApi(_Api):
@@ -22516,7 +22731,7 @@ class SessionMcpOauthApi(_Api):
             refresh_session_token: Whether the target session must mint a session-scoped access
                 token instead of reusing a shared access token persisted by another session.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.mcp.oauth.authenticationStateChanged",
             {
                 "serverName": server_name,
@@ -22524,7 +22739,7 @@ class SessionMcpOauthApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def cancel_login(
         self,
@@ -22547,7 +22762,7 @@ class SessionMcpOauthApi(_Api):
             Honest terminal cancellation result; persistence or recovery failures remain RPC
             errors.
         """
-        return self._call(
+        return cast("McpOauthCancelLoginResult", self._call(
             "session.mcp.oauth.cancelLogin",
             {
                 "expectedInstallationId": expected_installation_id,
@@ -22555,7 +22770,7 @@ class SessionMcpOauthApi(_Api):
             },
             "McpOauthCancelLoginResult",
             timeout,
-        )
+        ))
 
     def complete(
         self,
@@ -22577,7 +22792,7 @@ class SessionMcpOauthApi(_Api):
                 reverse proxy must reconstruct the public URL rather than passing an internal proxy
                 URL.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.mcp.oauth.complete",
             {
                 "authorizationId": authorization_id,
@@ -22585,7 +22800,7 @@ class SessionMcpOauthApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def handle_pending_request(
         self,
@@ -22608,7 +22823,7 @@ class SessionMcpOauthApi(_Api):
         Returns:
             Indicates whether the pending MCP OAuth response was accepted.
         """
-        return self._call(
+        return cast("McpOauthHandlePendingResult", self._call(
             "session.mcp.oauth.handlePendingRequest",
             {
                 "requestId": request_id,
@@ -22616,7 +22831,7 @@ class SessionMcpOauthApi(_Api):
             },
             "McpOauthHandlePendingResult",
             timeout,
-        )
+        ))
 
     def login(
         self,
@@ -22679,7 +22894,7 @@ class SessionMcpOauthApi(_Api):
             OAuth authorization URL the caller should open, or empty when cached tokens already
             authenticated the server.
         """
-        return self._call(
+        return cast("McpOauthLoginResult", self._call(
             "session.mcp.oauth.login",
             {
                 "serverName": server_name,
@@ -22696,7 +22911,7 @@ class SessionMcpOauthApi(_Api):
             },
             "McpOauthLoginResult",
             timeout,
-        )
+        ))
 
     def prepare_login(
         self,
@@ -22726,7 +22941,7 @@ class SessionMcpOauthApi(_Api):
             An inert runtime-issued login handle. Preparation alone performs no activation or OAuth
             work.
         """
-        return self._call(
+        return cast("McpOauthPrepareLoginResult", self._call(
             "session.mcp.oauth.prepareLogin",
             {
                 "serverName": server_name,
@@ -22737,7 +22952,7 @@ class SessionMcpOauthApi(_Api):
             },
             "McpOauthPrepareLoginResult",
             timeout,
-        )
+        ))
 
     def probe(
         self,
@@ -22764,7 +22979,7 @@ class SessionMcpOauthApi(_Api):
             unauthenticated request. Failed is an expected probe-domain outcome; JSON-RPC errors
             are reserved for API-call failures.
         """
-        return self._call(
+        return cast("McpOauthProbeResult", self._call(
             "session.mcp.oauth.probe",
             {
                 "serverName": server_name,
@@ -22772,7 +22987,7 @@ class SessionMcpOauthApi(_Api):
             },
             "McpOauthProbeResult",
             timeout,
-        )
+        ))
 
     def respond(self, *, request_id: str, timeout: float | None = 60.0) -> McpOauthRespondResult:
         """Responds to a pending MCP OAuth authorization request by its request id.
@@ -22785,14 +23000,14 @@ class SessionMcpOauthApi(_Api):
         Returns:
             Indicates whether the pending MCP OAuth response was accepted.
         """
-        return self._call(
+        return cast("McpOauthRespondResult", self._call(
             "session.mcp.oauth.respond",
             {
                 "requestId": request_id,
             },
             "McpOauthRespondResult",
             timeout,
-        )
+        ))
 
 
 class SessionMcpPromptsApi(_Api):
@@ -22823,7 +23038,7 @@ class SessionMcpPromptsApi(_Api):
         Returns:
             Prompt messages returned by the MCP server without sending them to the model.
         """
-        return self._call(
+        return cast("McpPromptsGetResult", self._call(
             "session.mcp.prompts.get",
             {
                 "serverName": server_name,
@@ -22832,7 +23047,7 @@ class SessionMcpPromptsApi(_Api):
             },
             "McpPromptsGetResult",
             timeout,
-        )
+        ))
 
     def list(
         self,
@@ -22853,7 +23068,7 @@ class SessionMcpPromptsApi(_Api):
         Returns:
             One page of prompts advertised by the named MCP server.
         """
-        return self._call(
+        return cast("McpPromptsListResult", self._call(
             "session.mcp.prompts.list",
             {
                 "serverName": server_name,
@@ -22861,7 +23076,7 @@ class SessionMcpPromptsApi(_Api):
             },
             "McpPromptsListResult",
             timeout,
-        )
+        ))
 
 
 class SessionMcpResourcesApi(_Api):
@@ -22889,7 +23104,7 @@ class SessionMcpResourcesApi(_Api):
         Returns:
             One page of resources advertised by the named MCP server.
         """
-        return self._call(
+        return cast("McpResourcesListResult", self._call(
             "session.mcp.resources.list",
             {
                 "serverName": server_name,
@@ -22897,7 +23112,7 @@ class SessionMcpResourcesApi(_Api):
             },
             "McpResourcesListResult",
             timeout,
-        )
+        ))
 
     def list_templates(
         self,
@@ -22918,7 +23133,7 @@ class SessionMcpResourcesApi(_Api):
         Returns:
             One page of resource templates advertised by the named MCP server.
         """
-        return self._call(
+        return cast("McpResourcesListTemplatesResult", self._call(
             "session.mcp.resources.listTemplates",
             {
                 "serverName": server_name,
@@ -22926,7 +23141,7 @@ class SessionMcpResourcesApi(_Api):
             },
             "McpResourcesListTemplatesResult",
             timeout,
-        )
+        ))
 
     def read(
         self,
@@ -22946,7 +23161,7 @@ class SessionMcpResourcesApi(_Api):
         Returns:
             Resource contents returned by the MCP server.
         """
-        return self._call(
+        return cast("McpResourcesReadResult", self._call(
             "session.mcp.resources.read",
             {
                 "serverName": server_name,
@@ -22954,7 +23169,7 @@ class SessionMcpResourcesApi(_Api):
             },
             "McpResourcesReadResult",
             timeout,
-        )
+        ))
 
 
 class SessionMcpApi(_Api):
@@ -23001,14 +23216,14 @@ class SessionMcpApi(_Api):
             Indicates whether an in-flight sampling execution with the given requestId was found
             and cancelled.
         """
-        return self._call(
+        return cast("McpCancelSamplingExecutionResult", self._call(
             "session.mcp.cancelSamplingExecution",
             {
                 "requestId": request_id,
             },
             "McpCancelSamplingExecutionResult",
             timeout,
-        )
+        ))
 
     def disable(
         self,
@@ -23026,7 +23241,7 @@ class SessionMcpApi(_Api):
             expected_installation_id: Required for an owned installation; omission preserves only
                 manual-server behaviour.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.mcp.disable",
             {
                 "serverName": server_name,
@@ -23034,7 +23249,7 @@ class SessionMcpApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def enable(
         self,
@@ -23052,7 +23267,7 @@ class SessionMcpApi(_Api):
             expected_installation_id: Exact receipt identity for explicit owned activation in this
                 session.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.mcp.enable",
             {
                 "serverName": server_name,
@@ -23060,7 +23275,7 @@ class SessionMcpApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def execute_sampling(
         self,
@@ -23090,7 +23305,7 @@ class SessionMcpApi(_Api):
         Returns:
             Outcome of an MCP sampling execution: success result, failure error, or cancellation.
         """
-        return self._call(
+        return cast("McpSamplingExecutionResult", self._call(
             "session.mcp.executeSampling",
             {
                 "requestId": request_id,
@@ -23100,7 +23315,7 @@ class SessionMcpApi(_Api):
             },
             "McpSamplingExecutionResult",
             timeout,
-        )
+        ))
 
     def is_server_running(
         self,
@@ -23118,14 +23333,14 @@ class SessionMcpApi(_Api):
         Returns:
             Whether the named MCP server is running.
         """
-        return self._call(
+        return cast("McpIsServerRunningResult", self._call(
             "session.mcp.isServerRunning",
             {
                 "serverName": server_name,
             },
             "McpIsServerRunningResult",
             timeout,
-        )
+        ))
 
     def list(self, *, timeout: float | None = 60.0) -> McpServerList:
         """Lists materialized MCP servers and their connection status. Cache misses may start and wait
@@ -23137,7 +23352,12 @@ class SessionMcpApi(_Api):
             MCP servers configured for the session, with their connection status and host-level
             state.
         """
-        return self._call("session.mcp.list", None, "McpServerList", timeout)
+        return cast("McpServerList", self._call(
+            "session.mcp.list",
+            None,
+            "McpServerList",
+            timeout,
+        ))
 
     def list_configured(self, *, timeout: float | None = 60.0) -> McpConfiguredServerList:
         """Lists effective MCP configuration without starting, restarting, authenticating, or waiting
@@ -23150,7 +23370,12 @@ class SessionMcpApi(_Api):
             Effective MCP configuration with optional live observations from matching already
             materialized servers.
         """
-        return self._call("session.mcp.listConfigured", None, "McpConfiguredServerList", timeout)
+        return cast("McpConfiguredServerList", self._call(
+            "session.mcp.listConfigured",
+            None,
+            "McpConfiguredServerList",
+            timeout,
+        ))
 
     def list_tools(self, *, server_name: str, timeout: float | None = 60.0) -> McpListToolsResult:
         """Lists the tools exposed by a connected MCP server on this session's host. This performs a
@@ -23165,14 +23390,14 @@ class SessionMcpApi(_Api):
         Returns:
             Tools exposed by the connected MCP server. Throws when the server is not connected.
         """
-        return self._call(
+        return cast("McpListToolsResult", self._call(
             "session.mcp.listTools",
             {
                 "serverName": server_name,
             },
             "McpListToolsResult",
             timeout,
-        )
+        ))
 
     def move_loading_to_background(
         self,
@@ -23188,19 +23413,19 @@ class SessionMcpApi(_Api):
         Returns:
             Result of moving in-flight MCP loading to the background.
         """
-        return self._call(
+        return cast("MoveMcpLoadingToBackgroundResult", self._call(
             "session.mcp.moveLoadingToBackground",
             None,
             "MoveMcpLoadingToBackgroundResult",
             timeout,
-        )
+        ))
 
     def reload(self, *, timeout: float | None = 60.0) -> None:
         """Reloads MCP server connections for the session.
 
         Wire method: ``session.mcp.reload``.
         """
-        return self._call("session.mcp.reload", None, "None", timeout)
+        return cast("None", self._call("session.mcp.reload", None, "None", timeout))
 
     def remove_github(self, *, timeout: float | None = 60.0) -> McpRemoveGitHubResult:
         """Removes the auto-managed `github` MCP server when present.
@@ -23211,7 +23436,12 @@ class SessionMcpApi(_Api):
             Indicates whether the auto-managed `github` MCP server was removed (false when nothing
             to remove).
         """
-        return self._call("session.mcp.removeGitHub", None, "McpRemoveGitHubResult", timeout)
+        return cast("McpRemoveGitHubResult", self._call(
+            "session.mcp.removeGitHub",
+            None,
+            "McpRemoveGitHubResult",
+            timeout,
+        ))
 
     def restart_server(
         self,
@@ -23236,7 +23466,7 @@ class SessionMcpApi(_Api):
             expected_installation_id: Exact receipt identity for an explicit owned restart;
                 configuration overrides are refused.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.mcp.restartServer",
             {
                 "serverName": server_name,
@@ -23245,7 +23475,7 @@ class SessionMcpApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def set_env_value_mode(
         self,
@@ -23268,14 +23498,14 @@ class SessionMcpApi(_Api):
         Returns:
             Env-value mode recorded on the session after the update.
         """
-        return self._call(
+        return cast("McpSetEnvValueModeResult", self._call(
             "session.mcp.setEnvValueMode",
             {
                 "mode": mode,
             },
             "McpSetEnvValueModeResult",
             timeout,
-        )
+        ))
 
     def start_server(
         self,
@@ -23303,7 +23533,7 @@ class SessionMcpApi(_Api):
             expected_installation_id: Exact receipt identity for explicit owned activation in this
                 session.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.mcp.startServer",
             {
                 "serverName": server_name,
@@ -23312,7 +23542,7 @@ class SessionMcpApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def stop_server(
         self,
@@ -23330,7 +23560,7 @@ class SessionMcpApi(_Api):
             expected_installation_id: Exact owned receipt identity. Stop also forgets this
                 session's durable activation.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.mcp.stopServer",
             {
                 "serverName": server_name,
@@ -23338,7 +23568,7 @@ class SessionMcpApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
 
 class SessionMetadataApi(_Api):
@@ -23355,7 +23585,12 @@ class SessionMetadataApi(_Api):
         Returns:
             Current activity flags for the session.
         """
-        return self._call("session.metadata.activity", None, "SessionActivity", timeout)
+        return cast("SessionActivity", self._call(
+            "session.metadata.activity",
+            None,
+            "SessionActivity",
+            timeout,
+        ))
 
     def context_info(
         self,
@@ -23384,7 +23619,7 @@ class SessionMetadataApi(_Api):
         Returns:
             Token breakdown for the session's current context window, or null if uninitialized.
         """
-        return self._call(
+        return cast("MetadataContextInfoResult", self._call(
             "session.metadata.contextInfo",
             {
                 "promptTokenLimit": prompt_token_limit,
@@ -23394,7 +23629,7 @@ class SessionMetadataApi(_Api):
             },
             "MetadataContextInfoResult",
             timeout,
-        )
+        ))
 
     def get_client_metadata(self, *, timeout: float | None = 60.0) -> dict[str, str]:
         """Returns the client-owned string metadata persisted with this local session. The metadata is
@@ -23409,7 +23644,12 @@ class SessionMetadataApi(_Api):
             UTF-8 data. A bag may contain at most 128 entries and its serialized sidecar may
             contain at most 64 KiB. The runtime stores but never interprets these values.
         """
-        return self._call("session.metadata.getClientMetadata", None, "dict[str, str]", timeout)
+        return cast("dict[str, str]", self._call(
+            "session.metadata.getClientMetadata",
+            None,
+            "dict[str, str]",
+            timeout,
+        ))
 
     def get_context_attribution(
         self,
@@ -23429,12 +23669,12 @@ class SessionMetadataApi(_Api):
             Per-source attribution breakdown for the session's current context window, or null if
             uninitialized.
         """
-        return self._call(
+        return cast("MetadataContextAttributionResult", self._call(
             "session.metadata.getContextAttribution",
             None,
             "MetadataContextAttributionResult",
             timeout,
-        )
+        ))
 
     def get_context_heaviest_messages(
         self,
@@ -23455,14 +23695,14 @@ class SessionMetadataApi(_Api):
         Returns:
             The heaviest individual messages in the session's context window, most-expensive first.
         """
-        return self._call(
+        return cast("MetadataContextHeaviestMessagesResult", self._call(
             "session.metadata.getContextHeaviestMessages",
             {
                 "limit": limit,
             },
             "MetadataContextHeaviestMessagesResult",
             timeout,
-        )
+        ))
 
     def is_processing(self, *, timeout: float | None = 60.0) -> MetadataIsProcessingResult:
         """Reports whether the local session is currently processing user/agent messages.
@@ -23473,12 +23713,12 @@ class SessionMetadataApi(_Api):
             Indicates whether the local session is currently processing a turn or background
             continuation.
         """
-        return self._call(
+        return cast("MetadataIsProcessingResult", self._call(
             "session.metadata.isProcessing",
             None,
             "MetadataIsProcessingResult",
             timeout,
-        )
+        ))
 
     def recompute_context_tokens(
         self,
@@ -23501,14 +23741,14 @@ class SessionMetadataApi(_Api):
             resume, before the next agent turn fires `session.context_info_changed` events. Returns
             zeros for an empty session.
         """
-        return self._call(
+        return cast("MetadataRecomputeContextTokensResult", self._call(
             "session.metadata.recomputeContextTokens",
             {
                 "modelId": model_id,
             },
             "MetadataRecomputeContextTokensResult",
             timeout,
-        )
+        ))
 
     def record_context_change(
         self,
@@ -23539,14 +23779,14 @@ class SessionMetadataApi(_Api):
             event); move a local session's working directory via `metadata.setWorkingDirectory`
             instead.
         """
-        return self._call(
+        return cast("MetadataRecordContextChangeResult", self._call(
             "session.metadata.recordContextChange",
             {
                 "context": context,
             },
             "MetadataRecordContextChangeResult",
             timeout,
-        )
+        ))
 
     def set_working_directory(
         self,
@@ -23575,14 +23815,14 @@ class SessionMetadataApi(_Api):
             mutated, persisted, or emitted. Location-scoped permission rules are then re-keyed to
             the new directory (best-effort). Remote sessions only record the path.
         """
-        return self._call(
+        return cast("MetadataSetWorkingDirectoryResult", self._call(
             "session.metadata.setWorkingDirectory",
             {
                 "workingDirectory": working_directory,
             },
             "MetadataSetWorkingDirectoryResult",
             timeout,
-        )
+        ))
 
     def snapshot(self, *, timeout: float | None = 60.0) -> SessionMetadataSnapshot:
         """Returns a snapshot of the session's identifying metadata, mode, agent, and remote info.
@@ -23592,7 +23832,12 @@ class SessionMetadataApi(_Api):
         Returns:
             Point-in-time snapshot of slow-changing session identifier and state fields.
         """
-        return self._call("session.metadata.snapshot", None, "SessionMetadataSnapshot", timeout)
+        return cast("SessionMetadataSnapshot", self._call(
+            "session.metadata.snapshot",
+            None,
+            "SessionMetadataSnapshot",
+            timeout,
+        ))
 
     def update_client_metadata(
         self,
@@ -23624,7 +23869,7 @@ class SessionMetadataApi(_Api):
             UTF-8 data. A bag may contain at most 128 entries and its serialized sidecar may
             contain at most 64 KiB. The runtime stores but never interprets these values.
         """
-        return self._call(
+        return cast("dict[str, str]", self._call(
             "session.metadata.updateClientMetadata",
             {
                 "clear": clear,
@@ -23633,7 +23878,7 @@ class SessionMetadataApi(_Api):
             },
             "dict[str, str]",
             timeout,
-        )
+        ))
 
 
 class SessionModeApi(_Api):
@@ -23650,7 +23895,7 @@ class SessionModeApi(_Api):
         Returns:
             The session mode the agent is operating in.
         """
-        return self._call("session.mode.get", None, "str", timeout)
+        return cast("str", self._call("session.mode.get", None, "str", timeout))
 
     def set(
         self,
@@ -23698,7 +23943,7 @@ class SessionModeApi(_Api):
             Outcome of a session mode change, including any model switch it triggered and follow-up
             the host must perform.
         """
-        return self._call(
+        return cast("ModeSetResult", self._call(
             "session.mode.set",
             {
                 "mode": mode,
@@ -23717,7 +23962,7 @@ class SessionModeApi(_Api):
             },
             "ModeSetResult",
             timeout,
-        )
+        ))
 
 
 class SessionModelApi(_Api):
@@ -23738,7 +23983,12 @@ class SessionModelApi(_Api):
             context tier reflects `Session.getContextTier()`, restored from the session journal on
             resume.
         """
-        return self._call("session.model.getCurrent", None, "CurrentModel", timeout)
+        return cast("CurrentModel", self._call(
+            "session.model.getCurrent",
+            None,
+            "CurrentModel",
+            timeout,
+        ))
 
     def get_reasoning_summaries(
         self,
@@ -23768,7 +24018,7 @@ class SessionModelApi(_Api):
         Returns:
             Reasoning-summaries presentation policy for the session's current model.
         """
-        return self._call(
+        return cast("ModelGetReasoningSummariesResult", self._call(
             "session.model.getReasoningSummaries",
             {
                 "persistedShowReasoning": persisted_show_reasoning,
@@ -23776,7 +24026,7 @@ class SessionModelApi(_Api):
             },
             "ModelGetReasoningSummariesResult",
             timeout,
-        )
+        ))
 
     def list(
         self,
@@ -23797,14 +24047,14 @@ class SessionModelApi(_Api):
         Returns:
             The list of models available to this session.
         """
-        return self._call(
+        return cast("SessionModelList", self._call(
             "session.model.list",
             {
                 "skipCache": skip_cache,
             },
             "SessionModelList",
             timeout,
-        )
+        ))
 
     def set_allowed_models(
         self,
@@ -23822,14 +24072,14 @@ class SessionModelApi(_Api):
         Returns:
             The applied host allowlist and effective session model policy after intersection.
         """
-        return self._call(
+        return cast("ModelSetAllowedModelsResult", self._call(
             "session.model.setAllowedModels",
             {
                 "allowedModels": allowed_models,
             },
             "ModelSetAllowedModelsResult",
             timeout,
-        )
+        ))
 
     def set_reasoning_effort(
         self,
@@ -23851,14 +24101,14 @@ class SessionModelApi(_Api):
             `switchTo` instead when you also need to change the model. The runtime stores the
             effort on the session and applies it to subsequent turns.
         """
-        return self._call(
+        return cast("ModelSetReasoningEffortResult", self._call(
             "session.model.setReasoningEffort",
             {
                 "reasoningEffort": reasoning_effort,
             },
             "ModelSetReasoningEffortResult",
             timeout,
-        )
+        ))
 
     def switch_auto_tier(
         self,
@@ -23887,7 +24137,7 @@ class SessionModelApi(_Api):
             Immediate acknowledgement and Auto preference snapshot after a switch request. This
             result never implies that a pending preference committed.
         """
-        return self._call(
+        return cast("ModelSwitchAutoTierResult", self._call(
             "session.model.switchAutoTier",
             {
                 "autoTier": auto_tier,
@@ -23895,7 +24145,7 @@ class SessionModelApi(_Api):
             },
             "ModelSwitchAutoTierResult",
             timeout,
-        )
+        ))
 
     def switch_to(
         self,
@@ -23971,7 +24221,7 @@ class SessionModelApi(_Api):
         Returns:
             The model identifier active on the session after the switch.
         """
-        return self._call(
+        return cast("ModelSwitchToResult", self._call(
             "session.model.switchTo",
             {
                 "modelId": model_id,
@@ -23993,7 +24243,7 @@ class SessionModelApi(_Api):
             },
             "ModelSwitchToResult",
             timeout,
-        )
+        ))
 
 
 class SessionNameApi(_Api):
@@ -24010,7 +24260,12 @@ class SessionNameApi(_Api):
         Returns:
             The session's friendly name, or null when not yet set.
         """
-        return self._call("session.name.get", None, "NameGetResult", timeout)
+        return cast("NameGetResult", self._call(
+            "session.name.get",
+            None,
+            "NameGetResult",
+            timeout,
+        ))
 
     def set(self, *, name: str, timeout: float | None = 60.0) -> None:
         """Sets the session's friendly name.
@@ -24020,7 +24275,7 @@ class SessionNameApi(_Api):
         Args:
             name: New session name (1–100 characters, trimmed of leading/trailing whitespace).
         """
-        return self._call("session.name.set", {"name": name}, "None", timeout)
+        return cast("None", self._call("session.name.set", {"name": name}, "None", timeout))
 
     def set_auto(self, *, summary: str, timeout: float | None = 60.0) -> NameSetAutoResult:
         """Persists an auto-generated session summary as the session's name when no user-set name
@@ -24035,14 +24290,14 @@ class SessionNameApi(_Api):
         Returns:
             Indicates whether the auto-generated summary was applied as the session's name.
         """
-        return self._call(
+        return cast("NameSetAutoResult", self._call(
             "session.name.setAuto",
             {
                 "summary": summary,
             },
             "NameSetAutoResult",
             timeout,
-        )
+        ))
 
 
 class SessionOptionsApi(_Api):
@@ -24266,7 +24521,7 @@ class SessionOptionsApi(_Api):
         Returns:
             Indicates whether the session options patch was applied successfully.
         """
-        return self._call(
+        return cast("SessionUpdateOptionsResult", self._call(
             "session.options.update",
             {
                 "imageGeneration": image_generation,
@@ -24337,7 +24592,7 @@ class SessionOptionsApi(_Api):
             },
             "SessionUpdateOptionsResult",
             timeout,
-        )
+        ))
 
 
 class SessionPermissionsFolderTrustApi(_Api):
@@ -24362,14 +24617,14 @@ class SessionPermissionsFolderTrustApi(_Api):
         Returns:
             Indicates whether the operation succeeded.
         """
-        return self._call(
+        return cast("PermissionsFolderTrustAddTrustedResult", self._call(
             "session.permissions.folderTrust.addTrusted",
             {
                 "path": path,
             },
             "PermissionsFolderTrustAddTrustedResult",
             timeout,
-        )
+        ))
 
     def is_trusted(self, *, path: str, timeout: float | None = 60.0) -> FolderTrustCheckResult:
         """Reports whether a folder is trusted according to the user's folder trust state.
@@ -24382,14 +24637,14 @@ class SessionPermissionsFolderTrustApi(_Api):
         Returns:
             Folder trust check result.
         """
-        return self._call(
+        return cast("FolderTrustCheckResult", self._call(
             "session.permissions.folderTrust.isTrusted",
             {
                 "path": path,
             },
             "FolderTrustCheckResult",
             timeout,
-        )
+        ))
 
 
 class SessionPermissionsLocationsApi(_Api):
@@ -24417,7 +24672,7 @@ class SessionPermissionsLocationsApi(_Api):
         Returns:
             Indicates whether the operation succeeded.
         """
-        return self._call(
+        return cast("PermissionsLocationsAddToolApprovalResult", self._call(
             "session.permissions.locations.addToolApproval",
             {
                 "locationKey": location_key,
@@ -24425,7 +24680,7 @@ class SessionPermissionsLocationsApi(_Api):
             },
             "PermissionsLocationsAddToolApprovalResult",
             timeout,
-        )
+        ))
 
     def apply(
         self,
@@ -24445,14 +24700,14 @@ class SessionPermissionsLocationsApi(_Api):
         Returns:
             Summary of persisted location permissions applied to the session.
         """
-        return self._call(
+        return cast("PermissionLocationApplyResult", self._call(
             "session.permissions.locations.apply",
             {
                 "workingDirectory": working_directory,
             },
             "PermissionLocationApplyResult",
             timeout,
-        )
+        ))
 
     def resolve(
         self,
@@ -24470,14 +24725,14 @@ class SessionPermissionsLocationsApi(_Api):
         Returns:
             Resolved location-permissions key and type.
         """
-        return self._call(
+        return cast("PermissionLocationResolveResult", self._call(
             "session.permissions.locations.resolve",
             {
                 "workingDirectory": working_directory,
             },
             "PermissionLocationResolveResult",
             timeout,
-        )
+        ))
 
 
 class SessionPermissionsPathsApi(_Api):
@@ -24501,14 +24756,14 @@ class SessionPermissionsPathsApi(_Api):
         Returns:
             Indicates whether the operation succeeded.
         """
-        return self._call(
+        return cast("PermissionsPathsAddResult", self._call(
             "session.permissions.paths.add",
             {
                 "path": path,
             },
             "PermissionsPathsAddResult",
             timeout,
-        )
+        ))
 
     def is_path_within_allowed_directories(
         self,
@@ -24526,14 +24781,14 @@ class SessionPermissionsPathsApi(_Api):
         Returns:
             Indicates whether the supplied path is within the session's allowed directories.
         """
-        return self._call(
+        return cast("PermissionPathsAllowedCheckResult", self._call(
             "session.permissions.paths.isPathWithinAllowedDirectories",
             {
                 "path": path,
             },
             "PermissionPathsAllowedCheckResult",
             timeout,
-        )
+        ))
 
     def is_path_within_workspace(
         self,
@@ -24551,14 +24806,14 @@ class SessionPermissionsPathsApi(_Api):
         Returns:
             Indicates whether the supplied path is within the session's workspace directory.
         """
-        return self._call(
+        return cast("PermissionPathsWorkspaceCheckResult", self._call(
             "session.permissions.paths.isPathWithinWorkspace",
             {
                 "path": path,
             },
             "PermissionPathsWorkspaceCheckResult",
             timeout,
-        )
+        ))
 
     def list(self, *, timeout: float | None = 60.0) -> PermissionPathsList:
         """Returns the session's recursive directory grants, exact session-approved paths, and primary
@@ -24570,7 +24825,12 @@ class SessionPermissionsPathsApi(_Api):
             Snapshot of the session's recursive directory grants, exact session-approved paths, and
             primary working directory.
         """
-        return self._call("session.permissions.paths.list", None, "PermissionPathsList", timeout)
+        return cast("PermissionPathsList", self._call(
+            "session.permissions.paths.list",
+            None,
+            "PermissionPathsList",
+            timeout,
+        ))
 
     def update_primary(
         self,
@@ -24589,14 +24849,14 @@ class SessionPermissionsPathsApi(_Api):
         Returns:
             Indicates whether the operation succeeded.
         """
-        return self._call(
+        return cast("PermissionsPathsUpdatePrimaryResult", self._call(
             "session.permissions.paths.updatePrimary",
             {
                 "path": path,
             },
             "PermissionsPathsUpdatePrimaryResult",
             timeout,
-        )
+        ))
 
 
 class SessionPermissionsUrlsApi(_Api):
@@ -24622,14 +24882,14 @@ class SessionPermissionsUrlsApi(_Api):
         Returns:
             Indicates whether the operation succeeded.
         """
-        return self._call(
+        return cast("PermissionsUrlsSetUnrestrictedModeResult", self._call(
             "session.permissions.urls.setUnrestrictedMode",
             {
                 "enabled": enabled,
             },
             "PermissionsUrlsSetUnrestrictedModeResult",
             timeout,
-        )
+        ))
 
 
 class SessionPermissionsApi(_Api):
@@ -24699,7 +24959,7 @@ class SessionPermissionsApi(_Api):
         Returns:
             Indicates whether the operation succeeded.
         """
-        return self._call(
+        return cast("PermissionsConfigureResult", self._call(
             "session.permissions.configure",
             {
                 "approveAllToolPermissionRequests": approve_all_tool_permission_requests,
@@ -24712,7 +24972,7 @@ class SessionPermissionsApi(_Api):
             },
             "PermissionsConfigureResult",
             timeout,
-        )
+        ))
 
     def get_mode(self, *, timeout: float | None = 60.0) -> PermissionsGetModeResult:
         """Returns the current permission mode for the session.
@@ -24722,7 +24982,12 @@ class SessionPermissionsApi(_Api):
         Returns:
             Current permission mode.
         """
-        return self._call("session.permissions.getMode", None, "PermissionsGetModeResult", timeout)
+        return cast("PermissionsGetModeResult", self._call(
+            "session.permissions.getMode",
+            None,
+            "PermissionsGetModeResult",
+            timeout,
+        ))
 
     def handle_pending_permission_request(
         self,
@@ -24746,7 +25011,7 @@ class SessionPermissionsApi(_Api):
             Indicates whether the permission decision was applied; false when the request was
             already resolved.
         """
-        return self._call(
+        return cast("PermissionRequestResult", self._call(
             "session.permissions.handlePendingPermissionRequest",
             {
                 "requestId": request_id,
@@ -24755,7 +25020,7 @@ class SessionPermissionsApi(_Api):
             },
             "PermissionRequestResult",
             timeout,
-        )
+        ))
 
     def modify_rules(
         self,
@@ -24782,7 +25047,7 @@ class SessionPermissionsApi(_Api):
         Returns:
             Indicates whether the operation succeeded.
         """
-        return self._call(
+        return cast("PermissionsModifyRulesResult", self._call(
             "session.permissions.modifyRules",
             {
                 "scope": scope,
@@ -24792,7 +25057,7 @@ class SessionPermissionsApi(_Api):
             },
             "PermissionsModifyRulesResult",
             timeout,
-        )
+        ))
 
     def notify_prompt_shown(
         self,
@@ -24812,14 +25077,14 @@ class SessionPermissionsApi(_Api):
         Returns:
             Indicates whether the operation succeeded.
         """
-        return self._call(
+        return cast("PermissionsNotifyPromptShownResult", self._call(
             "session.permissions.notifyPromptShown",
             {
                 "message": message,
             },
             "PermissionsNotifyPromptShownResult",
             timeout,
-        )
+        ))
 
     def pending_requests(self, *, timeout: float | None = 60.0) -> PendingPermissionRequestList:
         """Reconstructs the set of pending tool permission requests from the session's event history.
@@ -24829,12 +25094,12 @@ class SessionPermissionsApi(_Api):
         Returns:
             List of pending permission requests reconstructed from event history.
         """
-        return self._call(
+        return cast("PendingPermissionRequestList", self._call(
             "session.permissions.pendingRequests",
             None,
             "PendingPermissionRequestList",
             timeout,
-        )
+        ))
 
     def reset_session_approvals(
         self,
@@ -24853,14 +25118,14 @@ class SessionPermissionsApi(_Api):
         Returns:
             Indicates whether the operation succeeded.
         """
-        return self._call(
+        return cast("PermissionsResetSessionApprovalsResult", self._call(
             "session.permissions.resetSessionApprovals",
             {
                 "includeLocation": include_location,
             },
             "PermissionsResetSessionApprovalsResult",
             timeout,
-        )
+        ))
 
     def set_approve_all(
         self,
@@ -24881,7 +25146,7 @@ class SessionPermissionsApi(_Api):
         Returns:
             Indicates whether the operation succeeded.
         """
-        return self._call(
+        return cast("PermissionsSetApproveAllResult", self._call(
             "session.permissions.setApproveAll",
             {
                 "enabled": enabled,
@@ -24889,7 +25154,7 @@ class SessionPermissionsApi(_Api):
             },
             "PermissionsSetApproveAllResult",
             timeout,
-        )
+        ))
 
     def set_mode(
         self,
@@ -24920,7 +25185,7 @@ class SessionPermissionsApi(_Api):
             Indicates whether the requested permission mode was applied and reports the
             authoritative post-mutation mode.
         """
-        return self._call(
+        return cast("PermissionsSetModeResult", self._call(
             "session.permissions.setMode",
             {
                 "mode": mode,
@@ -24929,7 +25194,7 @@ class SessionPermissionsApi(_Api):
             },
             "PermissionsSetModeResult",
             timeout,
-        )
+        ))
 
     def set_required(
         self,
@@ -24950,14 +25215,14 @@ class SessionPermissionsApi(_Api):
         Returns:
             Indicates whether the operation succeeded.
         """
-        return self._call(
+        return cast("PermissionsSetRequiredResult", self._call(
             "session.permissions.setRequired",
             {
                 "required": required,
             },
             "PermissionsSetRequiredResult",
             timeout,
-        )
+        ))
 
 
 class SessionPlanApi(_Api):
@@ -24971,7 +25236,7 @@ class SessionPlanApi(_Api):
 
         Wire method: ``session.plan.delete``.
         """
-        return self._call("session.plan.delete", None, "None", timeout)
+        return cast("None", self._call("session.plan.delete", None, "None", timeout))
 
     def read(self, *, timeout: float | None = 60.0) -> PlanReadResult:
         """Reads the session plan file from the workspace.
@@ -24981,7 +25246,12 @@ class SessionPlanApi(_Api):
         Returns:
             Existence, contents, and resolved path of the session plan file.
         """
-        return self._call("session.plan.read", None, "PlanReadResult", timeout)
+        return cast("PlanReadResult", self._call(
+            "session.plan.read",
+            None,
+            "PlanReadResult",
+            timeout,
+        ))
 
     def read_sql_todos(self, *, timeout: float | None = 60.0) -> PlanReadSqlTodosResult:
         """Reads todo rows from the session SQL database for plan rendering.
@@ -24992,7 +25262,12 @@ class SessionPlanApi(_Api):
             Todo rows read from the session SQL database. Empty when no session database is
             available.
         """
-        return self._call("session.plan.readSqlTodos", None, "PlanReadSqlTodosResult", timeout)
+        return cast("PlanReadSqlTodosResult", self._call(
+            "session.plan.readSqlTodos",
+            None,
+            "PlanReadSqlTodosResult",
+            timeout,
+        ))
 
     def read_sql_todos_with_dependencies(
         self,
@@ -25009,12 +25284,12 @@ class SessionPlanApi(_Api):
         Returns:
             Todo rows + dependency edges read from the session SQL database.
         """
-        return self._call(
+        return cast("PlanReadSqlTodosWithDependenciesResult", self._call(
             "session.plan.readSqlTodosWithDependencies",
             None,
             "PlanReadSqlTodosWithDependenciesResult",
             timeout,
-        )
+        ))
 
     def update(self, *, content: str, timeout: float | None = 60.0) -> None:
         """Writes new content to the session plan file.
@@ -25024,7 +25299,14 @@ class SessionPlanApi(_Api):
         Args:
             content: The new content for the plan file.
         """
-        return self._call("session.plan.update", {"content": content}, "None", timeout)
+        return cast("None", self._call(
+            "session.plan.update",
+            {
+                "content": content,
+            },
+            "None",
+            timeout,
+        ))
 
 
 class SessionPluginsMarketplacesApi(_Api):
@@ -25055,7 +25337,7 @@ class SessionPluginsMarketplacesApi(_Api):
         Returns:
             Result of registering a new marketplace.
         """
-        return self._call(
+        return cast("MarketplaceAddResult", self._call(
             "session.plugins.marketplaces.add",
             {
                 "source": source,
@@ -25063,7 +25345,7 @@ class SessionPluginsMarketplacesApi(_Api):
             },
             "MarketplaceAddResult",
             timeout,
-        )
+        ))
 
     def browse(self, *, name: str, timeout: float | None = 60.0) -> MarketplaceBrowseResult:
         """Browses a marketplace resolved through the live session's working directory and retained
@@ -25077,14 +25359,14 @@ class SessionPluginsMarketplacesApi(_Api):
         Returns:
             Plugins advertised by the marketplace.
         """
-        return self._call(
+        return cast("MarketplaceBrowseResult", self._call(
             "session.plugins.marketplaces.browse",
             {
                 "name": name,
             },
             "MarketplaceBrowseResult",
             timeout,
-        )
+        ))
 
     def list(self, *, timeout: float | None = 60.0) -> MarketplaceListResult:
         """Lists registered and enterprise-managed desired marketplaces using the live session's
@@ -25095,12 +25377,12 @@ class SessionPluginsMarketplacesApi(_Api):
         Returns:
             All registered marketplaces, including built-in defaults.
         """
-        return self._call(
+        return cast("MarketplaceListResult", self._call(
             "session.plugins.marketplaces.list",
             None,
             "MarketplaceListResult",
             timeout,
-        )
+        ))
 
     def refresh(
         self,
@@ -25120,14 +25402,14 @@ class SessionPluginsMarketplacesApi(_Api):
         Returns:
             Result of refreshing one or more marketplace catalogs.
         """
-        return self._call(
+        return cast("MarketplaceRefreshResult", self._call(
             "session.plugins.marketplaces.refresh",
             {
                 "name": name,
             },
             "MarketplaceRefreshResult",
             timeout,
-        )
+        ))
 
     def remove(
         self,
@@ -25149,7 +25431,7 @@ class SessionPluginsMarketplacesApi(_Api):
         Returns:
             Outcome of the remove attempt, including dependent-plugin info when applicable.
         """
-        return self._call(
+        return cast("MarketplaceRemoveResult", self._call(
             "session.plugins.marketplaces.remove",
             {
                 "name": name,
@@ -25157,7 +25439,7 @@ class SessionPluginsMarketplacesApi(_Api):
             },
             "MarketplaceRemoveResult",
             timeout,
-        )
+        ))
 
 
 class SessionPluginsApi(_Api):
@@ -25181,7 +25463,14 @@ class SessionPluginsApi(_Api):
                 them instead. Plugin-owned MCP servers are stopped in active sessions immediately;
                 other plugin contributions remain available until each session reloads plugins.
         """
-        return self._call("session.plugins.disable", {"names": names}, "None", timeout)
+        return cast("None", self._call(
+            "session.plugins.disable",
+            {
+                "names": names,
+            },
+            "None",
+            timeout,
+        ))
 
     def enable(self, *, names: Sequence[str], timeout: float | None = 60.0) -> None:
         """Enables installed plugins when permitted by the live session's retained managed policy.
@@ -25193,7 +25482,14 @@ class SessionPluginsApi(_Api):
                 Non-marketplace direct installs are always enabled and cannot be toggled via this
                 API.
         """
-        return self._call("session.plugins.enable", {"names": names}, "None", timeout)
+        return cast("None", self._call(
+            "session.plugins.enable",
+            {
+                "names": names,
+            },
+            "None",
+            timeout,
+        ))
 
     def install(self, *, source: str, timeout: float | None = 60.0) -> PluginInstallResult:
         """Installs a plugin using the live session's authoritative account, working directory, and
@@ -25210,14 +25506,14 @@ class SessionPluginsApi(_Api):
         Returns:
             Result of installing a plugin.
         """
-        return self._call(
+        return cast("PluginInstallResult", self._call(
             "session.plugins.install",
             {
                 "source": source,
             },
             "PluginInstallResult",
             timeout,
-        )
+        ))
 
     def list(self, *, timeout: float | None = 60.0) -> PluginList:
         """Lists globally installed, live, built-in, and enterprise-managed desired plugins using the
@@ -25228,7 +25524,7 @@ class SessionPluginsApi(_Api):
         Returns:
             Plugins installed for the session, with their enabled state and version metadata.
         """
-        return self._call("session.plugins.list", None, "PluginList", timeout)
+        return cast("PluginList", self._call("session.plugins.list", None, "PluginList", timeout))
 
     def reload(
         self,
@@ -25260,7 +25556,7 @@ class SessionPluginsApi(_Api):
                 folder trust is confirmed; load them post-trust via
                 `sessions.loadDeferredRepoHooks`.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.plugins.reload",
             {
                 "reloadMcp": reload_mcp,
@@ -25271,7 +25567,7 @@ class SessionPluginsApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def retry_managed(
         self,
@@ -25293,14 +25589,14 @@ class SessionPluginsApi(_Api):
         Returns:
             Per-plugin outcomes of retrying the plugins required by the session's managed settings.
         """
-        return self._call(
+        return cast("SessionPluginsRetryManagedResult", self._call(
             "session.plugins.retryManaged",
             {
                 "plugins": plugins,
             },
             "SessionPluginsRetryManagedResult",
             timeout,
-        )
+        ))
 
     def uninstall(
         self,
@@ -25319,7 +25615,7 @@ class SessionPluginsApi(_Api):
             direct_source_id: Stable source identity for a direct (non-marketplace) install.
                 Disambiguates uninstall when multiple installed plugins share the same name.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.plugins.uninstall",
             {
                 "name": name,
@@ -25327,7 +25623,7 @@ class SessionPluginsApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def update(self, *, name: str, timeout: float | None = 60.0) -> PluginUpdateResult:
         """Updates an installed plugin using the live session's authoritative account, working
@@ -25341,7 +25637,14 @@ class SessionPluginsApi(_Api):
         Returns:
             Result of updating a single plugin.
         """
-        return self._call("session.plugins.update", {"name": name}, "PluginUpdateResult", timeout)
+        return cast("PluginUpdateResult", self._call(
+            "session.plugins.update",
+            {
+                "name": name,
+            },
+            "PluginUpdateResult",
+            timeout,
+        ))
 
 
 class SessionProviderApi(_Api):
@@ -25379,7 +25682,7 @@ class SessionProviderApi(_Api):
         Returns:
             The selectable model entries synthesized for the models added by this call.
         """
-        return self._call(
+        return cast("ProviderAddResult", self._call(
             "session.provider.add",
             {
                 "providers": providers,
@@ -25387,7 +25690,7 @@ class SessionProviderApi(_Api):
             },
             "ProviderAddResult",
             timeout,
-        )
+        ))
 
     def get_endpoint(
         self,
@@ -25409,14 +25712,14 @@ class SessionProviderApi(_Api):
         Returns:
             A snapshot of the provider endpoint the session is currently configured to talk to.
         """
-        return self._call(
+        return cast("ProviderEndpoint", self._call(
             "session.provider.getEndpoint",
             {
                 "modelId": model_id,
             },
             "ProviderEndpoint",
             timeout,
-        )
+        ))
 
     def sync(
         self,
@@ -25440,7 +25743,7 @@ class SessionProviderApi(_Api):
             The selectable model entries and selection ids synthesized for the synchronized BYOK
             models.
         """
-        return self._call(
+        return cast("ProviderSyncResult", self._call(
             "session.provider.sync",
             {
                 "providers": providers,
@@ -25448,7 +25751,7 @@ class SessionProviderApi(_Api):
             },
             "ProviderSyncResult",
             timeout,
-        )
+        ))
 
     def withdraw(
         self,
@@ -25475,14 +25778,14 @@ class SessionProviderApi(_Api):
         Returns:
             What the withdrawal actually removed from the registry.
         """
-        return self._call(
+        return cast("ProviderWithdrawResult", self._call(
             "session.provider.withdraw",
             {
                 "models": models,
             },
             "ProviderWithdrawResult",
             timeout,
-        )
+        ))
 
 
 class SessionProvidersModelsApi(_Api):
@@ -25509,14 +25812,14 @@ class SessionProvidersModelsApi(_Api):
             known-incompatible models, but retain candidates with unknown capabilities. Listing
             does not guarantee compatibility.
         """
-        return self._call(
+        return cast("DiscoveredModelList", self._call(
             "session.providers.models.list",
             {
                 "instance": instance,
             },
             "DiscoveredModelList",
             timeout,
-        )
+        ))
 
     def prepare_configuration(
         self,
@@ -25541,7 +25844,7 @@ class SessionProvidersModelsApi(_Api):
             configuration. To apply it, pass `provider` and `model` to `session.provider.add`,
             omitting whichever the dispositions report as already configured.
         """
-        return self._call(
+        return cast("ModelProviderConfigurationPlan", self._call(
             "session.providers.models.prepareConfiguration",
             {
                 "instance": instance,
@@ -25549,7 +25852,7 @@ class SessionProvidersModelsApi(_Api):
             },
             "ModelProviderConfigurationPlan",
             timeout,
-        )
+        ))
 
 
 class SessionProvidersApi(_Api):
@@ -25583,7 +25886,7 @@ class SessionProvidersApi(_Api):
         Returns:
             Provider instances found by a discovery operation.
         """
-        return self._call(
+        return cast("ModelProviderDiscoverResult", self._call(
             "session.providers.discover",
             {
                 "adapterId": adapter_id,
@@ -25591,7 +25894,7 @@ class SessionProvidersApi(_Api):
             },
             "ModelProviderDiscoverResult",
             timeout,
-        )
+        ))
 
     def get_catalog(self, *, timeout: float | None = 60.0) -> ModelProviderAdapterCatalog:
         """Returns adapter definitions and supported operations in this session's effective provider
@@ -25604,12 +25907,12 @@ class SessionProvidersApi(_Api):
             Normalized model-provider adapter definitions available to the session, not discovered
             instances.
         """
-        return self._call(
+        return cast("ModelProviderAdapterCatalog", self._call(
             "session.providers.getCatalog",
             None,
             "ModelProviderAdapterCatalog",
             timeout,
-        )
+        ))
 
     def get_status(
         self,
@@ -25627,14 +25930,14 @@ class SessionProvidersApi(_Api):
         Returns:
             Current health information for a provider instance.
         """
-        return self._call(
+        return cast("ModelProviderStatus", self._call(
             "session.providers.getStatus",
             {
                 "instance": instance,
             },
             "ModelProviderStatus",
             timeout,
-        )
+        ))
 
 
 class SessionQueueApi(_Api):
@@ -25674,7 +25977,7 @@ class SessionQueueApi(_Api):
         Returns:
             Result of editing a queued message.
         """
-        return self._call(
+        return cast("QueueUpdateTextResult", self._call(
             "session.queue.appendSteering",
             {
                 "messageId": message_id,
@@ -25686,14 +25989,14 @@ class SessionQueueApi(_Api):
             },
             "QueueUpdateTextResult",
             timeout,
-        )
+        ))
 
     def clear(self, *, timeout: float | None = 60.0) -> None:
         """Clears all pending queued items on the local session.
 
         Wire method: ``session.queue.clear``.
         """
-        return self._call("session.queue.clear", None, "None", timeout)
+        return cast("None", self._call("session.queue.clear", None, "None", timeout))
 
     def duplicate_at(self, *, id: str, timeout: float | None = 60.0) -> QueueDuplicateAtResult:
         """Duplicates an addressable queued item immediately after its source.
@@ -25706,14 +26009,14 @@ class SessionQueueApi(_Api):
         Returns:
             Result of duplicating a queued item.
         """
-        return self._call(
+        return cast("QueueDuplicateAtResult", self._call(
             "session.queue.duplicateAt",
             {
                 "id": id,
             },
             "QueueDuplicateAtResult",
             timeout,
-        )
+        ))
 
     def insert_at(
         self,
@@ -25734,7 +26037,7 @@ class SessionQueueApi(_Api):
         Returns:
             Result of inserting a queued message.
         """
-        return self._call(
+        return cast("QueueInsertAtResult", self._call(
             "session.queue.insertAt",
             {
                 "position": position,
@@ -25742,7 +26045,7 @@ class SessionQueueApi(_Api):
             },
             "QueueInsertAtResult",
             timeout,
-        )
+        ))
 
     def move_item(
         self,
@@ -25763,7 +26066,7 @@ class SessionQueueApi(_Api):
         Returns:
             Result of moving a queued item.
         """
-        return self._call(
+        return cast("QueueMoveItemResult", self._call(
             "session.queue.moveItem",
             {
                 "id": id,
@@ -25771,7 +26074,7 @@ class SessionQueueApi(_Api):
             },
             "QueueMoveItemResult",
             timeout,
-        )
+        ))
 
     def pending_items(self, *, timeout: float | None = 60.0) -> QueuePendingItemsResult:
         """Returns the local session's pending user-facing queued items and steering messages.
@@ -25781,7 +26084,12 @@ class SessionQueueApi(_Api):
         Returns:
             Snapshot of the session's pending queued items and immediate-steering messages.
         """
-        return self._call("session.queue.pendingItems", None, "QueuePendingItemsResult", timeout)
+        return cast("QueuePendingItemsResult", self._call(
+            "session.queue.pendingItems",
+            None,
+            "QueuePendingItemsResult",
+            timeout,
+        ))
 
     def remove_at(self, *, id: str, timeout: float | None = 60.0) -> QueueRemoveAtResult:
         """Removes an addressable queued item by its stable id.
@@ -25794,7 +26102,14 @@ class SessionQueueApi(_Api):
         Returns:
             Result of removing a queued item.
         """
-        return self._call("session.queue.removeAt", {"id": id}, "QueueRemoveAtResult", timeout)
+        return cast("QueueRemoveAtResult", self._call(
+            "session.queue.removeAt",
+            {
+                "id": id,
+            },
+            "QueueRemoveAtResult",
+            timeout,
+        ))
 
     def remove_most_recent(self, *, timeout: float | None = 60.0) -> QueueRemoveMostRecentResult:
         """Removes the most recently queued user-facing item (LIFO).
@@ -25804,12 +26119,12 @@ class SessionQueueApi(_Api):
         Returns:
             Indicates whether a user-facing pending item was removed.
         """
-        return self._call(
+        return cast("QueueRemoveMostRecentResult", self._call(
             "session.queue.removeMostRecent",
             None,
             "QueueRemoveMostRecentResult",
             timeout,
-        )
+        ))
 
     def send_now(self, *, id: str, timeout: float | None = 60.0) -> QueueSendNowResult:
         """Moves an addressable queued message into the live turn's steering lane.
@@ -25822,7 +26137,14 @@ class SessionQueueApi(_Api):
         Returns:
             Result of trying to steer a queued message into a live turn.
         """
-        return self._call("session.queue.sendNow", {"id": id}, "QueueSendNowResult", timeout)
+        return cast("QueueSendNowResult", self._call(
+            "session.queue.sendNow",
+            {
+                "id": id,
+            },
+            "QueueSendNowResult",
+            timeout,
+        ))
 
     def set_drain_paused(self, *, paused: bool, timeout: float | None = 60.0) -> None:
         """Acquires or releases the queued-lane drain pause.
@@ -25832,7 +26154,14 @@ class SessionQueueApi(_Api):
         Args:
             paused: Whether queued-lane draining should be paused.
         """
-        return self._call("session.queue.setDrainPaused", {"paused": paused}, "None", timeout)
+        return cast("None", self._call(
+            "session.queue.setDrainPaused",
+            {
+                "paused": paused,
+            },
+            "None",
+            timeout,
+        ))
 
     def update_text(
         self,
@@ -25854,7 +26183,7 @@ class SessionQueueApi(_Api):
         Returns:
             Result of editing a queued message.
         """
-        return self._call(
+        return cast("QueueUpdateTextResult", self._call(
             "session.queue.updateText",
             {
                 "id": id,
@@ -25863,7 +26192,7 @@ class SessionQueueApi(_Api):
             },
             "QueueUpdateTextResult",
             timeout,
-        )
+        ))
 
     def withdraw_message(
         self,
@@ -25889,7 +26218,7 @@ class SessionQueueApi(_Api):
         Returns:
             Result of withdrawing a user message.
         """
-        return self._call(
+        return cast("QueueWithdrawMessageResult", self._call(
             "session.queue.withdrawMessage",
             {
                 "messageId": message_id,
@@ -25897,7 +26226,7 @@ class SessionQueueApi(_Api):
             },
             "QueueWithdrawMessageResult",
             timeout,
-        )
+        ))
 
 
 class SessionQuotaApi(_Api):
@@ -25914,7 +26243,12 @@ class SessionQuotaApi(_Api):
         Returns:
             The incumbent session-owned quota and account projection.
         """
-        return self._call("session.quota.get", None, "SessionQuotaProjection", timeout)
+        return cast("SessionQuotaProjection", self._call(
+            "session.quota.get",
+            None,
+            "SessionQuotaProjection",
+            timeout,
+        ))
 
     def refresh(self, *, timeout: float | None = 60.0) -> SessionQuotaProjection:
         """Refreshes the session's provider model catalog bypassing its cache, folds quota snapshots
@@ -25926,7 +26260,12 @@ class SessionQuotaApi(_Api):
         Returns:
             The incumbent session-owned quota and account projection.
         """
-        return self._call("session.quota.refresh", None, "SessionQuotaProjection", timeout)
+        return cast("SessionQuotaProjection", self._call(
+            "session.quota.refresh",
+            None,
+            "SessionQuotaProjection",
+            timeout,
+        ))
 
     def take_warnings(self, *, timeout: float | None = 60.0) -> list[QuotaWarningProjection]:
         """Returns and clears the session's pending quota warnings. Reading or refreshing quota does
@@ -25937,12 +26276,12 @@ class SessionQuotaApi(_Api):
         Returns:
             Pending warnings returned and cleared by session.quota.takeWarnings.
         """
-        return self._call(
+        return cast("list[QuotaWarningProjection]", self._call(
             "session.quota.takeWarnings",
             None,
             "list[QuotaWarningProjection]",
             timeout,
-        )
+        ))
 
 
 class SessionRemoteApi(_Api):
@@ -25956,7 +26295,7 @@ class SessionRemoteApi(_Api):
 
         Wire method: ``session.remote.disable``.
         """
-        return self._call("session.remote.disable", None, "None", timeout)
+        return cast("None", self._call("session.remote.disable", None, "None", timeout))
 
     def enable(
         self,
@@ -25976,7 +26315,14 @@ class SessionRemoteApi(_Api):
         Returns:
             GitHub URL for the session and a flag indicating whether remote steering is enabled.
         """
-        return self._call("session.remote.enable", {"mode": mode}, "RemoteEnableResult", timeout)
+        return cast("RemoteEnableResult", self._call(
+            "session.remote.enable",
+            {
+                "mode": mode,
+            },
+            "RemoteEnableResult",
+            timeout,
+        ))
 
     def notify_steerable_changed(
         self,
@@ -25998,14 +26344,14 @@ class SessionRemoteApi(_Api):
             the host (CLI / SDK consumer) when it has just finished enabling or disabling steering
             on a remote exporter that the runtime does not directly own.
         """
-        return self._call(
+        return cast("RemoteNotifySteerableChangedResult", self._call(
             "session.remote.notifySteerableChanged",
             {
                 "remoteSteerable": remote_steerable,
             },
             "RemoteNotifySteerableChangedResult",
             timeout,
-        )
+        ))
 
 
 class SessionSandboxApi(_Api):
@@ -26035,7 +26381,7 @@ class SessionSandboxApi(_Api):
         Returns:
             Result of attempting to disable sandboxing for the current session.
         """
-        return self._call(
+        return cast("SandboxDisableForSessionResult", self._call(
             "session.sandbox.disableForSession",
             {
                 "requestId": request_id,
@@ -26043,7 +26389,7 @@ class SessionSandboxApi(_Api):
             },
             "SandboxDisableForSessionResult",
             timeout,
-        )
+        ))
 
     def get_credential_suggestions(
         self,
@@ -26061,12 +26407,12 @@ class SessionSandboxApi(_Api):
             Possible unconfigured secrets in the sandbox shell environment, sorted by variable
             name, with no secret values.
         """
-        return self._call(
+        return cast("SandboxCredentialSuggestionsResult", self._call(
             "session.sandbox.getCredentialSuggestions",
             None,
             "SandboxCredentialSuggestionsResult",
             timeout,
-        )
+        ))
 
     def get_enforcement_status(self, *, timeout: float | None = 60.0) -> SandboxEnforcementStatus:
         """Returns whether managed policy requires sandbox enforcement and whether an enforcement
@@ -26077,12 +26423,12 @@ class SessionSandboxApi(_Api):
         Returns:
             Managed sandbox enforcement state for a session.
         """
-        return self._call(
+        return cast("SandboxEnforcementStatus", self._call(
             "session.sandbox.getEnforcementStatus",
             None,
             "SandboxEnforcementStatus",
             timeout,
-        )
+        ))
 
     def grant_path_for_request(
         self,
@@ -26108,7 +26454,7 @@ class SessionSandboxApi(_Api):
         Returns:
             Result of accepting a sandbox path grant.
         """
-        return self._call(
+        return cast("SandboxGrantPathForRequestResult", self._call(
             "session.sandbox.grantPathForRequest",
             {
                 "requestId": request_id,
@@ -26116,7 +26462,7 @@ class SessionSandboxApi(_Api):
             },
             "SandboxGrantPathForRequestResult",
             timeout,
-        )
+        ))
 
 
 class SessionScheduleApi(_Api):
@@ -26133,7 +26479,12 @@ class SessionScheduleApi(_Api):
         Returns:
             Snapshot of the currently active recurring prompts for this session.
         """
-        return self._call("session.schedule.list", None, "ScheduleList", timeout)
+        return cast("ScheduleList", self._call(
+            "session.schedule.list",
+            None,
+            "ScheduleList",
+            timeout,
+        ))
 
     def stop(self, *, id: int, timeout: float | None = 60.0) -> ScheduleStopResult:
         """Removes a scheduled prompt by id.
@@ -26146,7 +26497,14 @@ class SessionScheduleApi(_Api):
         Returns:
             Remove a scheduled prompt by id. The result entry is omitted if the id was unknown.
         """
-        return self._call("session.schedule.stop", {"id": id}, "ScheduleStopResult", timeout)
+        return cast("ScheduleStopResult", self._call(
+            "session.schedule.stop",
+            {
+                "id": id,
+            },
+            "ScheduleStopResult",
+            timeout,
+        ))
 
 
 class SessionShellApi(_Api):
@@ -26171,14 +26529,14 @@ class SessionShellApi(_Api):
         Returns:
             Cancellation result for a user-requested shell command.
         """
-        return self._call(
+        return cast("CancelUserRequestedShellCommandResult", self._call(
             "session.shell.cancelUserRequested",
             {
                 "requestId": request_id,
             },
             "CancelUserRequestedShellCommandResult",
             timeout,
-        )
+        ))
 
     def exec(
         self,
@@ -26207,7 +26565,7 @@ class SessionShellApi(_Api):
             Identifier of the spawned shell process, usable with shell.kill while the process is
             running.
         """
-        return self._call(
+        return cast("ShellExecResult", self._call(
             "session.shell.exec",
             {
                 "command": command,
@@ -26216,7 +26574,7 @@ class SessionShellApi(_Api):
             },
             "ShellExecResult",
             timeout,
-        )
+        ))
 
     def execute_user_requested(
         self,
@@ -26236,7 +26594,7 @@ class SessionShellApi(_Api):
         Returns:
             Result of a user-requested shell command.
         """
-        return self._call(
+        return cast("UserRequestedShellCommandResult", self._call(
             "session.shell.executeUserRequested",
             {
                 "requestId": request_id,
@@ -26244,7 +26602,7 @@ class SessionShellApi(_Api):
             },
             "UserRequestedShellCommandResult",
             timeout,
-        )
+        ))
 
     def kill(
         self,
@@ -26269,7 +26627,7 @@ class SessionShellApi(_Api):
             Indicates whether the signal was delivered; false if the process was unknown or already
             exited.
         """
-        return self._call(
+        return cast("ShellKillResult", self._call(
             "session.shell.kill",
             {
                 "processId": process_id,
@@ -26277,7 +26635,7 @@ class SessionShellApi(_Api):
             },
             "ShellKillResult",
             timeout,
-        )
+        ))
 
 
 class SessionSkillsApi(_Api):
@@ -26294,7 +26652,7 @@ class SessionSkillsApi(_Api):
         Args:
             name: Name of the skill to disable.
         """
-        return self._call("session.skills.disable", {"name": name}, "None", timeout)
+        return cast("None", self._call("session.skills.disable", {"name": name}, "None", timeout))
 
     def enable(self, *, name: str, timeout: float | None = 60.0) -> None:
         """Enables a skill for the session.
@@ -26304,14 +26662,14 @@ class SessionSkillsApi(_Api):
         Args:
             name: Name of the skill to enable.
         """
-        return self._call("session.skills.enable", {"name": name}, "None", timeout)
+        return cast("None", self._call("session.skills.enable", {"name": name}, "None", timeout))
 
     def ensure_loaded(self, *, timeout: float | None = 60.0) -> None:
         """Ensures the session's skill definitions have been loaded from disk.
 
         Wire method: ``session.skills.ensureLoaded``.
         """
-        return self._call("session.skills.ensureLoaded", None, "None", timeout)
+        return cast("None", self._call("session.skills.ensureLoaded", None, "None", timeout))
 
     def get_invoked(self, *, timeout: float | None = 60.0) -> SkillsGetInvokedResult:
         """Returns the skills that have been invoked during this session.
@@ -26321,7 +26679,12 @@ class SessionSkillsApi(_Api):
         Returns:
             Skills invoked during this session, ordered by invocation time (most recent last).
         """
-        return self._call("session.skills.getInvoked", None, "SkillsGetInvokedResult", timeout)
+        return cast("SkillsGetInvokedResult", self._call(
+            "session.skills.getInvoked",
+            None,
+            "SkillsGetInvokedResult",
+            timeout,
+        ))
 
     def list(self, *, timeout: float | None = 60.0) -> SkillList:
         """Lists skills available to the session.
@@ -26331,7 +26694,7 @@ class SessionSkillsApi(_Api):
         Returns:
             Skills available to the session, with their enabled state.
         """
-        return self._call("session.skills.list", None, "SkillList", timeout)
+        return cast("SkillList", self._call("session.skills.list", None, "SkillList", timeout))
 
     def reload(self, *, timeout: float | None = 60.0) -> SkillsLoadDiagnostics:
         """Reloads skill definitions for the session.
@@ -26342,7 +26705,12 @@ class SessionSkillsApi(_Api):
             Diagnostics from reloading skill definitions, with warnings and errors as separate
             lists.
         """
-        return self._call("session.skills.reload", None, "SkillsLoadDiagnostics", timeout)
+        return cast("SkillsLoadDiagnostics", self._call(
+            "session.skills.reload",
+            None,
+            "SkillsLoadDiagnostics",
+            timeout,
+        ))
 
 
 class SessionTasksApi(_Api):
@@ -26362,7 +26730,14 @@ class SessionTasksApi(_Api):
         Returns:
             Indicates whether the background task was successfully cancelled.
         """
-        return self._call("session.tasks.cancel", {"id": id}, "TasksCancelResult", timeout)
+        return cast("TasksCancelResult", self._call(
+            "session.tasks.cancel",
+            {
+                "id": id,
+            },
+            "TasksCancelResult",
+            timeout,
+        ))
 
     def get_current_promotable(
         self,
@@ -26376,12 +26751,12 @@ class SessionTasksApi(_Api):
         Returns:
             The first sync-waiting task that can currently be promoted to background mode.
         """
-        return self._call(
+        return cast("TasksGetCurrentPromotableResult", self._call(
             "session.tasks.getCurrentPromotable",
             None,
             "TasksGetCurrentPromotableResult",
             timeout,
-        )
+        ))
 
     def get_progress(self, *, id: str, timeout: float | None = 60.0) -> TasksGetProgressResult:
         """Returns progress information for a background task by ID.
@@ -26394,14 +26769,14 @@ class SessionTasksApi(_Api):
         Returns:
             Progress information for the task, or null when no task with that ID is tracked.
         """
-        return self._call(
+        return cast("TasksGetProgressResult", self._call(
             "session.tasks.getProgress",
             {
                 "id": id,
             },
             "TasksGetProgressResult",
             timeout,
-        )
+        ))
 
     def list(self, *, timeout: float | None = 60.0) -> TaskList:
         """Lists background tasks tracked by the session.
@@ -26411,7 +26786,7 @@ class SessionTasksApi(_Api):
         Returns:
             Background tasks currently tracked by the session.
         """
-        return self._call("session.tasks.list", None, "TaskList", timeout)
+        return cast("TaskList", self._call("session.tasks.list", None, "TaskList", timeout))
 
     def promote_current_to_background(
         self,
@@ -26427,12 +26802,12 @@ class SessionTasksApi(_Api):
             The promoted task as it now exists in background mode, omitted if no promotable task
             was waiting.
         """
-        return self._call(
+        return cast("TasksPromoteCurrentToBackgroundResult", self._call(
             "session.tasks.promoteCurrentToBackground",
             None,
             "TasksPromoteCurrentToBackgroundResult",
             timeout,
-        )
+        ))
 
     def promote_to_background(
         self,
@@ -26450,14 +26825,14 @@ class SessionTasksApi(_Api):
         Returns:
             Indicates whether the task was successfully promoted to background mode.
         """
-        return self._call(
+        return cast("TasksPromoteToBackgroundResult", self._call(
             "session.tasks.promoteToBackground",
             {
                 "id": id,
             },
             "TasksPromoteToBackgroundResult",
             timeout,
-        )
+        ))
 
     def read_output(
         self,
@@ -26486,7 +26861,7 @@ class SessionTasksApi(_Api):
             Output a detached shell task wrote after the request cursor, with the cursor for the
             next read.
         """
-        return self._call(
+        return cast("TasksReadOutputResult", self._call(
             "session.tasks.readOutput",
             {
                 "id": id,
@@ -26495,7 +26870,7 @@ class SessionTasksApi(_Api):
             },
             "TasksReadOutputResult",
             timeout,
-        )
+        ))
 
     def refresh(self, *, timeout: float | None = 60.0) -> TasksRefreshResult:
         """Refreshes metadata for any detached background shells the runtime knows about.
@@ -26506,7 +26881,12 @@ class SessionTasksApi(_Api):
             Refresh metadata for any detached background shells the runtime knows about. Use after
             a long pause to pick up exit/output state for shells running outside the agent loop.
         """
-        return self._call("session.tasks.refresh", None, "TasksRefreshResult", timeout)
+        return cast("TasksRefreshResult", self._call(
+            "session.tasks.refresh",
+            None,
+            "TasksRefreshResult",
+            timeout,
+        ))
 
     def register(
         self,
@@ -26536,7 +26916,7 @@ class SessionTasksApi(_Api):
         Returns:
             Result of registering or reclaiming a client-owned task.
         """
-        return self._call(
+        return cast("TasksRegisterResult", self._call(
             "session.tasks.register",
             {
                 "type": type,
@@ -26548,7 +26928,7 @@ class SessionTasksApi(_Api):
             },
             "TasksRegisterResult",
             timeout,
-        )
+        ))
 
     def remove(self, *, id: str, timeout: float | None = 60.0) -> TasksRemoveResult:
         """Removes a completed or cancelled background task from tracking.
@@ -26562,7 +26942,14 @@ class SessionTasksApi(_Api):
             Indicates whether the task was removed. False when the task does not exist or is still
             running/idle.
         """
-        return self._call("session.tasks.remove", {"id": id}, "TasksRemoveResult", timeout)
+        return cast("TasksRemoveResult", self._call(
+            "session.tasks.remove",
+            {
+                "id": id,
+            },
+            "TasksRemoveResult",
+            timeout,
+        ))
 
     def send_message(
         self,
@@ -26585,7 +26972,7 @@ class SessionTasksApi(_Api):
             Indicates whether the message was delivered, with an error message when delivery
             failed.
         """
-        return self._call(
+        return cast("TasksSendMessageResult", self._call(
             "session.tasks.sendMessage",
             {
                 "id": id,
@@ -26594,7 +26981,7 @@ class SessionTasksApi(_Api):
             },
             "TasksSendMessageResult",
             timeout,
-        )
+        ))
 
     def start_agent(
         self,
@@ -26620,7 +27007,7 @@ class SessionTasksApi(_Api):
         Returns:
             Identifier assigned to the newly started background agent task.
         """
-        return self._call(
+        return cast("TasksStartAgentResult", self._call(
             "session.tasks.startAgent",
             {
                 "agentType": agent_type,
@@ -26631,7 +27018,7 @@ class SessionTasksApi(_Api):
             },
             "TasksStartAgentResult",
             timeout,
-        )
+        ))
 
     def update(
         self,
@@ -26653,7 +27040,7 @@ class SessionTasksApi(_Api):
         Returns:
             Result of publishing a client-owned task update.
         """
-        return self._call(
+        return cast("TasksUpdateResult", self._call(
             "session.tasks.update",
             {
                 "id": id,
@@ -26662,7 +27049,7 @@ class SessionTasksApi(_Api):
             },
             "TasksUpdateResult",
             timeout,
-        )
+        ))
 
     def wait_for_pending(self, *, timeout: float | None = 60.0) -> TasksWaitForPendingResult:
         """Waits for all in-flight background tasks and any follow-up turns to settle.
@@ -26675,12 +27062,12 @@ class SessionTasksApi(_Api):
             or after an internal timeout (default 10 minutes; configurable via
             COPILOT_TASK_WAIT_TIMEOUT_SECONDS).
         """
-        return self._call(
+        return cast("TasksWaitForPendingResult", self._call(
             "session.tasks.waitForPending",
             None,
             "TasksWaitForPendingResult",
             timeout,
-        )
+        ))
 
 
 class SessionTelemetryApi(_Api):
@@ -26697,12 +27084,12 @@ class SessionTelemetryApi(_Api):
         Returns:
             Telemetry engagement ID for the session, when available.
         """
-        return self._call(
+        return cast("SessionTelemetryEngagement", self._call(
             "session.telemetry.getEngagementId",
             None,
             "SessionTelemetryEngagement",
             timeout,
-        )
+        ))
 
     def set_feature_overrides(
         self,
@@ -26719,14 +27106,14 @@ class SessionTelemetryApi(_Api):
             features: Override key/value pairs to attach to subsequent telemetry events from this
                 session. Replaces any previously-set overrides.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.telemetry.setFeatureOverrides",
             {
                 "features": features,
             },
             "None",
             timeout,
-        )
+        ))
 
 
 class SessionToolsApi(_Api):
@@ -26799,7 +27186,7 @@ class SessionToolsApi(_Api):
         Returns:
             Rust-owned built-in tool descriptors for the session.
         """
-        return self._call(
+        return cast("ToolsGetBuiltinDescriptorsResult", self._call(
             "session.tools.getBuiltinDescriptors",
             {
                 "reduceUserIntervention": reduce_user_intervention,
@@ -26812,7 +27199,7 @@ class SessionToolsApi(_Api):
             },
             "ToolsGetBuiltinDescriptorsResult",
             timeout,
-        )
+        ))
 
     def get_current_metadata(
         self,
@@ -26826,12 +27213,12 @@ class SessionToolsApi(_Api):
         Returns:
             Current lightweight tool metadata snapshot for the session.
         """
-        return self._call(
+        return cast("ToolsGetCurrentMetadataResult", self._call(
             "session.tools.getCurrentMetadata",
             None,
             "ToolsGetCurrentMetadataResult",
             timeout,
-        )
+        ))
 
     def handle_pending_tool_call(
         self,
@@ -26853,7 +27240,7 @@ class SessionToolsApi(_Api):
         Returns:
             Indicates whether the external tool call result was handled successfully.
         """
-        return self._call(
+        return cast("HandlePendingToolCallResult", self._call(
             "session.tools.handlePendingToolCall",
             {
                 "requestId": request_id,
@@ -26862,7 +27249,7 @@ class SessionToolsApi(_Api):
             },
             "HandlePendingToolCallResult",
             timeout,
-        )
+        ))
 
     def initialize_and_validate(
         self,
@@ -26878,12 +27265,12 @@ class SessionToolsApi(_Api):
             and consumer flows that need an initialized tool set before `send` invoke this. Default
             base-class implementation is a no-op for sessions that don't support tool validation.
         """
-        return self._call(
+        return cast("ToolsInitializeAndValidateResult", self._call(
             "session.tools.initializeAndValidate",
             None,
             "ToolsInitializeAndValidateResult",
             timeout,
-        )
+        ))
 
     def list_pending_requests(
         self,
@@ -26898,12 +27285,12 @@ class SessionToolsApi(_Api):
         Returns:
             External tool calls still waiting for a result.
         """
-        return self._call(
+        return cast("PendingExternalToolRequestList", self._call(
             "session.tools.listPendingRequests",
             None,
             "PendingExternalToolRequestList",
             timeout,
-        )
+        ))
 
     def set(
         self,
@@ -26923,7 +27310,14 @@ class SessionToolsApi(_Api):
         Returns:
             Empty result after replacing the calling connection's externally implemented tools.
         """
-        return self._call("session.tools.set", {"tools": tools}, "ToolsSetResult", timeout)
+        return cast("ToolsSetResult", self._call(
+            "session.tools.set",
+            {
+                "tools": tools,
+            },
+            "ToolsSetResult",
+            timeout,
+        ))
 
     def task_complete_event_data(
         self,
@@ -26943,7 +27337,7 @@ class SessionToolsApi(_Api):
         Returns:
             Task completion notification with summary from the agent.
         """
-        return self._call(
+        return cast("TaskCompleteData", self._call(
             "session.tools.taskCompleteEventData",
             {
                 "toolArgs": tool_args,
@@ -26951,7 +27345,7 @@ class SessionToolsApi(_Api):
             },
             "TaskCompleteData",
             timeout,
-        )
+        ))
 
     def update_subagent_settings(
         self,
@@ -26971,14 +27365,14 @@ class SessionToolsApi(_Api):
         Returns:
             Empty result after applying subagent settings.
         """
-        return self._call(
+        return cast("ToolsUpdateSubagentSettingsResult", self._call(
             "session.tools.updateSubagentSettings",
             {
                 "subagents": subagents,
             },
             "ToolsUpdateSubagentSettingsResult",
             timeout,
-        )
+        ))
 
 
 class SessionUiApi(_Api):
@@ -27011,7 +27405,7 @@ class SessionUiApi(_Api):
         Returns:
             The elicitation response (accept with form values, decline, or cancel).
         """
-        return self._call(
+        return cast("UIElicitationResponse", self._call(
             "session.ui.elicitation",
             {
                 "message": message,
@@ -27022,7 +27416,7 @@ class SessionUiApi(_Api):
             },
             "UIElicitationResponse",
             timeout,
-        )
+        ))
 
     def ephemeral_query(
         self,
@@ -27047,7 +27441,7 @@ class SessionUiApi(_Api):
             Completed transient query. Ordered chunks and the terminal outcome are also delivered
             through `ui.ephemeral_query` session events while it runs.
         """
-        return self._call(
+        return cast("UIEphemeralQueryResult", self._call(
             "session.ui.ephemeralQuery",
             {
                 "question": question,
@@ -27056,7 +27450,7 @@ class SessionUiApi(_Api):
             },
             "UIEphemeralQueryResult",
             timeout,
-        )
+        ))
 
     def handle_pending_auto_mode_switch(
         self,
@@ -27078,7 +27472,7 @@ class SessionUiApi(_Api):
         Returns:
             Indicates whether the pending UI request was resolved by this call.
         """
-        return self._call(
+        return cast("UIHandlePendingResult", self._call(
             "session.ui.handlePendingAutoModeSwitch",
             {
                 "requestId": request_id,
@@ -27086,7 +27480,7 @@ class SessionUiApi(_Api):
             },
             "UIHandlePendingResult",
             timeout,
-        )
+        ))
 
     def handle_pending_elicitation(
         self,
@@ -27107,7 +27501,7 @@ class SessionUiApi(_Api):
             Indicates whether the elicitation response was accepted; false if it was already
             resolved by another client.
         """
-        return self._call(
+        return cast("UIElicitationResult", self._call(
             "session.ui.handlePendingElicitation",
             {
                 "requestId": request_id,
@@ -27115,7 +27509,7 @@ class SessionUiApi(_Api):
             },
             "UIElicitationResult",
             timeout,
-        )
+        ))
 
     def handle_pending_exit_plan_mode(
         self,
@@ -27136,7 +27530,7 @@ class SessionUiApi(_Api):
         Returns:
             Indicates whether the pending UI request was resolved by this call.
         """
-        return self._call(
+        return cast("UIHandlePendingResult", self._call(
             "session.ui.handlePendingExitPlanMode",
             {
                 "requestId": request_id,
@@ -27144,7 +27538,7 @@ class SessionUiApi(_Api):
             },
             "UIHandlePendingResult",
             timeout,
-        )
+        ))
 
     def handle_pending_sampling(
         self,
@@ -27165,7 +27559,7 @@ class SessionUiApi(_Api):
         Returns:
             Indicates whether the pending UI request was resolved by this call.
         """
-        return self._call(
+        return cast("UIHandlePendingResult", self._call(
             "session.ui.handlePendingSampling",
             {
                 "requestId": request_id,
@@ -27173,7 +27567,7 @@ class SessionUiApi(_Api):
             },
             "UIHandlePendingResult",
             timeout,
-        )
+        ))
 
     def handle_pending_session_limits_exhausted(
         self,
@@ -27194,7 +27588,7 @@ class SessionUiApi(_Api):
         Returns:
             Indicates whether the pending UI request was resolved by this call.
         """
-        return self._call(
+        return cast("UIHandlePendingResult", self._call(
             "session.ui.handlePendingSessionLimitsExhausted",
             {
                 "requestId": request_id,
@@ -27202,7 +27596,7 @@ class SessionUiApi(_Api):
             },
             "UIHandlePendingResult",
             timeout,
-        )
+        ))
 
     def handle_pending_user_input(
         self,
@@ -27223,7 +27617,7 @@ class SessionUiApi(_Api):
         Returns:
             Indicates whether the pending UI request was resolved by this call.
         """
-        return self._call(
+        return cast("UIHandlePendingResult", self._call(
             "session.ui.handlePendingUserInput",
             {
                 "requestId": request_id,
@@ -27231,7 +27625,7 @@ class SessionUiApi(_Api):
             },
             "UIHandlePendingResult",
             timeout,
-        )
+        ))
 
     def register_direct_auto_mode_switch_handler(
         self,
@@ -27249,12 +27643,12 @@ class SessionUiApi(_Api):
             registration solely tells the server bridge to skip its own dispatch (so a remote
             client doesn't race the in-process handler for the same requestId).
         """
-        return self._call(
+        return cast("UIRegisterDirectAutoModeSwitchHandlerResult", self._call(
             "session.ui.registerDirectAutoModeSwitchHandler",
             None,
             "UIRegisterDirectAutoModeSwitchHandlerResult",
             timeout,
-        )
+        ))
 
     def unregister_direct_auto_mode_switch_handler(
         self,
@@ -27273,14 +27667,14 @@ class SessionUiApi(_Api):
         Returns:
             Indicates whether the handle was active and the registration count was decremented.
         """
-        return self._call(
+        return cast("UIUnregisterDirectAutoModeSwitchHandlerResult", self._call(
             "session.ui.unregisterDirectAutoModeSwitchHandler",
             {
                 "handle": handle,
             },
             "UIUnregisterDirectAutoModeSwitchHandlerResult",
             timeout,
-        )
+        ))
 
 
 class SessionUsageApi(_Api):
@@ -27298,7 +27692,12 @@ class SessionUsageApi(_Api):
             Accumulated session usage metrics, including premium request cost, token counts, model
             breakdown, and code-change totals.
         """
-        return self._call("session.usage.getMetrics", None, "UsageGetMetricsResult", timeout)
+        return cast("UsageGetMetricsResult", self._call(
+            "session.usage.getMetrics",
+            None,
+            "UsageGetMetricsResult",
+            timeout,
+        ))
 
 
 class SessionVisibilityApi(_Api):
@@ -27317,7 +27716,12 @@ class SessionVisibilityApi(_Api):
         Returns:
             Current sharing status and shareable GitHub URL for a session.
         """
-        return self._call("session.visibility.get", None, "VisibilityGetResult", timeout)
+        return cast("VisibilityGetResult", self._call(
+            "session.visibility.get",
+            None,
+            "VisibilityGetResult",
+            timeout,
+        ))
 
     def set(
         self,
@@ -27338,14 +27742,14 @@ class SessionVisibilityApi(_Api):
         Returns:
             Effective sharing status and shareable GitHub URL after updating session visibility.
         """
-        return self._call(
+        return cast("VisibilitySetResult", self._call(
             "session.visibility.set",
             {
                 "status": status,
             },
             "VisibilitySetResult",
             timeout,
-        )
+        ))
 
 
 class SessionWorkflowJournalApi(_Api):
@@ -27374,7 +27778,7 @@ class SessionWorkflowJournalApi(_Api):
         Returns:
             Result of reading a workflow journal entry.
         """
-        return self._call(
+        return cast("WorkflowJournalGetResult", self._call(
             "session.workflow.journal.get",
             {
                 "runId": run_id,
@@ -27383,7 +27787,7 @@ class SessionWorkflowJournalApi(_Api):
             },
             "WorkflowJournalGetResult",
             timeout,
-        )
+        ))
 
     def put(
         self,
@@ -27407,7 +27811,7 @@ class SessionWorkflowJournalApi(_Api):
         Returns:
             Acknowledgement that a workflow request was accepted.
         """
-        return self._call(
+        return cast("WorkflowAckResult", self._call(
             "session.workflow.journal.put",
             {
                 "runId": run_id,
@@ -27417,7 +27821,7 @@ class SessionWorkflowJournalApi(_Api):
             },
             "WorkflowAckResult",
             timeout,
-        )
+        ))
 
 
 class SessionWorkflowApi(_Api):
@@ -27452,7 +27856,7 @@ class SessionWorkflowApi(_Api):
         Returns:
             Result of one workflow-scoped subagent call.
         """
-        return self._call(
+        return cast("WorkflowAgentResult", self._call(
             "session.workflow.agent",
             {
                 "workflowRunId": workflow_run_id,
@@ -27462,7 +27866,7 @@ class SessionWorkflowApi(_Api):
             },
             "WorkflowAgentResult",
             timeout,
-        )
+        ))
 
     def cancel(self, *, run_id: str, timeout: float | None = 60.0) -> WorkflowRunResult:
         """Requests cancellation of a dynamic workflow run and returns its run envelope.
@@ -27475,14 +27879,14 @@ class SessionWorkflowApi(_Api):
         Returns:
             Complete current or terminal workflow run envelope.
         """
-        return self._call(
+        return cast("WorkflowRunResult", self._call(
             "session.workflow.cancel",
             {
                 "runId": run_id,
             },
             "WorkflowRunResult",
             timeout,
-        )
+        ))
 
     def get_run(self, *, run_id: str, timeout: float | None = 60.0) -> WorkflowRunResult:
         """Gets the current or settled envelope for a dynamic workflow run.
@@ -27495,14 +27899,14 @@ class SessionWorkflowApi(_Api):
         Returns:
             Complete current or terminal workflow run envelope.
         """
-        return self._call(
+        return cast("WorkflowRunResult", self._call(
             "session.workflow.getRun",
             {
                 "runId": run_id,
             },
             "WorkflowRunResult",
             timeout,
-        )
+        ))
 
     def get_run_detail(self, *, run_id: str, timeout: float | None = 60.0) -> WorkflowRunDetail:
         """Gets durable and live observability detail for one dynamic workflow run.
@@ -27515,14 +27919,14 @@ class SessionWorkflowApi(_Api):
         Returns:
             Full workflow run observability detail.
         """
-        return self._call(
+        return cast("WorkflowRunDetail", self._call(
             "session.workflow.getRunDetail",
             {
                 "runId": run_id,
             },
             "WorkflowRunDetail",
             timeout,
-        )
+        ))
 
     def get_run_progress(
         self,
@@ -27548,7 +27952,7 @@ class SessionWorkflowApi(_Api):
         Returns:
             A bidirectional page of workflow progress.
         """
-        return self._call(
+        return cast("WorkflowProgressPage", self._call(
             "session.workflow.getRunProgress",
             {
                 "runId": run_id,
@@ -27559,7 +27963,7 @@ class SessionWorkflowApi(_Api):
             },
             "WorkflowProgressPage",
             timeout,
-        )
+        ))
 
     def list_runs(
         self,
@@ -27581,7 +27985,7 @@ class SessionWorkflowApi(_Api):
         Returns:
             A page of workflow runs in durable creation order.
         """
-        return self._call(
+        return cast("WorkflowListRunsResult", self._call(
             "session.workflow.listRuns",
             {
                 "afterSeq": after_seq,
@@ -27590,7 +27994,7 @@ class SessionWorkflowApi(_Api):
             },
             "WorkflowListRunsResult",
             timeout,
-        )
+        ))
 
     def log(
         self,
@@ -27612,7 +28016,7 @@ class SessionWorkflowApi(_Api):
         Returns:
             Acknowledgement that a workflow request was accepted.
         """
-        return self._call(
+        return cast("WorkflowAckResult", self._call(
             "session.workflow.log",
             {
                 "runId": run_id,
@@ -27621,7 +28025,7 @@ class SessionWorkflowApi(_Api):
             },
             "WorkflowAckResult",
             timeout,
-        )
+        ))
 
     def pause(self, *, run_id: str, timeout: float | None = 60.0) -> WorkflowRunResult:
         """Pauses a running dynamic workflow and returns its settled run envelope.
@@ -27634,14 +28038,14 @@ class SessionWorkflowApi(_Api):
         Returns:
             Complete current or terminal workflow run envelope.
         """
-        return self._call(
+        return cast("WorkflowRunResult", self._call(
             "session.workflow.pause",
             {
                 "runId": run_id,
             },
             "WorkflowRunResult",
             timeout,
-        )
+        ))
 
     def resume(
         self,
@@ -27667,7 +28071,7 @@ class SessionWorkflowApi(_Api):
         Returns:
             Resolved persisted workflow identity and resumed run envelope.
         """
-        return self._call(
+        return cast("WorkflowResumeResult", self._call(
             "session.workflow.resume",
             {
                 "runId": run_id,
@@ -27677,7 +28081,7 @@ class SessionWorkflowApi(_Api):
             },
             "WorkflowResumeResult",
             timeout,
-        )
+        ))
 
     def run(
         self,
@@ -27699,7 +28103,7 @@ class SessionWorkflowApi(_Api):
         Returns:
             Complete current or terminal workflow run envelope.
         """
-        return self._call(
+        return cast("WorkflowRunResult", self._call(
             "session.workflow.run",
             {
                 "name": name,
@@ -27708,7 +28112,7 @@ class SessionWorkflowApi(_Api):
             },
             "WorkflowRunResult",
             timeout,
-        )
+        ))
 
 
 class SessionWorkspacesApi(_Api):
@@ -27735,7 +28139,7 @@ class SessionWorkspacesApi(_Api):
         Returns:
             Persisted summary metadata and refreshed workspace metadata.
         """
-        return self._call(
+        return cast("WorkspacesAddSummaryResult", self._call(
             "session.workspaces.addSummary",
             {
                 "title": title,
@@ -27743,7 +28147,7 @@ class SessionWorkspacesApi(_Api):
             },
             "WorkspacesAddSummaryResult",
             timeout,
-        )
+        ))
 
     def autopilot_objective_exists(
         self,
@@ -27757,12 +28161,12 @@ class SessionWorkspacesApi(_Api):
         Returns:
             Whether the autopilot objective file exists.
         """
-        return self._call(
+        return cast("WorkspacesAutopilotObjectiveExistsResult", self._call(
             "session.workspaces.autopilotObjectiveExists",
             None,
             "WorkspacesAutopilotObjectiveExistsResult",
             timeout,
-        )
+        ))
 
     def create_directory(
         self,
@@ -27779,7 +28183,7 @@ class SessionWorkspacesApi(_Api):
             path: Slash-separated relative path within the workspace files directory.
             recursive: Whether to create missing parent directories. Defaults to false.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.workspaces.createDirectory",
             {
                 "path": path,
@@ -27787,7 +28191,7 @@ class SessionWorkspacesApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def create_file(self, *, path: str, content: str, timeout: float | None = 60.0) -> None:
         """Creates or overwrites a file in the session workspace files directory.
@@ -27798,7 +28202,7 @@ class SessionWorkspacesApi(_Api):
             path: Slash-separated relative path within the workspace files directory.
             content: File content to write as a UTF-8 string.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.workspaces.createFile",
             {
                 "path": path,
@@ -27806,7 +28210,7 @@ class SessionWorkspacesApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def delete_autopilot_objective(
         self,
@@ -27820,12 +28224,12 @@ class SessionWorkspacesApi(_Api):
         Returns:
             Result of deleting the autopilot objective file.
         """
-        return self._call(
+        return cast("WorkspacesDeleteAutopilotObjectiveResult", self._call(
             "session.workspaces.deleteAutopilotObjective",
             None,
             "WorkspacesDeleteAutopilotObjectiveResult",
             timeout,
-        )
+        ))
 
     def diff(
         self,
@@ -27853,7 +28257,7 @@ class SessionWorkspacesApi(_Api):
         Returns:
             Workspace diff result for the requested mode.
         """
-        return self._call(
+        return cast("WorkspaceDiffResult", self._call(
             "session.workspaces.diff",
             {
                 "mode": mode,
@@ -27862,7 +28266,7 @@ class SessionWorkspacesApi(_Api):
             },
             "WorkspaceDiffResult",
             timeout,
-        )
+        ))
 
     def ensure(
         self,
@@ -27881,14 +28285,14 @@ class SessionWorkspacesApi(_Api):
             Current workspace metadata for the session, including its absolute filesystem path when
             available.
         """
-        return self._call(
+        return cast("WorkspacesGetWorkspaceResult", self._call(
             "session.workspaces.ensure",
             {
                 "context": context,
             },
             "WorkspacesGetWorkspaceResult",
             timeout,
-        )
+        ))
 
     def get_workspace(self, *, timeout: float | None = 60.0) -> WorkspacesGetWorkspaceResult:
         """Gets current workspace metadata for the session.
@@ -27899,12 +28303,12 @@ class SessionWorkspacesApi(_Api):
             Current workspace metadata for the session, including its absolute filesystem path when
             available.
         """
-        return self._call(
+        return cast("WorkspacesGetWorkspaceResult", self._call(
             "session.workspaces.getWorkspace",
             None,
             "WorkspacesGetWorkspaceResult",
             timeout,
-        )
+        ))
 
     def list_checkpoints(self, *, timeout: float | None = 60.0) -> WorkspacesListCheckpointsResult:
         """Lists workspace checkpoints in chronological order.
@@ -27914,12 +28318,12 @@ class SessionWorkspacesApi(_Api):
         Returns:
             Workspace checkpoints in chronological order; empty when the workspace is not enabled.
         """
-        return self._call(
+        return cast("WorkspacesListCheckpointsResult", self._call(
             "session.workspaces.listCheckpoints",
             None,
             "WorkspacesListCheckpointsResult",
             timeout,
-        )
+        ))
 
     def list_files(self, *, timeout: float | None = 60.0) -> WorkspacesListFilesResult:
         """Lists files stored in the session workspace files directory.
@@ -27929,12 +28333,12 @@ class SessionWorkspacesApi(_Api):
         Returns:
             Relative paths of files stored in the session workspace files directory.
         """
-        return self._call(
+        return cast("WorkspacesListFilesResult", self._call(
             "session.workspaces.listFiles",
             None,
             "WorkspacesListFilesResult",
             timeout,
-        )
+        ))
 
     def read_autopilot_objective(
         self,
@@ -27948,12 +28352,12 @@ class SessionWorkspacesApi(_Api):
         Returns:
             Autopilot objective file content, or null when missing.
         """
-        return self._call(
+        return cast("WorkspacesReadAutopilotObjectiveResult", self._call(
             "session.workspaces.readAutopilotObjective",
             None,
             "WorkspacesReadAutopilotObjectiveResult",
             timeout,
-        )
+        ))
 
     def read_checkpoint(
         self,
@@ -27972,14 +28376,14 @@ class SessionWorkspacesApi(_Api):
             Checkpoint content as a UTF-8 string, or null when the checkpoint or workspace is
             missing.
         """
-        return self._call(
+        return cast("WorkspacesReadCheckpointResult", self._call(
             "session.workspaces.readCheckpoint",
             {
                 "number": number,
             },
             "WorkspacesReadCheckpointResult",
             timeout,
-        )
+        ))
 
     def read_file(self, *, path: str, timeout: float | None = 60.0) -> WorkspacesReadFileResult:
         """Reads a file from the session workspace files directory.
@@ -27992,14 +28396,14 @@ class SessionWorkspacesApi(_Api):
         Returns:
             Contents of the requested workspace file as a UTF-8 string.
         """
-        return self._call(
+        return cast("WorkspacesReadFileResult", self._call(
             "session.workspaces.readFile",
             {
                 "path": path,
             },
             "WorkspacesReadFileResult",
             timeout,
-        )
+        ))
 
     def remove_path(
         self,
@@ -28018,7 +28422,7 @@ class SessionWorkspacesApi(_Api):
             recursive: Whether to remove directory contents recursively. Defaults to false.
             force: Whether a missing path should be treated as success. Defaults to false.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.workspaces.removePath",
             {
                 "path": path,
@@ -28027,7 +28431,7 @@ class SessionWorkspacesApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def rename_path(self, *, source: str, destination: str, timeout: float | None = 60.0) -> None:
         """Renames a file or directory within the session workspace files directory.
@@ -28039,7 +28443,7 @@ class SessionWorkspacesApi(_Api):
             destination: Slash-separated destination path relative to the workspace files
                 directory.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.workspaces.renamePath",
             {
                 "source": source,
@@ -28047,7 +28451,7 @@ class SessionWorkspacesApi(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def save_large_paste(
         self,
@@ -28065,14 +28469,14 @@ class SessionWorkspacesApi(_Api):
         Returns:
             Descriptor for the saved paste file, or null when the workspace is unavailable.
         """
-        return self._call(
+        return cast("WorkspacesSaveLargePasteResult", self._call(
             "session.workspaces.saveLargePaste",
             {
                 "content": content,
             },
             "WorkspacesSaveLargePasteResult",
             timeout,
-        )
+        ))
 
     def stat_file(self, *, path: str, timeout: float | None = 60.0) -> WorkspacesStatFileResult:
         """Returns metadata for a file or directory in the session workspace files directory.
@@ -28085,14 +28489,14 @@ class SessionWorkspacesApi(_Api):
         Returns:
             Filesystem metadata for a path in the session workspace files directory.
         """
-        return self._call(
+        return cast("WorkspacesStatFileResult", self._call(
             "session.workspaces.statFile",
             {
                 "path": path,
             },
             "WorkspacesStatFileResult",
             timeout,
-        )
+        ))
 
     def truncate_summaries(
         self,
@@ -28111,14 +28515,14 @@ class SessionWorkspacesApi(_Api):
             Current workspace metadata for the session, including its absolute filesystem path when
             available.
         """
-        return self._call(
+        return cast("WorkspacesGetWorkspaceResult", self._call(
             "session.workspaces.truncateSummaries",
             {
                 "keepCount": keep_count,
             },
             "WorkspacesGetWorkspaceResult",
             timeout,
-        )
+        ))
 
     def update_metadata(
         self,
@@ -28139,7 +28543,7 @@ class SessionWorkspacesApi(_Api):
             Current workspace metadata for the session, including its absolute filesystem path when
             available.
         """
-        return self._call(
+        return cast("WorkspacesGetWorkspaceResult", self._call(
             "session.workspaces.updateMetadata",
             {
                 "context": context,
@@ -28147,7 +28551,7 @@ class SessionWorkspacesApi(_Api):
             },
             "WorkspacesGetWorkspaceResult",
             timeout,
-        )
+        ))
 
     def write_autopilot_objective(
         self,
@@ -28165,14 +28569,14 @@ class SessionWorkspacesApi(_Api):
         Returns:
             Result of writing the autopilot objective file.
         """
-        return self._call(
+        return cast("WorkspacesWriteAutopilotObjectiveResult", self._call(
             "session.workspaces.writeAutopilotObjective",
             {
                 "content": content,
             },
             "WorkspacesWriteAutopilotObjectiveResult",
             timeout,
-        )
+        ))
 
 
 class SessionRpc(_Api):
@@ -28381,7 +28785,14 @@ class SessionRpc(_Api):
         Returns:
             Result of aborting the current turn.
         """
-        return self._call("session.abort", {"reason": reason}, "AbortResult", timeout)
+        return cast("AbortResult", self._call(
+            "session.abort",
+            {
+                "reason": reason,
+            },
+            "AbortResult",
+            timeout,
+        ))
 
     def cancel_all_background_agents(self, *, timeout: float | None = 60.0) -> int:
         """Cancels every running background agent (task-registry subagents plus sidekick agents)
@@ -28392,7 +28803,7 @@ class SessionRpc(_Api):
         Returns:
             The number of running background agents (task-registry agents) that were cancelled.
         """
-        return self._call("session.cancelAllBackgroundAgents", None, "int", timeout)
+        return cast("int", self._call("session.cancelAllBackgroundAgents", None, "int", timeout))
 
     def interrupt_main_turn(
         self,
@@ -28413,14 +28824,14 @@ class SessionRpc(_Api):
         Returns:
             Result of interrupting the main agent turn.
         """
-        return self._call(
+        return cast("InterruptMainTurnResult", self._call(
             "session.interruptMainTurn",
             {
                 "flushQueued": flush_queued,
             },
             "InterruptMainTurnResult",
             timeout,
-        )
+        ))
 
     def log(
         self,
@@ -28453,7 +28864,7 @@ class SessionRpc(_Api):
         Returns:
             Identifier of the session event that was emitted for the log message.
         """
-        return self._call(
+        return cast("LogResult", self._call(
             "session.log",
             {
                 "message": message,
@@ -28465,7 +28876,7 @@ class SessionRpc(_Api):
             },
             "LogResult",
             timeout,
-        )
+        ))
 
     def send(
         self,
@@ -28533,7 +28944,7 @@ class SessionRpc(_Api):
         Returns:
             Result of sending a user message.
         """
-        return self._call(
+        return cast("SendResult", self._call(
             "session.send",
             {
                 "prompt": prompt,
@@ -28553,7 +28964,7 @@ class SessionRpc(_Api):
             },
             "SendResult",
             timeout,
-        )
+        ))
 
     def send_messages(
         self,
@@ -28614,7 +29025,7 @@ class SessionRpc(_Api):
         Returns:
             Result of sending zero or more user messages.
         """
-        return self._call(
+        return cast("SendMessagesResult", self._call(
             "session.sendMessages",
             {
                 "messages": messages,
@@ -28629,7 +29040,7 @@ class SessionRpc(_Api):
             },
             "SendMessagesResult",
             timeout,
-        )
+        ))
 
     def shutdown(
         self,
@@ -28655,7 +29066,7 @@ class SessionRpc(_Api):
                 is aborted. Hooks still detached when the process later exits are terminated with
                 it. Defaults to false.
         """
-        return self._call(
+        return cast("None", self._call(
             "session.shutdown",
             {
                 "type": type,
@@ -28664,14 +29075,14 @@ class SessionRpc(_Api):
             },
             "None",
             timeout,
-        )
+        ))
 
     def suspend(self, *, timeout: float | None = 60.0) -> None:
         """Suspends the session while preserving persisted state for later resume.
 
         Wire method: ``session.suspend``.
         """
-        return self._call("session.suspend", None, "None", timeout)
+        return cast("None", self._call("session.suspend", None, "None", timeout))
 
 
 #: Wire method -> attribute path from ``client.rpc`` (server) or ``session.rpc`` (session).
