@@ -34,6 +34,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ._errors import CLIInstallError
 from ._versions import DEFAULT_CLI_VERSION
@@ -306,7 +307,7 @@ def _inspect(home: Path, version: str) -> tuple[InstalledCLI | None, str]:
     return None, "; ".join(reasons)
 
 
-def _executable_name(manifest: dict) -> str:
+def _executable_name(manifest: dict[str, Any]) -> str:
     """The executable's file name, read from the package's ``bin`` (``copilot`` by default)."""
     bin_field = manifest.get("bin")
     if isinstance(bin_field, str) and bin_field:

@@ -48,7 +48,7 @@ class RpcCaller:
         self, send: Callable[[str, dict[str, Any], float | None], Any], target: str
     ) -> None:
         self._send = send
-        self.target = target
+        self.target: str = target
 
     def __call__(self, method: str, params: Any, result: str, timeout: float | None) -> Any:
         _check_timeout(method, timeout)

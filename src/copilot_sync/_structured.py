@@ -65,10 +65,10 @@ class OutputFormat:
         *,
         wrapped: bool = False,
     ) -> None:
-        self.target = target
-        self.schema = schema  # as sent (wrapped, if it is)
-        self.wrapped = wrapped
-        self.strict = _strict_compatible(schema)
+        self.target: Any = target
+        self.schema: dict[str, Any] = schema  # as sent (wrapped, if it is)
+        self.wrapped: bool = wrapped
+        self.strict: bool = _strict_compatible(schema)
         self._convert = convert
 
     def __repr__(self) -> str:

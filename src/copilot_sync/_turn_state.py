@@ -61,25 +61,27 @@ class Turn:
         call_deadline: Deadline | None = None,
         idle: IdleTimeout | None = None,
     ) -> None:
-        self.owner = owner
-        self.call_deadline = call_deadline  # a blocking call's deadline: it also bounds the write
-        self.idle = idle  # idle_timeout=: started when the message is sent
-        self.future = future
-        self.sink = sink
+        self.owner: SessionTurns = owner
+        self.call_deadline: Deadline | None = (
+            call_deadline  # a blocking call's deadline: it also bounds the write
+        )
+        self.idle: IdleTimeout | None = idle  # idle_timeout=: started when the message is sent
+        self.future: TurnFuture | None = future
+        self.sink: StreamSink | None = sink
         self.signal: Any = None
         if future is None and sink is None:
             self.signal = threading.Lock()
             self.signal.acquire()  # released once, when the outcome is known
-        self.payload = payload
-        self.timeout = timeout  # send_async only: counts from the send
-        self.state = NEW
+        self.payload: dict[str, Any] = payload
+        self.timeout: float | None = timeout  # send_async only: counts from the send
+        self.state: str = NEW
         self.waiter: TurnWaiter | None = None  # decides the outcome (set when sent)
         self.end: TurnEnd | None = None  # tells when the CLI's turn is over (set when sent)
-        self.answered = False  # the session.send answer (or its failure) was handled
-        self.settled = False  # the outcome is decided (reported, or nobody wants it any more)
-        self.cancel_requested = False
-        self.abort_sent = False
-        self.interrupted = False  # Ctrl-C: never send it (a plain flag: set without the lock)
+        self.answered: bool = False  # the session.send answer (or its failure) was handled
+        self.settled: bool = False  # the outcome is decided (reported, or nobody wants it any more)
+        self.cancel_requested: bool = False
+        self.abort_sent: bool = False
+        self.interrupted: bool = False  # Ctrl-C: never send it (a plain flag: set without the lock)
         self.deadline: list[Any] | None = (
             None  # send_async's timer (its timeout, or its idle checks)
         )

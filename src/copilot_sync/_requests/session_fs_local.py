@@ -86,7 +86,7 @@ class LocalSessionFs(SessionFsHandler):
             if sqlite_path is not None
             else os.path.join(self.root, "session.db")
         )
-        self.busy_timeout = float(busy_timeout)
+        self.busy_timeout: float = float(busy_timeout)
 
     def __repr__(self) -> str:
         return f"LocalSessionFs({self.root!r})"

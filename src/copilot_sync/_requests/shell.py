@@ -183,8 +183,8 @@ class SessionShell:
 
     def __init__(self, session_id: str) -> None:
         self.session_id = session_id
-        self.output_handlers = Subscribers()
-        self.exit_handlers = Subscribers()
+        self.output_handlers: Subscribers = Subscribers()
+        self.exit_handlers: Subscribers = Subscribers()
         self._lock = threading.Lock()
         self._dispatcher: EventDispatcher | None = None
         self._closed = False

@@ -139,8 +139,8 @@ class JsonRpcConnection:
         writer.thread_name = (
             name.replace("reader", "writer") if "reader" in name else f"{name}-writer"
         )
-        self.messages_read = 0
-        self.messages_skipped = 0
+        self.messages_read: int = 0
+        self.messages_skipped: int = 0
 
     def start(self) -> None:
         self._thread.start()

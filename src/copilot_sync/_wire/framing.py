@@ -192,9 +192,9 @@ class FrameReader:
         self, stream: _Readable | BinaryIO, *, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     ) -> None:
         self._stream = stream
-        self.max_frame_bytes = check_max_frame_bytes(max_frame_bytes)
-        self.frames_read = 0
-        self.frames_skipped = 0
+        self.max_frame_bytes: int = check_max_frame_bytes(max_frame_bytes)
+        self.frames_read: int = 0
+        self.frames_skipped: int = 0
         self._guard = threading.Lock()
         self._active = False  # a thread is inside reading()
         self._closing = False  # close() was called

@@ -58,8 +58,8 @@ class Deadline:
     __slots__ = ("end", "timeout")
 
     def __init__(self, timeout: float | None) -> None:
-        self.timeout = timeout
-        self.end = None if timeout is None else _monotonic() + timeout
+        self.timeout: float | None = timeout
+        self.end: float | None = None if timeout is None else _monotonic() + timeout
 
     @classmethod
     def checked(cls, timeout: Any, name: str = "timeout") -> Deadline:

@@ -186,8 +186,8 @@ class FrameWriter:
         self._sink_closed = False
         self._failed: str | None = None  # set when a frame was cut short
         #: Bound of the background writes (:meth:`write_frame_nowait`, a Ctrl-C'd frame's rest).
-        self.background_timeout = background_timeout
-        self.thread_name = thread_name
+        self.background_timeout: float = background_timeout
+        self.thread_name: str = thread_name
         # Frames handed over by write_frame_nowait() while another frame was being written,
         # in order; one drainer thread at a time writes them (never a thread per frame).
         self._backlog: collections.deque[tuple[memoryview, float, WriteErrorCallback | None]] = (

@@ -211,7 +211,7 @@ class FakeCLI(FakeCLICommands):
     def __init__(self, scenario: Scenario | None = None, *, mode: str = "stdio") -> None:
         if mode not in ("stdio", "tcp"):
             raise ValueError(f"mode must be 'stdio' or 'tcp', not {mode!r}")
-        self.scenario = scenario if scenario is not None else Scenario()
+        self.scenario: Scenario = scenario if scenario is not None else Scenario()
         self.mode = mode
         self.url: str | None = None
         self.port: int | None = None
@@ -228,7 +228,7 @@ class FakeCLI(FakeCLICommands):
         self._threads: list[threading.Thread] = []
         self._control_socks: list[socket.socket] = []
         self._closed = False
-        self.dir = tempfile.mkdtemp(prefix="copilot-fake-")
+        self.dir: str = tempfile.mkdtemp(prefix="copilot-fake-")
         try:
             scenario_path = os.path.join(self.dir, "scenario.json")
             with open(scenario_path, "w", encoding="utf-8") as fh:
@@ -237,8 +237,8 @@ class FakeCLI(FakeCLICommands):
             os.mkdir(home)
             self._server = socket.create_server(("127.0.0.1", 0))
             self._server.settimeout(0.2)
-            self.control_address = f"127.0.0.1:{self._server.getsockname()[1]}"
-            self.cli_path = self._write_launcher(scenario_path, home)
+            self.control_address: str = f"127.0.0.1:{self._server.getsockname()[1]}"
+            self.cli_path: str = self._write_launcher(scenario_path, home)
         except BaseException:
             shutil.rmtree(self.dir, ignore_errors=True)
             raise

@@ -36,7 +36,8 @@ IDLE_CONNECTION_TIMEOUT = 120.0
 class ModelBackend(Protocol):
     """What the HTTP handler needs of the server (:class:`~._model_server.ScriptedModelServer`)."""
 
-    model: str
+    @property
+    def model(self) -> str: ...
 
     def record(self, request: ModelRequest, *, chat: bool) -> None: ...
 
@@ -44,7 +45,7 @@ class ModelBackend(Protocol):
 
     def sleep(self, seconds: float) -> bool: ...
 
-    def model_object(self) -> dict: ...
+    def model_object(self) -> dict[str, Any]: ...
 
 
 # --------------------------------------------------------------------------- HTTP plumbing
@@ -254,7 +255,7 @@ class ModelHandler(BaseHTTPRequestHandler):
         model: str,
         completion_id: str,
         created: int,
-        usage: dict,
+        usage: dict[str, Any],
         request: ModelRequest,
     ) -> None:
         owner = self.server.owner
@@ -263,7 +264,7 @@ class ModelHandler(BaseHTTPRequestHandler):
             stream_options.get("include_usage")
         )
 
-        def chunk(delta: dict, finish_reason: str | None = None) -> dict:
+        def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
             return {
                 "id": completion_id,
                 "object": "chat.completion.chunk",
@@ -274,7 +275,7 @@ class ModelHandler(BaseHTTPRequestHandler):
                 ],
             }
 
-        def events() -> Iterator[dict]:
+        def events() -> Iterator[dict[str, Any]]:
             yield chunk({"role": "assistant", "content": ""})
             for piece in split_text(reply.text, reply.chunks):
                 yield chunk({"content": piece})

@@ -199,7 +199,7 @@ class ScriptedModelServer:
         host = self.host if ":" not in self.host else f"[{self.host}]"
         return f"http://{host}:{self.port}"
 
-    def provider(self, **extra: Any) -> dict:
+    def provider(self, **extra: Any) -> dict[str, Any]:
         """A BYOK ``provider`` config (snake_case keys) pointing at this server; ``extra`` overrides."""
         config: dict[str, Any] = {
             "type": "openai",
@@ -226,7 +226,7 @@ class ScriptedModelServer:
     def add_tool_call(
         self,
         name: str,
-        arguments: dict | str,
+        arguments: dict[str, Any] | str,
         *,
         call_id: str | None = None,
         text: str = "",
@@ -235,7 +235,7 @@ class ScriptedModelServer:
         """Queue an answer that calls one tool (``arguments``: a dict, or a raw JSON string sent as is)."""
         self._push(Reply(text=text, tool_calls=[ToolCall(name, arguments, call_id)], delay=delay))
 
-    def add_tool_calls(self, calls: list, *, text: str = "", delay: float = 0.0) -> None:
+    def add_tool_calls(self, calls: list[Any], *, text: str = "", delay: float = 0.0) -> None:
         """Queue one answer with several (parallel) tool calls: ``[(name, arguments), ...]``.
 
         Items may also be ``(name, arguments, call_id)`` tuples or :class:`ToolCall` objects.
@@ -252,7 +252,7 @@ class ScriptedModelServer:
         *,
         retry_after: float | None = None,
         delay: float = 0.0,
-        headers: dict | None = None,
+        headers: dict[str, Any] | None = None,
     ) -> None:
         """Queue an HTTP error answer (OpenAI error JSON ``{"error": {"message": ...}}``).
 
@@ -357,7 +357,7 @@ class ScriptedModelServer:
         """Wait ``seconds``; return True if the server is stopping (the caller should give up)."""
         return self._stopping.wait(seconds)
 
-    def _model_object(self) -> dict:
+    def _model_object(self) -> dict[str, Any]:
         return {"id": self.model, "object": "model", "created": 0, "owned_by": "scripted"}
 
     def __repr__(self) -> str:
@@ -390,5 +390,5 @@ class _Backend:
     def sleep(self, seconds: float) -> bool:
         return self._server._sleep(seconds)
 
-    def model_object(self) -> dict:
+    def model_object(self) -> dict[str, Any]:
         return self._server._model_object()

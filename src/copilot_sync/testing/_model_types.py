@@ -48,7 +48,7 @@ class ToolCall:
     """
 
     name: str
-    arguments: dict | str = field(default_factory=dict)
+    arguments: dict[str, Any] | str = field(default_factory=dict)
     id: str | None = None
 
     def arguments_json(self) -> str:
@@ -76,14 +76,14 @@ class Reply:
     """
 
     text: str = ""
-    tool_calls: list = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
     finish_reason: str | None = None
     chunks: int | None = None
     delay: float = 0.0
     chunk_delay: float = 0.0
     status: int = 200
     error: str | None = None
-    headers: dict | None = None
+    headers: dict[str, Any] | None = None
 
     @property
     def is_error(self) -> bool:
@@ -91,7 +91,7 @@ class Reply:
         return self.status >= 400
 
 
-class Headers(dict):
+class Headers(dict[str, str]):
     """A ``dict[str, str]`` of request headers whose lookups ignore case (keys are stored lower-case)."""
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
@@ -109,7 +109,7 @@ class Headers(dict):
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and dict.__contains__(self, key.lower())
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return dict.get(self, key.lower(), default)
 
 
@@ -154,15 +154,17 @@ class ModelRequest:
         method: str,
         path: str,
         headers: Mapping[str, str],
-        body: dict,
+        body: dict[str, Any],
         received_at: float | None = None,
     ) -> None:
-        self.method = method
-        self.path = path
-        self.headers = headers if isinstance(headers, Headers) else Headers(headers.items())
+        self.method: str = method
+        self.path: str = path
+        self.headers: Headers = (
+            headers if isinstance(headers, Headers) else Headers(headers.items())
+        )
         self.body = body
-        self.stream = bool(body.get("stream")) if isinstance(body, dict) else False
-        self.received_at = time.monotonic() if received_at is None else received_at
+        self.stream: bool = bool(body.get("stream")) if isinstance(body, dict) else False
+        self.received_at: float = time.monotonic() if received_at is None else received_at
 
     @property
     def model(self) -> str | None:
@@ -171,7 +173,7 @@ class ModelRequest:
         return model if isinstance(model, str) else None
 
     @property
-    def messages(self) -> list[dict]:
+    def messages(self) -> list[dict[str, Any]]:
         """The chat messages of the request (OpenAI format: dicts with ``role`` and ``content``...)."""
         messages = self.body.get("messages")
         return list(messages) if isinstance(messages, list) else []
@@ -203,7 +205,7 @@ class ModelRequest:
         return strip_cli_wrappers(self.last_user_message)
 
     @property
-    def tools(self) -> list[dict]:
+    def tools(self) -> list[dict[str, Any]]:
         """The tool definitions offered to the model (OpenAI ``{"type":"function","function":{...}}`` items)."""
         tools = self.body.get("tools")
         return list(tools) if isinstance(tools, list) else []
@@ -219,7 +221,7 @@ class ModelRequest:
         return names
 
     @property
-    def tool_results(self) -> list[dict]:
+    def tool_results(self) -> list[dict[str, Any]]:
         """The ``role="tool"`` messages as ``{"tool_call_id": ..., "content": <text>}``, in order."""
         return [
             {"tool_call_id": m.get("tool_call_id"), "content": content_text(m.get("content"))}
@@ -276,7 +278,7 @@ def estimate_tokens(text: str) -> int:
     return max(1, (len(text) + 3) // 4) if text else 0
 
 
-def usage_of(request: ModelRequest, text: str, calls: list[ToolCall]) -> dict:
+def usage_of(request: ModelRequest, text: str, calls: list[ToolCall]) -> dict[str, Any]:
     prompt_chars = 0
     for message in request.messages:
         if isinstance(message, dict):
@@ -308,7 +310,7 @@ def error_type(status: int) -> str:
     return "invalid_request_error"
 
 
-def error_body(message: str, error_type: str, code: str | None = None) -> dict:
+def error_body(message: str, error_type: str, code: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": error_type, "param": None, "code": code}}
 
 
