@@ -77,11 +77,11 @@ class LocalSessionFs(SessionFsHandler):
     ) -> None:
         if conventions not in CONVENTIONS:
             raise ValueError(f"conventions must be 'posix' or 'windows', not {conventions!r}")
-        self.root = os.path.abspath(os.fspath(root))
+        self.root: str = os.path.abspath(os.fspath(root))
         os.makedirs(self.root, exist_ok=True)
         self._real_root = os.path.realpath(self.root)
         self.conventions = conventions
-        self.sqlite_path = (
+        self.sqlite_path: str = (
             os.path.abspath(os.fspath(sqlite_path))
             if sqlite_path is not None
             else os.path.join(self.root, "session.db")

@@ -162,7 +162,7 @@ class ModelRequest:
         self.headers: Headers = (
             headers if isinstance(headers, Headers) else Headers(headers.items())
         )
-        self.body = body
+        self.body: dict[str, Any] = body
         self.stream: bool = bool(body.get("stream")) if isinstance(body, dict) else False
         self.received_at: float = time.monotonic() if received_at is None else received_at
 
