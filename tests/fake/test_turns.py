@@ -61,8 +61,11 @@ def test_send_and_wait_raises_no_reply_error_when_the_turn_has_no_message():
 
 
 def test_no_reply_error_names_a_bare_reject_that_ended_the_turn():
-    rejected = {"toolCallId": "c1", "success": False,
-                "error": {"message": "The user rejected this tool call.", "code": "rejected"}}
+    rejected = {
+        "toolCallId": "c1",
+        "success": False,
+        "error": {"message": "The user rejected this tool call.", "code": "rejected"},
+    }
     turn = [("user.message", {"content": "hi"}),
             ("tool.execution_start", {"toolCallId": "c1", "toolName": "rm"}),
             ("tool.execution_complete", rejected),
