@@ -12,11 +12,12 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from ._requests.arity import check_arity
 from ._requests.commands import as_command
 from ._requests.define_tool import tool_table
+from ._requests.skill_provider import check_skill_provider
 from ._session_options import (
     AutopilotOptions,
     CapiOptions,
@@ -64,6 +65,7 @@ LOCAL_OPTIONS = frozenset(
         "on_auto_mode_switch_request",
         "on_mcp_auth_request",
         "github_token_provider",  # the client registers it; the wire gets its registration id
+        "skill_provider",  # answers skillProvider.list/read; the wire gets hasSkillProvider
     }
 )
 
@@ -128,7 +130,7 @@ def _command_definitions(value: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 _SYSTEM_MODES = ("append", "replace", "customize")
-#: The system prompt's sections in CLI 1.0.81 (PROTOCOL §3.4).
+#: The system prompt's sections in CLI 1.0.81.
 SYSTEM_SECTIONS = (
     "preamble", "identity", "tone", "tool_efficiency", "environment_context", "code_change_rules", "guidelines",
     "safety", "tool_instructions", "custom_instructions", "runtime_instructions", "last_instructions",
@@ -138,9 +140,11 @@ _SECTION_ACTIONS = ("replace", "remove", "append", "prepend", "preserve", "trans
 
 def _section_transform(section: Any) -> Callable[[str], Any] | None:
     if callable(section):
-        return section
-    if isinstance(section, Mapping) and callable(section.get("action")):
-        return section["action"]
+        return cast("Callable[[str], Any]", section)
+    if isinstance(section, Mapping):
+        action: Any = cast("Mapping[str, Any]", section).get("action")
+        if callable(action):
+            return cast("Callable[[str], Any]", action)
     return None
 
 
@@ -317,6 +321,8 @@ def _validate(options: Mapping[str, Any]) -> None:
             check_arity(value, arity, key)
         if isinstance(value, Iterable) and not isinstance(value, str):
             _check_keys(key, value)
+    if options.get("skill_provider") is not None:
+        check_skill_provider(options["skill_provider"])
     hooks = options.get("hooks")
     if hooks:
         for name, hook in hooks.items():
@@ -376,6 +382,8 @@ def build_session_params(
     params["requestElicitation"] = options.get("on_elicitation_request") is not None
     params["requestExitPlanMode"] = options.get("on_exit_plan_mode_request") is not None
     params["requestAutoModeSwitch"] = options.get("on_auto_mode_switch_request") is not None
+    if options.get("skill_provider") is not None:
+        params["hasSkillProvider"] = True
     hooks = options.get("hooks") or {}
     if any(callable(hook) for hook in hooks.values()):
         params["hooks"] = True

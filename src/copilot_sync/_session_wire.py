@@ -171,7 +171,7 @@ def _provider(value: Mapping[str, Any], name: str = "provider") -> dict[str, Any
             )
     config = dict(value)
     capabilities = config.pop("model_capabilities", config.pop("modelCapabilities", None))
-    wire = camel_keys(config, keep=_FREE_FORM)
+    wire: dict[str, Any] = camel_keys(config, keep=_FREE_FORM)
     if capabilities is not None:
         wire["modelCapabilities"] = _model_capabilities(capabilities)
     return wire
@@ -239,14 +239,16 @@ def _large_output(value: Any) -> dict[str, Any]:
     config = dict(_mapping("large_output", value))
     if "output_directory" in config:
         config["outputDir"] = config.pop("output_directory")
-    return camel_keys(config)
+    wire: dict[str, Any] = camel_keys(config)
+    return wire
 
 
 def _memory(value: Any) -> dict[str, Any]:
     config = _mapping("memory", value)
     if "enabled" not in config:
         raise TypeError("memory needs 'enabled' (True or False)")
-    return camel_keys(config)
+    wire: dict[str, Any] = camel_keys(config)
+    return wire
 
 
 def _record_or_mapping(name: str, *, named: frozenset[str] = frozenset()) -> Callable[[Any], Any]:

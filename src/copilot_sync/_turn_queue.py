@@ -302,7 +302,7 @@ class SessionTurns:
                     else running_timeout(deadline.timeout)
                 )
             wait_interruptibly(turn.signal, None)  # decided just now: the answer is on its way
-        outcome = turn.outcome
+        outcome: SessionEvent | BaseException | None = turn.outcome
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome

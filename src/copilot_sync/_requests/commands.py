@@ -70,9 +70,8 @@ def as_command(value: Any) -> CommandDefinition:
         return CommandDefinition(value.get("name"), value.get("handler"), value.get("description"))  # type: ignore[arg-type]
     if not hasattr(value, "name"):
         raise TypeError(f"commands must be CommandDefinition objects or dicts, not {value!r}")
-    return CommandDefinition(
-        value.name, getattr(value, "handler", None), getattr(value, "description", None)
-    )
+    handler: Any = getattr(value, "handler", None)  # checked by CommandDefinition
+    return CommandDefinition(value.name, handler, getattr(value, "description", None))
 
 
 # ---------------------------------------------------------------------------- command.execute

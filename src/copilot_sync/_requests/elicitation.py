@@ -81,7 +81,7 @@ def context_from_event(session_id: str, data: Mapping[str, Any]) -> ElicitationC
     }
     for key in ("requestedSchema", "mode", "elicitationSource", "url", "toolCallId", "requestId"):
         if data.get(key) is not None:
-            context[key] = data[key]  # type: ignore[literal-required]
+            context[key] = data[key]
     return context
 
 

@@ -93,7 +93,8 @@ def strip_qualifiers(tp: Any) -> tuple[Any, bool | None]:
             required = False
         tp = typing.get_args(tp)[0]
     if metadata:
-        tp = typing.cast(Any, typing.Annotated)[(tp, *metadata)]
+        annotated_args = (tp, *metadata)
+        tp = typing.cast(Any, typing.Annotated)[annotated_args]
     return tp, required
 
 

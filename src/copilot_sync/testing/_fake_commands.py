@@ -17,6 +17,9 @@ from ._fake_scenario import (
 )
 
 if TYPE_CHECKING:
+    import itertools
+    import threading
+
     from ._fake_cli import Instance
 
 __all__ = ["FakeCLICommands"]
@@ -24,6 +27,20 @@ __all__ = ["FakeCLICommands"]
 
 class FakeCLICommands:
     """Part of :class:`~._fake_cli.FakeCLI` (its state is set up there)."""
+
+    if TYPE_CHECKING:  # FakeCLI's state and methods this part uses
+        _cids: itertools.count[int]
+        _cond: threading.Condition
+        _closed: bool
+        _acks: dict[int, dict[str, Any] | None]
+        _settings: list[dict[str, Any]]
+        _instances: list[Instance]
+
+        def wait_for_exit(
+            self, timeout: float = 5.0, *, instance: Instance | int | None = None
+        ) -> None: ...
+        def _send_control(self, inst: Instance, obj: dict[str, Any]) -> None: ...
+        def _target(self, instance: Instance | int | None) -> Instance: ...
 
     # ------------------------------------------------------------------ commands
 

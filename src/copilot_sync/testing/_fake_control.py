@@ -7,6 +7,7 @@ import base64
 import logging
 from typing import TYPE_CHECKING, Any
 
+from ._fake_engine_state import EngineState
 from ._fake_records import AUTO
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ __all__ = ["EngineControl"]
 logger = logging.getLogger("copilot_sync.testing")
 
 
-class EngineControl:
+class EngineControl(EngineState):
     """Part of :class:`~._fake_engine.Engine` (its state is set up there)."""
 
     # ------------------------------------------------------------------ controller commands

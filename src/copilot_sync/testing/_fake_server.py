@@ -42,7 +42,8 @@ from typing import Any
 from copilot_sync._wire.framing import FrameReader, FramingError
 
 from ._fake_conn import Conn
-from ._fake_engine import Engine, dumps, hard_exit
+from ._fake_engine import Engine
+from ._fake_records import dumps, hard_exit
 
 logger = logging.getLogger("copilot_sync.testing")
 

@@ -8,6 +8,7 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from ._fake_engine_state import EngineState
 from ._fake_records import Reply, Session
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ __all__ = ["EngineTurns"]
 logger = logging.getLogger("copilot_sync.testing")
 
 
-class EngineTurns:
+class EngineTurns(EngineState):
     """Part of :class:`~._fake_engine.Engine` (its state is set up there)."""
 
     # ------------------------------------------------------------------ turns
