@@ -253,3 +253,24 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(TypeError, match="picklable"):
         run_batch(["x"], output=out, executor="processes", on_event=lambda event: None)
     assert not out.exists()
+
+
+def test_which_failures_are_retried():
+    from copilot_sync import (
+        AuthenticationError,
+        ConnectionLostError,
+        CopilotTimeoutError,
+        NoReplyError,
+        ProcessExitedError,
+        SessionError,
+        StructuredOutputError,
+    )
+    from copilot_sync.batch._work import is_retryable
+
+    for exc in (ConnectionLostError("x"), ProcessExitedError("x"), CopilotTimeoutError("x"), SessionError("x")):  # fmt: skip
+        assert is_retryable(exc, 1) and is_retryable(exc, 5)
+    for exc in (AuthenticationError("x"), NoReplyError("x"), TypeError("x"), ValueError("x"), RuntimeError("x")):  # fmt: skip
+        assert not is_retryable(exc, 1)
+    assert is_retryable(StructuredOutputError("x"), 1) and not is_retryable(
+        StructuredOutputError("x"), 2
+    )

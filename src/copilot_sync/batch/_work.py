@@ -14,6 +14,7 @@ from .._errors import (
     ClientStateError,
     ConnectionLostError,
     CopilotTimeoutError,
+    NoReplyError,
     SessionClosedError,
     SessionError,
     StructuredOutputError,
@@ -64,8 +65,8 @@ class Task:
 def is_retryable(exc: BaseException, attempt: int) -> bool:
     """Whether a failure is worth another attempt: a CLI that died, a timeout, a transient
     ``session.error``; a bad structured reply only on the first attempt; never a bad
-    option, missing credentials or anything else."""
-    if isinstance(exc, AuthenticationError):
+    option, missing credentials, a turn that ended without a reply, or anything else."""
+    if isinstance(exc, (AuthenticationError, NoReplyError)):
         return False
     if isinstance(exc, StructuredOutputError):
         return attempt == 1
