@@ -135,7 +135,8 @@ class BatchRunner:
             executor = self.executor
         queue: list[tuple[Item, int]] = [(item, 1) for item in reversed(todo)]
         delayed: list[tuple[float, int, Item, int]] = []  # (ready at, tie, item, attempt)
-        inflight: dict[cf.Future[dict[str, Any]], tuple[Item, int]] = {}
+        # each attempt in flight: its item, attempt number, and the executor that runs it
+        inflight: dict[cf.Future[dict[str, Any]], tuple[Item, int, cf.Executor]] = {}
         counts = {"ok": 0, "failed": 0}
         clean = False
         try:
@@ -153,18 +154,19 @@ class BatchRunner:
                         future = executor.submit(run_attempt, task, pool)
                     else:
                         future = executor.submit(run_task, task)
-                    inflight[future] = (item, attempt)
+                    inflight[future] = (item, attempt, executor)
                 wait_for = 0.5 if not delayed else max(0.0, min(0.5, delayed[0][0] - now))
                 done, _ = cf.wait(list(inflight), timeout=wait_for, return_when=cf.FIRST_COMPLETED)
                 for future in done:
-                    item, attempt = inflight.pop(future)
+                    item, attempt, ran_on = inflight.pop(future)
                     try:
                         outcome = future.result()
                     except cf.BrokenExecutor as exc:
                         if self.executor != "processes":
                             raise  # a caller's broken pool: the rest is left for a rerun
-                        executor.shutdown(wait=False, cancel_futures=True)
-                        executor = self._process_pool()
+                        if ran_on is executor:  # replace the broken pool once
+                            executor.shutdown(wait=False, cancel_futures=True)
+                            executor = self._process_pool()
                         outcome = self._lost(item, exc)
                     except Exception as exc:  # the worker died or the task could not run there
                         outcome = self._lost(item, exc)
