@@ -251,6 +251,7 @@ def __dir__() -> list[str]:
 
 
 # Tracebacks and reprs name the public module, not the private one that defines a class.
+_name = _value = None
 for _name in __all__:
     _value = globals().get(_name)
     if isinstance(_value, type) and getattr(_value, "__module__", "").startswith("copilot_sync._"):

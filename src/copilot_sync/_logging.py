@@ -138,7 +138,8 @@ def enable_file_logging(
     from concurrent_log_handler import ConcurrentRotatingFileHandler
 
     if isinstance(level, str):
-        numeric = logging.getLevelName(level.upper())
+        # getLevelNamesMapping() is 3.11+; getLevelName(str) -> int is its 3.10 spelling
+        numeric = logging.getLevelName(level.upper())  # pyright: ignore[reportDeprecated]
         if not isinstance(numeric, int):
             raise ValueError(f"unknown log level {level!r}")
         level = numeric

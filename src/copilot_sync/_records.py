@@ -208,14 +208,15 @@ def _list_converter(item: tuple[Any, Any], expr: str) -> tuple[Any, Any]:
     accepted, convert = item
     if accepted is None and convert is None:
         return _LIST, None
+    scalars = cast("frozenset[type]", accepted)  # not None when convert is (returned above)
 
     def convert_list(value: list[Any]) -> list[Any]:
         if convert is None:  # a list of scalars: check only, keep the list object
             for element in value:
                 if (
                     element is not None
-                    and type(element) not in accepted
-                    and not _accepts(element, accepted)
+                    and type(element) not in scalars
+                    and not _accepts(element, scalars)
                 ):
                     _wrong_type(expr, "[]", element, expr)
             return value
@@ -480,7 +481,7 @@ def _resolve_variants(cls: type) -> dict[str, type[_Record]]:
     return resolved
 
 
-class _UnionRecord(_Record):
+class _UnionRecord(_Record):  # pyright: ignore[reportUnusedClass]  (the generated unions' base)
     """Base of the generated discriminated unions.
 
     ``Union.from_dict(d)`` returns the variant subclass named by ``d[_DISCRIMINATOR]``;

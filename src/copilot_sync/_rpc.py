@@ -26,7 +26,7 @@ _GENERATED = "copilot_sync.generated.rpc"
 _SHELL_EXEC = "session.shell.exec"  # its output is routed to the session (see _requests/shell.py)
 
 
-class _Api:
+class _Api:  # pyright: ignore[reportUnusedClass]  (the generated namespaces' base)
     """Base of the generated namespace classes: holds the caller, nothing else."""
 
     __slots__ = ("_call",)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import Any, TypeVar
 
 __all__ = ["FIELDS", "attached", "capture", "incoming", "outgoing", "run_in"]
@@ -120,7 +120,7 @@ def capture() -> Any:
 
 
 @contextlib.contextmanager
-def attached(ctx: Any) -> Iterator[None]:
+def attached(ctx: Any) -> Generator[None, None, None]:
     """Make ``ctx`` the current OpenTelemetry context for the block (nothing if None)."""
     if ctx is None:
         yield

@@ -45,7 +45,7 @@ def _enable_line_editing() -> None:
     """Arrow keys and history at the prompt, when there is a terminal to edit on."""
     try:
         if sys.stdin.isatty() and sys.stdout.isatty():
-            import readline  # noqa: F401  (importing it is what makes input() use it)
+            import readline  # noqa: F401  # pyright: ignore[reportUnusedImport]  (importing it is what makes input() use it)
     except (ImportError, ValueError, OSError):  # pragma: no cover - no readline on this platform
         pass
 

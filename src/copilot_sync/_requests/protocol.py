@@ -35,9 +35,11 @@ class RequestSession(Protocol):
 
     def call(self, method: str, params: Any = None, *, timeout: float | None) -> Any:
         """A session-scoped RPC to the CLI (``sessionId`` added)."""
+        ...
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> bool:
         """Run ``fn(*args)`` on the client's worker pool; False if the client is stopping."""
+        ...
 
 
 class RequestContext(Protocol):
@@ -51,6 +53,7 @@ class RequestContext(Protocol):
     exit_plan_mode_handler: Callable[..., Any] | None
     auto_mode_switch_handler: Callable[..., Any] | None
     mcp_auth_handler: Callable[..., Any] | None
+    skill_provider: Any | None
     hooks: dict[str, Callable[..., Any]]
     commands: dict[str, CommandDefinition]
     transforms: dict[str, Callable[[str], Any]]
@@ -62,6 +65,7 @@ class RequestContext(Protocol):
 
     def take(self, request_id: str, kind: str) -> bool:
         """Event thread: True the first time ``request_id`` is seen (then answer it)."""
+        ...
 
     def finish(self, request_id: str) -> None:
         """Never answer ``request_id`` (completed, or left to another client)."""

@@ -9,7 +9,7 @@ import errno
 import logging
 import os
 import stat as _stat
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -137,7 +137,7 @@ class LocalSessionFs(SessionFsHandler):
             raise PermissionError(errno.EACCES, f"cannot {what} the session filesystem root", path)
 
     @contextlib.contextmanager
-    def _as(self, path: str) -> Iterator[None]:
+    def _as(self, path: str) -> Generator[None, None, None]:
         """Re-raise OS errors naming the CLI's path, not the local one."""
         try:
             yield

@@ -69,7 +69,7 @@ import contextlib
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any, BinaryIO, Protocol
 
 __all__ = [
@@ -270,7 +270,7 @@ class FrameReader:
     # ------------------------------------------------------------------ closing
 
     @contextlib.contextmanager
-    def reading(self) -> Iterator[None]:
+    def reading(self) -> Generator[None, None, None]:
         """Mark the calling thread as the one that reads this stream, for as long as the
         ``with`` block runs; the stream is closed when it ends. Meanwhile :meth:`close`
         from another thread leaves the stream to this one. Raises ``ValueError`` if the

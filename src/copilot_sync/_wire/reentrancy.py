@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 from .._errors import ReentrancyError
@@ -75,7 +75,7 @@ def _label(session: Any) -> str:
 
 
 @contextlib.contextmanager
-def handler_scope(session: Any, kind: str) -> Iterator[None]:
+def handler_scope(session: Any, kind: str) -> Generator[None, None, None]:
     """Mark the current thread as running a ``kind`` handler of ``session`` (nestable).
     ``session`` may be given as a weak reference."""
     ident = threading.get_ident()
@@ -183,7 +183,7 @@ def check(session: Any, call: str) -> None:
 
 
 @contextlib.contextmanager
-def blocking(session: Any, call: str) -> Iterator[None]:
+def blocking(session: Any, call: str) -> Generator[None, None, None]:
     """Around a blocking wait on ``session``: refuse it if it could never complete, else
     record the wait (so a later wait by another handler can see a ring form) until it ends."""
     ident = threading.get_ident()
@@ -193,6 +193,7 @@ def blocking(session: Any, call: str) -> Iterator[None]:
         # adds or removes its own entry, so the unlocked check is exact.
         yield
         return
+    previous = None
     with _lock:
         chain = _find_cycle(ident, session)
         if chain is None:

@@ -62,21 +62,22 @@ from typing import Any
 
 from typing_extensions import Self
 
-from ._model_http import IDLE_CONNECTION_TIMEOUT, ModelHTTPServer  # noqa: F401  (IDLE_CONNECTION_TIMEOUT re-exported)
-from ._model_types import (  # noqa: F401  (split_text, content_text, strip_cli_wrappers re-exported)
+from ._model_http import IDLE_CONNECTION_TIMEOUT as IDLE_CONNECTION_TIMEOUT  # re-exported
+from ._model_http import ModelHTTPServer
+from ._model_types import (
     ModelRequest,
     Reply,
     Responder,
     ScriptItem,
     ToolCall,
-    content_text,
     format_seconds,
     normalize_call,
-    split_text,
-    strip_cli_wrappers,
     to_reply,
-    usage_of,
 )
+from ._model_types import content_text as content_text  # re-exported
+from ._model_types import split_text as split_text  # re-exported
+from ._model_types import strip_cli_wrappers as strip_cli_wrappers  # re-exported
+from ._model_types import usage_of as usage_of  # re-exported
 
 __all__ = [
     "ModelRequest",
