@@ -2,7 +2,7 @@
 request exactly once. What each request means lives in its family module; which module
 answers which method is the table in :mod:`.router`.
 
-Broadcast events (PROTOCOL §5.1) reach :meth:`SessionCallbacks.react` on the session's
+Broadcast events reach :meth:`SessionCallbacks.react` on the session's
 event thread, before any ``on()`` handler sees them; it only looks and schedules. Every
 user handler runs on the client's worker pool, and its answer goes back as a session RPC
 from that worker. The rules:

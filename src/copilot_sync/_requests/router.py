@@ -1,6 +1,6 @@
 """The one table of requests the CLI sends to the SDK, and where each is answered.
 
-Two kinds (PROTOCOL §5):
+Two kinds:
 
 * :data:`REQUESTS`: direct JSON-RPC requests to this client (``hooks.invoke``...). Each
   is answered on a worker thread by ``answer(context, method, params) -> result``; the
