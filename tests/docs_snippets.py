@@ -70,7 +70,7 @@ def all_snippets() -> list[Snippet]:
 #: Run before every block, in the block's own process: sessions created without a
 #: ``provider`` (or with the README's placeholder endpoint) are pointed at a scripted model
 #: server started here, so that blocks written for GitHub Copilot run offline unchanged.
-PRELUDE = '''
+PRELUDE = """
 import os, runpy, sys
 
 from copilot_sync import CopilotClient
@@ -100,4 +100,4 @@ CopilotClient.resume_session = lambda self, *a, **kw: _resume(self, *a, **_offli
 
 sys.argv = [sys.argv[1]]
 runpy.run_path(sys.argv[0], run_name="__main__")
-'''
+"""

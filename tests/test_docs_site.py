@@ -23,7 +23,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         importlib.import_module("mkdocstrings")
         importlib.import_module("material")
     except ImportError:
-        pytest.skip("mkdocs, mkdocs-material or mkdocstrings is not installed: pip install -e '.[docs]'")
+        pytest.skip(
+            "mkdocs, mkdocs-material or mkdocstrings is not installed: pip install -e '.[docs]'"
+        )
     out = tmp_path_factory.mktemp("site")
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
@@ -33,7 +35,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=240,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
-    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, (
+        f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
+    )
     return out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 PUBLIC_MODULES = ["copilot_sync", "copilot_sync.testing", "copilot_sync.batch"]
@@ -71,3 +72,17 @@ def test_every_public_name_and_member_has_a_docstring() -> None:
 def test_no_docstring_cites_a_document_outside_the_repo() -> None:
     citing = [name for name, _obj, doc in public_objects() if doc and "PROTOCOL §" in doc]
     assert not citing, "docstrings citing PROTOCOL §N (not in the repo):\n" + "\n".join(citing)
+
+
+def test_no_source_or_doc_cites_protocol_sections() -> None:
+    """Module docstrings and comments too: ``PROTOCOL §N`` named a document that is not in
+    the repository; explain in place or point to docs/ instead."""
+    root = Path(__file__).resolve().parents[1]
+    files = [*(root / "src" / "copilot_sync").rglob("*.py"), root / "README.md"]
+    files += (root / "docs").rglob("*.md")
+    citing = [
+        str(path.relative_to(root))
+        for path in files
+        if "generated" not in path.parts and "PROTOCOL §" in path.read_text(encoding="utf-8")
+    ]
+    assert not citing, "files citing PROTOCOL §N:\n" + "\n".join(citing)

@@ -38,7 +38,9 @@ def test_snippet_runs(snippet, cli_env, real_cli, tmp_path):
             timeout=90,
         )
     except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"{snippet.id} did not finish in 90 s; output so far:\n{exc.stdout}\n{exc.stderr}")
+        pytest.fail(
+            f"{snippet.id} did not finish in 90 s; output so far:\n{exc.stdout}\n{exc.stderr}"
+        )
     assert result.returncode == 0, (
         f"{snippet.id} failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}"
     )
