@@ -30,7 +30,7 @@ def _own_doc(owner: type, name: str, value: Any) -> str | None:
     if isinstance(raw, property):
         return raw.__doc__
     if inspect.isfunction(raw) or inspect.ismethoddescriptor(raw) or inspect.isdatadescriptor(raw):
-        return inspect.getdoc(value) if inspect.isfunction(raw) else raw.__doc__
+        return raw.__doc__  # its own: the API reference shows no inherited docstring
     return None  # plain attributes (constants, enum members) are documented by their class
 
 

@@ -33,6 +33,8 @@ from ._wire.workers import WorkerPool
 __all__ = ["SDK_PROTOCOL_VERSION", "ClientStartup"]
 
 SDK_PROTOCOL_VERSION = 3
+"""The SDK protocol version this SDK speaks: the CLI must report exactly this one in
+``connect`` (or ``ping``), or the client fails with ``ProtocolVersionError``."""
 _AUTH_TOKEN_ENV = "COPILOT_GITHUB_TOKEN"
 
 logger = logging.getLogger("copilot_sync.client")

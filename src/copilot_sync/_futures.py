@@ -75,12 +75,14 @@ class TurnFuture(Future["AssistantMessageEvent"]):
         self._turn = turn
 
     def cancel(self) -> bool:
+        """Drop the turn if it is still queued, or abort it if it runs; ``False`` once it is done."""
         turn = self._turn
         if turn is None:
             return super().cancel()
         return turn.owner.cancel(turn)
 
     def running(self) -> bool:
+        """``True`` while the turn's message has been sent and the turn has not ended."""
         turn = self._turn
         return turn is not None and turn.state == SENT and not self.done()
 
@@ -96,12 +98,14 @@ class TurnFuture(Future["AssistantMessageEvent"]):
         super().set_result(cast("AssistantMessageEvent", result))
 
     def result(self, timeout: float | None = None) -> AssistantMessageEvent:
+        """The reply (what ``send_and_wait`` returns), waiting up to ``timeout`` seconds; raises what it would raise. Ctrl-C while waiting aborts the turn."""
         if self.done():
             return super().result(0)
         with blocking(self.session, "TurnFuture.result()"):
             return super().result(timeout)
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
+        """The exception the turn failed with, or ``None``, waiting up to ``timeout`` seconds."""
         if self.done():
             return super().exception(0)
         with blocking(self.session, "TurnFuture.exception()"):

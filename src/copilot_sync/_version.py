@@ -6,3 +6,4 @@ distribution's metadata and the imported package can never disagree.
 """
 
 __version__ = "0.2.0"
+"""The version of this copilot-sync package."""

@@ -149,16 +149,19 @@ class LocalSessionFs(SessionFsHandler):
     # ------------------------------------------------------------ files
 
     def read_file(self, path: str) -> str:
+        """The whole file as text (UTF-8), from under the root."""
         local = self.local_path(path)
         with self._as(path), open(local, "rb") as handle:
             return handle.read().decode("utf-8", errors="replace")
 
     def read_file_bytes(self, path: str) -> bytes:
+        """The whole file as bytes, from under the root."""
         local = self.local_path(path)
         with self._as(path), open(local, "rb") as handle:
             return handle.read()
 
     def write_file_bytes(self, path: str, content: bytes, mode: int | None = None) -> None:
+        """Create or replace a file under the root with ``content``."""
         if not isinstance(content, (bytes, bytearray, memoryview)):
             raise TypeError(f"content must be bytes, not {type(content).__name__}")
         self._write_data(path, bytes(content), mode, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
@@ -181,15 +184,19 @@ class LocalSessionFs(SessionFsHandler):
                 handle.write(data)
 
     def write_file(self, path: str, content: str, mode: int | None = None) -> None:
+        """Create or replace a text file under the root; ``mode`` applies when it is created."""
         self._write(path, content, mode, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
 
     def append_file(self, path: str, content: str, mode: int | None = None) -> None:
+        """Append text to a file under the root, creating it (with ``mode``) if needed."""
         self._write(path, content, mode, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
 
     def exists(self, path: str) -> bool:
+        """Whether the path exists under the root."""
         return os.path.exists(self.local_path(path))
 
     def stat(self, path: str) -> SessionFsStat:
+        """Type, size and times of a path under the root."""
         local = self.local_path(path)
         with self._as(path):
             info = os.stat(local)
@@ -205,6 +212,7 @@ class LocalSessionFs(SessionFsHandler):
     # ------------------------------------------------------------ directories
 
     def mkdir(self, path: str, recursive: bool = False, mode: int | None = None) -> None:
+        """Create a directory under the root; ``recursive`` creates parents and accepts an existing one."""
         mode = _check_mode(mode)
         local = self.local_path(path)
         with self._as(path):
@@ -226,11 +234,13 @@ class LocalSessionFs(SessionFsHandler):
                 raise
 
     def readdir(self, path: str) -> list[str]:
+        """The names in a directory under the root."""
         local = self.local_path(path)
         with self._as(path):
             return sorted(os.listdir(local))
 
     def readdir_with_types(self, path: str) -> list[SessionFsEntry]:
+        """The entries of a directory under the root, each a file or a directory."""
         local = self.local_path(path)
         with self._as(path), os.scandir(local) as entries:
             found = [
@@ -240,6 +250,7 @@ class LocalSessionFs(SessionFsHandler):
         return sorted(found, key=lambda entry: entry.name)
 
     def rm(self, path: str, recursive: bool = False, force: bool = False) -> None:
+        """Remove a file, or a directory with ``recursive``; ``force`` ignores a missing path."""
         local = self.local_path(path, follow=False)
         self._not_root(local, path, "remove")
         with self._as(path):
@@ -261,6 +272,7 @@ class LocalSessionFs(SessionFsHandler):
                 os.unlink(local)
 
     def rename(self, src: str, dest: str) -> None:
+        """Move ``src`` to ``dest`` (both under the root), replacing a file there."""
         local_src = self.local_path(src, follow=False)
         local_dest = self.local_path(dest, follow=False)
         self._not_root(local_src, src, "rename")
@@ -281,11 +293,13 @@ class LocalSessionFs(SessionFsHandler):
         )
 
     def sqlite_exists(self) -> bool:
+        """Whether the session's SQLite database file exists (without creating it)."""
         return os.path.isfile(self.sqlite_path)
 
     def sqlite_query(
         self, query_type: str, query: str, params: Mapping[str, Any] | None = None
     ) -> SessionFsSqliteResult:
+        """Run SQL on the session's SQLite database under the root (``sqlite=True``)."""
         connection = self._connect()
         try:
             return _run_statement(connection, query_type, query, params)
@@ -295,6 +309,7 @@ class LocalSessionFs(SessionFsHandler):
     def sqlite_transaction(
         self, statements: Sequence[Mapping[str, Any]]
     ) -> list[SessionFsSqliteResult]:
+        """Run ``statements`` on the session's SQLite database atomically; one result each."""
         import sqlite3
 
         connection = self._connect()
