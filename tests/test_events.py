@@ -13,6 +13,7 @@ import pickle
 import subprocess
 import sys
 import types
+import typing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from copilot_sync import _events, _records
 from copilot_sync._events import (
     RawEventData,
     SessionEvent,
+    SessionEventBase,
+    UnknownSessionEvent,
     event_type_names,
     parse_datetime,
     parse_event,
@@ -32,6 +35,7 @@ from copilot_sync._events import (
 from copilot_sync._versions import DEFAULT_CLI_VERSION
 from copilot_sync.generated import session_events as gen
 from copilot_sync.generated.session_events import (
+    EVENT_CLASSES,
     EVENT_DATA_TYPES,
     AssistantMessageData,
     AssistantMessageToolRequest,
@@ -656,6 +660,74 @@ def test_module_getattr() -> None:
     assert _events.EVENT_DATA_TYPES is EVENT_DATA_TYPES
     with pytest.raises(AttributeError):
         _events.NoSuchThing
+
+
+# --------------------------------------------------------------------------- event classes
+
+
+def test_parse_event_picks_the_class_of_the_type() -> None:
+    event = parse_event(envelope("assistant.message", {"messageId": "m", "content": "hi"}))
+    assert type(event) is gen.AssistantMessageEvent
+    assert isinstance(event, SessionEventBase) and isinstance(event, SessionEvent)
+    assert isinstance(event, gen.SessionEvent)  # the union, at run time too
+    assert event.type is SessionEventType.ASSISTANT_MESSAGE  # still the enum member
+    assert event.type == "assistant.message" == SessionEventType.ASSISTANT_MESSAGE
+    assert isinstance(event.data, AssistantMessageData) and event.data.content == "hi"
+    assert repr(event).startswith("SessionEvent(type='assistant.message'")
+
+
+def test_unknown_and_unschematised_types_get_their_own_classes() -> None:
+    unknown = parse_event(envelope("x.future_thing", {"a": 1}))
+    assert type(unknown) is UnknownSessionEvent
+    assert unknown.type == "unknown" and unknown.raw_type == "x.future_thing"
+    assert isinstance(unknown.data, RawEventData) and unknown.data.a == 1
+    extra = parse_event(envelope("model.turn_started", {"b": 2}))
+    assert type(extra) is gen.ModelTurnStartedEvent
+    assert extra.type == "model.turn_started" and isinstance(extra.data, RawEventData)
+    assert type(parse_event({"type": 7})) is UnknownSessionEvent
+    assert type(parse_event({})) is UnknownSessionEvent
+
+
+def test_event_classes_cover_every_event_type() -> None:
+    assert set(EVENT_CLASSES) == set(event_type_names()) == set(EVENT_DATA_TYPES)
+    union = set(typing.get_args(gen.SessionEvent))
+    assert union == set(EVENT_CLASSES.values()) | {UnknownSessionEvent}
+    for event_type, cls in EVENT_CLASSES.items():
+        event = parse_event(envelope(event_type, {}))
+        assert type(event) is cls and cls.__slots__ == ()
+        assert type(event.data) is EVENT_DATA_TYPES[event_type], event_type
+        assert cls.__name__.endswith("Event") and cls.__name__ in gen.__all__
+        (base,) = cls.__orig_bases__  # SessionEventBase[Literal[<type>], <payload class>]
+        literal, payload = typing.get_args(base)
+        assert typing.get_args(literal) == (event_type,) and payload is EVENT_DATA_TYPES[event_type]
+
+
+def test_event_classes_are_reachable_lazily() -> None:
+    assert _events.AssistantMessageEvent is gen.AssistantMessageEvent
+    assert _events.EVENT_CLASSES is EVENT_CLASSES
+    import copilot_sync
+
+    assert copilot_sync.AssistantMessageEvent is gen.AssistantMessageEvent
+    assert copilot_sync.UnknownSessionEvent is UnknownSessionEvent
+    assert copilot_sync.SessionEvent is SessionEventBase
+    with pytest.raises(AttributeError):
+        _events.NoSuchEvent
+
+
+def test_no_generated_attribute_shadows_an_annotation_name() -> None:
+    # ``list: list[Any]`` in a class body makes its later ``list[...]`` annotations refer to
+    # the attribute: the generators rename such fields (``list_``), keeping the wire name.
+    from copilot_sync.generated import rpc
+
+    shadowing = {"str", "int", "float", "bool", "list", "dict", "datetime"}
+    for module in (gen, rpc):
+        for name in module.__all__:
+            cls = getattr(module, name)
+            if isinstance(cls, type) and issubclass(cls, _records._Record):
+                assert not shadowing & set(cls.__slots__), (module.__name__, name)
+    assert rpc.SessionModelList.wire_names()["list_"] == "list"
+    models = rpc.SessionModelList.from_dict({"list": [{"id": "gpt"}]})
+    assert models.list_ == [{"id": "gpt"}] and models.to_dict() == {"list": [{"id": "gpt"}]}
 
 
 # --------------------------------------------------------------------------- generator

@@ -128,3 +128,31 @@ def test_pyright_strict_narrows_event_data(snippet: Path) -> None:
     assert revealed == EXPECTED, out
     errors = [line for line in out.splitlines() if " - error:" in line]
     assert errors == [], out
+
+
+GENERATED = Path(__file__).resolve().parent.parent / "src" / "copilot_sync" / "generated"
+
+
+def test_generated_code_passes_mypy_strict() -> None:
+    out = _run(
+        [_tool("mypy"), "--strict", "--no-incremental", "--cache-dir", "/dev/null", str(GENERATED)],
+        GENERATED,
+    )
+    assert "Success: no issues found" in out, out
+
+
+def test_generated_code_passes_pyright_strict(tmp_path: Path) -> None:
+    config = tmp_path / "pyrightconfig.json"
+    config.write_text(json.dumps({"typeCheckingMode": "strict", "pythonVersion": "3.10"}))
+    out = _run(
+        [
+            _tool("pyright"),
+            "--pythonpath",
+            sys.executable,
+            "--project",
+            str(config),
+            str(GENERATED),
+        ],
+        tmp_path,
+    )
+    assert re.search(r"(?m)^0 errors, ", out), out
