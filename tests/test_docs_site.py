@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PUBLIC_MODULES = ["copilot_sync", "copilot_sync.testing", "copilot_sync.batch"]
+PUBLIC_MODULES = [
+    "copilot_sync",
+    "copilot_sync.testing",
+    "copilot_sync.testing.actions",
+    "copilot_sync.batch",
+]
 
 
 @pytest.fixture(scope="module")

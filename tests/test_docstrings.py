@@ -9,7 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-PUBLIC_MODULES = ["copilot_sync", "copilot_sync.testing", "copilot_sync.batch"]
+PUBLIC_MODULES = [
+    "copilot_sync",
+    "copilot_sync.testing",
+    "copilot_sync.testing.actions",
+    "copilot_sync.batch",
+]
 
 
 def _modules() -> list[Any]:

@@ -90,6 +90,8 @@ def request(method: str, params: Any = None, *, timeout: float = 30.0) -> Action
 
 
 def sleep(seconds: float) -> Action:
+    """Wait ``seconds`` before the rule's next action (its actions then run on a thread of
+    their own, so the fake goes on answering other messages)."""
     return {"op": "sleep", "seconds": seconds}
 
 
