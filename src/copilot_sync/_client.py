@@ -29,6 +29,7 @@ from ._errors import (
     SessionClosedError,
     UnsupportedMethodError,
 )
+from ._fields import is_object
 from ._lifetime import ClientResources, forked_error, reap
 from ._logging import redact, register_secret
 from ._requests import mcp_auth, router
@@ -337,7 +338,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
         connection.respond(request_id, result)
 
     def _session_for_request(self, method: str, params: Any) -> SessionControl:
-        session_id = params.get("sessionId") if isinstance(params, dict) else None
+        session_id = params.get("sessionId") if is_object(params) else None
         control = self._sessions.get(session_id) if isinstance(session_id, str) else None
         if control is None:
             raise JsonRpcError(INTERNAL_ERROR, f"unknown session {session_id}")
@@ -425,7 +426,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
             if self._session_fs is not None:  # the CLI asks it for files while session.create runs
                 control.use_session_fs(session_fs_adapter(session, fs_factory, self._session_fs))
             result = connection.request(method, params, timeout=timeout)
-            returned = result.get("sessionId") if isinstance(result, dict) else None
+            returned = result.get("sessionId") if is_object(result) else None
             if returned is not None and returned != session_id:
                 raise CopilotError(
                     f"{method} answered for session {returned!r}, not {session_id!r}"
@@ -487,21 +488,21 @@ class CopilotClient(ClientStartup, ClientShutdown):
                 raise TypeError("filter must be a SessionListFilter or a dict of its fields")
             params["filter"] = filter.to_dict()
         result = self._request("session.list", params, timeout=timeout)
-        sessions = result.get("sessions", []) if isinstance(result, dict) else []
-        return [SessionMetadata.from_dict(item) for item in sessions if isinstance(item, dict)]
+        sessions = result.get("sessions", []) if is_object(result) else []
+        return [SessionMetadata.from_dict(item) for item in sessions if is_object(item)]
 
     def get_session_metadata(
         self, session_id: str, *, timeout: float | None = 60.0
     ) -> SessionMetadata | None:
         """The stored metadata of one session (``SessionMetadata``), or ``None`` if the CLI does not know it."""
         result = self._request("session.getMetadata", {"sessionId": session_id}, timeout=timeout)
-        session = result.get("session") if isinstance(result, dict) else None
-        return SessionMetadata.from_dict(session) if isinstance(session, dict) else None
+        session = result.get("session") if is_object(result) else None
+        return SessionMetadata.from_dict(session) if is_object(session) else None
 
     def get_last_session_id(self, *, timeout: float | None = 60.0) -> str | None:
         """The id of the most recently used session, or ``None`` when there is none."""
         result = self._request("session.getLastId", {}, timeout=timeout)
-        value = result.get("sessionId") if isinstance(result, dict) else None
+        value = result.get("sessionId") if is_object(result) else None
         return value if isinstance(value, str) and value else None
 
     def delete_session(self, session_id: str, *, timeout: float | None = 60.0) -> None:
@@ -510,7 +511,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
         control = self._sessions.get(session_id)
         if control is not None:
             control.close(SessionClosedError(f"session {session_id} was deleted"), wait=None)
-        if isinstance(result, dict) and result.get("success") is False:
+        if is_object(result) and result.get("success") is False:
             raise CopilotError(
                 f"Failed to delete session {session_id}: {result.get('error', 'unknown error')}"
             )
@@ -518,13 +519,13 @@ class CopilotClient(ClientStartup, ClientShutdown):
     def get_foreground_session_id(self, *, timeout: float | None = 60.0) -> str | None:
         """The TUI's foreground session (only a CLI started with ``--ui-server`` has one)."""
         result = self._request("session.getForeground", {}, timeout=timeout)
-        value = result.get("sessionId") if isinstance(result, dict) else None
+        value = result.get("sessionId") if is_object(result) else None
         return value if isinstance(value, str) and value else None
 
     def set_foreground_session_id(self, session_id: str, *, timeout: float | None = 60.0) -> None:
         """Tell the CLI which session is in the foreground (the one a TUI shows)."""
         result = self._request("session.setForeground", {"sessionId": session_id}, timeout=timeout)
-        if isinstance(result, dict) and result.get("success") is False:
+        if is_object(result) and result.get("success") is False:
             raise CopilotError(
                 f"Failed to set the foreground session: {result.get('error', 'unknown error')}"
             )
@@ -561,10 +562,8 @@ class CopilotClient(ClientStartup, ClientShutdown):
                     self._models = models_from_handler(self._on_list_models())
                 else:
                     result = wire_of(self.rpc.models.list(timeout=timeout))
-                    models = result.get("models", []) if isinstance(result, dict) else []
-                    self._models = [
-                        ModelInfo.from_dict(item) for item in models if isinstance(item, dict)
-                    ]
+                    models = result.get("models", []) if is_object(result) else []
+                    self._models = [ModelInfo.from_dict(item) for item in models if is_object(item)]
             return list(self._models)
 
     # ================================================================ lifecycle events
@@ -598,7 +597,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
         return unsubscribe
 
     def _deliver_lifecycle(self, params: Any) -> None:
-        if not isinstance(params, dict):
+        if not is_object(params):
             return
         event = SessionLifecycleEvent.from_notification(params)
         for event_type, handler in self._lifecycle_handlers.snapshot():

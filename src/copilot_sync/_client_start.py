@@ -9,6 +9,7 @@ import os
 import platform
 import time
 import uuid
+
 from ._client_state import ClientState
 from ._errors import (
     CLINotFoundError,
@@ -18,6 +19,7 @@ from ._errors import (
     JsonRpcError,
     ProtocolVersionError,
 )
+from ._fields import is_object
 from ._lifetime import forked_error, weak_method
 from ._logging import register_secret
 from ._requests.session_fs import SessionFsConfig
@@ -238,7 +240,7 @@ class ClientStartup(ClientState):
                 f"the CLI did not answer the handshake within {self._start_timeout:g}s"
                 + (f"\nstderr: {self._process.stderr_tail()}" if self._process else "")
             ) from None
-        version = result.get("protocolVersion") if isinstance(result, dict) else None
+        version = result.get("protocolVersion") if is_object(result) else None
         if version is None:
             raise ProtocolVersionError(
                 f"SDK protocol version mismatch: this SDK speaks version {SDK_PROTOCOL_VERSION}, "
@@ -264,7 +266,7 @@ class ClientStartup(ClientState):
         result = self._connection.request(
             "sessionFs.setProvider", config.to_wire(), timeout=timeout
         )
-        if not isinstance(result, dict) or result.get("success") is not True:
+        if not is_object(result) or result.get("success") is not True:
             raise CopilotError(
                 f"the CLI did not accept this client as its session filesystem provider: {result!r}"
             )

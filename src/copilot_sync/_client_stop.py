@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+
 from typing_extensions import Self
 
 from ._client_state import ClientState

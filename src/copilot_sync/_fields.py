@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 __all__ = [
     "as_bool",
@@ -18,6 +21,8 @@ __all__ = [
     "as_opt_str_list",
     "as_str",
     "format_timestamp",
+    "is_array",
+    "is_object",
     "parse_timestamp",
     "put",
     "raw_field",
@@ -86,6 +91,16 @@ def format_timestamp(value: datetime | None) -> str | None:
         return None
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def is_object(value: object) -> TypeIs[dict[str, Any]]:
+    """``isinstance(value, dict)``, read as a JSON object (string keys, any values)."""
+    return isinstance(value, dict)
+
+
+def is_array(value: object) -> TypeIs[list[Any]]:
+    """``isinstance(value, list)``, read as a JSON array."""
+    return isinstance(value, list)
 
 
 def as_dict(value: Any) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import CLIInstallError
+from ._fields import is_array, is_object
 from ._versions import DEFAULT_CLI_VERSION
 
 __all__ = [
@@ -282,7 +283,7 @@ def _inspect(home: Path, version: str) -> tuple[InstalledCLI | None, str]:
         except (OSError, ValueError) as exc:
             reasons.append(f"{manifest_path} is unreadable ({exc})")
             continue
-        if not isinstance(manifest, dict):
+        if not is_object(manifest):
             reasons.append(f"{manifest_path} is not a JSON object")
             continue
         found_version = manifest.get("version")
@@ -312,7 +313,7 @@ def _executable_name(manifest: dict[str, Any]) -> str:
     bin_field = manifest.get("bin")
     if isinstance(bin_field, str) and bin_field:
         return bin_field
-    if isinstance(bin_field, dict):
+    if is_object(bin_field):
         for value in bin_field.values():
             if isinstance(value, str) and value and not value.endswith(".js"):
                 return value
@@ -382,7 +383,7 @@ def resolve_cli_version(
         answer = json.loads(completed.stdout) if completed.stdout.strip() else None
     except ValueError:
         answer = None
-    if isinstance(answer, list) and answer:
+    if is_array(answer) and answer:
         answer = answer[-1]  # a range matches several versions: take the newest
     if (
         completed.returncode != 0

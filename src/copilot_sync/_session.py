@@ -28,6 +28,7 @@ from typing_extensions import Self
 
 from ._errors import ConnectionLostError, JsonRpcError, SessionClosedError
 from ._events import SessionEvent, parse_event
+from ._fields import is_object
 from ._futures import SessionTurns
 from ._lifetime import weak_method
 from ._requests.arity import check_arity
@@ -183,14 +184,14 @@ class CopilotSession(TurnMethods):
 
     def _apply_result(self, result: Any) -> None:
         """Take ``workspacePath`` and ``capabilities`` from a create/resume result."""
-        if not isinstance(result, dict):
+        if not is_object(result):
             return
         workspace = result.get("workspacePath")
         self.workspace_path = (
             pathlib.Path(workspace) if isinstance(workspace, str) and workspace else None
         )
         capabilities = result.get("capabilities")
-        if isinstance(capabilities, dict):
+        if is_object(capabilities):
             self.capabilities = capabilities
 
     @property
@@ -277,12 +278,12 @@ class CopilotSession(TurnMethods):
 
     def _merge_capabilities(self, event: SessionEvent) -> None:
         data = event.raw.get("data")
-        if not isinstance(data, dict):
+        if not is_object(data):
             return
         with self._lock:
             merged = dict(self.capabilities)
             for key, value in data.items():
-                if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                if is_object(value) and isinstance(merged.get(key), dict):
                     merged[key] = {**merged[key], **value}
                 else:
                     merged[key] = value
@@ -323,8 +324,8 @@ class CopilotSession(TurnMethods):
         """Every persisted event of the session so far (ephemeral ones are not kept by the CLI)."""
         timeout = check_timeout(timeout)
         result = self._rpc("session.getMessages", timeout=timeout)
-        events = result.get("events", []) if isinstance(result, dict) else []
-        return [parse_event(event) for event in events if isinstance(event, dict)]
+        events = result.get("events", []) if is_object(result) else []
+        return [parse_event(event) for event in events if is_object(event)]
 
     def set_model(
         self, model: str, *, reasoning_effort: str | None = None, timeout: float | None = 60.0

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from ._errors import StructuredOutputError
+from ._fields import is_array, is_object
 from ._futures import TurnFuture
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class OutputFormat:
         """The value of a turn's final ``assistant.message`` (what ``send_and_wait`` would
         return), or :class:`StructuredOutputError` saying why there is none."""
         data = event.raw.get("data") if event is not None else None
-        text = data.get("content") if isinstance(data, dict) else None
+        text = data.get("content") if is_object(data) else None
         if not isinstance(text, str) or not text.strip():
             raise StructuredOutputError(
                 "the turn ended without an assistant reply to parse as JSON",
@@ -93,7 +94,7 @@ class OutputFormat:
                 event=event,
             )
         value = _parse_json(text, event)
-        if self.wrapped and isinstance(value, dict) and list(value) == [WRAP_KEY]:
+        if self.wrapped and is_object(value) and list(value) == [WRAP_KEY]:
             value = value[WRAP_KEY]
         try:
             return self._convert(value)
@@ -231,7 +232,7 @@ def _no_constant(name: str) -> Any:
 def _problems(exc: ValueError) -> list[tuple[str, str]]:
     """``(path, problem)`` pairs of an ArgumentError (top-level wording made about fields)."""
     errors = getattr(exc, "errors", None)
-    pairs = [(p, m) for p, m in errors] if isinstance(errors, list) and errors else [("", str(exc))]
+    pairs = [(p, m) for p, m in errors] if is_array(errors) and errors else [("", str(exc))]
     out = []
     for path, problem in pairs:
         missing = re.fullmatch(r"missing required argument '(.*)'", problem)
@@ -276,29 +277,29 @@ def _check_schema(schema: dict[str, Any]) -> None:
 def _strict_compatible(schema: Any) -> bool:
     """Whether OpenAI's strict mode accepts ``schema``: an object at the root, every object
     closed with all its properties required, none of the keywords it refuses."""
-    if not isinstance(schema, dict) or schema.get("type") != "object":
+    if not is_object(schema) or schema.get("type") != "object":
         return False
     return _strict_node(schema)
 
 
 def _strict_node(node: Any) -> bool:
-    if isinstance(node, list):
+    if is_array(node):
         return all(_strict_node(item) for item in node)
-    if not isinstance(node, dict):
+    if not is_object(node):
         return True
     if _NOT_STRICT & node.keys():
         return False
     types = node.get("type")
-    if types == "object" or (isinstance(types, list) and "object" in types):
+    if types == "object" or (is_array(types) and "object" in types):
         properties = node.get("properties")
-        properties = properties if isinstance(properties, dict) else {}
+        properties = properties if is_object(properties) else {}
         if node.get("additionalProperties") is not False or set(node.get("required") or ()) != set(
             properties
         ):
             return False
     for key, value in node.items():
         if key in ("properties", "$defs", "definitions"):
-            if not (isinstance(value, dict) and all(_strict_node(sub) for sub in value.values())):
+            if not (is_object(value) and all(_strict_node(sub) for sub in value.values())):
                 return False
         elif key in ("items", "anyOf", "additionalProperties") and not _strict_node(value):
             return False

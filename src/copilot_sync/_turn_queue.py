@@ -54,6 +54,7 @@ from concurrent.futures import Future, InvalidStateError
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._errors import CopilotTimeoutError
+from ._fields import is_object
 from ._idle_timeout import wait_turn
 from ._turn_state import DONE, NEW, QUEUED, SENT, STARTING, Turn
 from ._turns import StreamSink, TurnEnd, TurnWaiter, queued_timeout, running_timeout
@@ -252,7 +253,7 @@ class SessionTurns:
                 turn.end.sent_seq = seq
                 if turn.sink is not None and turn.sink.tracker is not None:
                     turn.sink.tracker.mark_sent(seq)
-                message_id = result.get("messageId") if isinstance(result, dict) else None
+                message_id = result.get("messageId") if is_object(result) else None
                 turn.message_id = message_id if isinstance(message_id, str) else None
                 if turn.future is not None:
                     turn.future.message_id = turn.message_id

@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._errors import CopilotError, JsonRpcError
+from .._fields import is_object
 from .._session_config import transform_callbacks
 from .._tracing import attached, capture, incoming, run_in
 from .._wire.connection import INTERNAL_ERROR
@@ -73,6 +74,7 @@ class SessionCallbacks:
             "on_auto_mode_switch_request"
         )
         self.mcp_auth_handler: Callable[..., Any] | None = options.get("on_mcp_auth_request")
+        self.skill_provider: Any | None = options.get("skill_provider")
         self.hooks: dict[str, Callable[..., Any]] = {
             k: v for k, v in (options.get("hooks") or {}).items() if v
         }
@@ -100,7 +102,7 @@ class SessionCallbacks:
         """Event thread: schedule the answer to a broadcast request. Never blocks on user code."""
         kind = event.raw_type
         data = event.raw.get("data")
-        if not isinstance(data, dict):
+        if not is_object(data):
             return
         if kind.endswith(".completed") or kind == mcp_auth.COMPLETED:
             request_id = data.get("requestId")

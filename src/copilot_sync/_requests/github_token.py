@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._errors import JsonRpcError
+from .._fields import is_object
 from .._wire.connection import INTERNAL_ERROR
 from .._wire.reentrancy import handler_scope
 from .token_answers import token_answer
@@ -86,7 +87,7 @@ class TokenProviders:
     def answer(self, params: Any) -> dict[str, Any]:
         """Worker thread: the answer to one ``gitHubToken.getToken``. An unknown
         registration, or a provider that raises or returns junk, is an error answer."""
-        if not isinstance(params, dict) or not isinstance(params.get("registrationId"), str):
+        if not is_object(params) or not isinstance(params.get("registrationId"), str):
             raise JsonRpcError(INTERNAL_ERROR, f"{METHOD} needs a registrationId")
         with self._lock:
             registration = self._by_id.get(params["registrationId"])

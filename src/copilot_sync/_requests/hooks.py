@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._fields import is_object
 from .._session_config import camel
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def answer(context: RequestContext, method: str, params: dict[str, Any]) -> dict
     raw_input = params.get("input")
     try:
         output = hook(
-            hook_input(hook_type, raw_input if isinstance(raw_input, dict) else {}),
+            hook_input(hook_type, raw_input if is_object(raw_input) else {}),
             {"session_id": context.session_id},
         )
     except BaseException:  # even SystemExit: answered with the documented default

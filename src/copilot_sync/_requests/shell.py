@@ -38,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .._fields import is_object
 from .._versions import parse_cli_version
 from .._wire.dispatch import EventDispatcher, Subscribers
 
@@ -124,7 +125,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _parse(method: str, params: Any) -> ShellOutput | ShellExit | None:
-    if not isinstance(params, dict) or not isinstance(params.get("processId"), str):
+    if not is_object(params) or not isinstance(params.get("processId"), str):
         return None
     process_id = params["processId"]
     if method == "shell.output":
@@ -143,16 +144,16 @@ def _from_event(session_id: str, event_type: str, data: Any) -> ShellOutput | Sh
     """The item a shell event's ``data`` (wire dict) stands for; ``None`` (logged if malformed)
     when there is none. Never raises."""
     if event_type == "tool.execution_complete":
-        if not isinstance(data, dict) or "shellExecution" not in data:
+        if not is_object(data) or "shellExecution" not in data:
             return None  # not a shell tool call, or a CLI before 1.0.92
         execution = data.get("shellExecution")
         tool_call_id = data.get("toolCallId")
-        if not isinstance(execution, dict) or not isinstance(tool_call_id, str) or not tool_call_id:
+        if not is_object(execution) or not isinstance(tool_call_id, str) or not tool_call_id:
             logger.debug("session %s: skipped a malformed shellExecution: %.160r", session_id, data)
             return None
         code = execution.get("exitCode")
         return ShellExit(tool_call_id, code if _is_int(code) else None, tool_call_id)
-    if not isinstance(data, dict):
+    if not is_object(data):
         logger.warning(
             "session %s: skipped a tool.shell_output event without data: %.160r", session_id, data
         )

@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from .._errors import JsonRpcError
+from .._fields import is_object
 from .._wire.connection import INTERNAL_ERROR
 
 if TYPE_CHECKING:
@@ -18,13 +19,13 @@ logger = logging.getLogger("copilot_sync.session")
 
 def answer(context: RequestContext, method: str, params: dict[str, Any]) -> dict[str, Any]:
     sections = params.get("sections")
-    if not isinstance(sections, dict) or not sections:
+    if not is_object(sections) or not sections:
         raise JsonRpcError(
             INTERNAL_ERROR, "systemMessage.transform needs a non-empty sections object"
         )
     result: dict[str, Any] = {}
     for section_id, section in sections.items():
-        content = section.get("content", "") if isinstance(section, dict) else ""
+        content = section.get("content", "") if is_object(section) else ""
         transform = context.transforms.get(section_id)
         if transform is not None:
             try:

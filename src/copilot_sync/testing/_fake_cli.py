@@ -94,6 +94,7 @@ from typing_extensions import Self
 
 import copilot_sync
 
+from .._fields import is_object
 from ._fake_commands import FakeCLICommands
 from ._fake_scenario import (
     FakeCLIError,
@@ -482,9 +483,7 @@ class FakeCLI(FakeCLICommands):
     def responses(self) -> list[dict[str, Any]]:
         """The SDK's responses to server-to-client requests, all instances, in order."""
         with self._cond:
-            return [
-                m for m in self._received if isinstance(m, dict) and "method" not in m and "id" in m
-            ]
+            return [m for m in self._received if is_object(m) and "method" not in m and "id" in m]
 
     def requests(self, method: str | None = None) -> list[dict[str, Any]]:
         """Requests and notifications the SDK sent (optionally only ``method``)."""
@@ -492,9 +491,7 @@ class FakeCLI(FakeCLICommands):
             return [
                 m
                 for m in self._received
-                if isinstance(m, dict)
-                and "method" in m
-                and (method is None or m["method"] == method)
+                if is_object(m) and "method" in m and (method is None or m["method"] == method)
             ]
 
     def clear_received(self) -> None:
@@ -520,7 +517,7 @@ class FakeCLI(FakeCLICommands):
             while True:
                 for i in range(start, len(self._received)):
                     msg = self._received[i]
-                    if i in self._consumed or not isinstance(msg, dict) or "method" not in msg:
+                    if i in self._consumed or not is_object(msg) or "method" not in msg:
                         continue
                     if method is not None and msg["method"] != method:
                         continue
@@ -532,9 +529,7 @@ class FakeCLI(FakeCLICommands):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     seen = [
-                        m.get("method")
-                        for m in self._received
-                        if isinstance(m, dict) and "method" in m
+                        m.get("method") for m in self._received if is_object(m) and "method" in m
                     ]
                     raise FakeCLITimeout(
                         f"no {method or 'message'} from the SDK within {timeout}s; saw {seen[-20:]}"

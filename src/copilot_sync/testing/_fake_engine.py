@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from copilot_sync._wire.framing import encode_frame
 
+from .._fields import is_object
 from ._fake_control import EngineControl
 from ._fake_records import (
     ANSWERS,
@@ -120,7 +121,7 @@ class Engine(EngineTurns, EngineControl):
 
     def handle(self, conn: Conn, msg: Any) -> None:
         """Act on one decoded message from the SDK (called on the connection's reader thread)."""
-        if not isinstance(msg, dict):
+        if not is_object(msg):
             return
         method = msg.get("method")
         if not isinstance(method, str):
@@ -233,7 +234,7 @@ class Engine(EngineTurns, EngineControl):
         """The built-in behaviour for one request."""
         method = msg["method"]
         params = msg.get("params")
-        params = params if isinstance(params, dict) else {}
+        params = params if is_object(params) else {}
         handler = self.handlers.get(method)
         try:
             if handler is None:
@@ -300,7 +301,7 @@ class Engine(EngineTurns, EngineControl):
             sess.modified_time = event["timestamp"]
         if (
             event["type"] in ASK_TYPES
-            and isinstance(data, dict)
+            and is_object(data)
             and isinstance(data.get("requestId"), str)
         ):
             sess.asks[data["requestId"]] = event["type"]
@@ -713,7 +714,7 @@ class Engine(EngineTurns, EngineControl):
         result = params.get("result")
         if done_type == "permission.completed" and result is not None:
             data["result"] = result
-        elif done_type == "elicitation.completed" and isinstance(result, dict):
+        elif done_type == "elicitation.completed" and is_object(result):
             data.update({k: result[k] for k in ("action", "content") if k in result})
         elif done_type == "user_input.completed" and isinstance(params.get("response"), dict):
             data.update(

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
+from .._fields import is_object
 from ._model_types import (
     Headers,
     ModelRequest,
@@ -146,10 +147,10 @@ class ModelHandler(BaseHTTPRequestHandler):
             method=method,
             path=self.path,
             headers=Headers(self.headers.items()),
-            body=body if isinstance(body, dict) else {},
+            body=body if is_object(body) else {},
         )
         is_chat = method == "POST" and normalized.endswith("/chat/completions")
-        valid_chat = is_chat and parse_error is None and isinstance(body, dict)
+        valid_chat = is_chat and parse_error is None and is_object(body)
         owner.record(record, chat=valid_chat)
         logger.debug("model server: %s %s (%d bytes)", method, self.path, len(body_bytes))
 
@@ -260,9 +261,7 @@ class ModelHandler(BaseHTTPRequestHandler):
     ) -> None:
         owner = self.server.owner
         stream_options = request.body.get("stream_options")
-        include_usage = isinstance(stream_options, dict) and bool(
-            stream_options.get("include_usage")
-        )
+        include_usage = is_object(stream_options) and bool(stream_options.get("include_usage"))
 
         def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
             return {

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._fields import is_array, is_object
+
 __all__ = [
     "DATETIME_PREFIX",
     "Headers",
@@ -128,7 +130,7 @@ def content_text(content: Any) -> str:
         return ""
     if isinstance(content, str):
         return content
-    if isinstance(content, list):
+    if is_array(content):
         pieces = []
         for part in content:
             if isinstance(part, str):
@@ -163,7 +165,7 @@ class ModelRequest:
             headers if isinstance(headers, Headers) else Headers(headers.items())
         )
         self.body: dict[str, Any] = body
-        self.stream: bool = bool(body.get("stream")) if isinstance(body, dict) else False
+        self.stream: bool = bool(body.get("stream")) if is_object(body) else False
         self.received_at: float = time.monotonic() if received_at is None else received_at
 
     @property
@@ -176,7 +178,7 @@ class ModelRequest:
     def messages(self) -> list[dict[str, Any]]:
         """The chat messages of the request (OpenAI format: dicts with ``role`` and ``content``...)."""
         messages = self.body.get("messages")
-        return list(messages) if isinstance(messages, list) else []
+        return list(messages) if is_array(messages) else []
 
     @property
     def system_prompt(self) -> str:
@@ -184,14 +186,14 @@ class ModelRequest:
         return "\n\n".join(
             content_text(m.get("content"))
             for m in self.messages
-            if isinstance(m, dict) and m.get("role") in ("system", "developer")
+            if is_object(m) and m.get("role") in ("system", "developer")
         )
 
     @property
     def last_user_message(self) -> str:
         """The text of the last ``user`` message (``""`` if there is none)."""
         for message in reversed(self.messages):
-            if isinstance(message, dict) and message.get("role") == "user":
+            if is_object(message) and message.get("role") == "user":
                 return content_text(message.get("content"))
         return ""
 
@@ -208,15 +210,15 @@ class ModelRequest:
     def tools(self) -> list[dict[str, Any]]:
         """The tool definitions offered to the model (OpenAI ``{"type":"function","function":{...}}`` items)."""
         tools = self.body.get("tools")
-        return list(tools) if isinstance(tools, list) else []
+        return list(tools) if is_array(tools) else []
 
     @property
     def tool_names(self) -> list[str]:
         """The names of the tools offered to the model in this request."""
         names = []
         for tool in self.tools:
-            function = tool.get("function") if isinstance(tool, dict) else None
-            if isinstance(function, dict) and isinstance(function.get("name"), str):
+            function = tool.get("function") if is_object(tool) else None
+            if is_object(function) and isinstance(function.get("name"), str):
                 names.append(function["name"])
         return names
 
@@ -226,7 +228,7 @@ class ModelRequest:
         return [
             {"tool_call_id": m.get("tool_call_id"), "content": content_text(m.get("content"))}
             for m in self.messages
-            if isinstance(m, dict) and m.get("role") == "tool"
+            if is_object(m) and m.get("role") == "tool"
         ]
 
     def __repr__(self) -> str:
@@ -281,7 +283,7 @@ def estimate_tokens(text: str) -> int:
 def usage_of(request: ModelRequest, text: str, calls: list[ToolCall]) -> dict[str, Any]:
     prompt_chars = 0
     for message in request.messages:
-        if isinstance(message, dict):
+        if is_object(message):
             prompt_chars += len(content_text(message.get("content")))
     prompt = max(1, (prompt_chars + 3) // 4)
     completion = estimate_tokens(text) + sum(
