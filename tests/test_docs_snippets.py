@@ -70,7 +70,7 @@ def _origin(line: str) -> str:
 
 XFAIL_TYPING = pytest.mark.xfail(
     strict=False,
-    reason="copilot_sync.testing.ScriptedModelServer.provider() is annotated `-> dict`, not "
+    reason="copilot_sync.testing.ScriptedModelServer.provider() is annotated `-> dict[str, Any]`, not "
     "`-> ProviderConfig`, so `create_session(provider=model.provider())` fails both checkers "
     "(6 blocks); the examples/ scripts have their own strict-typing gaps",
 )
