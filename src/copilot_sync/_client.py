@@ -29,7 +29,7 @@ from ._errors import (
     SessionClosedError,
     UnsupportedMethodError,
 )
-from ._fields import is_object
+from ._fields import is_mapping, is_object
 from ._lifetime import ClientResources, forked_error, reap
 from ._logging import redact, register_secret
 from ._requests import mcp_auth, router
@@ -133,7 +133,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
             raise ValueError("github_token must be a non-empty string")
         if on_list_models is not None:
             check_arity(on_list_models, 0, "on_list_models")
-        if env is not None and not isinstance(env, Mapping):
+        if env is not None and not is_mapping(env):
             raise TypeError("env must be a mapping of strings")
         if cli_url is not None:
             self._host, self._port = parse_cli_url(cli_url)
@@ -482,7 +482,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
         """Every session the CLI knows (newest first), optionally filtered by ``cwd``/git root/repository/branch."""
         params: dict[str, Any] = {}
         if filter is not None:
-            if isinstance(filter, Mapping):
+            if is_mapping(filter):
                 filter = SessionListFilter(**filter)
             if not isinstance(filter, SessionListFilter):
                 raise TypeError("filter must be a SessionListFilter or a dict of its fields")

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._errors import CopilotError
+from ._fields import is_mapping
 from ._types import ModelInfo
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def models_from_handler(value: Any) -> list[ModelInfo]:
     for item in value:
         if isinstance(item, ModelInfo):
             models.append(item)
-        elif isinstance(item, Mapping) and isinstance(item.get("id"), str):
+        elif is_mapping(item) and isinstance(item.get("id"), str):
             models.append(ModelInfo.from_dict({"name": item["id"], **item}))
         else:
             raise TypeError(

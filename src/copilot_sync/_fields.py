@@ -4,11 +4,14 @@ default, never an exception) and the CLI's timestamps (ISO 8601 or epoch millise
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping as _Mapping
 from dataclasses import field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from typing_extensions import TypeIs
 
 __all__ = [
@@ -22,6 +25,7 @@ __all__ = [
     "as_str",
     "format_timestamp",
     "is_array",
+    "is_mapping",
     "is_object",
     "parse_timestamp",
     "put",
@@ -96,6 +100,11 @@ def format_timestamp(value: datetime | None) -> str | None:
 def is_object(value: object) -> TypeIs[dict[str, Any]]:
     """``isinstance(value, dict)``, read as a JSON object (string keys, any values)."""
     return isinstance(value, dict)
+
+
+def is_mapping(value: object) -> TypeIs[Mapping[str, Any]]:
+    """``isinstance(value, Mapping)``, read as a mapping with string keys (options, JSON)."""
+    return isinstance(value, _Mapping)
 
 
 def is_array(value: object) -> TypeIs[list[Any]]:

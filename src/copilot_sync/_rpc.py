@@ -11,9 +11,10 @@ and parses the answer with the same converters as the event payloads.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ._fields import is_mapping
 from ._records import converter, to_wire
 from ._wire.timeouts import check_timeout
 
@@ -74,9 +75,9 @@ def _wire_params(method: str, params: Any) -> dict[str, Any]:
     """The request params: mappings and record objects become wire dicts; ``None`` values are left out."""
     if params is None:
         return {}
-    if hasattr(params, "to_dict") and not isinstance(params, Mapping):
+    if hasattr(params, "to_dict") and not is_mapping(params):
         params = params.to_dict()
-    if not isinstance(params, Mapping):
+    if not is_mapping(params):
         raise TypeError(
             f"{method}: params must be a mapping or a record object, not {type(params).__name__}"
         )
@@ -85,7 +86,7 @@ def _wire_params(method: str, params: Any) -> dict[str, Any]:
         if value is None:
             continue
         out[key] = to_wire(
-            dict(value) if isinstance(value, Mapping) and not isinstance(value, dict) else value
+            dict(value) if is_mapping(value) and not isinstance(value, dict) else value
         )
     return out
 

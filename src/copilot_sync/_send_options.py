@@ -25,6 +25,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
 
+from ._fields import is_mapping
 from ._tracing import outgoing
 
 __all__ = ["AGENT_MODES", "SEND_MODES", "AgentMode", "SendMode", "send_params"]
@@ -64,7 +65,7 @@ def send_params(
         if isinstance(attachments, (str, Mapping)) or not isinstance(attachments, Sequence):
             raise TypeError("attachments must be a list of attachment dicts")
         for attachment in attachments:
-            if not isinstance(attachment, Mapping) or not isinstance(attachment.get("type"), str):
+            if not is_mapping(attachment) or not isinstance(attachment.get("type"), str):
                 raise TypeError(f"each attachment must be a dict with a 'type'; got {attachment!r}")
         params["attachments"] = [dict(a) for a in attachments]
     if mode is not None:
@@ -101,7 +102,7 @@ def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> str:
 
 
 def _headers(headers: Any) -> dict[str, str]:
-    if not isinstance(headers, Mapping):
+    if not is_mapping(headers):
         raise TypeError(
             f"request_headers must be a dict of header names to strings, not {type(headers).__name__}"
         )

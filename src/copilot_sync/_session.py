@@ -28,7 +28,7 @@ from typing_extensions import Self
 
 from ._errors import ConnectionLostError, JsonRpcError, SessionClosedError
 from ._events import SessionEvent, parse_event
-from ._fields import is_object
+from ._fields import is_mapping, is_object
 from ._futures import SessionTurns
 from ._lifetime import weak_method
 from ._requests.arity import check_arity
@@ -147,7 +147,7 @@ class CopilotSession(TurnMethods):
         if isinstance(model, str) and model:
             parts.append(f"model={model!r}")
         provider = options.get("provider")
-        if isinstance(provider, Mapping) and isinstance(provider.get("type"), str):
+        if is_mapping(provider) and isinstance(provider.get("type"), str):
             parts.append(f"provider={provider['type']!r}")
         for label, items in (
             ("tools", getattr(getattr(self, "_callbacks", None), "tools", None)),

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
+from ._fields import is_mapping
 from ._requests.arity import check_arity
 from ._requests.commands import as_command
 from ._requests.define_tool import tool_table
@@ -141,8 +142,8 @@ _SECTION_ACTIONS = ("replace", "remove", "append", "prepend", "preserve", "trans
 def _section_transform(section: Any) -> Callable[[str], Any] | None:
     if callable(section):
         return cast("Callable[[str], Any]", section)
-    if isinstance(section, Mapping):
-        action: Any = cast("Mapping[str, Any]", section).get("action")
+    if is_mapping(section):
+        action: Any = section.get("action")
         if callable(action):
             return cast("Callable[[str], Any]", action)
     return None
@@ -150,10 +151,10 @@ def _section_transform(section: Any) -> Callable[[str], Any] | None:
 
 def transform_callbacks(system_message: Any) -> dict[str, Callable[[str], Any]]:
     """The callable section transforms of a ``customize`` system message, by section id."""
-    if not isinstance(system_message, Mapping):
+    if not is_mapping(system_message):
         return {}
     sections = system_message.get("sections")
-    if not isinstance(sections, Mapping):
+    if not is_mapping(sections):
         return {}
     callbacks = {}
     for section_id, section in sections.items():
@@ -184,7 +185,7 @@ def _system_message(value: Mapping[str, Any]) -> dict[str, Any]:
         return wire
     if mode != "customize":
         raise ValueError("system_message sections need mode 'customize'")
-    if not isinstance(sections, Mapping):
+    if not is_mapping(sections):
         raise TypeError("system_message sections must be a mapping of section id to override")
     wire_sections: dict[str, Any] = {}
     for section_id, section in sections.items():
@@ -199,7 +200,7 @@ def _system_message(value: Mapping[str, Any]) -> dict[str, Any]:
             check_arity(_section_transform(section), 1, f"the transform of section {section_id!r}")
             wire_sections[section_id] = {"action": "transform"}
             continue
-        if not isinstance(section, Mapping):
+        if not is_mapping(section):
             raise TypeError(
                 f"section {section_id!r} must be a dict like {{'action': 'append', 'content': ...}} or a callable"
             )
@@ -288,11 +289,7 @@ def _check_keys(option: str, value: Any) -> None:
         return
     allowed = set(shape.__annotations__)
     known = allowed | {camel(key) for key in allowed} | _OTHER_KEYS
-    items = (
-        [value]
-        if isinstance(value, Mapping)
-        else [item for item in value if isinstance(item, Mapping)]
-    )
+    items = [value] if is_mapping(value) else [item for item in value if is_mapping(item)]
     for item in items:
         for key in item:
             if key not in known:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ._fields import is_mapping
+
 __all__ = ["SHAPES", "WIRE_KEYS", "camel", "camel_keys", "string_list"]
 
 #: Option (snake_case keyword) -> wire field. Options missing here stay in this process.
@@ -114,13 +116,13 @@ def camel_keys(
 ) -> Any:
     """Convert dict keys to camelCase recursively. Values under a ``keep`` key are copied
     untouched; under a ``named`` key (a map keyed by names), the names stay, the values convert."""
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         out: dict[str, Any] = {}
         for key, item in value.items():
             wire = camel(key) if isinstance(key, str) else key
             if key in keep or wire in keep:
                 out[wire] = item
-            elif (key in named or wire in named) and isinstance(item, Mapping):
+            elif (key in named or wire in named) and is_mapping(item):
                 out[wire] = {
                     name: camel_keys(sub, keep=keep, named=named) for name, sub in item.items()
                 }
@@ -144,7 +146,7 @@ def string_list(name: str, value: Any) -> list[str]:
 
 
 def _mapping(name: str, value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
+    if not is_mapping(value):
         raise TypeError(f"{name} must be a mapping, not {type(value).__name__}")
     return value
 
@@ -154,7 +156,7 @@ def _mapping_list(name: str, value: Any) -> list[Mapping[str, Any]]:
         raise TypeError(f"{name} must be a list, not {type(value).__name__}")
     items = list(value)
     for item in items:
-        if not isinstance(item, Mapping):
+        if not is_mapping(item):
             raise TypeError(f"{name} items must be mappings, not {type(item).__name__}")
     return items
 
@@ -182,13 +184,13 @@ def _providers(value: Any) -> list[dict[str, Any]]:
 
 
 def _mcp_servers(value: Any) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
+    if not is_mapping(value):
         raise TypeError(
             f"mcp_servers must be a mapping of server name to config, not {type(value).__name__}"
         )
     servers: dict[str, Any] = {}
     for name, config in value.items():
-        if not isinstance(config, Mapping):
+        if not is_mapping(config):
             raise TypeError(f"mcp_servers[{name!r}] must be a mapping, not {type(config).__name__}")
         config = dict(config)
         if "working_directory" in config:
@@ -257,7 +259,7 @@ def _record_or_mapping(name: str, *, named: frozenset[str] = frozenset()) -> Cal
 
     def convert(value: Any) -> Any:
         to_dict = getattr(value, "to_dict", None)
-        if not isinstance(value, Mapping) and callable(to_dict):
+        if not is_mapping(value) and callable(to_dict):
             return to_dict()
         return camel_keys(_mapping(name, value), named=named)
 

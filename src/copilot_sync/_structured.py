@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from ._errors import StructuredOutputError
-from ._fields import is_array, is_object
+from ._fields import is_array, is_mapping, is_object
 from ._futures import TurnFuture
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def output_format(response_format: Any) -> OutputFormat:
         return response_format
     from ._schema import validate_against_schema
 
-    if isinstance(response_format, Mapping):
+    if is_mapping(response_format):
         schema = dict(response_format)
         _check_schema(schema)
 
@@ -259,7 +259,7 @@ def _json_path(path: str) -> str:
 
 
 def _describe(target: Any) -> str:
-    if isinstance(target, Mapping):
+    if is_mapping(target):
         return "the JSON schema"
     name = getattr(target, "__qualname__", None)
     return name if isinstance(name, str) and isinstance(target, type) else repr(target)

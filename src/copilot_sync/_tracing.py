@@ -20,6 +20,8 @@ import logging
 from collections.abc import Callable, Generator, Mapping
 from typing import Any, TypeVar
 
+from ._fields import is_mapping
+
 __all__ = ["FIELDS", "attached", "capture", "incoming", "outgoing", "run_in"]
 
 logger = logging.getLogger("copilot_sync.tracing")
@@ -73,7 +75,7 @@ def incoming(params: Any) -> Any:
     """The OpenTelemetry context the CLI sent with ``params`` (a request's params or an
     event's data): ``traceparent``/``tracestate`` at its top level, or in its ``input``
     (``hooks.invoke``). None if there is none, it is malformed, or OpenTelemetry is absent."""
-    if not isinstance(params, Mapping):
+    if not is_mapping(params):
         return None
     carrier = _carrier(params)
     if carrier is None and isinstance(params.get("input"), Mapping):

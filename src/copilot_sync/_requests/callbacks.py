@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._errors import CopilotError, JsonRpcError
-from .._fields import is_object
+from .._fields import is_mapping, is_object
 from .._session_config import transform_callbacks
 from .._tracing import attached, capture, incoming, run_in
 from .._wire.connection import INTERNAL_ERROR
@@ -191,7 +191,7 @@ class SessionCallbacks:
                 "session %s: %s for %s failed: %s", self.session_id, method, request_id, exc
             )
             return
-        if isinstance(result, Mapping) and result.get("success") is False:
+        if is_mapping(result) and result.get("success") is False:
             logger.debug(
                 "session %s: %s for %s: the request was already resolved",
                 self.session_id,

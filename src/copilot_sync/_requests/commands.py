@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._fields import is_mapping
 from .._logging import redact
 from .arity import check_arity
 from .failures import escaped_text
@@ -66,7 +67,7 @@ def as_command(value: Any) -> CommandDefinition:
     """A :class:`CommandDefinition` from one, a dict of its fields, or an object with them."""
     if isinstance(value, CommandDefinition):
         return value
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         return CommandDefinition(value.get("name"), value.get("handler"), value.get("description"))  # type: ignore[arg-type]
     if not hasattr(value, "name"):
         raise TypeError(f"commands must be CommandDefinition objects or dicts, not {value!r}")

@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol, TypeVar, Union, overload
 
 from typing_extensions import ParamSpec
 
+from .._fields import is_mapping
 from .tools import RawToolHandler, Tool, ToolInvocation, invalid_arguments_result
 
 __all__ = ["as_tool", "define_tool", "tool_table"]
@@ -260,7 +261,7 @@ def _build(
     tool_name = name or getattr(fn, "__name__", None)
     if not isinstance(tool_name, str) or not tool_name or tool_name == "<lambda>":
         raise TypeError("define_tool() needs name= for a function without a usable __name__")
-    if parameters is not None and not isinstance(parameters, Mapping):
+    if parameters is not None and not is_mapping(parameters):
         raise TypeError(f"parameters must be a JSON Schema dict, not {type(parameters).__name__}")
     raw_handler, schema, doc = _wrap_function(fn, tool_name, parameters)
     return Tool(
@@ -281,7 +282,7 @@ def as_tool(value: Any) -> Tool[..., Any]:
     object with the same attributes (e.g. another SDK's tool dataclass)."""
     if isinstance(value, Tool):
         return value
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         fields = {_snake_key(key): item for key, item in value.items()}
     else:
         names = ("name", "description", "handler", "parameters", "overrides_built_in_tool", "skip_permission",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from typing_extensions import Required
 
 from .._errors import CapabilityError
+from .._fields import is_mapping
 from .._rpc import wire_of
 from .._wire.timeouts import check_timeout
 
@@ -89,7 +90,7 @@ def result_to_wire(value: Any) -> dict[str, Any]:
     """What an elicitation handler returned, as the wire ``result``. ``ValueError``/``TypeError`` if it is not one."""
     if isinstance(value, str):
         value = {"action": value}
-    if not isinstance(value, Mapping):
+    if not is_mapping(value):
         raise TypeError(
             f"an elicitation handler must return a dict like {{'action': 'accept', ...}}, not {value!r}"
         )
@@ -99,7 +100,7 @@ def result_to_wire(value: Any) -> dict[str, Any]:
     wire: dict[str, Any] = {"action": action}
     content = value.get("content")
     if content is not None:
-        if not isinstance(content, Mapping):
+        if not is_mapping(content):
             raise TypeError(f"elicitation content must be a dict, not {type(content).__name__}")
         wire["content"] = dict(content)
     return wire
@@ -124,7 +125,7 @@ class SessionUI:
     def available(self) -> bool:
         """``True`` when the CLI reports that the session's host can show dialogs; otherwise the ``ui`` calls raise ``CapabilityError``."""
         ui = self._session.capabilities.get("ui")
-        return isinstance(ui, Mapping) and ui.get("elicitation") is True
+        return is_mapping(ui) and ui.get("elicitation") is True
 
     def _require(self) -> None:
         if not self.available:
@@ -143,14 +144,14 @@ class SessionUI:
     ) -> ElicitationResult:
         """Ask with a form described by a JSON Schema object. Also takes the official SDK's
         single ``{"message": ..., "requestedSchema": ...}`` dict."""
-        if isinstance(message, Mapping):
+        if is_mapping(message):
             if requested_schema is not None:
                 raise TypeError("pass either a params dict or message and requested_schema")
             requested_schema = message.get("requestedSchema", message.get("requested_schema"))
             message = message.get("message", "")
         if not isinstance(message, str):
             raise TypeError(f"message must be a string, not {type(message).__name__}")
-        if not isinstance(requested_schema, Mapping):
+        if not is_mapping(requested_schema):
             raise TypeError("requested_schema must be a JSON Schema object dict")
         timeout = check_timeout(timeout)
         self._require()
@@ -159,7 +160,7 @@ class SessionUI:
         )
         result = wire_of(typed)
         answer: ElicitationResult = {"action": "cancel"}
-        if isinstance(result, Mapping):
+        if is_mapping(result):
             action = result.get("action")
             answer = {"action": action if action in _ACTIONS else "cancel"}
             if isinstance(result.get("content"), Mapping):

@@ -9,10 +9,9 @@ optionally, ``selected_action`` (one of :data:`ACTIONS`), ``feedback``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._fields import snake_keys
+from .._fields import is_mapping, snake_keys
 
 if TYPE_CHECKING:
     from .protocol import RequestContext
@@ -46,7 +45,7 @@ def exit_plan_mode_result(value: Any) -> dict[str, Any]:
     """The wire answer for what a handler returned; ``TypeError``/``ValueError`` for junk."""
     if isinstance(value, bool):
         return {"approved": value}
-    if not isinstance(value, Mapping) or not isinstance(value.get("approved"), bool):
+    if not is_mapping(value) or not isinstance(value.get("approved"), bool):
         raise TypeError(
             "on_exit_plan_mode_request must return a bool or a dict with a bool 'approved', "
             f"not {type(value).__name__}"

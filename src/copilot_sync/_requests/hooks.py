@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._fields import is_object
+from .._fields import is_mapping, is_object
 from .._session_config import camel
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def answer(context: RequestContext, method: str, params: dict[str, Any]) -> dict
         return {}
     if output is None:
         return {}
-    if not isinstance(output, Mapping):
+    if not is_mapping(output):
         logger.warning(
             "session %s: hook %s returned %r, not a dict; ignored", context.session_id, name, output
         )

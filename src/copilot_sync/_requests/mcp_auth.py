@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._fields import snake_keys
+from .._fields import is_mapping, snake_keys
 from .token_answers import CANCELLED, token_answer
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def _answer(context: RequestContext, handler: Callable[..., Any], data: dict[str
 def result_to_wire(value: Any, runtime_refresh_supported: bool = False) -> dict[str, Any]:
     """The ``McpOauthPendingRequestResponse`` for what a handler returned. Raises
     ``TypeError``/``ValueError`` for junk (the message never includes a token)."""
-    if isinstance(value, Mapping) and value.get("kind") in ("runtime_refresh", "runtimeRefresh"):
+    if is_mapping(value) and value.get("kind") in ("runtime_refresh", "runtimeRefresh"):
         if not runtime_refresh_supported:
             raise ValueError("runtime_refresh was returned for a request that does not support it")
         return {"kind": "runtimeRefresh"}

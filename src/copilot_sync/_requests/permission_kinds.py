@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar, overload
 
-from .._fields import snake_case
+from .._fields import is_mapping, snake_case
 
 __all__ = [
     "PERMISSION_REQUEST_CLASSES",
@@ -102,7 +102,7 @@ class WireObject(Mapping[str, Any]):
 
 
 def _wrap(value: Any) -> Any:
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         return WireObject(value)
     if isinstance(value, list):
         return [_wrap(item) for item in value]
@@ -174,7 +174,7 @@ def _strings(value: Any) -> Any:
 
 
 def _string_map(value: Any) -> Any:
-    ok = isinstance(value, Mapping) and all(
+    ok = is_mapping(value) and all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     )
     return dict(value) if ok else _BAD
@@ -185,12 +185,12 @@ def _as_is(value: Any) -> Any:
 
 
 def _view(value: Any) -> Any:
-    return WireObject(value) if isinstance(value, Mapping) else _BAD
+    return WireObject(value) if is_mapping(value) else _BAD
 
 
 def _views(cls: Callable[[Mapping[str, Any]], Any]) -> Callable[[Any], Any]:
     def convert(value: Any) -> Any:
-        if isinstance(value, list) and all(isinstance(item, Mapping) for item in value):
+        if isinstance(value, list) and all(is_mapping(item) for item in value):
             return [cls(item) for item in value]
         return _BAD
 

@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._fields import is_mapping
 from .permission_kinds import PermissionRequest, WireObject, snake_case
 
 if TYPE_CHECKING:
@@ -146,9 +147,7 @@ def _approval_for(request: PermissionRequest | None) -> dict[str, Any] | None:
     if kind == "custom-tool" and data.get("toolName"):
         return {"kind": "custom-tool", "toolName": data["toolName"]}
     if kind == "shell":
-        identifiers = [
-            c.get("identifier") for c in data.get("commands") or [] if isinstance(c, Mapping)
-        ]
+        identifiers = [c.get("identifier") for c in data.get("commands") or [] if is_mapping(c)]
         identifiers = [i for i in identifiers if isinstance(i, str)]
         return {"kind": "commands", "commandIdentifiers": identifiers} if identifiers else None
     if kind in ("read", "write", "memory"):
@@ -169,7 +168,7 @@ def coerce_decision(value: Any) -> PermissionRequestResult:
         return value
     if isinstance(value, str):
         return PermissionRequestResult(kind=value)
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         fields = {snake_case(key): item for key, item in value.items()}
         known = {f.name for f in dataclasses.fields(PermissionRequestResult)}
         unknown = sorted(set(fields) - known)
@@ -269,7 +268,7 @@ def notice_denial(context: RequestContext, data: Mapping[str, Any]) -> None:
     if data.get("success") is not False or context.permission_handler is not None:
         return
     error = data.get("error")
-    message = error.get("message") if isinstance(error, Mapping) else error
+    message = error.get("message") if is_mapping(error) else error
     if (
         isinstance(message, str)
         and _PERMISSION_UNREQUESTABLE in message

@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from .._errors import JsonRpcError
+from .._fields import is_mapping
 from .._wire.connection import INTERNAL_ERROR
 
 __all__ = [
@@ -118,7 +119,7 @@ class SessionFsConfig:
         """A config from a :class:`SessionFsConfig` or a mapping of its fields."""
         if isinstance(value, cls):
             return value
-        if isinstance(value, Mapping):
+        if is_mapping(value):
             unknown = sorted(
                 set(value)
                 - {"initial_cwd", "session_state_path", "conventions", "sqlite", "binary"}

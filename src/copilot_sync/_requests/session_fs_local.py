@@ -13,6 +13,7 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
+from .._fields import is_mapping
 from .session_fs import (
     CONVENTIONS,
     QUERY_TYPES,
@@ -321,7 +322,7 @@ class LocalSessionFs(SessionFsHandler):
             try:
                 results = []
                 for statement in statements:
-                    if not isinstance(statement, Mapping):
+                    if not is_mapping(statement):
                         raise TypeError("each statement must be an object with query and queryType")
                     results.append(
                         _run_statement(
@@ -355,7 +356,7 @@ def _sqlite_error_class(exc: BaseException) -> str:
 def _bind(params: Any) -> dict[str, Any]:
     if params is None:
         return {}
-    if not isinstance(params, Mapping):
+    if not is_mapping(params):
         raise TypeError("SQL params must be an object of named parameters")
     bound: dict[str, Any] = {}
     for key, value in params.items():

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._errors import JsonRpcError
+from .._fields import is_mapping
 from .._logging import redact
 from .._wire.connection import METHOD_NOT_FOUND
 from .session_fs import (
@@ -90,7 +91,7 @@ def _entry_wire(entry: Any) -> dict[str, str]:
     kind: Any
     if isinstance(entry, SessionFsEntry):
         name, kind = entry.name, entry.type
-    elif isinstance(entry, Mapping):
+    elif is_mapping(entry):
         name, kind = entry.get("name"), entry.get("type")
     elif isinstance(entry, tuple) and len(entry) == 2:
         name, kind = entry
@@ -167,7 +168,7 @@ class SessionFsAdapter:
         answer = self._OPS.get(op)
         if answer is None:
             raise JsonRpcError(METHOD_NOT_FOUND, f"Method not found: {method}")
-        if not isinstance(params, Mapping):
+        if not is_mapping(params):
             raise JsonRpcError(INVALID_PARAMS, f"Invalid params for {method}: expected an object")
         return answer(self, method, params)
 

@@ -5,9 +5,9 @@ Every token is registered as a secret; no error message quotes the value."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
+from .._fields import is_mapping
 from .._logging import register_secret
 
 __all__ = ["CANCELLED", "token_answer"]
@@ -22,7 +22,7 @@ def token_answer(
     returned; ``TypeError``/``ValueError`` for anything else."""
     if value is None:
         return dict(CANCELLED)
-    if not isinstance(value, Mapping):
+    if not is_mapping(value):
         raise TypeError(f"{who} must return a dict or None, not {type(value).__name__}")
     kind = value.get("kind")
     if kind == "cancelled":

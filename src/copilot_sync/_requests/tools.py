@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal
 from typing_extensions import ParamSpec, TypeVar
 
 from .._errors import CopilotError
+from .._fields import is_mapping
 from .._logging import redact
 from .arity import check_arity
 
@@ -182,7 +183,7 @@ class Tool(Generic[ToolParams, ToolReturn]):
             check_arity(
                 self.handler, 1, f"the handler of tool {self.name!r} (it receives a ToolInvocation)"
             )
-        if self.parameters is not None and not isinstance(self.parameters, Mapping):
+        if self.parameters is not None and not is_mapping(self.parameters):
             raise TypeError(
                 f"tool {self.name!r}: parameters must be a JSON Schema dict, not {type(self.parameters).__name__}"
             )
@@ -267,7 +268,7 @@ def normalize_result(value: Any) -> ToolResult:
     if isinstance(value, (Mapping, list, tuple, set, frozenset)) or (
         dataclasses.is_dataclass(value) and not isinstance(value, type)
     ):
-        if isinstance(value, Mapping):
+        if is_mapping(value):
             value = dict(value)
         return ToolResult(text_result_for_llm=to_json_text(value))
     if isinstance(value, (bool, int, float)):
@@ -390,5 +391,5 @@ def current_tools(context: RequestContext) -> list[Any] | None:
             "session %s: tools.getCurrentMetadata failed: %s", context.session_id, exc
         )
         return None
-    tools = result.get("tools") if isinstance(result, Mapping) else None
+    tools = result.get("tools") if is_mapping(result) else None
     return list(tools) if isinstance(tools, list) else None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._errors import JsonRpcError
+from .._fields import is_mapping
 from .._wire.connection import INTERNAL_ERROR
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ def answer(context: RequestContext, method: str, params: dict[str, Any]) -> dict
     if isinstance(value, str):
         choices = request.get("choices") or []
         return {"answer": value, "wasFreeform": value not in choices}
-    if isinstance(value, Mapping) and isinstance(value.get("answer"), str):
+    if is_mapping(value) and isinstance(value.get("answer"), str):
         freeform = value.get("wasFreeform", value.get("was_freeform", True))
         return {"answer": value["answer"], "wasFreeform": bool(freeform)}
     raise TypeError(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._fields import is_array, is_object
+from .._fields import is_array, is_mapping, is_object
 
 __all__ = [
     "DATETIME_PREFIX",
@@ -135,7 +135,7 @@ def content_text(content: Any) -> str:
         for part in content:
             if isinstance(part, str):
                 pieces.append(part)
-            elif isinstance(part, Mapping) and isinstance(part.get("text"), str):
+            elif is_mapping(part) and isinstance(part.get("text"), str):
                 pieces.append(part["text"])
         return "".join(pieces)
     return str(content)
@@ -265,7 +265,7 @@ def normalize_call(call: Any) -> ToolCall:
         result = ToolCall(call.name, call.arguments, call.id)
     elif isinstance(call, (tuple, list)) and 2 <= len(call) <= 3:
         result = ToolCall(call[0], call[1], call[2] if len(call) == 3 else None)
-    elif isinstance(call, Mapping):
+    elif is_mapping(call):
         result = ToolCall(call["name"], call.get("arguments", {}), call.get("id"))
     else:
         raise TypeError(
