@@ -22,7 +22,7 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, overload
 
 from typing_extensions import Self
 
@@ -105,7 +105,8 @@ class CopilotSession(TurnMethods):
         link: ClientLink | None = None,
     ) -> None:
         self._client = client
-        self._link: ClientLink = link if link is not None else _DirectLink(client)
+        # _DirectLink provides ClientLink through __getattr__
+        self._link: ClientLink = link if link is not None else cast(ClientLink, _DirectLink(client))
         self.session_id = session_id
         self.workspace_path: pathlib.Path | None = None
         self.capabilities: dict[str, Any] = {}
@@ -142,7 +143,7 @@ class CopilotSession(TurnMethods):
         else:
             state = "open"
         parts = [f"<CopilotSession {getattr(self, 'session_id', '?')!r} {state}"]
-        options = getattr(self, "_options", None) or {}
+        options: Mapping[str, Any] = getattr(self, "_options", None) or {}
         model = options.get("model")
         if isinstance(model, str) and model:
             parts.append(f"model={model!r}")
@@ -238,7 +239,7 @@ class CopilotSession(TurnMethods):
         ):  # SDK work routed to this thread (send_async answers, timeouts, aborts)
             item()
             return
-        seq, raw = item
+        seq, raw = cast("tuple[int, Any]", item)
         try:
             event = parse_event(raw)
         except TypeError:
@@ -324,7 +325,7 @@ class CopilotSession(TurnMethods):
         """Every persisted event of the session so far (ephemeral ones are not kept by the CLI)."""
         timeout = check_timeout(timeout)
         result = self._rpc("session.getMessages", timeout=timeout)
-        events = result.get("events", []) if is_object(result) else []
+        events: Any = result.get("events", []) if is_object(result) else []
         return [parse_event(event) for event in events if is_object(event)]
 
     def set_model(

@@ -10,7 +10,7 @@ server names, feature flags), which are sent as given.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from ._fields import is_mapping
 
@@ -130,7 +130,8 @@ def camel_keys(
                 out[wire] = camel_keys(item, keep=keep, named=named)
         return out
     if isinstance(value, (list, tuple)):
-        return [camel_keys(item, keep=keep, named=named) for item in value]
+        items = cast("list[Any] | tuple[Any, ...]", value)
+        return [camel_keys(item, keep=keep, named=named) for item in items]
     return value
 
 
@@ -138,7 +139,7 @@ def string_list(name: str, value: Any) -> list[str]:
     """``value`` as a list of strings (any iterable of them, not a bare string)."""
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise TypeError(f"{name} must be a list of strings, not {type(value).__name__}")
-    items = list(value)
+    items: list[Any] = list(cast("Iterable[Any]", value))
     for item in items:
         if not isinstance(item, str):
             raise TypeError(f"{name} must be a list of strings; found {item!r}")
@@ -152,9 +153,9 @@ def _mapping(name: str, value: Any) -> Mapping[str, Any]:
 
 
 def _mapping_list(name: str, value: Any) -> list[Mapping[str, Any]]:
-    if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
+    if isinstance(value, str) or is_mapping(value) or not isinstance(value, Iterable):
         raise TypeError(f"{name} must be a list, not {type(value).__name__}")
-    items = list(value)
+    items: list[Any] = list(cast("Iterable[Any]", value))
     for item in items:
         if not is_mapping(item):
             raise TypeError(f"{name} items must be mappings, not {type(item).__name__}")
@@ -200,7 +201,7 @@ def _mcp_servers(value: Any) -> dict[str, Any]:
 
 
 def _custom_agents(value: Any) -> list[dict[str, Any]]:
-    agents = []
+    agents: list[dict[str, Any]] = []
     for agent in _mapping_list("custom_agents", value):
         agent = dict(agent)
         servers = agent.pop("mcp_servers", agent.pop("mcpServers", None))
@@ -226,7 +227,7 @@ def _model_capabilities(value: Any) -> dict[str, Any]:
 
 
 def _models(value: Any) -> list[dict[str, Any]]:
-    models = []
+    models: list[dict[str, Any]] = []
     for model in _mapping_list("models", value):
         model = dict(model)
         capabilities = model.pop("capabilities", None)

@@ -55,7 +55,7 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._errors import (
     ConnectionLostError,
@@ -89,6 +89,9 @@ from .messages import (
 from .timeouts import Deadline, wait_interruptibly
 from .writer import FrameWriter
 
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
 __all__ = [
     "BACKGROUND_WRITE_TIMEOUT",
     "INTERNAL_ERROR",
@@ -102,6 +105,11 @@ logger = logging.getLogger("copilot_sync.transport")
 RequestCallback = Callable[[Any, str, Any], None]
 NotificationCallback = Callable[[str, Any], None]
 CloseCallback = Callable[[ConnectionLostError], None]
+
+
+def _is_object(value: object) -> TypeIs[dict[str, Any]]:
+    """``isinstance(value, dict)``, read as a JSON object."""
+    return isinstance(value, dict)
 
 
 class JsonRpcConnection:
@@ -347,7 +355,7 @@ class JsonRpcConnection:
             logger.exception("could not send the answer to request %r", request_id)
 
     def _encode_request(self, request_id: int, method: str, params: Any) -> bytes:
-        message = {
+        message: dict[str, Any] = {
             "jsonrpc": "2.0",
             "id": request_id,
             "method": method,
@@ -451,7 +459,7 @@ class JsonRpcConnection:
 
     def _route(self, body: bytes) -> None:
         try:
-            message = loads(body)
+            message: dict[str, Any] | list[Any] | str | float | bool | None = loads(body)
         except (
             ValueError
         ) as exc:  # invalid JSON or invalid UTF-8 (UnicodeDecodeError is a ValueError)
@@ -493,7 +501,7 @@ class JsonRpcConnection:
             pending = None
         if pending is None:
             err = message.get("error")
-            if request_id is None and isinstance(err, dict):
+            if request_id is None and _is_object(err):
                 # JSON-RPC's answer to a message the peer could not even parse (-32700) or
                 # read as a request (-32600): no id, so no waiter can be told; say it loudly.
                 logger.error(
@@ -507,7 +515,7 @@ class JsonRpcConnection:
             return
         if "error" in message:
             err = message["error"]
-            if isinstance(err, dict):
+            if _is_object(err):
                 pending.error = JsonRpcError(
                     err.get("code", INTERNAL_ERROR)
                     if isinstance(err.get("code"), int)
