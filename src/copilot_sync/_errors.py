@@ -35,7 +35,7 @@ the data it carries (``JsonRpcError.data``, ``SessionError.event``), so neither 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ._logging import redact, redact_value
 
@@ -187,10 +187,9 @@ class SessionError(CopilotError):
         if event is not None:
             event = _redacted_event(event)
         self.event = event
-        raw = event.raw.get("data") if event is not None else None
-        raw = raw if isinstance(raw, dict) else {}
+        raw = _event_data(event)
         self.error_type: str | None = raw.get("errorType")
-        text = raw.get("message", message)
+        text: Any = raw.get("message", message)
         self.message = redact(text) if isinstance(text, str) else text
 
 
@@ -275,12 +274,17 @@ _AUTH_FIX = (
 def session_error_from(event: SessionEvent) -> SessionError:
     """The error a waiter raises for a ``session.error`` event (an :class:`AuthenticationError`
     when the CLI says it has no credentials)."""
-    data = event.raw.get("data")
-    message = data.get("message") if isinstance(data, dict) else None
+    message: Any = _event_data(event).get("message")
     text = f"Session error: {message or 'unknown error'}"
     if isinstance(message, str) and any(marker in message.lower() for marker in _AUTH_MARKERS):
         return AuthenticationError(f"{_AUTH_FIX} (the CLI said: {message})", event=event)
     return SessionError(text, event=event)
+
+
+def _event_data(event: SessionEvent | None) -> dict[str, Any]:
+    """The event's wire ``data`` dict (``{}`` without an event, or if it is not a dict)."""
+    data: object = event.raw.get("data") if event is not None else None
+    return cast("dict[str, Any]", data) if isinstance(data, dict) else {}
 
 
 def _redacted_event(event: SessionEvent) -> SessionEvent:
