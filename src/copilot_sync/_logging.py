@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import threading
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["LOGGER_NAME", "enable_file_logging", "redact", "register_secret"]
 
@@ -52,13 +52,15 @@ def redact_value(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        cleaned = {key: redact_value(item) for key, item in value.items()}
-        return value if all(cleaned[k] is value[k] for k in value) else cleaned
+        mapping = cast("dict[Any, Any]", value)
+        cleaned = {key: redact_value(item) for key, item in mapping.items()}
+        return mapping if all(cleaned[k] is mapping[k] for k in mapping) else cleaned
     if isinstance(value, (list, tuple)):
-        items = [redact_value(item) for item in value]
-        if all(a is b for a, b in zip(items, value, strict=True)):
-            return value
-        return type(value)(items) if isinstance(value, tuple) else items
+        sequence = cast("list[Any] | tuple[Any, ...]", value)
+        items = [redact_value(item) for item in sequence]
+        if all(a is b for a, b in zip(items, sequence, strict=True)):
+            return sequence
+        return type(sequence)(items) if isinstance(sequence, tuple) else items
     return value
 
 

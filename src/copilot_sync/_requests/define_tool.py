@@ -9,7 +9,7 @@ import logging
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal, Protocol, TypeVar, Union, overload
+from typing import Any, Literal, Protocol, TypeVar, Union, cast, overload
 
 from typing_extensions import ParamSpec
 
@@ -95,7 +95,8 @@ def _explicit_schema_handler(
     hints = _type_hints(fn)
     wants_invocation = [p.name for p in params if _is_invocation_type(hints.get(p.name))]
     plain = [p for p in params if p.name not in wants_invocation]
-    properties = set((schema.get("properties") or {}).keys())
+    declared: Mapping[str, Any] = schema.get("properties") or {}
+    properties = set(declared.keys())
     by_keyword = (
         bool(plain)
         and {p.name for p in plain}
@@ -104,7 +105,7 @@ def _explicit_schema_handler(
     )
 
     def handler(invocation: ToolInvocation) -> Any:
-        arguments = {} if invocation.arguments is None else invocation.arguments
+        arguments: dict[str, Any] = {} if invocation.arguments is None else invocation.arguments
         try:
             validate_against_schema(schema, arguments)
         except ArgumentError as exc:
@@ -281,7 +282,8 @@ def as_tool(value: Any) -> Tool[..., Any]:
     """A :class:`Tool` from a Tool, a dict of its fields (snake_case or camelCase), or an
     object with the same attributes (e.g. another SDK's tool dataclass)."""
     if isinstance(value, Tool):
-        return value
+        return cast("Tool[..., Any]", value)
+    fields: dict[str, Any]
     if is_mapping(value):
         fields = {_snake_key(key): item for key, item in value.items()}
     else:
@@ -295,7 +297,8 @@ def as_tool(value: Any) -> Tool[..., Any]:
         raise TypeError(f"tool {fields.get('name')!r}: unknown field {unknown[0]!r}")
     if not isinstance(fields.get("name"), str) or not fields["name"]:
         raise TypeError(f"every tool needs a non-empty string name; got {value!r}")
-    return Tool(**fields)
+    tool: Tool[..., Any] = Tool(**fields)
+    return tool
 
 
 def _snake_key(key: str) -> str:

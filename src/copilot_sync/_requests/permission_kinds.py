@@ -17,9 +17,9 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar, Generic, TypeVar, overload
+from typing import Any, ClassVar, Generic, TypeVar, cast, overload
 
-from .._fields import is_mapping, snake_case
+from .._fields import is_array, is_mapping, snake_case
 
 __all__ = [
     "PERMISSION_REQUEST_CLASSES",
@@ -104,7 +104,7 @@ class WireObject(Mapping[str, Any]):
 def _wrap(value: Any) -> Any:
     if is_mapping(value):
         return WireObject(value)
-    if isinstance(value, list):
+    if is_array(value):
         return [_wrap(item) for item in value]
     return value
 
@@ -168,9 +168,7 @@ def _number(value: Any) -> Any:
 
 
 def _strings(value: Any) -> Any:
-    return (
-        list(value) if isinstance(value, list) and all(isinstance(i, str) for i in value) else _BAD
-    )
+    return list(value) if is_array(value) and all(isinstance(i, str) for i in value) else _BAD
 
 
 def _string_map(value: Any) -> Any:
@@ -190,7 +188,7 @@ def _view(value: Any) -> Any:
 
 def _views(cls: Callable[[Mapping[str, Any]], Any]) -> Callable[[Any], Any]:
     def convert(value: Any) -> Any:
-        if isinstance(value, list) and all(is_mapping(item) for item in value):
+        if is_array(value) and all(is_mapping(item) for item in value):
             return [cls(item) for item in value]
         return _BAD
 
@@ -232,13 +230,13 @@ def _fields_of(cls: type) -> tuple[Field[Any], ...]:
     for klass in reversed(cls.__mro__):
         for value in vars(klass).values():
             if isinstance(value, Field):
-                found.setdefault(value.wire, value)
+                found.setdefault(value.wire, cast("Field[Any]", value))
     return tuple(found.values())
 
 
 def _problems(obj: WireObject, prefix: str = "") -> list[str]:
     """What of ``obj`` (and the typed views in it) cannot be read as typed."""
-    found = []
+    found: list[str] = []
     data = obj.to_dict()
     for field in _fields_of(type(obj)):
         value = data.get(field.wire)
@@ -247,7 +245,7 @@ def _problems(obj: WireObject, prefix: str = "") -> list[str]:
                 found.append(f"{prefix}{field.wire} is missing")
         elif field.convert(value) is _BAD:
             found.append(f"{prefix}{field.wire} is a {type(value).__name__}")
-        elif isinstance(value, list):
+        elif is_array(value):
             for index, item in enumerate(field.convert(value)):
                 if isinstance(item, WireObject) and type(item) is not WireObject:
                     found.extend(_problems(item, f"{prefix}{field.wire}[{index}]."))
