@@ -488,7 +488,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
                 raise TypeError("filter must be a SessionListFilter or a dict of its fields")
             params["filter"] = filter.to_dict()
         result = self._request("session.list", params, timeout=timeout)
-        sessions = result.get("sessions", []) if is_object(result) else []
+        sessions: list[Any] = result.get("sessions", []) if is_object(result) else []
         return [SessionMetadata.from_dict(item) for item in sessions if is_object(item)]
 
     def get_session_metadata(
@@ -562,7 +562,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
                     self._models = models_from_handler(self._on_list_models())
                 else:
                     result = wire_of(self.rpc.models.list(timeout=timeout))
-                    models = result.get("models", []) if is_object(result) else []
+                    models: list[Any] = result.get("models", []) if is_object(result) else []
                     self._models = [ModelInfo.from_dict(item) for item in models if is_object(item)]
             return list(self._models)
 

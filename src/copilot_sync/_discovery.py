@@ -45,7 +45,7 @@ class ResolvedCLI:
 
     path: str
     source: str
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict[str, str])
 
     @property
     def argv_prefix(self) -> list[str]:

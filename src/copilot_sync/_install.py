@@ -271,7 +271,7 @@ def _inspect(home: Path, version: str) -> tuple[InstalledCLI | None, str]:
             None,
             f"no Copilot CLI package is published for {platform.system()} {platform.machine()}",
         )
-    reasons = []
+    reasons: list[str] = []
     for package in packages:
         package_dir = home / "node_modules" / Path(*package.split("/"))
         manifest_path = package_dir / "package.json"

@@ -233,7 +233,7 @@ def _problems(exc: ValueError) -> list[tuple[str, str]]:
     """``(path, problem)`` pairs of an ArgumentError (top-level wording made about fields)."""
     errors = getattr(exc, "errors", None)
     pairs = [(p, m) for p, m in errors] if is_array(errors) and errors else [("", str(exc))]
-    out = []
+    out: list[tuple[str, str]] = []
     for path, problem in pairs:
         missing = re.fullmatch(r"missing required argument '(.*)'", problem)
         unexpected = re.fullmatch(r"unexpected argument '(.*)'", problem)

@@ -37,13 +37,13 @@ class Check:
     status: str
     message: str
     fix: str | None = None
-    details: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list[str])
 
 
 @dataclass
 class Report:
-    checks: list[Check] = field(default_factory=list)
-    info: dict[str, Any] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list[Check])
+    info: dict[str, Any] = field(default_factory=dict[str, Any])
 
     def add(
         self,

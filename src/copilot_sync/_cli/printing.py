@@ -50,7 +50,7 @@ class TurnPrinter:
     ) -> None:
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
-        self.refused = (
+        self.refused: set[str] = (
             refused if refused is not None else set()
         )  # tool calls whose refusal was already shown
         self._streamed: set[str] = set()

@@ -68,7 +68,11 @@ class IdleWatch:
 
     def __init__(self, session: Any) -> None:
         self.event = threading.Event()
-        session.on("session.idle", lambda _event: self.event.set())
+
+        def on_idle(_event: Any) -> None:
+            self.event.set()
+
+        session.on("session.idle", on_idle)
 
     def clear(self) -> None:
         self.event.clear()

@@ -11,7 +11,7 @@ import os
 import stat as _stat
 from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .._fields import is_mapping
 from .session_fs import (
@@ -320,7 +320,7 @@ class LocalSessionFs(SessionFsHandler):
             except sqlite3.Error as exc:
                 raise SessionFsSqliteError(str(exc), _sqlite_error_class(exc)) from exc
             try:
-                results = []
+                results: list[SessionFsSqliteResult] = []
                 for statement in statements:
                     if not is_mapping(statement):
                         raise TypeError("each statement must be an object with query and queryType")
@@ -375,7 +375,8 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray, memoryview)):
         import base64
 
-        return base64.b64encode(bytes(value)).decode("ascii")
+        blob = cast("bytes | bytearray | memoryview[int]", value)
+        return base64.b64encode(bytes(blob)).decode("ascii")
     return value
 
 

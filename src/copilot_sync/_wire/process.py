@@ -191,7 +191,7 @@ class CLIProcess:
         return self._port
 
     def _context(self) -> str:
-        parts = []
+        parts: list[str] = []
         tail = self.stderr_tail()
         if tail:
             parts.append(f"\nstderr: {tail}")

@@ -127,7 +127,7 @@ class Rule:
     method: str
     match: dict[str, Any] | None = None
     times: int | None = None
-    actions: list[Action] = dataclasses.field(default_factory=list)
+    actions: list[Action] = dataclasses.field(default_factory=list[Action])
     instance: int | None = None  # only in the n-th spawned process (0-based)
 
     def to_dict(self) -> dict[str, Any]:
@@ -145,9 +145,9 @@ class Scenario:
     ``protocol_version=None`` omits it everywhere. ``models``/``auth_status`` replace those results.
     """
 
-    rules: list[Rule] = dataclasses.field(default_factory=list)
+    rules: list[Rule] = dataclasses.field(default_factory=list[Rule])
     reply_text: str | None = None
-    replies: dict[str, str] = dataclasses.field(default_factory=dict)
+    replies: dict[str, str] = dataclasses.field(default_factory=dict[str, str])
     streaming_chunks: int = 3
     protocol_version: int | None = 3
     connect_unhandled: bool = False
@@ -155,7 +155,7 @@ class Scenario:
     version: str = "1.0.81-fake"
     think_time: float = 0.0
     turn_error: str | None = None
-    turn_errors: dict[str, str] = dataclasses.field(default_factory=dict)
+    turn_errors: dict[str, str] = dataclasses.field(default_factory=dict[str, str])
     models: list[dict[str, Any]] | None = None
     auth_status: dict[str, Any] | None = None
 

@@ -50,7 +50,7 @@ class ToolCall:
     """
 
     name: str
-    arguments: dict[str, Any] | str = field(default_factory=dict)
+    arguments: dict[str, Any] | str = field(default_factory=dict[str, Any])
     id: str | None = None
 
     def arguments_json(self) -> str:
@@ -78,7 +78,7 @@ class Reply:
     """
 
     text: str = ""
-    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list[ToolCall])
     finish_reason: str | None = None
     chunks: int | None = None
     delay: float = 0.0
