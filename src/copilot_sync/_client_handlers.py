@@ -4,8 +4,8 @@ model list) and a session's interest in a gated event (``mcp.oauth_required``)."
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from ._errors import CopilotError
 from ._fields import is_mapping
@@ -22,12 +22,12 @@ logger = logging.getLogger("copilot_sync.client")
 def models_from_handler(value: Any) -> list[ModelInfo]:
     """What ``on_list_models()`` returned, as ``ModelInfo``s: each item a ``ModelInfo`` or a
     ``models.list`` entry dict (``{"id": ..., "name": ..., "capabilities": ...}``)."""
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+    if isinstance(value, (str, bytes)) or is_mapping(value) or not isinstance(value, Iterable):
         raise TypeError(
             f"on_list_models must return a list of ModelInfo or dicts, not {type(value).__name__}"
         )
     models: list[ModelInfo] = []
-    for item in value:
+    for item in cast("Iterable[Any]", value):
         if isinstance(item, ModelInfo):
             models.append(item)
         elif is_mapping(item) and isinstance(item.get("id"), str):

@@ -113,11 +113,11 @@ def is_array(value: object) -> TypeIs[list[Any]]:
 
 
 def as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+    return value if is_object(value) else {}
 
 
 def raw_of(value: Any) -> dict[str, Any] | None:
-    return value if isinstance(value, dict) else None
+    return value if is_object(value) else None
 
 
 def as_str(value: Any, default: str = "") -> str:
@@ -165,7 +165,7 @@ def as_opt_float(value: Any) -> float | None:
 
 
 def as_opt_str_list(value: Any) -> list[str] | None:
-    if not isinstance(value, list):
+    if not is_array(value):
         return None
     return [item for item in value if isinstance(item, str)]
 
@@ -190,8 +190,8 @@ def snake_case(name: str) -> str:
 
 def snake_keys(value: Any) -> Any:
     """``value`` with every dict key in snake_case, recursively (what handlers receive)."""
-    if isinstance(value, dict):
+    if is_object(value):
         return {snake_case(k) if isinstance(k, str) else k: snake_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if is_array(value):
         return [snake_keys(item) for item in value]
     return value

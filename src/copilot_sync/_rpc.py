@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._fields import is_mapping
+from ._fields import is_mapping, is_object
 from ._records import converter, to_wire
 from ._wire.timeouts import check_timeout
 
@@ -94,7 +94,7 @@ def _wire_params(method: str, params: Any) -> dict[str, Any]:
 def wire_of(result: Any) -> Any:
     """The wire dict a typed result was parsed from (``result`` itself if it is not a record)."""
     raw = getattr(result, "raw", None)
-    return raw if isinstance(raw, dict) else result
+    return raw if is_object(raw) else result
 
 
 def server_rpc(request: Callable[..., Any]) -> ServerRpc:
@@ -116,7 +116,7 @@ def session_rpc(
 
     def send(method: str, params: dict[str, Any], timeout: float | None) -> Any:
         result = call(method, params, timeout=timeout)
-        if method == _SHELL_EXEC and isinstance(result, dict):
+        if method == _SHELL_EXEC and is_object(result):
             claim_process(result.get("processId"))
         return result
 

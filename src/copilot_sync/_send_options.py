@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 from ._fields import is_mapping
 from ._tracing import outgoing
@@ -64,10 +64,11 @@ def send_params(
     if attachments is not None:
         if isinstance(attachments, (str, Mapping)) or not isinstance(attachments, Sequence):
             raise TypeError("attachments must be a list of attachment dicts")
-        for attachment in attachments:
+        items = cast("Sequence[Any]", attachments)
+        for attachment in items:
             if not is_mapping(attachment) or not isinstance(attachment.get("type"), str):
                 raise TypeError(f"each attachment must be a dict with a 'type'; got {attachment!r}")
-        params["attachments"] = [dict(a) for a in attachments]
+        params["attachments"] = [dict(a) for a in items]
     if mode is not None:
         params["mode"] = _one_of("mode", mode, SEND_MODES)
     if agent_mode is not None:

@@ -147,7 +147,8 @@ def _approval_for(request: PermissionRequest | None) -> dict[str, Any] | None:
     if kind == "custom-tool" and data.get("toolName"):
         return {"kind": "custom-tool", "toolName": data["toolName"]}
     if kind == "shell":
-        identifiers = [c.get("identifier") for c in data.get("commands") or [] if is_mapping(c)]
+        commands: list[Any] = data.get("commands") or []
+        identifiers = [c.get("identifier") for c in commands if is_mapping(c)]
         identifiers = [i for i in identifiers if isinstance(i, str)]
         return {"kind": "commands", "commandIdentifiers": identifiers} if identifiers else None
     if kind in ("read", "write", "memory"):

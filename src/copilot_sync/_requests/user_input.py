@@ -23,7 +23,7 @@ def answer(context: RequestContext, method: str, params: dict[str, Any]) -> dict
     }
     value = handler(request, {"session_id": context.session_id})
     if isinstance(value, str):
-        choices = request.get("choices") or []
+        choices: list[Any] = request.get("choices") or []
         return {"answer": value, "wasFreeform": value not in choices}
     if is_mapping(value) and isinstance(value.get("answer"), str):
         freeform = value.get("wasFreeform", value.get("was_freeform", True))
