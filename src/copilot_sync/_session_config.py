@@ -156,7 +156,7 @@ def transform_callbacks(system_message: Any) -> dict[str, Callable[[str], Any]]:
     sections = system_message.get("sections")
     if not is_mapping(sections):
         return {}
-    callbacks = {}
+    callbacks: dict[str, Callable[[str], Any]] = {}
     for section_id, section in sections.items():
         transform = _section_transform(section)
         if transform is not None:
@@ -354,7 +354,7 @@ def _validate(options: Mapping[str, Any]) -> None:
     for key in ("tools", "commands", "custom_agents", "providers", "models"):
         value = options.get(key)
         if value is not None and (
-            isinstance(value, (str, Mapping)) or not isinstance(value, Iterable)
+            isinstance(value, str) or is_mapping(value) or not isinstance(value, Iterable)
         ):
             raise TypeError(f"{key} must be a list, not {type(value).__name__}")
 
@@ -381,7 +381,7 @@ def build_session_params(
     params["requestAutoModeSwitch"] = options.get("on_auto_mode_switch_request") is not None
     if options.get("skill_provider") is not None:
         params["hasSkillProvider"] = True
-    hooks = options.get("hooks") or {}
+    hooks: Mapping[str, Any] = options.get("hooks") or {}
     if any(callable(hook) for hook in hooks.values()):
         params["hooks"] = True
     commands = options.get("commands")

@@ -30,6 +30,7 @@ from ._fields import (
     as_opt_str_list,
     as_str,
     format_timestamp,
+    is_object,
     parse_timestamp,
     put,
     raw_field,
@@ -305,7 +306,7 @@ class ModelBilling:
         prices = data.get("tokenPrices")
         return cls(
             multiplier=as_opt_float(data.get("multiplier")),
-            token_prices=prices if isinstance(prices, dict) else None,
+            token_prices=prices if is_object(prices) else None,
             raw=raw_of(d),
         )
 

@@ -30,7 +30,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from .._errors import JsonRpcError
 from .._fields import is_mapping
@@ -98,9 +98,9 @@ class SessionFsConfig:
                 f"session_fs conventions must be 'posix' or 'windows', not {self.conventions!r}"
             )
         for name in ("initial_cwd", "session_state_path"):
-            value = getattr(self, name)
+            value: Any = getattr(self, name)
             if isinstance(value, os.PathLike):
-                value = os.fspath(value)
+                value = os.fspath(cast("os.PathLike[str]", value))
                 object.__setattr__(self, name, value)
             if not isinstance(value, str) or not value:
                 raise TypeError(f"session_fs {name} must be a non-empty string, not {value!r}")
@@ -178,8 +178,8 @@ class SessionFsEntry:
 class SessionFsSqliteResult:
     """The result of one SQL statement. ``rows`` are dicts of column name to value."""
 
-    columns: list[str] = field(default_factory=list)
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list[str])
+    rows: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     rows_affected: int = 0
     last_insert_rowid: int | None = None
 

@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from .._errors import JsonRpcError
 from .._fields import is_mapping
@@ -93,8 +93,8 @@ def _entry_wire(entry: Any) -> dict[str, str]:
         name, kind = entry.name, entry.type
     elif is_mapping(entry):
         name, kind = entry.get("name"), entry.get("type")
-    elif isinstance(entry, tuple) and len(entry) == 2:
-        name, kind = entry
+    elif isinstance(entry, tuple) and len(cast("tuple[Any, ...]", entry)) == 2:
+        name, kind = cast("tuple[Any, Any]", entry)
     else:
         raise TypeError(
             f"readdir_with_types() entries must be SessionFsEntry, not {type(entry).__name__}"
@@ -109,9 +109,10 @@ def _entry_wire(entry: Any) -> dict[str, str]:
 def _names(entries: Any) -> list[str]:
     if isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
         raise TypeError(f"readdir() must return a list of names, not {type(entries).__name__}")
-    if not all(isinstance(name, str) for name in entries):
+    names = cast("Sequence[Any]", entries)
+    if not all(isinstance(name, str) for name in names):
         raise TypeError("readdir() must return a list of strings")
-    return list(entries)
+    return list(names)
 
 
 def _text(content: Any) -> str:

@@ -25,13 +25,13 @@ import enum
 import json
 import logging
 import pathlib
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, Literal
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, Literal, cast
 
 from typing_extensions import ParamSpec, TypeVar
 
 from .._errors import CopilotError
-from .._fields import is_mapping
+from .._fields import is_array, is_mapping
 from .._logging import redact
 from .arity import check_arity
 
@@ -227,7 +227,7 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
         return value.isoformat()
     if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
+        return list(cast("Iterable[Any]", value))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
     if isinstance(value, pathlib.PurePath):
@@ -268,8 +268,8 @@ def normalize_result(value: Any) -> ToolResult:
     if isinstance(value, (Mapping, list, tuple, set, frozenset)) or (
         dataclasses.is_dataclass(value) and not isinstance(value, type)
     ):
-        if is_mapping(value):
-            value = dict(value)
+        if isinstance(value, Mapping):
+            value = dict(cast("Mapping[str, Any]", value))
         return ToolResult(text_result_for_llm=to_json_text(value))
     if isinstance(value, (bool, int, float)):
         return ToolResult(text_result_for_llm=json.dumps(value))
@@ -392,4 +392,4 @@ def current_tools(context: RequestContext) -> list[Any] | None:
         )
         return None
     tools = result.get("tools") if is_mapping(result) else None
-    return list(tools) if isinstance(tools, list) else None
+    return list(tools) if is_array(tools) else None

@@ -35,7 +35,7 @@ import contextlib
 import threading
 import weakref
 from collections.abc import Callable, Generator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from .._errors import ReentrancyError
 
@@ -79,7 +79,12 @@ def handler_scope(session: Any, kind: str) -> Generator[None, None, None]:
     """Mark the current thread as running a ``kind`` handler of ``session`` (nestable).
     ``session`` may be given as a weak reference."""
     ident = threading.get_ident()
-    entry = (session if isinstance(session, weakref.ref) else weakref.ref(session), kind)
+    ref: weakref.ref[Any] = (
+        cast("weakref.ref[Any]", session)
+        if isinstance(session, weakref.ref)
+        else weakref.ref(session)
+    )
+    entry = (ref, kind)
     with _lock:
         _handlers.setdefault(ident, []).append(entry)
     try:
