@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from copilot_sync._wire.framing import encode_frame
 
@@ -60,7 +60,8 @@ class Engine(EngineTurns, EngineControl):
         tcp: bool,
     ) -> None:
         self.sc = {**DEFAULT_SCENARIO, **scenario}
-        self.rules: list[dict[str, Any]] = [dict(r, _fired=0) for r in self.sc.get("rules") or []]
+        rules: list[dict[str, Any]] = self.sc.get("rules") or []
+        self.rules: list[dict[str, Any]] = [dict(r, _fired=0) for r in rules]
         self.home = home
         self.create_dirs = create_dirs
         self.server_token = server_token if tcp else None
@@ -141,7 +142,7 @@ class Engine(EngineTurns, EngineControl):
             return
         rule = self._match_rule(method, msg.get("params"))
         if rule is not None:
-            actions = rule.get("actions") or []
+            actions: list[dict[str, Any]] = rule.get("actions") or []
             if any(a.get("op") in ("sleep", "request") for a in actions):
                 threading.Thread(
                     target=self._run_actions,
@@ -347,7 +348,8 @@ class Engine(EngineTurns, EngineControl):
             size = 0
             for spec in specs:
                 if isinstance(spec, (list, tuple)):
-                    spec = {"type": spec[0], "data": spec[1] if len(spec) > 1 else None}
+                    pair = cast("list[Any] | tuple[Any, ...]", spec)
+                    spec = {"type": pair[0], "data": pair[1] if len(pair) > 1 else None}
                 event = self._build(sess, spec)
                 ids.append(event["id"])
                 frame = encode_frame(head + dumps(event) + b"}}")
@@ -585,7 +587,7 @@ class Engine(EngineTurns, EngineControl):
 
     def h_list(self, conn: Conn, params: dict[str, Any], method: str) -> Reply:
         flt: dict[str, Any] = params["filter"] if isinstance(params.get("filter"), dict) else {}
-        out = []
+        out: list[dict[str, Any]] = []
         for sess in sorted(self._known_sessions(), key=lambda s: s.mod_seq, reverse=True):
             meta = sess.metadata()
             if all(meta["context"].get(k) == v for k, v in flt.items() if v is not None):

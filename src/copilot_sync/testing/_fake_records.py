@@ -12,7 +12,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from ._fake_conn import Conn
@@ -130,7 +130,8 @@ def subset(expected: Any, actual: Any) -> bool:
     """True when ``expected`` is a recursive subset of ``actual`` (dicts); equality otherwise."""
     if isinstance(expected, dict):
         return isinstance(actual, dict) and all(
-            k in actual and subset(v, actual[k]) for k, v in expected.items()
+            k in actual and subset(v, actual[k])
+            for k, v in cast("dict[Any, Any]", expected).items()
         )
     return bool(expected == actual)
 

@@ -37,7 +37,7 @@ import socket
 import sys
 import threading
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
 from copilot_sync._wire.framing import FrameReader, FramingError
 
@@ -185,7 +185,8 @@ def serve_conn(engine: Engine, conn: Conn, control: ControlLink | None) -> None:
                         }
                     )
                 continue
-            for item in msg if isinstance(msg, list) else [msg]:
+            items: list[Any] = cast("list[Any]", msg) if isinstance(msg, list) else [msg]
+            for item in items:
                 if control is not None:
                     control.mirror(conn.index, item)
                 engine.handle(conn, item)
@@ -281,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
             engine,
         )
         engine.index = int(welcome.get("index", 0))
-        for setting in welcome.get("settings") or []:
+        settings: list[dict[str, Any]] = welcome.get("settings") or []
+        for setting in settings:
             engine.apply_setting(setting)
 
     def write_out(data: bytes) -> None:
