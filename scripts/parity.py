@@ -43,10 +43,6 @@ _EXTENSIONS = "hosting CLI extensions (extension SDK, launch profiles) is not im
 #: Official names copilot_sync does not take, by table: (status, reason).
 REASONS: dict[str, dict[str, tuple[str, str]]] = {
     "session": {
-        "skill_provider": (
-            ABSENT,
-            "an object the CLI calls for skills (`skillProvider.list`/`read`); not implemented",
-        ),
         "cloud": (
             ABSENT,
             "a cloud session gets its id from the server; copilot_sync registers a session "
@@ -63,28 +59,10 @@ REASONS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "client": {
         "entra": (ABSENT, "Microsoft Entra sign-in for the runtime; not implemented"),
-        "base_directory": (ABSENT, "sets `COPILOT_HOME`: pass `env={'COPILOT_HOME': ...}`"),
-        "builtin_plugin_directories": (
-            ABSENT,
-            "host-bundled plugins registered at start; use the session option `plugin_directories`",
-        ),
         "extension_launch_provider": (ABSENT, _EXTENSIONS),
-        "installation_confirmation_handler": (
-            ABSENT,
-            "handler for `installations.confirm`; not implemented",
-        ),
-        "telemetry": (
-            ABSENT,
-            "OpenTelemetry export: set the CLI's `OTEL_*` variables through `env`",
-        ),
         "request_handler": (
             ABSENT,
             "serving the runtime's model HTTP requests in-process; not implemented",
-        ),
-        "session_idle_timeout_seconds": (ABSENT, "a server-wide idle timeout; not implemented"),
-        "client_info": (
-            ABSENT,
-            "the integrator's identity on `connect`; not implemented (see `client_name`)",
         ),
         "on_github_telemetry": (ABSENT, "internal telemetry forwarding; not implemented"),
         "mode": (

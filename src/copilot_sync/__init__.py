@@ -38,6 +38,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._client import SDK_PROTOCOL_VERSION, CopilotClient
+from ._client_options import ClientInfo, TelemetryConfig
 from ._errors import (
     AuthenticationError,
     CapabilityError,
@@ -66,6 +67,10 @@ from ._logging import enable_file_logging
 from ._requests.commands import CommandContext, CommandDefinition
 from ._requests.define_tool import define_tool
 from ._requests.elicitation import ElicitationContext, ElicitationResult, InputOptions, SessionUI
+from ._requests.installations import (
+    InstallationConfirmationHandler,
+    InstallationConfirmationRequest,
+)
 from ._requests.permission_kinds import (
     CustomToolPermissionRequest,
     ExtensionCapabilitiesPermissionRequest,
@@ -97,6 +102,7 @@ from ._requests.session_fs import (
 )
 from ._requests.session_fs_local import LocalSessionFs
 from ._requests.shell import ShellExit, ShellOutput
+from ._requests.skill_provider import SkillDescriptor, SkillProvider
 from ._requests.tools import Tool, ToolBinaryResult, ToolInvocation, ToolResult
 from ._session import CopilotSession
 from ._session_options import ResumeOptions, SessionOptions
@@ -137,6 +143,7 @@ __all__ = [
     "CLINotFoundError",
     "CLINotReadingError",
     "CapabilityError",
+    "ClientInfo",
     "ClientStateError",
     "CommandContext",
     "CommandDefinition",
@@ -159,6 +166,8 @@ __all__ = [
     "GetStatusResponse",
     "HookPermissionRequest",
     "InputOptions",
+    "InstallationConfirmationHandler",
+    "InstallationConfirmationRequest",
     "InstalledCLI",
     "JsonRpcError",
     "LocalSessionFs",
@@ -205,7 +214,10 @@ __all__ = [
     "ShellExit",
     "ShellOutput",
     "ShellPermissionRequest",
+    "SkillDescriptor",
+    "SkillProvider",
     "StructuredOutputError",
+    "TelemetryConfig",
     "Tool",
     "ToolBinaryResult",
     "ToolInvocation",

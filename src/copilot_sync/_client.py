@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from ._client_handlers import models_from_handler, register_interest
+from ._client_options import ClientInfo, ServerOptions, TelemetryConfig
 from ._client_start import SDK_PROTOCOL_VERSION, ClientStartup
 from ._client_stop import ClientShutdown
 from ._errors import (
@@ -32,9 +33,10 @@ from ._errors import (
 from ._fields import is_mapping, is_object
 from ._lifetime import ClientResources, forked_error, reap
 from ._logging import redact, register_secret
-from ._requests import mcp_auth, router
+from ._requests import installations, mcp_auth, router
 from ._requests.arity import check_arity
 from ._requests.github_token import TokenProviders
+from ._requests.installations import InstallationConfirmationHandler
 from ._requests.session_fs import SessionFsConfig, check_session_fs_option
 from ._requests.session_fs_wire import session_fs_adapter
 from ._requests.shell import ShellRouter
@@ -112,6 +114,12 @@ class CopilotClient(ClientStartup, ClientShutdown):
         session_fs: SessionFsConfig | Mapping[str, Any] | None = None,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
         on_list_models: Callable[[], Sequence[ModelInfo | Mapping[str, Any]]] | None = None,
+        client_info: ClientInfo | None = None,
+        session_idle_timeout_seconds: int | None = None,
+        builtin_plugin_directories: Sequence[str | os.PathLike[str]] | None = None,
+        base_directory: str | os.PathLike[str] | None = None,
+        telemetry: TelemetryConfig | None = None,
+        installation_confirmation_handler: InstallationConfirmationHandler | None = None,
     ) -> None:
         if cli_url is not None and cli_path is not None:
             raise ValueError(
@@ -133,6 +141,20 @@ class CopilotClient(ClientStartup, ClientShutdown):
             raise ValueError("github_token must be a non-empty string")
         if on_list_models is not None:
             check_arity(on_list_models, 0, "on_list_models")
+        if installation_confirmation_handler is not None:
+            check_arity(installation_confirmation_handler, 1, "installation_confirmation_handler")
+        server_options = ServerOptions.of(
+            client_info=client_info,
+            session_idle_timeout_seconds=session_idle_timeout_seconds,
+            builtin_plugin_directories=builtin_plugin_directories,
+            base_directory=base_directory,
+            telemetry=telemetry,
+        )
+        if cli_url is not None and server_options.shapes_the_process:
+            raise ValueError(
+                "session_idle_timeout_seconds, base_directory and telemetry configure a CLI this "
+                "client spawns; with cli_url, configure the running server itself"
+            )
         if env is not None and not is_mapping(env):
             raise TypeError("env must be a mapping of strings")
         if cli_url is not None:
@@ -180,6 +202,8 @@ class CopilotClient(ClientStartup, ClientShutdown):
         self._models: list[ModelInfo] | None = None
         self._models_lock = threading.Lock()
         self._on_list_models = on_list_models
+        self._server_options = server_options
+        self._installation_handler = installation_confirmation_handler
         self._token_providers = TokenProviders()
         self._shell_router = ShellRouter()
         self._stopping = False
@@ -313,7 +337,9 @@ class CopilotClient(ClientStartup, ClientShutdown):
         if connection is None:
             return
         try:
-            if method in router.CLIENT_REQUESTS:
+            if method == installations.METHOD:
+                result = installations.answer(self._installation_handler, params)
+            elif method in router.CLIENT_REQUESTS:
                 result = self._token_providers.answer(params)
             else:
                 request = router.find(method)

@@ -134,6 +134,12 @@ class ClientStartup(ClientState):
         if len(self._lifecycle_handlers):
             self._start_lifecycle_dispatcher()
         self._handshake(token, deadline)
+        plugins = self._server_options.builtin_plugin_directories
+        if plugins:
+            timeout = max(1.0, deadline - time.monotonic())
+            self._connection.request(
+                "plugins.builtin.set", {"paths": list(plugins)}, timeout=timeout
+            )
         if self._session_fs is not None:  # before any session exists (the CLI refuses it later)
             self._set_session_fs_provider(self._session_fs, deadline)
 
@@ -202,7 +208,9 @@ class ClientStartup(ClientState):
             "--no-auto-update",
             "--log-level",
             self._log_level,
+            *self._server_options.argv(),
         ]
+        env.update(self._server_options.environment())
         if self._github_token is not None:
             argv += ["--auth-token-env", _AUTH_TOKEN_ENV]
             env[_AUTH_TOKEN_ENV] = (
@@ -225,9 +233,9 @@ class ClientStartup(ClientState):
         assert connection is not None
         timeout = max(1.0, deadline - time.monotonic())
         try:
-            result = connection.request(
-                "connect", {"token": token} if token else {}, timeout=timeout
-            )
+            params: dict[str, object] = {"token": token} if token else {}
+            params.update(self._server_options.connect_params())
+            result = connection.request("connect", params, timeout=timeout)
         except JsonRpcError as exc:
             if exc.code != METHOD_NOT_FOUND and "Unhandled method connect" not in exc.message:
                 raise

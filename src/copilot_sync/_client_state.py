@@ -10,9 +10,11 @@ if TYPE_CHECKING:
     import threading
     from collections.abc import Callable, Mapping, Sequence
 
+    from ._client_options import ServerOptions
     from ._errors import ConnectionLostError
     from ._lifetime import ClientResources
     from ._requests.github_token import TokenProviders
+    from ._requests.installations import InstallationConfirmationHandler
     from ._requests.session_fs import SessionFsConfig
     from ._requests.shell import ShellRouter
     from ._session import SessionControl
@@ -62,6 +64,8 @@ class ClientState:
         _models_lock: threading.Lock
         _on_list_models: Callable[[], Sequence[ModelInfo | Mapping[str, Any]]] | None
         _token_providers: TokenProviders
+        _server_options: ServerOptions
+        _installation_handler: InstallationConfirmationHandler | None
         _shell_router: ShellRouter
         _stopping: bool
         _resources: ClientResources

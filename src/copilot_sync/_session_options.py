@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol, TypedDict
 
+from ._requests.skill_provider import SkillProvider
+
 __all__ = ["ResumeOptions", "SessionHooks", "SessionOptions"]
 
 
@@ -205,6 +207,10 @@ class _CommonOptions(TypedDict, total=False):
     """``handler(request, invocation)``: a remote MCP server needs OAuth; return
     ``{"access_token": ..., "expires_in": ...}``, or ``None`` to cancel. Without it the
     CLI's own flow runs (or the server stays unauthenticated)."""
+    skill_provider: SkillProvider
+    """An object with ``list_skills()`` and ``read_skill(name)`` (see :class:`SkillProvider`)
+    that serves this session's skills from storage the host owns; both run on the worker
+    pool. Give it again when resuming: it is not persisted."""
 
     # ------------------------------------------------------------------ identity
     github_token: str

@@ -379,7 +379,7 @@ def test_declined_requests_get_method_not_found_and_one_log_line_each(fake, sdk,
     from copilot_sync._requests import router
 
     caplog.set_level(logging.INFO, logger="copilot_sync")
-    for method in ("tasks.cancel", "installations.confirm", "skillProvider.list", "uiThread.run"):
+    for method in ("tasks.cancel", "providerToken.getToken", "workflow.execute", "uiThread.run"):
         for _ in range(3):
             response = fake.request(method, {"sessionId": "s"})
             assert response["error"] == {"code": -32601, "message": f"Method not found: {method}"}

@@ -31,9 +31,11 @@ from . import (
     exit_plan_mode,
     github_token,
     hooks,
+    installations,
     mcp_auth,
     permissions,
     session_fs_wire,
+    skill_provider,
     tools,
     transforms,
     user_input,
@@ -69,11 +71,13 @@ REQUESTS: dict[str, Request] = {
     "userInput.request": Request("user input", user_input.answer),
     "exitPlanMode.request": Request("request", exit_plan_mode.answer),
     "autoModeSwitch.request": Request("request", auto_mode_switch.answer),
+    skill_provider.LIST: Request("request", skill_provider.answer),
+    skill_provider.READ: Request("request", skill_provider.answer),
 }
 
 #: Direct requests the client answers itself, not a session (no session id to route by):
 #: ``gitHubToken.getToken`` names a ``github_token_provider`` registration instead.
-CLIENT_REQUESTS = frozenset({github_token.METHOD})
+CLIENT_REQUESTS = frozenset({github_token.METHOD, installations.METHOD})
 
 #: Direct requests by method prefix (the family answers ``<prefix><op>`` and rejects unknown ops).
 PREFIXES: dict[str, Request] = {
@@ -99,8 +103,6 @@ DECLINED: dict[str, str] = {
     "canvas.close": "no canvas provider is registered",
     "canvas.action.invoke": "no canvas provider is registered",
     "providerToken.getToken": "BYOK providers are configured with a static api_key or bearer_token",
-    "skillProvider.list": "sessions are created without hasSkillProvider",
-    "skillProvider.read": "sessions are created without hasSkillProvider",
     "tasks.cancel": "connect lists no client task kinds",
     "workflow.execute": "no workflows are registered (an extension connection's feature)",
     "workflow.abort": "no workflows are registered (an extension connection's feature)",
@@ -112,7 +114,6 @@ DECLINED: dict[str, str] = {
     "host.sessionReleased": "this client never calls host.start",
     "host.shutdown": "this client never calls host.start",
     "host.unregisterSession": "this client never calls host.start",
-    "installations.confirm": "this client never calls an *.applyInstall method (no consent is the safe answer)",
     "llmInference.httpRequestStart": "this client does not proxy model HTTP requests",
     "llmInference.httpRequestChunk": "this client does not proxy model HTTP requests",
     "uiThread.run": "the schema sends it only to in-process clients",
