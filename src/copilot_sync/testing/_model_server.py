@@ -60,8 +60,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from typing_extensions import Self
+from typing_extensions import Self, Unpack
 
+from .._session_options import ProviderConfig
 from ._model_http import IDLE_CONNECTION_TIMEOUT as IDLE_CONNECTION_TIMEOUT  # re-exported
 from ._model_http import ModelHTTPServer
 from ._model_types import (
@@ -200,9 +201,9 @@ class ScriptedModelServer:
         host = self.host if ":" not in self.host else f"[{self.host}]"
         return f"http://{host}:{self.port}"
 
-    def provider(self, **extra: Any) -> dict[str, Any]:
+    def provider(self, **extra: Unpack[ProviderConfig]) -> ProviderConfig:
         """A BYOK ``provider`` config (snake_case keys) pointing at this server; ``extra`` overrides."""
-        config: dict[str, Any] = {
+        config: ProviderConfig = {
             "type": "openai",
             "base_url": self.base_url,
             "api_key": "scripted",
