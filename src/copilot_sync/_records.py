@@ -21,6 +21,7 @@ import sys
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 if TYPE_CHECKING:
+    import re
     from datetime import datetime
 
     from typing_extensions import Self
@@ -36,7 +37,7 @@ _ELLIPSIS = "\u2026"
 
 _fromisoformat: Any = None
 _utc: Any = None
-_fraction_re: Any = None
+_fraction_re: re.Pattern[str] | None = None
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -124,8 +125,9 @@ def short_repr(value: Any, limit: int | None) -> str:
     if isinstance(value, str):
         return repr(value if len(value) <= limit else value[:limit] + _ELLIPSIS)
     if isinstance(value, list):
-        shown = ", ".join(short_repr(item, limit) for item in value[:3])
-        return f"[{shown}{', ' + _ELLIPSIS if len(value) > 3 else ''}]"
+        items = cast("list[Any]", value)
+        shown = ", ".join(short_repr(item, limit) for item in items[:3])
+        return f"[{shown}{', ' + _ELLIPSIS if len(items) > 3 else ''}]"
     text = repr(value)
     return text if len(text) <= 2 * limit else text[: 2 * limit] + _ELLIPSIS
 
@@ -133,11 +135,12 @@ def short_repr(value: Any, limit: int | None) -> str:
 def _raw_lookup(owner: Any, raw: Any, name: str) -> Any:
     """Attribute access on raw payloads: ``name`` as given, then its camelCase form."""
     if isinstance(raw, dict):
-        if name in raw:
-            return raw[name]
+        fields = cast("dict[str, Any]", raw)
+        if name in fields:
+            return fields[name]
         camel = _camel(name)
-        if camel in raw:
-            return raw[camel]
+        if camel in fields:
+            return fields[camel]
     raise AttributeError(f"{type(owner).__name__!s} has no field {name!r}")
 
 
@@ -145,9 +148,11 @@ def to_wire(value: Any) -> Any:
     if isinstance(value, (_Record, RawEventData)):
         return value.to_dict()
     if isinstance(value, list):
-        return [to_wire(item) for item in value]
+        items = cast("list[Any]", value)
+        return [to_wire(item) for item in items]
     if isinstance(value, dict):
-        return {key: to_wire(item) for key, item in value.items()}
+        fields = cast("dict[str, Any]", value)
+        return {key: to_wire(item) for key, item in fields.items()}
     datetime_module = sys.modules.get("datetime")
     if datetime_module is not None and isinstance(value, datetime_module.datetime):
         return _format_datetime(value)
@@ -186,7 +191,8 @@ def _accepts(value: Any, accepted: frozenset[type]) -> bool:
 def _wrong_type(owner: str, name: str, value: Any, expected: Any) -> None:
     if _log.isEnabledFor(logging.DEBUG):
         if isinstance(expected, frozenset):
-            expected = "/".join(sorted(t.__name__ for t in expected))
+            types = cast("frozenset[type]", expected)
+            expected = "/".join(sorted(t.__name__ for t in types))
         _log.debug(
             "%s.%s: expected %s, got %s; kept as received",
             owner,
@@ -288,7 +294,7 @@ def converter(expr: str, namespace: dict[str, Any]) -> tuple[Any, Any]:
     else:
         target = namespace.get(text)
         if isinstance(target, type) and hasattr(target, "from_dict"):
-            result = (_DICT, target.from_dict)
+            result = (_DICT, cast("Any", target).from_dict)
         else:
             _log.debug("annotation %r is not understood; values are kept as received", expr)
             result = (None, None)
@@ -314,12 +320,15 @@ def _field_spec(cls: type) -> tuple[Any, ...]:
     slots = own.get("__slots__", ())
     wire = own.get("_WIRE", ())
     required = own.get("_REQUIRED", 0)
-    annotations = own.get("__annotations__")
-    if annotations is None:
-        annotations = getattr(owner, "__annotations__", None) or {}
+    own_annotations = own.get("__annotations__")
+    annotations: dict[str, Any] = (
+        (getattr(owner, "__annotations__", None) or {})
+        if own_annotations is None
+        else own_annotations
+    )
     module = sys.modules.get(owner.__module__)
     namespace = vars(module) if module is not None else {}
-    fields = []
+    fields: list[tuple[Any, ...]] = []
     for index, (attr, wire_name) in enumerate(zip(slots, wire, strict=False)):
         annotation = annotations.get(attr, "Any")
         if not isinstance(annotation, str):
@@ -403,11 +412,12 @@ class _Record:
             if d is not None:
                 _wrong_type(cls.__name__, "<payload>", d, "object")
             d = {}
-        get = d.get
+        payload = cast("dict[str, Any]", d)
+        get = payload.get
         for attr, wire, accepted, convert, required in spec:
             value = get(wire)
             if value is None:
-                if required and wire not in d:
+                if required and wire not in payload:
                     _log.debug("%s: required field %r is missing", cls.__name__, wire)
             elif (
                 accepted is not None
@@ -418,7 +428,7 @@ class _Record:
             elif convert is not None:
                 value = convert(value)
             setattr(self, attr, value)
-        self.raw = d
+        self.raw = payload
         return self
 
     @classmethod
@@ -441,7 +451,7 @@ class _Record:
 
     def _repr(self, limit: int | None) -> str:
         cls = type(self)
-        parts = []
+        parts: list[str] = []
         for name, _wire, _accepted, _convert, required in _specs.get(cls) or _field_spec(cls):
             value = getattr(self, name, None)
             if value is None and not required:
@@ -470,7 +480,7 @@ _variants: dict[type, dict[str, type[_Record]]] = {}
 def _resolve_variants(cls: type) -> dict[str, type[_Record]]:
     """``cls._VARIANTS`` (discriminator value → class name) with the names resolved."""
     module = sys.modules.get(cls.__module__)
-    resolved = {}
+    resolved: dict[str, type[_Record]] = {}
     for value, name in cls.__dict__["_VARIANTS"].items():
         target = getattr(module, name, None) if isinstance(name, str) else name
         if isinstance(target, type) and issubclass(target, _Record):
@@ -500,7 +510,7 @@ class _UnionRecord(_Record):  # pyright: ignore[reportUnusedClass]  (the generat
             if "_VARIANTS" not in cls.__dict__:  # a variant class: parse as itself
                 return super().from_dict(d)
             variants = _resolve_variants(cls)
-        key = d.get(cls._DISCRIMINATOR) if isinstance(d, dict) else None
+        key = cast("dict[str, Any]", d).get(cls._DISCRIMINATOR) if isinstance(d, dict) else None
         target = variants.get(key) if type(key) is str else None
         if target is not None:
             return cast("Self", target.from_dict(d))
@@ -512,7 +522,7 @@ class _UnionRecord(_Record):  # pyright: ignore[reportUnusedClass]  (the generat
             cls.__name__,
         )
         self = object.__new__(cls)
-        self.raw = d if isinstance(d, dict) else {}
+        self.raw = cast("dict[str, Any]", d) if isinstance(d, dict) else {}
         return self
 
     def __getattr__(self, name: str) -> Any:

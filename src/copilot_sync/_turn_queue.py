@@ -397,7 +397,7 @@ class SessionTurns:
             deadline, turn.deadline = turn.deadline, None
         if deadline is not None:
             _deadlines.cancel(deadline)
-        if Future.cancel(future):
+        if Future.cancel(future):  # pyright: ignore[reportUnknownMemberType]  # base-class cancel
             future.set_running_or_notify_cancel()  # wakes concurrent.futures.wait()/as_completed()
         if running:
             self._route(self._abort_if_running, turn)

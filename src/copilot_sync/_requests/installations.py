@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeAlias
 
 from .._errors import JsonRpcError
+from .._fields import is_mapping
 from .._wire.connection import INTERNAL_ERROR
 
 __all__ = [
@@ -74,11 +75,11 @@ class InstallationConfirmationHandler(Protocol):
 
 
 def _request(params: Any) -> InstallationConfirmationRequest:
-    if not isinstance(params, Mapping):
+    if not is_mapping(params):
         raise JsonRpcError(_INVALID_PARAMS, "Invalid installation confirmation review")
     strings = ("confirmationId", "operationId", "expiresAt", "reviewFingerprint")
-    if not all(isinstance(params.get(key), str) for key in strings) or not isinstance(
-        params.get("review"), Mapping
+    if not all(isinstance(params.get(key), str) for key in strings) or not is_mapping(
+        params.get("review")
     ):
         raise JsonRpcError(_INVALID_PARAMS, "Invalid installation confirmation review")
     policy = params.get("policySessionId")

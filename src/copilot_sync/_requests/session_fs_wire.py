@@ -97,7 +97,7 @@ def _entry_wire(entry: Any) -> dict[str, str]:
         name, kind = cast("tuple[Any, Any]", entry)
     else:
         raise TypeError(
-            f"readdir_with_types() entries must be SessionFsEntry, not {type(entry).__name__}"
+            f"readdir_with_types() entries must be SessionFsEntry, not {type(cast(object, entry)).__name__}"
         )
     if not isinstance(name, str) or kind not in ("file", "directory"):
         raise TypeError(

@@ -7,6 +7,7 @@ import base64
 import logging
 from typing import TYPE_CHECKING, Any
 
+from .._fields import is_object
 from ._fake_engine_state import EngineState
 from ._fake_records import AUTO
 
@@ -61,11 +62,8 @@ class EngineControl(EngineState):
                 raise RuntimeError("no SDK connection is open")
             return {"connections": count}
         if op == "request":
-            conn = self._latest_conn(
-                (cmd.get("params") or {}).get("sessionId")
-                if isinstance(cmd.get("params"), dict)
-                else None
-            )
+            params = cmd.get("params")
+            conn = self._latest_conn(params.get("sessionId") if is_object(params) else None)
             return {
                 "response": conn.request(
                     cmd["method"], cmd.get("params"), float(cmd.get("seconds", 5))

@@ -108,7 +108,7 @@ class ModelHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ScriptedModelServer/1.0"
     timeout = IDLE_CONNECTION_TIMEOUT
-    server: ModelHTTPServer
+    server: ModelHTTPServer  # pyright: ignore[reportIncompatibleVariableOverride]  # always ours
 
     # -- routing
 
