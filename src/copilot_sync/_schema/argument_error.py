@@ -5,7 +5,7 @@ validator of :mod:`._json_schema`)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["ArgumentError"]
 
@@ -53,7 +53,7 @@ def short(value: object, limit: int = 60) -> str:
         try:
             text = json.dumps(value, ensure_ascii=False, default=repr)
         except Exception:
-            text = repr(value)
+            text = repr(cast("object", value))
     else:
         text = repr(value)
     if len(text) > limit:
@@ -76,7 +76,7 @@ def key_path(path: str, key: object) -> str:
 ALL_KINDS = frozenset(
     {"null", "boolean", "integer", "number", "string", "array", "object", "other"}
 )
-_KIND_OF_TYPE = {
+_KIND_OF_TYPE: dict[type, str] = {
     type(None): "null",
     bool: "boolean",
     int: "integer",
@@ -118,7 +118,8 @@ def canonical(value: object) -> object:
     if isinstance(value, str):
         return ("s", value)
     if isinstance(value, (list, tuple)):
-        return ("a", tuple(canonical(v) for v in value))
+        return ("a", tuple(canonical(v) for v in cast("list[Any] | tuple[Any, ...]", value)))
     if isinstance(value, dict):
-        return ("o", frozenset((k, canonical(v)) for k, v in value.items()))
+        items = cast("dict[Any, Any]", value).items()
+        return ("o", frozenset((k, canonical(v)) for k, v in items))
     return ("x", id(value))

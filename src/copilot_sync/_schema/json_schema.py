@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, cast
 
+from .._fields import is_array, is_object
 from .argument_error import ArgumentError, canonical, got, key_path, kind_of, short
 
 __all__ = ["validate_against_schema"]
@@ -41,7 +42,7 @@ def _is_json_type(value: object, json_type: str) -> bool:
     if json_type == "array":
         return isinstance(value, (list, tuple))
     if json_type == "object":
-        return isinstance(value, dict)
+        return is_object(value)
     return True  # unknown type names are ignored
 
 
@@ -82,9 +83,9 @@ class _Validator:
         node = self.root
         for part in ref[2:].split("/"):
             part = part.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and part in node:
+            if is_object(node) and part in node:
                 node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            elif is_array(node) and part.isdigit() and int(part) < len(node):
                 node = node[int(part)]
             else:
                 return None
@@ -92,11 +93,7 @@ class _Validator:
 
     def deref(self, schema: Any) -> Any:
         for _ in range(32):
-            if (
-                isinstance(schema, dict)
-                and isinstance(schema.get("$ref"), str)
-                and len(schema) == 1
-            ):
+            if is_object(schema) and isinstance(schema.get("$ref"), str) and len(schema) == 1:
                 target = self.resolve(schema["$ref"])
                 if target is None:
                     return schema
@@ -107,14 +104,14 @@ class _Validator:
 
     def type_matches(self, schema: Any, value: Any) -> bool:
         schema = self.deref(schema)
-        if not isinstance(schema, dict):
+        if not is_object(schema):
             return schema is not False
         t = schema.get("type")
         if isinstance(t, str):
             return _is_json_type(value, t)
-        if isinstance(t, list):
+        if is_array(t):
             return any(_is_json_type(value, x) for x in t if isinstance(x, str))
-        if "enum" in schema and isinstance(schema["enum"], list):
+        if "enum" in schema and is_array(schema["enum"]):
             return any(kind_of(e) == kind_of(value) for e in schema["enum"])
         if "const" in schema:
             return kind_of(schema["const"]) == kind_of(value)
@@ -122,14 +119,14 @@ class _Validator:
 
     def describe(self, schema: Any) -> str:
         schema = self.deref(schema)
-        if not isinstance(schema, dict):
+        if not is_object(schema):
             return "any value"
         t = schema.get("type")
         if isinstance(t, str):
             return _TYPE_WORDS.get(t, t)
-        if isinstance(t, list):
+        if is_array(t):
             return " or ".join(_TYPE_WORDS.get(x, str(x)) for x in t)
-        if isinstance(schema.get("enum"), list):
+        if is_array(schema.get("enum")):
             return "one of " + ", ".join(short(v) for v in schema["enum"][:20])
         if "const" in schema:
             return short(schema["const"])
@@ -141,7 +138,7 @@ class _Validator:
         if schema is False:
             errs.append((path, "no value is allowed here"))
             return
-        if not isinstance(schema, dict):
+        if not is_object(schema):
             return
         ref = schema.get("$ref")
         if isinstance(ref, str):
@@ -160,14 +157,14 @@ class _Validator:
                 [t]
                 if isinstance(t, str)
                 else [x for x in t if isinstance(x, str)]
-                if isinstance(t, list)
+                if is_array(t)
                 else []
             )
             if allowed and not any(_is_json_type(value, x) for x in allowed):
                 words = " or ".join(_TYPE_WORDS.get(x, x) for x in allowed)
                 errs.append((path, f"expected {words}, got {got(value)}"))
                 return
-        if "enum" in schema and isinstance(schema["enum"], list):
+        if "enum" in schema and is_array(schema["enum"]):
             canon = canonical(value)
             if not any(canonical(e) == canon for e in schema["enum"]):
                 shown = ", ".join(short(v) for v in schema["enum"][:20])
@@ -180,18 +177,18 @@ class _Validator:
         elif isinstance(value, str):
             self.check_string(schema, value, path, errs)
         elif isinstance(value, (list, tuple)):
-            self.check_array(schema, value, path, errs)
-        elif isinstance(value, dict):
+            self.check_array(schema, cast("list[Any] | tuple[Any, ...]", value), path, errs)
+        elif is_object(value):
             self.check_object(schema, value, path, errs)
 
         any_of = schema.get("anyOf")
-        if isinstance(any_of, list) and any_of:
+        if is_array(any_of) and any_of:
             self.check_alternatives(any_of, value, path, errs, exactly_one=False)
         one_of = schema.get("oneOf")
-        if isinstance(one_of, list) and one_of:
+        if is_array(one_of) and one_of:
             self.check_alternatives(one_of, value, path, errs, exactly_one=True)
         all_of = schema.get("allOf")
-        if isinstance(all_of, list):
+        if is_array(all_of):
             for sub in all_of:
                 self.check(sub, value, path, errs)
         if "not" in schema:
@@ -290,10 +287,10 @@ class _Validator:
             errs.append((path, f"must have at most {_plural(hi, 'item')}, got {len(v)}"))
         prefix = s.get("prefixItems")
         items = s.get("items")
-        if isinstance(items, list):  # draft 4-7 tuple form
+        if is_array(items):  # draft 4-7 tuple form
             prefix, items = items, s.get("additionalItems")
         start = 0
-        if isinstance(prefix, list):
+        if is_array(prefix):
             for i, (sub, item) in enumerate(zip(prefix, v, strict=False)):
                 self.check(sub, item, f"{path}[{i}]", errs)
             start = len(prefix)
@@ -315,7 +312,7 @@ class _Validator:
         self, s: dict[str, Any], v: dict[str, Any], path: str, errs: list[tuple[str, str]]
     ) -> None:
         required = s.get("required")
-        if isinstance(required, list):
+        if is_array(required):
             for key in required:
                 if isinstance(key, str) and key not in v:
                     if path:
@@ -323,9 +320,9 @@ class _Validator:
                     else:
                         errs.append(("", f"missing required argument {key!r}"))
         props = s.get("properties")
-        props = props if isinstance(props, dict) else {}
+        props = props if is_object(props) else {}
         patterns = s.get("patternProperties")
-        patterns = patterns if isinstance(patterns, dict) else {}
+        patterns = patterns if is_object(patterns) else {}
         additional = s.get("additionalProperties", True)
         for key, item in v.items():
             matched = False

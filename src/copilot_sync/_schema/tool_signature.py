@@ -8,10 +8,10 @@ import inspect
 import sys
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from .argument_error import ArgumentError
-from .conversion import Node, ObjectNode, Unsupported
+from .conversion import Field, Node, ObjectNode, Unsupported
 from .docstrings import parse_docstring
 from .inference import Builder, doc_of, globals_of, localns_from
 from .typing_info import UNION_TYPE, is_class, is_object_type, split_annotated, type_name
@@ -75,7 +75,7 @@ class ToolSignature:
         elif not isinstance(arguments, dict):
             raise ArgumentError(f"arguments must be a JSON object, got {type(arguments).__name__}")
         if self._node is None:
-            whole: Any = arguments
+            whole: Any = cast("dict[str, Any]", arguments)
             fields: dict[str, Any] = {}
         else:
             errs: list[tuple[str, str]] = []
@@ -86,7 +86,7 @@ class ToolSignature:
                 whole, fields = None, converted
             else:
                 whole, fields = converted, {}
-        args = []
+        args: list[Any] = []
         for what, name, default in self._positional:
             if what == "invocation":
                 args.append(invocation)
@@ -216,7 +216,7 @@ def _inspect(
                     place(q, "whole")
         else:
             mode = "fields"
-            fields = []
+            fields: list[Field] = []
             for p, tp in params:
                 required = p.default is P.empty
                 fields.append(

@@ -7,7 +7,7 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 __all__ = [
     "MAPPING_ORIGINS",
@@ -102,8 +102,8 @@ def is_typeddict(tp: Any) -> bool:
     return (
         is_class(tp)
         and issubclass(tp, dict)
-        and hasattr(tp, "__required_keys__")
-        and hasattr(tp, "__optional_keys__")
+        and hasattr(cast("type", tp), "__required_keys__")
+        and hasattr(cast("type", tp), "__optional_keys__")
     )
 
 

@@ -8,9 +8,9 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from .._fields import is_array, is_mapping, is_object
 
@@ -101,18 +101,18 @@ class Headers(dict[str, str]):
         for key, value in items:
             lowered = key.lower()
             if lowered in self:
-                dict.__setitem__(self, lowered, dict.__getitem__(self, lowered) + ", " + value)
+                super().__setitem__(lowered, super().__getitem__(lowered) + ", " + value)
             else:
-                dict.__setitem__(self, lowered, value)
+                super().__setitem__(lowered, value)
 
     def __getitem__(self, key: str) -> str:
-        return dict.__getitem__(self, key.lower())
+        return super().__getitem__(key.lower())
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and dict.__contains__(self, key.lower())
+        return isinstance(key, str) and super().__contains__(key.lower())
 
     def get(self, key: str, default: Any = None) -> Any:
-        return dict.get(self, key.lower(), default)
+        return super().get(key.lower(), default)
 
 
 # The CLI prefixes every user prompt with "<current_datetime>...</current_datetime>\n\n".
@@ -131,7 +131,7 @@ def content_text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if is_array(content):
-        pieces = []
+        pieces: list[str] = []
         for part in content:
             if isinstance(part, str):
                 pieces.append(part)
@@ -215,7 +215,7 @@ class ModelRequest:
     @property
     def tool_names(self) -> list[str]:
         """The names of the tools offered to the model in this request."""
-        names = []
+        names: list[str] = []
         for tool in self.tools:
             function = tool.get("function") if is_object(tool) else None
             if is_object(function) and isinstance(function.get("name"), str):
@@ -252,7 +252,8 @@ def split_text(text: str, chunks: int | None = None) -> list[str]:
     count = 4 if chunks is None else int(chunks)
     count = max(1, min(count, len(text)))
     size, extra = divmod(len(text), count)
-    pieces, start = [], 0
+    pieces: list[str] = []
+    start = 0
     for i in range(count):
         end = start + size + (1 if i < extra else 0)
         pieces.append(text[start:end])
@@ -260,11 +261,16 @@ def split_text(text: str, chunks: int | None = None) -> list[str]:
     return pieces
 
 
+def _tuple_or_list(value: object) -> Sequence[Any] | None:
+    return cast("Sequence[Any]", value) if isinstance(value, (tuple, list)) else None
+
+
 def normalize_call(call: Any) -> ToolCall:
+    items = _tuple_or_list(call)
     if isinstance(call, ToolCall):
         result = ToolCall(call.name, call.arguments, call.id)
-    elif isinstance(call, (tuple, list)) and 2 <= len(call) <= 3:
-        result = ToolCall(call[0], call[1], call[2] if len(call) == 3 else None)
+    elif items is not None and 2 <= len(items) <= 3:
+        result = ToolCall(items[0], items[1], items[2] if len(items) == 3 else None)
     elif is_mapping(call):
         result = ToolCall(call["name"], call.get("arguments", {}), call.get("id"))
     else:
