@@ -27,7 +27,8 @@ CANNED = {"colour": "blue", "color": "blue", "name": "Ada", "city": "Lisbon"}
 
 
 def answer_from_table(request: dict[str, Any], invocation: dict[str, Any]) -> dict[str, Any]:
-    question, choices = request["question"], request.get("choices") or []
+    question: str = request["question"]
+    choices: list[str] = request.get("choices") or []
     answer = next(
         (a for key, a in CANNED.items() if key in question.lower()),
         choices[0] if choices else "no idea",
@@ -37,7 +38,7 @@ def answer_from_table(request: dict[str, Any], invocation: dict[str, Any]) -> di
 
 
 def answer_from_terminal(request: dict[str, Any], invocation: dict[str, Any]) -> str:
-    choices = request.get("choices") or []
+    choices: list[str] = request.get("choices") or []
     hint = f" ({' / '.join(choices)})" if choices else ""
     return input(
         f"  [ask_user] {request['question']}{hint}: "

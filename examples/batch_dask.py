@@ -19,6 +19,9 @@ import os
 import signal
 import sys
 import tempfile
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from typing import Any, TypedDict, cast
 
 import distributed
 
@@ -26,9 +29,24 @@ from copilot_sync import find_cli
 from copilot_sync.batch import BatchRunner, read_records, run_batch
 from copilot_sync.testing import ScriptedModelServer
 
+# distributed has no type annotations: give its two entry points a (loose) type.
+LocalCluster = cast("Callable[..., Any]", distributed.LocalCluster)
+DaskClient = cast("Callable[..., Any]", distributed.Client)
+
+
+class RunOptions(TypedDict):
+    """The keywords both runs share (``BatchRunner`` and ``run_batch`` take the same ones)."""
+
+    client_options: Mapping[str, Any]
+    model: str
+    provider: Mapping[str, Any]
+    workers: int
+    executor: Executor
+    timeout: float
+
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--items", type=int, default=200)
     parser.add_argument("--out", default=None, help="results file (default: a fresh temporary one)")
     args = parser.parse_args()
@@ -39,13 +57,13 @@ def main() -> int:
     print("running offline: the real CLI with a scripted local model, on a local Dask cluster")
     with (
         ScriptedModelServer() as model,
-        distributed.LocalCluster(
+        LocalCluster(
             n_workers=2, threads_per_worker=4, processes=True, host="127.0.0.1",
             dashboard_address=None, silence_logs=40,
         ) as cluster,
-        distributed.Client(cluster) as client,
+        DaskClient(cluster) as client,
     ):  # fmt: skip
-        options = {
+        options: RunOptions = {
             "client_options": {"cli_path": cli.path, "env": env},
             "model": model.model,
             "provider": model.provider(),
@@ -56,7 +74,7 @@ def main() -> int:
         runner = BatchRunner(prompts, output=out, progress=True, backoff=0.2, **options)
         for written, _record in enumerate(runner, 1):
             if written == len(prompts) // 2:
-                pid = next(iter(client.run(os.getpid).values()))
+                pid: int = next(iter(client.run(os.getpid).values()))
                 os.kill(pid, signal.SIGKILL)
                 print(f"\nkilled Dask worker process {pid} after {written} items", flush=True)
             if written == len(prompts) * 3 // 4:

@@ -18,10 +18,23 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
 from copilot_sync import find_cli
 from copilot_sync.batch import BatchRunner, read_records, run_batch
 from copilot_sync.testing import ScriptedModelServer
+
+
+class RunOptions(TypedDict):
+    """The keywords both runs share (``BatchRunner`` and ``run_batch`` take the same ones)."""
+
+    client_options: Mapping[str, Any]
+    model: str
+    provider: Mapping[str, Any]
+    workers: int
+    sessions_per_cli: int
+    timeout: float
 
 
 def kill_one_cli() -> int | None:
@@ -35,7 +48,7 @@ def kill_one_cli() -> int | None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--items", type=int, default=200)
     parser.add_argument("--out", default=None, help="results file (default: a fresh temporary one)")
     args = parser.parse_args()
@@ -44,7 +57,7 @@ def main() -> int:
     cli = find_cli()
     print("running offline: the real CLI with a scripted local model, on threads")
     with ScriptedModelServer() as model:
-        options = {
+        options: RunOptions = {
             "client_options": {"cli_path": cli.path, "env": {**os.environ, **cli.env}},
             "model": model.model,
             "provider": model.provider(),

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, cast
 
 from copilot_sync import CopilotClient, PermissionHandler, define_tool
 from copilot_sync.testing import ModelRequest, Reply, ScriptedModelServer, ToolCall
@@ -40,7 +40,7 @@ def time_zone(city: str) -> str:
 def expand_shorthands(
     hook_input: dict[str, Any], invocation: dict[str, Any]
 ) -> dict[str, Any] | None:
-    prompt = hook_input["prompt"]
+    prompt: str = hook_input["prompt"]
     expanded = " ".join(SHORTHANDS.get(word, word) for word in prompt.split(" "))
     if expanded == prompt:
         return None
@@ -49,7 +49,8 @@ def expand_shorthands(
 
 
 def before_tool(hook_input: dict[str, Any], invocation: dict[str, Any]) -> dict[str, Any] | None:
-    name, args = hook_input["toolName"], hook_input.get("toolArgs") or {}
+    name: str = hook_input["toolName"]
+    args: dict[str, Any] = hook_input.get("toolArgs") or {}
     if name == "time_zone" and args.get("city") in BLOCKED_CITIES:
         print(f"  [hook] blocked {name}({args})")
         return {
@@ -61,27 +62,34 @@ def before_tool(hook_input: dict[str, Any], invocation: dict[str, Any]) -> dict[
 
 
 def after_tool(hook_input: dict[str, Any], invocation: dict[str, Any]) -> None:
-    result = hook_input.get("toolResult") or {}
-    text = result.get("textResultForLlm") if isinstance(result, dict) else result
+    result: Any = hook_input.get("toolResult") or {}
+    text = (
+        cast("dict[str, Any]", result).get("textResultForLlm")
+        if isinstance(result, dict)
+        else result
+    )
     print(f"  [hook] {hook_input['toolName']} returned {text!r}")
 
 
+def session_started(hook_input: dict[str, Any], invocation: dict[str, Any]) -> None:
+    print(f"  [hook] session start ({hook_input['source']})")
+
+
+def session_ended(hook_input: dict[str, Any], invocation: dict[str, Any]) -> None:
+    print(f"  [hook] session end ({hook_input['reason']})")
+
+
 def converse(client: CopilotClient, **model_options: Any) -> None:
-    hooks = {
-        "on_user_prompt_submitted": expand_shorthands,
-        "on_pre_tool_use": before_tool,
-        "on_post_tool_use": after_tool,
-        "on_session_start": lambda hook_input, inv: print(
-            f"  [hook] session start ({hook_input['source']})"
-        ),
-        "on_session_end": lambda hook_input, inv: print(
-            f"  [hook] session end ({hook_input['reason']})"
-        ),
-    }
     with client.create_session(
         tools=[time_zone],
         on_permission_request=PermissionHandler.approve_all,
-        hooks=hooks,
+        hooks={  # a SessionHooks TypedDict: the keys are checked
+            "on_user_prompt_submitted": expand_shorthands,
+            "on_pre_tool_use": before_tool,
+            "on_post_tool_use": after_tool,
+            "on_session_start": session_started,
+            "on_session_end": session_ended,
+        },
         **model_options,
     ) as session:
         question = "Which tz are Tokyo, Lisbon and Atlantis in? Use the time_zone tool for each."

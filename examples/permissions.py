@@ -20,7 +20,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from copilot_sync import CopilotClient, PermissionRequest, PermissionRequestResult, define_tool
+from copilot_sync import (
+    CopilotClient,
+    PermissionRequest,
+    PermissionRequestResult,
+    SessionEvent,
+    define_tool,
+)
 from copilot_sync.testing import ModelRequest, Reply, ScriptedModelServer, ToolCall
 
 THIS_FILE = str(Path(__file__).resolve())
@@ -38,7 +44,7 @@ def count_lines(path: str) -> str:
     return f"{path} has {len(Path(path).read_text().splitlines())} lines"
 
 
-def policy(request: PermissionRequest, invocation: dict) -> PermissionRequestResult:
+def policy(request: PermissionRequest, invocation: dict[str, Any]) -> PermissionRequestResult:
     """Approve reads and this app's own tools; reject the rest, saying why."""
     if request.kind == "read":
         decision = PermissionRequestResult(kind="approve-once")
@@ -65,12 +71,7 @@ def converse(client: CopilotClient, **model_options: Any) -> None:
     with client.create_session(
         tools=[count_lines], on_permission_request=policy, **model_options
     ) as session:
-        session.on(
-            "tool.execution_complete",
-            lambda e: say(
-                f"  [tool] {'ok' if e.data.success else 'failed'}: {first_line(e.raw['data'])}"
-            ),
-        )
+        session.on("tool.execution_complete", report_tool)
         question = (
             f"Look at {THIS_FILE}: show me its first lines, delete the build directory with a shell command, "
             "and count the file's lines."
@@ -80,10 +81,15 @@ def converse(client: CopilotClient, **model_options: Any) -> None:
         say(f"assistant: {reply.data.content if reply else '(no reply)'}")
 
 
-def first_line(data: dict) -> str:
-    text = (
-        (data.get("result") or {}).get("content") or (data.get("error") or {}).get("message") or ""
-    )
+def report_tool(e: SessionEvent) -> None:
+    if e.type == "tool.execution_complete":  # narrows e.data to ToolExecutionCompleteData
+        say(f"  [tool] {'ok' if e.data.success else 'failed'}: {first_line(e.raw['data'])}")
+
+
+def first_line(data: dict[str, Any]) -> str:
+    result: dict[str, Any] = data.get("result") or {}
+    error: dict[str, Any] = data.get("error") or {}
+    text = str(result.get("content") or error.get("message") or "")
     return text.strip().splitlines()[0] if text.strip() else "(empty)"
 
 

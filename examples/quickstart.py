@@ -13,12 +13,13 @@ from __future__ import annotations
 import os
 import sys
 
-from copilot_sync import CopilotClient
-from copilot_sync.testing import Reply, ScriptedModelServer
+from copilot_sync import CopilotClient, SessionOptions
+from copilot_sync.testing import ModelRequest, Reply, ScriptedModelServer
 
 
-def converse(client: CopilotClient, **model_options: object) -> None:
-    with client.create_session(streaming=True, **model_options) as session:
+def converse(client: CopilotClient, model_options: SessionOptions | None = None) -> None:
+    options: SessionOptions = {"streaming": True, **(model_options or {})}
+    with client.create_session(**options) as session:
         question = "In one sentence: why would a Python script want a synchronous SDK?"
         print(f"you: {question}")
         reply = session.send_and_wait(question, timeout=120)
@@ -36,7 +37,7 @@ def converse(client: CopilotClient, **model_options: object) -> None:
 def offline_model() -> ScriptedModelServer:
     """A stand-in for the model that answers these two questions sensibly."""
 
-    def answer(request):
+    def answer(request: ModelRequest) -> Reply:
         asked = request.last_user_message
         if "what did I just ask" in asked:
             earlier = [m for m in request.messages if m.get("role") == "user"]
@@ -77,7 +78,7 @@ def main() -> int:
                 "No GitHub auth found: running offline, the real CLI with a scripted local model."
             )
             with offline_model() as model:
-                converse(client, model=model.model, provider=model.provider())
+                converse(client, {"model": model.model, "provider": model.provider()})
     return 0
 
 

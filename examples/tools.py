@@ -20,7 +20,7 @@ import os
 import sys
 from typing import Annotated, Any, Literal
 
-from copilot_sync import CopilotClient, PermissionHandler, define_tool
+from copilot_sync import CopilotClient, PermissionHandler, SessionEvent, define_tool
 from copilot_sync.testing import ModelRequest, Reply, ScriptedModelServer, ToolCall
 
 FORECASTS = {"lisbon": (24, "sunny"), "oslo": (6, "rainy"), "kyoto": (18, "cloudy")}
@@ -30,7 +30,7 @@ FORECASTS = {"lisbon": (24, "sunny"), "oslo": (6, "rainy"), "kyoto": (18, "cloud
 def get_weather(
     city: Annotated[str, "A city name, e.g. 'Lisbon'"],
     unit: Literal["celsius", "fahrenheit"] = "celsius",
-) -> dict:
+) -> dict[str, Any]:
     """Today's weather forecast for a city."""
     temperature, sky = FORECASTS.get(city.lower(), (15, "unknown"))
     if unit == "fahrenheit":
@@ -67,19 +67,21 @@ def converse(client: CopilotClient, **model_options: Any) -> None:
     ):
         names: dict[str, str] = {}
 
-        def started(event) -> None:
-            data = event.raw["data"]
-            names[data["toolCallId"]] = data["toolName"]
-            print(f"  [tool call] {data['toolName']}({data.get('arguments')})")
+        def started(event: SessionEvent) -> None:
+            if event.type == "tool.execution_start":  # narrows event.data to ToolExecutionStartData
+                data = event.data
+                names[data.tool_call_id] = data.tool_name
+                print(f"  [tool call] {data.tool_name}({event.raw['data'].get('arguments')})")
 
-        def completed(event) -> None:
-            data = event.raw["data"]
-            outcome = (
-                (data.get("result") or {}).get("content")
-                if data.get("success")
-                else f"failed: {data.get('error')}"
-            )
-            print(f"  [tool done] {names.get(data['toolCallId'], '?')} -> {outcome}")
+        def completed(event: SessionEvent) -> None:
+            if event.type == "tool.execution_complete":
+                data = event.data
+                outcome = (
+                    (data.result.content if data.result else None)
+                    if data.success
+                    else f"failed: {event.raw['data'].get('error')}"
+                )
+                print(f"  [tool done] {names.get(data.tool_call_id, '?')} -> {outcome}")
 
         session.on(
             "tool.execution_start", started
@@ -110,7 +112,8 @@ def offline_model() -> ScriptedModelServer:
                     ),
                 ]
             )
-        weather, trip = {}, ""
+        weather: dict[str, str] = {}
+        trip = ""
         for text in results:
             if text.startswith("{"):
                 forecast = json.loads(text)

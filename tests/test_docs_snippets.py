@@ -65,18 +65,12 @@ def _origin(line: str) -> str:
     for snippet in RUNNABLE:
         if snippet.module_name + ".py" in line:
             return line.replace(snippet.module_name + ".py", f"[{snippet.id}]")
+    for example in EXAMPLES:
+        if f"example_{example.stem}.py" in line:
+            return line.replace(f"example_{example.stem}.py", f"[examples/{example.name}]")
     return line
 
 
-XFAIL_TYPING = pytest.mark.xfail(
-    strict=False,
-    reason="copilot_sync.testing.ScriptedModelServer.provider() is annotated `-> dict[str, Any]`, not "
-    "`-> ProviderConfig`, so `create_session(provider=model.provider())` fails both checkers "
-    "(6 blocks); the examples/ scripts have their own strict-typing gaps",
-)
-
-
-@XFAIL_TYPING
 @pytest.mark.timeout(300)
 def test_blocks_pass_mypy_strict(snippet_dir: Path) -> None:
     done = subprocess.run(
@@ -99,7 +93,6 @@ def test_blocks_pass_mypy_strict(snippet_dir: Path) -> None:
     assert done.returncode == 0 and not errors, "\n".join(errors) or done.stdout + done.stderr
 
 
-@XFAIL_TYPING
 @pytest.mark.timeout(300)
 def test_blocks_pass_pyright(snippet_dir: Path) -> None:
     done = subprocess.run(
