@@ -104,10 +104,11 @@ def w_turns(args: Any, p: dict[str, Any]) -> dict[str, Any]:
     latencies = []
     for i in range(n):
         start = perf()
-        reply = session.send_and_wait(f"turn {i}", timeout=60)
+        try:
+            session.send_and_wait(f"turn {i}", timeout=60)
+        except copilot_sync.NoReplyError as exc:
+            raise RuntimeError(f"turn {i} returned no reply") from exc
         latencies.append(perf() - start)
-        if reply is None:
-            raise RuntimeError(f"turn {i} returned no reply")
     client.stop()
     return latency_summary(latencies, "turn")
 
@@ -143,8 +144,10 @@ def w_sessions(args: Any, p: dict[str, Any]) -> dict[str, Any]:
         try:
             session = client.create_session()
             for t in range(turns):
-                if session.send_and_wait(f"session {i} turn {t}", timeout=120) is None:
-                    raise RuntimeError("no reply")
+                try:
+                    session.send_and_wait(f"session {i} turn {t}", timeout=120)
+                except copilot_sync.NoReplyError as exc:
+                    raise RuntimeError("no reply") from exc
         except BaseException as exc:
             errors.append(exc)
 
@@ -178,11 +181,16 @@ def w_sessions_async(args: Any, p: dict[str, Any]) -> dict[str, Any]:
         for t in range(turns)
     ]
     extra_threads = threading.active_count() - threads_before
-    replies = [future.result(timeout=300) for future in futures]
+    missing = 0
+    for future in futures:
+        try:
+            future.result(timeout=300)
+        except copilot_sync.NoReplyError:
+            missing += 1
     elapsed = perf() - start
     hwm = proc_status_kb("VmHWM")
     client.stop()
-    if any(reply is None for reply in replies):
+    if missing:
         raise RuntimeError("a turn had no reply")
     return {
         "total_s": elapsed,
@@ -228,11 +236,14 @@ def w_real(args: Any, p: dict[str, Any]) -> dict[str, Any]:
         on_permission_request=approve,
     )
     ready = perf()
-    replies = []
+    replies: list[str | None] = []
     t0 = perf()
     for i in range(turns):
-        reply = session.send_and_wait(f"Turn {i}: call the noop tool.", timeout=120)
-        replies.append(reply.data.content if reply is not None else None)
+        try:
+            reply = session.send_and_wait(f"Turn {i}: call the noop tool.", timeout=120)
+            replies.append(reply.data.content)
+        except copilot_sync.NoReplyError:
+            replies.append(None)
     elapsed = perf() - t0
     client.stop()
     if calls[0] != turns or any(r != f"done {i}" for i, r in enumerate(replies)):
