@@ -23,6 +23,7 @@ Errors (one tree, all importable from here)::
     │   └── UnsupportedMethodError (also a CapabilityError)
     ├── ProtocolVersionError
     ├── SessionError
+    │   ├── NoReplyError
     │   ├── TurnAbortedError
     │   ├── StructuredOutputError
     │   └── AuthenticationError
