@@ -106,7 +106,7 @@ from ._requests.shell import ShellExit, ShellOutput
 from ._requests.skill_provider import SkillDescriptor, SkillProvider
 from ._requests.tools import Tool, ToolBinaryResult, ToolInvocation, ToolResult
 from ._session import CopilotSession
-from ._session_options import ResumeOptions, SessionOptions
+from ._session_options import ProviderConfig, ResumeOptions, SessionHooks, SessionOptions
 from ._turns import EventStream, TurnAbortedError
 from ._types import (
     ConnectionState,
@@ -190,6 +190,7 @@ __all__ = [
     "ProcessExitedError",
     "ProtocolError",
     "ProtocolVersionError",
+    "ProviderConfig",
     "ReadPermissionRequest",
     "ReentrancyError",
     "ResolvedCLI",
@@ -206,6 +207,7 @@ __all__ = [
     "SessionFsSqliteError",
     "SessionFsSqliteResult",
     "SessionFsStat",
+    "SessionHooks",
     "SessionLifecycleEvent",
     "SessionLifecycleEventMetadata",
     "SessionListFilter",

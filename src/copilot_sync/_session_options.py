@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol, TypedDict
 
 from ._requests.skill_provider import SkillProvider
 
-__all__ = ["ResumeOptions", "SessionHooks", "SessionOptions"]
+__all__ = ["ProviderConfig", "ResumeOptions", "SessionHooks", "SessionOptions"]
 
 
 class WireRecord(Protocol):
