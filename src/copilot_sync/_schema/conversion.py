@@ -8,10 +8,11 @@ import abc
 import enum
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
 from typing import Any, cast
 
+from .._fields import is_array, is_object
 from .argument_error import ALL_KINDS, canonical, got, key_path, kind_of, short
 from .typing_info import is_class
 
@@ -109,7 +110,7 @@ class IntNode(Node):
         self.schema = {"type": "integer"}
 
     def convert(self, value: Any, path: str, errs: list[tuple[str, str]]) -> Any:
-        t = type(value)
+        t = type(cast("object", value))
         if t is int:
             return value
         if t is float:
@@ -128,7 +129,7 @@ class FloatNode(Node):
         self.schema = {"type": "number"}
 
     def convert(self, value: Any, path: str, errs: list[tuple[str, str]]) -> Any:
-        t = type(value)
+        t = type(cast("object", value))
         if t is float:
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -248,6 +249,7 @@ class ListNode(Node):
     def convert(self, value: Any, path: str, errs: list[tuple[str, str]]) -> Any:
         if not isinstance(value, (list, tuple)):
             return self._fail(value, path, errs)
+        value = cast("list[Any] | tuple[Any, ...]", value)
         out: Any
         if self.passthrough:
             out = value
@@ -281,6 +283,7 @@ class TupleNode(Node):
     def convert(self, value: Any, path: str, errs: list[tuple[str, str]]) -> Any:
         if not isinstance(value, (list, tuple)):
             return self._fail(value, path, errs)
+        value = cast("list[Any] | tuple[Any, ...]", value)
         if len(value) != len(self.items):
             n = len(value)
             errs.append((path, f"expected {self.expected}, got {n} item{'s' if n != 1 else ''}"))
@@ -310,6 +313,7 @@ class DictNode(Node):
     def convert(self, value: Any, path: str, errs: list[tuple[str, str]]) -> Any:
         if not isinstance(value, dict):
             return self._fail(value, path, errs)
+        value = cast("dict[str, Any]", value)
         if self.passthrough:
             return dict(value)
         n = len(errs)
@@ -367,6 +371,7 @@ class ObjectNode(Node):
     def convert(self, value: Any, path: str, errs: list[tuple[str, str]]) -> Any:
         if not isinstance(value, dict):
             return self._fail(value, path, errs)
+        value = cast("dict[str, Any]", value)
         before = len(errs)
         out: dict[str, Any] = {}
         seen = 0
@@ -466,20 +471,20 @@ class ModelNode(Node):
         try:
             return self.cls.model_validate(value)  # type: ignore[attr-defined]
         except Exception as exc:
-            problems = None
+            problems: list[Any] | None = None
             errors_fn = getattr(exc, "errors", None)
             if callable(errors_fn):
                 try:
-                    problems = list(errors_fn())
+                    problems = list(cast("Iterable[Any]", errors_fn()))
                 except Exception:
                     problems = None
             if problems:
                 for problem in problems:
                     p = path
-                    loc = problem.get("loc", ()) if isinstance(problem, dict) else ()
+                    loc = problem.get("loc", ()) if is_object(problem) else ()
                     for part in loc or ():
                         p = f"{p}[{part}]" if isinstance(part, int) else key_path(p, str(part))
-                    msg = problem.get("msg") if isinstance(problem, dict) else None
+                    msg = problem.get("msg") if is_object(problem) else None
                     errs.append((p, str(msg or problem)))
             else:
                 text = str(exc).strip().splitlines()
@@ -577,8 +582,9 @@ def json_value(value: Any) -> Any:
             return value
         raise ValueError("not finite")
     if isinstance(value, (list, tuple)):
-        return [json_value(v) for v in value]
+        return [json_value(v) for v in cast("list[Any] | tuple[Any, ...]", value)]
     if isinstance(value, dict):
+        value = cast("dict[Any, Any]", value)
         if not all(isinstance(k, str) for k in value):
             raise ValueError("non-str key")
         return {k: json_value(v) for k, v in value.items()}
@@ -592,16 +598,16 @@ def json_value(value: Any) -> Any:
 
 
 def copy_json(value: Any) -> Any:
-    if isinstance(value, dict):
+    if is_object(value):
         return {k: copy_json(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if is_array(value):
         return [copy_json(v) for v in value]
     return value
 
 
 def strip_titles(schema: Any) -> Any:
-    if isinstance(schema, dict):
-        out = {}
+    if is_object(schema):
+        out: dict[str, Any] = {}
         for key, value in schema.items():
             if key == "title" and isinstance(value, str):
                 continue
@@ -611,13 +617,13 @@ def strip_titles(schema: Any) -> Any:
                 "definitions",
                 "patternProperties",
                 "dependentSchemas",
-            ) and isinstance(value, dict):
+            ) and is_object(value):
                 out[key] = {name: strip_titles(sub) for name, sub in value.items()}
             elif key in ("default", "const", "enum", "examples"):
                 out[key] = value
             else:
                 out[key] = strip_titles(value)
         return out
-    if isinstance(schema, list):
+    if is_array(schema):
         return [strip_titles(v) for v in schema]
     return schema
