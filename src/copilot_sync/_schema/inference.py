@@ -11,8 +11,9 @@ import re
 import sys
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
+from .._fields import is_object
 from .conversion import (
     AnyNode,
     BoolNode,
@@ -148,7 +149,7 @@ class Builder:
                 return self.build(tp.__value__)
             finally:
                 self.aliases.pop()
-        if callable(tp) and hasattr(tp, "__supertype__"):  # NewType
+        if callable(cast("object", tp)) and hasattr(tp, "__supertype__"):  # NewType
             return self.build(tp.__supertype__)
         if is_annotated(tp):
             node = self.build(tp.__origin__)
@@ -218,13 +219,13 @@ class Builder:
         if is_class(tp) and dataclasses.is_dataclass(tp):
             return self.class_node(typing.cast(type, tp), self.dataclass)
         if is_model(tp):
-            return self.model(tp)
+            return self.model(cast("Any", tp))  # un-narrow: `tp is tuple` above leaks into here
         if tp is bytes or tp is bytearray:
             raise self.unsupported(tp, "; bytes are not JSON, use str (for example base64)")
         raise self.unsupported(tp)
 
     def literal(self, tp: Any, args: tuple[Any, ...]) -> Node:
-        choices = []
+        choices: list[tuple[Any, Any]] = []
         for value in args:
             if isinstance(value, enum.Enum):
                 json_value = value.value
@@ -238,7 +239,7 @@ class Builder:
         return ChoiceNode(choices)
 
     def enum(self, cls: type[enum.Enum]) -> Node:
-        choices = []
+        choices: list[tuple[Any, Any]] = []
         for member in cls:
             value = member.value
             if not (
@@ -262,7 +263,10 @@ class Builder:
         if pending is not None:
             pending.recursive = True
             return RefNode(pending, self.def_name(cls))
-        hashable = dataclasses.is_dataclass(cls) and getattr(cls, "__hash__", None) is not None
+        hashable = (
+            dataclasses.is_dataclass(cast("object", cls))
+            and getattr(cls, "__hash__", None) is not None
+        )
         pending = Pending(frozenset({"object"}), "an object", hashable)
         self.pending[cls] = pending
         module = sys.modules.get(cls.__module__)
@@ -319,9 +323,9 @@ class Builder:
 
     def typeddict(self, cls: type) -> Node:
         hints = self.class_hints(cls)
-        required_keys = set(getattr(cls, "__required_keys__", ()))
+        required_keys: set[Any] = set(getattr(cls, "__required_keys__", ()))
         description, docs = parse_docstring(class_doc(cls))
-        fields = []
+        fields: list[Field] = []
         for key, tp in hints.items():
             tp, required = strip_qualifiers(tp)
             if required is None:
@@ -342,13 +346,17 @@ class Builder:
         hints = self.class_hints(cls)
         description, docs = parse_docstring(class_doc(cls))
         classvar = getattr(dataclasses, "_FIELD_CLASSVAR", None)
-        fields = []
-        for f in cls.__dataclass_fields__.values():  # type: ignore[attr-defined]
+        fields: list[Field] = []
+        dataclass_fields = cast(
+            "dict[str, dataclasses.Field[Any]]",
+            cls.__dataclass_fields__,  # type: ignore[attr-defined]
+        )
+        for f in dataclass_fields.values():
             if not f.init or getattr(f, "_field_type", None) is classvar:
                 continue
             tp = hints.get(f.name, f.type)
             if isinstance(tp, dataclasses.InitVar):
-                tp = tp.type
+                tp = cast("Any", tp).type
             has_default = f.default is not dataclasses.MISSING
             required = not has_default and f.default_factory is dataclasses.MISSING
             doc = f.metadata.get("description") if f.metadata else None
@@ -385,7 +393,7 @@ class Builder:
             raise self.unsupported(cls, "; model_json_schema() did not return a dict")
         schema = strip_titles(schema)
         defs = schema.pop("$defs", None)
-        if isinstance(defs, dict):
+        if is_object(defs):
             for name, sub in defs.items():
                 if name in self.defs and self.defs[name] != sub:
                     raise self.unsupported(
@@ -418,7 +426,7 @@ class _AnnotationShim:
 
 def _with_schema(node: Node, schema: dict[str, Any]) -> Node:
     clone = object.__new__(type(node))
-    clone.__dict__.update(node.__dict__)
+    vars(clone).update(vars(node))
     clone.schema = schema
     return clone
 
@@ -485,7 +493,7 @@ def doc_of(fn: Any) -> str | None:
 def globals_of(fn: Any) -> dict[str, Any]:
     f = _unwrap_callable(fn)
     ns = getattr(f, "__globals__", None)
-    if isinstance(ns, dict):
+    if is_object(ns):
         return ns
     module = sys.modules.get(getattr(f, "__module__", None) or "")
     return dict(vars(module)) if module is not None else {}

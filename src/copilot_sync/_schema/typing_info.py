@@ -119,7 +119,7 @@ def is_object_type(tp: Any) -> bool:
     return is_typeddict(tp) or (is_class(tp) and dataclasses.is_dataclass(tp)) or is_model(tp)
 
 
-SEQUENCE_ORIGINS = {
+SEQUENCE_ORIGINS: set[Any] = {
     list,
     collections.abc.Sequence,
     collections.abc.MutableSequence,
@@ -132,5 +132,5 @@ SET_ORIGINS: dict[Any, Callable[[Any], Any]] = {
     collections.abc.Set: frozenset,
     collections.abc.MutableSet: set,
 }
-MAPPING_ORIGINS = {dict, collections.abc.Mapping, collections.abc.MutableMapping}
+MAPPING_ORIGINS: set[Any] = {dict, collections.abc.Mapping, collections.abc.MutableMapping}
 UNION_TYPE = getattr(types, "UnionType", None)
