@@ -109,7 +109,7 @@ class CLIInstallError(CopilotError):
         super().__init__(message)
         self.command = command
         self.exit_code = exit_code
-        self.stderr = redact(stderr)
+        self.stderr: str = redact(stderr)
 
 
 class ConnectionLostError(CopilotError):
@@ -127,7 +127,7 @@ class ProcessExitedError(ConnectionLostError):
     def __init__(self, message: str, *, exit_code: int | None = None, stderr: str = "") -> None:
         super().__init__(message)
         self.exit_code = exit_code
-        self.stderr = redact(stderr)
+        self.stderr: str = redact(stderr)
 
 
 class ProtocolError(ConnectionLostError):
@@ -162,8 +162,8 @@ class JsonRpcError(CopilotError):
         where = f" ({method})" if method else ""
         super().__init__(f"JSON-RPC error {code}{where}: {message}")
         self.code = code
-        self.message = redact(message)  # the peer may quote a token back
-        self.data = redact_value(data)
+        self.message: str = redact(message)  # the peer may quote a token back
+        self.data: Any = redact_value(data)
         self.method = method
 
 
@@ -190,7 +190,7 @@ class SessionError(CopilotError):
         raw = _event_data(event)
         self.error_type: str | None = raw.get("errorType")
         text: Any = raw.get("message", message)
-        self.message = redact(text) if isinstance(text, str) else text
+        self.message: str | Any = redact(text) if isinstance(text, str) else text
 
 
 class AuthenticationError(SessionError):
@@ -222,8 +222,10 @@ class StructuredOutputError(SessionError):
         errors: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__(message, event=event)
-        self.text = redact(text)
-        self.errors = [(path, redact(problem)) for path, problem in errors or ()]
+        self.text: str = redact(text)
+        self.errors: list[tuple[str, str]] = [
+            (path, redact(problem)) for path, problem in errors or ()
+        ]
 
 
 class NoReplyError(SessionError):
@@ -333,7 +335,7 @@ class UnsupportedMethodError(JsonRpcError, CapabilityError):
         super().__init__(-32601, detail or f"Method not found: {method}", method=method)
         version = cli_version or "unknown version"
         self.cli_version = cli_version
-        self.args = (
+        self.args: tuple[Any, ...] = (
             f"{method} is not supported by this Copilot CLI ({version}); a newer CLI may have it "
             f"(`python -m copilot_sync doctor` shows the version). The CLI said: {self.message}",
         )

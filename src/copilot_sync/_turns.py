@@ -73,10 +73,10 @@ class _TurnTracker:
     __slots__ = ("baseline", "rejected", "sent_seq", "started")
 
     def __init__(self, baseline: int) -> None:
-        self.baseline = baseline
+        self.baseline: int = baseline
         self.sent_seq: float = _NOT_SENT  # events received by the time the send RPC returned
-        self.started = False
-        self.rejected = False  # a tool call was just rejected, and the model not asked again
+        self.started: bool = False
+        self.rejected: bool = False  # a tool call was just rejected, and the model not asked again
 
     def mark_sent(self, received: int) -> None:
         self.sent_seq = received
@@ -154,7 +154,7 @@ class TurnWaiter:
     __slots__ = ("ended_by", "last", "last_with_text", "outcome", "recent", "tracker")
 
     def __init__(self, baseline: int) -> None:
-        self.tracker = _TurnTracker(baseline)
+        self.tracker: _TurnTracker = _TurnTracker(baseline)
         self.last: AssistantMessageEvent | None = None
         self.last_with_text: AssistantMessageEvent | None = None
         self.outcome: BaseException | bool | None = None
@@ -231,10 +231,10 @@ class TurnEnd:
     __slots__ = ("baseline", "ended", "sent_seq", "started")
 
     def __init__(self, baseline: int) -> None:
-        self.baseline = baseline
+        self.baseline: int = baseline
         self.sent_seq: float = _NOT_SENT
-        self.started = False
-        self.ended = False
+        self.started: bool = False
+        self.ended: bool = False
 
     def feed(self, seq: int, event: SessionEvent) -> None:
         if self.ended or seq <= self.baseline or event.agent_id:
@@ -343,8 +343,8 @@ class StreamSink:
     def __init__(self, buffer_size: int) -> None:
         self.tracker: _TurnTracker | None = None  # set when the message is sent
         self.queue: queue.Queue[Any] = queue.Queue(buffer_size)
-        self.closed = False
-        self.finished = False  # the terminal item has been queued
+        self.closed: bool = False
+        self.finished: bool = False  # the terminal item has been queued
 
     def start(self, baseline: int) -> None:
         self.tracker = _TurnTracker(baseline)

@@ -72,7 +72,7 @@ class BatchRunner:
                 f"executor must be an Executor, 'threads' or 'processes', not {executor!r}"
             )
         self.items: list[Item] = normalise_items(items)
-        self.output = os.fspath(output)
+        self.output: str = os.fspath(output)
         self.workers = workers
         self.sessions_per_cli = sessions_per_cli
         self.executor = executor
@@ -81,9 +81,13 @@ class BatchRunner:
         self.max_backoff = max_backoff
         self.rerun_errors = rerun_errors
         self.progress = progress
-        self.client_options = dict(client_options or {})
-        self.send_options = {k: v for k, v in session_options.items() if k in SEND_OPTIONS}
-        self.session_options = {k: v for k, v in session_options.items() if k not in SEND_OPTIONS}
+        self.client_options: dict[str, Any] = dict(client_options or {})
+        self.send_options: dict[str, Any] = {
+            k: v for k, v in session_options.items() if k in SEND_OPTIONS
+        }
+        self.session_options: dict[str, Any] = {
+            k: v for k, v in session_options.items() if k not in SEND_OPTIONS
+        }
         self.summary: BatchSummary | None = None
         self._started = False
         if executor not in (None, "threads"):
