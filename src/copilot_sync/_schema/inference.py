@@ -188,7 +188,7 @@ class Builder:
             if origin in SEQUENCE_ORIGINS:
                 return ListNode(self.build(args[0]) if args else AnyNode())
             if origin is tuple:
-                if tp is tuple or tp is tuple:
+                if tp is tuple:
                     return ListNode(AnyNode(), tuple)
                 if len(args) == 2 and args[1] is Ellipsis:
                     return ListNode(self.build(args[0]), tuple)
