@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -12,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from copilot_sync import Tool, define_tool
+
+from .checkers import checker, run_checker
 
 SNIPPET = textwrap.dedent(
     """\
@@ -46,23 +46,6 @@ SNIPPET = textwrap.dedent(
     """
 )
 
-_BIN = Path(sys.executable).parent
-
-
-def _tool(name: str) -> str:
-    found = _BIN / name
-    if found.exists():
-        return str(found)
-    which = shutil.which(name)
-    if which is None:
-        pytest.skip(f"{name} is not installed")
-    return which
-
-
-def _run(cmd: list[str], cwd: Path) -> str:
-    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
-    return done.stdout + done.stderr
-
 
 @pytest.fixture
 def snippet(tmp_path: Path) -> Path:
@@ -71,8 +54,8 @@ def snippet(tmp_path: Path) -> Path:
 
 
 def test_mypy_strict_sees_the_signature(snippet: Path) -> None:
-    out = _run(
-        [_tool("mypy"), "--strict", "--no-incremental", "--cache-dir", "/dev/null", "snippet.py"],
+    out = run_checker(
+        [checker("mypy"), "--strict", "--no-incremental", "--cache-dir", "/dev/null", "snippet.py"],
         snippet,
     )
     revealed = [
@@ -92,8 +75,8 @@ def test_mypy_strict_sees_the_signature(snippet: Path) -> None:
 
 
 def test_pyright_sees_the_signature(snippet: Path) -> None:
-    out = _run(
-        [_tool("pyright"), "--pythonpath", sys.executable, "snippet.py"],
+    out = run_checker(
+        [checker("pyright"), "--pythonpath", sys.executable, "snippet.py"],
         snippet,
     )
     revealed = [

@@ -5,28 +5,17 @@ temporary directory. (Running them: tests/real/test_docs_snippets_real.py.)"""
 from __future__ import annotations
 
 import ast
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from .checkers import checker
 from .docs_snippets import EXAMPLES, all_snippets
 
-_BIN = Path(sys.executable).parent
 SNIPPETS = all_snippets()
 RUNNABLE = [s for s in SNIPPETS if s.skip_reason is None]
-
-
-def _tool(name: str) -> str:
-    found = _BIN / name
-    if found.exists():
-        return str(found)
-    which = shutil.which(name)
-    if which is None:
-        pytest.skip(f"{name} is not installed")
-    return which
 
 
 def test_blocks_are_found_and_skips_are_few() -> None:
@@ -75,7 +64,7 @@ def _origin(line: str) -> str:
 def test_blocks_pass_mypy_strict(snippet_dir: Path) -> None:
     done = subprocess.run(
         [
-            _tool("mypy"),
+            checker("mypy"),
             "--strict",
             "--no-incremental",
             "--cache-dir",
@@ -96,7 +85,7 @@ def test_blocks_pass_mypy_strict(snippet_dir: Path) -> None:
 @pytest.mark.timeout(300)
 def test_blocks_pass_pyright(snippet_dir: Path) -> None:
     done = subprocess.run(
-        [_tool("pyright"), "--pythonpath", sys.executable, "."],
+        [checker("pyright"), "--pythonpath", sys.executable, "."],
         cwd=snippet_dir,
         capture_output=True,
         text=True,

@@ -11,28 +11,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from .checkers import BIN, checker
+
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.timeout(900)
-
-
-def _tool(name: str) -> str:
-    """The checker installed beside this interpreter (the test extra installs them all)."""
-    path = BIN / name
-    if path.exists():
-        return str(path)
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(f"{name} is not installed; `pip install -e '.[test]'` installs it")
-    return found
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -44,22 +32,22 @@ def _run(*argv: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_mypy_strict_reports_nothing() -> None:
-    done = _run(_tool("mypy"))  # files and strictness from [tool.mypy]
+    done = _run(checker("mypy"))  # files and strictness from [tool.mypy]
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
 
 
 def test_ruff_check_reports_nothing() -> None:
-    done = _run(_tool("ruff"), "check", ".")
+    done = _run(checker("ruff"), "check", ".")
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
 
 
 def test_ruff_format_would_change_nothing() -> None:
-    done = _run(_tool("ruff"), "format", "--check", ".")
+    done = _run(checker("ruff"), "format", "--check", ".")
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
 
 
 def test_pyright_strict_reports_nothing() -> None:
-    done = _run(_tool("pyright"), "--outputjson")  # include and strictness from [tool.pyright]
+    done = _run(checker("pyright"), "--outputjson")  # include and strictness from [tool.pyright]
     report = json.loads(done.stdout)
     errors = [d for d in report["generalDiagnostics"] if d["severity"] == "error"]
     shown = "\n".join(
@@ -70,7 +58,7 @@ def test_pyright_strict_reports_nothing() -> None:
 
 def test_every_public_symbol_is_fully_typed() -> None:
     done = _run(
-        _tool("pyright"), "--verifytypes", "copilot_sync", "--ignoreexternal", "--outputjson"
+        checker("pyright"), "--verifytypes", "copilot_sync", "--ignoreexternal", "--outputjson"
     )
     report = json.loads(done.stdout)["typeCompleteness"]
     partial = [

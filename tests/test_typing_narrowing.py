@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from .checkers import checker, run_checker
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -71,23 +71,6 @@ EXPECTED = [
     "str",
 ]
 
-_BIN = Path(sys.executable).parent
-
-
-def _tool(name: str) -> str:
-    found = _BIN / name
-    if found.exists():
-        return str(found)
-    which = shutil.which(name)
-    if which is None:
-        pytest.skip(f"{name} is not installed")
-    return which
-
-
-def _run(cmd: list[str], cwd: Path) -> str:
-    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
-    return done.stdout + done.stderr
-
 
 def _short(type_text: str) -> str:
     """``"copilot_sync.generated.session_events.AssistantMessageData"`` -> the class name."""
@@ -104,8 +87,8 @@ def snippet(tmp_path: Path) -> Path:
 
 
 def test_mypy_strict_narrows_event_data(snippet: Path) -> None:
-    out = _run(
-        [_tool("mypy"), "--strict", "--no-incremental", "--cache-dir", "/dev/null", "snippet.py"],
+    out = run_checker(
+        [checker("mypy"), "--strict", "--no-incremental", "--cache-dir", "/dev/null", "snippet.py"],
         snippet,
     )
     revealed = [
@@ -119,7 +102,7 @@ def test_mypy_strict_narrows_event_data(snippet: Path) -> None:
 
 
 def test_pyright_strict_narrows_event_data(snippet: Path) -> None:
-    out = _run([_tool("pyright"), "--pythonpath", sys.executable, "snippet.py"], snippet)
+    out = run_checker([checker("pyright"), "--pythonpath", sys.executable, "snippet.py"], snippet)
     revealed = [
         _short(line.split(" is ", 1)[1])
         for line in out.splitlines()
@@ -134,8 +117,15 @@ GENERATED = Path(__file__).resolve().parent.parent / "src" / "copilot_sync" / "g
 
 
 def test_generated_code_passes_mypy_strict() -> None:
-    out = _run(
-        [_tool("mypy"), "--strict", "--no-incremental", "--cache-dir", "/dev/null", str(GENERATED)],
+    out = run_checker(
+        [
+            checker("mypy"),
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            "/dev/null",
+            str(GENERATED),
+        ],
         GENERATED,
     )
     assert "Success: no issues found" in out, out
@@ -144,9 +134,9 @@ def test_generated_code_passes_mypy_strict() -> None:
 def test_generated_code_passes_pyright_strict(tmp_path: Path) -> None:
     config = tmp_path / "pyrightconfig.json"
     config.write_text(json.dumps({"typeCheckingMode": "strict", "pythonVersion": "3.10"}))
-    out = _run(
+    out = run_checker(
         [
-            _tool("pyright"),
+            checker("pyright"),
             "--pythonpath",
             sys.executable,
             "--project",
