@@ -8,7 +8,8 @@ import json
 import pytest
 
 from copilot_sync.batch import BatchRunner, BatchSummary, read_records, run_batch
-from copilot_sync.testing import FakeCLI, Scenario
+from copilot_sync.testing import FakeCLI, Rule, Scenario
+from copilot_sync.testing.actions import default, kill
 
 from .conftest import assert_exactly_once, read_jsonl, sends
 
@@ -173,18 +174,20 @@ def test_a_reply_of_the_wrong_shape_is_retried_once_then_recorded(tmp_path):
 @pytest.mark.timeout(60)
 def test_a_cli_killed_mid_batch_loses_nothing(tmp_path):
     out = tmp_path / "out.jsonl"
-    killed = []
-    with FakeCLI(Scenario(think_time=0.1)) as fake:
-
-        def progress(p):
-            if p.done >= 4 and not killed:
-                victim = next(i for i in fake.instances if i.alive)
-                fake.kill(instance=victim)
-                killed.append(victim.pid)
-
-        run_batch(PROMPTS, output=out, workers=4, sessions_per_cli=2, backoff=0.05, client_options={"cli_path": fake.cli_path}, progress=progress)  # fmt: skip
+    # the first CLI serves two turns, then dies on receiving its third: that item is in flight
+    # (a kill from outside can land while the CLI is idle between items, and retry nothing)
+    scenario = Scenario(
+        think_time=0.1,
+        rules=[
+            Rule(method="session.send", instance=0, times=2, actions=[default()]),
+            Rule(method="session.send", instance=0, times=1, actions=[kill()]),
+        ],
+    )
+    with FakeCLI(scenario) as fake:
+        run_batch(PROMPTS, output=out, workers=4, sessions_per_cli=2, backoff=0.05, client_options={"cli_path": fake.cli_path}, progress=False)  # fmt: skip
+        assert not fake.instances[0].alive and len(fake.instances) >= 3
     records = assert_exactly_once(out, IDS)
-    assert killed and {r["status"] for r in records} == {"ok"}
+    assert {r["status"] for r in records} == {"ok"}
     assert any(r["attempts"] > 1 for r in records)
 
 
