@@ -37,29 +37,12 @@ PLANNED = "planned"
 ABSENT = "absent"
 PRESENT = "present"
 
-_CANVAS = "canvas hosting (declarations, renderer and handler protocol) is not implemented"
-_EXTENSIONS = "hosting CLI extensions (extension SDK, launch profiles) is not implemented"
 
 #: Official names copilot_sync does not take, by table: (status, reason).
 REASONS: dict[str, dict[str, tuple[str, str]]] = {
-    "session": {
-        "cloud": (
-            ABSENT,
-            "a cloud session gets its id from the server; copilot_sync registers a session "
-            "under its own id before `session.create`",
-        ),
-        "canvases": (ABSENT, _CANVAS),
-        "request_canvas_renderer": (ABSENT, _CANVAS),
-        "canvas_provider": (ABSENT, _CANVAS),
-        "canvas_handler": (ABSENT, _CANVAS),
-        "open_canvases": (ABSENT, _CANVAS),
-        "request_extensions": (ABSENT, _EXTENSIONS),
-        "extension_sdk_path": (ABSENT, _EXTENSIONS),
-        "extension_info": (ABSENT, _EXTENSIONS),
-    },
+    "session": {},
     "client": {
         "entra": (ABSENT, "Microsoft Entra sign-in for the runtime; not implemented"),
-        "extension_launch_provider": (ABSENT, _EXTENSIONS),
         "request_handler": (
             ABSENT,
             "serving the runtime's model HTTP requests in-process; not implemented",
@@ -80,8 +63,6 @@ REASONS: dict[str, dict[str, tuple[str, str]]] = {
     "session_members": {
         "set_auto_tier": (ABSENT, "use `session.rpc.model.switch_auto_tier(...)`"),
         "set_tools": (ABSENT, "use `register_tool()`/`unregister_tool()`"),
-        "open_canvases": (ABSENT, _CANVAS),
-        "transcript_recovery": (ABSENT, "the resume result's recovery report is not surfaced yet"),
     },
 }
 
@@ -137,6 +118,12 @@ NOTES: dict[str, str] = {
     "`max_context_window_tokens`, `model_capabilities`",
     "providers": "`bearer_token_provider` (a callback) is refused; also the CLI's `transport`",
     "models": "`capabilities.limits` keys stay snake_case; also the CLI's `metadata`, `system_message`",
+    "canvas_handler": "a `CanvasHandler` subclass with blocking `on_open`/`on_close`/`on_action`, run on "
+    "the worker pool; the wire gets no field (the CLI sends canvas requests to the declaring connection)",
+    "canvases": "`CanvasDeclaration` objects or dicts (snake_case or camelCase keys)",
+    "open_canvases": "`session.open_canvases` records or dicts",
+    "cloud": "`CloudSessionOptions` or a dict; without `session_id` the CLI's id is used and the "
+    "events before the answer are kept for the session (tested on the fake CLI: needs a GitHub sign-in)",
 }
 
 #: Handler options: what their presence sends (copilot_sync's build_session_params).

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._client import SDK_PROTOCOL_VERSION, CopilotClient
 from ._client_options import ClientInfo, TelemetryConfig
+from ._cloud import CloudRepository, CloudSessionOptions
 from ._errors import (
     AuthenticationError,
     CapabilityError,
@@ -65,9 +66,27 @@ from ._errors import (
 from ._events import SessionEvent, SessionEventBase, UnknownSessionEvent
 from ._futures import TurnFuture
 from ._logging import enable_file_logging
+from ._requests.canvas import (
+    CanvasAction,
+    CanvasActionRequest,
+    CanvasCloseRequest,
+    CanvasDeclaration,
+    CanvasError,
+    CanvasHandler,
+    CanvasOpenRequest,
+    CanvasOpenResult,
+    CanvasProviderIdentity,
+    CanvasRequest,
+    ExtensionInfo,
+)
 from ._requests.commands import CommandContext, CommandDefinition
 from ._requests.define_tool import define_tool
 from ._requests.elicitation import ElicitationContext, ElicitationResult, InputOptions, SessionUI
+from ._requests.extension_launch import (
+    ExtensionLaunchProfile,
+    ExtensionLaunchProvider,
+    ExtensionLaunchRequest,
+)
 from ._requests.installations import (
     InstallationConfirmationHandler,
     InstallationConfirmationRequest,
@@ -125,6 +144,7 @@ from ._types import (
     SessionLifecycleEventMetadata,
     SessionListFilter,
     SessionMetadata,
+    TranscriptRecoveryReport,
 )
 from ._version import __version__
 
@@ -143,9 +163,21 @@ __all__ = [
     "CLIInstallError",
     "CLINotFoundError",
     "CLINotReadingError",
+    "CanvasAction",
+    "CanvasActionRequest",
+    "CanvasCloseRequest",
+    "CanvasDeclaration",
+    "CanvasError",
+    "CanvasHandler",
+    "CanvasOpenRequest",
+    "CanvasOpenResult",
+    "CanvasProviderIdentity",
+    "CanvasRequest",
     "CapabilityError",
     "ClientInfo",
     "ClientStateError",
+    "CloudRepository",
+    "CloudSessionOptions",
     "CommandContext",
     "CommandDefinition",
     "ConnectionLostError",
@@ -160,6 +192,10 @@ __all__ = [
     "EventStream",
     "ExtensionCapabilitiesPermissionRequest",
     "ExtensionEnvAccessPermissionRequest",
+    "ExtensionInfo",
+    "ExtensionLaunchProfile",
+    "ExtensionLaunchProvider",
+    "ExtensionLaunchRequest",
     "ExtensionManagementPermissionRequest",
     "FactoryPermissionRequest",
     "FrameTooLargeError",
@@ -225,6 +261,7 @@ __all__ = [
     "ToolBinaryResult",
     "ToolInvocation",
     "ToolResult",
+    "TranscriptRecoveryReport",
     "TurnAbortedError",
     "TurnFuture",
     "UnknownSessionEvent",

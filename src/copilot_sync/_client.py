@@ -21,6 +21,7 @@ from ._client_handlers import models_from_handler, register_interest
 from ._client_options import ClientInfo, ServerOptions, TelemetryConfig
 from ._client_start import SDK_PROTOCOL_VERSION, ClientStartup
 from ._client_stop import ClientShutdown
+from ._cloud import EarlyEvents, check_cloud_options
 from ._errors import (
     ClientStateError,
     ConnectionLostError,
@@ -33,8 +34,9 @@ from ._errors import (
 from ._fields import is_mapping, is_object
 from ._lifetime import ClientResources, forked_error, reap
 from ._logging import redact, register_secret
-from ._requests import installations, mcp_auth, router
+from ._requests import extension_launch, installations, mcp_auth, router
 from ._requests.arity import check_arity
+from ._requests.extension_launch import ExtensionLaunchProvider
 from ._requests.github_token import TokenProviders
 from ._requests.installations import InstallationConfirmationHandler
 from ._requests.session_fs import SessionFsConfig, check_session_fs_option
@@ -120,6 +122,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
         base_directory: str | os.PathLike[str] | None = None,
         telemetry: TelemetryConfig | None = None,
         installation_confirmation_handler: InstallationConfirmationHandler | None = None,
+        extension_launch_provider: ExtensionLaunchProvider | None = None,
     ) -> None:
         if cli_url is not None and cli_path is not None:
             raise ValueError(
@@ -143,6 +146,8 @@ class CopilotClient(ClientStartup, ClientShutdown):
             check_arity(on_list_models, 0, "on_list_models")
         if installation_confirmation_handler is not None:
             check_arity(installation_confirmation_handler, 1, "installation_confirmation_handler")
+        if extension_launch_provider is not None:
+            check_arity(extension_launch_provider, 1, "extension_launch_provider")
         server_options = ServerOptions.of(
             client_info=client_info,
             session_idle_timeout_seconds=session_idle_timeout_seconds,
@@ -197,6 +202,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
         self._pool: WorkerPool | None = None
         self._sessions: dict[str, SessionControl] = {}  # by id; .session is the public object
         self._sessions_lock = threading.Lock()  # registering, replacing and forgetting sessions
+        self._early_events = EarlyEvents()  # for cloud sessions, whose id comes with the answer
         self._lifecycle_handlers = Subscribers()
         self._lifecycle_dispatcher: EventDispatcher | None = None
         self._models: list[ModelInfo] | None = None
@@ -204,6 +210,7 @@ class CopilotClient(ClientStartup, ClientShutdown):
         self._on_list_models = on_list_models
         self._server_options = server_options
         self._installation_handler = installation_confirmation_handler
+        self._extension_launch_provider = extension_launch_provider
         self._token_providers = TokenProviders()
         self._shell_router = ShellRouter()
         self._stopping = False
@@ -306,7 +313,9 @@ class CopilotClient(ClientStartup, ClientShutdown):
                 logger.warning("skipped a session.event without sessionId/event: %.120r", params)
                 return
             if control is None:
-                logger.debug("dropped an event for unknown session %.40r", params.get("sessionId"))
+                sid = params["sessionId"]
+                if not self._early_events.offer(sid, event, lambda: self._sessions.get(sid)):
+                    logger.debug("dropped an event for unknown session %.40r", sid)
                 return
             control.enqueue(event)
         elif method == "session.lifecycle":
@@ -339,6 +348,8 @@ class CopilotClient(ClientStartup, ClientShutdown):
         try:
             if method == installations.METHOD:
                 result = installations.answer(self._installation_handler, params)
+            elif method == extension_launch.METHOD:
+                result = extension_launch.answer(self._extension_launch_provider, params)
             elif method in router.CLIENT_REQUESTS:
                 result = self._token_providers.answer(params)
             else:
@@ -393,6 +404,8 @@ class CopilotClient(ClientStartup, ClientShutdown):
         """
         given: dict[str, Any] = dict(options)
         check_options(given, CREATE_OPTIONS, "create_session")
+        if given.get("cloud") is not None and not given.get("session_id"):
+            return self._open_cloud_session(given, timeout)
         session_id = given.get("session_id") or str(uuid.uuid4())
         params = build_session_params(session_id, given, resume=False)
         return self._open_session("session.create", session_id, given, params, timeout)
@@ -486,6 +499,40 @@ class CopilotClient(ClientStartup, ClientShutdown):
                 wait=0.5,
             )
         return session
+
+    def _open_cloud_session(self, options: dict[str, Any], timeout: float | None) -> CopilotSession:
+        """``session.create`` for a cloud session without an id: the answer names it, and
+        the events that came before it wait in ``_early_events`` (``_cloud.py``)."""
+        timeout = check_timeout(timeout)
+        check_cloud_options(options, has_session_fs=self._session_fs is not None)
+        params = build_session_params("", options, resume=False)
+        del params["sessionId"]
+        connection = self._ensure_connected()
+        self._early_events.begin()
+        try:
+            result = connection.request("session.create", params, timeout=timeout)
+            session_id = result.get("sessionId") if is_object(result) else None
+            if not isinstance(session_id, str) or not session_id:
+                raise CopilotError(
+                    "session.create for a cloud session answered without a sessionId"
+                )
+            control = SessionControl(CopilotSession(self, session_id, options, SessionLink(self)))
+
+            def install() -> None:
+                with self._sessions_lock:
+                    if session_id in self._sessions:
+                        raise CopilotError(
+                            f"the CLI gave the cloud session an id in use: {session_id}"
+                        )
+                    self._sessions[session_id] = control
+
+            self._early_events.register(session_id, install, control.enqueue)
+        finally:
+            self._early_events.end()
+        control.apply_result(result)
+        if options.get("on_mcp_auth_request") is not None:
+            register_interest(control.session, mcp_auth.INTEREST, timeout)
+        return control.session
 
     def _forget_session(self, session: CopilotSession) -> None:
         self._token_providers.forget_owner(session)

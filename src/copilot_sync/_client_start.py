@@ -22,6 +22,7 @@ from ._errors import (
 from ._fields import is_object
 from ._lifetime import forked_error, weak_method
 from ._logging import register_secret
+from ._requests import extension_launch
 from ._requests.session_fs import SessionFsConfig
 from ._types import ConnectionState
 from ._versions import DEFAULT_CLI_VERSION, cli_version_fit, describe_supported_range
@@ -134,6 +135,8 @@ class ClientStartup(ClientState):
         if len(self._lifecycle_handlers):
             self._start_lifecycle_dispatcher()
         self._handshake(token, deadline)
+        if self._extension_launch_provider is not None:  # before any session exists
+            extension_launch.register(self._connection, max(1.0, deadline - time.monotonic()))
         plugins = self._server_options.builtin_plugin_directories
         if plugins:
             timeout = max(1.0, deadline - time.monotonic())

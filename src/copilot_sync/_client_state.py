@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ._client_options import ServerOptions
     from ._errors import ConnectionLostError
     from ._lifetime import ClientResources
+    from ._requests.extension_launch import ExtensionLaunchProvider
     from ._requests.github_token import TokenProviders
     from ._requests.installations import InstallationConfirmationHandler
     from ._requests.session_fs import SessionFsConfig
@@ -66,6 +67,7 @@ class ClientState:
         _token_providers: TokenProviders
         _server_options: ServerOptions
         _installation_handler: InstallationConfirmationHandler | None
+        _extension_launch_provider: ExtensionLaunchProvider | None
         _shell_router: ShellRouter
         _stopping: bool
         _resources: ClientResources

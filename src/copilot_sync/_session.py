@@ -33,12 +33,14 @@ from ._futures import SessionTurns
 from ._lifetime import weak_method
 from ._requests.arity import check_arity
 from ._requests.callbacks import SessionCallbacks
+from ._requests.canvas import OpenCanvasTracker
 from ._requests.define_tool import as_tool
 from ._requests.elicitation import SessionUI
 from ._requests.router import REACTS_TO, Request
 from ._requests.shell import SHELL_EVENT_TYPES, SessionShell, ShellExit, ShellOutput
 from ._requests.tools import Tool, ToolResult
 from ._sending import TurnMethods
+from ._types import TranscriptRecoveryReport
 from ._wire.dispatch import EventDispatcher, Subscribers
 from ._wire.timeouts import check_timeout
 
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
     from ._requests.session_fs_wire import SessionFsAdapter
     from ._requests.shell import ShellRouter
     from ._wire.connection import JsonRpcConnection
-    from .generated.rpc import ModelSwitchToResult, SessionRpc
+    from .generated.rpc import ModelSwitchToResult, OpenCanvasInstance, SessionRpc
 
 __all__ = ["CopilotSession", "EventHandler", "SessionControl"]
 
@@ -110,6 +112,10 @@ class CopilotSession(TurnMethods):
         self.session_id = session_id
         self.workspace_path: pathlib.Path | None = None
         self.capabilities: dict[str, Any] = {}
+        self._canvases = OpenCanvasTracker()
+        #: What ``resume_session`` repaired in a damaged transcript (``None``: nothing, or
+        #: a created session); ask for repair with ``allow_transcript_recovery=True``.
+        self.transcript_recovery: TranscriptRecoveryReport | None = None
         self._options = dict(options)
         self._lock = threading.RLock()
         self._handlers = Subscribers()
@@ -194,6 +200,17 @@ class CopilotSession(TurnMethods):
         capabilities = result.get("capabilities")
         if is_object(capabilities):
             self.capabilities = capabilities
+        self._canvases.replace(result.get("openCanvases"))
+        recovery = result.get("transcriptRecovery")
+        if is_object(recovery):
+            self.transcript_recovery = TranscriptRecoveryReport.from_dict(recovery)
+
+    @property
+    def open_canvases(self) -> list[OpenCanvasInstance]:
+        """The canvases open in this session (experimental), oldest first: from the resume
+        result, then kept by the ``session.canvas.opened``/``closed`` events. Pass them as
+        ``open_canvases=`` when resuming the session in another process."""
+        return self._canvases.snapshot()
 
     @property
     def rpc(self) -> SessionRpc:
@@ -254,6 +271,8 @@ class CopilotSession(TurnMethods):
                 logger.exception("session %s: could not handle %s", self.session_id, event.raw_type)
         elif event.raw_type == "capabilities.changed":
             self._merge_capabilities(event)
+        elif event.raw_type in OpenCanvasTracker.EVENTS:
+            self._canvases.observe(event.raw_type, event.raw.get("data"))
         if event.raw_type in SHELL_EVENT_TYPES:
             shell = self._shell
             if shell is not None:  # only once someone asked for shell output

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from ._fields import is_mapping
 from ._requests.arity import check_arity
+from ._requests.canvas import check_canvas_handler
 from ._requests.commands import as_command
 from ._requests.define_tool import tool_table
 from ._requests.skill_provider import check_skill_provider
@@ -67,6 +68,7 @@ LOCAL_OPTIONS = frozenset(
         "on_mcp_auth_request",
         "github_token_provider",  # the client registers it; the wire gets its registration id
         "skill_provider",  # answers skillProvider.list/read; the wire gets hasSkillProvider
+        "canvas_handler",  # answers canvas.open/close/action.invoke
     }
 )
 
@@ -227,7 +229,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
             "session_id", "name", "client_name", "model", "reasoning_effort", "reasoning_summary", "context_tier",
             "working_directory", "config_directory", "config_dir", "agent", "auth_client_id_metadata_url",
             "organization_custom_instructions", "ask_user_variant", "trust_working_directory",
-            "mcp_oauth_token_storage", "embedding_cache_storage", "github_token",
+            "mcp_oauth_token_storage", "embedding_cache_storage", "github_token", "extension_sdk_path",
         ),
         (str,),
     ),
@@ -240,6 +242,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
             "enable_host_git_operations", "enable_session_store", "enable_skills", "enable_mcp_apps",
             "enable_managed_settings", "enforce_managed_model_defaults", "interactive_user",
             "continue_pending_work", "suppress_resume_event", "disable_resume", "allow_transcript_recovery",
+            "request_canvas_renderer", "request_extensions",
         ),
         (bool,),
     ),
@@ -320,6 +323,8 @@ def _validate(options: Mapping[str, Any]) -> None:
             _check_keys(key, value)
     if options.get("skill_provider") is not None:
         check_skill_provider(options["skill_provider"])
+    if options.get("canvas_handler") is not None:
+        check_canvas_handler(options["canvas_handler"])
     hooks = options.get("hooks")
     if hooks:
         for name, hook in hooks.items():

@@ -19,6 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol, TypedDict
 
+from ._cloud import CloudSessionOptions
+from ._requests.canvas import (
+    CanvasDeclaration,
+    CanvasHandler,
+    CanvasProviderIdentity,
+    ExtensionInfo,
+)
 from ._requests.skill_provider import SkillProvider
 
 __all__ = ["ProviderConfig", "ResumeOptions", "SessionHooks", "SessionOptions"]
@@ -212,6 +219,29 @@ class _CommonOptions(TypedDict, total=False):
     that serves this session's skills from storage the host owns; both run on the worker
     pool. Give it again when resuming: it is not persisted."""
 
+    # ------------------------------------------------------------------ canvases, extensions
+    canvases: Sequence[CanvasDeclaration | Mapping[str, Any]]
+    """Canvases this session contributes (experimental): panels the agent opens and drives;
+    ``canvas_handler`` answers for them. Declaring an id again on resume replaces it."""
+    canvas_handler: CanvasHandler
+    """Answers ``canvas.open``/``canvas.close``/``canvas.action.invoke`` for this session's
+    canvases on the worker pool (see :class:`CanvasHandler`). Give it again when resuming."""
+    request_canvas_renderer: bool
+    """Give the model the CLI's canvas tools (``list_canvas_capabilities``, ``open_canvas``,
+    ``invoke_canvas_action``): set it when this host can show canvases."""
+    canvas_provider: CanvasProviderIdentity | Mapping[str, Any]
+    """A stable provider id for the canvases declared here, so they survive a reconnect or
+    a CLI restart (``{"id": "app:builtin:window-1"}``)."""
+    extension_info: ExtensionInfo | Mapping[str, Any]
+    """A stable extension identity (``{"source": ..., "name": ...}``) for the canvases this
+    session provides, instead of an id that changes with every connection."""
+    request_extensions: bool
+    """Turn on the CLI's extension surface for this session: extension management tools and
+    per-extension tool dispatch (``session.rpc.extensions``)."""
+    extension_sdk_path: str
+    """A ``copilot-sdk/`` folder the CLI gives the extension processes of this session in
+    place of its bundled one (the CLI falls back to its own if the folder is invalid)."""
+
     # ------------------------------------------------------------------ identity
     github_token: str
     """The GitHub token this session runs under (one CLI serving many users). Never put on
@@ -384,7 +414,11 @@ class SessionOptions(_CommonOptions, total=False):
     """The keyword arguments of ``CopilotClient.create_session``."""
 
     session_id: str
-    """The new session's id (default: a fresh UUID)."""
+    """The new session's id (default: a fresh UUID; with ``cloud``, the id the CLI gives)."""
+    cloud: CloudSessionOptions | Mapping[str, Any]
+    """Run the session in the cloud (``CloudSessionOptions(repository=CloudRepository(owner,
+    name))``); needs a GitHub sign-in. Without ``session_id`` the CLI chooses the id; then
+    ``github_token_provider``, ``skill_provider`` and a client ``session_fs`` are refused."""
     name: str
     """A name for the session (``session.rpc.name.get()``); it also persists the session from
     the start. CLI 1.0.81 ignores it (1.0.102 takes it)."""
@@ -405,3 +439,7 @@ class ResumeOptions(_CommonOptions, total=False):
     """The older name of ``suppress_resume_event``."""
     allow_transcript_recovery: bool
     """Repair a damaged transcript on resume (default ``True``)."""
+    open_canvases: Sequence[WireRecord | Mapping[str, Any]]
+    """The canvases that were open before the session was suspended (``session.open_canvases``
+    of the earlier process: ``generated.rpc.OpenCanvasInstance`` records, or dicts), so the
+    CLI restores them without reopening."""

@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
+from ._cloud import cloud_to_wire
 from ._fields import is_mapping
+from ._requests.canvas import (
+    CanvasProviderIdentity,
+    ExtensionInfo,
+    canvases_to_wire,
+    identity_to_wire,
+    open_canvases_to_wire,
+)
 
 __all__ = ["SHAPES", "WIRE_KEYS", "camel", "camel_keys", "string_list"]
 
@@ -100,6 +108,14 @@ WIRE_KEYS: dict[str, str] = {
     "allow_transcript_recovery": "allowTranscriptRecovery",
     "suppress_resume_event": "disableResume",
     "disable_resume": "disableResume",
+    "canvases": "canvases",
+    "request_canvas_renderer": "requestCanvasRenderer",
+    "canvas_provider": "canvasProvider",
+    "open_canvases": "openCanvases",
+    "request_extensions": "requestExtensions",
+    "extension_sdk_path": "extensionSdkPath",
+    "extension_info": "extensionInfo",
+    "cloud": "cloud",
 }
 
 
@@ -321,6 +337,11 @@ SHAPES: dict[str, Callable[[Any], Any]] = {
     "diagnostics": _record_or_mapping("diagnostics"),
     "feature_flags": _feature_flags,
     "exp_assignments": _exp_assignments,
+    "canvases": canvases_to_wire,
+    "cloud": cloud_to_wire,
+    "open_canvases": open_canvases_to_wire,
+    "extension_info": identity_to_wire("extension_info", ExtensionInfo, ("source", "name")),
+    "canvas_provider": identity_to_wire("canvas_provider", CanvasProviderIdentity, ("id", "name")),
     **{
         name: _nested(name)
         for name in (

@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 from ._fields import (
     as_bool,
@@ -55,6 +55,7 @@ __all__ = [
     "SessionLifecycleEventType",
     "SessionListFilter",
     "SessionMetadata",
+    "TranscriptRecoveryReport",
     "parse_timestamp",
 ]
 
@@ -399,6 +400,43 @@ class SessionContext:
         put(result, "repository", self.repository)
         put(result, "branch", self.branch)
         return result
+
+
+@dataclass
+class TranscriptRecoveryReport:
+    """What ``resume_session`` repaired in a damaged transcript (``session.transcript_recovery``).
+
+    ``invalid_line_numbers`` are the 1-based lines of the transcript file that were dropped;
+    the original file is backed up to ``planned_backup_path`` on the next append;
+    ``session_start_moved`` says whether the ``session.start`` event was moved to the top.
+    """
+
+    planned_backup_path: str
+    invalid_line_numbers: list[int] = field(default_factory=list[int])
+    session_start_moved: bool = False
+    raw: dict[str, Any] | None = raw_field()
+
+    @classmethod
+    def from_dict(cls, d: Any) -> TranscriptRecoveryReport:
+        """Build a report from the resume result's ``transcriptRecovery`` object."""
+        data = as_dict(d)
+        lines: Any = data.get("invalidLineNumbers")
+        items: list[Any] = cast("list[Any]", lines) if isinstance(lines, list) else []
+        numbers = [n for n in items if isinstance(n, int) and not isinstance(n, bool)]
+        return cls(
+            planned_backup_path=as_str(data.get("plannedBackupPath")),
+            invalid_line_numbers=numbers,
+            session_start_moved=as_bool(data.get("sessionStartMoved")),
+            raw=raw_of(d),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as the CLI's JSON object (camelCase keys), the inverse of ``from_dict``."""
+        return {
+            "plannedBackupPath": self.planned_backup_path,
+            "invalidLineNumbers": list(self.invalid_line_numbers),
+            "sessionStartMoved": self.session_start_moved,
+        }
 
 
 @dataclass

@@ -99,6 +99,13 @@ SHARED: list[tuple[str, object, str, object]] = [
     ("interactive_user", True, "interactiveUser", True),
     ("managed_settings", {"permissions": {"disable_bypass_permissions_mode": "disable"}},
      "managedSettings", {"permissions": {"disableBypassPermissionsMode": "disable"}}),
+    ("canvases", [{"id": "b", "display_name": "B", "description": "d"}],
+     "canvases", [{"id": "b", "displayName": "B", "description": "d"}]),
+    ("request_canvas_renderer", True, "requestCanvasRenderer", True),
+    ("canvas_provider", {"id": "app:1"}, "canvasProvider", {"id": "app:1"}),
+    ("request_extensions", True, "requestExtensions", True),
+    ("extension_sdk_path", "/opt/copilot-sdk", "extensionSdkPath", "/opt/copilot-sdk"),
+    ("extension_info", {"source": "s", "name": "n"}, "extensionInfo", {"source": "s", "name": "n"}),
 ]  # fmt: skip
 
 CREATE_ONLY = [
@@ -110,7 +117,11 @@ RESUME_ONLY = [
     ("continue_pending_work", True, "continuePendingWork", True),
     ("suppress_resume_event", True, "disableResume", True),
     ("allow_transcript_recovery", False, "allowTranscriptRecovery", False),
-]
+    ("open_canvases", [{"instance_id": "i", "extension_id": "e", "canvas_id": "c"}],
+     "openCanvases", [{"instanceId": "i", "extensionId": "e", "canvasId": "c"}]),
+]  # fmt: skip
+#: Covered by tests/fake/test_cloud.py (without a session_id the CLI chooses the id).
+CLOUD = [("cloud", {"repository": {"owner": "o", "name": "r"}}, "cloud", {"repository": {"owner": "o", "name": "r"}})]  # fmt: skip
 
 
 #: Not with ``provider`` (in SHARED): the CLI refuses the pair (tests/fake/test_more_handlers.py).
@@ -151,7 +162,7 @@ def test_resume_session_sends_every_option_under_its_wire_name(fake, sdk):
 
 
 def test_the_tables_cover_every_option_sent_on_the_wire():
-    covered = {option for option, *_ in SHARED + CREATE_ONLY + RESUME_ONLY + IDENTITY}
+    covered = {option for option, *_ in SHARED + CREATE_ONLY + RESUME_ONLY + IDENTITY + CLOUD}
     older_names = {"config_dir", "disable_resume"}  # the same fields; tests/test_session_config.py
     assert covered == set(WIRE_KEYS) - {"session_id"} - older_names
 

@@ -75,6 +75,7 @@ class SessionCallbacks:
         )
         self.mcp_auth_handler: Callable[..., Any] | None = options.get("on_mcp_auth_request")
         self.skill_provider: Any | None = options.get("skill_provider")
+        self.canvas_handler: Any | None = options.get("canvas_handler")
         hooks: Mapping[str, Any] = options.get("hooks") or {}
         self.hooks: dict[str, Callable[..., Any]] = {k: v for k, v in hooks.items() if v}
         self.commands = {c.name: c for c in map(as_command, options.get("commands") or ())}

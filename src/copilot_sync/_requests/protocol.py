@@ -54,6 +54,7 @@ class RequestContext(Protocol):
     auto_mode_switch_handler: Callable[..., Any] | None
     mcp_auth_handler: Callable[..., Any] | None
     skill_provider: Any | None
+    canvas_handler: Any | None
     hooks: dict[str, Callable[..., Any]]
     commands: dict[str, CommandDefinition]
     transforms: dict[str, Callable[[str], Any]]

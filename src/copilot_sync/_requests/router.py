@@ -26,9 +26,11 @@ from .._errors import JsonRpcError
 from .._wire.connection import METHOD_NOT_FOUND
 from . import (
     auto_mode_switch,
+    canvas,
     commands,
     elicitation,
     exit_plan_mode,
+    extension_launch,
     github_token,
     hooks,
     installations,
@@ -73,11 +75,14 @@ REQUESTS: dict[str, Request] = {
     "autoModeSwitch.request": Request("request", auto_mode_switch.answer),
     skill_provider.LIST: Request("request", skill_provider.answer),
     skill_provider.READ: Request("request", skill_provider.answer),
+    canvas.OPEN: Request("request", canvas.answer),
+    canvas.CLOSE: Request("request", canvas.answer),
+    canvas.ACTION: Request("request", canvas.answer),
 }
 
 #: Direct requests the client answers itself, not a session (no session id to route by):
 #: ``gitHubToken.getToken`` names a ``github_token_provider`` registration instead.
-CLIENT_REQUESTS = frozenset({github_token.METHOD, installations.METHOD})
+CLIENT_REQUESTS = frozenset({github_token.METHOD, installations.METHOD, extension_launch.METHOD})
 
 #: Direct requests by method prefix (the family answers ``<prefix><op>`` and rejects unknown ops).
 PREFIXES: dict[str, Request] = {
@@ -99,14 +104,10 @@ EVENTS: dict[str, EventReaction] = {
 #: ``tests/test_rpc_generated.py`` checks that every request of the default CLI's schema is
 #: answered or listed here.
 DECLINED: dict[str, str] = {
-    "canvas.open": "no canvas provider is registered",
-    "canvas.close": "no canvas provider is registered",
-    "canvas.action.invoke": "no canvas provider is registered",
     "providerToken.getToken": "BYOK providers are configured with a static api_key or bearer_token",
     "tasks.cancel": "connect lists no client task kinds",
     "workflow.execute": "no workflows are registered (an extension connection's feature)",
     "workflow.abort": "no workflows are registered (an extension connection's feature)",
-    "extensionLaunchProvider.resolve": "this client launches no extensions",
     "gitHubTelemetry.event": "this client does not collect telemetry",
     "host.exited": "this client never calls host.start",
     "host.materializeSession": "this client never calls host.start",
