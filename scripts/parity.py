@@ -41,29 +41,11 @@ PRESENT = "present"
 #: Official names copilot_sync does not take, by table: (status, reason).
 REASONS: dict[str, dict[str, tuple[str, str]]] = {
     "session": {},
-    "client": {
-        "entra": (ABSENT, "Microsoft Entra sign-in for the runtime; not implemented"),
-        "request_handler": (
-            ABSENT,
-            "serving the runtime's model HTTP requests in-process; not implemented",
-        ),
-        "on_github_telemetry": (ABSENT, "internal telemetry forwarding; not implemented"),
-        "mode": (
-            ABSENT,
-            "`mode='empty'` (restrictive defaults); pass the session options one by one",
-        ),
-    },
+    "client": {},
     "client_members": {
-        "runtime_port": (
-            ABSENT,
-            "not exposed; choose the port with `CopilotClient(port=..., use_stdio=False)`",
-        ),
         "start_ahp_host": (ABSENT, "the in-process AHP listener (experimental) is not implemented"),
     },
-    "session_members": {
-        "set_auto_tier": (ABSENT, "use `session.rpc.model.switch_auto_tier(...)`"),
-        "set_tools": (ABSENT, "use `register_tool()`/`unregister_tool()`"),
-    },
+    "session_members": {},
 }
 
 #: Official name -> copilot_sync's names for the same thing, where they differ.

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from ._client import SDK_PROTOCOL_VERSION, CopilotClient
 from ._client_options import ClientInfo, TelemetryConfig
 from ._cloud import CloudRepository, CloudSessionOptions
+from ._entra import EntraAuthConfig
 from ._errors import (
     AuthenticationError,
     CapabilityError,
@@ -51,6 +52,7 @@ from ._errors import (
     ConnectionLostError,
     CopilotError,
     CopilotTimeoutError,
+    EntraNotSupportedError,
     FrameTooLargeError,
     JsonRpcError,
     NoReplyError,
@@ -66,6 +68,7 @@ from ._errors import (
 from ._events import SessionEvent, SessionEventBase, UnknownSessionEvent
 from ._futures import TurnFuture
 from ._logging import enable_file_logging
+from ._mode import BUILTIN_TOOLS_ISOLATED
 from ._requests.canvas import (
     CanvasAction,
     CanvasActionRequest,
@@ -87,10 +90,12 @@ from ._requests.extension_launch import (
     ExtensionLaunchProvider,
     ExtensionLaunchRequest,
 )
+from ._requests.github_telemetry import GitHubTelemetryEvent
 from ._requests.installations import (
     InstallationConfirmationHandler,
     InstallationConfirmationRequest,
 )
+from ._requests.model_http import CopilotRequestHandler, ModelHttpRequest, ModelHttpResponse
 from ._requests.permission_kinds import (
     CustomToolPermissionRequest,
     ExtensionCapabilitiesPermissionRequest,
@@ -157,6 +162,7 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "BUILTIN_TOOLS_ISOLATED",
     "SDK_PROTOCOL_VERSION",
     "AssistantMessageEvent",
     "AuthenticationError",
@@ -184,11 +190,14 @@ __all__ = [
     "ConnectionState",
     "CopilotClient",
     "CopilotError",
+    "CopilotRequestHandler",
     "CopilotSession",
     "CopilotTimeoutError",
     "CustomToolPermissionRequest",
     "ElicitationContext",
     "ElicitationResult",
+    "EntraAuthConfig",
+    "EntraNotSupportedError",
     "EventStream",
     "ExtensionCapabilitiesPermissionRequest",
     "ExtensionEnvAccessPermissionRequest",
@@ -201,6 +210,7 @@ __all__ = [
     "FrameTooLargeError",
     "GetAuthStatusResponse",
     "GetStatusResponse",
+    "GitHubTelemetryEvent",
     "HookPermissionRequest",
     "InputOptions",
     "InstallationConfirmationHandler",
@@ -213,6 +223,8 @@ __all__ = [
     "MissingPermissionHandlerWarning",
     "ModelBilling",
     "ModelCapabilities",
+    "ModelHttpRequest",
+    "ModelHttpResponse",
     "ModelInfo",
     "ModelLimits",
     "ModelPolicy",

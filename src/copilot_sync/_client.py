@@ -12,39 +12,38 @@ import itertools
 import logging
 import os
 import threading
-import uuid
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
-from ._client_handlers import models_from_handler, register_interest
-from ._client_options import ClientInfo, ServerOptions, TelemetryConfig
+from ._client_handlers import models_from_handler
+from ._client_options import ClientInfo, EntraAuthConfig, ServerOptions, TelemetryConfig
+from ._client_sessions import ClientSessions
 from ._client_start import SDK_PROTOCOL_VERSION, ClientStartup
 from ._client_stop import ClientShutdown
-from ._cloud import EarlyEvents, check_cloud_options
+from ._cloud import EarlyEvents
 from ._errors import (
     ClientStateError,
     ConnectionLostError,
-    CopilotError,
     JsonRpcError,
     ProcessExitedError,
-    SessionClosedError,
     UnsupportedMethodError,
 )
 from ._fields import is_mapping, is_object
 from ._lifetime import ClientResources, forked_error, reap
 from ._logging import redact, register_secret
-from ._requests import extension_launch, installations, mcp_auth, router
+from ._mode import ClientMode, check_mode
+from ._requests import extension_launch, installations, model_http_exchange, router
 from ._requests.arity import check_arity
 from ._requests.extension_launch import ExtensionLaunchProvider
+from ._requests.github_telemetry import GitHubTelemetryForwarder, GitHubTelemetryHandler
 from ._requests.github_token import TokenProviders
 from ._requests.installations import InstallationConfirmationHandler
-from ._requests.session_fs import SessionFsConfig, check_session_fs_option
-from ._requests.session_fs_wire import session_fs_adapter
+from ._requests.model_http import CopilotRequestHandler
+from ._requests.session_fs import SessionFsConfig
 from ._requests.shell import ShellRouter
 from ._rpc import wire_of
-from ._session import CopilotSession, SessionControl
-from ._session_config import CREATE_OPTIONS, RESUME_OPTIONS, build_session_params, check_options
+from ._session import SessionControl
 from ._types import (
     ConnectionState,
     GetAuthStatusResponse,
@@ -52,8 +51,6 @@ from ._types import (
     ModelInfo,
     PingResponse,
     SessionLifecycleEvent,
-    SessionListFilter,
-    SessionMetadata,
 )
 from ._wire.connection import INTERNAL_ERROR, METHOD_NOT_FOUND, JsonRpcConnection
 from ._wire.dispatch import EventDispatcher, Subscribers
@@ -65,9 +62,7 @@ from ._wire.transport import SocketTransport, StdioTransport, parse_cli_url
 from ._wire.workers import WorkerPool, check_max_workers
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
-    from ._session_options import ResumeOptions, SessionOptions
+    from ._session import CopilotSession
     from .generated.rpc import ServerRpc
 
 __all__ = ["SDK_PROTOCOL_VERSION", "CopilotClient"]
@@ -81,7 +76,7 @@ _client_numbers = itertools.count(1)
 LifecycleHandler = Callable[[SessionLifecycleEvent], Any]
 
 
-class CopilotClient(ClientStartup, ClientShutdown):
+class CopilotClient(ClientStartup, ClientSessions, ClientShutdown):
     """A connection to the GitHub Copilot CLI, with blocking methods.
 
     By default it spawns the CLI (found as described in :func:`copilot_sync.find_cli`) and
@@ -123,6 +118,10 @@ class CopilotClient(ClientStartup, ClientShutdown):
         telemetry: TelemetryConfig | None = None,
         installation_confirmation_handler: InstallationConfirmationHandler | None = None,
         extension_launch_provider: ExtensionLaunchProvider | None = None,
+        request_handler: CopilotRequestHandler | None = None,
+        mode: ClientMode = "copilot-cli",
+        entra: EntraAuthConfig | None = None,
+        on_github_telemetry: GitHubTelemetryHandler | None = None,
     ) -> None:
         if cli_url is not None and cli_path is not None:
             raise ValueError(
@@ -154,6 +153,8 @@ class CopilotClient(ClientStartup, ClientShutdown):
             builtin_plugin_directories=builtin_plugin_directories,
             base_directory=base_directory,
             telemetry=telemetry,
+            entra=entra,
+            github_telemetry=on_github_telemetry is not None,
         )
         if cli_url is not None and server_options.shapes_the_process:
             raise ValueError(
@@ -191,6 +192,9 @@ class CopilotClient(ClientStartup, ClientShutdown):
             )
         self._start_timeout = checked_start
         self._session_fs = SessionFsConfig.of(session_fs) if session_fs is not None else None
+        self._mode: ClientMode = check_mode(
+            mode, base_directory=base_directory, session_fs=session_fs, cli_url=cli_url
+        )
         self._max_frame_bytes = check_max_frame_bytes(max_frame_bytes)
         self._number = next(_client_numbers)
 
@@ -211,6 +215,8 @@ class CopilotClient(ClientStartup, ClientShutdown):
         self._server_options = server_options
         self._installation_handler = installation_confirmation_handler
         self._extension_launch_provider = extension_launch_provider
+        self._model_http = model_http_exchange.ModelHttpExchanges(request_handler)
+        self._github_telemetry = GitHubTelemetryForwarder.of(on_github_telemetry)
         self._token_providers = TokenProviders()
         self._shell_router = ShellRouter()
         self._stopping = False
@@ -322,6 +328,8 @@ class CopilotClient(ClientStartup, ClientShutdown):
             dispatcher = self._lifecycle_dispatcher
             if dispatcher is not None and len(self._lifecycle_handlers):
                 dispatcher.put(params)
+        elif method == GitHubTelemetryForwarder.METHOD and self._github_telemetry is not None:
+            self._github_telemetry.offer(self._pool, params)  # on_github_telemetry, in order
         elif method in ("shell.output", "shell.exit"):
             self._shell_router.route(method, params)
         else:
@@ -350,6 +358,10 @@ class CopilotClient(ClientStartup, ClientShutdown):
                 result = installations.answer(self._installation_handler, params)
             elif method == extension_launch.METHOD:
                 result = extension_launch.answer(self._extension_launch_provider, params)
+            elif method in model_http_exchange.METHODS:  # request_handler's exchanges
+                result = model_http_exchange.answer(
+                    self._model_http, method, params, connection, self._submit
+                )
             elif method in router.CLIENT_REQUESTS:
                 result = self._token_providers.answer(params)
             else:
@@ -389,150 +401,12 @@ class CopilotClient(ClientStartup, ClientShutdown):
             return
         logger.error("connection to the CLI lost: %s", error)
         self._state = ConnectionState.ERROR
+        self._model_http.cancel_all("the connection to the CLI was lost")  # request_handler
         for control in list(self._sessions.values()):
             control.close(fresh(error), wait=None)
 
-    # ================================================================ sessions
-
-    def create_session(
-        self, *, timeout: float | None = 120.0, **options: Unpack[SessionOptions]
-    ) -> CopilotSession:
-        """Create a session. Keyword arguments are the session options
-        (:class:`~copilot_sync.SessionOptions`, each documented there); an unknown one
-        raises ``TypeError`` with a "did you mean". The session is registered before the CLI is
-        asked, so ``on_event`` sees every event from the first one.
-        """
-        given: dict[str, Any] = dict(options)
-        check_options(given, CREATE_OPTIONS, "create_session")
-        if given.get("cloud") is not None and not given.get("session_id"):
-            return self._open_cloud_session(given, timeout)
-        session_id = given.get("session_id") or str(uuid.uuid4())
-        params = build_session_params(session_id, given, resume=False)
-        return self._open_session("session.create", session_id, given, params, timeout)
-
-    def resume_session(
-        self, session_id: str, *, timeout: float | None = 120.0, **options: Unpack[ResumeOptions]
-    ) -> CopilotSession:
-        """Resume a session by id (this process's or an earlier one's). Handlers, tools and
-        the provider are not stored by the CLI: pass them again. The options are
-        :class:`~copilot_sync.ResumeOptions`."""
-        if not isinstance(session_id, str) or not session_id:
-            raise TypeError("session_id must be a non-empty string")
-        given: dict[str, Any] = dict(options)
-        check_options(given, RESUME_OPTIONS, "resume_session")
-        if "session_id" in given and given["session_id"] != session_id:
-            raise ValueError("session_id given twice with different values")
-        given["session_id"] = session_id
-        params = build_session_params(session_id, given, resume=True)
-        return self._open_session("session.resume", session_id, given, params, timeout)
-
-    def _open_session(
-        self,
-        method: str,
-        session_id: str,
-        options: Mapping[str, Any],
-        params: dict[str, Any],
-        timeout: float | None,
-    ) -> CopilotSession:
-        timeout = check_timeout(timeout)
-        fs_factory = options.get("create_session_fs_handler")
-        check_session_fs_option(
-            self._session_fs, fs_factory, method.replace("session.", "") + "_session"
-        )
-        connection = self._ensure_connected()
-        control = SessionControl(CopilotSession(self, session_id, options, SessionLink(self)))
-        session = control.session
-        # Register before the RPC: early events and requests find the new object. Resuming
-        # a session that is open here replaces the old object (a reloaded notebook cell, a
-        # reconnect after an error); creating one with an id in use is a mistake.
-        with self._sessions_lock:
-            previous = self._sessions.get(session_id)
-            duplicate = previous is not None and method == "session.create"
-            if not duplicate:
-                self._sessions[session_id] = control
-        if duplicate:
-            control.close(SessionClosedError(f"session {session_id} is already open"), wait=None)
-            raise ValueError(
-                f"session {session_id} is already open on this client; use resume_session() to take "
-                "it over, or disconnect() it first"
-            )
-        provider = options.get("github_token_provider")
-        try:
-            if provider is not None:  # the CLI asks it for a token while session.create runs
-                params["gitHubTokenProviderRegistrationId"] = self._token_providers.register(
-                    provider, session_id, session
-                )
-            if self._session_fs is not None:  # the CLI asks it for files while session.create runs
-                control.use_session_fs(session_fs_adapter(session, fs_factory, self._session_fs))
-            result = connection.request(method, params, timeout=timeout)
-            returned = result.get("sessionId") if is_object(result) else None
-            if returned is not None and returned != session_id:
-                raise CopilotError(
-                    f"{method} answered for session {returned!r}, not {session_id!r}"
-                )
-        except BaseException:
-            self._token_providers.forget_owner(session)
-            with self._sessions_lock:
-                if self._sessions.get(session_id) is control:
-                    if previous is not None and not previous.session.closed:
-                        self._sessions[session_id] = (
-                            previous  # the resume failed: the old object goes on
-                        )
-                    else:
-                        del self._sessions[session_id]
-            control.close(SessionClosedError(f"{method} failed for session {session_id}"), wait=0.5)
-            raise
-        control.apply_result(result)
-        if options.get("on_mcp_auth_request") is not None:
-            register_interest(session, mcp_auth.INTEREST, timeout)
-        if previous is not None:
-            self._token_providers.forget_owner(previous.session)
-            logger.info(
-                "session %s: resumed by a new CopilotSession; the previous object is closed",
-                session_id,
-            )
-            previous.close(
-                SessionClosedError(
-                    f"session {session_id} was resumed by another CopilotSession object on this client, "
-                    "which now receives its events; use that one"
-                ),
-                wait=0.5,
-            )
-        return session
-
-    def _open_cloud_session(self, options: dict[str, Any], timeout: float | None) -> CopilotSession:
-        """``session.create`` for a cloud session without an id: the answer names it, and
-        the events that came before it wait in ``_early_events`` (``_cloud.py``)."""
-        timeout = check_timeout(timeout)
-        check_cloud_options(options, has_session_fs=self._session_fs is not None)
-        params = build_session_params("", options, resume=False)
-        del params["sessionId"]
-        connection = self._ensure_connected()
-        self._early_events.begin()
-        try:
-            result = connection.request("session.create", params, timeout=timeout)
-            session_id = result.get("sessionId") if is_object(result) else None
-            if not isinstance(session_id, str) or not session_id:
-                raise CopilotError(
-                    "session.create for a cloud session answered without a sessionId"
-                )
-            control = SessionControl(CopilotSession(self, session_id, options, SessionLink(self)))
-
-            def install() -> None:
-                with self._sessions_lock:
-                    if session_id in self._sessions:
-                        raise CopilotError(
-                            f"the CLI gave the cloud session an id in use: {session_id}"
-                        )
-                    self._sessions[session_id] = control
-
-            self._early_events.register(session_id, install, control.enqueue)
-        finally:
-            self._early_events.end()
-        control.apply_result(result)
-        if options.get("on_mcp_auth_request") is not None:
-            register_interest(control.session, mcp_auth.INTEREST, timeout)
-        return control.session
+    def _session_link(self) -> SessionLink:
+        return SessionLink(self)
 
     def _forget_session(self, session: CopilotSession) -> None:
         self._token_providers.forget_owner(session)
@@ -542,66 +416,13 @@ class CopilotClient(ClientStartup, ClientShutdown):
                 del self._sessions[session.session_id]
 
     @property
-    def sessions(self) -> list[CopilotSession]:
-        """The sessions open on this client."""
-        return [control.session for control in list(self._sessions.values())]
-
-    def list_sessions(
-        self,
-        filter: SessionListFilter | Mapping[str, Any] | None = None,
-        *,
-        timeout: float | None = 60.0,
-    ) -> list[SessionMetadata]:
-        """Every session the CLI knows (newest first), optionally filtered by ``cwd``/git root/repository/branch."""
-        params: dict[str, Any] = {}
-        if filter is not None:
-            if is_mapping(filter):
-                filter = SessionListFilter(**filter)
-            if not isinstance(filter, SessionListFilter):
-                raise TypeError("filter must be a SessionListFilter or a dict of its fields")
-            params["filter"] = filter.to_dict()
-        result = self._request("session.list", params, timeout=timeout)
-        sessions: list[Any] = result.get("sessions", []) if is_object(result) else []
-        return [SessionMetadata.from_dict(item) for item in sessions if is_object(item)]
-
-    def get_session_metadata(
-        self, session_id: str, *, timeout: float | None = 60.0
-    ) -> SessionMetadata | None:
-        """The stored metadata of one session (``SessionMetadata``), or ``None`` if the CLI does not know it."""
-        result = self._request("session.getMetadata", {"sessionId": session_id}, timeout=timeout)
-        session = result.get("session") if is_object(result) else None
-        return SessionMetadata.from_dict(session) if is_object(session) else None
-
-    def get_last_session_id(self, *, timeout: float | None = 60.0) -> str | None:
-        """The id of the most recently used session, or ``None`` when there is none."""
-        result = self._request("session.getLastId", {}, timeout=timeout)
-        value = result.get("sessionId") if is_object(result) else None
-        return value if isinstance(value, str) and value else None
-
-    def delete_session(self, session_id: str, *, timeout: float | None = 60.0) -> None:
-        """Delete a session and its data on disk, for good. Raises :class:`CopilotError` if the CLI refuses."""
-        result = self._request("session.delete", {"sessionId": session_id}, timeout=timeout)
-        control = self._sessions.get(session_id)
-        if control is not None:
-            control.close(SessionClosedError(f"session {session_id} was deleted"), wait=None)
-        if is_object(result) and result.get("success") is False:
-            raise CopilotError(
-                f"Failed to delete session {session_id}: {result.get('error', 'unknown error')}"
-            )
-
-    def get_foreground_session_id(self, *, timeout: float | None = 60.0) -> str | None:
-        """The TUI's foreground session (only a CLI started with ``--ui-server`` has one)."""
-        result = self._request("session.getForeground", {}, timeout=timeout)
-        value = result.get("sessionId") if is_object(result) else None
-        return value if isinstance(value, str) and value else None
-
-    def set_foreground_session_id(self, session_id: str, *, timeout: float | None = 60.0) -> None:
-        """Tell the CLI which session is in the foreground (the one a TUI shows)."""
-        result = self._request("session.setForeground", {"sessionId": session_id}, timeout=timeout)
-        if is_object(result) and result.get("success") is False:
-            raise CopilotError(
-                f"Failed to set the foreground session: {result.get('error', 'unknown error')}"
-            )
+    def runtime_port(self) -> int | None:
+        """The TCP port of the CLI server this client is connected to (``None`` over stdio
+        or before :meth:`start`): another client can attach with ``cli_url=f"127.0.0.1:{port}"``.
+        A server this client spawned accepts only its connection token: give
+        ``connection_token=`` yourself to share it."""
+        transport = self._transport
+        return transport.port if isinstance(transport, SocketTransport) else None
 
     # ================================================================ server methods
 

@@ -2,6 +2,8 @@
 where the CLI keeps its data, its OpenTelemetry export, its idle timeout for sessions, and
 the plugins the host bundles. Checked when the client is built; applied when it starts
 (command line, environment, the ``connect`` handshake, then ``plugins.builtin.set``).
+The ``connect`` handshake also carries the host's Entra app registration (``_entra.py``)
+and the GitHub telemetry opt-in (``_requests/github_telemetry.py``).
 """
 
 from __future__ import annotations
@@ -9,9 +11,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-__all__ = ["ClientInfo", "ServerOptions", "TelemetryConfig"]
+from ._entra import EntraAuthConfig, check_entra, entra_refusal, warn_if_ignored
+from ._requests.github_telemetry import FORWARDING_FLAG
+
+if TYPE_CHECKING:
+    from ._errors import JsonRpcError
+
+__all__ = ["ClientInfo", "EntraAuthConfig", "ServerOptions", "TelemetryConfig"]
 
 
 class ClientInfo(TypedDict, total=False):
@@ -129,6 +137,8 @@ class ServerOptions:
     builtin_plugin_directories: tuple[str, ...] = ()
     base_directory: str | None = None
     telemetry_env: Mapping[str, str] | None = None
+    entra: EntraAuthConfig | None = None
+    github_telemetry: bool = False
 
     @classmethod
     def of(
@@ -139,6 +149,8 @@ class ServerOptions:
         builtin_plugin_directories: Sequence[str | os.PathLike[str]] | None,
         base_directory: str | os.PathLike[str] | None,
         telemetry: Mapping[str, Any] | None,
+        entra: EntraAuthConfig | None = None,
+        github_telemetry: bool = False,
     ) -> ServerOptions:
         """Check the options as :class:`~copilot_sync.CopilotClient` got them
         (``TypeError``/``ValueError`` naming the option)."""
@@ -164,6 +176,8 @@ class ServerOptions:
             builtin_plugin_directories=plugins,
             base_directory=base or None,
             telemetry_env=_telemetry_env(telemetry) or None,
+            entra=check_entra(entra),
+            github_telemetry=github_telemetry,
         )
 
     def argv(self) -> list[str]:
@@ -186,4 +200,26 @@ class ServerOptions:
 
     def connect_params(self) -> dict[str, Any]:
         """Extra params of the ``connect`` handshake."""
-        return {"clientInfo": dict(self.client_info)} if self.client_info else {}
+        params: dict[str, Any] = {"clientInfo": dict(self.client_info)} if self.client_info else {}
+        if self.entra is not None:
+            params["entra"] = self.entra.to_wire()
+        if self.github_telemetry:
+            params[FORWARDING_FLAG] = True
+        return params
+
+    def session_params(self) -> dict[str, Any]:
+        """Extra params of ``session.create``/``session.resume``: the telemetry opt-in, which
+        the official SDK repeats there for older CLIs."""
+        return {FORWARDING_FLAG: True} if self.github_telemetry else {}
+
+    def check_connect_error(self, error: JsonRpcError) -> None:
+        """Raise :class:`~copilot_sync.EntraNotSupportedError` if ``connect`` failed because
+        the CLI does not support ``entra``; return otherwise."""
+        refusal = entra_refusal(error) if self.entra is not None else None
+        if refusal is not None:
+            raise refusal from error
+
+    def check_connected(self, cli_version: str | None) -> None:
+        """After the handshake: warn if a CLI that cannot know ``entra`` accepted it."""
+        if self.entra is not None:
+            warn_if_ignored(cli_version)

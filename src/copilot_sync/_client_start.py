@@ -22,7 +22,7 @@ from ._errors import (
 from ._fields import is_object
 from ._lifetime import forked_error, weak_method
 from ._logging import register_secret
-from ._requests import extension_launch
+from ._requests import extension_launch, model_http
 from ._requests.session_fs import SessionFsConfig
 from ._types import ConnectionState
 from ._versions import DEFAULT_CLI_VERSION, cli_version_fit, describe_supported_range
@@ -137,6 +137,8 @@ class ClientStartup(ClientState):
         self._handshake(token, deadline)
         if self._extension_launch_provider is not None:  # before any session exists
             extension_launch.register(self._connection, max(1.0, deadline - time.monotonic()))
+        if self._model_http.handler is not None:  # request_handler: before any session exists
+            model_http.register(self._connection, max(1.0, deadline - time.monotonic()))
         plugins = self._server_options.builtin_plugin_directories
         if plugins:
             timeout = max(1.0, deadline - time.monotonic())
@@ -240,6 +242,7 @@ class ClientStartup(ClientState):
             params.update(self._server_options.connect_params())
             result = connection.request("connect", params, timeout=timeout)
         except JsonRpcError as exc:
+            self._server_options.check_connect_error(exc)  # EntraNotSupportedError
             if exc.code != METHOD_NOT_FOUND and "Unhandled method connect" not in exc.message:
                 raise
             logger.debug("the CLI does not know 'connect'; falling back to 'ping'")
@@ -270,6 +273,7 @@ class ClientStartup(ClientState):
             result.get("version") if isinstance(result.get("version"), str) else None
         )
         _warn_outside_range(self.server_version)
+        self._server_options.check_connected(self.server_version)
 
     def _set_session_fs_provider(self, config: SessionFsConfig, deadline: float) -> None:
         assert self._connection is not None

@@ -11,14 +11,17 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from ._client_options import ServerOptions
+    from ._cloud import EarlyEvents
     from ._errors import ConnectionLostError
     from ._lifetime import ClientResources
+    from ._mode import ClientMode
     from ._requests.extension_launch import ExtensionLaunchProvider
     from ._requests.github_token import TokenProviders
     from ._requests.installations import InstallationConfirmationHandler
+    from ._requests.model_http_exchange import ModelHttpExchanges
     from ._requests.session_fs import SessionFsConfig
     from ._requests.shell import ShellRouter
-    from ._session import SessionControl
+    from ._session import ClientLink, CopilotSession, SessionControl
     from ._types import ConnectionState, ModelInfo
     from ._wire.connection import JsonRpcConnection
     from ._wire.dispatch import EventDispatcher, Subscribers
@@ -59,6 +62,8 @@ class ClientState:
         _pool: WorkerPool | None
         _sessions: dict[str, SessionControl]
         _sessions_lock: threading.Lock
+        _early_events: EarlyEvents
+        _mode: ClientMode
         _lifecycle_handlers: Subscribers
         _lifecycle_dispatcher: EventDispatcher | None
         _models: list[ModelInfo] | None
@@ -68,6 +73,7 @@ class ClientState:
         _server_options: ServerOptions
         _installation_handler: InstallationConfirmationHandler | None
         _extension_launch_provider: ExtensionLaunchProvider | None
+        _model_http: ModelHttpExchanges
         _shell_router: ShellRouter
         _stopping: bool
         _resources: ClientResources
@@ -76,6 +82,9 @@ class ClientState:
         def start(self) -> None: ...
         def _teardown(self, *, kill: bool, deadline: float | None = None) -> list[Exception]: ...
         def _connection_lost(self) -> bool: ...
+        def _ensure_connected(self) -> JsonRpcConnection: ...
+        def _session_link(self) -> ClientLink: ...
+        def _forget_session(self, session: CopilotSession) -> None: ...
         def _request(
             self, method: str, params: Any = None, *, timeout: float | None = 60.0
         ) -> Any: ...

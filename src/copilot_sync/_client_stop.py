@@ -124,6 +124,7 @@ class ClientShutdown(ClientState):
         )
         if connection is not None:
             connection.close(ConnectionLostError("the client was stopped"))
+        self._model_http.cancel_all("the client stopped")  # request_handler's requests in flight
         if transport is not None:
             transport.close()
 

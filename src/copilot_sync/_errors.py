@@ -23,6 +23,7 @@
     ├── ReentrancyError               a blocking call from a handler where it can never complete
     │                                 (also a RuntimeError)
     ├── CapabilityError               the host does not offer what the call needs (e.g. UI elicitation)
+    │   └── EntraNotSupportedError    ... the CLI refused ``CopilotClient(entra=...)`` at start
     └── CopilotTimeoutError           a blocking call ran out of time (also a ``TimeoutError``)
 
 Arguments the caller got wrong raise the built-in ``TypeError``/``ValueError`` at the call.
@@ -54,6 +55,7 @@ __all__ = [
     "ConnectionLostError",
     "CopilotError",
     "CopilotTimeoutError",
+    "EntraNotSupportedError",
     "FrameTooLargeError",
     "JsonRpcError",
     "NoReplyError",
@@ -323,6 +325,13 @@ class CapabilityError(CopilotError, RuntimeError):
     """The host (the CLI and the clients attached to the session) does not support this,
     e.g. ``session.ui.confirm()`` when no client can show a dialog. Also a ``RuntimeError``,
     as the official SDK raises."""
+
+
+class EntraNotSupportedError(CapabilityError):
+    """The CLI does not support ``CopilotClient(entra=...)``: it refused the ``entra`` of the
+    ``connect`` handshake (CLI 1.0.102 answers "unknown field `entra`"), or it has no
+    ``connect`` at all. Raised by ``start()``; the client is then in the ``error`` state.
+    Use a CLI that supports Entra configuration, or build the client without ``entra``."""
 
 
 class UnsupportedMethodError(JsonRpcError, CapabilityError):

@@ -21,7 +21,7 @@ import pathlib
 import threading
 import warnings
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, overload
 
 from typing_extensions import Self
@@ -49,7 +49,12 @@ if TYPE_CHECKING:
     from ._requests.session_fs_wire import SessionFsAdapter
     from ._requests.shell import ShellRouter
     from ._wire.connection import JsonRpcConnection
-    from .generated.rpc import ModelSwitchToResult, OpenCanvasInstance, SessionRpc
+    from .generated.rpc import (
+        ModelSwitchAutoTierResult,
+        ModelSwitchToResult,
+        OpenCanvasInstance,
+        SessionRpc,
+    )
 
 __all__ = ["CopilotSession", "EventHandler", "SessionControl"]
 
@@ -472,6 +477,43 @@ class CopilotSession(TurnMethods):
         by this client (abort the turn, or remove tools while the session is idle).
         """
         self._callbacks.remove_tool(name, timeout=check_timeout(timeout))
+
+    def set_tools(
+        self, tools: Iterable[Tool | Mapping[str, Any]], *, timeout: float | None = 60.0
+    ) -> None:
+        """Replace every tool this client provides to the session (``[]`` removes them all;
+        built-in, MCP and other clients' tools are unaffected). The new handlers take over
+        once the CLI accepts the list; if it refuses, the tools are unchanged and the error
+        is raised. Calls from several threads apply in order.
+
+        The model sees the new tools from its next request, which may fall inside a running
+        turn: a request already in flight may still call a removed tool, and this client
+        does not answer it. Replace tools while the session is idle to avoid that.
+        """
+        if isinstance(tools, (str, bytes)) or is_mapping(tools) or not isinstance(tools, Iterable):
+            raise TypeError(f"tools must be a list, not {type(tools).__name__}")
+        self._callbacks.set_tools(list(tools), timeout=check_timeout(timeout))
+
+    def set_auto_tier(
+        self, auto_tier: str | None, *, timeout: float | None = 60.0
+    ) -> ModelSwitchAutoTierResult:
+        """Ask for an Auto routing preference (``"fast"``...) for the ``auto`` model without
+        changing the selected model; ``None`` returns to the provider's default routing.
+
+        The CLI records the request and commits it only when a later turn on the ``auto``
+        model gets a usable model: the result's ``"pending"`` status means accepted, not
+        applied. The outcome arrives as a ``session.model_change`` event, or the ephemeral
+        ``session.auto_tier_switch_failed``. The latest request wins. (Experimental in the CLI.)
+        """
+        if auto_tier is not None and (not isinstance(auto_tier, str) or not auto_tier):
+            raise TypeError("auto_tier must be a non-empty string or None")
+        from .generated.rpc import ModelSwitchAutoTierResult  # loaded on first use
+
+        # sent here, not by rpc.model.switch_auto_tier: the CLI needs an explicit null
+        result = self._rpc(
+            "session.model.switchAutoTier", {"autoTier": auto_tier}, timeout=check_timeout(timeout)
+        )
+        return ModelSwitchAutoTierResult.from_dict(result)
 
     def invoke_tool(
         self, name: str, arguments: Any = None, *, tool_call_id: str | None = None

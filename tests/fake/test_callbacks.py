@@ -399,6 +399,46 @@ def test_a_refused_tool_list_leaves_the_tools_unchanged():
         assert [t.name for t in session.get_tools()] == ["echo"]
 
 
+def test_set_tools_replaces_the_whole_list_and_a_refusal_changes_nothing():
+    from copilot_sync import JsonRpcError
+
+    with running() as (fake, client):
+        session = client.create_session(tools=[echo_tool()])
+        session.set_tools([Tool("one", "First", lambda inv: "1"), Tool("two", "Second", lambda inv: "2")])  # fmt: skip
+        sent = fake.wait_for_request("session.tools.set")["params"]
+        assert [t["name"] for t in sent["tools"]] == ["one", "two"]
+        assert [t.name for t in session.get_tools()] == ["one", "two"]
+        rid = request_tool(fake, session.session_id, "two", {})
+        assert answer_to(fake, TOOL_ANSWER, rid)["result"]["textResultForLlm"] == "2"
+        session.set_tools([])
+        assert fake.wait_for_request("session.tools.set")["params"]["tools"] == []
+        assert session.get_tools() == []
+        with pytest.raises(TypeError, match="must be a list"):
+            session.set_tools(Tool("x", ""))  # type: ignore[arg-type]
+        with pytest.raises(ValueError):
+            session.set_tools([Tool("x", ""), Tool("x", "")])
+    refuse = [Rule(method="session.tools.set", actions=[error(-32603, "bad tool")])]
+    with running(refuse) as (_fake, client):
+        session = client.create_session(tools=[echo_tool()])
+        with pytest.raises(JsonRpcError, match="bad tool"):
+            session.set_tools([Tool("bad", "")])
+        assert [t.name for t in session.get_tools()] == ["echo"]
+
+
+def test_set_auto_tier_sends_an_explicit_null_and_reads_the_result():
+    ack = {"status": "pending", "autoTier": "fast"}
+    with running([Rule(method="session.model.switchAutoTier", actions=[reply(ack)])]) as (fake, client):  # fmt: skip
+        session = client.create_session()
+        result = session.set_auto_tier("fast")
+        assert result.raw == ack
+        session.set_auto_tier(None)
+        first, second = (m["params"] for m in fake.requests("session.model.switchAutoTier"))
+        assert first == {"sessionId": session.session_id, "autoTier": "fast"}
+        assert second == {"sessionId": session.session_id, "autoTier": None}
+        with pytest.raises(TypeError):
+            session.set_auto_tier("")
+
+
 def test_invoke_tool_runs_the_handler_locally_with_validation():
     @define_tool
     def add(a: int, b: int = 2) -> int:

@@ -366,6 +366,7 @@ def test_auto_start_and_states(fake):
     try:
         session = client.create_session()  # starts the client on first use
         assert client.state is ConnectionState.CONNECTED and client.pid == fake.pid
+        assert client.runtime_port is None  # stdio
         assert repr(client).startswith("<CopilotClient connected stdio pid=")
         assert repr(session) == f"<CopilotSession {session.session_id!r} open>"
         assert client.sessions == [session]

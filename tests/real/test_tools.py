@@ -14,7 +14,14 @@ from typing import Annotated, Literal, TypedDict
 import pytest
 from typing_extensions import NotRequired, Required
 
-from copilot_sync import PermissionHandler, Tool, ToolInvocation, ToolResult, define_tool
+from copilot_sync import (
+    JsonRpcError,
+    PermissionHandler,
+    Tool,
+    ToolInvocation,
+    ToolResult,
+    define_tool,
+)
 
 from .conftest import open_session
 
@@ -573,3 +580,41 @@ def test_a_tool_named_like_a_built_in_needs_overrides_built_in_tool(client, mode
         with pytest.raises(SessionError, match="overridesBuiltInTool"):
             session.send_and_wait("view a file", timeout=TIMEOUT)
     assert model.requests == []
+
+
+def test_set_tools_replaces_the_list_for_the_next_request(client, model):
+    @define_tool
+    def alpha() -> str:
+        """Tool alpha."""
+        return "A"
+
+    @define_tool
+    def gamma(n: int) -> str:
+        """Tool gamma."""
+        return f"G{n}"
+
+    model.add_reply("one")
+    model.add_tool_call("gamma", {"n": 3}, call_id="call_gamma")
+    model.add_reply("gamma said G3")
+    with open_session(
+        client, model, tools=[alpha], on_permission_request=PermissionHandler.approve_all
+    ) as session:
+        session.send_and_wait("first", timeout=TIMEOUT)
+        session.set_tools([gamma])
+        assert [t.name for t in session.get_tools()] == ["gamma"]
+        reply = session.send_and_wait("second", timeout=TIMEOUT)
+
+    assert reply.data.content == "gamma said G3"
+    first, second, result = model.requests
+    assert "alpha" in first.tool_names and "gamma" not in first.tool_names
+    assert "gamma" in second.tool_names and "alpha" not in second.tool_names
+    assert _tool_message(result, "call_gamma") == "G3"
+
+
+def test_set_auto_tier_reaches_the_cli_which_wants_the_auto_model(client, model):
+    with open_session(client, model) as session:
+        with pytest.raises(
+            JsonRpcError, match="requires the selected model to be `auto`"
+        ) as caught:
+            session.set_auto_tier(None)  # an explicit null passes the CLI's schema check
+        assert caught.value.code == -32602

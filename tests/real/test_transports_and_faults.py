@@ -39,6 +39,7 @@ def fresh_threads():
 def test_tcp_spawned_cli_holds_a_conversation(real_cli, cli_env, model, fresh_threads):
     with CopilotClient(cli_path=real_cli.path, env=cli_env, use_stdio=False) as client:
         assert client.ping().protocol_version == 3
+        assert client.runtime_port is not None and client.runtime_port > 0
         with client.create_session(model=model.model, provider=model.provider()) as session:
             model.add_reply("over TCP")
             assert session.send_and_wait("hi over tcp", timeout=60).data.content == "over TCP"
@@ -59,13 +60,16 @@ def test_second_client_attaches_by_cli_url(real_cli, cli_env, model, fresh_threa
         port=port,
         connection_token="s3cret-token",
     )
+    assert owner.runtime_port is None  # not started yet
     owner.start()
     try:
+        assert owner.runtime_port == port
         session = owner.create_session(model=model.model, provider=model.provider())
         session.send_and_wait("owned by the first client", timeout=60)
         for url in (f"127.0.0.1:{port}", f"http://127.0.0.1:{port}"):
             with CopilotClient(cli_url=url, connection_token="s3cret-token") as second:
                 assert second.ping("second").message == "pong: second"
+                assert second.runtime_port == port
                 assert session.session_id in [s.session_id for s in second.list_sessions()]
         # the second client's stop() must not shut the server down
         assert owner.ping().protocol_version == 3

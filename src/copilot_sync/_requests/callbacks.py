@@ -238,6 +238,11 @@ class SessionCallbacks:
                 {key: value for key, value in self.tools.items() if key != name}, timeout=timeout
             )
 
+    def set_tools(self, tools: Any, *, timeout: float | None) -> None:
+        table = tool_table(tools)  # checked before anything is sent
+        with self._tools_lock:
+            self._replace_tools(table, timeout=timeout)
+
     def _replace_tools(self, tools: dict[str, Tool], *, timeout: float | None) -> None:
         """Send ``session.tools.set`` with ``tools``; once the CLI accepts, they become this
         session's tools (so a refused list changes nothing). Called with ``_tools_lock`` held."""

@@ -13,7 +13,8 @@ Two kinds:
 To add a request: write ``_requests/<family>.py`` with its ``answer`` (or ``react``),
 and add one line below. A method in neither table is answered by
 :func:`method_not_found` (``-32601 Method not found: <method>``), logged once per name;
-:data:`DECLINED` lists the ones the CLI's schema has and the SDK declines on purpose.
+:data:`DECLINED` lists the ones the CLI's schema has and the SDK declines on purpose, and
+:data:`NOTIFICATIONS` the schema's notifications the client consumes itself.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from . import (
     elicitation,
     exit_plan_mode,
     extension_launch,
+    github_telemetry,
     github_token,
     hooks,
     installations,
     mcp_auth,
+    model_http_exchange,
     permissions,
     session_fs_wire,
     skill_provider,
@@ -48,6 +51,7 @@ __all__ = [
     "CLIENT_REQUESTS",
     "DECLINED",
     "EVENTS",
+    "NOTIFICATIONS",
     "PREFIXES",
     "REACTS_TO",
     "REQUESTS",
@@ -82,7 +86,18 @@ REQUESTS: dict[str, Request] = {
 
 #: Direct requests the client answers itself, not a session (no session id to route by):
 #: ``gitHubToken.getToken`` names a ``github_token_provider`` registration instead.
-CLIENT_REQUESTS = frozenset({github_token.METHOD, installations.METHOD, extension_launch.METHOD})
+CLIENT_REQUESTS = frozenset(
+    {
+        github_token.METHOD,
+        installations.METHOD,
+        extension_launch.METHOD,
+        *model_http_exchange.METHODS,  # request_handler's llmInference.httpRequest*
+    }
+)
+
+#: Notifications of the CLI's schema (``"notification": true``) that the client consumes in
+#: ``_on_notification``: ``gitHubTelemetry.event`` goes to ``on_github_telemetry``, in order.
+NOTIFICATIONS = frozenset({github_telemetry.METHOD})
 
 #: Direct requests by method prefix (the family answers ``<prefix><op>`` and rejects unknown ops).
 PREFIXES: dict[str, Request] = {
@@ -108,15 +123,12 @@ DECLINED: dict[str, str] = {
     "tasks.cancel": "connect lists no client task kinds",
     "workflow.execute": "no workflows are registered (an extension connection's feature)",
     "workflow.abort": "no workflows are registered (an extension connection's feature)",
-    "gitHubTelemetry.event": "this client does not collect telemetry",
     "host.exited": "this client never calls host.start",
     "host.materializeSession": "this client never calls host.start",
     "host.registerSession": "this client never calls host.start",
     "host.sessionReleased": "this client never calls host.start",
     "host.shutdown": "this client never calls host.start",
     "host.unregisterSession": "this client never calls host.start",
-    "llmInference.httpRequestStart": "this client does not proxy model HTTP requests",
-    "llmInference.httpRequestChunk": "this client does not proxy model HTTP requests",
     "uiThread.run": "the schema sends it only to in-process clients",
 }
 
