@@ -43,7 +43,11 @@ REASONS: dict[str, dict[str, tuple[str, str]]] = {
     "session": {},
     "client": {},
     "client_members": {
-        "start_ahp_host": (ABSENT, "the in-process AHP listener (experimental) is not implemented"),
+        "start_ahp_host": (
+            ABSENT,
+            "the experimental in-process AHP listener (`host.start`, admission callbacks, session "
+            "handoff by `host.materializeSession`) is not implemented; the `host.*` requests are declined",
+        ),
     },
     "session_members": {},
 }
