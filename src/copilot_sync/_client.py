@@ -52,7 +52,7 @@ from ._types import (
     PingResponse,
     SessionLifecycleEvent,
 )
-from ._wire.connection import INTERNAL_ERROR, METHOD_NOT_FOUND, JsonRpcConnection
+from ._wire.connection import INTERNAL_ERROR, METHOD_NOT_FOUND, JsonRpcConnection, is_unhandled
 from ._wire.dispatch import EventDispatcher, Subscribers
 from ._wire.framing import DEFAULT_MAX_FRAME_BYTES, check_max_frame_bytes
 from ._wire.messages import fresh
@@ -304,7 +304,7 @@ class CopilotClient(ClientStartup, ClientSessions, ClientShutdown):
         try:
             return connection.request(method, params, timeout=timeout)
         except JsonRpcError as exc:
-            if exc.code == METHOD_NOT_FOUND or "Unhandled method" in exc.message:
+            if is_unhandled(exc):
                 raise UnsupportedMethodError(method, self.server_version, exc.message) from None
             raise
 

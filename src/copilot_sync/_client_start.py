@@ -26,7 +26,7 @@ from ._requests import extension_launch, model_http
 from ._requests.session_fs import SessionFsConfig
 from ._types import ConnectionState
 from ._versions import DEFAULT_CLI_VERSION, cli_version_fit, describe_supported_range
-from ._wire.connection import METHOD_NOT_FOUND, JsonRpcConnection
+from ._wire.connection import JsonRpcConnection, is_unhandled
 from ._wire.dispatch import EventDispatcher
 from ._wire.messages import fresh
 from ._wire.process import CLIProcess
@@ -243,7 +243,7 @@ class ClientStartup(ClientState):
             result = connection.request("connect", params, timeout=timeout)
         except JsonRpcError as exc:
             self._server_options.check_connect_error(exc)  # EntraNotSupportedError
-            if exc.code != METHOD_NOT_FOUND and "Unhandled method connect" not in exc.message:
+            if not is_unhandled(exc):
                 raise
             logger.debug("the CLI does not know 'connect'; falling back to 'ping'")
             result = connection.request(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ._errors import EntraNotSupportedError
 from ._versions import parse_cli_version
-from ._wire.connection import METHOD_NOT_FOUND
+from ._wire.connection import is_unhandled
 
 if TYPE_CHECKING:
     from ._errors import JsonRpcError
@@ -70,7 +70,7 @@ def check_entra(value: object) -> EntraAuthConfig | None:
 def entra_refusal(error: JsonRpcError) -> EntraNotSupportedError | None:
     """The error ``start()`` raises when the CLI answered ``connect`` (sent with ``entra``)
     with ``error`` because it does not support Entra configuration; ``None`` for any other error."""
-    if error.code == METHOD_NOT_FOUND or "Unhandled method connect" in error.message:
+    if is_unhandled(error):
         return EntraNotSupportedError(
             "This Copilot CLI does not support Entra client configuration: it has no `connect` "
             "handshake to send `entra` in. Use a newer CLI, or build the client without entra="

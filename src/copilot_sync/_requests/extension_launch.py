@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .._errors import JsonRpcError
 from .._fields import is_mapping
-from .._wire.connection import INTERNAL_ERROR, METHOD_NOT_FOUND
+from .._wire.connection import INTERNAL_ERROR, is_unhandled
 
 if TYPE_CHECKING:
     from .._wire.connection import JsonRpcConnection
@@ -222,7 +222,7 @@ def register(connection: JsonRpcConnection, timeout: float) -> bool:
     try:
         connection.request(REGISTER, {}, timeout=timeout)
     except JsonRpcError as exc:
-        if exc.code != METHOD_NOT_FOUND and "Unhandled method" not in exc.message:
+        if not is_unhandled(exc):
             raise
         logger.warning(
             "this Copilot CLI does not support %s (it predates the option): "

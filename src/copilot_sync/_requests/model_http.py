@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import CopilotError, JsonRpcError
 from .._fields import is_mapping
-from .._wire.connection import METHOD_NOT_FOUND
+from .._wire.connection import is_unhandled
 from .._wire.timeouts import check_timeout
 
 if TYPE_CHECKING:
@@ -309,7 +309,7 @@ def register(connection: JsonRpcConnection, timeout: float) -> bool:
     try:
         result = connection.request(SET_PROVIDER, {}, timeout=timeout)
     except JsonRpcError as exc:
-        if exc.code != METHOD_NOT_FOUND and "Unhandled method" not in exc.message:
+        if not is_unhandled(exc):
             raise
         logger.warning(
             "this Copilot CLI does not support %s: request_handler is not used, and the CLI "

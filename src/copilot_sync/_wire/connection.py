@@ -97,6 +97,7 @@ __all__ = [
     "INTERNAL_ERROR",
     "METHOD_NOT_FOUND",
     "JsonRpcConnection",
+    "is_unhandled",
     "wait_interruptibly",
 ]
 
@@ -105,6 +106,12 @@ logger = logging.getLogger("copilot_sync.transport")
 RequestCallback = Callable[[Any, str, Any], None]
 NotificationCallback = Callable[[str, Any], None]
 CloseCallback = Callable[[ConnectionLostError], None]
+
+
+def is_unhandled(error: JsonRpcError) -> bool:
+    """Whether the peer answered that it has no such method: ``-32601``, or the CLI's own
+    ``Unhandled method <name>`` (its older answer to an unknown method)."""
+    return error.code == METHOD_NOT_FOUND or "Unhandled method" in error.message
 
 
 def _is_object(value: object) -> TypeIs[dict[str, Any]]:
