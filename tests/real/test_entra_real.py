@@ -6,15 +6,15 @@ so the client starts (and sessions work) with one warning logged."""
 from __future__ import annotations
 
 import logging
-import os
 
 import pytest
 
 from copilot_sync import CopilotClient
 from copilot_sync._entra import EntraAuthConfig
 from copilot_sync._errors import EntraNotSupportedError
-from copilot_sync._install import cli_home, find_installed_cli
 from copilot_sync._versions import DEFAULT_CLI_VERSION, OLDEST_SUPPORTED_CLI_VERSION
+
+from .conftest import installed_cli
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -22,19 +22,9 @@ TIMEOUT = 60
 ENTRA = EntraAuthConfig(client_id="00000000-0000-0000-0000-0000000000e1")
 
 
-def _installed(version: str, copilot_home: str) -> tuple[str, dict[str, str]]:
-    installed = find_installed_cli(version, cli_home(version))
-    if installed is None:  # a missing CLI is a set-up failure, never a silent skip
-        pytest.fail(f"Copilot CLI {version} is not installed; run `bash scripts/setup.sh`")
-    env = dict(os.environ, COPILOT_HOME=copilot_home, **installed.env)
-    for name in ("GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN", "COPILOT_CLI_PATH"):
-        env.pop(name, None)
-    return str(installed.executable), env
-
-
 def test_the_default_cli_refuses_entra_and_start_says_so(copilot_home):
     assert DEFAULT_CLI_VERSION == "1.0.102", "check what the new default CLI does with entra"
-    path, env = _installed(DEFAULT_CLI_VERSION, copilot_home)
+    path, env = installed_cli(DEFAULT_CLI_VERSION, copilot_home)
     client = CopilotClient(cli_path=path, env=env, entra=ENTRA)
     with pytest.raises(EntraNotSupportedError, match="unknown field `entra`"):
         client.start()
@@ -46,7 +36,7 @@ def test_the_default_cli_refuses_entra_and_start_says_so(copilot_home):
 
 def test_the_oldest_cli_ignores_entra_with_a_warning(copilot_home, model, caplog):
     caplog.set_level(logging.WARNING, logger="copilot_sync.client")
-    path, env = _installed(OLDEST_SUPPORTED_CLI_VERSION, copilot_home)
+    path, env = installed_cli(OLDEST_SUPPORTED_CLI_VERSION, copilot_home)
     model.add_reply("Hello from the scripted model.")
     with CopilotClient(cli_path=path, env=env, entra=ENTRA) as client:
         assert client.server_version == OLDEST_SUPPORTED_CLI_VERSION

@@ -5,16 +5,16 @@ callback gets each event as a typed ``GitHubTelemetryEvent`` on a worker thread.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
 import pytest
 
 from copilot_sync import CopilotClient
-from copilot_sync._install import cli_home, find_installed_cli
 from copilot_sync._requests.github_telemetry import GitHubTelemetryEvent
 from copilot_sync._versions import DEFAULT_CLI_VERSION, OLDEST_SUPPORTED_CLI_VERSION
+
+from .conftest import installed_cli
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -26,13 +26,8 @@ VERSIONS = sorted({DEFAULT_CLI_VERSION, OLDEST_SUPPORTED_CLI_VERSION})
 def versioned_cli(request, copilot_home) -> tuple[str, str, dict[str, str]]:
     """``(version, executable, env)`` of an installed CLI at one end of the supported range."""
     version = request.param
-    installed = find_installed_cli(version, cli_home(version))
-    if installed is None:  # a missing CLI is a set-up failure, never a silent skip
-        pytest.fail(f"Copilot CLI {version} is not installed; run `bash scripts/setup.sh`")
-    env = dict(os.environ, COPILOT_HOME=copilot_home, **installed.env)
-    for name in ("GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN", "COPILOT_CLI_PATH"):
-        env.pop(name, None)
-    return version, str(installed.executable), env
+    path, env = installed_cli(version, copilot_home)
+    return version, path, env
 
 
 def test_the_cli_forwards_its_telemetry_to_the_callback_on_workers(versioned_cli, model):

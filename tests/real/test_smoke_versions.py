@@ -8,7 +8,6 @@ test says which version does what.
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -25,10 +24,10 @@ from copilot_sync import (
     ShellOutput,
     define_tool,
 )
-from copilot_sync._install import cli_home, find_installed_cli
 from copilot_sync._versions import DEFAULT_CLI_VERSION, OLDEST_SUPPORTED_CLI_VERSION, cli_at_least
 
 from ..conftest import assert_no_sdk_threads
+from .conftest import installed_cli
 
 TIMEOUT = 60
 VERSIONS = sorted({DEFAULT_CLI_VERSION, OLDEST_SUPPORTED_CLI_VERSION})
@@ -38,13 +37,8 @@ VERSIONS = sorted({DEFAULT_CLI_VERSION, OLDEST_SUPPORTED_CLI_VERSION})
 def versioned(request, copilot_home):
     """``(version, env)`` of an installed CLI at one end of the range."""
     version = request.param
-    installed = find_installed_cli(version, cli_home(version))
-    if installed is None:  # a missing CLI is a set-up failure, never a silent skip
-        pytest.fail(f"Copilot CLI {version} is not installed; run `bash scripts/setup.sh`")
-    env = dict(os.environ, COPILOT_HOME=copilot_home, **installed.env)
-    for name in ("GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN", "COPILOT_CLI_PATH"):
-        env.pop(name, None)
-    return version, str(installed.executable), env
+    path, env = installed_cli(version, copilot_home)
+    return version, path, env
 
 
 @pytest.fixture(scope="module")
