@@ -60,7 +60,13 @@ RESERVED_CLASS_NAMES = base.RESERVED_CLASS_NAMES | {
     "Mapping",
     "Sequence",
     "_Api",
+    "_null_if_none",
 }
+
+
+def _value(param: Param) -> str:
+    """The expression sent for ``param``: ``None`` is left out, unless null is its value."""
+    return f"_null_if_none({param.name})" if param.null_is_a_value else param.name
 
 
 def snake_case(name: str) -> str:
@@ -103,6 +109,8 @@ class Param:
     annotation: str
     required: bool
     description: str
+    #: Required, and the schema allows ``null``: ``None`` is sent as an explicit null.
+    null_is_a_value: bool = False
 
 
 @dataclass
@@ -250,6 +258,7 @@ class RpcGenerator(base.Generator):
                             annotation=self._param_annotation(prop, wire, prop_wire),
                             required=prop_wire in required,
                             description=base._sentence(prop.get("description")),
+                            null_is_a_value=prop_wire in required and self._allows_null(prop),
                         )
                     )
             elif resolved.get("type") not in (None, "null") or resolved.get("properties"):
@@ -290,6 +299,17 @@ class RpcGenerator(base.Generator):
         if nullable and annotation != "Any":
             annotation += " | None"
         return annotation, doc
+
+    def _allows_null(self, schema: dict[str, Any]) -> bool:
+        schema = self._resolve(schema)
+        kind = schema.get("type")
+        if kind == "null" or (isinstance(kind, list) and "null" in kind):
+            return True
+        return any(
+            self._resolve(a).get("type") == "null"
+            for key in ("anyOf", "oneOf")
+            for a in schema.get(key) or []
+        )
 
     def _param_annotation(self, schema: dict[str, Any], wire: str, prop: str) -> str:
         """A signature annotation: record classes also accept a plain mapping; enums are Literals."""
@@ -356,7 +376,7 @@ class RpcGenerator(base.Generator):
         w("from typing import TYPE_CHECKING, cast")
         w("")
         w("from .._records import _Record, _UnionRecord")
-        w("from .._rpc import _Api")
+        w("from .._rpc import _Api, _null_if_none")
         w("")
         w("if TYPE_CHECKING:")
         w("    from collections.abc import Mapping, Sequence")
@@ -451,7 +471,8 @@ class RpcGenerator(base.Generator):
         signature.append("*")
         for param in method.params:
             default = "" if param.required else " = None"
-            annotation = param.annotation if param.required else f"{param.annotation} | None"
+            optional = not param.required or (param.null_is_a_value and param.annotation != "Any")
+            annotation = f"{param.annotation} | None" if optional else param.annotation
             signature.append(f"{param.name}: {annotation}{default}")
         signature.append(f"timeout: float | None = {DEFAULT_TIMEOUT}")
         returns = method.result
@@ -467,7 +488,7 @@ class RpcGenerator(base.Generator):
         if method.params_union is not None:
             params_expr = "params"
         elif method.params:
-            items = [f"{json.dumps(p.wire)}: {p.name}" for p in method.params]
+            items = [f"{json.dumps(p.wire)}: {_value(p)}" for p in method.params]
             params_expr = "{" + ", ".join(items) + "}"
         else:
             params_expr = "None"
@@ -487,7 +508,7 @@ class RpcGenerator(base.Generator):
         if method.params_union is None and method.params:
             w("            {")
             for p in method.params:
-                w(f"                {json.dumps(p.wire)}: {p.name},")
+                w(f"                {json.dumps(p.wire)}: {_value(p)},")
             w("            },")
         else:
             w(f"            {params_expr},")

@@ -178,6 +178,28 @@ def test_the_generator_refuses_a_param_that_would_hide_timeout(generator):
         generator.generate(schema)
 
 
+def test_a_required_param_the_schema_lets_be_null_is_sent_as_null():
+    from copilot_sync._rpc import session_rpc
+
+    sent: list[tuple[str, dict]] = []
+
+    def call(method, params, *, timeout):
+        sent.append((method, params))
+        return {"status": "pending"} if method.endswith("switchAutoTier") else {}
+
+    api = session_rpc("s1", call, lambda process_id: None)
+    api.model.switch_auto_tier(auto_tier=None)
+    api.model.switch_auto_tier(auto_tier="fast")
+    api.tools.update_subagent_settings(subagents=None)
+    api.model.switch_to(model_id="m", reasoning_effort=None)  # an optional None stays out
+    assert sent == [
+        ("session.model.switchAutoTier", {"autoTier": None}),
+        ("session.model.switchAutoTier", {"autoTier": "fast"}),
+        ("session.tools.updateSubagentSettings", {"subagents": None}),
+        ("session.model.switchTo", {"modelId": "m"}),
+    ]
+
+
 def test_import_copilot_sync_does_not_load_the_generated_rpc():
     code = (
         "import sys, copilot_sync\n"

@@ -71,6 +71,23 @@ def _check_timeout(method: str, timeout: Any) -> None:
         raise ValueError(f"{method}: {exc}") from None
 
 
+class _JsonNull:
+    """Marks a param whose ``None`` is sent as an explicit JSON null (see ``_wire_params``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "null"
+
+
+_JSON_NULL = _JsonNull()
+
+
+def _null_if_none(value: Any) -> Any:  # pyright: ignore[reportUnusedFunction]  (generated code's)
+    """Generated code, for a required param the schema allows to be null: ``None`` is sent."""
+    return _JSON_NULL if value is None else value
+
+
 def _wire_params(method: str, params: Any) -> dict[str, Any]:
     """The request params: mappings and record objects become wire dicts; ``None`` values are left out."""
     if params is None:
@@ -84,6 +101,9 @@ def _wire_params(method: str, params: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in params.items():
         if value is None:
+            continue
+        if value is _JSON_NULL:
+            out[key] = None
             continue
         out[key] = to_wire(
             dict(value) if is_mapping(value) and not isinstance(value, dict) else value

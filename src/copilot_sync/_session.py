@@ -507,13 +507,7 @@ class CopilotSession(TurnMethods):
         """
         if auto_tier is not None and (not isinstance(auto_tier, str) or not auto_tier):
             raise TypeError("auto_tier must be a non-empty string or None")
-        from .generated.rpc import ModelSwitchAutoTierResult  # loaded on first use
-
-        # sent here, not by rpc.model.switch_auto_tier: the CLI needs an explicit null
-        result = self._rpc(
-            "session.model.switchAutoTier", {"autoTier": auto_tier}, timeout=check_timeout(timeout)
-        )
-        return ModelSwitchAutoTierResult.from_dict(result)
+        return self.rpc.model.switch_auto_tier(auto_tier=auto_tier, timeout=check_timeout(timeout))
 
     def invoke_tool(
         self, name: str, arguments: Any = None, *, tool_call_id: str | None = None

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from .._records import _Record, _UnionRecord
-from .._rpc import _Api
+from .._rpc import _Api, _null_if_none
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -24113,7 +24113,7 @@ class SessionModelApi(_Api):
     def switch_auto_tier(
         self,
         *,
-        auto_tier: str,
+        auto_tier: str | None,
         source: Literal["model_command", "settings_command", "config_command", "model_picker", "managed_settings", "repo_settings", "startup", "agent", "plan_mode", "automatic", "changeboarding_shortcut", "sdk", "auto_tier_recommendation"] | None = None,
         timeout: float | None = 60.0,
     ) -> ModelSwitchAutoTierResult:
@@ -24140,7 +24140,7 @@ class SessionModelApi(_Api):
         return cast("ModelSwitchAutoTierResult", self._call(
             "session.model.switchAutoTier",
             {
-                "autoTier": auto_tier,
+                "autoTier": _null_if_none(auto_tier),
                 "source": source,
             },
             "ModelSwitchAutoTierResult",
@@ -27368,7 +27368,7 @@ class SessionToolsApi(_Api):
         return cast("ToolsUpdateSubagentSettingsResult", self._call(
             "session.tools.updateSubagentSettings",
             {
-                "subagents": subagents,
+                "subagents": _null_if_none(subagents),
             },
             "ToolsUpdateSubagentSettingsResult",
             timeout,
