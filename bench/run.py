@@ -25,7 +25,10 @@ event stream for both SDKs; the real CLI is the pinned 1.0.81 with
    (theirs): total time and VmHWM of the SDK process; 6b. the same turns from one thread
    with ``send_async`` (ours; theirs is 6., already one thread with ``asyncio.gather``);
 7. ``idle``: CPU time (``getrusage(RUSAGE_SELF)``) of a client with one open session over 10 s;
-8. ``real``: the real CLI, a 10-turn conversation with one tool call per turn (and its start).
+8. ``real``: the real CLI, a 10-turn conversation with one tool call per turn (and its start);
+9. ``batch``: ours only (the official SDK has no batch runner): ``bench/batch_throughput.py``,
+   items per second of ``run_batch`` on the fake CLI at 1, 4 and 16 concurrent sessions and on
+   a two-worker Dask cluster, beside a plain ``send_and_wait`` loop.
 
 Benchmarks print figures; they never assert timings. A target that is missed is marked
 ``MISSED`` in the table.
@@ -87,7 +90,17 @@ QUICK = {
     "real_turns": 2,
     "real_reps": 1,
 }
-WORKLOAD_NAMES = ("import", "start", "events", "turns", "tools", "sessions", "idle", "real")
+WORKLOAD_NAMES = (
+    "import",
+    "start",
+    "events",
+    "turns",
+    "tools",
+    "sessions",
+    "idle",
+    "real",
+    "batch",
+)
 
 
 # ---------------------------------------------------------------------------- set-up
@@ -714,6 +727,27 @@ def summarize(raw: str, top: int = 15) -> None:
 # ---------------------------------------------------------------------------- main
 
 
+def batch_table(*, quick: bool) -> list[str]:
+    """Workload 9: ``bench/batch_throughput.py``'s table (ours only), as lines for the results."""
+    print("9. batch", flush=True)
+    items = "40" if quick else "200"
+    script = Path(__file__).resolve().parent / "batch_throughput.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--items", items], capture_output=True, text=True, timeout=900
+    )
+    if done.returncode != 0:
+        return [
+            "",
+            f"batch throughput failed (exit {done.returncode}): {done.stderr.strip()[-500:]}",
+        ]
+    return [
+        "",
+        "### Batch throughput (ours only; `bench/batch_throughput.py`)",
+        "",
+        *done.stdout.strip().splitlines(),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -783,6 +817,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     lines = table(runner, cfg)
+    if "batch" in only and not args.profile:
+        lines += batch_table(quick=args.quick)
     print()
     print(
         f"{info['date']} | {info['cpu']}, {info['cores']} | ours: {info['sdk_ours']} | "
