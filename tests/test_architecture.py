@@ -29,6 +29,7 @@ PRIVATE_IMPORT_ALLOWED = {
     ("copilot_sync.generated.rpc", "copilot_sync._records", "_Record"): "generated code",
     ("copilot_sync.generated.rpc", "copilot_sync._records", "_UnionRecord"): "generated code",
     ("copilot_sync.generated.rpc", "copilot_sync._rpc", "_Api"): "generated code",
+    ("copilot_sync.generated.rpc", "copilot_sync._rpc", "_null_if_none"): "generated code",
     ("copilot_sync.generated.session_events", "copilot_sync._records", "_Record"): "generated code",
     (
         "copilot_sync.generated.session_events",
