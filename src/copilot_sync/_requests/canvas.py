@@ -116,10 +116,9 @@ class CanvasDeclaration:
         for name in ("id", "display_name", "description"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 raise ValueError(f"a canvas declaration needs a non-empty string {name}")
-        names = [action.name for action in self.actions or ()]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"canvas {self.id!r} has two actions named {name!r}")
+        twice = _duplicate(action.name for action in self.actions or ())
+        if twice is not None:
+            raise ValueError(f"canvas {self.id!r} has two actions named {twice!r}")
 
     def to_wire(self) -> dict[str, Any]:
         """The declaration as the CLI takes it (camelCase; unset fields left out)."""
@@ -182,6 +181,16 @@ _ACTION_KEYS = {
 }
 
 
+def _duplicate(names: Iterable[str]) -> str | None:
+    """The first name that comes twice, or None."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
 def _from_mapping(value: Mapping[str, Any], keys: Mapping[str, str], what: str) -> dict[str, Any]:
     wire: dict[str, Any] = {}
     for key, item in value.items():
@@ -193,14 +202,12 @@ def _from_mapping(value: Mapping[str, Any], keys: Mapping[str, str], what: str) 
     return wire
 
 
-def _action_to_wire(action: Any) -> dict[str, Any]:
+def _as_action(action: Any) -> CanvasAction:
     if isinstance(action, CanvasAction):
-        return action.to_wire()
+        return action
     if is_mapping(action):
         wire = _from_mapping(action, _ACTION_KEYS, "a canvas action")
-        return CanvasAction(
-            wire.get("name", ""), wire.get("description"), wire.get("inputSchema")
-        ).to_wire()
+        return CanvasAction(wire.get("name", ""), wire.get("description"), wire.get("inputSchema"))
     raise TypeError(
         f"a canvas action must be a CanvasAction or a dict, not {type(action).__name__}"
     )
@@ -214,21 +221,16 @@ def _declaration_to_wire(value: Any) -> dict[str, Any]:
             f"canvases takes CanvasDeclaration objects or dicts, not {type(value).__name__}"
         )
     wire = _from_mapping(value, _DECLARATION_KEYS, "a canvas declaration")
-    actions = wire.pop("actions", None)
-    declaration = CanvasDeclaration(
-        wire.get("id", ""), wire.get("displayName", ""), wire.get("description", ""),
-        wire.get("inputSchema"),
-    )  # fmt: skip
-    result = declaration.to_wire()
-    if actions is not None:
-        if isinstance(actions, (str, bytes)) or not isinstance(actions, Iterable):
+    given: Any = wire.get("actions")
+    actions: list[CanvasAction] | None = None
+    if given is not None:
+        if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
             raise TypeError("a canvas declaration's actions must be a list")
-        result["actions"] = [_action_to_wire(a) for a in cast("Iterable[Any]", actions)]
-        names = [a["name"] for a in result["actions"]]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"canvas {declaration.id!r} has two actions named {name!r}")
-    return result
+        actions = [_as_action(a) for a in cast("Iterable[Any]", given)]
+    return CanvasDeclaration(
+        wire.get("id", ""), wire.get("displayName", ""), wire.get("description", ""),
+        wire.get("inputSchema"), actions,
+    ).to_wire()  # fmt: skip
 
 
 def canvases_to_wire(value: Any) -> list[dict[str, Any]]:
@@ -236,10 +238,9 @@ def canvases_to_wire(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, (str, bytes)) or is_mapping(value) or not isinstance(value, Iterable):
         raise TypeError(f"canvases must be a list, not {type(value).__name__}")
     wire = [_declaration_to_wire(item) for item in cast("Iterable[Any]", value)]
-    ids = [item["id"] for item in wire]
-    for canvas_id in ids:
-        if ids.count(canvas_id) > 1:
-            raise ValueError(f"two canvases have the id {canvas_id!r}")
+    twice = _duplicate(item["id"] for item in wire)
+    if twice is not None:
+        raise ValueError(f"two canvases have the id {twice!r}")
     return wire
 
 
